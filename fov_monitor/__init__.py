@@ -1,0 +1,49 @@
+"""fov-monitor: prove that surveillance cameras still look only where their permit allows.
+
+The public API::
+
+    import fov_monitor as fm
+    ref = fm.Reference.from_image(image)
+    permit = fm.Permit(permitted_xy=[(x, y), ...], privacy_zones={"windows": [...]}, tolerance=0.02)
+    result = fm.check_frame(ref, permit, frame)
+"""
+
+from fov_monitor.alignment import Alignment, AlignmentFailure
+from fov_monitor.check import check_frame
+from fov_monitor.errors import (
+    FovMonitorError,
+    ImageFileError,
+    InvalidImageError,
+    InvalidPermitError,
+    InvalidSettingsError,
+    ReferenceCacheError,
+)
+from fov_monitor.image_files import read_image
+from fov_monitor.permit import Decision, Permit
+from fov_monitor.reference import Reference
+from fov_monitor.result import AlignMethod, CheckResult, FrameQuality, Status, ZoneExposure
+from fov_monitor.settings import CheckSettings
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AlignMethod",
+    "Alignment",
+    "AlignmentFailure",
+    "CheckResult",
+    "CheckSettings",
+    "Decision",
+    "FovMonitorError",
+    "FrameQuality",
+    "ImageFileError",
+    "InvalidImageError",
+    "InvalidPermitError",
+    "InvalidSettingsError",
+    "Permit",
+    "Reference",
+    "ReferenceCacheError",
+    "Status",
+    "ZoneExposure",
+    "check_frame",
+    "read_image",
+]

@@ -1,0 +1,266 @@
+"""Align a live frame to a camera's references: a cascade from cheap to robust.
+
+1. ``track``: the reference's corner points are tracked into the live frame (pyramidal Lucas-Kanade,
+   checked there and back). A camera that has not moved, or moved a little, is aligned here in a few
+   milliseconds: the common case is the fast one.
+2. ``orb``: ORB features matched with the ratio test and a mutual check, for larger moves.
+3. ``sift``: SIFT on contrast-equalised images, for dark, low-contrast or strongly changed views.
+
+Each stage fits a homography with MAGSAC++ and is trusted only with enough agreeing points spread
+over the frame and a homography that a camera can produce. A feature-stage homography is then refined
+by tracking the reference points from where it predicts them, for sub-pixel accuracy.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from fov_monitor.features import (
+    RATIO_ORB,
+    RATIO_SIFT,
+    Keypoints,
+    detect_orb,
+    detect_sift,
+    normalise_for_tracking,
+    track_points,
+)
+from fov_monitor.homography import Estimate, Matrix, corners_xy, degeneracy, estimate_homography, project
+from fov_monitor.imaging import GrayImage
+from fov_monitor.reference import Reference
+from fov_monitor.result import AlignMethod
+from fov_monitor.settings import CheckSettings
+
+TRACK_THRESHOLD_PX = 1.5
+FEATURE_THRESHOLD_PX = 3.0
+REFINE_AGREEMENT = 0.02
+"""A refined homography replaces the feature one only if no corner moves more than this share of
+the image diagonal: refinement sharpens an alignment, it never changes the verdict's basis."""
+
+
+@dataclass(frozen=True, slots=True)
+class Alignment:
+    """A trusted homography from the live frame to one reference, with its evidence.
+
+    Attributes
+    ----------
+    H_live_to_ref : (3, 3) float64 array
+        Maps live working pixels to reference working pixels.
+    reference_index : int
+        Which reference of the sequence it aligns to.
+    method : AlignMethod
+        The cascade stage that found it.
+    inliers : int
+        Agreeing point correspondences.
+    inlier_ratio : float
+        Agreeing share of the correspondences.
+    spread : float
+        Share of the live frame spanned by the agreeing points.
+    """
+
+    H_live_to_ref: Matrix
+    reference_index: int
+    method: AlignMethod
+    inliers: int
+    inlier_ratio: float
+    spread: float
+
+    @property
+    def confidence(self) -> float:
+        """Return a confidence figure in 0..1 from the inlier count and their spread."""
+        return (1.0 - math.exp(-self.inliers / 30.0)) * min(1.0, self.spread / 0.2)
+
+    def __bool__(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class AlignmentFailure:
+    """No trusted alignment could be made; tests false and says why.
+
+    Attributes
+    ----------
+    reason : str
+        Why the best attempt was not trusted.
+    best_inliers : int
+        Agreeing correspondences of the best attempt (0 when nothing matched).
+    """
+
+    reason: str
+    best_inliers: int = 0
+
+    def __bool__(self) -> bool:
+        return False
+
+
+class _LiveFrame:
+    """The live working image and the features made from it, each computed at most once."""
+
+    def __init__(self, gray: GrayImage, settings: CheckSettings) -> None:
+        self.gray = gray
+        self.size_wh = (int(gray.shape[1]), int(gray.shape[0]))
+        self._settings = settings
+        self._features: dict[AlignMethod, Keypoints] = {}
+
+    def features(self, method: AlignMethod) -> Keypoints:
+        if method not in self._features:
+            if method is AlignMethod.ORB:
+                self._features[method] = detect_orb(self.gray, self._settings.orb_features_live)
+            else:
+                self._features[method] = detect_sift(self.gray, self._settings.sift_features)
+        return self._features[method]
+
+
+def align(
+    references: Sequence[Reference], live_gray: GrayImage, settings: CheckSettings
+) -> Alignment | AlignmentFailure:
+    """Align a live working image to the best of a camera's references.
+
+    Each stage is tried on every reference; the first stage that gives a confident alignment ends
+    the cascade. A weaker alignment (enough agreeing points, but few or bunched together) is kept
+    while the stronger stages are tried, and returned if none of them does better.
+
+    Parameters
+    ----------
+    references : sequence of Reference
+        The camera's references (at least one).
+    live_gray : (h, w) uint8 array
+        The live frame at the working size.
+    settings : CheckSettings
+        Thresholds and feature counts.
+
+    Returns
+    -------
+    Alignment or AlignmentFailure
+        The best alignment found, or why none was trusted.
+    """
+    live = _LiveFrame(live_gray, settings)
+    live_track_gray = normalise_for_tracking(live_gray)
+    failure = AlignmentFailure("no reference points could be followed into the live frame")
+    best: Alignment | None = None
+    for method in AlignMethod:
+        for index, reference in enumerate(references):
+            if method is AlignMethod.TRACK:
+                ref_xy, live_xy = track_points(reference.track_gray, live_track_gray, reference.track_xy)
+                estimate = estimate_homography(live_xy, ref_xy, TRACK_THRESHOLD_PX, live.size_wh)
+            else:
+                ratio = RATIO_ORB if method is AlignMethod.ORB else RATIO_SIFT
+                live_xy, ref_xy = reference.index(str(method)).match(live.features(method), ratio)
+                estimate = estimate_homography(live_xy, ref_xy, FEATURE_THRESHOLD_PX, live.size_wh)
+            trusted = _judge(estimate, method, reference, live.size_wh, settings)
+            if isinstance(trusted, AlignmentFailure):
+                if trusted.best_inliers >= failure.best_inliers:
+                    failure = trusted
+                continue
+            if method is not AlignMethod.TRACK:
+                trusted = _refine(trusted, reference, live_gray, live.size_wh, settings)
+            candidate = Alignment(
+                trusted.H_live_to_ref, index, method, trusted.inliers, trusted.inlier_ratio, trusted.spread
+            )
+            if best is None or candidate.confidence > best.confidence:
+                best = candidate
+        if best is not None and _is_confident(best, settings):
+            return best
+    return best if best is not None else failure
+
+
+def _is_confident(alignment: Alignment, settings: CheckSettings) -> bool:
+    return alignment.inliers >= settings.track_min_inliers and alignment.spread >= settings.confident_spread
+
+
+def _judge(
+    estimate: Estimate | None,
+    method: AlignMethod,
+    reference: Reference,
+    live_size_wh: tuple[int, int],
+    settings: CheckSettings,
+) -> Estimate | AlignmentFailure:
+    if estimate is None:
+        return AlignmentFailure(f"{method}: too few matching points")
+    if estimate.inliers < settings.min_inliers:
+        return AlignmentFailure(
+            f"{method}: only {estimate.inliers} points agree (need {settings.min_inliers})", estimate.inliers
+        )
+    if estimate.spread < settings.min_spread:
+        return AlignmentFailure(
+            f"{method}: agreeing points cover {estimate.spread:.1%} of the frame", estimate.inliers
+        )
+    problem = degeneracy(estimate.H_live_to_ref, live_size_wh, reference.working_size_wh, settings.max_zoom)
+    if problem:
+        return AlignmentFailure(f"{method}: {problem}", estimate.inliers)
+    return estimate
+
+
+def _refine(
+    estimate: Estimate,
+    reference: Reference,
+    live_gray: GrayImage,
+    live_size_wh: tuple[int, int],
+    settings: CheckSettings,
+) -> Estimate:
+    """Sharpen a feature homography: warp the live frame onto the reference and track the residual.
+
+    After the warp, what is left to find is a small, nearly rigid offset, which tracking measures
+    to a fraction of a pixel even where the camera's viewpoint changed. The result is kept only if
+    it agrees with the feature homography.
+    """
+    ref_w, ref_h = reference.working_size_wh
+    warped = cv2.warpPerspective(
+        live_gray,
+        estimate.H_live_to_ref,
+        (ref_w, ref_h),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+    view = project(estimate.H_live_to_ref, corners_xy(live_size_wh)).astype(np.float32)
+    inside = (
+        np.array(
+            [
+                cv2.pointPolygonTest(view.reshape(-1, 1, 2), (float(x), float(y)), True) > 8.0
+                for x, y in reference.track_xy
+            ],
+            bool,
+        )
+        if len(reference.track_xy)
+        else np.zeros(0, bool)
+    )
+    if inside.sum() < settings.min_inliers:
+        return estimate
+    ref_xy, warped_xy = track_points(
+        reference.track_gray,
+        normalise_for_tracking(warped),
+        reference.track_xy[inside],
+        max_round_trip_px=1.0,
+    )
+    if len(ref_xy) < settings.min_inliers:
+        return estimate
+    correction, mask = cv2.findHomography(
+        warped_xy, ref_xy, cv2.USAC_MAGSAC, 1.0, maxIters=1000, confidence=0.999
+    )
+    if correction is None or mask is None or int(mask.sum()) < settings.min_inliers:
+        return estimate
+    refined_H = correction @ estimate.H_live_to_ref
+    refined_H /= refined_H[2, 2]
+    width, height = live_size_wh
+    corners = corners_xy(live_size_wh)
+    moved = np.linalg.norm(project(refined_H, corners) - project(estimate.H_live_to_ref, corners), axis=1)
+    if not np.isfinite(moved).all() or moved.max() > REFINE_AGREEMENT * math.hypot(width, height):
+        return estimate
+    if degeneracy(refined_H, live_size_wh, reference.working_size_wh, settings.max_zoom):
+        return estimate
+    inlier_mask = mask.ravel().astype(bool)
+    live_points = project(np.linalg.inv(refined_H), warped_xy[inlier_mask].astype(np.float64)).astype(
+        np.float32
+    )
+    hull_area = float(cv2.contourArea(cv2.convexHull(live_points.reshape(-1, 1, 2))))
+    inliers = int(inlier_mask.sum())
+    return Estimate(
+        refined_H,
+        max(inliers, estimate.inliers),
+        inliers / len(ref_xy),
+        max(estimate.spread, hull_area / float(width * height)),
+    )

@@ -1,0 +1,203 @@
+"""The verdict on one live frame: align it, measure it against the permit, say what is wrong."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from fov_monitor.alignment import Alignment, AlignmentFailure, align
+from fov_monitor.errors import InvalidImageError
+from fov_monitor.geometry import ViewGeometry, measure_view
+from fov_monitor.homography import Matrix, measure_motion, scale_matrix
+from fov_monitor.imaging import to_working_gray
+from fov_monitor.permit import Permit
+from fov_monitor.quality import measure_quality
+from fov_monitor.reference import Reference
+from fov_monitor.result import CheckResult, FrameQuality, Status
+from fov_monitor.settings import CheckSettings
+
+
+def check_frame(
+    reference: Reference | Sequence[Reference],
+    permit: Permit,
+    frame: np.ndarray,
+    *,
+    hfov_deg: float | None = None,
+    settings: CheckSettings | None = None,
+) -> CheckResult:
+    """Check whether a live frame still shows only what the permit allows.
+
+    Parameters
+    ----------
+    reference : Reference or sequence of Reference
+        The camera's reference(s); the best-matching one is used.
+    permit : Permit
+        The permitted polygon and privacy zones, in reference pixel coordinates.
+    frame : (H, W) or (H, W, 3|4) array
+        The live frame: gray, BGR or BGRA; uint8, uint16 or float. Its size may differ from the
+        reference's.
+    hfov_deg : float, optional
+        The camera's horizontal field of view, to report the shift in degrees.
+    settings : CheckSettings, optional
+        Thresholds; the defaults when omitted. Use the settings the references were made with.
+
+    Returns
+    -------
+    CheckResult
+
+    Raises
+    ------
+    InvalidImageError
+        When the frame is not a usable image or no reference is given.
+    InvalidPermitError
+        When the permit was evidently drawn for an image of another size.
+    """
+    started = time.perf_counter()
+    references = _as_sequence(reference)
+    settings = settings or CheckSettings()
+    for ref in references:
+        if ref.working_width != settings.working_width:
+            raise InvalidImageError(
+                f"reference {ref.label!r} was prepared at working width {ref.working_width}, the check "
+                f"runs at {settings.working_width}; prepare it again with the same CheckSettings"
+            )
+        permit.check_fits(ref.size_wh)
+    live = to_working_gray(frame, settings.working_width, what="live frame")
+    prepared = time.perf_counter()
+    quality = measure_quality(live.gray)
+    alignment = align(references, live.gray, settings)
+    aligned = time.perf_counter()
+    timings = {"prepare": (prepared - started) * 1e3, "align": (aligned - prepared) * 1e3}
+
+    if isinstance(alignment, AlignmentFailure):
+        result = _unaligned_result(alignment, quality, settings, timings)
+    else:
+        used = references[alignment.reference_index]
+        H_live_to_ref = scale_matrix(1.0 / used.scale) @ alignment.H_live_to_ref @ scale_matrix(live.scale)
+        H_live_to_ref /= H_live_to_ref[2, 2]
+        view = measure_view(H_live_to_ref, live.size_wh, permit, live.gray, live.scale)
+        result = _aligned_result(
+            alignment, H_live_to_ref, view, used, live.size_wh, permit, quality, hfov_deg, settings, timings
+        )
+    timings["total"] = (time.perf_counter() - started) * 1e3
+    return result
+
+
+def _as_sequence(reference: Reference | Sequence[Reference]) -> Sequence[Reference]:
+    references = [reference] if isinstance(reference, Reference) else list(reference)
+    if not references or not all(isinstance(ref, Reference) for ref in references):
+        raise InvalidImageError(
+            "check_frame needs a Reference or a non-empty sequence of them; build one with "
+            "Reference.from_image(image)"
+        )
+    return references
+
+
+def _unaligned_result(
+    failure: AlignmentFailure, quality: FrameQuality, settings: CheckSettings, timings: dict[str, float]
+) -> CheckResult:
+    unfit = frame_unfit_reason(quality, settings)
+    if unfit:
+        return CheckResult(
+            status=Status.UNVERIFIABLE,
+            reasons=(unfit, f"no alignment: {failure.reason}"),
+            quality=quality,
+            inliers=failure.best_inliers,
+            timings_ms=timings,
+        )
+    return CheckResult(
+        status=Status.REDIRECTED,
+        reasons=(
+            "view not recognised: the frame is well exposed and textured but matches no reference",
+            f"no alignment: {failure.reason}",
+        ),
+        quality=quality,
+        inliers=failure.best_inliers,
+        timings_ms=timings,
+    )
+
+
+def frame_unfit_reason(quality: FrameQuality, settings: CheckSettings) -> str | None:
+    """Return why a frame cannot support a verdict (too dark, too plain), or None if it can."""
+    if quality.contrast < settings.flat_contrast and quality.mean_luma < settings.dark_luma:
+        return f"too dark: mean gray level {quality.mean_luma:.0f} with contrast {quality.contrast:.0f}"
+    if quality.contrast < settings.flat_contrast or quality.texture < settings.plain_texture:
+        return (
+            f"too plain: contrast {quality.contrast:.0f}, texture {quality.texture:.2f} "
+            f"(needs {settings.flat_contrast:.0f} and {settings.plain_texture:.2f})"
+        )
+    return None
+
+
+def _aligned_result(
+    alignment: Alignment,
+    H_live_to_ref: Matrix,
+    view: ViewGeometry,
+    reference: Reference,
+    live_size_wh: tuple[int, int],
+    permit: Permit,
+    quality: FrameQuality,
+    hfov_deg: float | None,
+    settings: CheckSettings,
+    timings: dict[str, float],
+) -> CheckResult:
+    motion = measure_motion(H_live_to_ref, live_size_wh, reference.size_wh, hfov_deg)
+    exposed = [zone for zone in view.zones if zone.exposed]
+    reasons: list[str] = []
+    status = Status.COMPLIANT
+    if exposed:
+        status = Status.ZONE_EXPOSED
+        reasons += [
+            f"privacy zone {zone.name!r} visible: {zone.visible_fraction:.1%} of it in view"
+            for zone in exposed
+        ]
+    if view.outside_fraction > permit.tolerance:
+        status = status if exposed else Status.REDIRECTED
+        reasons.append(
+            f"{view.outside_fraction:.1%} of the view is outside the permit "
+            f"(tolerance {permit.tolerance:.1%})"
+        )
+    elif view.outside_fraction > settings.drift_warning * permit.tolerance:
+        reasons.append(
+            f"drifting: {view.outside_fraction:.1%} of the view outside the permit, within the "
+            f"tolerance of {permit.tolerance:.1%}"
+        )
+    dx, dy = motion.shift_fraction
+    if abs(dx) >= 0.005 or abs(dy) >= 0.005:
+        reasons.append(f"view centre moved {_direction(dx, dy)}")
+    if abs(motion.zoom - 1.0) >= 0.03:
+        reasons.append(f"zoom {motion.zoom:.2f}x against the reference")
+    if not reasons:
+        reasons.append("view matches the reference inside the permit")
+    return CheckResult(
+        status=status,
+        reasons=tuple(reasons),
+        quality=quality,
+        H_live_to_ref=H_live_to_ref,
+        outside_fraction=view.outside_fraction,
+        shift_px=motion.shift_px,
+        shift_fraction=motion.shift_fraction,
+        pan_deg=motion.pan_deg,
+        tilt_deg=motion.tilt_deg,
+        roll_deg=motion.roll_deg,
+        zoom=motion.zoom,
+        inliers=alignment.inliers,
+        confidence=alignment.confidence,
+        view_polygon_xy=view.polygon_xy,
+        zones=view.zones,
+        reference_index=alignment.reference_index,
+        reference_label=reference.label,
+        method=alignment.method,
+        timings_ms=timings,
+    )
+
+
+def _direction(dx: float, dy: float) -> str:
+    parts = []
+    if abs(dx) >= 0.005:
+        parts.append(f"{abs(dx):.1%} {'right' if dx > 0 else 'left'}")
+    if abs(dy) >= 0.005:
+        parts.append(f"{abs(dy):.1%} {'down' if dy > 0 else 'up'}")
+    return " and ".join(parts)

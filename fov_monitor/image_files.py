@@ -1,0 +1,85 @@
+"""Read image files safely: a clear error for a missing, truncated or huge file, never a crash."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, UnidentifiedImageError
+
+from fov_monitor.errors import ImageFileError
+
+MAX_IMAGE_PIXELS = 64_000_000
+"""Largest image (width x height) decoded at full size; larger JPEGs are decoded reduced, others
+refused, so that no file can exhaust memory."""
+
+_REDUCED_FLAGS = (
+    (2, cv2.IMREAD_REDUCED_COLOR_2),
+    (4, cv2.IMREAD_REDUCED_COLOR_4),
+    (8, cv2.IMREAD_REDUCED_COLOR_8),
+)
+
+
+def read_image(path: str | Path, max_pixels: int = MAX_IMAGE_PIXELS) -> NDArray[np.uint8]:
+    """Read an image file as an (H, W, 3) uint8 BGR array.
+
+    Parameters
+    ----------
+    path : str or Path
+        A JPEG, PNG, PPM, BMP, TIFF or WebP file.
+    max_pixels : int
+        Largest width x height decoded at full size. A larger JPEG is decoded at 1/2, 1/4 or 1/8 of
+        its size (cheaply, inside the decoder); any other larger file is refused.
+
+    Returns
+    -------
+    (H, W, 3) uint8 array
+
+    Raises
+    ------
+    ImageFileError
+        When the file is missing, unreadable, not an image, truncated or too large.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ImageFileError(f"image file {path} does not exist; check the path")
+    try:
+        with Image.open(path) as header:
+            width, height = header.size
+            image_format = header.format
+    except UnidentifiedImageError:
+        raise ImageFileError(f"image file {path} is not an image; give a JPEG, PNG or PPM file") from None
+    except OSError as exc:
+        raise ImageFileError(f"image file {path} cannot be read ({exc}); check the file") from None
+    flags = cv2.IMREAD_COLOR
+    if width * height > max_pixels:
+        reduction = next(
+            (flags for factor, flags in _REDUCED_FLAGS if width * height / factor**2 <= max_pixels), None
+        )
+        if image_format != "JPEG" or reduction is None:
+            raise ImageFileError(
+                f"image file {path} is {width}x{height} px, over the limit of {max_pixels / 1e6:.0f} MP; "
+                "give a smaller image"
+            )
+        flags = reduction
+    data = np.fromfile(path, dtype=np.uint8)
+    image = cv2.imdecode(data, flags) if data.size else None
+    if image is None:
+        raise ImageFileError(
+            f"image file {path} could not be decoded (corrupt or unsupported); check the file"
+        )
+    if _is_truncated(data, image_format):
+        raise ImageFileError(f"image file {path} is truncated; copy it again")
+    return image  # type: ignore[no-any-return]
+
+
+def _is_truncated(data: NDArray[np.uint8], image_format: str | None) -> bool:
+    """Tell whether an encoded file ends before its format's end marker."""
+    tail = data[-64:].tobytes()
+    if image_format == "JPEG":
+        return b"\xff\xd9" not in tail
+    if image_format == "PNG":
+        return b"IEND" not in tail
+    return False

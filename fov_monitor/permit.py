@@ -1,0 +1,275 @@
+"""The permit: what a camera may see, drawn on its reference image.
+
+A permit is whatever decision fixes a camera's view: an authority's permit or the owner's documented
+weighing of interests. Its geometry (the permitted polygon and the privacy zones) is in reference
+pixel coordinates, ``(x, y)`` with the origin at the top-left corner of the reference image.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import shapely
+from shapely.geometry import Polygon
+from shapely.validation import explain_validity
+
+from fov_monitor.errors import InvalidPermitError
+
+PointsXY = Sequence[tuple[float, float]] | Sequence[Sequence[float]]
+
+DEFAULT_TOLERANCE = 0.02
+DEFAULT_ZONE_TOLERANCE = 0.01
+FAR_OUTSIDE_MARGIN = 0.05
+"""A vertex may lie this share of the reference size beyond its edge (a drawing that overshoots
+the border is clipped); farther out, the permit was drawn for another image."""
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The decision that fixes a camera's view: its number, validity and permitted hours.
+
+    Attributes
+    ----------
+    reference_number : str
+        The decision's (permit's) reference number, e.g. ``"LST 2025-1234"``.
+    valid_from, valid_to : datetime.date or None
+        First and last day of validity; ``None`` means open-ended.
+    permitted_hours : tuple of str
+        Daily windows in which filming is permitted, ``"HH:MM-HH:MM"``; empty means all day.
+    purpose : str
+        The purpose the decision gives for filming.
+    """
+
+    reference_number: str
+    valid_from: date | None = None
+    valid_to: date | None = None
+    permitted_hours: tuple[str, ...] = ()
+    purpose: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.reference_number.strip():
+            raise InvalidPermitError("decision reference_number is empty; give the permit's number")
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+            raise InvalidPermitError(
+                f"decision {self.reference_number}: valid_to {self.valid_to} is before "
+                f"valid_from {self.valid_from}"
+            )
+        for window in self.permitted_hours:
+            _parse_hours(window, self.reference_number)
+
+    def is_valid_on(self, day: date) -> bool:
+        """Return True if the decision is in force on ``day``."""
+        return (self.valid_from is None or day >= self.valid_from) and (
+            self.valid_to is None or day <= self.valid_to
+        )
+
+
+def _parse_hours(window: str, number: str) -> tuple[int, int]:
+    try:
+        start, end = window.split("-")
+        minutes = []
+        for part in (start, end):
+            hours_text, minutes_text = part.strip().split(":")
+            hours, mins = int(hours_text), int(minutes_text)
+            if not (0 <= hours <= 24 and 0 <= mins < 60):
+                raise ValueError(part)
+            minutes.append(hours * 60 + mins)
+    except ValueError:
+        raise InvalidPermitError(
+            f"decision {number}: permitted hours {window!r} must read 'HH:MM-HH:MM'"
+        ) from None
+    return minutes[0], minutes[1]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Permit:
+    """What one camera may see.
+
+    Parameters
+    ----------
+    permitted_xy : sequence of (x, y)
+        The permitted polygon, at least 3 points, in reference pixel coordinates.
+    privacy_zones : mapping of str to sequence of (x, y), optional
+        Named polygons that must never be visible, in reference pixel coordinates.
+    tolerance : float
+        Share of the live view that may lie outside the permitted polygon, in (0, 1).
+    zone_tolerance : float
+        Share of a privacy zone's area that may show before it counts as exposed (slack for
+        alignment error at its border), in (0, 1).
+    decision : Decision, optional
+        The decision behind the permit.
+
+    Raises
+    ------
+    InvalidPermitError
+        When a polygon has fewer than 3 points, non-finite coordinates or crosses itself, or a
+        tolerance is outside (0, 1).
+    """
+
+    permitted_xy: PointsXY
+    privacy_zones: Mapping[str, PointsXY] = field(default_factory=dict)
+    tolerance: float = DEFAULT_TOLERANCE
+    zone_tolerance: float = DEFAULT_ZONE_TOLERANCE
+    decision: Decision | None = None
+    permitted: Polygon = field(init=False, repr=False)
+    zones: Mapping[str, Polygon] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for name, value in (("tolerance", self.tolerance), ("zone_tolerance", self.zone_tolerance)):
+            if not isinstance(value, int | float) or not (0.0 < float(value) < 1.0):
+                raise InvalidPermitError(
+                    f"permit {name} must be a share between 0 and 1 (exclusive), got {value!r}"
+                )
+        permitted = polygon_from_points(self.permitted_xy, "permitted polygon")
+        zones = {
+            str(name): polygon_from_points(points, f"privacy zone {name!r}")
+            for name, points in self.privacy_zones.items()
+        }
+        object.__setattr__(self, "permitted", permitted)
+        object.__setattr__(self, "zones", zones)
+        shapely.prepare(permitted)
+
+    @classmethod
+    def whole_image(cls, size_wh: tuple[int, int], tolerance: float = DEFAULT_TOLERANCE) -> Permit:
+        """Return a permit for the whole reference image of size ``(width, height)``."""
+        width, height = size_wh
+        return cls(permitted_xy=[(0, 0), (width, 0), (width, height), (0, height)], tolerance=tolerance)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], source: str = "permit") -> Permit:
+        """Build a permit from its JSON form.
+
+        The form is ``{"permitted_xy": [[x, y], ...], "privacy_zones": {"name": [[x, y], ...]},
+        "tolerance": 0.02, "zone_tolerance": 0.01, "decision": {...}}``; unknown keys are refused.
+        """
+        if not isinstance(data, Mapping):
+            raise InvalidPermitError(f"{source}: expected a JSON object, got {type(data).__name__}")
+        known = {"permitted_xy", "privacy_zones", "tolerance", "zone_tolerance", "decision"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise InvalidPermitError(
+                f"{source}: unknown field {unknown[0]!r}; expected one of {', '.join(sorted(known))}"
+            )
+        if "permitted_xy" not in data:
+            raise InvalidPermitError(f"{source}: field 'permitted_xy' is missing")
+        decision_data = data.get("decision")
+        decision = None
+        if decision_data is not None:
+            try:
+                decision = Decision(
+                    reference_number=str(decision_data["reference_number"]),
+                    valid_from=_date_or_none(decision_data.get("valid_from")),
+                    valid_to=_date_or_none(decision_data.get("valid_to")),
+                    permitted_hours=tuple(decision_data.get("permitted_hours", ())),
+                    purpose=str(decision_data.get("purpose", "")),
+                )
+            except (KeyError, TypeError, ValueError) as exc:
+                raise InvalidPermitError(f"{source}: field 'decision' is malformed ({exc})") from None
+        zones = data.get("privacy_zones") or {}
+        if not isinstance(zones, Mapping):
+            raise InvalidPermitError(f"{source}: field 'privacy_zones' must map names to polygons")
+        try:
+            return cls(
+                permitted_xy=data["permitted_xy"],
+                privacy_zones=zones,
+                tolerance=data.get("tolerance", DEFAULT_TOLERANCE),
+                zone_tolerance=data.get("zone_tolerance", DEFAULT_ZONE_TOLERANCE),
+                decision=decision,
+            )
+        except InvalidPermitError as exc:
+            raise InvalidPermitError(f"{source}: {exc}") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form read by :meth:`from_dict`."""
+        data: dict[str, Any] = {
+            "permitted_xy": _points_of(self.permitted),
+            "privacy_zones": {name: _points_of(zone) for name, zone in self.zones.items()},
+            "tolerance": self.tolerance,
+            "zone_tolerance": self.zone_tolerance,
+        }
+        if self.decision is not None:
+            data["decision"] = {
+                "reference_number": self.decision.reference_number,
+                "valid_from": _iso_or_none(self.decision.valid_from),
+                "valid_to": _iso_or_none(self.decision.valid_to),
+                "permitted_hours": list(self.decision.permitted_hours),
+                "purpose": self.decision.purpose,
+            }
+        return data
+
+    def check_fits(self, size_wh: tuple[int, int]) -> None:
+        """Raise if the permit was evidently drawn for an image other than one of ``size_wh``.
+
+        Raises
+        ------
+        InvalidPermitError
+            When a vertex lies farther than 5 % of the image size outside the image.
+        """
+        width, height = size_wh
+        margin_x, margin_y = FAR_OUTSIDE_MARGIN * width, FAR_OUTSIDE_MARGIN * height
+        shapes = {"permitted polygon": self.permitted} | {
+            f"privacy zone {name!r}": zone for name, zone in self.zones.items()
+        }
+        for what, polygon in shapes.items():
+            min_x, min_y, max_x, max_y = polygon.bounds
+            if (
+                min_x < -margin_x
+                or min_y < -margin_y
+                or max_x > width + margin_x
+                or max_y > height + margin_y
+            ):
+                raise InvalidPermitError(
+                    f"{what} spans x {min_x:.0f}..{max_x:.0f}, y {min_y:.0f}..{max_y:.0f}, far outside "
+                    f"the {width}x{height} reference; redraw it on this camera's reference image"
+                )
+
+
+def polygon_from_points(points: object, what: str) -> Polygon:
+    """Return a valid shapely polygon from ``points``, or raise naming ``what`` is wrong.
+
+    Raises
+    ------
+    InvalidPermitError
+        When there are fewer than 3 distinct points, a coordinate is not a finite number, the polygon
+        crosses itself or has no area.
+    """
+    try:
+        pairs = [(float(x), float(y)) for x, y in points]  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        raise InvalidPermitError(
+            f"{what} must be a list of [x, y] pairs of numbers, got {points!r:.80}"
+        ) from None
+    if any(not (math.isfinite(x) and math.isfinite(y)) for x, y in pairs):
+        raise InvalidPermitError(f"{what} has a coordinate that is NaN or infinite: {pairs!r:.80}")
+    distinct = list(dict.fromkeys(pairs))
+    if len(distinct) < 3:
+        raise InvalidPermitError(f"{what} must have at least 3 distinct points, got {len(distinct)}")
+    polygon = Polygon(pairs)
+    if not polygon.is_valid:
+        raise InvalidPermitError(
+            f"{what} is not a simple polygon ({explain_validity(polygon)}); "
+            "draw its points in order around the area without crossing edges"
+        )
+    if polygon.area <= 0.0:
+        raise InvalidPermitError(f"{what} has no area; its points lie on one line")
+    return polygon
+
+
+def _points_of(polygon: Polygon) -> list[list[float]]:
+    return [[x, y] for x, y in list(polygon.exterior.coords)[:-1]]
+
+
+def _date_or_none(value: object) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def _iso_or_none(value: date | None) -> str | None:
+    return value.isoformat() if value else None
