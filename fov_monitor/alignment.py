@@ -37,9 +37,11 @@ from fov_monitor.settings import CheckSettings
 
 TRACK_THRESHOLD_PX = 1.5
 FEATURE_THRESHOLD_PX = 3.0
-REFINE_AGREEMENT = 0.02
-"""A refined homography replaces the feature one only if no corner moves more than this share of
-the image diagonal: refinement sharpens an alignment, it never changes the verdict's basis."""
+REFINE_ROUNDS = 2
+"""A second round of refinement starts from a warp that is already close, and tracks more points."""
+REFINE_MAX_SHIFT_PX = 6.0
+"""A refined homography replaces the feature one only if, at the points that support it, it moves
+them by at most this many working pixels (median)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,8 +147,7 @@ def align(
     for method in AlignMethod:
         for index, reference in enumerate(references):
             if method is AlignMethod.TRACK:
-                ref_xy, live_xy = track_points(reference.track_gray, live_track_gray, reference.track_xy)
-                estimate = estimate_homography(live_xy, ref_xy, TRACK_THRESHOLD_PX, live.size_wh)
+                estimate = _track(reference, live_track_gray)
             else:
                 ratio = RATIO_ORB if method is AlignMethod.ORB else RATIO_SIFT
                 live_xy, ref_xy = reference.index(str(method)).match(live.features(method), ratio)
@@ -157,7 +158,8 @@ def align(
                     failure = trusted
                 continue
             if method is not AlignMethod.TRACK:
-                trusted = _refine(trusted, reference, live_gray, live.size_wh, settings)
+                for _ in range(REFINE_ROUNDS):
+                    trusted = _refine(trusted, reference, live_gray, live.size_wh, settings)
             candidate = Alignment(
                 trusted.H_live_to_ref, index, method, trusted.inliers, trusted.inlier_ratio, trusted.spread
             )
@@ -166,6 +168,29 @@ def align(
         if best is not None and _is_confident(best, settings):
             return best
     return best if best is not None else failure
+
+
+def _track(reference: Reference, live_track_gray: GrayImage) -> Estimate | None:
+    """Track the reference's corners into the live frame and fit a homography to them.
+
+    Tracking needs images of one size: a live frame of the reference's shape at another resolution
+    is resized to it (and the homography scaled back); one of another shape is left to the features.
+    """
+    ref_w, ref_h = reference.working_size_wh
+    live_h, live_w = live_track_gray.shape
+    to_ref_size = np.eye(3)
+    if (live_w, live_h) != (ref_w, ref_h):
+        if abs(live_w / live_h - ref_w / ref_h) > 0.01 * ref_w / ref_h:
+            return None
+        live_track_gray = cv2.resize(live_track_gray, (ref_w, ref_h), interpolation=cv2.INTER_AREA)
+        to_ref_size = np.diag([ref_w / live_w, ref_h / live_h, 1.0])
+    ref_xy, live_xy = track_points(reference.track_gray, live_track_gray, reference.track_xy)
+    estimate = estimate_homography(live_xy, ref_xy, TRACK_THRESHOLD_PX, (ref_w, ref_h))
+    if estimate is None:
+        return None
+    return Estimate(
+        estimate.H_live_to_ref @ to_ref_size, estimate.inliers, estimate.inlier_ratio, estimate.spread
+    )
 
 
 def _is_confident(alignment: Alignment, settings: CheckSettings) -> bool:
@@ -243,16 +268,17 @@ def _refine(
     )
     if correction is None or mask is None or int(mask.sum()) < settings.min_inliers:
         return estimate
+    inlier_mask = mask.ravel().astype(bool)
+    # Where there is evidence (the agreeing points), the correction must be small: refinement
+    # sharpens an alignment, it does not replace it.
+    shift = np.linalg.norm(ref_xy[inlier_mask] - warped_xy[inlier_mask], axis=1)
+    if float(np.median(shift)) > REFINE_MAX_SHIFT_PX:
+        return estimate
     refined_H = correction @ estimate.H_live_to_ref
     refined_H /= refined_H[2, 2]
     width, height = live_size_wh
-    corners = corners_xy(live_size_wh)
-    moved = np.linalg.norm(project(refined_H, corners) - project(estimate.H_live_to_ref, corners), axis=1)
-    if not np.isfinite(moved).all() or moved.max() > REFINE_AGREEMENT * math.hypot(width, height):
-        return estimate
     if degeneracy(refined_H, live_size_wh, reference.working_size_wh, settings.max_zoom):
         return estimate
-    inlier_mask = mask.ravel().astype(bool)
     live_points = project(np.linalg.inv(refined_H), warped_xy[inlier_mask].astype(np.float64)).astype(
         np.float32
     )
