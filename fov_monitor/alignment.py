@@ -35,6 +35,7 @@ from fov_monitor.reference import Reference
 from fov_monitor.result import AlignMethod
 from fov_monitor.settings import CheckSettings
 
+RANDOM_SEED = 20250101
 TRACK_THRESHOLD_PX = 1.5
 FEATURE_THRESHOLD_PX = 3.0
 REFINE_ROUNDS = 2
@@ -140,6 +141,9 @@ def align(
     Alignment or AlignmentFailure
         The best alignment found, or why none was trusted.
     """
+    # FLANN's randomised trees and the robust fits draw from OpenCV's per-thread generator: seed it
+    # so that the same frame always gets the same verdict.
+    cv2.setRNGSeed(RANDOM_SEED)
     live = _LiveFrame(live_gray, settings)
     live_track_gray = normalise_for_tracking(live_gray)
     failure = AlignmentFailure("no reference points could be followed into the live frame")

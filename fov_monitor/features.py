@@ -20,6 +20,7 @@ PointsXY = NDArray[np.float32]
 
 TRACK_WINDOW = (15, 15)
 TRACK_LEVELS = 3
+INDEX_SEED = 20250101
 RATIO_ORB = 0.8
 RATIO_SIFT = 0.75
 
@@ -128,7 +129,7 @@ def track_points(
     """
     if len(points_xy) == 0:
         return points_xy, points_xy
-    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 10, 0.03)
+    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.01)
     start = points_xy.reshape(-1, 1, 2)
     flags = 0 if guess_xy is None else cv2.OPTFLOW_USE_INITIAL_FLOW
     initial = None if guess_xy is None else guess_xy.reshape(-1, 1, 2).copy()
@@ -209,6 +210,7 @@ class FeatureIndex:
             index_params = {"algorithm": 1, "trees": 4}
         self._matcher = cv2.FlannBasedMatcher(index_params, {"checks": 48})
         if len(keypoints) >= 2:
+            cv2.setRNGSeed(INDEX_SEED)  # the same reference always builds the same index
             self._matcher.add([keypoints.descriptors])
             self._matcher.train()
 

@@ -49,6 +49,10 @@ def read_image(path: str | Path, max_pixels: int = MAX_IMAGE_PIXELS) -> NDArray[
         with Image.open(path) as header:
             width, height = header.size
             image_format = header.format
+    except Image.DecompressionBombError:
+        raise ImageFileError(
+            f"image file {path} is over the limit of {max_pixels / 1e6:.0f} MP; give a smaller image"
+        ) from None
     except UnidentifiedImageError:
         raise ImageFileError(f"image file {path} is not an image; give a JPEG, PNG or PPM file") from None
     except OSError as exc:
@@ -65,13 +69,13 @@ def read_image(path: str | Path, max_pixels: int = MAX_IMAGE_PIXELS) -> NDArray[
             )
         flags = reduction
     data = np.fromfile(path, dtype=np.uint8)
+    if _is_truncated(data, image_format):
+        raise ImageFileError(f"image file {path} is truncated; copy it again")
     image = cv2.imdecode(data, flags) if data.size else None
     if image is None:
         raise ImageFileError(
             f"image file {path} could not be decoded (corrupt or unsupported); check the file"
         )
-    if _is_truncated(data, image_format):
-        raise ImageFileError(f"image file {path} is truncated; copy it again")
     return image  # type: ignore[no-any-return]
 
 

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 import shapely
-from shapely.geometry import Polygon
+from shapely.geometry import MultiPoint, Polygon
 from shapely.validation import explain_validity
 
 from fov_monitor.errors import InvalidPermitError
@@ -249,13 +249,13 @@ def polygon_from_points(points: object, what: str) -> Polygon:
     if len(distinct) < 3:
         raise InvalidPermitError(f"{what} must have at least 3 distinct points, got {len(distinct)}")
     polygon = Polygon(pairs)
+    if MultiPoint(pairs).convex_hull.area <= 0.0:
+        raise InvalidPermitError(f"{what} has no area; its points lie on one line")
     if not polygon.is_valid:
         raise InvalidPermitError(
             f"{what} is not a simple polygon ({explain_validity(polygon)}); "
             "draw its points in order around the area without crossing edges"
         )
-    if polygon.area <= 0.0:
-        raise InvalidPermitError(f"{what} has no area; its points lie on one line")
     return polygon
 
 

@@ -1,0 +1,96 @@
+"""The verdict on real camera data from ../shared/data (see its README)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from conftest import read_video_frames
+from shapely.geometry import Polygon, box
+
+import fov_monitor as fm
+from fov_monitor.homography import corners_xy, project
+from fov_monitor.synthetic import Condition, apply_condition, crop_move
+
+VIDEOS = ["vtest.avi", "one-by-one-person-detection.mp4", "video02.avi"]
+
+
+def _oxford(shared_data: Path, scene: str, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    extension = "png" if scene == "oxford_graf" else "ppm"
+    reference = cv2.imread(str(shared_data / scene / f"img1.{extension}"))
+    live = cv2.imread(str(shared_data / scene / f"img{index}.{extension}"))
+    H_1_to_n = np.loadtxt(shared_data / scene / f"H1to{index}p")
+    return reference, live, np.linalg.inv(H_1_to_n / H_1_to_n[2, 2])
+
+
+def _true_outside_share(
+    H_live_to_ref: np.ndarray, live_wh: tuple[int, int], ref_wh: tuple[int, int]
+) -> float:
+    view = Polygon(project(H_live_to_ref, corners_xy(live_wh)))
+    return view.difference(box(0, 0, *ref_wh)).area / view.area
+
+
+@pytest.mark.parametrize("index", [2, 3, 4, 5, 6])
+def test_graf_viewpoint_changes_are_redirected(shared_data: Path, index: int) -> None:
+    reference_image, live, truth = _oxford(shared_data, "oxford_graf", index)
+    reference = fm.Reference.from_image(reference_image)
+    result = fm.check_frame(reference, fm.Permit.whole_image(reference.size_wh), live)
+    assert result.status is fm.Status.REDIRECTED, result.reasons
+    if result.H_live_to_ref is not None:
+        errors = np.linalg.norm(
+            project(result.H_live_to_ref, corners_xy((800, 640))) - project(truth, corners_xy((800, 640))),
+            axis=1,
+        )
+        assert float(np.mean(errors)) < 5.0
+
+
+@pytest.mark.parametrize("index", [2, 3, 4, 5, 6])
+def test_leuven_exposure_changes_follow_the_ground_truth(shared_data: Path, index: int) -> None:
+    reference_image, live, truth = _oxford(shared_data, "oxford_leuven", index)
+    reference = fm.Reference.from_image(reference_image)
+    result = fm.check_frame(reference, fm.Permit.whole_image(reference.size_wh), live)
+    true_outside = _true_outside_share(truth, (900, 600), (900, 600))
+    assert result.outside_fraction is not None, result.reasons
+    assert result.outside_fraction == pytest.approx(true_outside, abs=0.005)
+    if true_outside < 0.01:
+        assert result.status is fm.Status.COMPLIANT
+
+
+@pytest.fixture(scope="module")
+def video_frames(shared_data: Path) -> dict[str, list[tuple[int, np.ndarray]]]:
+    return {name: read_video_frames(shared_data / "videos" / name, every=25) for name in VIDEOS}
+
+
+@pytest.mark.parametrize("video", VIDEOS)
+def test_fixed_cameras_raise_no_alarm(video_frames, video: str) -> None:
+    frames = video_frames[video]
+    reference = fm.Reference.from_image(frames[0][1])
+    permit = fm.Permit.whole_image(reference.size_wh)
+    alarms = []
+    for index, frame in frames[1:]:
+        result = fm.check_frame(reference, permit, frame)
+        if result.status is not fm.Status.COMPLIANT:
+            alarms.append((index, str(result.status), result.reasons))
+    assert len(frames) > 20
+    assert not alarms
+
+
+@pytest.mark.parametrize("condition", list(Condition))
+@pytest.mark.parametrize("video", VIDEOS)
+def test_known_moves_under_conditions(video_frames, video: str, condition: Condition) -> None:
+    frames = video_frames[video]
+    failures = []
+    for _, frame in (frames[0], frames[len(frames) // 2]):
+        for step in range(8):
+            angle = math.radians(45 * step)
+            for magnitude, expected in ((0.005, fm.Status.COMPLIANT), (0.05, fm.Status.REDIRECTED)):
+                move = crop_move(frame, (magnitude * math.cos(angle), magnitude * math.sin(angle)))
+                reference = fm.Reference.from_image(move.reference)
+                live = apply_condition(move.live, condition, seed=step)
+                result = fm.check_frame(reference, fm.Permit.whole_image(reference.size_wh), live)
+                if result.status is not expected:
+                    failures.append((magnitude, 45 * step, str(result.status), result.reasons))
+    assert not failures
