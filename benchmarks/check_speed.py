@@ -103,7 +103,8 @@ def main() -> int:
             orb_median, sift_median = statistics.median(orb), statistics.median(sift)
             print(
                 f"{size_name:<6} {case:<17} {ours_median:>8.1f} {p95:>6.1f} {max(ours):>6.1f} "
-                f"{orb_median:>8.1f} {sift_median:>8.1f} {orb_median / ours_median:>8.1f} {sift_median / ours_median:>9.1f}"
+                f"{orb_median:>8.1f} {sift_median:>8.1f} "
+                f"{orb_median / ours_median:>8.1f} {sift_median / ours_median:>9.1f}"
             )
     goals = [
         ("compliant 720p median <= 10 ms", medians[("720p", "compliant")] <= 10.0),
