@@ -72,16 +72,16 @@ class SiftTutorialBaseline:
             return None
         pairs = self._matcher.knnMatch(descriptors, self._ref_desc, k=2)
         good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.7 * p[1].distance]
-        if len(good) < 10:
-            return None
-        live_xy = np.float32([keypoints[m.queryIdx].pt for m in good])
-        ref_xy = np.float32([self._ref_kp[m.trainIdx].pt for m in good])
-        H, _ = cv2.findHomography(live_xy, ref_xy, cv2.RANSAC, 5.0)
-        return _usable(H)
+        return _ransac_homography(keypoints, self._ref_kp, good)
 
 
-def _usable(H: np.ndarray | None) -> np.ndarray | None:
-    """Return H if it maps the image to finite points, else None (a baseline failure)."""
+def _ransac_homography(live_kp: list, ref_kp: list, matches: list) -> np.ndarray | None:
+    """Fit live->reference with RANSAC (5 px) as the tutorials do; None when it fails."""
+    if len(matches) < 10:
+        return None
+    live_xy = np.float32([live_kp[m.queryIdx].pt for m in matches])
+    ref_xy = np.float32([ref_kp[m.trainIdx].pt for m in matches])
+    H, _ = cv2.findHomography(live_xy, ref_xy, cv2.RANSAC, 5.0)
     if H is None or not np.isfinite(H).all() or abs(np.linalg.det(H)) < 1e-12:
         return None
     return H
@@ -101,10 +101,4 @@ class OrbBaseline:
         keypoints, descriptors = self._orb.detectAndCompute(_gray(live), None)
         if descriptors is None or len(keypoints) < 4:
             return None
-        matches = self._matcher.match(descriptors, self._ref_desc)
-        if len(matches) < 10:
-            return None
-        live_xy = np.float32([keypoints[m.queryIdx].pt for m in matches])
-        ref_xy = np.float32([self._ref_kp[m.trainIdx].pt for m in matches])
-        H, _ = cv2.findHomography(live_xy, ref_xy, cv2.RANSAC, 5.0)
-        return _usable(H)
+        return _ransac_homography(keypoints, self._ref_kp, self._matcher.match(descriptors, self._ref_desc))
