@@ -85,6 +85,90 @@ def crop_move(frame: Image, shift_fraction: tuple[float, float], window_fraction
     return CropMove(reference, live, H, (dx / win_w, dy / win_h))
 
 
+@dataclass(frozen=True, slots=True)
+class PtzMove:
+    """A reference window of a frame and the view of the same camera turned and zoomed.
+
+    Attributes
+    ----------
+    reference, live : (h, w[, 3]) uint8 arrays
+        The two views, of the same size.
+    H_live_to_ref : (3, 3) float64 array
+        The true homography from live to reference pixels.
+    """
+
+    reference: Image
+    live: Image
+    H_live_to_ref: NDArray[np.float64]
+
+
+def rotation_matrix(pan_deg: float, tilt_deg: float, roll_deg: float) -> NDArray[np.float64]:
+    """Return the camera rotation for a pan (about y), then tilt (about x), then roll (about z)."""
+    pan, tilt, roll = np.radians([pan_deg, tilt_deg, roll_deg])
+    about_y = np.array([[np.cos(pan), 0, np.sin(pan)], [0, 1, 0], [-np.sin(pan), 0, np.cos(pan)]])
+    about_x = np.array([[1, 0, 0], [0, np.cos(tilt), -np.sin(tilt)], [0, np.sin(tilt), np.cos(tilt)]])
+    about_z = np.array([[np.cos(roll), -np.sin(roll), 0], [np.sin(roll), np.cos(roll), 0], [0, 0, 1]])
+    return about_z @ about_x @ about_y  # type: ignore[no-any-return]
+
+
+def ptz_move(
+    frame: Image,
+    pan_deg: float,
+    tilt_deg: float,
+    roll_deg: float = 0.0,
+    zoom: float = 1.0,
+    hfov_deg: float = 60.0,
+    window_fraction: float = 0.7,
+) -> PtzMove:
+    """Turn and zoom a camera whose reference is the centre window of ``frame``.
+
+    A rotation ``R`` and a zoom of a pinhole camera map reference pixels to live pixels by the
+    homography ``K' R K^-1``; the live view is rendered from the whole frame, so what comes into view
+    is real scene (reflected at the frame's border where the turn reaches beyond it).
+
+    Parameters
+    ----------
+    frame : (H, W[, 3]) uint8 array
+        The real frame; the reference is its centre window.
+    pan_deg, tilt_deg, roll_deg : float
+        The turn, degrees: pan right, tilt down and a counter-clockwise roll of the camera (the
+        picture turns clockwise) are positive, as :class:`~fov_monitor.result.CheckResult` measures.
+    zoom : float
+        Focal length factor against the reference.
+    hfov_deg : float
+        Horizontal field of view of the reference window.
+    window_fraction : float
+        Size of the reference window as a share of the frame.
+
+    Returns
+    -------
+    PtzMove
+    """
+    height, width = frame.shape[:2]
+    win_w, win_h = round(width * window_fraction), round(height * window_fraction)
+    x0, y0 = (width - win_w) // 2, (height - win_h) // 2
+    focal = (win_w / 2) / np.tan(np.radians(hfov_deg) / 2)
+    K = np.array([[focal, 0, win_w / 2], [0, focal, win_h / 2], [0, 0, 1.0]])
+    K_live = K.copy()
+    K_live[0, 0] *= zoom
+    K_live[1, 1] *= zoom
+    # Image y points down, so a tilt down and a counter-clockwise roll are negative rotations about
+    # the camera's x and z axes; the scene moves against the camera, hence the transpose.
+    H_ref_to_live = K_live @ rotation_matrix(pan_deg, -tilt_deg, -roll_deg).T @ np.linalg.inv(K)
+    H_live_to_ref = np.linalg.inv(H_ref_to_live).astype(np.float64)
+    H_live_to_ref /= H_live_to_ref[2, 2]
+    window_to_frame = np.array([[1.0, 0, x0], [0, 1.0, y0], [0, 0, 1.0]])
+    live = cv2.warpPerspective(
+        frame,
+        window_to_frame @ H_live_to_ref,
+        (win_w, win_h),
+        flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REFLECT,
+    )
+    reference = frame[y0 : y0 + win_h, x0 : x0 + win_w].copy()
+    return PtzMove(reference, live, H_live_to_ref)
+
+
 def apply_condition(frame: Image, condition: Condition, seed: int = 0) -> Image:
     """Return ``frame`` as it would look under ``condition`` (deterministic for a given seed)."""
     if condition is Condition.CLEAN:

@@ -13,7 +13,7 @@ from shapely.geometry import Polygon, box
 
 import fov_monitor as fm
 from fov_monitor.homography import corners_xy, project
-from fov_monitor.synthetic import Condition, apply_condition, crop_move
+from fov_monitor.synthetic import Condition, apply_condition, crop_move, ptz_move
 
 VIDEOS = ["vtest.avi", "one-by-one-person-detection.mp4", "video02.avi"]
 
@@ -93,4 +93,31 @@ def test_known_moves_under_conditions(video_frames, video: str, condition: Condi
                 result = fm.check_frame(reference, fm.Permit.whole_image(reference.size_wh), live)
                 if result.status is not expected:
                     failures.append((magnitude, 45 * step, str(result.status), result.reasons))
+    assert not failures
+
+
+@pytest.mark.parametrize("video", VIDEOS)
+def test_random_camera_turns_follow_the_ground_truth(video_frames, video: str) -> None:
+    rng = np.random.default_rng(VIDEOS.index(video))
+    frame = video_frames[video][0][1]
+    failures = []
+    for _ in range(12):
+        move = ptz_move(
+            frame,
+            rng.uniform(-6, 6),
+            rng.uniform(-4, 4),
+            rng.uniform(-6, 6),
+            float(np.exp(rng.uniform(-0.25, 0.25))),
+        )
+        live_wh = (move.live.shape[1], move.live.shape[0])
+        true_outside = _true_outside_share(move.H_live_to_ref, live_wh, live_wh)
+        reference = fm.Reference.from_image(move.reference)
+        result = fm.check_frame(reference, fm.Permit.whole_image(reference.size_wh), move.live)
+        assert result.outside_fraction is not None, result.reasons
+        if abs(result.outside_fraction - true_outside) > max(0.01, 0.1 * true_outside):
+            failures.append(("outside", true_outside, result.outside_fraction))
+        if true_outside >= 0.04 and result.status is not fm.Status.REDIRECTED:
+            failures.append(("missed", true_outside, str(result.status)))
+        if true_outside <= 0.01 and result.status is not fm.Status.COMPLIANT:
+            failures.append(("false alarm", true_outside, str(result.status)))
     assert not failures
