@@ -21,6 +21,7 @@ from fov_monitor.errors import (
 from fov_monitor.image_files import read_image
 from fov_monitor.permit import Decision, Permit
 from fov_monitor.reference import Reference
+from fov_monitor.reference_cache import load_reference, save_reference
 from fov_monitor.result import AlignMethod, CheckResult, FrameQuality, Status, ZoneExposure
 from fov_monitor.settings import CheckSettings
 
@@ -45,5 +46,7 @@ __all__ = [
     "Status",
     "ZoneExposure",
     "check_frame",
+    "load_reference",
     "read_image",
+    "save_reference",
 ]

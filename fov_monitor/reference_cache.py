@@ -1,0 +1,146 @@
+"""Keep a prepared reference on disk, so its features are computed once per camera, not per scan.
+
+The file is a NumPy ``.npz`` archive (no pickled objects) written atomically: a crash mid-write
+leaves the previous file whole. A file of another format version, made at another working width,
+or damaged is refused with :class:`~fov_monitor.errors.ReferenceCacheError`; the caller rebuilds it
+from the reference image.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from fov_monitor.errors import ReferenceCacheError
+from fov_monitor.features import Keypoints
+from fov_monitor.reference import Reference
+from fov_monitor.result import FrameQuality
+from fov_monitor.settings import CheckSettings
+
+CACHE_FORMAT_VERSION = 1
+
+_ARRAYS = {
+    "gray": (np.uint8, 2),
+    "track_xy": (np.float32, 2),
+    "orb_xy": (np.float32, 2),
+    "orb_descriptors": (np.uint8, 2),
+    "sift_xy": (np.float32, 2),
+    "sift_descriptors": (np.float32, 2),
+}
+
+
+def save_reference(reference: Reference, path: str | Path) -> None:
+    """Write a prepared reference to ``path`` atomically (write to a temporary file, then rename).
+
+    Parameters
+    ----------
+    reference : Reference
+        The prepared reference.
+    path : str or Path
+        The ``.npz`` file to write; its folder must exist.
+    """
+    path = Path(path)
+    meta = {
+        "format_version": CACHE_FORMAT_VERSION,
+        "label": reference.label,
+        "size_wh": list(reference.size_wh),
+        "scale": reference.scale,
+        "working_width": reference.working_width,
+        "quality": [reference.quality.mean_luma, reference.quality.contrast, reference.quality.texture],
+    }
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            np.savez(
+                stream,
+                meta=np.frombuffer(json.dumps(meta).encode("utf-8"), np.uint8),
+                gray=reference.gray,
+                track_xy=reference.track_xy,
+                orb_xy=reference.orb.xy,
+                orb_descriptors=reference.orb.descriptors,
+                sift_xy=reference.sift.xy,
+                sift_descriptors=reference.sift.descriptors,
+            )
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def load_reference(path: str | Path, settings: CheckSettings | None = None) -> Reference:
+    """Read a reference written by :func:`save_reference`.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.npz`` file.
+    settings : CheckSettings, optional
+        The settings the checks will run with; the file must have been made at their working width.
+
+    Returns
+    -------
+    Reference
+
+    Raises
+    ------
+    ReferenceCacheError
+        When the file is missing, damaged, of another format version or working width.
+    """
+    path = Path(path)
+    settings = settings or CheckSettings()
+    if not path.is_file():
+        raise ReferenceCacheError(f"feature cache {path} does not exist; prepare the reference again")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            meta = json.loads(archive["meta"].tobytes().decode("utf-8"))
+            arrays = {name: archive[name] for name in _ARRAYS}
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError, EOFError) as exc:
+        raise ReferenceCacheError(
+            f"feature cache {path} is damaged ({type(exc).__name__}); prepare the reference again"
+        ) from None
+    version = meta.get("format_version")
+    if version != CACHE_FORMAT_VERSION:
+        raise ReferenceCacheError(
+            f"feature cache {path} has format version {version}, this fov-monitor reads "
+            f"{CACHE_FORMAT_VERSION}; prepare the reference again"
+        )
+    if meta.get("working_width") != settings.working_width:
+        raise ReferenceCacheError(
+            f"feature cache {path} was made at working width {meta.get('working_width')}, the checks run "
+            f"at {settings.working_width}; prepare the reference again"
+        )
+    for name, (dtype, ndim) in _ARRAYS.items():
+        if arrays[name].dtype != dtype or arrays[name].ndim != ndim:
+            raise ReferenceCacheError(
+                f"feature cache {path}: array {name!r} is {arrays[name].dtype} with {arrays[name].ndim} "
+                "dimensions; prepare the reference again"
+            )
+    for kind in ("orb", "sift"):
+        if len(arrays[f"{kind}_xy"]) != len(arrays[f"{kind}_descriptors"]):
+            raise ReferenceCacheError(
+                f"feature cache {path}: {kind} positions and descriptors differ in number; "
+                "prepare the reference again"
+            )
+    try:
+        return Reference(
+            label=str(meta["label"]),
+            size_wh=(int(meta["size_wh"][0]), int(meta["size_wh"][1])),
+            scale=float(meta["scale"]),
+            gray=arrays["gray"],
+            track_xy=arrays["track_xy"],
+            orb=Keypoints(arrays["orb_xy"], arrays["orb_descriptors"]),
+            sift=Keypoints(arrays["sift_xy"], arrays["sift_descriptors"]),
+            quality=FrameQuality(*(float(value) for value in meta["quality"])),
+            working_width=int(meta["working_width"]),
+        )
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise ReferenceCacheError(
+            f"feature cache {path} has malformed metadata ({exc}); prepare the reference again"
+        ) from None
