@@ -11,9 +11,9 @@ from fov_monitor.alignment import Alignment, AlignmentFailure, align
 from fov_monitor.errors import InvalidImageError
 from fov_monitor.geometry import ViewGeometry, measure_view
 from fov_monitor.homography import Matrix, measure_motion, scale_matrix
-from fov_monitor.imaging import to_working_gray
+from fov_monitor.imaging import GrayImage, to_working_gray
 from fov_monitor.permit import Permit
-from fov_monitor.quality import measure_quality
+from fov_monitor.quality import measure_detail, measure_quality, texture_above_noise
 from fov_monitor.reference import Reference
 from fov_monitor.result import CheckResult, FrameQuality, Status
 from fov_monitor.settings import CheckSettings
@@ -72,7 +72,7 @@ def check_frame(
     timings = {"prepare": (prepared - started) * 1e3, "align": (aligned - prepared) * 1e3}
 
     if isinstance(alignment, AlignmentFailure):
-        result = _unaligned_result(alignment, quality, settings, timings)
+        result = _unaligned_result(alignment, live.gray, quality, settings, timings)
     else:
         used = references[alignment.reference_index]
         H_live_to_ref = scale_matrix(1.0 / used.scale) @ alignment.H_live_to_ref @ scale_matrix(live.scale)
@@ -96,8 +96,13 @@ def _as_sequence(reference: Reference | Sequence[Reference]) -> Sequence[Referen
 
 
 def _unaligned_result(
-    failure: AlignmentFailure, quality: FrameQuality, settings: CheckSettings, timings: dict[str, float]
+    failure: AlignmentFailure,
+    gray: GrayImage,
+    quality: FrameQuality,
+    settings: CheckSettings,
+    timings: dict[str, float],
 ) -> CheckResult:
+    quality = measure_detail(gray, quality)
     unfit = frame_unfit_reason(quality, settings)
     if unfit:
         return CheckResult(
@@ -110,7 +115,7 @@ def _unaligned_result(
     return CheckResult(
         status=Status.REDIRECTED,
         reasons=(
-            "view not recognised: the frame is well exposed and textured but matches no reference",
+            "view not recognised: the frame is well exposed, detailed and textured but matches no reference",
             f"no alignment: {failure.reason}",
         ),
         quality=quality,
@@ -120,13 +125,24 @@ def _unaligned_result(
 
 
 def frame_unfit_reason(quality: FrameQuality, settings: CheckSettings) -> str | None:
-    """Return why a frame cannot support a verdict (too dark, too plain), or None if it can."""
+    """Return why a frame cannot support a verdict (too dark, too plain), or None if it can.
+
+    ``quality`` must carry the noise and detail figures (:func:`~fov_monitor.quality.measure_detail`).
+    """
     if quality.contrast < settings.flat_contrast and quality.mean_luma < settings.dark_luma:
         return f"too dark: mean gray level {quality.mean_luma:.0f} with contrast {quality.contrast:.0f}"
-    if quality.contrast < settings.flat_contrast or quality.texture < settings.plain_texture:
+    if quality.contrast < settings.flat_contrast:
+        return f"too plain: contrast {quality.contrast:.0f} (needs {settings.flat_contrast:.0f})"
+    texture = texture_above_noise(quality)
+    if texture < settings.plain_texture:
         return (
-            f"too plain: contrast {quality.contrast:.0f}, texture {quality.texture:.2f} "
-            f"(needs {settings.flat_contrast:.0f} and {settings.plain_texture:.2f})"
+            f"too plain: texture {texture:.2f} above the noise (needs {settings.plain_texture:.2f}); "
+            "covered, fogged or facing a blank surface"
+        )
+    if quality.detail is not None and quality.detail < settings.min_detail:
+        return (
+            f"too little detail: distinct corners in {quality.detail:.0%} of the frame "
+            f"(needs {settings.min_detail:.0%}); out of focus or facing a blank surface"
         )
     return None
 

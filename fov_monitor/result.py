@@ -49,11 +49,18 @@ class FrameQuality:
     texture : float
         Mean gradient magnitude of the frame shrunk 8 times (noise averaged away), in gray levels
         per working pixel.
+    noise : float or None
+        Estimated standard deviation of sensor noise, gray levels (measured only when needed).
+    detail : float or None
+        Share of the frame's grid cells (8 x 6) holding a distinct corner at half the working size:
+        low for plain, covered or defocused views (measured only when needed).
     """
 
     mean_luma: float
     contrast: float
     texture: float
+    noise: float | None = None
+    detail: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +196,8 @@ class CheckResult:
                 "mean_luma": round(self.quality.mean_luma, 2),
                 "contrast": round(self.quality.contrast, 2),
                 "texture": round(self.quality.texture, 3),
+                "noise": _round_or_none(self.quality.noise, 3),
+                "detail": _round_or_none(self.quality.detail, 3),
             },
             "timings_ms": {step: round(ms, 3) for step, ms in self.timings_ms.items()},
         }

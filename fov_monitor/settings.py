@@ -43,6 +43,9 @@ class CheckSettings:
     plain_texture : float
         Texture figure (see :class:`~fov_monitor.result.FrameQuality`) under which a frame is too plain
         to support a verdict.
+    min_detail : float
+        Share of the frame's grid cells that must hold a distinct corner for a frame that does not
+        align to count as another scene ("redirected") rather than unverifiable.
     drift_warning : float
         Share of the tolerance from which a compliant view is reported as drifting.
     """
@@ -60,6 +63,7 @@ class CheckSettings:
     dark_luma: float = 40.0
     flat_contrast: float = 12.0
     plain_texture: float = 0.6
+    min_detail: float = 0.08
     drift_warning: float = 0.5
 
     def __post_init__(self) -> None:
@@ -71,7 +75,7 @@ class CheckSettings:
             raise InvalidSettingsError(
                 f"setting working_width must be at least 64 px, got {self.working_width}"
             )
-        if max(self.min_spread, self.confident_spread, self.drift_warning) >= 1:
+        if max(self.min_spread, self.confident_spread, self.drift_warning, self.min_detail) >= 1:
             raise InvalidSettingsError(
                 "settings min_spread, confident_spread and drift_warning must be shares below 1"
             )

@@ -165,25 +165,36 @@ def test_privacy_zone_blanked_by_the_camera_mask_is_not_exposed() -> None:
     assert result.status is fm.Status.COMPLIANT
 
 
-def test_another_scene_is_redirected_as_not_recognised(astronaut: np.ndarray) -> None:
+@pytest.mark.parametrize("other", ["coffee", "chelsea", "rocket", "camera"])
+def test_another_scene_is_redirected_as_not_recognised(astronaut: np.ndarray, other: str) -> None:
     reference = fm.Reference.from_image(astronaut)
-    result = fm.check_frame(reference, fm.Permit.whole_image(reference.size_wh), sample_bgr("coffee"))
+    result = fm.check_frame(reference, fm.Permit.whole_image(reference.size_wh), sample_bgr(other))
     assert result.status is fm.Status.REDIRECTED
     assert "not recognised" in result.reasons[0]
     assert result.H_live_to_ref is None
 
 
+def _noisy_gray(sigma: float) -> np.ndarray:
+    noise = np.random.default_rng(3).normal(128, sigma, (512, 512))
+    return np.clip(noise, 0, 255).astype(np.uint8)
+
+
 @pytest.mark.parametrize(
-    ("frame", "fragment"),
+    ("make_frame", "fragment"),
     [
-        (np.zeros((512, 512, 3), np.uint8), "too dark"),
-        (np.full((512, 512, 3), 128, np.uint8), "too plain"),
-        (np.full((512, 512, 3), 255, np.uint8), "too plain"),
+        (lambda: np.zeros((512, 512, 3), np.uint8), "too dark"),
+        (lambda: np.full((512, 512, 3), 128, np.uint8), "too plain"),
+        (lambda: np.full((512, 512, 3), 255, np.uint8), "too plain"),
+        (lambda: _noisy_gray(15), "too plain"),
+        (lambda: _noisy_gray(30), "too plain"),
+        (lambda: np.tile(np.linspace(0, 255, 512, dtype=np.uint8), (512, 1)), "too little detail"),
+        (lambda: cv2.GaussianBlur(sample_bgr("coffee"), (0, 0), 20), "too little detail"),
     ],
-    ids=["black", "gray", "white"],
+    ids=["black", "gray", "white", "covered-noise-15", "covered-noise-30", "ramp", "defocused-other-scene"],
 )
-def test_frame_that_cannot_support_a_verdict_is_unverifiable(astronaut, frame, fragment: str) -> None:
+def test_frame_that_cannot_support_a_verdict_is_unverifiable(astronaut, make_frame, fragment: str) -> None:
     reference = fm.Reference.from_image(astronaut)
+    frame = make_frame()
     result = fm.check_frame(reference, fm.Permit.whole_image(reference.size_wh), frame)
     assert result.status is fm.Status.UNVERIFIABLE
     assert fragment in result.reasons[0]
