@@ -32,9 +32,10 @@ def check_frame(
     Parameters
     ----------
     reference : Reference or sequence of Reference
-        The camera's reference(s); the best-matching one is used.
+        The camera's reference(s) of one view (day, night/IR, season); the best-matching one is
+        used. They must share one aspect ratio; one at another resolution is scaled to the first.
     permit : Permit
-        The permitted polygon and privacy zones, in reference pixel coordinates.
+        The permitted polygon and privacy zones, in pixel coordinates of the (first) reference.
     frame : (H, W) or (H, W, 3|4) array
         The live frame: gray, BGR or BGRA; uint8, uint16 or float. Its size may differ from the
         reference's.
@@ -57,13 +58,8 @@ def check_frame(
     started = time.perf_counter()
     references = _as_sequence(reference)
     settings = settings or CheckSettings()
-    for ref in references:
-        if ref.working_width != settings.working_width:
-            raise InvalidImageError(
-                f"reference {ref.label!r} was prepared at working width {ref.working_width}, the check "
-                f"runs at {settings.working_width}; prepare it again with the same CheckSettings"
-            )
-        permit.check_fits(ref.size_wh)
+    _check_references(references, settings)
+    permit.check_fits(references[0].size_wh)
     live = to_working_gray(frame, settings.working_width, what="live frame")
     prepared = time.perf_counter()
     quality = measure_quality(live.gray)
@@ -75,11 +71,29 @@ def check_frame(
         result = _unaligned_result(alignment, live.gray, quality, settings, timings)
     else:
         used = references[alignment.reference_index]
-        H_live_to_ref = scale_matrix(1.0 / used.scale) @ alignment.H_live_to_ref @ scale_matrix(live.scale)
+        to_permit_frame = np.diag(
+            [references[0].size_wh[0] / used.size_wh[0], references[0].size_wh[1] / used.size_wh[1], 1.0]
+        )
+        H_live_to_ref = (
+            to_permit_frame
+            @ scale_matrix(1.0 / used.scale)
+            @ alignment.H_live_to_ref
+            @ scale_matrix(live.scale)
+        )
         H_live_to_ref /= H_live_to_ref[2, 2]
         view = measure_view(H_live_to_ref, live.size_wh, permit, live.gray, live.scale)
         result = _aligned_result(
-            alignment, H_live_to_ref, view, used, live.size_wh, permit, quality, hfov_deg, settings, timings
+            alignment,
+            H_live_to_ref,
+            view,
+            references[0].size_wh,
+            used.label,
+            live.size_wh,
+            permit,
+            quality,
+            hfov_deg,
+            settings,
+            timings,
         )
     timings["total"] = (time.perf_counter() - started) * 1e3
     return result
@@ -93,6 +107,23 @@ def _as_sequence(reference: Reference | Sequence[Reference]) -> Sequence[Referen
             "Reference.from_image(image)"
         )
     return references
+
+
+def _check_references(references: Sequence[Reference], settings: CheckSettings) -> None:
+    first = references[0]
+    for ref in references:
+        if ref.working_width != settings.working_width:
+            raise InvalidImageError(
+                f"reference {ref.label!r} was prepared at working width {ref.working_width}, the check "
+                f"runs at {settings.working_width}; prepare it again with the same CheckSettings"
+            )
+        first_aspect, aspect = first.size_wh[0] / first.size_wh[1], ref.size_wh[0] / ref.size_wh[1]
+        if abs(aspect - first_aspect) > 0.01 * first_aspect:
+            raise InvalidImageError(
+                f"reference {ref.label!r} is {ref.size_wh[0]}x{ref.size_wh[1]}, reference {first.label!r} "
+                f"{first.size_wh[0]}x{first.size_wh[1]}: references of one view must share an aspect "
+                "ratio; capture them from the same stream"
+            )
 
 
 def _unaligned_result(
@@ -151,7 +182,8 @@ def _aligned_result(
     alignment: Alignment,
     H_live_to_ref: Matrix,
     view: ViewGeometry,
-    reference: Reference,
+    ref_size_wh: tuple[int, int],
+    reference_label: str,
     live_size_wh: tuple[int, int],
     permit: Permit,
     quality: FrameQuality,
@@ -159,7 +191,7 @@ def _aligned_result(
     settings: CheckSettings,
     timings: dict[str, float],
 ) -> CheckResult:
-    motion = measure_motion(H_live_to_ref, live_size_wh, reference.size_wh, hfov_deg)
+    motion = measure_motion(H_live_to_ref, live_size_wh, ref_size_wh, hfov_deg)
     exposed = [zone for zone in view.zones if zone.exposed]
     reasons: list[str] = []
     status = Status.COMPLIANT
@@ -204,7 +236,7 @@ def _aligned_result(
         view_polygon_xy=view.polygon_xy,
         zones=view.zones,
         reference_index=alignment.reference_index,
-        reference_label=reference.label,
+        reference_label=reference_label,
         method=alignment.method,
         timings_ms=timings,
     )

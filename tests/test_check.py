@@ -230,3 +230,22 @@ def test_settings_are_validated() -> None:
         fm.CheckSettings(working_width=10)
     with pytest.raises(fm.InvalidSettingsError, match="min_inliers"):
         fm.CheckSettings(min_inliers=0)
+
+
+def test_night_reference_at_another_resolution_maps_into_the_permit_frame(astronaut: np.ndarray) -> None:
+    day = fm.Reference.from_image(astronaut, label="day")
+    night_image = cv2.resize(cv2.cvtColor(astronaut, cv2.COLOR_BGR2GRAY) // 3, (256, 256))
+    night = fm.Reference.from_image(night_image, label="night")
+    live = cv2.resize(np.roll(night_image, 20, axis=1), (256, 256))
+    result = fm.check_frame([day, night], fm.Permit.whole_image(day.size_wh), live)
+    assert result.reference_label == "night"
+    assert result.shift_px is not None
+    # 20 px at 256 px wide is 40 px in the day reference's 512 px frame the permit is drawn in.
+    assert result.shift_px[0] == pytest.approx(-40.0, abs=1.5)
+
+
+def test_references_of_another_aspect_ratio_are_refused(astronaut: np.ndarray) -> None:
+    day = fm.Reference.from_image(astronaut, label="day")
+    wide = fm.Reference.from_image(cv2.resize(astronaut, (800, 450)), label="wide")
+    with pytest.raises(fm.InvalidImageError, match="must share an aspect ratio"):
+        fm.check_frame([day, wide], fm.Permit.whole_image(day.size_wh), astronaut)
