@@ -16,6 +16,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from fov_monitor import __version__
@@ -161,6 +162,11 @@ def format_result(result: CheckResult, reference_path: Path, frame_path: Path, p
     lines = [f"{frame_path}: {result.status.upper()}"]
     lines += [f"  - {reason}" for reason in result.reasons]
     lines.append(f"  reference   {reference_path} ({result.reference_label or '-'})")
+    if permit.decision is not None:
+        decision = permit.decision
+        validity = f"{decision.valid_from or '...'} to {decision.valid_to or '...'}"
+        in_force = "in force today" if decision.is_valid_on(date.today()) else "NOT in force today"
+        lines.append(f"  permit      {decision.reference_number}, valid {validity} ({in_force})")
     if result.H_live_to_ref is not None and result.shift_px and result.shift_fraction:
         lines.append(
             f"  aligned     by {result.method}, {result.inliers} points agree, "

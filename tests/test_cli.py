@@ -107,3 +107,21 @@ def test_demo_shows_one_camera_of_each_kind() -> None:
         "cam-02-cafe": "redirected",
         "cam-03-launch": "zone_exposed",
     }
+
+
+def test_readable_verdict_names_the_decision_and_whether_it_is_in_force(frames, tmp_path: Path) -> None:
+    permit = tmp_path / "permit.json"
+    permit.write_text(
+        json.dumps(
+            {
+                "permitted_xy": [[0, 0], [409, 0], [409, 409], [0, 409]],
+                "decision": {
+                    "reference_number": "LST 2019-7",
+                    "valid_from": "2019-01-01",
+                    "valid_to": "2020-12-31",
+                },
+            }
+        )
+    )
+    done = run_cli("check-frame", frames["reference"], frames["still"], "--permit", permit)
+    assert "LST 2019-7, valid 2019-01-01 to 2020-12-31 (NOT in force today)" in done.stdout
