@@ -23,6 +23,7 @@ from fov_monitor.result import FrameQuality
 from fov_monitor.settings import CheckSettings
 
 CACHE_FORMAT_VERSION = 1
+"""Version of the file layout; a file of another version is refused and rebuilt."""
 
 _ARRAYS = {
     "gray": (np.uint8, 2),
@@ -30,7 +31,7 @@ _ARRAYS = {
     "orb_xy": (np.float32, 2),
     "orb_descriptors": (np.uint8, 2),
     "sift_xy": (np.float32, 2),
-    "sift_descriptors": (np.float32, 2),
+    "sift_descriptors": (np.uint8, 2),
 }
 
 
@@ -56,7 +57,7 @@ def save_reference(reference: Reference, path: str | Path) -> None:
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
-            np.savez(
+            np.savez_compressed(
                 stream,
                 meta=np.frombuffer(json.dumps(meta).encode("utf-8"), np.uint8),
                 gray=reference.gray,
@@ -64,7 +65,7 @@ def save_reference(reference: Reference, path: str | Path) -> None:
                 orb_xy=reference.orb.xy,
                 orb_descriptors=reference.orb.descriptors,
                 sift_xy=reference.sift.xy,
-                sift_descriptors=reference.sift.descriptors,
+                sift_descriptors=_sift_as_bytes(reference.sift.descriptors),
             )
             stream.flush()
             os.fsync(stream.fileno())
@@ -72,6 +73,16 @@ def save_reference(reference: Reference, path: str | Path) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _sift_as_bytes(descriptors: np.ndarray) -> np.ndarray:
+    """Return SIFT descriptors as uint8: OpenCV's are whole numbers 0..255 kept as float32."""
+    as_bytes = np.clip(np.rint(descriptors), 0, 255).astype(np.uint8)
+    if not np.array_equal(as_bytes, descriptors):
+        raise ReferenceCacheError(
+            "SIFT descriptors are not whole numbers 0..255; this OpenCV is not supported"
+        )
+    return as_bytes
 
 
 def load_reference(path: str | Path, settings: CheckSettings | None = None) -> Reference:
@@ -136,7 +147,7 @@ def load_reference(path: str | Path, settings: CheckSettings | None = None) -> R
             gray=arrays["gray"],
             track_xy=arrays["track_xy"],
             orb=Keypoints(arrays["orb_xy"], arrays["orb_descriptors"]),
-            sift=Keypoints(arrays["sift_xy"], arrays["sift_descriptors"]),
+            sift=Keypoints(arrays["sift_xy"], arrays["sift_descriptors"].astype(np.float32)),
             quality=FrameQuality(*(float(value) for value in meta["quality"])),
             working_width=int(meta["working_width"]),
         )
