@@ -26,6 +26,7 @@ from fov_monitor.features import (
     Keypoints,
     detect_orb,
     detect_sift,
+    global_shift,
     normalise_for_tracking,
     track_points,
 )
@@ -151,7 +152,7 @@ def align(
     for method in AlignMethod:
         for index, reference in enumerate(references):
             if method is AlignMethod.TRACK:
-                estimate = _track(reference, live_track_gray)
+                estimate = _track(reference, live_track_gray, settings)
             else:
                 ratio = RATIO_ORB if method is AlignMethod.ORB else RATIO_SIFT
                 live_xy, ref_xy = reference.index(str(method)).match(live.features(method), ratio)
@@ -167,15 +168,19 @@ def align(
             candidate = Alignment(
                 trusted.H_live_to_ref, index, method, trusted.inliers, trusted.inlier_ratio, trusted.spread
             )
-            if best is None or candidate.confidence > best.confidence:
+            if best is None or _preference(candidate, settings) > _preference(best, settings):
                 best = candidate
         if best is not None and _is_confident(best, settings):
             return best
     return best if best is not None else failure
 
 
-def _track(reference: Reference, live_track_gray: GrayImage) -> Estimate | None:
+def _track(reference: Reference, live_track_gray: GrayImage, settings: CheckSettings) -> Estimate | None:
     """Track the reference's corners into the live frame and fit a homography to them.
+
+    When the points do not follow from where they were (the camera moved farther than tracking
+    reaches, or the frame is dark and noisy), they are tracked again from where the global shift of
+    the picture, found by phase correlation, puts them.
 
     Tracking needs images of one size: a live frame of the reference's shape at another resolution
     is resized to it (and the homography scaled back); one of another shape is left to the features.
@@ -190,11 +195,29 @@ def _track(reference: Reference, live_track_gray: GrayImage) -> Estimate | None:
         to_ref_size = np.diag([ref_w / live_w, ref_h / live_h, 1.0])
     ref_xy, live_xy = track_points(reference.track_gray, live_track_gray, reference.track_xy)
     estimate = estimate_homography(live_xy, ref_xy, TRACK_THRESHOLD_PX, (ref_w, ref_h))
+    if estimate is None or estimate.inliers < settings.track_min_inliers:
+        shift_xy = global_shift(reference.track_gray, live_track_gray)
+        guess = (reference.track_xy + shift_xy).astype(np.float32)
+        ref_xy, live_xy = track_points(
+            reference.track_gray, live_track_gray, reference.track_xy, guess, max_round_trip_px=1.0
+        )
+        guided = estimate_homography(live_xy, ref_xy, TRACK_THRESHOLD_PX, (ref_w, ref_h))
+        if guided is not None and (estimate is None or guided.inliers > estimate.inliers):
+            estimate = guided
     if estimate is None:
         return None
     return Estimate(
         estimate.H_live_to_ref @ to_ref_size, estimate.inliers, estimate.inlier_ratio, estimate.spread
     )
+
+
+def _preference(alignment: Alignment, settings: CheckSettings) -> tuple[bool, float, float]:
+    """Rank alignments: confident ones first, then the reference whose points agree best.
+
+    The share of agreeing points, not their number, tells the night reference from the day one
+    for a night frame: both may align, but fewer of the day reference's points survive.
+    """
+    return _is_confident(alignment, settings), alignment.inlier_ratio, alignment.confidence
 
 
 def _is_confident(alignment: Alignment, settings: CheckSettings) -> bool:

@@ -160,6 +160,21 @@ def track_points(
     return points_xy[keep], forward.reshape(-1, 2)[keep]
 
 
+def global_shift(image_from: GrayImage, image_to: GrayImage) -> NDArray[np.float32]:
+    """Return the ``(dx, dy)`` by which the picture moved from one image to the other, working px.
+
+    Phase correlation at half size: it sees the whole picture at once, so it finds shifts beyond
+    what tracking reaches and holds up in dark, noisy frames.
+    """
+    height, width = image_from.shape
+    half_wh = (max(8, width // 2), max(8, height // 2))
+    window = cv2.createHanningWindow(half_wh, cv2.CV_32F)
+    first = cv2.resize(image_from, half_wh, interpolation=cv2.INTER_AREA).astype(np.float32)
+    second = cv2.resize(image_to, half_wh, interpolation=cv2.INTER_AREA).astype(np.float32)
+    (dx, dy), _ = cv2.phaseCorrelate(first, second, window)
+    return np.array([dx * width / half_wh[0], dy * height / half_wh[1]], np.float32)
+
+
 def detect_orb(gray: GrayImage, max_features: int) -> Keypoints:
     """Detect ORB features spread over the image."""
     orb = cv2.ORB_create(  # type: ignore[attr-defined]
