@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cv2
 import numpy as np
-from _common import OrbBaseline, SiftTutorialBaseline, data_dir, video_frames
+from _common import OrbBaseline, SiftTutorialBaseline, data_dir, oxford_pair, video_frames
 
 import fov_monitor as fm
 from fov_monitor.synthetic import Condition, apply_condition, crop_move
@@ -52,6 +52,10 @@ def cases(folder: Path, size_wh: tuple[int, int]) -> dict[str, list[tuple[np.nda
         "redirected 10%": [moved(plaza[i], 0.10) for i in (0, 200)] + [moved(indoor[0], 0.10)],
         "night": [(sized(plaza[0]), apply_condition(sized(plaza[i]), Condition.NIGHT)) for i in (100, 300)],
         "not recognised": [(sized(plaza[0]), sized(indoor[300])), (sized(indoor[0]), sized(plaza[200]))],
+        "viewpoint 20-40deg": [
+            (sized(oxford_pair(folder, "oxford_graf", i)[0]), sized(oxford_pair(folder, "oxford_graf", i)[1]))
+            for i in (2, 3, 4)
+        ],
     }
 
 
@@ -95,7 +99,7 @@ def main() -> int:
         f"baselines {args.baseline_repeats}\n"
     )
     print(
-        f"{'size':<6} {'case':<17} {'ours med':>8} {'p95':>6} {'max':>6} {'ORB med':>8} {'SIFT med':>8} "
+        f"{'size':<6} {'case':<19} {'ours med':>8} {'p95':>6} {'max':>6} {'ORB med':>8} {'SIFT med':>8} "
         f"{'ORB/ours':>8} {'SIFT/ours':>9}"
     )
     medians: dict[tuple[str, str], float] = {}
@@ -119,7 +123,7 @@ def main() -> int:
             p95 = float(np.percentile(ours, 95))
             orb_median, sift_median = statistics.median(orb), statistics.median(sift)
             print(
-                f"{size_name:<6} {case:<17} {ours_median:>8.1f} {p95:>6.1f} {max(ours):>6.1f} "
+                f"{size_name:<6} {case:<19} {ours_median:>8.1f} {p95:>6.1f} {max(ours):>6.1f} "
                 f"{orb_median:>8.1f} {sift_median:>8.1f} "
                 f"{orb_median / ours_median:>8.1f} {sift_median / ours_median:>9.1f}"
             )
