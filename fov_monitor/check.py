@@ -7,10 +7,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fov_monitor.alignment import Alignment, AlignmentFailure, align
+from fov_monitor.alignment import AlignmentFailure, align
 from fov_monitor.errors import InvalidImageError
 from fov_monitor.geometry import ViewGeometry, measure_view
-from fov_monitor.homography import Matrix, measure_motion, scale_matrix
+from fov_monitor.homography import Matrix, ViewMotion, measure_motion, scale_matrix
 from fov_monitor.imaging import GrayImage, to_working_gray
 from fov_monitor.permit import Permit
 from fov_monitor.quality import measure_detail, measure_quality, texture_above_noise
@@ -71,29 +71,30 @@ def check_frame(
         result = _unaligned_result(alignment, live.gray, quality, settings, timings)
     else:
         used = references[alignment.reference_index]
-        to_permit_frame = np.diag(
-            [references[0].size_wh[0] / used.size_wh[0], references[0].size_wh[1] / used.size_wh[1], 1.0]
-        )
-        H_live_to_ref = (
-            to_permit_frame
-            @ scale_matrix(1.0 / used.scale)
-            @ alignment.H_live_to_ref
-            @ scale_matrix(live.scale)
-        )
-        H_live_to_ref /= H_live_to_ref[2, 2]
+        H_live_to_ref = _full_resolution(alignment.H_live_to_ref, used, references[0], live.scale)
         view = measure_view(H_live_to_ref, live.size_wh, permit, live.gray, live.scale)
-        result = _aligned_result(
-            alignment,
-            H_live_to_ref,
-            view,
-            references[0].size_wh,
-            used.label,
-            live.size_wh,
-            permit,
-            quality,
-            hfov_deg,
-            settings,
-            timings,
+        motion = measure_motion(H_live_to_ref, live.size_wh, references[0].size_wh, hfov_deg)
+        status, reasons = judge_view(view, motion, permit, settings)
+        result = CheckResult(
+            status=status,
+            reasons=reasons,
+            quality=quality,
+            H_live_to_ref=H_live_to_ref,
+            outside_fraction=view.outside_fraction,
+            shift_px=motion.shift_px,
+            shift_fraction=motion.shift_fraction,
+            pan_deg=motion.pan_deg,
+            tilt_deg=motion.tilt_deg,
+            roll_deg=motion.roll_deg,
+            zoom=motion.zoom,
+            inliers=alignment.inliers,
+            confidence=alignment.confidence,
+            view_polygon_xy=view.polygon_xy,
+            zones=view.zones,
+            reference_index=alignment.reference_index,
+            reference_label=used.label,
+            method=alignment.method,
+            timings_ms=timings,
         )
     timings["total"] = (time.perf_counter() - started) * 1e3
     return result
@@ -178,29 +179,25 @@ def frame_unfit_reason(quality: FrameQuality, settings: CheckSettings) -> str | 
     return None
 
 
-def _aligned_result(
-    alignment: Alignment,
-    H_live_to_ref: Matrix,
-    view: ViewGeometry,
-    ref_size_wh: tuple[int, int],
-    reference_label: str,
-    live_size_wh: tuple[int, int],
-    permit: Permit,
-    quality: FrameQuality,
-    hfov_deg: float | None,
-    settings: CheckSettings,
-    timings: dict[str, float],
-) -> CheckResult:
-    motion = measure_motion(H_live_to_ref, live_size_wh, ref_size_wh, hfov_deg)
+def _full_resolution(H_working: Matrix, used: Reference, first: Reference, live_scale: float) -> Matrix:
+    """Scale a working-size homography to full live pixels -> pixels of the first reference."""
+    to_first = np.diag([first.size_wh[0] / used.size_wh[0], first.size_wh[1] / used.size_wh[1], 1.0])
+    H = to_first @ scale_matrix(1.0 / used.scale) @ H_working @ scale_matrix(live_scale)
+    return H / H[2, 2]  # type: ignore[no-any-return]
+
+
+def judge_view(
+    view: ViewGeometry, motion: ViewMotion, permit: Permit, settings: CheckSettings
+) -> tuple[Status, tuple[str, ...]]:
+    """Return the status of an aligned view and its reasons, most important first.
+
+    A privacy zone in view outranks a view reaching outside the permit; both reasons are given.
+    """
     exposed = [zone for zone in view.zones if zone.exposed]
-    reasons: list[str] = []
-    status = Status.COMPLIANT
-    if exposed:
-        status = Status.ZONE_EXPOSED
-        reasons += [
-            f"privacy zone {zone.name!r} visible: {zone.visible_fraction:.1%} of it in view"
-            for zone in exposed
-        ]
+    reasons = [
+        f"privacy zone {zone.name!r} visible: {zone.visible_fraction:.1%} of it in view" for zone in exposed
+    ]
+    status = Status.ZONE_EXPOSED if exposed else Status.COMPLIANT
     if view.outside_fraction > permit.tolerance:
         status = status if exposed else Status.REDIRECTED
         reasons.append(
@@ -219,27 +216,7 @@ def _aligned_result(
         reasons.append(f"zoom {motion.zoom:.2f}x against the reference")
     if not reasons:
         reasons.append("view matches the reference inside the permit")
-    return CheckResult(
-        status=status,
-        reasons=tuple(reasons),
-        quality=quality,
-        H_live_to_ref=H_live_to_ref,
-        outside_fraction=view.outside_fraction,
-        shift_px=motion.shift_px,
-        shift_fraction=motion.shift_fraction,
-        pan_deg=motion.pan_deg,
-        tilt_deg=motion.tilt_deg,
-        roll_deg=motion.roll_deg,
-        zoom=motion.zoom,
-        inliers=alignment.inliers,
-        confidence=alignment.confidence,
-        view_polygon_xy=view.polygon_xy,
-        zones=view.zones,
-        reference_index=alignment.reference_index,
-        reference_label=reference_label,
-        method=alignment.method,
-        timings_ms=timings,
-    )
+    return status, tuple(reasons)
 
 
 def _direction(dx: float, dy: float) -> str:
