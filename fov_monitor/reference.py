@@ -27,6 +27,8 @@ class Reference:
 
     Build it with :meth:`from_image`; keep it (in memory, or on disk with
     :func:`fov_monitor.reference_cache.save_reference`) and pass it to every check of the camera.
+    Its feature indexes are built on first use and kept; share a reference between processes, not
+    between threads checking at the same time.
 
     Attributes
     ----------
