@@ -1,4 +1,7 @@
-"""Shared pieces of the benchmarks: the real data, ground truth, and the baselines a user would script."""
+"""Reading the real data in ../shared/data with its ground truth, and the baselines a user would script.
+
+The benchmarks and the tests both read the real data through this module.
+"""
 
 from __future__ import annotations
 
@@ -15,9 +18,14 @@ from fov_monitor.homography import corners_xy, project
 REPO = Path(__file__).resolve().parents[1]
 
 
+def locate_data(given: str | None = None) -> Path:
+    """Return where the real data should be: ``given``, ``$FOV_MONITOR_DATA`` or ``../shared/data``."""
+    return Path(given or os.environ.get("FOV_MONITOR_DATA") or REPO.parent / "shared" / "data")
+
+
 def data_dir(given: str | None = None) -> Path:
     """Return the real-data folder, or exit with a one-line message when it is missing."""
-    folder = Path(given or os.environ.get("FOV_MONITOR_DATA") or REPO.parent / "shared" / "data")
+    folder = locate_data(given)
     if not folder.is_dir():
         sys.exit(f"error: real data not found at {folder}; pass --data DIR or set FOV_MONITOR_DATA")
     return folder

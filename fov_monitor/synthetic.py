@@ -34,26 +34,32 @@ class Condition(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class CropMove:
-    """A reference and a live view cut from one frame, the live window moved by a known shift.
+class KnownMove:
+    """A reference view and a live view of the same camera after a move whose homography is known.
 
     Attributes
     ----------
     reference, live : (h, w[, 3]) uint8 arrays
         The two views, of the same size.
     H_live_to_ref : (3, 3) float64 array
-        The true homography from live to reference pixels (a pure translation).
-    shift_fraction : (float, float)
-        The move as a share of the window width and height.
+        The true homography from live to reference pixels.
     """
 
     reference: Image
     live: Image
     H_live_to_ref: NDArray[np.float64]
-    shift_fraction: tuple[float, float]
+
+    @property
+    def shift_fraction(self) -> tuple[float, float]:
+        """Return the translation of the move as a share of the view's width and height.
+
+        For a crop move (a pure pan or tilt) this is the whole move.
+        """
+        height, width = self.live.shape[:2]
+        return float(self.H_live_to_ref[0, 2] / width), float(self.H_live_to_ref[1, 2] / height)
 
 
-def crop_move(frame: Image, shift_fraction: tuple[float, float], window_fraction: float = 0.8) -> CropMove:
+def crop_move(frame: Image, shift_fraction: tuple[float, float], window_fraction: float = 0.8) -> KnownMove:
     """Cut a centred reference window and a live window moved by ``shift_fraction`` of its size.
 
     Parameters
@@ -68,7 +74,7 @@ def crop_move(frame: Image, shift_fraction: tuple[float, float], window_fraction
 
     Returns
     -------
-    CropMove
+    KnownMove
     """
     height, width = frame.shape[:2]
     win_w, win_h = round(width * window_fraction), round(height * window_fraction)
@@ -82,24 +88,7 @@ def crop_move(frame: Image, shift_fraction: tuple[float, float], window_fraction
     reference = frame[y0 : y0 + win_h, x0 : x0 + win_w].copy()
     live = frame[y0 + dy : y0 + dy + win_h, x0 + dx : x0 + dx + win_w].copy()
     H = np.array([[1.0, 0.0, dx], [0.0, 1.0, dy], [0.0, 0.0, 1.0]])
-    return CropMove(reference, live, H, (dx / win_w, dy / win_h))
-
-
-@dataclass(frozen=True, slots=True)
-class PtzMove:
-    """A reference window of a frame and the view of the same camera turned and zoomed.
-
-    Attributes
-    ----------
-    reference, live : (h, w[, 3]) uint8 arrays
-        The two views, of the same size.
-    H_live_to_ref : (3, 3) float64 array
-        The true homography from live to reference pixels.
-    """
-
-    reference: Image
-    live: Image
-    H_live_to_ref: NDArray[np.float64]
+    return KnownMove(reference, live, H)
 
 
 def rotation_matrix(pan_deg: float, tilt_deg: float, roll_deg: float) -> NDArray[np.float64]:
@@ -119,7 +108,7 @@ def ptz_move(
     zoom: float = 1.0,
     hfov_deg: float = 60.0,
     window_fraction: float = 0.7,
-) -> PtzMove:
+) -> KnownMove:
     """Turn and zoom a camera whose reference is the centre window of ``frame``.
 
     A rotation ``R`` and a zoom of a pinhole camera map reference pixels to live pixels by the
@@ -142,7 +131,7 @@ def ptz_move(
 
     Returns
     -------
-    PtzMove
+    KnownMove
     """
     height, width = frame.shape[:2]
     win_w, win_h = round(width * window_fraction), round(height * window_fraction)
@@ -166,7 +155,7 @@ def ptz_move(
         borderMode=cv2.BORDER_REFLECT,
     )
     reference = frame[y0 : y0 + win_h, x0 : x0 + win_w].copy()
-    return PtzMove(reference, live, H_live_to_ref)
+    return KnownMove(reference, live, H_live_to_ref)
 
 
 def apply_condition(frame: Image, condition: Condition, seed: int = 0) -> Image:

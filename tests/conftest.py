@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import sys
 from pathlib import Path
 
 import cv2
@@ -11,16 +11,15 @@ import pytest
 from skimage import data as samples
 
 REPO = Path(__file__).resolve().parents[1]
+# The tests read the real data through the same module as the benchmarks.
+sys.path.insert(0, str(REPO / "benchmarks"))
 
-
-def shared_data_dir() -> Path:
-    """Return where the real test data lives (``$FOV_MONITOR_DATA`` or ``../shared/data``)."""
-    return Path(os.environ.get("FOV_MONITOR_DATA", REPO.parent / "shared" / "data"))
+from _common import locate_data  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    folder = shared_data_dir()
+    folder = locate_data()
     if not folder.is_dir():
         pytest.skip(f"real test data not found at {folder}; set FOV_MONITOR_DATA or lay out ../shared/data")
     return folder
@@ -37,21 +36,3 @@ def sample_bgr(name: str) -> np.ndarray:
 @pytest.fixture(scope="session")
 def astronaut() -> np.ndarray:
     return sample_bgr("astronaut")
-
-
-def read_video_frames(path: Path, every: int, limit: int | None = None) -> list[tuple[int, np.ndarray]]:
-    """Decode a video once, keeping every ``every``-th frame (frame 0 first)."""
-    capture = cv2.VideoCapture(str(path))
-    frames: list[tuple[int, np.ndarray]] = []
-    index = 0
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        if index % every == 0:
-            frames.append((index, frame))
-            if limit is not None and len(frames) >= limit:
-                break
-        index += 1
-    capture.release()
-    return frames

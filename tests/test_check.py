@@ -12,7 +12,7 @@ from conftest import sample_bgr
 
 import fov_monitor as fm
 from fov_monitor.homography import corners_xy, project
-from fov_monitor.synthetic import crop_move
+from fov_monitor.synthetic import KnownMove, crop_move
 
 PHOTOS = ["astronaut", "coffee", "chelsea", "rocket"]
 DIRECTIONS = [0, 45, 90, 135, 180, 225, 270, 315]
@@ -23,7 +23,7 @@ def _corner_error(found: np.ndarray, truth: np.ndarray, size_wh: tuple[int, int]
     return float(np.max(np.linalg.norm(project(found, corners) - project(truth, corners), axis=1)))
 
 
-def _check_move(photo: str, magnitude: float, angle_deg: int) -> tuple[fm.CheckResult, fm.synthetic.CropMove]:
+def _check_move(photo: str, magnitude: float, angle_deg: int) -> tuple[fm.CheckResult, KnownMove]:
     angle = math.radians(angle_deg)
     move = crop_move(sample_bgr(photo), (magnitude * math.cos(angle), magnitude * math.sin(angle)))
     reference = fm.Reference.from_image(move.reference)

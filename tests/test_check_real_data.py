@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
-from conftest import read_video_frames
+from _common import oxford_pair, video_frames
 from shapely.geometry import Polygon, box
 
 import fov_monitor as fm
@@ -16,14 +15,6 @@ from fov_monitor.homography import corners_xy, project
 from fov_monitor.synthetic import Condition, apply_condition, crop_move, ptz_move
 
 VIDEOS = ["vtest.avi", "one-by-one-person-detection.mp4", "video02.avi"]
-
-
-def _oxford(shared_data: Path, scene: str, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    extension = "png" if scene == "oxford_graf" else "ppm"
-    reference = cv2.imread(str(shared_data / scene / f"img1.{extension}"))
-    live = cv2.imread(str(shared_data / scene / f"img{index}.{extension}"))
-    H_1_to_n = np.loadtxt(shared_data / scene / f"H1to{index}p")
-    return reference, live, np.linalg.inv(H_1_to_n / H_1_to_n[2, 2])
 
 
 def _true_outside_share(
@@ -35,7 +26,7 @@ def _true_outside_share(
 
 @pytest.mark.parametrize("index", [2, 3, 4, 5, 6])
 def test_graf_viewpoint_changes_are_redirected(shared_data: Path, index: int) -> None:
-    reference_image, live, truth = _oxford(shared_data, "oxford_graf", index)
+    reference_image, live, truth = oxford_pair(shared_data, "oxford_graf", index)
     reference = fm.Reference.from_image(reference_image)
     result = fm.check_frame(reference, fm.Permit.whole_image(reference.size_wh), live)
     assert result.status is fm.Status.REDIRECTED, result.reasons
@@ -49,7 +40,7 @@ def test_graf_viewpoint_changes_are_redirected(shared_data: Path, index: int) ->
 
 @pytest.mark.parametrize("index", [2, 3, 4, 5, 6])
 def test_leuven_exposure_changes_follow_the_ground_truth(shared_data: Path, index: int) -> None:
-    reference_image, live, truth = _oxford(shared_data, "oxford_leuven", index)
+    reference_image, live, truth = oxford_pair(shared_data, "oxford_leuven", index)
     reference = fm.Reference.from_image(reference_image)
     result = fm.check_frame(reference, fm.Permit.whole_image(reference.size_wh), live)
     true_outside = _true_outside_share(truth, (900, 600), (900, 600))
@@ -60,13 +51,13 @@ def test_leuven_exposure_changes_follow_the_ground_truth(shared_data: Path, inde
 
 
 @pytest.fixture(scope="module")
-def video_frames(shared_data: Path) -> dict[str, list[tuple[int, np.ndarray]]]:
-    return {name: read_video_frames(shared_data / "videos" / name, every=25) for name in VIDEOS}
+def sampled_frames(shared_data: Path) -> dict[str, list[tuple[int, np.ndarray]]]:
+    return {name: list(video_frames(shared_data / "videos" / name, every=25)) for name in VIDEOS}
 
 
 @pytest.mark.parametrize("video", VIDEOS)
-def test_fixed_cameras_raise_no_alarm(video_frames, video: str) -> None:
-    frames = video_frames[video]
+def test_fixed_cameras_raise_no_alarm(sampled_frames, video: str) -> None:
+    frames = sampled_frames[video]
     reference = fm.Reference.from_image(frames[0][1])
     permit = fm.Permit.whole_image(reference.size_wh)
     alarms = []
@@ -80,8 +71,8 @@ def test_fixed_cameras_raise_no_alarm(video_frames, video: str) -> None:
 
 @pytest.mark.parametrize("condition", list(Condition))
 @pytest.mark.parametrize("video", VIDEOS)
-def test_known_moves_under_conditions(video_frames, video: str, condition: Condition) -> None:
-    frames = video_frames[video]
+def test_known_moves_under_conditions(sampled_frames, video: str, condition: Condition) -> None:
+    frames = sampled_frames[video]
     failures = []
     for _, frame in (frames[0], frames[len(frames) // 2]):
         for step in range(8):
@@ -97,9 +88,9 @@ def test_known_moves_under_conditions(video_frames, video: str, condition: Condi
 
 
 @pytest.mark.parametrize("video", VIDEOS)
-def test_random_camera_turns_follow_the_ground_truth(video_frames, video: str) -> None:
+def test_random_camera_turns_follow_the_ground_truth(sampled_frames, video: str) -> None:
     rng = np.random.default_rng(VIDEOS.index(video))
-    frame = video_frames[video][0][1]
+    frame = sampled_frames[video][0][1]
     failures = []
     for _ in range(12):
         move = ptz_move(
