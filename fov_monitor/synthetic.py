@@ -59,6 +59,13 @@ class KnownMove:
         return float(self.H_live_to_ref[0, 2] / width), float(self.H_live_to_ref[1, 2] / height)
 
 
+def _centre_window(frame: Image, window_fraction: float) -> tuple[int, int, int, int]:
+    """Return ``(x0, y0, width, height)`` of the centred window covering ``window_fraction``."""
+    height, width = frame.shape[:2]
+    win_w, win_h = round(width * window_fraction), round(height * window_fraction)
+    return (width - win_w) // 2, (height - win_h) // 2, win_w, win_h
+
+
 def crop_move(frame: Image, shift_fraction: tuple[float, float], window_fraction: float = 0.8) -> KnownMove:
     """Cut a centred reference window and a live window moved by ``shift_fraction`` of its size.
 
@@ -77,8 +84,7 @@ def crop_move(frame: Image, shift_fraction: tuple[float, float], window_fraction
     KnownMove
     """
     height, width = frame.shape[:2]
-    win_w, win_h = round(width * window_fraction), round(height * window_fraction)
-    x0, y0 = (width - win_w) // 2, (height - win_h) // 2
+    x0, y0, win_w, win_h = _centre_window(frame, window_fraction)
     dx, dy = round(shift_fraction[0] * win_w), round(shift_fraction[1] * win_h)
     if not (0 <= x0 + dx <= width - win_w and 0 <= y0 + dy <= height - win_h):
         raise InvalidSettingsError(
@@ -133,9 +139,7 @@ def ptz_move(
     -------
     KnownMove
     """
-    height, width = frame.shape[:2]
-    win_w, win_h = round(width * window_fraction), round(height * window_fraction)
-    x0, y0 = (width - win_w) // 2, (height - win_h) // 2
+    x0, y0, win_w, win_h = _centre_window(frame, window_fraction)
     focal = (win_w / 2) / np.tan(np.radians(hfov_deg) / 2)
     K = np.array([[focal, 0, win_w / 2], [0, focal, win_h / 2], [0, 0, 1.0]])
     K_live = K.copy()
