@@ -42,11 +42,6 @@ class WorkingImage:
     size_wh: tuple[int, int]
     scale: float
 
-    @property
-    def working_size_wh(self) -> tuple[int, int]:
-        """Return ``(width, height)`` of the working image."""
-        return int(self.gray.shape[1]), int(self.gray.shape[0])
-
 
 def describe_array(image: object) -> str:
     """Return a short description of an image-like object for error messages."""

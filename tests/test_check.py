@@ -34,6 +34,7 @@ def test_identical_frame_is_compliant_with_identity_homography(astronaut: np.nda
     reference = fm.Reference.from_image(astronaut)
     result = fm.check_frame(reference, fm.Permit.whole_image(reference.size_wh), astronaut)
     assert result.status is fm.Status.COMPLIANT
+    assert result.compliant
     assert result.outside_fraction is not None
     assert result.outside_fraction < 0.005
     assert result.H_live_to_ref is not None
