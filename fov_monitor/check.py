@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from fov_monitor.alignment import AlignmentFailure, align
-from fov_monitor.errors import InvalidImageError
+from fov_monitor.errors import InvalidImageError, InvalidPermitError, InvalidSettingsError
 from fov_monitor.geometry import ViewGeometry, measure_view
 from fov_monitor.homography import Matrix, ViewMotion, measure_motion, scale_matrix
 from fov_monitor.imaging import GrayImage, to_working_gray
@@ -59,6 +59,12 @@ def check_frame(
     references = _as_sequence(reference)
     settings = settings or CheckSettings()
     _check_references(references, settings)
+    _check_field_of_view(hfov_deg)
+    if not isinstance(permit, Permit):
+        raise InvalidPermitError(
+            f"check_frame needs a Permit, got {type(permit).__name__}; build one with Permit(...) or "
+            "Permit.from_dict(...)"
+        )
     permit.check_fits(references[0].size_wh)
     live = to_working_gray(frame, settings.working_width, what="live frame")
     prepared = time.perf_counter()
@@ -125,6 +131,16 @@ def _check_references(references: Sequence[Reference], settings: CheckSettings) 
                 f"{first.size_wh[0]}x{first.size_wh[1]}: references of one view must share an aspect "
                 "ratio; capture them from the same stream"
             )
+
+
+def _check_field_of_view(hfov_deg: float | None) -> None:
+    if hfov_deg is None:
+        return
+    if not isinstance(hfov_deg, (int, float, np.floating, np.integer)) or not 0.0 < float(hfov_deg) < 180.0:
+        raise InvalidSettingsError(
+            f"hfov_deg must be a number of degrees between 0 and 180 (exclusive), got {hfov_deg!r}; "
+            "give the camera's horizontal field of view or leave it out"
+        )
 
 
 def _unaligned_result(

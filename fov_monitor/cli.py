@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+import cv2
+
 from fov_monitor import __version__
 from fov_monitor.check import check_frame
 from fov_monitor.errors import FovMonitorError, InvalidPermitError
@@ -94,6 +96,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    if not args.verbose:
+        # OpenCV's own log lines would break the one-line error that scripts and people read.
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     try:
         return int(args.run(args))
     except FovMonitorError as exc:
@@ -108,6 +113,10 @@ def _run_check_frame(args: argparse.Namespace) -> int:
     frame = read_image(args.frame)
     reference = Reference.from_image(reference_image)
     permit = load_permit(args.permit) if args.permit else Permit.whole_image(reference.size_wh)
+    try:
+        permit.check_fits(reference.size_wh)
+    except InvalidPermitError as exc:
+        raise InvalidPermitError(f"permit file {args.permit}: {exc}") from None
     result = check_frame(reference, permit, frame, hfov_deg=args.hfov)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))

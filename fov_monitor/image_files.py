@@ -81,7 +81,8 @@ def read_image(path: str | Path, max_pixels: int = MAX_IMAGE_PIXELS) -> NDArray[
 
 def _is_truncated(data: NDArray[np.uint8], image_format: str | None) -> bool:
     """Tell whether an encoded file ends before its format's end marker."""
-    tail = data[-64:].tobytes()
+    # Cameras and snapshot endpoints pad complete images with zeros or blanks; skip that padding.
+    tail = data[-4096:].tobytes().rstrip(b"\x00 \r\n\t")[-64:]
     if image_format == "JPEG":
         return b"\xff\xd9" not in tail
     if image_format == "PNG":

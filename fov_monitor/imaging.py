@@ -16,8 +16,11 @@ from fov_monitor.errors import InvalidImageError
 
 GrayImage = NDArray[np.uint8]
 
-MIN_SIDE_PX = 16
-"""The smallest side an image may have: below it there is nothing to align."""
+MIN_SIDE_PX = 48
+"""The smallest side an image may have: below it too few corners remain to tell a move from noise."""
+
+MAX_ASPECT = 8.0
+"""The longest side may be at most this many times the shortest (a 32:9 panorama is 3.6)."""
 
 SHRINK_BEFORE_GRAY_PIXELS = 16_000_000
 """Colour images larger than this are shrunk before they are made gray, so no full-size copy is made.
@@ -105,6 +108,11 @@ def validate_image(image: object, what: str = "image") -> NDArray[np.generic]:
     if min(height, width) < MIN_SIDE_PX:
         raise InvalidImageError(
             f"{what} is {width}x{height} px; a frame needs at least {MIN_SIDE_PX} px on each side"
+        )
+    if max(height, width) > MAX_ASPECT * min(height, width):
+        raise InvalidImageError(
+            f"{what} is {width}x{height} px, a strip rather than a camera view; a frame may be at most "
+            f"{MAX_ASPECT:g} times as wide as high or the other way round"
         )
     return image
 

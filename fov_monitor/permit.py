@@ -58,6 +58,11 @@ class Decision:
                 f"decision {self.reference_number}: valid_to {self.valid_to} is before "
                 f"valid_from {self.valid_from}"
             )
+        if isinstance(self.permitted_hours, str):
+            raise InvalidPermitError(
+                f"decision {self.reference_number}: permitted hours must be a list of 'HH:MM-HH:MM' "
+                f"windows, got the string {self.permitted_hours!r}; write [{self.permitted_hours!r}]"
+            )
         for window in self.permitted_hours:
             _parse_hours(window, self.reference_number)
 
@@ -75,7 +80,7 @@ def _parse_hours(window: str, number: str) -> tuple[int, int]:
         for part in (start, end):
             hours_text, minutes_text = part.strip().split(":")
             hours, mins = int(hours_text), int(minutes_text)
-            if not (0 <= hours <= 24 and 0 <= mins < 60):
+            if not (0 <= hours <= 23 and 0 <= mins < 60) and (hours, mins) != (24, 0):
                 raise ValueError(part)
             minutes.append(hours * 60 + mins)
     except ValueError:
@@ -83,6 +88,15 @@ def _parse_hours(window: str, number: str) -> tuple[int, int]:
             f"decision {number}: permitted hours {window!r} must read 'HH:MM-HH:MM'"
         ) from None
     return minutes[0], minutes[1]
+
+
+def _hours_list(value: object, source: str) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise InvalidPermitError(
+            f"{source}: field 'decision.permitted_hours' must be a list of 'HH:MM-HH:MM' windows, "
+            f"got {value!r}; write [{value!r}]"
+        )
+    return tuple(str(window) for window in value)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -119,6 +133,11 @@ class Permit:
     zones: Mapping[str, Polygon] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.privacy_zones, Mapping):
+            raise InvalidPermitError(
+                "permit privacy_zones must map zone names to polygons, e.g. {'school entrance': "
+                f"[(x, y), ...]}}, got {type(self.privacy_zones).__name__}"
+            )
         for name, value in (("tolerance", self.tolerance), ("zone_tolerance", self.zone_tolerance)):
             if not isinstance(value, int | float) or not (0.0 < float(value) < 1.0):
                 raise InvalidPermitError(
@@ -159,12 +178,17 @@ class Permit:
         decision_data = data.get("decision")
         decision = None
         if decision_data is not None:
+            if not isinstance(decision_data, Mapping):
+                raise InvalidPermitError(
+                    f"{source}: field 'decision' must be an object, got {decision_data!r}"
+                )
+            hours = _hours_list(decision_data.get("permitted_hours", ()), source)
             try:
                 decision = Decision(
                     reference_number=str(decision_data["reference_number"]),
                     valid_from=_date_or_none(decision_data.get("valid_from")),
                     valid_to=_date_or_none(decision_data.get("valid_to")),
-                    permitted_hours=tuple(decision_data.get("permitted_hours", ())),
+                    permitted_hours=hours,
                     purpose=str(decision_data.get("purpose", "")),
                 )
             except (KeyError, TypeError, ValueError) as exc:
