@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -75,15 +76,16 @@ class FaceModel:
         self._output_names: list[str] = [output.name for output in session.get_outputs()[:3]]
         self.source = source
 
-    def run(self, rgb: NDArray[np.uint8]) -> CenterFaceOutputs:
-        """Return the network's maps for one RGB image.
+    def run(self, bgr: NDArray[np.uint8]) -> CenterFaceOutputs:
+        """Return the network's maps for one BGR image.
 
         Parameters
         ----------
-        rgb : (H, W, 3) uint8 array
-            RGB pixels; both sides must be multiples of :data:`SIDE_MULTIPLE_PX`.
+        bgr : (H, W, 3) uint8 array
+            BGR pixels; both sides must be multiples of :data:`SIDE_MULTIPLE_PX`.
         """
-        blob = np.ascontiguousarray(rgb.transpose(2, 0, 1)[np.newaxis], dtype=np.float32)
+        # One pass: BGR to RGB, HWC to NCHW, uint8 to float32 0..255 (what the network was trained on).
+        blob = cv2.dnn.blobFromImage(bgr, scalefactor=1.0, swapRB=True, crop=False)
         heatmap, log_size, offset = self._session.run(self._output_names, {self._input_name: blob})
         return CenterFaceOutputs(heatmap=heatmap[0, 0], log_size=log_size[0], offset=offset[0])
 

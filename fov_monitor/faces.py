@@ -249,7 +249,8 @@ def blur_regions(
         )
     result = np.array(image, copy=True)
     target = result[:, :, 0] if result.ndim == 3 and result.shape[2] == 1 else result
-    for box in np.asarray(boxes_xyxy, np.float64).reshape(len(boxes_xyxy), -1):
+    boxes = np.asarray(boxes_xyxy, np.float64)
+    for box in boxes.reshape(-1, boxes.shape[-1]) if boxes.size else ():
         _blur_one(target, box[:4], chosen, scale)
     return result
 
@@ -303,13 +304,13 @@ def _tiles(width: int, height: int, settings: FaceSettings) -> list[_Tile]:
 
 def _detect_in_tile(model: FaceModel, level: NDArray[np.uint8], tile: _Tile, threshold: float) -> NDArray:
     crop = level[tile.y0 : tile.y1, tile.x0 : tile.x1]
-    channels = 1 if crop.ndim == 2 else crop.shape[2]
-    rgb = cv2.cvtColor(crop, {1: cv2.COLOR_GRAY2RGB, 3: cv2.COLOR_BGR2RGB, 4: cv2.COLOR_BGRA2RGB}[channels])
-    height, width = rgb.shape[:2]
+    if crop.ndim == 2 or crop.shape[2] == 4:
+        crop = cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR if crop.ndim == 2 else cv2.COLOR_BGRA2BGR)
+    height, width = crop.shape[:2]
     pad_h, pad_w = -height % SIDE_MULTIPLE_PX, -width % SIDE_MULTIPLE_PX
     if pad_h or pad_w:
-        rgb = cv2.copyMakeBorder(rgb, 0, pad_h, 0, pad_w, cv2.BORDER_CONSTANT, value=(0, 0, 0))
-    boxes = _decode(model.run(rgb), threshold, width, height)
+        crop = cv2.copyMakeBorder(crop, 0, pad_h, 0, pad_w, cv2.BORDER_CONSTANT, value=(0, 0, 0))
+    boxes = _decode(model.run(crop), threshold, width, height)
     margin = 2 * STRIDE_PX
     # A face cut by a tile side lies whole in the neighbour tile or at a coarser level.
     cut_left, cut_top, cut_right, cut_bottom = tile.cut
