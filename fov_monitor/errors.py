@@ -29,3 +29,23 @@ class InvalidSettingsError(FovMonitorError, ValueError):
 
 class ReferenceCacheError(FovMonitorError):
     """A cached reference file is missing, corrupt or of another version."""
+
+
+class SourceError(FovMonitorError):
+    """A camera source (file, folder, HTTP snapshot URL, RTSP stream) gave no usable frame."""
+
+
+class SourceTimeout(SourceError, TimeoutError):
+    """A source did not deliver a frame within the grab's time limit."""
+
+
+class SourceUnreachable(SourceError, ConnectionError):
+    """A source's host is unknown, refuses the connection, or its file or folder does not exist."""
+
+
+class SourceNotAnImage(SourceError, ImageFileError):
+    """A source answered, but with something other than an image (an HTML page, an error text)."""
+
+
+class SourceAuthError(SourceError):
+    """A source refused the credentials, or the secret for them is missing or too widely readable."""
