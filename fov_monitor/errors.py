@@ -35,15 +35,15 @@ class SourceError(FovMonitorError):
     """A camera source (file, folder, HTTP snapshot URL, RTSP stream) gave no usable frame."""
 
 
-class SourceTimeout(SourceError, TimeoutError):
+class SourceTimeout(SourceError, TimeoutError):  # noqa: N818 (the names issue 3 agreed on)
     """A source did not deliver a frame within the grab's time limit."""
 
 
-class SourceUnreachable(SourceError, ConnectionError):
+class SourceUnreachable(SourceError, ConnectionError):  # noqa: N818 (the names issue 3 agreed on)
     """A source's host is unknown, refuses the connection, or its file or folder does not exist."""
 
 
-class SourceNotAnImage(SourceError, ImageFileError):
+class SourceNotAnImage(SourceError, ImageFileError):  # noqa: N818 (the names issue 3 agreed on)
     """A source answered, but with something other than an image (an HTML page, an error text)."""
 
 
