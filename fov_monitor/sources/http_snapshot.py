@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 from urllib.request import parse_http_list, parse_keqv_list
 
 from fov_monitor.errors import SourceAuthError, SourceError, SourceNotAnImage
@@ -215,10 +215,8 @@ def _check_status(response: http.client.HTTPResponse, credentials: _Credentials 
             f"{source} refused access (HTTP 403); give the user the right to view snapshots"
         )
     if 300 <= status < 400:
-        raise SourceError(
-            f"{source} redirects (HTTP {status}) to {redact(response.getheader('Location') or '?')}; "
-            "give the final URL"
-        )
+        target = redact(urljoin(source, response.getheader("Location") or ""))
+        raise SourceError(f"{source} redirects (HTTP {status}) to {target}; give the final URL")
     raise SourceError(f"{source} answered HTTP {status} {reason}; check the snapshot URL and the camera")
 
 
