@@ -31,8 +31,7 @@ def read_image(path: str | Path, max_pixels: int = MAX_IMAGE_PIXELS) -> NDArray[
     path : str or Path
         A JPEG, PNG, PPM, BMP, TIFF or WebP file.
     max_pixels : int
-        Largest width x height decoded at full size. A larger JPEG is decoded at 1/2, 1/4 or 1/8 of
-        its size (cheaply, inside the decoder); any other larger file is refused.
+        Largest width x height decoded at full size; see :func:`decode_image_bytes`.
 
     Returns
     -------
@@ -64,16 +63,18 @@ def decode_image_bytes(data: bytes, name: str, max_pixels: int = MAX_IMAGE_PIXEL
         What the bytes are, as errors should name it: ``"image file a.jpg"``, ``"snapshot from
         http://cam-07/snapshot.jpg"`` (never with a password in it).
     max_pixels : int
-        Largest width x height decoded at full size; see :func:`read_image`.
+        Largest width x height decoded at full size. A larger JPEG is decoded at 1/2, 1/4 or 1/8 of
+        its size (cheaply, inside the decoder); any other larger image is refused.
 
     Returns
     -------
-    (H, W, 3) uint8 array
+    image : (H, W, 3) uint8 array
+        BGR, at full size or (a huge JPEG) reduced.
 
     Raises
     ------
     ImageFileError
-        When the bytes are not an image, are truncated, corrupt or too large.
+        When the bytes are not an image, are truncated, corrupt or over ``max_pixels``.
     """
     try:
         with Image.open(io.BytesIO(data)) as header:
