@@ -33,3 +33,23 @@ class ReferenceCacheError(FovMonitorError):
 
 class FaceModelError(FovMonitorError):
     """The face-detection model is missing, damaged or not a CenterFace-style network."""
+
+
+class SourceError(FovMonitorError):
+    """A camera source (file, folder, HTTP snapshot URL, RTSP stream) gave no usable frame."""
+
+
+class SourceTimeout(SourceError, TimeoutError):  # noqa: N818 (the names issue 3 agreed on)
+    """A source did not deliver a frame within the grab's time limit."""
+
+
+class SourceUnreachable(SourceError, ConnectionError):  # noqa: N818 (the names issue 3 agreed on)
+    """A source's host is unknown, refuses the connection, or its file or folder does not exist."""
+
+
+class SourceNotAnImage(SourceError, ImageFileError):  # noqa: N818 (the names issue 3 agreed on)
+    """A source answered, but with something other than an image (an HTML page, an error text)."""
+
+
+class SourceAuthError(SourceError):
+    """A source refused the credentials, or the secret for them is missing or too widely readable."""

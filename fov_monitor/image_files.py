@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import cv2
@@ -30,8 +31,7 @@ def read_image(path: str | Path, max_pixels: int = MAX_IMAGE_PIXELS) -> NDArray[
     path : str or Path
         A JPEG, PNG, PPM, BMP, TIFF or WebP file.
     max_pixels : int
-        Largest width x height decoded at full size. A larger JPEG is decoded at 1/2, 1/4 or 1/8 of
-        its size (cheaply, inside the decoder); any other larger file is refused.
+        Largest width x height decoded at full size; see :func:`decode_image_bytes`.
 
     Returns
     -------
@@ -46,17 +46,48 @@ def read_image(path: str | Path, max_pixels: int = MAX_IMAGE_PIXELS) -> NDArray[
     if not path.is_file():
         raise ImageFileError(f"image file {path} does not exist; check the path")
     try:
-        with Image.open(path) as header:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImageFileError(f"image file {path} cannot be read ({exc}); check the file") from None
+    return decode_image_bytes(data, f"image file {path}", max_pixels)
+
+
+def decode_image_bytes(data: bytes, name: str, max_pixels: int = MAX_IMAGE_PIXELS) -> NDArray[np.uint8]:
+    """Decode an encoded image (JPEG, PNG, PPM, BMP, TIFF or WebP) as an (H, W, 3) uint8 BGR array.
+
+    Parameters
+    ----------
+    data : bytes
+        The encoded image, as read from a file or received from a camera.
+    name : str
+        What the bytes are, as errors should name it: ``"image file a.jpg"``, ``"snapshot from
+        http://cam-07/snapshot.jpg"`` (never with a password in it).
+    max_pixels : int
+        Largest width x height decoded at full size. A larger JPEG is decoded at 1/2, 1/4 or 1/8 of
+        its size (cheaply, inside the decoder); any other larger image is refused.
+
+    Returns
+    -------
+    image : (H, W, 3) uint8 array
+        BGR, at full size or (a huge JPEG) reduced.
+
+    Raises
+    ------
+    ImageFileError
+        When the bytes are not an image, are truncated, corrupt or over ``max_pixels``.
+    """
+    try:
+        with Image.open(io.BytesIO(data)) as header:
             width, height = header.size
             image_format = header.format
     except Image.DecompressionBombError:
         raise ImageFileError(
-            f"image file {path} is over the limit of {max_pixels / 1e6:.0f} MP; give a smaller image"
+            f"{name} is over the limit of {max_pixels / 1e6:.0f} MP; give a smaller image"
         ) from None
     except UnidentifiedImageError:
-        raise ImageFileError(f"image file {path} is not an image; give a JPEG, PNG or PPM file") from None
+        raise ImageFileError(f"{name} is not an image; give a JPEG, PNG or PPM file") from None
     except OSError as exc:
-        raise ImageFileError(f"image file {path} cannot be read ({exc}); check the file") from None
+        raise ImageFileError(f"{name} cannot be read ({exc}); check the file") from None
     flags = cv2.IMREAD_COLOR
     if width * height > max_pixels:
         reduction = next(
@@ -64,18 +95,16 @@ def read_image(path: str | Path, max_pixels: int = MAX_IMAGE_PIXELS) -> NDArray[
         )
         if image_format != "JPEG" or reduction is None:
             raise ImageFileError(
-                f"image file {path} is {width}x{height} px, over the limit of {max_pixels / 1e6:.0f} MP; "
+                f"{name} is {width}x{height} px, over the limit of {max_pixels / 1e6:.0f} MP; "
                 "give a smaller image"
             )
         flags = reduction
-    data = np.fromfile(path, dtype=np.uint8)
-    if _is_truncated(data, image_format):
-        raise ImageFileError(f"image file {path} is truncated; copy it again")
-    image = cv2.imdecode(data, flags) if data.size else None
+    array = np.frombuffer(data, dtype=np.uint8)
+    if _is_truncated(array, image_format):
+        raise ImageFileError(f"{name} is truncated; copy it again")
+    image = cv2.imdecode(array, flags) if array.size else None
     if image is None:
-        raise ImageFileError(
-            f"image file {path} could not be decoded (corrupt or unsupported); check the file"
-        )
+        raise ImageFileError(f"{name} could not be decoded (corrupt or unsupported); check the file")
     return image  # type: ignore[no-any-return]
 
 
