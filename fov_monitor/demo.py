@@ -1,21 +1,27 @@
 """A demo fleet made from photographs that scikit-image ships, so it runs on a fresh machine.
 
-Three cameras: one unchanged, one panned out of its permit, one turned so that a privacy zone shows.
+Three cameras served as HTTP snapshot cameras on loopback: one unchanged, one panned out of its
+permit, one turned so that a privacy zone shows.
 """
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 from skimage import data as samples
 
-from fov_monitor.check import check_frame
+from fov_monitor.camera import CameraConfig
+from fov_monitor.camera_check import CameraCheck, check_camera
+from fov_monitor.database import Database
 from fov_monitor.permit import Permit
-from fov_monitor.reference import Reference
-from fov_monitor.result import CheckResult
+from fov_monitor.reference_capture import capture_reference
+from fov_monitor.snapshot_server import SnapshotServer
+from fov_monitor.store import Store
 from fov_monitor.synthetic import crop_move
 
 
@@ -68,10 +74,49 @@ def demo_cameras() -> list[DemoCamera]:
     return [unchanged, knocked, exposed]
 
 
-def run_demo() -> list[tuple[DemoCamera, CheckResult]]:
-    """Check every demo camera and return the cameras with their results."""
-    results = []
-    for camera in demo_cameras():
-        reference = Reference.from_image(camera.reference, label="day")
-        results.append((camera, check_frame(reference, camera.permit, camera.live)))
-    return results
+@dataclass(frozen=True, slots=True)
+class DemoRun:
+    """The demo's store and, per camera, what happened and what the check found."""
+
+    store_root: Path
+    checks: list[tuple[DemoCamera, CameraCheck]]
+
+
+def run_demo(store_root: Path | None = None, actor: str = "demo") -> DemoRun:
+    """Enrol the demo cameras in a fresh store, serve them over HTTP on loopback and check each.
+
+    Each camera is enrolled as a technician would: added with its snapshot URL, a reference captured
+    from the camera (faces blurred, self-tested), the permit set. Then the cameras serve tonight's
+    view and are checked through the same path as ``fov-monitor check``.
+
+    Parameters
+    ----------
+    store_root : Path, optional
+        An empty folder for the demo store; a new temporary folder when omitted (kept afterwards,
+        so the evidence images can be opened).
+    actor : str
+        Name written to the audit log.
+    """
+    root = Path(store_root) if store_root else Path(tempfile.mkdtemp(prefix="fov-monitor-demo-"))
+    store = Store(root)
+    store.init()
+    checks = []
+    with Database(store.database_path) as database, SnapshotServer() as server:
+        for camera in demo_cameras():
+            path = f"/{camera.camera_id}.jpg"
+            server.put(path, camera.reference)
+            store.add_camera(
+                CameraConfig(
+                    camera_id=camera.camera_id,
+                    source=server.url(path),
+                    name=camera.story,
+                    place="demo",
+                    group="demo",
+                    hfov_deg=60.0,
+                )
+            )
+            outcome = capture_reference(store, database, camera.camera_id, actor=actor)
+            store.save_permit(camera.camera_id, camera.permit, outcome.info.size_wh, actor)
+            server.put(path, camera.live)
+            checks.append((camera, check_camera(store, database, camera.camera_id, actor=actor)))
+    return DemoRun(root, checks)

@@ -53,3 +53,14 @@ class SourceNotAnImage(SourceError, ImageFileError):  # noqa: N818 (the names is
 
 class SourceAuthError(SourceError):
     """A source refused the credentials, or the secret for them is missing or too widely readable."""
+
+
+class StoreError(FovMonitorError):
+    """The store (camera folders and their files) cannot be read or written as asked."""
+
+
+class UnknownCameraError(StoreError, KeyError):
+    """A camera id that is not in the store."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""

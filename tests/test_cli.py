@@ -264,7 +264,7 @@ def test_version_is_printed() -> None:
 def test_demo_shows_one_camera_of_each_kind() -> None:
     done = run_cli("demo", "--json")
     assert done.returncode == 0, done.stderr
-    statuses = {row["camera"]: row["status"] for row in json.loads(done.stdout)}
+    statuses = {row["camera"]: row["status"] for row in json.loads(done.stdout)["cameras"]}
     assert statuses == {
         "cam-01-square": "compliant",
         "cam-02-cafe": "redirected",

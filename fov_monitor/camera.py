@@ -1,0 +1,168 @@
+"""One camera's settings: where to grab it, what it is, how strictly to judge it."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from fov_monitor.errors import InvalidSettingsError
+from fov_monitor.permit import DEFAULT_TOLERANCE
+from fov_monitor.sources import SourceAuth
+
+CAMERA_SCHEMA_VERSION = 1
+
+_CAMERA_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+DEFAULT_TIMEOUT_S = 10.0
+
+
+def check_camera_id(camera_id: object) -> str:
+    """Return ``camera_id`` if it is safe as a folder name, else raise.
+
+    An id is 1-64 letters, digits, ``_``, ``.`` or ``-``, starting with a letter or digit, and
+    never ``..``: it cannot leave the store or hide as a dot-file.
+
+    Raises
+    ------
+    InvalidSettingsError
+        Naming the id and the rule.
+    """
+    if not isinstance(camera_id, str) or not _CAMERA_ID.fullmatch(camera_id) or ".." in camera_id:
+        shown = (
+            camera_id if not isinstance(camera_id, str) or len(camera_id) <= 70 else camera_id[:67] + "..."
+        )
+        raise InvalidSettingsError(
+            f"camera id {shown!r} is not allowed; use 1-64 letters, digits, '_', '.' or '-', starting "
+            "with a letter or digit (e.g. 'cam-12-harbour')"
+        )
+    return camera_id
+
+
+@dataclass(frozen=True, slots=True)
+class CameraConfig:
+    """The settings of one camera, kept in ``<store>/<camera_id>/camera.json``.
+
+    Attributes
+    ----------
+    camera_id : str
+        The camera's id, also its folder name (see :func:`check_camera_id`).
+    source : str
+        Where to grab a live frame: an image file, a folder of snapshots, an ``http(s)://``
+        snapshot URL or an ``rtsp://`` stream (see :func:`fov_monitor.sources.grab`).
+    name, place : str
+        What people call the camera and where it hangs.
+    group : str
+        For scans, routing of alerts and reports (e.g. a district or an owner).
+    hfov_deg : float, optional
+        The horizontal field of view, to report moves in degrees.
+    ptz_preset : str, optional
+        The PTZ preset the permit was drawn for.
+    tolerance : float
+        Share of the live view that may lie outside the permitted area.
+    timeout_s : float
+        Hard wall-clock limit on one grab.
+    auth : SourceAuth, optional
+        How to authenticate to the source; secrets stay in the environment or a private file.
+    """
+
+    camera_id: str
+    source: str = ""
+    name: str = ""
+    place: str = ""
+    group: str = "default"
+    hfov_deg: float | None = None
+    ptz_preset: str | None = None
+    tolerance: float = DEFAULT_TOLERANCE
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    auth: SourceAuth | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        check_camera_id(self.camera_id)
+        where = f"camera {self.camera_id}"
+        for name in ("source", "name", "place", "group"):
+            if not isinstance(getattr(self, name), str):
+                raise InvalidSettingsError(f"{where}: {name} must be text, got {getattr(self, name)!r}")
+        if self.hfov_deg is not None and not _number_in(self.hfov_deg, 0.0, 180.0):
+            raise InvalidSettingsError(
+                f"{where}: hfov_deg must be degrees between 0 and 180, got {self.hfov_deg!r}"
+            )
+        if not _number_in(self.tolerance, 0.0, 1.0):
+            raise InvalidSettingsError(
+                f"{where}: tolerance must be a share between 0 and 1 (e.g. 0.02), got {self.tolerance!r}"
+            )
+        if not _number_in(self.timeout_s, 0.0, 600.0):
+            raise InvalidSettingsError(
+                f"{where}: timeout_s must be seconds between 0 and 600, got {self.timeout_s!r}"
+            )
+
+    def with_changes(self, **changes: Any) -> CameraConfig:
+        """Return a copy with ``changes`` applied and checked."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form written to ``camera.json``."""
+        return {
+            "schema_version": CAMERA_SCHEMA_VERSION,
+            "camera_id": self.camera_id,
+            "source": self.source,
+            "name": self.name,
+            "place": self.place,
+            "group": self.group,
+            "hfov_deg": self.hfov_deg,
+            "ptz_preset": self.ptz_preset,
+            "tolerance": self.tolerance,
+            "timeout_s": self.timeout_s,
+            "auth": self.auth.to_dict() if self.auth else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: object, *, where: str) -> CameraConfig:
+        """Build the settings from their JSON form, strictly.
+
+        Parameters
+        ----------
+        data : mapping
+            The parsed ``camera.json``.
+        where : str
+            Named in errors, e.g. the file's path.
+
+        Raises
+        ------
+        InvalidSettingsError
+            Naming ``where`` and the field at fault.
+        """
+        if not isinstance(data, Mapping):
+            raise InvalidSettingsError(f"{where}: expected a JSON object of camera settings")
+        version = data.get("schema_version")
+        if version != CAMERA_SCHEMA_VERSION:
+            raise InvalidSettingsError(
+                f"{where}: field 'schema_version' is {version!r}, this fov-monitor reads "
+                f"{CAMERA_SCHEMA_VERSION}; upgrade fov-monitor or fix the file"
+            )
+        known = {f for f in cls.__dataclass_fields__} | {"schema_version"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise InvalidSettingsError(
+                f"{where}: unknown field {unknown[0]!r}; expected one of {', '.join(sorted(known))}"
+            )
+        if "camera_id" not in data:
+            raise InvalidSettingsError(f"{where}: field 'camera_id' is missing")
+        values = {key: value for key, value in data.items() if key not in ("schema_version", "auth")}
+        auth_data = data.get("auth")
+        auth = SourceAuth.from_dict(auth_data, where=f"{where}: field 'auth'") if auth_data else None
+        try:
+            return cls(**values, auth=auth)
+        except InvalidSettingsError as exc:
+            raise InvalidSettingsError(f"{where}: {exc}") from None
+        except TypeError as exc:
+            raise InvalidSettingsError(f"{where}: {exc}") from None
+
+
+def _number_in(value: object, low: float, high: float) -> bool:
+    """Tell whether ``value`` is a real number strictly between ``low`` and ``high``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) and low < value < high

@@ -1,0 +1,190 @@
+"""Check one enrolled camera end to end: grab, verdict, evidence, record.
+
+The one place where the store, the source, the core, the evidence image and the database meet, so
+that the technician's ``check``, the nightly scan and the web app's "check now" behave alike.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from fov_monitor.check import check_frame
+from fov_monitor.database import Database
+from fov_monitor.errors import InvalidPermitError, StoreError
+from fov_monitor.evidence import render_evidence, write_evidence
+from fov_monitor.privacy import PrivacySettings, protect
+from fov_monitor.result import CheckResult, Status
+from fov_monitor.settings import CheckSettings
+from fov_monitor.sources import grab
+from fov_monitor.store import Store, StoredPermit
+
+EvidencePolicy = Literal["auto", "always", "never"]
+"""When to write an evidence image: for non-compliant verdicts, every time, or never."""
+
+
+@dataclass(frozen=True, slots=True)
+class CameraCheck:
+    """The outcome of checking one enrolled camera.
+
+    Attributes
+    ----------
+    camera_id : str
+    result : CheckResult
+        The core's verdict.
+    checked_at : str
+        When the frame was grabbed, ISO 8601 UTC.
+    source : str
+        Where it was grabbed from, credentials removed.
+    evidence_path : Path or None
+        The evidence image, when one was written.
+    result_id : int
+        The row in the results database.
+    timings_ms : dict of str to float
+        Wall-clock milliseconds: grab (incl. decode), check, evidence, record, total.
+    """
+
+    camera_id: str
+    result: CheckResult
+    checked_at: str
+    source: str
+    evidence_path: Path | None
+    result_id: int
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def check_camera(
+    store: Store,
+    database: Database,
+    camera_id: str,
+    *,
+    actor: str,
+    source: str | None = None,
+    evidence: EvidencePolicy = "auto",
+    settings: CheckSettings | None = None,
+    privacy: PrivacySettings | None = None,
+) -> CameraCheck:
+    """Grab a live frame of an enrolled camera, judge it, write evidence and record the result.
+
+    Parameters
+    ----------
+    store : Store
+        Where the camera's settings, permit and references are.
+    database : Database
+        Where the result and its audit line go.
+    camera_id : str
+        The camera to check.
+    actor : str
+        Who asked (a user name, ``"scan"``); written to the audit log.
+    source : str, optional
+        Grab from here instead of the camera's own source (e.g. a file a technician brought).
+    evidence : {"auto", "always", "never"}
+        Write an evidence image for non-compliant verdicts, always, or never.
+    settings : CheckSettings, optional
+        Core thresholds.
+    privacy : PrivacySettings, optional
+        Face blurring of what is written; on by default.
+
+    Returns
+    -------
+    CameraCheck
+
+    Raises
+    ------
+    UnknownCameraError, StoreError, InvalidPermitError, SourceError
+        One line naming the camera and what to do.
+    """
+    started = time.perf_counter()
+    config = store.camera(camera_id)
+    stored = _permit_of(store, camera_id)
+    references = store.references(camera_id, settings)
+    if not references:
+        raise StoreError(
+            f"camera {camera_id!r} has no reference yet; capture one with "
+            f"'fov-monitor reference capture {camera_id}'"
+        )
+    _check_permit_size(store, camera_id, stored, references[0].size_wh)
+
+    frame = grab(
+        source or config.source, auth=config.auth if source is None else None, timeout_s=config.timeout_s
+    )
+    grabbed = time.perf_counter()
+    result = check_frame(references, stored.permit, frame.image, hfov_deg=config.hfov_deg, settings=settings)
+    checked = time.perf_counter()
+
+    checked_at = frame.grabbed_at.astimezone(UTC).isoformat(timespec="seconds")
+    evidence_path = None
+    if evidence == "always" or (evidence == "auto" and result.status is not Status.COMPLIANT):
+        evidence_path = _write_evidence(
+            store, camera_id, references[0].label, stored, result, frame.image, privacy
+        )
+    written = time.perf_counter()
+    result_id = database.record_result(
+        camera_id,
+        result,
+        checked_at=checked_at,
+        source=frame.source,
+        evidence_path=str(evidence_path) if evidence_path else None,
+        actor=actor,
+    )
+    recorded = time.perf_counter()
+    timings = {
+        "grab": (grabbed - started) * 1e3,
+        "check": (checked - grabbed) * 1e3,
+        "evidence": (written - checked) * 1e3,
+        "record": (recorded - written) * 1e3,
+        "total": (recorded - started) * 1e3,
+    }
+    return CameraCheck(camera_id, result, checked_at, frame.source, evidence_path, result_id, timings)
+
+
+def evidence_folder(store: Store, camera_id: str) -> Path:
+    """Return the folder of a camera's evidence images (beside, not inside, its settings)."""
+    return store.root / "_evidence" / camera_id
+
+
+def _permit_of(store: Store, camera_id: str) -> StoredPermit:
+    stored = store.permit(camera_id)
+    if stored is None:
+        raise StoreError(
+            f"camera {camera_id!r} has no permit yet; set one with 'fov-monitor permit set {camera_id} "
+            "--polygon ...'"
+        )
+    return stored
+
+
+def _check_permit_size(store: Store, camera_id: str, stored: StoredPermit, size_wh: tuple[int, int]) -> None:
+    path = store.folder(camera_id) / "permit.json"
+    if stored.reference_size is not None and tuple(stored.reference_size) != tuple(size_wh):
+        raise InvalidPermitError(
+            f"{path}: drawn on a {stored.reference_size[0]}x{stored.reference_size[1]} reference, but the "
+            f"reference is {size_wh[0]}x{size_wh[1]}; redraw it with 'fov-monitor permit set {camera_id}'"
+        )
+    try:
+        stored.permit.check_fits(size_wh)
+    except InvalidPermitError as exc:
+        raise InvalidPermitError(f"{path}: {exc}") from None
+
+
+def _write_evidence(
+    store: Store,
+    camera_id: str,
+    label: str,
+    stored: StoredPermit,
+    result: CheckResult,
+    live: object,
+    privacy: PrivacySettings | None,
+) -> Path:
+    reference_image = store.reference_image(camera_id, label)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    image = render_evidence(
+        reference_image,
+        protect(live, privacy),  # type: ignore[arg-type]
+        stored.permit,
+        result,
+        title=f"camera {camera_id}   {stamp}",
+    )
+    return write_evidence(image, evidence_folder(store, camera_id) / f"{stamp}-{result.status}.jpg")

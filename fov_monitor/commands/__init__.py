@@ -1,0 +1,1 @@
+"""The sub-commands of ``fov-monitor``, one module per group; each has a ``register`` function."""

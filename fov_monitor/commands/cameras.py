@@ -1,0 +1,268 @@
+"""``init``, ``camera add|list|show|edit|remove`` and ``validate``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from fov_monitor.camera import CameraConfig
+from fov_monitor.commands.common import (
+    EXIT_COMPLIANT,
+    EXIT_ERROR,
+    Context,
+    add_json_option,
+    print_json,
+    print_table,
+)
+from fov_monitor.errors import FovMonitorError, InvalidSettingsError
+from fov_monitor.sources import SourceAuth, redact
+from fov_monitor.store import Store
+
+
+def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
+    """Add the commands of this module to the ``fov-monitor`` parser."""
+    init = commands.add_parser(
+        "init",
+        parents=[parent],
+        help="create an empty camera store",
+        description="Create the store folder and its database. Safe to run again.",
+    )
+    init.set_defaults(run=run_init)
+
+    camera = commands.add_parser("camera", help="enrol, list, show, edit or remove cameras")
+    actions = camera.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    add = actions.add_parser("add", parents=[parent], help="enrol a camera", description="Enrol a camera.")
+    add.add_argument("camera_id", metavar="CAMERA", help="id: letters, digits, '_', '.', '-' (e.g. cam-12)")
+    add.add_argument("--source", required=True, help="image file, snapshot folder, http(s):// or rtsp:// URL")
+    _add_setting_options(add)
+    add.set_defaults(run=run_add)
+
+    listing = actions.add_parser("list", parents=[parent], help="list the enrolled cameras")
+    listing.add_argument("--group", help="only cameras of this group")
+    add_json_option(listing)
+    listing.set_defaults(run=run_list)
+
+    show = actions.add_parser(
+        "show", parents=[parent], help="show one camera's settings, permit and references"
+    )
+    show.add_argument("camera_id", metavar="CAMERA")
+    add_json_option(show)
+    show.set_defaults(run=run_show)
+
+    edit = actions.add_parser("edit", parents=[parent], help="change a camera's settings")
+    edit.add_argument("camera_id", metavar="CAMERA")
+    edit.add_argument("--source", help="new source")
+    _add_setting_options(edit)
+    edit.set_defaults(run=run_edit)
+
+    remove = actions.add_parser(
+        "remove", parents=[parent], help="remove a camera (its folder is kept under .removed/)"
+    )
+    remove.add_argument("camera_id", metavar="CAMERA")
+    remove.set_defaults(run=run_remove)
+
+    validate = commands.add_parser(
+        "validate",
+        parents=[parent],
+        help="check every camera folder; errors name the file and the field",
+        description="Read every camera's settings, permit and references and report what is wrong.",
+    )
+    add_json_option(validate)
+    validate.set_defaults(run=run_validate)
+
+
+def _add_setting_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--name", help="what people call the camera")
+    parser.add_argument("--place", help="where it hangs")
+    parser.add_argument("--group", help="group for scans, alerts and reports")
+    parser.add_argument("--hfov", type=float, dest="hfov_deg", metavar="DEG", help="horizontal field of view")
+    parser.add_argument("--preset", dest="ptz_preset", help="PTZ preset the permit is drawn for")
+    parser.add_argument("--tolerance", type=float, help="share of the view allowed outside the permit (0.02)")
+    parser.add_argument("--timeout", type=float, dest="timeout_s", metavar="SECONDS", help="grab time limit")
+    parser.add_argument("--auth", choices=["basic", "digest", "none"], help="HTTP authentication")
+    parser.add_argument("--username", help="user name for --auth")
+    secret = parser.add_mutually_exclusive_group()
+    secret.add_argument("--password-env", metavar="VAR", help="environment variable holding the password")
+    secret.add_argument("--password-file", type=Path, metavar="FILE", help="file (mode 600) holding it")
+
+
+def _changes(args: argparse.Namespace, where: str) -> dict[str, Any]:
+    names = ("source", "name", "place", "group", "hfov_deg", "ptz_preset", "tolerance", "timeout_s")
+    changes = {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
+    if args.auth == "none":
+        changes["auth"] = None
+    elif args.auth:
+        if not args.username:
+            raise InvalidSettingsError(f"{where}: --auth {args.auth} needs --username")
+        changes["auth"] = SourceAuth.from_dict(
+            {
+                "kind": args.auth,
+                "username": args.username,
+                "password_env": args.password_env,
+                "password_file": str(args.password_file) if args.password_file else None,
+            },
+            where=where,
+        )
+    return changes
+
+
+def run_init(args: argparse.Namespace) -> int:
+    context = Context.from_args(args)
+    created = context.store.init()
+    context.audit("store initialised", None, store=str(context.store.root))
+    print(f"{'created' if created else 'store already exists:'} {context.store.root}")
+    return EXIT_COMPLIANT
+
+
+def run_add(args: argparse.Namespace) -> int:
+    context = Context.from_args(args)
+    config = CameraConfig(camera_id=args.camera_id, **_changes(args, f"camera {args.camera_id}"))
+    context.store.add_camera(config)
+    context.audit("camera added", config.camera_id, settings=_public(config))
+    print(f"added {config.camera_id}; next: fov-monitor reference capture {config.camera_id}")
+    return EXIT_COMPLIANT
+
+
+def run_edit(args: argparse.Namespace) -> int:
+    context = Context.from_args(args)
+    before = context.store.camera(args.camera_id)
+    changes = _changes(args, f"camera {args.camera_id}")
+    if not changes:
+        raise InvalidSettingsError("camera edit: nothing to change; give e.g. --source or --tolerance")
+    after = before.with_changes(**changes)
+    context.store.save_camera(after)
+    context.audit("camera edited", args.camera_id, before=_public(before), after=_public(after))
+    print(f"updated {args.camera_id}: {', '.join(sorted(changes))}")
+    return EXIT_COMPLIANT
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    context = Context.from_args(args)
+    kept = context.store.remove_camera(args.camera_id)
+    context.audit("camera removed", args.camera_id, kept_at=str(kept))
+    print(f"removed {args.camera_id}; its folder is kept at {kept}")
+    return EXIT_COMPLIANT
+
+
+def run_list(args: argparse.Namespace) -> int:
+    store = Context.from_args(args).store
+    store.require()
+    cameras = [store.camera(camera_id) for camera_id in store.camera_ids()]
+    cameras = [c for c in cameras if args.group is None or c.group == args.group]
+    if args.json:
+        print_json([_public(c) for c in cameras])
+        return EXIT_COMPLIANT
+    rows = [(c.camera_id, c.group, c.name, c.place, redact(c.source)) for c in cameras]
+    print_table(["camera", "group", "name", "place", "source"], rows)
+    return EXIT_COMPLIANT
+
+
+def run_show(args: argparse.Namespace) -> int:
+    store = Context.from_args(args).store
+    config = store.camera(args.camera_id)
+    stored = store.permit(args.camera_id)
+    infos = store.reference_infos(args.camera_id)
+    document = {
+        "camera": _public(config),
+        "permit": None
+        if stored is None
+        else stored.permit.to_dict()
+        | {"reference_size": stored.reference_size, "set_at": stored.set_at, "set_by": stored.set_by},
+        "references": [info.to_dict() for info in infos],
+    }
+    if args.json:
+        print_json(document)
+        return EXIT_COMPLIANT
+    for key, value in _public(config).items():
+        print(f"{key:<12} {value if value is not None else '-'}")
+    if stored is None:
+        print("permit       none; set one with 'fov-monitor permit set'")
+    else:
+        decision = stored.permit.decision
+        number = decision.reference_number if decision else "no decision recorded"
+        print(
+            f"permit       {number}; {len(stored.permit.zones)} privacy zone(s); set {stored.set_at} by "
+            f"{stored.set_by}"
+        )
+    for info in infos:
+        smallest = info.self_test.get("smallest_shift_fraction")
+        detect = f"detects moves from {smallest:.2%}" if smallest else "self-test: no reliable detection"
+        print(f"reference    {info.label}: {info.size_wh[0]}x{info.size_wh[1]}, {info.captured_at}, {detect}")
+    return EXIT_COMPLIANT
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    store = Context.from_args(args).store
+    store.require()
+    report = [
+        {"camera": camera_id, "problems": validate_camera(store, camera_id)}
+        for camera_id in _camera_folders(store)
+    ]
+    if args.json:
+        print_json(report)
+    else:
+        for entry in report:
+            problems = entry["problems"]
+            print(f"{entry['camera']}: {'ok' if not problems else 'PROBLEMS'}")
+            for problem in problems:
+                print(f"  - {problem}")
+        print(f"{len(report)} camera folder(s), {sum(bool(e['problems']) for e in report)} with problems")
+    return EXIT_ERROR if any(entry["problems"] for entry in report) else EXIT_COMPLIANT
+
+
+def validate_camera(store: Store, camera_id: str) -> list[str]:
+    """Return what is wrong with one camera folder (empty when nothing)."""
+    problems: list[str] = []
+    try:
+        store.camera(camera_id)
+        stored = store.permit(camera_id)
+        infos = store.reference_infos(camera_id)
+    except FovMonitorError as exc:
+        return [str(exc)]
+    if stored is None:
+        problems.append(
+            f"{store.folder(camera_id) / 'permit.json'} is missing; set it with 'fov-monitor permit set'"
+        )
+    if not infos:
+        problems.append(
+            f"camera {camera_id} has no reference; capture one with 'fov-monitor reference capture'"
+        )
+    for info in infos:
+        try:
+            image = store.reference_image(camera_id, info.label)
+        except FovMonitorError as exc:
+            problems.append(str(exc))
+            continue
+        size = (image.shape[1], image.shape[0])
+        if size != info.size_wh:
+            problems.append(
+                f"reference {info.label}: image is {size[0]}x{size[1]}, its record says "
+                f"{info.size_wh[0]}x{info.size_wh[1]}"
+            )
+    if stored is not None and infos:
+        first = infos[0].size_wh
+        if stored.reference_size is not None and tuple(stored.reference_size) != tuple(first):
+            problems.append(
+                f"{store.folder(camera_id) / 'permit.json'}: field 'reference_size' is "
+                f"{stored.reference_size}, the reference is {first}; redraw the permit"
+            )
+        try:
+            stored.permit.check_fits(first)
+        except FovMonitorError as exc:
+            problems.append(f"{store.folder(camera_id) / 'permit.json'}: {exc}")
+    return problems
+
+
+def _camera_folders(store: Store) -> list[str]:
+    return sorted(
+        entry.name for entry in store.root.iterdir() if entry.is_dir() and entry.name[0] not in "._"
+    )
+
+
+def _public(config: CameraConfig) -> dict[str, Any]:
+    document = config.to_dict()
+    document["source"] = redact(config.source)
+    document.pop("schema_version")
+    return document

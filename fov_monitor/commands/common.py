@@ -1,0 +1,119 @@
+"""What every command shares: the store, the actor, exit codes and output."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fov_monitor.database import Database
+from fov_monitor.result import Status
+from fov_monitor.store import DEFAULT_STORE, Store, now_utc
+
+EXIT_COMPLIANT = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_NOT_COMPLIANT = 3
+EXIT_UNVERIFIABLE = 4
+
+EXIT_BY_STATUS = {
+    Status.COMPLIANT: EXIT_COMPLIANT,
+    Status.REDIRECTED: EXIT_NOT_COMPLIANT,
+    Status.ZONE_EXPOSED: EXIT_NOT_COMPLIANT,
+    Status.TAMPERED: EXIT_NOT_COMPLIANT,
+    Status.UNVERIFIABLE: EXIT_UNVERIFIABLE,
+}
+
+EXIT_CODES_TEXT = (
+    "exit codes: 0 compliant, 1 error, 2 usage error, 3 not compliant (redirected, zone exposed, "
+    "tampered), 4 unverifiable. An error is one line on stderr saying what and how to fix it."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """The store and the person acting, as the global options give them."""
+
+    store: Store
+    actor: str
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Context:
+        """Build the context from ``--store`` and ``--actor``."""
+        return cls(Store(args.store), args.actor)
+
+    def database(self) -> Database:
+        """Open the results and audit database of the store."""
+        self.store.require()
+        return Database(self.store.database_path)
+
+    def audit(self, action: str, camera_id: str | None, **detail: Any) -> None:
+        """Write one line to the audit log."""
+        with self.database() as database:
+            database.audit(self.actor, action, camera_id, detail, at=now_utc())
+
+
+def add_global_options(parser: argparse.ArgumentParser, *, defaults: bool = True) -> None:
+    """Add ``--store`` and ``--actor``, which every store command takes.
+
+    The main parser gets them with their defaults, each sub-command without (``defaults=False``),
+    so that they may be given before or after the command's name.
+    """
+    parser.add_argument(
+        "--store",
+        type=Path,
+        default=Path(os.environ.get("FOV_MONITOR_STORE", DEFAULT_STORE)) if defaults else argparse.SUPPRESS,
+        metavar="DIR",
+        help="the camera store (default: $FOV_MONITOR_STORE or ./reference_frames)",
+    )
+    parser.add_argument(
+        "--actor",
+        default=(os.environ.get("FOV_MONITOR_ACTOR") or _login_name()) if defaults else argparse.SUPPRESS,
+        metavar="NAME",
+        help="who is acting, for the audit log (default: $FOV_MONITOR_ACTOR or your login)",
+    )
+
+
+def add_json_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--json``."""
+    parser.add_argument("--json", action="store_true", help="print the output as JSON")
+
+
+def print_json(document: Any) -> None:
+    """Print ``document`` as indented JSON on stdout."""
+    print(json.dumps(document, indent=2, default=str))
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """Print rows as a plain aligned table (no colours: it is read in logs and mails too)."""
+    texts = [[_cell(value) for value in row] for row in rows]
+    widths = [max([len(h)] + [len(row[i]) for row in texts]) for i, h in enumerate(headers)]
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    for row in texts:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def warn(message: str) -> None:
+    """Print a warning line on stderr."""
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

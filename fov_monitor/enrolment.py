@@ -1,0 +1,129 @@
+"""The enrolment self-test: what a reference lets fov-monitor detect, measured on the reference itself.
+
+When a reference is captured, synthetic pans and tilts of it are run through the core. The
+smallest move found correctly in every direction is what the camera is certified to detect; a
+reference too dark, too plain or too poor in corners is reported at enrolment, not discovered later
+as false alarms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from fov_monitor.check import check_frame, frame_unfit_reason
+from fov_monitor.imaging import to_working_gray
+from fov_monitor.permit import Permit
+from fov_monitor.quality import measure_detail, measure_quality
+from fov_monitor.reference import Reference
+from fov_monitor.result import Status
+from fov_monitor.settings import CheckSettings
+from fov_monitor.synthetic import crop_move
+
+TRIAL_SHIFTS = (0.0025, 0.005, 0.01, 0.02, 0.04)
+"""Moves tried, as a share of the frame's width (pans) or height (tilts), smallest first."""
+
+_DIRECTIONS = ((1, 0), (-1, 0), (0, 1), (0, -1))
+_MEASURE_TOLERANCE = 0.25
+"""A move counts as found when it is measured within this share of its size (or one working pixel)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SelfTest:
+    """What a reference lets fov-monitor detect.
+
+    Attributes
+    ----------
+    smallest_shift_fraction : float or None
+        Smallest pan/tilt (share of the frame) measured correctly in all four directions; None
+        when even the largest trial move was not.
+    smallest_pan_deg, smallest_tilt_deg : float or None
+        The same in degrees, when the field of view is known.
+    warnings : list of str
+        What makes the reference weak (too dark, too plain, few corners, moves not found).
+    """
+
+    smallest_shift_fraction: float | None
+    smallest_pan_deg: float | None
+    smallest_tilt_deg: float | None
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form recorded with the reference."""
+        return {
+            "smallest_shift_fraction": self.smallest_shift_fraction,
+            "smallest_pan_deg": self.smallest_pan_deg,
+            "smallest_tilt_deg": self.smallest_tilt_deg,
+            "warnings": list(self.warnings),
+        }
+
+
+def self_test(
+    image: np.ndarray, *, hfov_deg: float | None = None, settings: CheckSettings | None = None
+) -> SelfTest:
+    """Measure on a reference image the smallest pan/tilt the core detects reliably.
+
+    Parameters
+    ----------
+    image : (H, W[, 3]) array
+        The reference image as captured.
+    hfov_deg : float, optional
+        The camera's horizontal field of view, to state the result in degrees.
+    settings : CheckSettings, optional
+        The settings checks will use.
+
+    Returns
+    -------
+    SelfTest
+    """
+    settings = settings or CheckSettings()
+    warnings = []
+    working = to_working_gray(image, settings.working_width, what="reference")
+    unfit = frame_unfit_reason(measure_detail(working.gray, measure_quality(working.gray)), settings)
+    if unfit:
+        warnings.append(f"reference is {unfit}; capture it again in better light or aim at more detail")
+
+    trial = crop_move(image, (0.0, 0.0))
+    reference = Reference.from_image(trial.reference, label="self-test", settings=settings)
+    permit = Permit.whole_image(reference.size_wh)
+    unchanged = check_frame(reference, permit, trial.live, settings=settings)
+    if unchanged.status is not Status.COMPLIANT:
+        warnings.append(f"the unmoved view is not verified ({'; '.join(unchanged.reasons)})")
+
+    smallest = None
+    for shift in reversed(TRIAL_SHIFTS):
+        if not all(_found(image, reference, permit, shift, d, settings) for d in _DIRECTIONS):
+            break
+        smallest = shift
+    if smallest is None:
+        warnings.append(
+            f"a move of {TRIAL_SHIFTS[-1]:.0%} of the frame is not measured reliably; the reference cannot "
+            "support verdicts"
+        )
+    height, width = np.asarray(image).shape[:2]
+    pan_deg = tilt_deg = None
+    if smallest is not None and hfov_deg is not None:
+        pan_deg = smallest * hfov_deg
+        tilt_deg = smallest * hfov_deg * height / width
+    return SelfTest(smallest, pan_deg, tilt_deg, warnings)
+
+
+def _found(
+    image: np.ndarray,
+    reference: Reference,
+    permit: Permit,
+    shift: float,
+    direction: tuple[int, int],
+    settings: CheckSettings,
+) -> bool:
+    move = crop_move(image, (shift * direction[0], shift * direction[1]))
+    result = check_frame(reference, permit, move.live, settings=settings)
+    if result.shift_px is None:
+        return False
+    true_dx, true_dy = move.H_live_to_ref[0, 2], move.H_live_to_ref[1, 2]
+    error = float(np.hypot(result.shift_px[0] - true_dx, result.shift_px[1] - true_dy))
+    size = float(np.hypot(true_dx, true_dy))
+    one_working_px = 1.0 / reference.scale
+    return error <= max(_MEASURE_TOLERANCE * size, one_working_px)

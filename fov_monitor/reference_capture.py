@@ -1,0 +1,159 @@
+"""Capture a camera's reference: grab, blur faces, self-test, store, audit.
+
+A reference is never replaced silently: replacing one is a re-baseline, which needs a reason and an
+approver, keeps the old reference in the camera's history and writes both to the audit log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fov_monitor.database import Database
+from fov_monitor.enrolment import SelfTest, self_test
+from fov_monitor.errors import InvalidSettingsError
+from fov_monitor.privacy import PrivacySettings, protect
+from fov_monitor.reference import Reference
+from fov_monitor.settings import CheckSettings
+from fov_monitor.sources import grab
+from fov_monitor.store import ReferenceInfo, Store, check_label, now_utc
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """Why a reference is replaced, and who approved it."""
+
+    reason: str
+    approved_by: str
+
+    def __post_init__(self) -> None:
+        if not self.reason.strip() or not self.approved_by.strip():
+            raise InvalidSettingsError("a re-baseline needs a non-empty --reason and --approved-by")
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureOutcome:
+    """What was stored: the reference's record, its self-test and where the old one was kept."""
+
+    info: ReferenceInfo
+    self_test: SelfTest
+    kept: Path | None
+
+
+def capture_reference(
+    store: Store,
+    database: Database,
+    camera_id: str,
+    *,
+    label: str = "day",
+    actor: str,
+    source: str | None = None,
+    approval: Approval | None = None,
+    settings: CheckSettings | None = None,
+    privacy: PrivacySettings | None = None,
+) -> CaptureOutcome:
+    """Grab and store a reference of an enrolled camera.
+
+    Parameters
+    ----------
+    store, database : Store, Database
+        Where it goes, and the audit log.
+    camera_id : str
+        The camera.
+    label : str
+        ``day``, ``night``, ``snow``, a preset name.
+    actor : str
+        Who captured it.
+    source : str, optional
+        Grab from here (a file, a URL) instead of the camera's own source.
+    approval : Approval, optional
+        Given for a re-baseline (replacing an existing reference); without it an existing label
+        is refused.
+    settings : CheckSettings, optional
+        Core settings, for the self-test and the features.
+    privacy : PrivacySettings, optional
+        Face blurring (on by default): the stored reference never shows a face.
+
+    Returns
+    -------
+    CaptureOutcome
+    """
+    label = check_label(label)
+    config = store.camera(camera_id)
+    infos = store.reference_infos(camera_id)
+    existing = {info.label: info for info in infos}
+    if approval is not None and label not in existing:
+        raise InvalidSettingsError(
+            f"camera {camera_id} has no {label!r} reference to replace; use 'fov-monitor reference capture'"
+        )
+    if approval is None and label in existing:
+        raise InvalidSettingsError(
+            f"camera {camera_id} already has a {label!r} reference; a reference is never replaced silently: "
+            f"use 'fov-monitor reference rebaseline {camera_id} --label {label} --reason ... "
+            "--approved-by ...'"
+        )
+    frame = grab(source or config.source, auth=None if source else config.auth, timeout_s=config.timeout_s)
+    image = protect(frame.image, privacy)
+    size = (int(image.shape[1]), int(image.shape[0]))
+    _check_fits_the_camera(store, camera_id, infos, label, size)
+
+    test = self_test(image, hfov_deg=config.hfov_deg, settings=settings)
+    record = (
+        {"reason": approval.reason, "approved_by": approval.approved_by, "at": now_utc(), "by": actor}
+        if approval
+        else None
+    )
+    info = ReferenceInfo(
+        label=label,
+        size_wh=size,
+        captured_at=existing[label].captured_at if approval else now_utc(),
+        captured_by=actor,
+        source=frame.source,
+        image_sha256="",
+        self_test=test.to_dict(),
+        rebaseline=record,
+    )
+    prepared = Reference.from_image(image, label=label, settings=settings)
+    kept = store.save_reference(
+        camera_id, label, image, info, prepared, replace_existing=approval is not None
+    )
+    database.audit(
+        actor,
+        "reference rebaselined" if approval else "reference captured",
+        camera_id,
+        {
+            "label": label,
+            "source": frame.source,
+            "self_test": test.to_dict(),
+            "reason": approval.reason if approval else None,
+            "approved_by": approval.approved_by if approval else None,
+            "previous_kept_at": str(kept) if kept else None,
+        },
+        at=now_utc(),
+    )
+    return CaptureOutcome(info, test, kept)
+
+
+def _check_fits_the_camera(
+    store: Store, camera_id: str, infos: list[ReferenceInfo], label: str, size: tuple[int, int]
+) -> None:
+    """Refuse a reference that does not match the view the permit is drawn on."""
+    if infos and infos[0].label != label:
+        first = infos[0]
+        first_aspect, aspect = first.size_wh[0] / first.size_wh[1], size[0] / size[1]
+        if abs(aspect - first_aspect) > 0.01 * first_aspect:
+            raise InvalidSettingsError(
+                f"the new reference is {size[0]}x{size[1]}, the {first.label!r} reference "
+                f"{first.size_wh[0]}x{first.size_wh[1]}: references of one view must share an aspect ratio"
+            )
+        return
+    stored = store.permit(camera_id)
+    if stored is None:
+        return
+    if stored.reference_size is not None and tuple(stored.reference_size) != size:
+        raise InvalidSettingsError(
+            f"the new {label!r} reference is {size[0]}x{size[1]} but the permit was drawn on "
+            f"{stored.reference_size[0]}x{stored.reference_size[1]}; grab at the same resolution, or set the "
+            "permit again afterwards with 'fov-monitor permit set'"
+        )
+    stored.permit.check_fits(size)

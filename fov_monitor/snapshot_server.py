@@ -1,0 +1,91 @@
+"""A small HTTP snapshot server on loopback: cameras for the demo, the tests and the benchmarks.
+
+Each camera is a path that answers ``GET`` with its current JPEG or PNG, like the snapshot URL of
+an IP camera.
+"""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+
+import cv2
+import numpy as np
+
+from fov_monitor.errors import InvalidImageError
+
+
+class SnapshotServer:
+    """Serve in-memory snapshots over HTTP on ``host`` (loopback by default).
+
+    Use it as a context manager; :meth:`put` sets what a path serves, :meth:`url` says where.
+
+    Parameters
+    ----------
+    host : str
+        Address to listen on.
+    port : int
+        Port; 0 picks a free one.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._snapshots: dict[str, tuple[bytes, str]] = {}
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer((host, port), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="snapshot-server", daemon=True
+        )
+
+    def __enter__(self) -> SnapshotServer:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def url(self, path: str) -> str:
+        """Return the URL of ``path`` (e.g. ``"/cam-01.jpg"``)."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/{path.lstrip('/')}"
+
+    def put(self, path: str, image: np.ndarray | bytes, content_type: str = "image/jpeg") -> None:
+        """Serve ``image`` at ``path``: an array (encoded by the path's suffix, JPEG or PNG) or bytes."""
+        if isinstance(image, np.ndarray):
+            suffix = ".png" if path.endswith(".png") else ".jpg"
+            ok, encoded = cv2.imencode(
+                suffix, image, [cv2.IMWRITE_JPEG_QUALITY, 92] if suffix == ".jpg" else []
+            )
+            if not ok:
+                raise InvalidImageError(f"snapshot for {path} could not be encoded")
+            body, content_type = encoded.tobytes(), "image/png" if suffix == ".png" else "image/jpeg"
+        else:
+            body = image
+        with self._lock:
+            self._snapshots["/" + path.lstrip("/")] = (body, content_type)
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                with server._lock:
+                    found = server._snapshots.get(self.path.split("?")[0])
+                if found is None:
+                    self.send_error(404, "no such camera")
+                    return
+                body, content_type = found
+                self.send_response(200)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+        return Handler
