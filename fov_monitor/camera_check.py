@@ -12,11 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+
 from fov_monitor.check import check_frame
 from fov_monitor.database import Database
 from fov_monitor.errors import InvalidPermitError, StoreError
 from fov_monitor.evidence import render_evidence, write_evidence
-from fov_monitor.privacy import PrivacySettings, protect
+from fov_monitor.privacy import PrivacySettings, keep_unblurred_copy, protect
 from fov_monitor.result import CheckResult, Status
 from fov_monitor.settings import CheckSettings
 from fov_monitor.sources import grab
@@ -44,7 +46,8 @@ class CameraCheck:
     result_id : int
         The row in the results database.
     timings_ms : dict of str to float
-        Wall-clock milliseconds: grab (incl. decode), check, evidence, record, total.
+        Wall-clock milliseconds: load (settings, permit, references), grab (incl. decode), check,
+        evidence, record, total.
     """
 
     camera_id: str
@@ -98,6 +101,7 @@ def check_camera(
         One line naming the camera and what to do.
     """
     started = time.perf_counter()
+    privacy = privacy or PrivacySettings.for_store(store.root)
     config = store.camera(camera_id)
     stored = _permit_of(store, camera_id)
     references = store.references(camera_id, settings)
@@ -107,6 +111,7 @@ def check_camera(
             f"'fov-monitor reference capture {camera_id}'"
         )
     _check_permit_size(store, camera_id, stored, references[0].size_wh)
+    loaded = time.perf_counter()
 
     frame = grab(
         source or config.source, auth=config.auth if source is None else None, timeout_s=config.timeout_s
@@ -121,6 +126,15 @@ def check_camera(
         evidence_path = _write_evidence(
             store, camera_id, references[0].label, stored, result, frame.image, privacy
         )
+        if privacy.keep_unblurred:
+            kept, delete_after = keep_unblurred_copy(store.root, camera_id, frame.image, privacy)
+            database.audit(
+                actor,
+                "unblurred copy kept",
+                camera_id,
+                {"path": str(kept), "delete_after": delete_after.isoformat(timespec="seconds")},
+                at=checked_at,
+            )
     written = time.perf_counter()
     result_id = database.record_result(
         camera_id,
@@ -132,7 +146,8 @@ def check_camera(
     )
     recorded = time.perf_counter()
     timings = {
-        "grab": (grabbed - started) * 1e3,
+        "load": (loaded - started) * 1e3,
+        "grab": (grabbed - loaded) * 1e3,
         "check": (checked - grabbed) * 1e3,
         "evidence": (written - checked) * 1e3,
         "record": (recorded - written) * 1e3,
@@ -175,14 +190,14 @@ def _write_evidence(
     label: str,
     stored: StoredPermit,
     result: CheckResult,
-    live: object,
-    privacy: PrivacySettings | None,
+    live: np.ndarray,
+    privacy: PrivacySettings,
 ) -> Path:
     reference_image = store.reference_image(camera_id, label)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     image = render_evidence(
         reference_image,
-        protect(live, privacy),  # type: ignore[arg-type]
+        protect(live, privacy),
         stored.permit,
         result,
         title=f"camera {camera_id}   {stamp}",

@@ -93,7 +93,7 @@ def capture_reference(
             "--approved-by ...'"
         )
     frame = grab(source or config.source, auth=None if source else config.auth, timeout_s=config.timeout_s)
-    image = protect(frame.image, privacy)
+    image = protect(frame.image, privacy or PrivacySettings.for_store(store.root))
     size = (int(image.shape[1]), int(image.shape[0]))
     _check_fits_the_camera(store, camera_id, infos, label, size)
 

@@ -1,0 +1,102 @@
+"""What a check of one enrolled camera costs end to end, from each kind of source.
+
+For every source kind (image file, snapshot folder, HTTP JPEG, HTTP PNG, RTSP H.264) one camera is
+enrolled in a temporary store (reference captured through the source, faces blurred, self-tested,
+permit set), then checked as ``fov-monitor check`` does: grab (connect, transfer, decode), verdict,
+evidence image (faces blurred, privacy zones filled) and the result row with its audit line.
+Figures are medians in ms: N checks without evidence (a compliant night) and N with evidence (what a
+non-compliant camera costs), one thread for OpenCV and onnxruntime.
+
+Usage: python benchmarks/camera_check_cost.py [--repeats N] [--data DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import cv2
+from _common import data_dir, video_frames
+from source_speed import http_server, rtsp_server
+
+from fov_monitor.camera import CameraConfig
+from fov_monitor.camera_check import EvidencePolicy, check_camera
+from fov_monitor.database import Database
+from fov_monitor.permit import Permit
+from fov_monitor.reference_capture import capture_reference
+from fov_monitor.store import Store
+
+STEPS = ("load", "grab", "check", "evidence", "record", "total")
+
+
+def enrol(store: Store, database: Database, camera_id: str, source: str) -> None:
+    """Enrol one camera through ``source`` as a technician would."""
+    store.add_camera(CameraConfig(camera_id=camera_id, source=source, timeout_s=15.0))
+    outcome = capture_reference(store, database, camera_id, actor="benchmark")
+    store.save_permit(camera_id, Permit.whole_image(outcome.info.size_wh), outcome.info.size_wh, "benchmark")
+
+
+def measure(
+    store: Store, database: Database, camera_id: str, evidence: EvidencePolicy, repeats: int
+) -> tuple[dict[str, float], str]:
+    """Return the median ms per step of ``repeats`` checks, and the last verdict."""
+    runs = [
+        check_camera(store, database, camera_id, actor="benchmark", evidence=evidence) for _ in range(repeats)
+    ]
+    medians = {step: statistics.median(run.timings_ms[step] for run in runs) for step in STEPS}
+    return medians, str(runs[-1].result.status)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--data", help="real data folder (default ../shared/data or $FOV_MONITOR_DATA)")
+    args = parser.parse_args()
+    cv2.setNumThreads(1)
+    video = data_dir(args.data) / "videos" / "vtest.avi"
+    frame = next(f for _, f in video_frames(video, 1))
+    frame_720p = cv2.resize(frame, (1280, 720), interpolation=cv2.INTER_CUBIC)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        cv2.imwrite(str(folder / "frame.jpg"), frame_720p, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        cv2.imwrite(str(folder / "frame.png"), frame_720p)
+        uploads = folder / "uploads"
+        uploads.mkdir()
+        for index in range(50):
+            cv2.imwrite(str(uploads / f"snap-{index:03d}.jpg"), frame_720p, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        store = Store(folder / "store")
+        store.init()
+        with (
+            Database(store.database_path) as database,
+            http_server(folder) as base,
+            rtsp_server(video) as stream,
+        ):
+            sources = {
+                "file JPEG 1280x720": str(folder / "frame.jpg"),
+                "folder (50 JPEG 1280x720)": f"folder:{uploads}",
+                "HTTP JPEG 1280x720": f"{base}/frame.jpg",
+                "HTTP PNG 1280x720": f"{base}/frame.png",
+                "RTSP H.264 768x576": stream,
+            }
+            print(f"median of {args.repeats} checks of one enrolled camera, ms, one thread")
+            header = (
+                f"{'source':28} {'evidence':>9} " + " ".join(f"{step:>9}" for step in STEPS) + "  verdict"
+            )
+            print(header)
+            for index, (name, source) in enumerate(sources.items()):
+                camera_id = f"cam-{index}"
+                enrol(store, database, camera_id, source)
+                for evidence in ("never", "always"):
+                    medians, status = measure(store, database, camera_id, evidence, args.repeats)
+                    figures = " ".join(f"{medians[step]:9.1f}" for step in STEPS)
+                    print(f"{name:28} {evidence:>9} {figures}  {status}")
+
+
+if __name__ == "__main__":
+    main()
