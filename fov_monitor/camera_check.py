@@ -114,7 +114,9 @@ def check_camera(
     loaded = time.perf_counter()
 
     frame = grab(
-        source or config.source, auth=config.auth if source is None else None, timeout_s=config.timeout_s
+        source or config.source,
+        auth=store.source_auth(config) if source is None else None,
+        timeout_s=config.timeout_s,
     )
     grabbed = time.perf_counter()
     result = check_frame(references, stored.permit, frame.image, hfov_deg=config.hfov_deg, settings=settings)

@@ -137,9 +137,14 @@ class Database:
             connection.execute("BEGIN IMMEDIATE")
             yield connection
             connection.execute("COMMIT")
-        except BaseException:
+        except BaseException as exc:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(
+                    f"database {self.path} refused the write ({exc}); check that the store is writable "
+                    "and has free space; nothing was half-written"
+                ) from None
             raise
 
     def _migrate(self) -> None:

@@ -92,7 +92,11 @@ def capture_reference(
             f"use 'fov-monitor reference rebaseline {camera_id} --label {label} --reason ... "
             "--approved-by ...'"
         )
-    frame = grab(source or config.source, auth=None if source else config.auth, timeout_s=config.timeout_s)
+    frame = grab(
+        source or config.source,
+        auth=None if source else store.source_auth(config),
+        timeout_s=config.timeout_s,
+    )
     image = protect(frame.image, privacy or PrivacySettings.for_store(store.root))
     size = (int(image.shape[1]), int(image.shape[0]))
     _check_fits_the_camera(store, camera_id, infos, label, size)

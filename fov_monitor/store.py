@@ -25,7 +25,7 @@ import os
 import shutil
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,7 @@ from fov_monitor.permit import Permit
 from fov_monitor.reference import Reference
 from fov_monitor.reference_cache import load_reference, save_reference
 from fov_monitor.settings import CheckSettings
+from fov_monitor.sources import SourceAuth
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +216,13 @@ class Store:
                 "make them agree"
             )
         return config
+
+    def source_auth(self, config: CameraConfig) -> SourceAuth | None:
+        """Return the camera's credentials, a relative secret file taken as inside the store."""
+        auth = config.auth
+        if auth is not None and auth.password_file is not None and not auth.password_file.is_absolute():
+            return replace(auth, password_file=self.root / auth.password_file)
+        return auth
 
     def add_camera(self, config: CameraConfig) -> None:
         """Enrol a new camera; refuse an id already taken."""
