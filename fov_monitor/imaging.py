@@ -56,8 +56,9 @@ def describe_array(image: object) -> str:
 def to_uint8(image: NDArray[np.generic], what: str = "image") -> NDArray[np.uint8]:
     """Return ``image`` as uint8 without changing its channels.
 
-    16-bit images are mapped from their full range (value / 257), float images from 0..1 when their
-    maximum is at most 1 and from 0..255 otherwise (clipped).
+    16-bit images are mapped from the range of the smallest sensor depth that holds their maximum
+    (10, 12, 14 or 16 bits: a 12-bit camera's data in uint16 reads as 0..4095), float images from
+    0..1 when their maximum is at most 1 and from 0..255 otherwise (clipped).
 
     Raises
     ------
@@ -67,7 +68,9 @@ def to_uint8(image: NDArray[np.generic], what: str = "image") -> NDArray[np.uint
     if image.dtype == np.uint8:
         return image  # type: ignore[return-value]
     if image.dtype == np.uint16:
-        return (image // 257).astype(np.uint8)
+        peak = int(image.max()) if image.size else 0
+        full_scale = next(2**bits - 1 for bits in (10, 12, 14, 16) if peak < 2**bits)
+        return ((image.astype(np.uint32) * 255 + full_scale // 2) // full_scale).astype(np.uint8)
     if image.dtype == np.bool_:
         return image.astype(np.uint8) * 255  # type: ignore[no-any-return]
     if np.issubdtype(image.dtype, np.floating):

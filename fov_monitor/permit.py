@@ -8,6 +8,7 @@ pixel coordinates, ``(x, y)`` with the origin at the top-left corner of the refe
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -139,7 +140,7 @@ class Permit:
                 f"[(x, y), ...]}}, got {type(self.privacy_zones).__name__}"
             )
         for name, value in (("tolerance", self.tolerance), ("zone_tolerance", self.zone_tolerance)):
-            if not isinstance(value, int | float) or not (0.0 < float(value) < 1.0):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 < float(value) < 1.0:
                 raise InvalidPermitError(
                     f"permit {name} must be a share between 0 and 1 (exclusive), got {value!r}"
                 )

@@ -231,3 +231,13 @@ def test_small_frame_identical_to_its_reference_is_never_an_alarm(photo: str, wi
         assert_one_line(error, f"{width}x{height}")
         return
     assert result.status in (fm.Status.COMPLIANT, fm.Status.UNVERIFIABLE), result.reasons
+
+
+@pytest.mark.parametrize("bits", [10, 12, 14, 16])
+def test_sensor_depth_in_uint16_reads_as_the_same_picture(astronaut: np.ndarray, bits: int) -> None:
+    # Machine-vision cameras deliver 10/12/14-bit data in uint16, aligned to the low bits.
+    deep = (astronaut.astype(np.uint32) * (2**bits - 1) // 255).astype(np.uint16)
+    assert np.abs(to_uint8(deep).astype(int) - astronaut.astype(int)).max() <= 1
+    reference = fm.Reference.from_image(astronaut)
+    result = fm.check_frame(reference, fm.Permit.whole_image(reference.size_wh), deep)
+    assert result.status is fm.Status.COMPLIANT

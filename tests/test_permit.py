@@ -256,3 +256,7 @@ def test_decision_needs_a_reference_number(number: str) -> None:
 @pytest.mark.parametrize("hours", [("00:00-24:00",), ("06:00-22:00", "23:00-23:30"), ()])
 def test_valid_hours_are_kept(hours: tuple[str, ...]) -> None:
     assert fm.Decision("LST 1", permitted_hours=hours).permitted_hours == hours
+
+
+def test_numpy_tolerance_is_accepted() -> None:
+    assert fm.Permit(permitted_xy=SQUARE, tolerance=np.float32(0.05)).tolerance == pytest.approx(0.05)
