@@ -149,7 +149,9 @@ def enrolled_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Enro
         server.put("/cam-a.jpg", move.reference)
         store = Store(root)
         store.init()
-        store.add_camera(CameraConfig("cam-a", source=server.url("/cam-a.jpg"), hfov_deg=60.0, group="harbour"))
+        store.add_camera(
+            CameraConfig("cam-a", source=server.url("/cam-a.jpg"), hfov_deg=60.0, group="harbour")
+        )
         with Database(store.database_path) as database:
             capture_reference(store, database, "cam-a", actor="fixture")
         store.save_permit("cam-a", Permit(permitted_xy=permit_xy), (width, height), "fixture")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import cv2
@@ -22,14 +22,14 @@ from conftest import (
 
 from fov_monitor.database import Database
 from fov_monitor.snapshot_server import SnapshotServer
-from fov_monitor.store import Store
 from fov_monitor.synthetic import crop_move
 
 Enrolled = tuple[EnrolledCamera, Path]
+Cli = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
     """Run ``fov-monitor`` in process as the technician 'tess'."""
     monkeypatch.setenv("FOV_MONITOR_ACTOR", "tess")
     monkeypatch.delenv("FOV_MONITOR_STORE", raising=False)
@@ -43,7 +43,7 @@ def audit_actions(store: Path, camera_id: str | None = None) -> list[tuple[str, 
         return [(e.actor, e.action) for e in reversed(database.audit_entries(camera_id))]
 
 
-def test_technician_enrols_draws_captures_and_checks(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_technician_enrols_draws_captures_and_checks(cli: Cli, tmp_path: Path) -> None:
     store = tmp_path / "store"
     view = crop_move(sample_bgr("astronaut"), (0.0, 0.0)).reference
     height, width = view.shape[:2]
@@ -92,7 +92,7 @@ def test_technician_enrols_draws_captures_and_checks(cli, tmp_path: Path) -> Non
     assert {actor for actor, _ in audit_actions(store)} == {"tess"}
 
 
-def test_camera_that_was_panned_exits_three_with_evidence(cli, enrolled: Enrolled) -> None:  # type: ignore[no-untyped-def]
+def test_camera_that_was_panned_exits_three_with_evidence(cli: Cli, enrolled: Enrolled) -> None:
     camera, store = enrolled
     camera.server.put(camera.path, camera.panned)
     code, out, err = cli("check", camera.camera_id, "--store", store, "--json", "--actor", "night-shift")
@@ -112,7 +112,7 @@ def test_camera_that_was_panned_exits_three_with_evidence(cli, enrolled: Enrolle
     assert audit_actions(store, camera.camera_id)[-1] == ("night-shift", "check")
 
 
-def test_privacy_zone_turned_into_view_exits_three_as_zone_exposed(cli, enrolled: Enrolled) -> None:  # type: ignore[no-untyped-def]
+def test_privacy_zone_turned_into_view_exits_three_as_zone_exposed(cli: Cli, enrolled: Enrolled) -> None:
     camera, store = enrolled
     height, width = camera.reference.shape[:2]
     # The zone lies just right of the view; the camera panned 10% right now shows it.
@@ -131,7 +131,7 @@ def test_privacy_zone_turned_into_view_exits_three_as_zone_exposed(cli, enrolled
     assert Path(checked["evidence"]).is_file()
 
 
-def test_history_lists_results_newest_first(cli, enrolled: Enrolled) -> None:  # type: ignore[no-untyped-def]
+def test_history_lists_results_newest_first(cli: Cli, enrolled: Enrolled) -> None:
     camera, store = enrolled
     assert cli("check", camera.camera_id, "--store", store, "--evidence", "never")[0] == 0
     camera.server.put(camera.path, camera.panned)
@@ -150,7 +150,7 @@ def test_history_lists_results_newest_first(cli, enrolled: Enrolled) -> None:  #
     assert "redirected" in lines[1]
 
 
-def test_camera_list_show_and_edit(cli, enrolled: Enrolled) -> None:  # type: ignore[no-untyped-def]
+def test_camera_list_show_and_edit(cli: Cli, enrolled: Enrolled) -> None:
     camera, store = enrolled
     code, out, _ = cli("camera", "list", "--store", store, "--json")
     [listed] = json.loads(out)
@@ -160,7 +160,9 @@ def test_camera_list_show_and_edit(cli, enrolled: Enrolled) -> None:  # type: ig
     assert out.splitlines()[0].split() == ["camera", "group", "name", "place", "source"]
     assert out.splitlines()[1].split()[:2] == ["cam-a", "harbour"]
 
-    code, out, _ = cli("camera", "edit", "cam-a", "--store", store, "--tolerance", "0.05", "--place", "Pier 4")
+    code, out, _ = cli(
+        "camera", "edit", "cam-a", "--store", store, "--tolerance", "0.05", "--place", "Pier 4"
+    )
     assert (code, out) == (0, "updated cam-a: place, tolerance\n")
     code, out, _ = cli("camera", "show", "cam-a", "--store", store, "--json")
     shown = json.loads(out)
@@ -180,10 +182,12 @@ def test_camera_list_show_and_edit(cli, enrolled: Enrolled) -> None:  # type: ig
     assert json.loads((store / "cam-a" / "camera.json").read_text())["tolerance"] == 0.05
 
 
-def test_permit_set_keeps_what_is_not_given_and_the_previous_permit(cli, enrolled: Enrolled) -> None:  # type: ignore[no-untyped-def]
+def test_permit_set_keeps_what_is_not_given_and_the_previous_permit(cli: Cli, enrolled: Enrolled) -> None:
     camera, store = enrolled
     first = ["--decision", "KS-1", "--valid-from", "2026-01-01", "--valid-to", "2027-01-01", "--hours"]
-    code, _, err = cli("permit", "set", "cam-a", "--store", store, *first, "08:00-18:00", "--zone", "door=10,10 60,10 60,60")
+    code, _, err = cli(
+        "permit", "set", "cam-a", "--store", store, *first, "08:00-18:00", "--zone", "door=10,10 60,10 60,60"
+    )
     assert code == 0, err
     code, _, _ = cli("permit", "set", "cam-a", "--store", store, "--valid-to", "2028-06-30", "--actor", "lee")
     assert code == 0
@@ -203,8 +207,8 @@ def test_permit_set_keeps_what_is_not_given_and_the_previous_permit(cli, enrolle
     assert "zone         door" in out
 
 
-def test_permit_drawn_for_another_reference_size(cli, enrolled: Enrolled) -> None:  # type: ignore[no-untyped-def]
-    camera, store = enrolled
+def test_permit_drawn_for_another_reference_size(cli: Cli, enrolled: Enrolled) -> None:
+    _, store = enrolled
     permit_path = store / "cam-a" / "permit.json"
     before = permit_path.read_bytes()
     line = assert_cli_error(
@@ -216,17 +220,23 @@ def test_permit_drawn_for_another_reference_size(cli, enrolled: Enrolled) -> Non
     assert permit_path.read_bytes() == before
     edited = json.loads(before) | {"reference_size": [1920, 1080]}
     permit_path.write_text(json.dumps(edited))
-    assert_cli_error(cli("check", "cam-a", "--store", store), permit_path, "1920x1080", "480x320", "permit set")
+    assert_cli_error(
+        cli("check", "cam-a", "--store", store), permit_path, "1920x1080", "480x320", "permit set"
+    )
     code, out, _ = cli("validate", "--store", store)
     assert code == 1
     assert f"{permit_path}: field 'reference_size' is 1920x1080, the reference is 480x320" in out
 
 
-def test_rebaseline_keeps_the_old_reference_and_records_who_and_why(cli, enrolled: Enrolled, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    camera, store = enrolled
+def test_rebaseline_keeps_the_old_reference_and_records_who_and_why(
+    cli: Cli, enrolled: Enrolled, tmp_path: Path
+) -> None:
+    _, store = enrolled
     references = store / "cam-a" / "references"
     old = tree_bytes(references)
-    line = assert_cli_error(cli("reference", "capture", "cam-a", "--store", store), "already has a 'day' reference")
+    line = assert_cli_error(
+        cli("reference", "capture", "cam-a", "--store", store), "already has a 'day' reference"
+    )
     assert "rebaseline cam-a" in line
     assert tree_bytes(references) == old
     code, _, err = cli("reference", "rebaseline", "cam-a", "--store", store, "--reason", "x")
@@ -255,8 +265,8 @@ def test_rebaseline_keeps_the_old_reference_and_records_who_and_why(cli, enrolle
     assert cli("check", "cam-a", "--store", store, "--from", new_view)[0] == 0
 
 
-def test_remove_moves_the_camera_aside_and_validate(cli, enrolled: Enrolled) -> None:  # type: ignore[no-untyped-def]
-    camera, store = enrolled
+def test_remove_moves_the_camera_aside_and_validate(cli: Cli, enrolled: Enrolled) -> None:
+    _, store = enrolled
     code, out, _ = cli("validate", "--store", store, "--json")
     assert (code, json.loads(out)) == (0, [{"camera": "cam-a", "problems": []}])
     before = tree_bytes(store / "cam-a")
@@ -280,7 +290,9 @@ def test_remove_moves_the_camera_aside_and_validate(cli, enrolled: Enrolled) -> 
         ("permit.json", ["permit.json", "field 'schema_version' is 7"]),
     ],
 )
-def test_validate_names_the_damaged_file_and_field(cli, enrolled: Enrolled, damage: str, fragments: list[str]) -> None:  # type: ignore[no-untyped-def]
+def test_validate_names_the_damaged_file_and_field(
+    cli: Cli, enrolled: Enrolled, damage: str, fragments: list[str]
+) -> None:
     _, store = enrolled
     folder = store / "cam-a"
     if damage == "camera.json":
@@ -308,7 +320,9 @@ def test_validate_names_the_damaged_file_and_field(cli, enrolled: Enrolled, dama
 
 
 @pytest.mark.parametrize("damage", ["deleted", "truncated"])
-def test_check_rebuilds_a_missing_or_truncated_feature_cache(cli, enrolled: Enrolled, damage: str) -> None:  # type: ignore[no-untyped-def]
+def test_check_rebuilds_a_missing_or_truncated_feature_cache(
+    cli: Cli, enrolled: Enrolled, damage: str
+) -> None:
     _, store = enrolled
     cache = store / "cam-a" / "references" / "day.npz"
     size = cache.stat().st_size
@@ -324,7 +338,7 @@ def test_check_rebuilds_a_missing_or_truncated_feature_cache(cli, enrolled: Enro
 
 
 @pytest.mark.parametrize("camera_id", ["../x", "a/b", "", "c" * 200, ".hidden", "_x"])
-def test_unsafe_camera_id_is_refused_by_every_command(cli, tmp_path: Path, camera_id: str) -> None:  # type: ignore[no-untyped-def]
+def test_unsafe_camera_id_is_refused_by_every_command(cli: Cli, tmp_path: Path, camera_id: str) -> None:
     store = tmp_path / "store"
     cli("init", "--store", store)
     before = tree_bytes(tmp_path)
@@ -334,14 +348,18 @@ def test_unsafe_camera_id_is_refused_by_every_command(cli, tmp_path: Path, camer
     assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]
 
 
-def test_duplicate_and_unknown_cameras(cli, enrolled: Enrolled) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_and_unknown_cameras(cli: Cli, enrolled: Enrolled) -> None:
     _, store = enrolled
     before = tree_bytes(store / "cam-a")
-    assert_cli_error(cli("camera", "add", "cam-a", "--source", "x.jpg", "--store", store), "'cam-a' already exists")
+    assert_cli_error(
+        cli("camera", "add", "cam-a", "--source", "x.jpg", "--store", store), "'cam-a' already exists"
+    )
     assert tree_bytes(store / "cam-a") == before
     for command in (["check"], ["history"], ["camera", "show"], ["camera", "remove"], ["permit", "show"]):
         assert_cli_error(cli(*command, "cam-zz", "--store", store), "'cam-zz' is not in the store")
-    assert_cli_error(cli("camera", "list", "--store", store / "nowhere"), "does not exist", "fov-monitor init")
+    assert_cli_error(
+        cli("camera", "list", "--store", store / "nowhere"), "does not exist", "fov-monitor init"
+    )
 
 
 @pytest.fixture
@@ -354,8 +372,8 @@ def silent_port() -> Iterator[int]:
 
 
 def test_sources_that_refuse_stall_or_send_html_are_one_line_errors(
-    cli, enrolled: Enrolled, silent_port: int
-) -> None:  # type: ignore[no-untyped-def]
+    cli: Cli, enrolled: Enrolled, silent_port: int
+) -> None:
     camera, store = enrolled
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -369,7 +387,9 @@ def test_sources_that_refuse_stall_or_send_html_are_one_line_errors(
     assert cli("camera", "edit", "cam-a", "--timeout", "1", "--store", store)[0] == 0
     before = tree_bytes(store / "cam-a")
     for name, (url, fragment) in sources.items():
-        code, _, err = cli("camera", "add", f"cam-{name}", "--source", url, "--timeout", "1", "--store", store)
+        code, _, err = cli(
+            "camera", "add", f"cam-{name}", "--source", url, "--timeout", "1", "--store", store
+        )
         assert code == 0, err
         for command in (["reference", "capture", f"cam-{name}"], ["check", "cam-a", "--from", url]):
             assert_cli_error(cli(*command, "--store", store), url.split("/s.jpg")[0], fragment)

@@ -20,9 +20,8 @@ from fov_monitor.atomic import write_json_atomic
 from fov_monitor.camera import CameraConfig, check_camera_id
 from fov_monitor.database import Database
 from fov_monitor.enrolment import SelfTest
-from fov_monitor.errors import InvalidSettingsError, StoreError, UnknownCameraError
+from fov_monitor.errors import InvalidPermitError, InvalidSettingsError, StoreError, UnknownCameraError
 from fov_monitor.permit import Permit
-from fov_monitor.reference import Reference
 from fov_monitor.reference_capture import Approval, capture_reference
 from fov_monitor.store import ReferenceInfo, Store, check_label
 
@@ -134,7 +133,9 @@ def test_permit_round_trips_keeping_the_previous_one_in_history(tmp_path: Path) 
     store.add_camera(CameraConfig("cam-1", source="a.jpg", tolerance=0.05))
     first = Permit(permitted_xy=[(0, 0), (100, 0), (100, 80)])
     assert store.save_permit("cam-1", first, (100, 80), "ann") is None
-    second = Permit(permitted_xy=[(0, 0), (90, 0), (90, 80)], privacy_zones={"door": [(1, 1), (9, 1), (9, 9)]})
+    second = Permit(
+        permitted_xy=[(0, 0), (90, 0), (90, 80)], privacy_zones={"door": [(1, 1), (9, 1), (9, 9)]}
+    )
     kept = store.save_permit("cam-1", second, (100, 80), "bob")
     assert kept is not None
     assert json.loads(kept.read_text())["set_by"] == "ann"
@@ -151,7 +152,7 @@ def test_permit_far_outside_the_reference_is_refused_and_the_old_one_kept(tmp_pa
     store.add_camera(CameraConfig("cam-1", source="a.jpg"))
     store.save_permit("cam-1", Permit(permitted_xy=[(0, 0), (100, 0), (100, 80)]), (100, 80), "ann")
     before = tree_bytes(tmp_path / "cam-1")
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(InvalidPermitError) as caught:
         store.save_permit("cam-1", Permit(permitted_xy=[(0, 0), (1920, 0), (1920, 1080)]), (100, 80), "ann")
     assert_one_line(caught.value, "far outside", "100x80")
     assert tree_bytes(tmp_path / "cam-1") == before
@@ -244,9 +245,7 @@ def test_failed_rebaseline_leaves_the_old_reference_whole(
     monkeypatch.setattr(store, "save_reference", failing_save)
     monkeypatch.setattr(capture_module, "self_test", _no_self_test)
     with pytest.raises(StoreError) as caught:
-        capture_reference(
-            store, database, "cam-1", actor="bob", approval=approval, source=str(new_view)
-        )
+        capture_reference(store, database, "cam-1", actor="bob", approval=approval, source=str(new_view))
     assert_one_line(caught.value, "cannot write")
     monkeypatch.undo()
     assert tree_bytes(references) == before
