@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import struct
 import sys
 import zlib
@@ -166,3 +167,20 @@ def enrolled(enrolled_template: EnrolledCamera, tmp_path: Path) -> Iterator[tupl
     enrolled_template.server.put(enrolled_template.path, enrolled_template.reference)
     yield enrolled_template, root
     enrolled_template.server.put(enrolled_template.path, enrolled_template.reference)
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port nothing listens on: connections to it are refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that accepts TCP connections (the kernel completes them) but never says a word."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        yield int(sock.getsockname()[1])

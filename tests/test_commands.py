@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -362,25 +361,13 @@ def test_duplicate_and_unknown_cameras(cli: Cli, enrolled: Enrolled) -> None:
     )
 
 
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    """A port that accepts connections (the kernel completes them) but never answers."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(8)
-        yield int(sock.getsockname()[1])
-
-
 def test_sources_that_refuse_stall_or_send_html_are_one_line_errors(
-    cli: Cli, enrolled: Enrolled, silent_port: int
+    cli: Cli, enrolled: Enrolled, closed_port: int, silent_port: int
 ) -> None:
     camera, store = enrolled
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed = int(sock.getsockname()[1])
     camera.server.put("/login.html", b"<html><body>Please log in</body></html>", "text/html")
     sources = {
-        "refuses": (f"http://127.0.0.1:{closed}/s.jpg", "refused"),
+        "refuses": (f"http://127.0.0.1:{closed_port}/s.jpg", "refused"),
         "stalls": (f"http://127.0.0.1:{silent_port}/s.jpg", "1 s"),
         "html": (camera.server.url("/login.html"), "text/html"),
     }
