@@ -316,31 +316,38 @@ class Store:
 
     def reference_image(self, camera_id: str, label: str) -> NDArray[np.uint8]:
         """Read a reference image, checking it against its recorded checksum."""
-        info = self._info(camera_id, label)
-        path = self._reference_path(camera_id, label, ".png")
+        self._verified_image_bytes(camera_id, self._info(camera_id, label))
+        return read_image(self._reference_path(camera_id, label, ".png"))
+
+    def _verified_image_bytes(self, camera_id: str, info: ReferenceInfo) -> bytes:
+        """Return the reference image file's bytes, raising unless they match the recorded checksum."""
+        path = self._reference_path(camera_id, info.label, ".png")
         try:
             data = path.read_bytes()
         except FileNotFoundError:
             raise StoreError(
                 f"reference image {path} is missing; capture it again with 'fov-monitor reference "
-                f"rebaseline {camera_id} --label {label}'"
+                f"rebaseline {camera_id} --label {info.label}'"
             ) from None
         if hashlib.sha256(data).hexdigest() != info.image_sha256:
             raise StoreError(
                 f"reference image {path} does not match its recorded checksum (damaged or edited); "
                 f"restore it from backup or re-baseline with 'fov-monitor reference rebaseline {camera_id}'"
             )
-        return read_image(path)
+        return data
 
     def references(self, camera_id: str, settings: CheckSettings | None = None) -> list[Reference]:
         """Load the camera's prepared references, first captured first.
 
         A missing, damaged or outdated feature cache is rebuilt from the reference image and
-        written again; a damaged image is an error, never a silent rebuild.
+        written again; a damaged image is an error, never a silent rebuild. The image is checked
+        against its recorded checksum on every load, so a damaged reference is reported by the
+        next check, not only when evidence is drawn.
         """
         settings = settings or CheckSettings()
         prepared = []
         for info in self.reference_infos(camera_id):
+            self._verified_image_bytes(camera_id, info)
             cache = self._reference_path(camera_id, info.label, ".npz")
             try:
                 prepared.append(load_reference(cache, settings))
@@ -375,7 +382,9 @@ class Store:
         self.camera(camera_id)
         check_label(label)
         png = self._reference_path(camera_id, label, ".png")
-        exists = png.exists()
+        # The record is what makes a reference exist: an image left without one by a failed
+        # capture is overwritten by the next capture.
+        exists = self._reference_path(camera_id, label, ".json").exists()
         if exists and not replace_existing:
             raise InvalidSettingsError(
                 f"camera {camera_id!r} already has a {label!r} reference; a reference is never replaced "
@@ -390,10 +399,14 @@ class Store:
         record = info.to_dict() | {"image_sha256": hashlib.sha256(data).hexdigest()}
         with _writing(png.parent):
             png.parent.mkdir(exist_ok=True)
-            write_bytes_atomic(png, data)
-            save_reference(reference, self._reference_path(camera_id, label, ".npz"))
-            # The record goes last: a reference counts as stored only once its record exists.
-            write_json_atomic(self._reference_path(camera_id, label, ".json"), record)
+            try:
+                write_bytes_atomic(png, data)
+                save_reference(reference, self._reference_path(camera_id, label, ".npz"))
+                # The record goes last: a reference counts as stored only once its record exists.
+                write_json_atomic(self._reference_path(camera_id, label, ".json"), record)
+            except BaseException:
+                self._undo_reference(camera_id, label, kept)
+                raise
         return kept
 
     # helpers
@@ -410,6 +423,19 @@ class Store:
 
     def _reference_path(self, camera_id: str, label: str, suffix: str) -> Path:
         return self.folder(camera_id) / "references" / f"{check_label(label)}{suffix}"
+
+    def _undo_reference(self, camera_id: str, label: str, kept: Path | None) -> None:
+        """Put back the reference kept in ``kept`` (or remove a first one) after a failed write."""
+        for suffix in (".json", ".npz", ".png"):
+            path = self._reference_path(camera_id, label, suffix)
+            old = kept / path.name if kept else None
+            try:
+                if old is not None and old.exists():
+                    write_bytes_atomic(path, old.read_bytes())
+                elif suffix != ".json" or kept is None:
+                    path.unlink(missing_ok=True)
+            except OSError as exc:
+                log.error("could not restore %s after a failed write (%s); a copy is in %s", path, exc, kept)
 
     def _keep_in_history(self, path: Path) -> Path:
         history = path.parent / "history"

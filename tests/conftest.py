@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+import socket
 import struct
 import sys
 import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -17,6 +21,15 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from _common import locate_data, video_frames  # noqa: E402
+
+from fov_monitor.camera import CameraConfig  # noqa: E402
+from fov_monitor.cli import main  # noqa: E402
+from fov_monitor.database import Database  # noqa: E402
+from fov_monitor.permit import Permit  # noqa: E402
+from fov_monitor.reference_capture import capture_reference  # noqa: E402
+from fov_monitor.snapshot_server import SnapshotServer  # noqa: E402
+from fov_monitor.store import Store  # noqa: E402
+from fov_monitor.synthetic import crop_move  # noqa: E402
 
 VIDEOS = ["vtest.avi", "one-by-one-person-detection.mp4", "video02.avi"]
 VIDEO_STEP = 25
@@ -74,3 +87,100 @@ def png_header_only(width: int, height: int) -> bytes:
 @pytest.fixture(scope="session")
 def astronaut() -> np.ndarray:
     return sample_bgr("astronaut")
+
+
+def run_main(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
+    """Run ``fov-monitor`` in this process; return its exit code, stdout and stderr."""
+    capsys.readouterr()
+    try:
+        code = main([str(arg) for arg in args])
+    except SystemExit as exc:  # argparse's usage errors and --help
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_cli_error(result: tuple[int, str, str], *fragments: str | Path) -> str:
+    """Assert that a command failed with exit 1 and one ``error:`` line naming every fragment."""
+    code, _, err = result
+    assert code == 1, result
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, f"stderr is not one line: {err!r}"
+    assert lines[0].startswith("error: "), lines[0]
+    for fragment in fragments:
+        assert str(fragment) in lines[0], (fragment, lines[0])
+    return lines[0]
+
+
+def tree_bytes(folder: Path) -> dict[str, bytes]:
+    """Return every file below ``folder`` (relative path to content), to prove nothing changed."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def temporary_files(folder: Path) -> list[Path]:
+    """Return the atomic writers' leftover temporary files below ``folder``."""
+    return sorted(p for p in folder.rglob(".*.tmp"))
+
+
+CAMERA_SHIFT = 0.10
+"""How far the 'panned' view of the enrolled camera is moved (share of the width)."""
+
+
+@dataclass(frozen=True)
+class EnrolledCamera:
+    """A store with one camera served over HTTP, its reference captured and its permit set."""
+
+    server: SnapshotServer
+    template: Path
+    camera_id: str
+    path: str
+    reference: np.ndarray
+    panned: np.ndarray
+    permit_xy: list[tuple[float, float]]
+
+
+@pytest.fixture(scope="session")
+def enrolled_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EnrolledCamera]:
+    """Enrol one camera (coffee photograph, the whole reference permitted) once per session."""
+    move = crop_move(sample_bgr("coffee"), (CAMERA_SHIFT, 0.0))
+    height, width = move.reference.shape[:2]
+    permit_xy = [(0.0, 0.0), (width, 0.0), (width, height), (0.0, height)]
+    root = tmp_path_factory.mktemp("enrolled") / "store"
+    with SnapshotServer() as server:
+        server.put("/cam-a.jpg", move.reference)
+        store = Store(root)
+        store.init()
+        store.add_camera(
+            CameraConfig("cam-a", source=server.url("/cam-a.jpg"), hfov_deg=60.0, group="harbour")
+        )
+        with Database(store.database_path) as database:
+            capture_reference(store, database, "cam-a", actor="fixture")
+        store.save_permit("cam-a", Permit(permitted_xy=permit_xy), (width, height), "fixture")
+        yield EnrolledCamera(server, root, "cam-a", "/cam-a.jpg", move.reference, move.live, permit_xy)
+
+
+@pytest.fixture
+def enrolled(enrolled_template: EnrolledCamera, tmp_path: Path) -> Iterator[tuple[EnrolledCamera, Path]]:
+    """A private copy of the enrolled store, its camera serving the unmoved view; yields (camera, store)."""
+    root = tmp_path / "store"
+    shutil.copytree(enrolled_template.template, root)
+    enrolled_template.server.put(enrolled_template.path, enrolled_template.reference)
+    yield enrolled_template, root
+    enrolled_template.server.put(enrolled_template.path, enrolled_template.reference)
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port nothing listens on: connections to it are refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that accepts TCP connections (the kernel completes them) but never says a word."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        yield int(sock.getsockname()[1])

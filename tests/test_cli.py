@@ -261,15 +261,26 @@ def test_version_is_printed() -> None:
     assert done.stdout.strip() == f"fov-monitor {fm.__version__}"
 
 
-def test_demo_shows_one_camera_of_each_kind() -> None:
-    done = run_cli("demo", "--json")
+def test_demo_shows_one_camera_of_each_kind(tmp_path: Path) -> None:
+    store = tmp_path / "demo"
+    done = run_cli("demo", "--json", "--store", store)
     assert done.returncode == 0, done.stderr
-    statuses = {row["camera"]: row["status"] for row in json.loads(done.stdout)["cameras"]}
-    assert statuses == {
+    report = json.loads(done.stdout)
+    assert report["store"] == str(store)
+    rows = {row["camera"]: row for row in report["cameras"]}
+    assert {camera: row["status"] for camera, row in rows.items()} == {
         "cam-01-square": "compliant",
         "cam-02-cafe": "redirected",
         "cam-03-launch": "zone_exposed",
     }
+    assert rows["cam-01-square"]["evidence"] is None
+    for camera in ("cam-02-cafe", "cam-03-launch"):
+        evidence = Path(rows[camera]["evidence"])
+        assert evidence.parent == store / "_evidence" / camera
+        assert cv2.imread(str(evidence)) is not None
+    assert all(row["timings_ms"]["grab"] > 0 for row in rows.values())
+    listed = run_cli("--store", store, "camera", "list", "--json")
+    assert [camera["camera_id"] for camera in json.loads(listed.stdout)] == sorted(rows)
 
 
 def test_readable_verdict_names_the_decision_and_whether_it_is_in_force(frames, tmp_path: Path) -> None:

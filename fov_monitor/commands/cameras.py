@@ -246,7 +246,8 @@ def validate_camera(store: Store, camera_id: str) -> list[str]:
         if stored.reference_size is not None and tuple(stored.reference_size) != tuple(first):
             problems.append(
                 f"{store.folder(camera_id) / 'permit.json'}: field 'reference_size' is "
-                f"{stored.reference_size}, the reference is {first}; redraw the permit"
+                f"{stored.reference_size[0]}x{stored.reference_size[1]}, the reference is "
+                f"{first[0]}x{first[1]}; redraw the permit with 'fov-monitor permit set {camera_id}'"
             )
         try:
             stored.permit.check_fits(first)

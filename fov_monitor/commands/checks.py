@@ -113,15 +113,21 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def camera_check_document(outcome: CameraCheck) -> dict[str, object]:
-    """Return a camera check as JSON-ready data."""
+    """Return a camera check as JSON-ready data.
+
+    ``timings_ms`` is the cost of the whole check (grab, check, evidence, record, total);
+    ``core_timings_ms`` the core's own breakdown of the check step.
+    """
+    result = outcome.result.to_dict()
     return {
         "camera": outcome.camera_id,
         "checked_at": outcome.checked_at,
         "source": outcome.source,
         "evidence": str(outcome.evidence_path) if outcome.evidence_path else None,
         "result_id": outcome.result_id,
+        **result,
         "timings_ms": outcome.timings_ms,
-        **outcome.result.to_dict(),
+        "core_timings_ms": result.get("timings_ms", {}),
     }
 
 
