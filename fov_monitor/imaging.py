@@ -68,8 +68,8 @@ def to_uint8(image: NDArray[np.generic], what: str = "image") -> NDArray[np.uint
     if image.dtype == np.uint8:
         return image  # type: ignore[return-value]
     if image.dtype == np.uint16:
-        peak = int(image.max()) if image.size else 0
-        full_scale = next(2**bits - 1 for bits in (10, 12, 14, 16) if peak < 2**bits)
+        top = int(image.max()) if image.size else 0
+        full_scale = next((1 << bits) - 1 for bits in (10, 12, 14, 16) if top < 1 << bits)
         return ((image.astype(np.uint32) * 255 + full_scale // 2) // full_scale).astype(np.uint8)
     if image.dtype == np.bool_:
         return image.astype(np.uint8) * 255  # type: ignore[no-any-return]

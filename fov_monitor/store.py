@@ -83,6 +83,7 @@ class ReferenceInfo:
     image_sha256: str
     self_test: Mapping[str, Any]
     rebaseline: Mapping[str, Any] | None = None
+    features_sha256: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form."""
@@ -96,6 +97,7 @@ class ReferenceInfo:
             "image_sha256": self.image_sha256,
             "self_test": dict(self.self_test),
             "rebaseline": dict(self.rebaseline) if self.rebaseline else None,
+            "features_sha256": self.features_sha256,
         }
 
     @classmethod
@@ -119,6 +121,7 @@ class ReferenceInfo:
                 image_sha256=str(data["image_sha256"]),
                 self_test=dict(data.get("self_test") or {}),
                 rebaseline=data.get("rebaseline"),
+                features_sha256=data.get("features_sha256"),
             )
         except KeyError as exc:
             raise InvalidSettingsError(f"{where}: field {exc.args[0]!r} is missing") from None
@@ -276,7 +279,16 @@ class Store:
         body["tolerance"] = config.tolerance
         permit = Permit.from_dict(body, source=str(path))
         size = data.get("reference_size")
-        reference_size = (int(size[0]), int(size[1])) if isinstance(size, list) and len(size) == 2 else None
+        reference_size = None
+        if size is not None:
+            if not (
+                isinstance(size, list) and len(size) == 2 and all(type(v) is int and v > 0 for v in size)
+            ):
+                raise InvalidPermitError(
+                    f"{path}: field 'reference_size' must be [width, height] in pixels, got {size!r}; "
+                    "set the permit again with 'fov-monitor permit set'"
+                )
+            reference_size = (size[0], size[1])
         return StoredPermit(permit, reference_size, str(data.get("set_at", "")), str(data.get("set_by", "")))
 
     def save_permit(
@@ -330,6 +342,9 @@ class Store:
                 f"rebaseline {camera_id} --label {info.label}'"
             ) from None
         if hashlib.sha256(data).hexdigest() != info.image_sha256:
+            restored = self._restore_from_history(camera_id, info)
+            if restored is not None:
+                return restored
             raise StoreError(
                 f"reference image {path} does not match its recorded checksum (damaged or edited); "
                 f"restore it from backup or re-baseline with 'fov-monitor reference rebaseline {camera_id}'"
@@ -350,6 +365,8 @@ class Store:
             self._verified_image_bytes(camera_id, info)
             cache = self._reference_path(camera_id, info.label, ".npz")
             try:
+                if info.features_sha256 is not None and _file_sha256(cache) != info.features_sha256:
+                    raise ReferenceCacheError(f"{cache} does not match its recorded checksum")
                 prepared.append(load_reference(cache, settings))
                 continue
             except (ReferenceCacheError, FileNotFoundError) as exc:
@@ -357,12 +374,36 @@ class Store:
             reference = Reference.from_image(
                 self.reference_image(camera_id, info.label), label=info.label, settings=settings
             )
-            try:
-                save_reference(reference, cache)
-            except OSError as exc:
-                log.warning("could not rewrite the feature cache %s: %s", cache, exc)
+            self._rewrite_cache(camera_id, info, reference)
             prepared.append(reference)
         return prepared
+
+    def _rewrite_cache(self, camera_id: str, info: ReferenceInfo, reference: Reference) -> None:
+        """Write a rebuilt feature cache and record its checksum; a read-only store only loses speed."""
+        cache = self._reference_path(camera_id, info.label, ".npz")
+        try:
+            save_reference(reference, cache)
+            record = replace(info, features_sha256=_file_sha256(cache)).to_dict()
+            write_json_atomic(self._reference_path(camera_id, info.label, ".json"), record)
+        except OSError as exc:
+            log.warning("could not rewrite the feature cache %s: %s", cache, exc)
+
+    def _restore_from_history(self, camera_id: str, info: ReferenceInfo) -> bytes | None:
+        """Put back the image the record names from ``history/`` (a re-baseline cut short by a crash)."""
+        history = self.folder(camera_id) / "history"
+        for kept in sorted(history.glob(f"reference-{info.label}-*/{info.label}.png"), reverse=True):
+            data = kept.read_bytes()
+            if hashlib.sha256(data).hexdigest() == info.image_sha256:
+                log.warning(
+                    "restoring %s/%s from %s: its image did not match its record",
+                    camera_id,
+                    info.label,
+                    kept.parent,
+                )
+                with _writing(kept):
+                    write_bytes_atomic(self._reference_path(camera_id, info.label, ".png"), data)
+                return data
+        return None
 
     def save_reference(
         self,
@@ -401,8 +442,11 @@ class Store:
             png.parent.mkdir(exist_ok=True)
             try:
                 write_bytes_atomic(png, data)
-                save_reference(reference, self._reference_path(camera_id, label, ".npz"))
-                # The record goes last: a reference counts as stored only once its record exists.
+                cache = self._reference_path(camera_id, label, ".npz")
+                save_reference(reference, cache)
+                record["features_sha256"] = _file_sha256(cache)
+                # The record goes last: it is the commit point. A reference counts as stored only once
+                # its record exists, and files that disagree with it are restored or rebuilt on load.
                 write_json_atomic(self._reference_path(camera_id, label, ".json"), record)
             except BaseException:
                 self._undo_reference(camera_id, label, kept)
@@ -463,6 +507,10 @@ def _read_json(path: Path) -> Any:
         raise StoreError(f"{path} is missing; restore it or re-create it with fov-monitor") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidSettingsError(f"{path} is not valid JSON ({exc}); fix or restore the file") from None
+
+
+def _file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _stamp() -> str:

@@ -22,6 +22,8 @@ from fov_monitor.database import Database
 from fov_monitor.enrolment import SelfTest
 from fov_monitor.errors import InvalidPermitError, InvalidSettingsError, StoreError, UnknownCameraError
 from fov_monitor.permit import Permit
+from fov_monitor.reference import Reference
+from fov_monitor.reference_cache import save_reference
 from fov_monitor.reference_capture import Approval, capture_reference
 from fov_monitor.store import ReferenceInfo, Store, check_label
 
@@ -419,3 +421,56 @@ def test_database_of_a_newer_schema_or_not_a_database_is_a_one_line_error(tmp_pa
     with pytest.raises(StoreError) as caught:
         Database(garbage)
     assert_one_line(caught.value, str(garbage), "cannot be used")
+
+
+def test_rebaseline_killed_between_image_and_record_is_rolled_back_on_the_next_load(
+    store_with_reference: tuple[Store, Database, Path],
+) -> None:
+    store, database, image_path = store_with_reference
+    references = store.root / "cam-1" / "references"
+    old_png = (references / "day.png").read_bytes()
+    new_view = image_path.with_name("new-view.png")
+    cv2.imwrite(str(new_view), cv2.flip(cv2.imread(str(image_path)), 1))
+    capture_reference(
+        store, database, "cam-1", actor="bob", approval=Approval("pole moved", "chief"), source=str(new_view)
+    )
+    new_record = (references / "day.json").read_bytes()
+    # A process killed after the new image but before the new record: the old record (kept in
+    # history/ by the re-baseline) is the commit point.
+    kept = sorted((store.root / "cam-1" / "history").glob("reference-day-*"))[-1]
+    (references / "day.json").write_bytes((kept / "day.json").read_bytes())
+    assert (references / "day.png").read_bytes() != old_png
+    loaded = store.references("cam-1")
+    assert (references / "day.png").read_bytes() == old_png
+    assert loaded[0].size_wh == store.reference_infos("cam-1")[0].size_wh
+    assert (references / "day.json").read_bytes() != new_record
+
+
+def test_feature_cache_that_does_not_match_its_record_is_rebuilt(
+    store_with_reference: tuple[Store, Database, Path],
+) -> None:
+    store, _, _ = store_with_reference
+    references = store.root / "cam-1" / "references"
+    intact = store.references("cam-1")[0]
+    # A valid cache of another image, put in place of this camera's: only the checksum tells.
+    stranger = Reference.from_image(cv2.flip(store.reference_image("cam-1", "day"), 0))
+    save_reference(stranger, references / "day.npz")
+    rebuilt = store.references("cam-1")[0]
+    np.testing.assert_array_equal(rebuilt.gray, intact.gray)
+    record = json.loads((references / "day.json").read_text())
+    assert record["features_sha256"] == hashlib.sha256((references / "day.npz").read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("size", [["a", 1], [640], [0, 480], "640x480"])
+def test_malformed_reference_size_in_permit_json_names_the_field(
+    store_with_reference: tuple[Store, Database, Path], size: object
+) -> None:
+    store, _, _ = store_with_reference
+    store.save_permit("cam-1", Permit.whole_image((256, 256)), (256, 256), "ann")
+    path = store.root / "cam-1" / "permit.json"
+    document = json.loads(path.read_text())
+    document["reference_size"] = size
+    path.write_text(json.dumps(document))
+    with pytest.raises(InvalidPermitError) as caught:
+        store.permit("cam-1")
+    assert_one_line(caught.value, str(path), "reference_size")
