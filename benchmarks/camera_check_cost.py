@@ -5,7 +5,8 @@ enrolled in a temporary store (reference captured through the source, faces blur
 permit set), then checked as ``fov-monitor check`` does: grab (connect, transfer, decode), verdict,
 evidence image (faces blurred, privacy zones filled) and the result row with its audit line.
 Figures are medians in ms: N checks without evidence (a compliant night) and N with evidence (what a
-non-compliant camera costs), one thread for OpenCV and onnxruntime.
+non-compliant camera costs), one thread for OpenCV and onnxruntime. Baseline, same run, for the HTTP
+JPEG camera: the obvious way (urllib + imdecode, the reference prepared again for every check).
 
 Usage: python benchmarks/camera_check_cost.py [--repeats N] [--data DIR]
 """
@@ -16,18 +17,23 @@ import argparse
 import statistics
 import sys
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cv2
+import numpy as np
 from _common import data_dir, video_frames
 from source_speed import http_server, rtsp_server
 
 from fov_monitor.camera import CameraConfig
 from fov_monitor.camera_check import EvidencePolicy, check_camera
+from fov_monitor.check import check_frame
 from fov_monitor.database import Database
 from fov_monitor.permit import Permit
+from fov_monitor.reference import Reference
 from fov_monitor.reference_capture import capture_reference
 from fov_monitor.store import Store
 
@@ -50,6 +56,19 @@ def measure(
     ]
     medians = {step: statistics.median(run.timings_ms[step] for run in runs) for step in STEPS}
     return medians, str(runs[-1].result.status)
+
+
+def naive_check(reference_image: np.ndarray, url: str, repeats: int) -> float:
+    """Median ms of the obvious way: urllib + imdecode, the reference prepared again, the core check."""
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        with urllib.request.urlopen(url, timeout=15) as response:
+            live = cv2.imdecode(np.frombuffer(response.read(), np.uint8), cv2.IMREAD_COLOR)
+        reference = Reference.from_image(reference_image)
+        check_frame(reference, Permit.whole_image(reference.size_wh), live)
+        times.append((time.perf_counter() - started) * 1e3)
+    return statistics.median(times)
 
 
 def main() -> None:
@@ -96,6 +115,12 @@ def main() -> None:
                     medians, status = measure(store, database, camera_id, evidence, args.repeats)
                     figures = " ".join(f"{medians[step]:9.1f}" for step in STEPS)
                     print(f"{name:28} {evidence:>9} {figures}  {status}")
+                    if source.startswith("http") and source.endswith(".jpg") and evidence == "never":
+                        baseline = naive_check(frame_720p, source, args.repeats)
+                        print(
+                            f"{'  baseline: urllib, no cache':40} total {baseline:9.1f}   "
+                            f"ours/baseline {medians['total'] / baseline:.2f}"
+                        )
 
 
 if __name__ == "__main__":
