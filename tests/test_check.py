@@ -15,7 +15,7 @@ import fov_monitor as fm
 from fov_monitor.check import judge_view
 from fov_monitor.geometry import ViewGeometry
 from fov_monitor.homography import ViewMotion, corners_xy, project
-from fov_monitor.synthetic import KnownMove, crop_move
+from fov_monitor.synthetic import Condition, KnownMove, apply_condition, crop_move, ptz_move
 
 PHOTOS = ["astronaut", "coffee", "chelsea", "rocket"]
 DIRECTIONS = [0, 45, 90, 135, 180, 225, 270, 315]
@@ -513,3 +513,59 @@ def test_verdict_rules(view: ViewGeometry, motion: ViewMotion, status: fm.Status
     assert reasons[0].startswith(first_reason), reasons
     if view.outside_fraction > permit.tolerance:
         assert any("outside the permit (tolerance 2.0%)" in reason for reason in reasons)
+
+
+@pytest.mark.parametrize(
+    ("pan", "tilt", "roll", "zoom"),
+    [
+        (0.0, 0.0, 5.0, 1.25),
+        (0.0, 0.0, -5.0, 1.25),
+        (3.0, -2.0, 4.0, 1.3),
+        (0.0, 0.0, 0.0, 0.8),
+        (0.0, 0.0, 0.0, 0.9),
+        (0.0, 0.0, 0.0, 1.25),
+        (0.0, 0.0, 0.0, 2.0),
+        (-4.0, 0.0, 0.0, 1.0),
+        (0.0, 3.0, 0.0, 1.0),
+    ],
+)
+@pytest.mark.parametrize("photo", PHOTOS)
+def test_camera_turns_and_zooms_match_their_ground_truth(
+    photo: str, pan: float, tilt: float, roll: float, zoom: float
+) -> None:
+    move = ptz_move(sample_bgr(photo), pan, tilt, roll, zoom, hfov_deg=60.0)
+    height, width = move.live.shape[:2]
+    reference, permit = _whole(move.reference)
+    result = fm.check_frame(reference, permit, move.live, hfov_deg=60.0)
+    assert result.H_live_to_ref is not None, result.reasons
+    corners = corners_xy((width, height))
+    errors = np.linalg.norm(
+        project(result.H_live_to_ref, corners) - project(move.H_live_to_ref, corners), axis=1
+    )
+    assert float(errors.mean()) < 1.5, (result.method, errors)
+    assert result.roll_deg == pytest.approx(roll, abs=0.5)
+    assert result.zoom == pytest.approx(zoom, rel=0.02)
+    assert result.pan_deg == pytest.approx(pan, abs=0.3)
+    assert result.tilt_deg == pytest.approx(tilt, abs=0.3)
+    true_outside = _true_outside_share(move.H_live_to_ref, (width, height), box(0, 0, width, height))
+    assert result.outside_fraction == pytest.approx(true_outside, abs=0.01)
+    expected = fm.Status.REDIRECTED if true_outside > 0.03 else fm.Status.COMPLIANT
+    assert true_outside > 0.03 or true_outside < 0.01
+    assert result.status is expected, result.reasons
+
+
+@pytest.mark.parametrize("photo", PHOTOS)
+@pytest.mark.parametrize("live_condition", ["day", "night"])
+@pytest.mark.parametrize("order", ["day-first", "night-first"])
+def test_day_and_night_references_the_frame_matches_its_own(
+    photo: str, live_condition: str, order: str
+) -> None:
+    move = crop_move(sample_bgr(photo), (0.01, 0.0))
+    day = fm.Reference.from_image(move.reference, label="day")
+    night = fm.Reference.from_image(apply_condition(move.reference, Condition.NIGHT, seed=1), label="night")
+    references = [day, night] if order == "day-first" else [night, day]
+    live = move.live if live_condition == "day" else apply_condition(move.live, Condition.NIGHT, seed=2)
+    result = fm.check_frame(references, fm.Permit.whole_image(day.size_wh), live)
+    assert result.status is fm.Status.COMPLIANT, result.reasons
+    assert result.reference_label == live_condition
+    assert references[result.reference_index].label == live_condition
