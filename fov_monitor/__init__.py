@@ -13,16 +13,26 @@ from fov_monitor.check import check_frame
 from fov_monitor.errors import (
     FovMonitorError,
     ImageFileError,
+    InvalidFingerprintError,
     InvalidImageError,
     InvalidPermitError,
     InvalidSettingsError,
     ReferenceCacheError,
 )
+from fov_monitor.fingerprint import FrameFingerprint
 from fov_monitor.image_files import read_image
 from fov_monitor.permit import Decision, Permit
 from fov_monitor.reference import Reference
 from fov_monitor.reference_cache import load_reference, save_reference
-from fov_monitor.result import AlignMethod, CheckResult, FrameQuality, Status, ZoneExposure
+from fov_monitor.result import (
+    AlignMethod,
+    CheckResult,
+    FrameQuality,
+    Status,
+    Tamper,
+    TamperKind,
+    ZoneExposure,
+)
 from fov_monitor.settings import CheckSettings
 
 __version__ = "0.1.0"
@@ -35,8 +45,10 @@ __all__ = [
     "CheckSettings",
     "Decision",
     "FovMonitorError",
+    "FrameFingerprint",
     "FrameQuality",
     "ImageFileError",
+    "InvalidFingerprintError",
     "InvalidImageError",
     "InvalidPermitError",
     "InvalidSettingsError",
@@ -44,6 +56,8 @@ __all__ = [
     "Reference",
     "ReferenceCacheError",
     "Status",
+    "Tamper",
+    "TamperKind",
     "ZoneExposure",
     "check_frame",
     "load_reference",

@@ -29,3 +29,7 @@ class InvalidSettingsError(FovMonitorError, ValueError):
 
 class ReferenceCacheError(FovMonitorError):
     """A cached reference file is missing, corrupt or of another version."""
+
+
+class InvalidFingerprintError(FovMonitorError, ValueError):
+    """Stored frame fingerprint bytes are damaged or of another version."""

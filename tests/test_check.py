@@ -320,25 +320,49 @@ def _noisy_gray(sigma: float) -> np.ndarray:
 
 
 @pytest.mark.parametrize(
-    ("make_frame", "fragment"),
+    ("make_frame", "status", "fragment"),
     [
-        (lambda: np.zeros((512, 512, 3), np.uint8), "too dark"),
-        (lambda: np.full((512, 512, 3), 8, np.uint8), "too dark"),
-        (lambda: np.full((512, 512, 3), 128, np.uint8), "too plain"),
-        (lambda: np.full((512, 512, 3), 255, np.uint8), "too plain"),
-        (lambda: _noisy_gray(15), "too plain"),
-        (lambda: _noisy_gray(30), "too plain"),
-        (lambda: np.tile(np.linspace(0, 255, 512, dtype=np.uint8), (512, 1)), "too little detail"),
-        (lambda: cv2.GaussianBlur(sample_bgr("coffee"), (0, 0), 20), "too little detail"),
+        (lambda: np.zeros((512, 512, 3), np.uint8), fm.Status.TAMPERED, "black"),
+        (lambda: np.full((512, 512, 3), 8, np.uint8), fm.Status.TAMPERED, "black"),
+        (lambda: np.full((512, 512, 3), 128, np.uint8), fm.Status.TAMPERED, "covered 100%"),
+        (lambda: np.full((512, 512, 3), 255, np.uint8), fm.Status.TAMPERED, "blinded"),
+        (lambda: _noisy_gray(15), fm.Status.TAMPERED, "covered"),
+        (lambda: _noisy_gray(30), fm.Status.TAMPERED, "covered"),
+        (lambda: np.tile(np.linspace(0, 255, 512, dtype=np.uint8), (512, 1)), fm.Status.TAMPERED, "covered"),
+        (lambda: cv2.GaussianBlur(sample_bgr("coffee"), (0, 0), 20), fm.Status.UNVERIFIABLE, "too little"),
     ],
     ids=["black", "near-black", "gray", "white", "noise-15", "noise-30", "ramp", "defocused-other-scene"],
 )
-def test_frame_that_cannot_support_a_verdict_is_unverifiable(astronaut, make_frame, fragment: str) -> None:
+def test_frame_without_the_reference_view_is_tampered_with_its_kind(
+    astronaut, make_frame, status: fm.Status, fragment: str
+) -> None:
+    # Measured against a detailed, well-lit reference, a frame that shows none of its structure is
+    # black, blinded or covered; the gate's kinds are documented in fov_monitor.tamper.
     reference, permit = _whole(astronaut)
     result = fm.check_frame(reference, permit, make_frame())
-    assert result.status is fm.Status.UNVERIFIABLE
-    assert fragment in result.reasons[0]
+    assert result.status is status, result.reasons
+    assert result.reasons[0].startswith(fragment) or fragment in result.reasons[0]
     assert result.H_live_to_ref is None
+    assert (result.tamper is not None) is (status is fm.Status.TAMPERED)
+
+
+@pytest.mark.parametrize(
+    ("make_frame", "fragment"),
+    [
+        (lambda: np.full((512, 512, 3), 8, np.uint8), "too dark"),
+        (lambda: np.full((512, 512, 3), 128, np.uint8), "too plain"),
+        (lambda: _noisy_gray(15), "too plain"),
+    ],
+    ids=["near-black", "gray", "noise-15"],
+)
+def test_frame_that_cannot_support_a_verdict_against_a_plain_reference_is_unverifiable(
+    make_frame, fragment: str
+) -> None:
+    # A reference with nothing in it cannot show a cover or a black frame: no silent verdict.
+    reference, permit = _whole(np.full((512, 512), 10, np.uint8))
+    result = fm.check_frame(reference, permit, make_frame())
+    assert result.status is fm.Status.UNVERIFIABLE, result.reasons
+    assert fragment in result.reasons[0]
 
 
 def test_best_of_several_references_is_chosen(astronaut: np.ndarray) -> None:
@@ -383,7 +407,10 @@ def _every_kind_of_result() -> dict[str, fm.CheckResult]:
         "compliant": fm.check_frame(reference, permit, astronaut, hfov_deg=60.0),
         "redirected": fm.check_frame(reference, permit, np.roll(astronaut, 50, axis=1)),
         "zone_exposed": fm.check_frame(reference, zone, astronaut),
-        "unverifiable": fm.check_frame(reference, permit, np.zeros_like(astronaut)),
+        "unverifiable": fm.check_frame(
+            fm.Reference.from_image(np.full((512, 512), 10, np.uint8)), permit, np.full_like(astronaut, 8)
+        ),
+        "tampered": fm.check_frame(reference, permit, np.zeros_like(astronaut)),
         "not-recognised": fm.check_frame(reference, permit, sample_bgr("coffee")),
     }
 
@@ -394,7 +421,7 @@ def every_kind_of_result() -> dict[str, fm.CheckResult]:
 
 
 @pytest.mark.parametrize(
-    "kind", ["compliant", "redirected", "zone_exposed", "unverifiable", "not-recognised"]
+    "kind", ["compliant", "redirected", "zone_exposed", "unverifiable", "tampered", "not-recognised"]
 )
 def test_result_serialises_to_json_and_keeps_its_values(every_kind_of_result, kind: str) -> None:
     result = every_kind_of_result[kind]
@@ -404,6 +431,10 @@ def test_result_serialises_to_json_and_keeps_its_values(every_kind_of_result, ki
     assert data["reasons"] == list(result.reasons)
     assert [zone["name"] for zone in data["zones"]] == [zone.name for zone in result.zones]
     assert data["reference_label"] == result.reference_label
+    assert data["tamper"] == (result.tamper.to_dict() if result.tamper else None)
+    if result.tamper is not None:
+        assert data["tamper"]["kind"] == "black"
+        assert data["tamper"]["text"].startswith("black")
     if result.H_live_to_ref is None:
         assert data["H_live_to_ref"] is None
         assert data["outside_fraction"] is None
