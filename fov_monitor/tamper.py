@@ -189,7 +189,7 @@ def compare_view(
     # Exposure scales structure everywhere (dusk, night): judge weakness against the gain of the
     # parts that still match, when there are any. The upper quartile, because a translucent cover
     # also leaves matching, but faint, structure over most of the view.
-    enough = matching.sum() >= 0.05 * comparable.sum()
+    enough = bool(matching.any()) and matching.sum() >= 0.05 * comparable.sum()
     gain = float(np.percentile(ratio[matching], 75)) if enough else 1.0
     gain = min(1.0, gain)
     covered = comparable & (
