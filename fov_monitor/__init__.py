@@ -34,6 +34,7 @@ from fov_monitor.result import (
     ZoneExposure,
 )
 from fov_monitor.settings import CheckSettings
+from fov_monitor.tamper import assess_reference
 
 __version__ = "0.1.0"
 
@@ -59,6 +60,7 @@ __all__ = [
     "Tamper",
     "TamperKind",
     "ZoneExposure",
+    "assess_reference",
     "check_frame",
     "load_reference",
     "read_image",

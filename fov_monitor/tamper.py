@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 
 from fov_monitor.homography import Matrix, corners_xy, project
 from fov_monitor.imaging import GrayImage
-from fov_monitor.quality import noise_level
+from fov_monitor.quality import measure_detail, noise_level
 from fov_monitor.reference import Reference
 from fov_monitor.result import Tamper, TamperKind
 from fov_monitor.settings import CheckSettings
@@ -272,3 +272,49 @@ def _sharpness(gray: GrayImage) -> float:
     signal = max(0.0, fine_var - LAPLACIAN_NOISE_GAIN * noise_level(gray) ** 2)
     coarse = float(cv2.meanStdDev(_band(_half(gray)))[1][0][0])
     return math.sqrt(signal) / max(coarse, 0.5)
+
+
+def assess_reference(reference: Reference, settings: CheckSettings | None = None) -> list[str]:
+    """Return warnings about a reference that weakens the checks against it (empty when it is fine).
+
+    Meant for enrolment: a reference that is itself dark, blurred or plain cannot show a cover or a
+    defocus later, and the checks against it end ``unverifiable`` rather than with a wrong verdict.
+
+    Parameters
+    ----------
+    reference : Reference
+        The prepared reference.
+    settings : CheckSettings, optional
+        The settings the checks will run with.
+
+    Returns
+    -------
+    list of str
+        One-line warnings naming the reference, the figure and what to do.
+    """
+    settings = settings or CheckSettings()
+    name = f"reference {reference.label!r}"
+    warnings = []
+    quality = measure_detail(reference.gray, reference.quality)
+    if quality.mean_luma < settings.dark_luma:
+        warnings.append(
+            f"{name} is dark (mean gray level {quality.mean_luma:.0f}); enrol a daylight reference beside it"
+        )
+    if quality.detail is not None and quality.detail < settings.min_detail:
+        warnings.append(
+            f"{name} has distinct corners in only {quality.detail:.0%} of the frame: out of focus or plain; "
+            "refocus the camera and enrol again"
+        )
+    if len(reference.track_xy) < settings.track_min_inliers:
+        warnings.append(
+            f"{name} has {len(reference.track_xy)} trackable corners (fast path needs "
+            f"{settings.track_min_inliers}); checks will be slower and less certain"
+        )
+    comparison = compare_view(reference, reference.gray, None)
+    if comparison is None or comparison.comparable_share < settings.min_comparable_share:
+        share = comparison.comparable_share if comparison else 0.0
+        warnings.append(
+            f"{name} shows structure in {share:.0%} of the view: covers and defocus cannot be "
+            "told against it; enrol a view with more detail"
+        )
+    return warnings

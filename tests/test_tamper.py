@@ -147,3 +147,19 @@ def test_leuven_darkest_image_is_not_tampered(shared_data: Path) -> None:
     reference = cv2.imread(str(shared_data / "oxford_leuven" / "img1.ppm"))
     live = cv2.imread(str(shared_data / "oxford_leuven" / "img6.ppm"))
     assert _check(reference, live).status is not fm.Status.TAMPERED
+
+
+@pytest.mark.parametrize(
+    ("make", "fragment"),
+    [
+        (lambda image: (image * 0.08).astype(np.uint8), "dark"),
+        (lambda image: defocus(image, 25.0), "out of focus"),
+        (lambda image: np.full_like(image, 128), "structure in 0%"),
+    ],
+    ids=["dark", "blurred", "plain"],
+)
+def test_poor_reference_is_warned_at_enrolment(make, fragment: str) -> None:
+    image = sample_bgr("astronaut")
+    assert fm.assess_reference(fm.Reference.from_image(image)) == []
+    warnings = fm.assess_reference(fm.Reference.from_image(make(image), label="night"))
+    assert any(fragment in warning and "'night'" in warning for warning in warnings), warnings
