@@ -15,18 +15,29 @@ from fov_monitor.errors import (
     FaceModelError,
     FovMonitorError,
     ImageFileError,
+    InvalidFingerprintError,
     InvalidImageError,
     InvalidPermitError,
     InvalidSettingsError,
     ReferenceCacheError,
 )
 from fov_monitor.faces import BlurMethod, FaceSettings, blur_faces, blur_regions, detect_faces
+from fov_monitor.fingerprint import FrameFingerprint
 from fov_monitor.image_files import read_image
 from fov_monitor.permit import Decision, Permit
 from fov_monitor.reference import Reference
 from fov_monitor.reference_cache import load_reference, save_reference
-from fov_monitor.result import AlignMethod, CheckResult, FrameQuality, Status, ZoneExposure
+from fov_monitor.result import (
+    AlignMethod,
+    CheckResult,
+    FrameQuality,
+    Status,
+    Tamper,
+    TamperKind,
+    ZoneExposure,
+)
 from fov_monitor.settings import CheckSettings
+from fov_monitor.tamper import assess_reference
 
 __version__ = "0.1.0"
 
@@ -41,8 +52,10 @@ __all__ = [
     "FaceModelError",
     "FaceSettings",
     "FovMonitorError",
+    "FrameFingerprint",
     "FrameQuality",
     "ImageFileError",
+    "InvalidFingerprintError",
     "InvalidImageError",
     "InvalidPermitError",
     "InvalidSettingsError",
@@ -50,7 +63,10 @@ __all__ = [
     "Reference",
     "ReferenceCacheError",
     "Status",
+    "Tamper",
+    "TamperKind",
     "ZoneExposure",
+    "assess_reference",
     "blur_faces",
     "blur_regions",
     "check_frame",

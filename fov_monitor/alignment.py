@@ -40,6 +40,10 @@ RANDOM_SEED = 20250101
 TRACK_THRESHOLD_PX = 1.5
 FEATURE_THRESHOLD_PX = 3.0
 REFINE_ROUNDS = 2
+TRACK_REFINE_MIN_BEND_PX = 1.0
+"""A tracked homography that moves a frame corner this far (working px) beyond the common shift is
+refined (a roll or zoom); a pure shift is not."""
+PHOTOMETRIC_SHRINK = 4
 """A second round of refinement starts from a warp that is already close, and tracks more points."""
 REFINE_MAX_SHIFT_PX = 6.0
 """A refined homography replaces the feature one only if, at the points that support it, it moves
@@ -125,7 +129,9 @@ def align(
     """Align a live working image to the best of a camera's references.
 
     Each stage is tried on every reference; the first stage that gives a confident alignment ends
-    the cascade. A weaker alignment (enough agreeing points, but few or bunched together) is kept
+    the cascade; when several references align confidently in one stage (day and night of one
+    view), the one that looks most like the live frame wins. A weaker alignment (enough agreeing
+    points, but few or bunched together) is kept
     while the stronger stages are tried, and returned if none of them does better.
 
     Parameters
@@ -150,6 +156,7 @@ def align(
     failure = AlignmentFailure("no reference points could be followed into the live frame")
     best: Alignment | None = None
     for method in AlignMethod:
+        confident: list[Alignment] = []
         for index, reference in enumerate(references):
             if method is AlignMethod.TRACK:
                 estimate = _track(reference, live_track_gray, settings)
@@ -162,16 +169,20 @@ def align(
                 if trusted.best_inliers >= failure.best_inliers:
                     failure = trusted
                 continue
-            if method is not AlignMethod.TRACK:
+            if method is not AlignMethod.TRACK or _bends(trusted.H_live_to_ref, live.size_wh):
                 for _ in range(REFINE_ROUNDS):
                     trusted = _refine(trusted, reference, live_gray, live.size_wh, settings)
             candidate = Alignment(
                 trusted.H_live_to_ref, index, method, trusted.inliers, trusted.inlier_ratio, trusted.spread
             )
-            if best is None or _preference(candidate, settings) > _preference(best, settings):
+            if _is_confident(candidate, settings):
+                confident.append(candidate)
+            elif best is None or _preference(candidate) > _preference(best):
                 best = candidate
-        if best is not None and _is_confident(best, settings):
-            return best
+        if confident:
+            if len(confident) == 1:
+                return confident[0]
+            return _closest_in_light(confident, references, live_gray)
     return best if best is not None else failure
 
 
@@ -211,13 +222,69 @@ def _track(reference: Reference, live_track_gray: GrayImage, settings: CheckSett
     )
 
 
-def _preference(alignment: Alignment, settings: CheckSettings) -> tuple[bool, float, float]:
-    """Rank alignments: confident ones first, then the reference whose points agree best.
+def _preference(alignment: Alignment) -> tuple[float, float]:
+    """Rank alignments that are not confident: the share of agreeing points, then the confidence."""
+    return alignment.inlier_ratio, alignment.confidence
 
-    The share of agreeing points, not their number, tells the night reference from the day one
-    for a night frame: both may align, but fewer of the day reference's points survive.
+
+def _bends(H_live_to_ref: Matrix, live_size_wh: tuple[int, int]) -> bool:
+    """Return True if the homography moves the frame's corners by more than a shift does.
+
+    Tracking measures a shift to a fraction of a pixel, but its fixed square windows blur a roll or a
+    zoom: such a tracked homography is refined like a feature one. A camera that did not move, or
+    only panned a little, skips the refinement and stays on the fast path.
     """
-    return _is_confident(alignment, settings), alignment.inlier_ratio, alignment.confidence
+    corners = corners_xy(live_size_wh)
+    moved = project(H_live_to_ref, corners) - corners
+    return float(np.abs(moved - moved.mean(axis=0)).max()) > TRACK_REFINE_MIN_BEND_PX
+
+
+def _closest_in_light(
+    candidates: Sequence[Alignment], references: Sequence[Reference], live_gray: GrayImage
+) -> Alignment:
+    """Return the confident alignment whose reference looks most like the live frame.
+
+    Tracking on local-mean-removed images aligns a night frame to the day reference as well as to
+    the night one (both agree ~100 %), so the number of agreeing points cannot choose. The mean
+    absolute gray-level difference between the aligned live frame and each reference, at a quarter
+    of the working size, can: it sees exposure, IR rendering and noise. Only a camera with several
+    references that all align pays for it.
+    """
+    return min(
+        candidates,
+        key=lambda found: (
+            photometric_distance(references[found.reference_index].gray, live_gray, found.H_live_to_ref),
+            -found.inlier_ratio,
+        ),
+    )
+
+
+def photometric_distance(reference_gray: GrayImage, live_gray: GrayImage, H_live_to_ref: Matrix) -> float:
+    """Return the mean absolute gray-level difference of the live frame warped onto the reference.
+
+    Parameters
+    ----------
+    reference_gray, live_gray : (h, w) uint8 arrays
+        The working images.
+    H_live_to_ref : (3, 3) float64 array
+        Live working pixels to reference working pixels.
+
+    Returns
+    -------
+    float
+        0..255, measured at a quarter of the reference's size over the part the live view covers;
+        255 when the view covers none of it.
+    """
+    height, width = reference_gray.shape
+    small_wh = (max(8, width // PHOTOMETRIC_SHRINK), max(8, height // PHOTOMETRIC_SHRINK))
+    to_small = np.diag([small_wh[0] / width, small_wh[1] / height, 1.0])
+    warp = to_small @ H_live_to_ref
+    small_ref = cv2.resize(reference_gray, small_wh, interpolation=cv2.INTER_AREA)
+    small_live = cv2.warpPerspective(live_gray, warp, small_wh, flags=cv2.INTER_AREA)
+    covered = cv2.warpPerspective(np.full(live_gray.shape, 255, np.uint8), warp, small_wh) == 255
+    if not covered.any():
+        return 255.0
+    return float(np.mean(cv2.absdiff(small_live, small_ref)[covered]))
 
 
 def _is_confident(alignment: Alignment, settings: CheckSettings) -> bool:

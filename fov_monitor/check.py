@@ -9,14 +9,16 @@ import numpy as np
 
 from fov_monitor.alignment import AlignmentFailure, align
 from fov_monitor.errors import InvalidImageError, InvalidPermitError, InvalidSettingsError
+from fov_monitor.fingerprint import FrameFingerprint
 from fov_monitor.geometry import ViewGeometry, measure_view
 from fov_monitor.homography import Matrix, ViewMotion, measure_motion, scale_matrix
 from fov_monitor.imaging import GrayImage, to_working_gray
 from fov_monitor.permit import Permit
 from fov_monitor.quality import measure_detail, measure_quality, texture_above_noise
 from fov_monitor.reference import Reference
-from fov_monitor.result import CheckResult, FrameQuality, Status
+from fov_monitor.result import CheckResult, FrameQuality, Status, Tamper, TamperKind
 from fov_monitor.settings import CheckSettings
+from fov_monitor.tamper import exposure_tamper, view_tamper
 
 
 def check_frame(
@@ -26,6 +28,7 @@ def check_frame(
     *,
     hfov_deg: float | None = None,
     settings: CheckSettings | None = None,
+    previous: FrameFingerprint | None = None,
 ) -> CheckResult:
     """Check whether a live frame still shows only what the permit allows.
 
@@ -43,10 +46,15 @@ def check_frame(
         The camera's horizontal field of view, to report the shift in degrees.
     settings : CheckSettings, optional
         Thresholds; the defaults when omitted. Use the settings the references were made with.
+    previous : FrameFingerprint, optional
+        ``result.fingerprint`` of the camera's previous check, to detect a frozen feed; without it
+        a frozen feed cannot be told (never an error).
 
     Returns
     -------
     CheckResult
+        ``tampered`` (black, frozen, blinded, covered, defocused; see :mod:`fov_monitor.tamper` for
+        the order) outranks every verdict on the view; the view is still measured when it aligns.
 
     Raises
     ------
@@ -69,24 +77,42 @@ def check_frame(
     live = to_working_gray(frame, settings.working_width, what="live frame")
     prepared = time.perf_counter()
     quality = measure_quality(live.gray)
+    fingerprint = FrameFingerprint.of(live.gray)
+    early = _early_tamper(live.gray, references, fingerprint, previous, settings)
+    if early is not None:
+        timings = {"prepare": (prepared - started) * 1e3}
+        timings["total"] = (time.perf_counter() - started) * 1e3
+        return CheckResult(
+            status=Status.TAMPERED,
+            reasons=(early.text, "tampering hides the view: it was not aligned"),
+            quality=quality,
+            tamper=early,
+            timings_ms=timings,
+            fingerprint=fingerprint,
+        )
     alignment = align(references, live.gray, settings)
     aligned = time.perf_counter()
     timings = {"prepare": (prepared - started) * 1e3, "align": (aligned - prepared) * 1e3}
 
     if isinstance(alignment, AlignmentFailure):
-        result = _unaligned_result(alignment, live.gray, quality, settings, timings)
+        tamper = _unaligned_tamper(references, live.gray, settings)
+        result = _unaligned_result(alignment, live.gray, quality, tamper, fingerprint, settings, timings)
     else:
         used = references[alignment.reference_index]
+        tamper, _ = view_tamper(used, live.gray, alignment.H_live_to_ref, settings)
         H_live_to_ref = _full_resolution(alignment.H_live_to_ref, used, references[0], live.scale)
         view = measure_view(H_live_to_ref, live.size_wh, permit, live.gray, live.scale)
         motion = measure_motion(H_live_to_ref, live.size_wh, references[0].size_wh, hfov_deg)
         status, reasons = judge_view(view, motion, permit, settings)
+        if tamper is not None:
+            status, reasons = Status.TAMPERED, (tamper.text, *reasons)
         result = CheckResult(
             status=status,
             reasons=reasons,
             quality=quality,
             H_live_to_ref=H_live_to_ref,
             outside_fraction=view.outside_fraction,
+            tamper=tamper,
             shift_px=motion.shift_px,
             shift_fraction=motion.shift_fraction,
             pan_deg=motion.pan_deg,
@@ -101,9 +127,41 @@ def check_frame(
             reference_label=used.label,
             method=alignment.method,
             timings_ms=timings,
+            fingerprint=fingerprint,
         )
+    timings["gate"] = (time.perf_counter() - aligned) * 1e3
     timings["total"] = (time.perf_counter() - started) * 1e3
     return result
+
+
+def _early_tamper(
+    live_gray: GrayImage,
+    references: Sequence[Reference],
+    fingerprint: FrameFingerprint,
+    previous: FrameFingerprint | None,
+    settings: CheckSettings,
+) -> Tamper | None:
+    """Return black, frozen or blinded: what hides the view, so that aligning it is pointless."""
+    exposure = exposure_tamper(live_gray, references, settings)
+    if exposure is not None and exposure.kind is TamperKind.BLACK:
+        return exposure
+    repeat = fingerprint.is_frozen_after(previous)
+    if repeat is not None:
+        return Tamper(TamperKind.FROZEN, repeat, f"frozen: same picture as the previous grab (±{repeat:.2f})")
+    return exposure
+
+
+def _unaligned_tamper(
+    references: Sequence[Reference], live_gray: GrayImage, settings: CheckSettings
+) -> Tamper | None:
+    """Return covered or defocused for a frame that did not align, taking the camera as unmoved.
+
+    Only when every reference of the camera agrees: the least damning finding counts.
+    """
+    findings = [view_tamper(reference, live_gray, None, settings)[0] for reference in references]
+    if any(finding is None for finding in findings):
+        return None
+    return min(findings, key=lambda finding: (finding.kind is TamperKind.COVERED, finding.figure))  # type: ignore[union-attr]
 
 
 def _as_sequence(reference: Reference | Sequence[Reference]) -> Sequence[Reference]:
@@ -147,11 +205,25 @@ def _unaligned_result(
     failure: AlignmentFailure,
     gray: GrayImage,
     quality: FrameQuality,
+    tamper: Tamper | None,
+    fingerprint: FrameFingerprint,
     settings: CheckSettings,
     timings: dict[str, float],
 ) -> CheckResult:
     quality = measure_detail(gray, quality)
     unfit = frame_unfit_reason(quality, settings)
+    # A frame that does not align is covered or defocused only if it is also unfit on its own: a
+    # sharp, detailed frame that matches nothing is another scene ("redirected"), not a cover.
+    if tamper is not None and unfit:
+        return CheckResult(
+            status=Status.TAMPERED,
+            reasons=(tamper.text, unfit, f"no alignment: {failure.reason}"),
+            quality=quality,
+            tamper=tamper,
+            inliers=failure.best_inliers,
+            timings_ms=timings,
+            fingerprint=fingerprint,
+        )
     if unfit:
         return CheckResult(
             status=Status.UNVERIFIABLE,
@@ -159,6 +231,7 @@ def _unaligned_result(
             quality=quality,
             inliers=failure.best_inliers,
             timings_ms=timings,
+            fingerprint=fingerprint,
         )
     return CheckResult(
         status=Status.REDIRECTED,
@@ -169,6 +242,7 @@ def _unaligned_result(
         quality=quality,
         inliers=failure.best_inliers,
         timings_ms=timings,
+        fingerprint=fingerprint,
     )
 
 

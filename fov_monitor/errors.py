@@ -64,3 +64,7 @@ class UnknownCameraError(StoreError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class InvalidFingerprintError(FovMonitorError, ValueError):
+    """Stored frame fingerprint bytes are damaged or of another version."""

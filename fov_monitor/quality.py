@@ -61,9 +61,7 @@ def measure_detail(gray: GrayImage, quality: FrameQuality) -> FrameQuality:
     view that cannot support a verdict from one that shows another scene.
     """
     height, width = gray.shape
-    # Immerkaer's estimate: the Laplacian-difference filter cancels smooth structure, not noise.
-    response = cv2.filter2D(gray.astype(np.float32), -1, _NOISE_KERNEL)
-    noise = math.sqrt(math.pi / 2.0) * float(np.mean(np.abs(response[1:-1, 1:-1]))) / 6.0
+    noise = noise_level(gray)
     half = cv2.resize(gray, (max(8, width // 2), max(8, height // 2)), interpolation=cv2.INTER_AREA)
     strength = cv2.cornerMinEigenVal(half, 5)
     rows, cols = DETAIL_GRID[1], DETAIL_GRID[0]
@@ -77,6 +75,13 @@ def measure_detail(gray: GrayImage, quality: FrameQuality) -> FrameQuality:
         for c in range(cols)
     )
     return dataclasses.replace(quality, noise=noise, detail=detailed / (rows * cols))
+
+
+def noise_level(gray: GrayImage) -> float:
+    """Return the standard deviation of the sensor noise of a gray image, gray levels (Immerkaer)."""
+    # The Laplacian-difference filter cancels smooth structure, not noise.
+    response = cv2.filter2D(gray.astype(np.float32), -1, _NOISE_KERNEL)
+    return math.sqrt(math.pi / 2.0) * float(np.mean(np.abs(response[1:-1, 1:-1]))) / 6.0
 
 
 def texture_above_noise(quality: FrameQuality) -> float:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -19,6 +21,8 @@ from fov_monitor.imaging import GrayImage, to_working_gray
 from fov_monitor.quality import measure_quality
 from fov_monitor.result import FrameQuality
 from fov_monitor.settings import CheckSettings
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -66,6 +70,7 @@ class Reference:
     working_width: int
     track_gray: GrayImage = field(init=False, repr=False)
     _indexes: dict[str, FeatureIndex] = field(default_factory=dict, init=False, repr=False)
+    _derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "track_gray", normalise_for_tracking(self.gray))
@@ -113,6 +118,12 @@ class Reference:
         if kind not in self._indexes:
             self._indexes[kind] = FeatureIndex(self.orb if kind == "orb" else self.sift)
         return self._indexes[kind]
+
+    def cached(self, key: str, make: Callable[[GrayImage], T]) -> T:
+        """Return ``make(self.gray)``, computed on first use under ``key`` and kept (not saved to disk)."""
+        if key not in self._derived:
+            self._derived[key] = make(self.gray)
+        return self._derived[key]  # type: ignore[no-any-return]
 
     @property
     def working_size_wh(self) -> tuple[int, int]:

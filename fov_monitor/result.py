@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from fov_monitor.fingerprint import FrameFingerprint
 
 
 class Status(enum.StrEnum):
@@ -34,6 +37,45 @@ class AlignMethod(enum.StrEnum):
     """ORB features matched (camera moved farther, or the scene changed a little)."""
     SIFT = "sift"
     """SIFT features on contrast-equalised images (dark, low-contrast or strongly changed views)."""
+
+
+class TamperKind(enum.StrEnum):
+    """What was done to a camera, in the order the check looks for it (see :mod:`fov_monitor.tamper`)."""
+
+    BLACK = "black"
+    """No picture: black, or no signal. Figure: the frame's mean gray level."""
+    FROZEN = "frozen"
+    """The same picture as the previous grab, within encoding noise. Figure: mean difference, gray levels."""
+    BLINDED = "blinded"
+    """Glare or a lamp saturates the view. Figure: share of the view saturated beyond the reference's."""
+    COVERED = "covered"
+    """Part or all of the view occluded (opaque or translucent). Figure: share of the view covered."""
+    DEFOCUSED = "defocused"
+    """Knocked out of focus. Figure: sharpness as a share of the reference's."""
+
+
+@dataclass(frozen=True, slots=True)
+class Tamper:
+    """The kind of tampering found and the figure measured for it.
+
+    Attributes
+    ----------
+    kind : TamperKind
+        What was found.
+    figure : float
+        The measured figure (see :class:`TamperKind` for its meaning per kind): a share 0..1 for
+        ``covered``, ``blinded`` and ``defocused``, gray levels for ``black`` and ``frozen``.
+    text : str
+        The finding in a few words, e.g. ``"covered 72%"``.
+    """
+
+    kind: TamperKind
+    figure: float
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the finding as plain JSON-serialisable values."""
+        return {"kind": str(self.kind), "figure": round(float(self.figure), 4), "text": self.text}
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +145,8 @@ class CheckResult:
         alignment was made.
     outside_fraction : float or None
         Share of the live view outside the permitted polygon, 0..1.
-    tamper : None
-        Kind and measure of tampering; filled by the tamper detector.
+    tamper : Tamper or None
+        Kind and measured figure of the tampering when ``status`` is ``tampered``, else None.
     shift_px : (float, float) or None
         Shift ``(dx, dy)`` of the view centre in reference pixels (right and down are positive).
     shift_fraction : (float, float) or None
@@ -134,6 +176,9 @@ class CheckResult:
         Exposure and texture of the live frame.
     timings_ms : dict of str to float
         Wall-clock milliseconds per step.
+    fingerprint : FrameFingerprint or None
+        A compact summary of this frame; pass it as ``previous`` to the next check of the camera
+        to detect a frozen feed (serialise it with ``to_bytes()``).
     """
 
     status: Status
@@ -141,7 +186,7 @@ class CheckResult:
     quality: FrameQuality
     H_live_to_ref: NDArray[np.float64] | None = None
     outside_fraction: float | None = None
-    tamper: None = None
+    tamper: Tamper | None = None
     shift_px: tuple[float, float] | None = None
     shift_fraction: tuple[float, float] | None = None
     pan_deg: float | None = None
@@ -156,6 +201,7 @@ class CheckResult:
     reference_label: str | None = None
     method: AlignMethod | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    fingerprint: FrameFingerprint | None = field(default=None, repr=False)
 
     @property
     def compliant(self) -> bool:
@@ -169,7 +215,7 @@ class CheckResult:
             "reasons": list(self.reasons),
             "H_live_to_ref": _list_or_none(self.H_live_to_ref),
             "outside_fraction": _round_or_none(self.outside_fraction, 6),
-            "tamper": self.tamper,
+            "tamper": self.tamper.to_dict() if self.tamper else None,
             "shift_px": _pair_or_none(self.shift_px, 2),
             "shift_fraction": _pair_or_none(self.shift_fraction, 5),
             "pan_deg": _round_or_none(self.pan_deg, 3),

@@ -48,6 +48,15 @@ class CheckSettings:
         align to count as another scene ("redirected") rather than unverifiable.
     drift_warning : float
         Share of the tolerance from which a compliant view is reported as drifting.
+    covered_share : float
+        Share of the comparable view whose structure is gone from which the camera is covered.
+    defocus_ratio : float
+        Sharpness as a share of the reference's under which the camera is defocused.
+    blinded_share : float
+        Share of the view saturated beyond the reference's from which the camera is blinded.
+    min_comparable_share : float
+        Share of the reference with structure, in view and lit, that a covered or defocused verdict
+        needs.
     """
 
     working_width: int = 640
@@ -65,6 +74,10 @@ class CheckSettings:
     plain_texture: float = 0.6
     min_detail: float = 0.08
     drift_warning: float = 0.5
+    covered_share: float = 0.25
+    defocus_ratio: float = 0.4
+    blinded_share: float = 0.3
+    min_comparable_share: float = 0.1
 
     def __post_init__(self) -> None:
         for spec in fields(self):
@@ -75,9 +88,19 @@ class CheckSettings:
             raise InvalidSettingsError(
                 f"setting working_width must be at least 64 px, got {self.working_width}"
             )
-        if max(self.min_spread, self.confident_spread, self.drift_warning, self.min_detail) >= 1:
-            raise InvalidSettingsError(
-                "settings min_spread, confident_spread and drift_warning must be shares below 1"
-            )
+        for name in (
+            "min_spread",
+            "confident_spread",
+            "drift_warning",
+            "min_detail",
+            "covered_share",
+            "defocus_ratio",
+            "blinded_share",
+            "min_comparable_share",
+        ):
+            if getattr(self, name) >= 1:
+                raise InvalidSettingsError(
+                    f"setting {name} must be a share below 1, got {getattr(self, name)!r}"
+                )
         if self.max_zoom <= 1:
             raise InvalidSettingsError(f"setting max_zoom must exceed 1, got {self.max_zoom}")

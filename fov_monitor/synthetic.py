@@ -2,7 +2,9 @@
 
 Real footage of re-aimed cameras at night is rare; these functions make it from real frames so that
 the truth is known exactly: a crop window moved by ``d`` pixels is a pan or tilt of ``d`` pixels, and
-gamma, noise, contrast and JPEG loss stand in for night/IR, dusk and poor links. They are used by the
+gamma, noise, contrast and JPEG loss stand in for night/IR, dusk and poor links; blur, pasted covers,
+a bloom, a black frame and a re-sent picture stand in for tampering (defocus, covered, blinded,
+black, frozen), each with its true amount. They are used by the
 tests, the benchmarks and the enrolment self-test.
 """
 
@@ -167,14 +169,7 @@ def apply_condition(frame: Image, condition: Condition, seed: int = 0) -> Image:
     if condition is Condition.CLEAN:
         return frame
     if condition is Condition.JPEG25:
-        ok, encoded = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 25])
-        if not ok:
-            raise InvalidSettingsError("JPEG encoding failed for the synthetic condition")
-        flags = cv2.IMREAD_GRAYSCALE if frame.ndim == 2 else cv2.IMREAD_COLOR
-        decoded = cv2.imdecode(encoded, flags)
-        if decoded is None:
-            raise InvalidSettingsError("JPEG decoding failed for the synthetic condition")
-        return decoded
+        return reencode(frame, 25)
     gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
     light = gray.astype(np.float32) / 255.0
     rng = np.random.default_rng(seed)
@@ -185,3 +180,118 @@ def apply_condition(frame: Image, condition: Condition, seed: int = 0) -> Image:
         noisy = 25.0 + light * 0.4 * 100.0 + rng.normal(0.0, 2.0, size=light.shape)
     out = np.clip(noisy + 0.5, 0, 255).astype(np.uint8)
     return cv2.cvtColor(out, cv2.COLOR_GRAY2BGR) if frame.ndim == 3 else out  # type: ignore[no-any-return]
+
+
+def defocus(frame: Image, sigma_720p: float) -> Image:
+    """Return the frame out of focus: a Gaussian blur of ``sigma_720p`` pixels at 720 lines.
+
+    The blur is scaled to the frame's height, so a given sigma looks the same at any resolution.
+    """
+    sigma = sigma_720p * frame.shape[0] / 720.0
+    return cv2.GaussianBlur(frame, (0, 0), max(0.1, sigma))  # type: ignore[no-any-return]
+
+
+def cover_mask(
+    size_wh: tuple[int, int], share: float, centre_xy: tuple[float, float], blob: bool = True, seed: int = 0
+) -> NDArray[np.bool_]:
+    """Return a mask covering ``share`` of the frame (within 1 %), a hand- or bag-like blob or a rectangle.
+
+    Parameters
+    ----------
+    size_wh : (int, int)
+        Frame width and height.
+    share : float
+        Share of the frame to cover, 0..1.
+    centre_xy : (float, float)
+        Centre of the cover as a share of the width and height; a cover near the border is cut by
+        it and grows inwards.
+    blob : bool
+        A lobed blob (a hand, a bag) when True, else a rectangle of the frame's aspect.
+    seed : int
+        Shape of the blob's lobes.
+    """
+    width, height = size_wh
+    if share >= 0.999:
+        return np.ones((height, width), bool)
+    rng = np.random.default_rng(seed)
+    phases = rng.uniform(0, 2 * np.pi, 2)
+    angles = np.linspace(0, 2 * np.pi, 90, endpoint=False)
+    lobes = 1.0 + 0.25 * np.sin(3 * angles + phases[0]) + 0.12 * np.sin(5 * angles + phases[1])
+    cx, cy = centre_xy[0] * width, centre_xy[1] * height
+
+    def mask_of(radius: float) -> NDArray[np.bool_]:
+        canvas = np.zeros((height, width), np.uint8)
+        if blob:
+            points = np.stack([cx + radius * lobes * np.cos(angles), cy + radius * lobes * np.sin(angles)], 1)
+            cv2.fillPoly(canvas, [np.round(points).astype(np.int32)], 1)
+        else:
+            half_w, half_h = radius, radius * height / width
+            cv2.rectangle(
+                canvas,
+                (round(cx - half_w), round(cy - half_h)),
+                (round(cx + half_w), round(cy + half_h)),
+                1,
+                -1,
+            )
+        return canvas.astype(bool)
+
+    low, high = 0.0, 2.0 * float(np.hypot(width, height))
+    for _ in range(30):
+        middle = (low + high) / 2
+        if mask_of(middle).mean() < share:
+            low = middle
+        else:
+            high = middle
+    return mask_of(high)
+
+
+def cover(frame: Image, mask: NDArray[np.bool_], level: int = 120, opacity: float = 1.0) -> Image:
+    """Return the frame with the masked part covered.
+
+    An object at the lens is far out of focus: an opaque one shows as a smooth patch of its own
+    gray ``level``; a translucent one (a plastic bag, spray) lets ``1 - opacity`` of the light through,
+    diffused, so the scene behind it shows only as a wash (blurred by 3 % of the frame's width).
+    """
+    height, width = frame.shape[:2]
+    shade = np.linspace(-12, 12, width, dtype=np.float32)[None, :] + np.float32(level)
+    patch = np.broadcast_to(shade, (height, width)).astype(np.float32)
+    if frame.ndim == 3:
+        patch = np.repeat(patch[:, :, None], 3, axis=2)
+    if opacity < 1.0:
+        behind = cv2.GaussianBlur(frame, (0, 0), 0.03 * width).astype(np.float32)
+        patch = opacity * patch + (1.0 - opacity) * behind
+    soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.004 * width + 0.5)
+    if frame.ndim == 3:
+        soft = soft[:, :, None]
+    out = soft * patch + (1.0 - soft) * frame.astype(np.float32)
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def glare(frame: Image, share: float, centre_xy: tuple[float, float] = (0.5, 0.4)) -> Image:
+    """Return the frame blinded by a bright bloom whose saturated core covers about ``share`` of it."""
+    height, width = frame.shape[:2]
+    # The bloom adds 2 x 255 at its centre: it saturates where its profile exceeds one half.
+    radius = float(np.sqrt(share * width * height / np.pi)) / np.sqrt(2 * np.log(2))
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    distance2 = (xs - centre_xy[0] * width) ** 2 + (ys - centre_xy[1] * height) ** 2
+    bloom = 510.0 * np.exp(-distance2 / (2 * radius**2))
+    if frame.ndim == 3:
+        bloom = bloom[:, :, None]
+    return np.clip(frame.astype(np.float32) + bloom, 0, 255).astype(np.uint8)
+
+
+def black(frame: Image, level: int = 3, seed: int = 0) -> Image:
+    """Return a black frame of the same shape: a dark level with a little sensor noise (no signal)."""
+    noise = np.random.default_rng(seed).normal(level, 1.5, frame.shape)
+    return np.clip(noise, 0, 255).astype(np.uint8)
+
+
+def reencode(frame: Image, quality: int = 75) -> Image:
+    """Return the frame encoded as JPEG at ``quality`` and decoded: a frozen feed re-sent."""
+    ok, encoded = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    decoded = cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED) if ok else None
+    if decoded is None:
+        raise InvalidSettingsError(
+            f"JPEG encoding at quality {quality} failed for the synthetic frozen frame"
+        )
+    return decoded  # type: ignore[no-any-return]

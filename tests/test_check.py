@@ -15,7 +15,7 @@ import fov_monitor as fm
 from fov_monitor.check import judge_view
 from fov_monitor.geometry import ViewGeometry
 from fov_monitor.homography import ViewMotion, corners_xy, project
-from fov_monitor.synthetic import KnownMove, crop_move
+from fov_monitor.synthetic import Condition, KnownMove, apply_condition, crop_move, ptz_move
 
 PHOTOS = ["astronaut", "coffee", "chelsea", "rocket"]
 DIRECTIONS = [0, 45, 90, 135, 180, 225, 270, 315]
@@ -320,25 +320,49 @@ def _noisy_gray(sigma: float) -> np.ndarray:
 
 
 @pytest.mark.parametrize(
-    ("make_frame", "fragment"),
+    ("make_frame", "status", "fragment"),
     [
-        (lambda: np.zeros((512, 512, 3), np.uint8), "too dark"),
-        (lambda: np.full((512, 512, 3), 8, np.uint8), "too dark"),
-        (lambda: np.full((512, 512, 3), 128, np.uint8), "too plain"),
-        (lambda: np.full((512, 512, 3), 255, np.uint8), "too plain"),
-        (lambda: _noisy_gray(15), "too plain"),
-        (lambda: _noisy_gray(30), "too plain"),
-        (lambda: np.tile(np.linspace(0, 255, 512, dtype=np.uint8), (512, 1)), "too little detail"),
-        (lambda: cv2.GaussianBlur(sample_bgr("coffee"), (0, 0), 20), "too little detail"),
+        (lambda: np.zeros((512, 512, 3), np.uint8), fm.Status.TAMPERED, "black"),
+        (lambda: np.full((512, 512, 3), 8, np.uint8), fm.Status.TAMPERED, "black"),
+        (lambda: np.full((512, 512, 3), 128, np.uint8), fm.Status.TAMPERED, "covered 100%"),
+        (lambda: np.full((512, 512, 3), 255, np.uint8), fm.Status.TAMPERED, "blinded"),
+        (lambda: _noisy_gray(15), fm.Status.TAMPERED, "covered"),
+        (lambda: _noisy_gray(30), fm.Status.TAMPERED, "covered"),
+        (lambda: np.tile(np.linspace(0, 255, 512, dtype=np.uint8), (512, 1)), fm.Status.TAMPERED, "covered"),
+        (lambda: cv2.GaussianBlur(sample_bgr("coffee"), (0, 0), 20), fm.Status.UNVERIFIABLE, "too little"),
     ],
     ids=["black", "near-black", "gray", "white", "noise-15", "noise-30", "ramp", "defocused-other-scene"],
 )
-def test_frame_that_cannot_support_a_verdict_is_unverifiable(astronaut, make_frame, fragment: str) -> None:
+def test_frame_without_the_reference_view_is_tampered_with_its_kind(
+    astronaut, make_frame, status: fm.Status, fragment: str
+) -> None:
+    # Measured against a detailed, well-lit reference, a frame that shows none of its structure is
+    # black, blinded or covered; the gate's kinds are documented in fov_monitor.tamper.
     reference, permit = _whole(astronaut)
     result = fm.check_frame(reference, permit, make_frame())
-    assert result.status is fm.Status.UNVERIFIABLE
-    assert fragment in result.reasons[0]
+    assert result.status is status, result.reasons
+    assert result.reasons[0].startswith(fragment) or fragment in result.reasons[0]
     assert result.H_live_to_ref is None
+    assert (result.tamper is not None) is (status is fm.Status.TAMPERED)
+
+
+@pytest.mark.parametrize(
+    ("make_frame", "fragment"),
+    [
+        (lambda: np.full((512, 512, 3), 8, np.uint8), "too dark"),
+        (lambda: np.full((512, 512, 3), 128, np.uint8), "too plain"),
+        (lambda: _noisy_gray(15), "too plain"),
+    ],
+    ids=["near-black", "gray", "noise-15"],
+)
+def test_frame_that_cannot_support_a_verdict_against_a_plain_reference_is_unverifiable(
+    make_frame, fragment: str
+) -> None:
+    # A reference with nothing in it cannot show a cover or a black frame: no silent verdict.
+    reference, permit = _whole(np.full((512, 512), 10, np.uint8))
+    result = fm.check_frame(reference, permit, make_frame())
+    assert result.status is fm.Status.UNVERIFIABLE, result.reasons
+    assert fragment in result.reasons[0]
 
 
 def test_best_of_several_references_is_chosen(astronaut: np.ndarray) -> None:
@@ -383,7 +407,10 @@ def _every_kind_of_result() -> dict[str, fm.CheckResult]:
         "compliant": fm.check_frame(reference, permit, astronaut, hfov_deg=60.0),
         "redirected": fm.check_frame(reference, permit, np.roll(astronaut, 50, axis=1)),
         "zone_exposed": fm.check_frame(reference, zone, astronaut),
-        "unverifiable": fm.check_frame(reference, permit, np.zeros_like(astronaut)),
+        "unverifiable": fm.check_frame(
+            fm.Reference.from_image(np.full((512, 512), 10, np.uint8)), permit, np.full_like(astronaut, 8)
+        ),
+        "tampered": fm.check_frame(reference, permit, np.zeros_like(astronaut)),
         "not-recognised": fm.check_frame(reference, permit, sample_bgr("coffee")),
     }
 
@@ -394,7 +421,7 @@ def every_kind_of_result() -> dict[str, fm.CheckResult]:
 
 
 @pytest.mark.parametrize(
-    "kind", ["compliant", "redirected", "zone_exposed", "unverifiable", "not-recognised"]
+    "kind", ["compliant", "redirected", "zone_exposed", "unverifiable", "tampered", "not-recognised"]
 )
 def test_result_serialises_to_json_and_keeps_its_values(every_kind_of_result, kind: str) -> None:
     result = every_kind_of_result[kind]
@@ -404,6 +431,10 @@ def test_result_serialises_to_json_and_keeps_its_values(every_kind_of_result, ki
     assert data["reasons"] == list(result.reasons)
     assert [zone["name"] for zone in data["zones"]] == [zone.name for zone in result.zones]
     assert data["reference_label"] == result.reference_label
+    assert data["tamper"] == (result.tamper.to_dict() if result.tamper else None)
+    if result.tamper is not None:
+        assert data["tamper"]["kind"] == "black"
+        assert data["tamper"]["text"].startswith("black")
     if result.H_live_to_ref is None:
         assert data["H_live_to_ref"] is None
         assert data["outside_fraction"] is None
@@ -513,3 +544,59 @@ def test_verdict_rules(view: ViewGeometry, motion: ViewMotion, status: fm.Status
     assert reasons[0].startswith(first_reason), reasons
     if view.outside_fraction > permit.tolerance:
         assert any("outside the permit (tolerance 2.0%)" in reason for reason in reasons)
+
+
+@pytest.mark.parametrize(
+    ("pan", "tilt", "roll", "zoom"),
+    [
+        (0.0, 0.0, 5.0, 1.25),
+        (0.0, 0.0, -5.0, 1.25),
+        (3.0, -2.0, 4.0, 1.3),
+        (0.0, 0.0, 0.0, 0.8),
+        (0.0, 0.0, 0.0, 0.9),
+        (0.0, 0.0, 0.0, 1.25),
+        (0.0, 0.0, 0.0, 2.0),
+        (-4.0, 0.0, 0.0, 1.0),
+        (0.0, 3.0, 0.0, 1.0),
+    ],
+)
+@pytest.mark.parametrize("photo", PHOTOS)
+def test_camera_turns_and_zooms_match_their_ground_truth(
+    photo: str, pan: float, tilt: float, roll: float, zoom: float
+) -> None:
+    move = ptz_move(sample_bgr(photo), pan, tilt, roll, zoom, hfov_deg=60.0)
+    height, width = move.live.shape[:2]
+    reference, permit = _whole(move.reference)
+    result = fm.check_frame(reference, permit, move.live, hfov_deg=60.0)
+    assert result.H_live_to_ref is not None, result.reasons
+    corners = corners_xy((width, height))
+    errors = np.linalg.norm(
+        project(result.H_live_to_ref, corners) - project(move.H_live_to_ref, corners), axis=1
+    )
+    assert float(errors.mean()) < 1.5, (result.method, errors)
+    assert result.roll_deg == pytest.approx(roll, abs=0.5)
+    assert result.zoom == pytest.approx(zoom, rel=0.02)
+    assert result.pan_deg == pytest.approx(pan, abs=0.3)
+    assert result.tilt_deg == pytest.approx(tilt, abs=0.3)
+    true_outside = _true_outside_share(move.H_live_to_ref, (width, height), box(0, 0, width, height))
+    assert result.outside_fraction == pytest.approx(true_outside, abs=0.01)
+    expected = fm.Status.REDIRECTED if true_outside > 0.03 else fm.Status.COMPLIANT
+    assert true_outside > 0.03 or true_outside < 0.01
+    assert result.status is expected, result.reasons
+
+
+@pytest.mark.parametrize("photo", PHOTOS)
+@pytest.mark.parametrize("live_condition", ["day", "night"])
+@pytest.mark.parametrize("order", ["day-first", "night-first"])
+def test_day_and_night_references_the_frame_matches_its_own(
+    photo: str, live_condition: str, order: str
+) -> None:
+    move = crop_move(sample_bgr(photo), (0.01, 0.0))
+    day = fm.Reference.from_image(move.reference, label="day")
+    night = fm.Reference.from_image(apply_condition(move.reference, Condition.NIGHT, seed=1), label="night")
+    references = [day, night] if order == "day-first" else [night, day]
+    live = move.live if live_condition == "day" else apply_condition(move.live, Condition.NIGHT, seed=2)
+    result = fm.check_frame(references, fm.Permit.whole_image(day.size_wh), live)
+    assert result.status is fm.Status.COMPLIANT, result.reasons
+    assert result.reference_label == live_condition
+    assert references[result.reference_index].label == live_condition

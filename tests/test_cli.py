@@ -99,7 +99,7 @@ def test_moved_frame_readable_verdict_says_how_far_and_which_way(frames) -> None
 def test_unverifiable_and_unrecognised_frames_exit_with_their_codes(frames, frame: str) -> None:
     done = run_cli("check-frame", frames["reference"], frames[frame], "--json")
     data = json.loads(done.stdout)
-    expected = {"black": ("unverifiable", 4), "other": ("redirected", 3)}[frame]
+    expected = {"black": ("tampered", 3), "other": ("redirected", 3)}[frame]
     assert (data["status"], done.returncode) == expected
     assert data["H_live_to_ref"] is None
 

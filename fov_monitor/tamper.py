@@ -1,0 +1,320 @@
+"""The quality gate: measure the live frame against its reference for tampering.
+
+Everything is relative to the camera's own reference, not to fixed absolute levels, which fail on
+plain or dark scenes. The kinds are looked for in this order, and the first one found is the verdict
+(:class:`~fov_monitor.result.TamperKind`):
+
+1. ``black``: no picture at all (a black frame or no signal), while a reference shows one.
+2. ``frozen``: the picture repeats the previous grab within encoding noise (needs the previous
+   grab's :class:`~fov_monitor.fingerprint.FrameFingerprint`; without it, cannot tell).
+3. ``blinded``: glare saturates a share of the view the reference does not.
+4. ``covered``: where the reference shows structure, the live frame shows none that matches it.
+5. ``defocused``: the fine detail is gone, relative to the reference, while the coarse structure
+   still matches.
+
+Black, frozen and blinded hide everything else and are judged before alignment (and save its
+cost). Covered and defocused are judged on the aligned frame, or, when it does not align, with the
+camera assumed unmoved, before any "redirected" or "unverifiable" verdict: a covered lens is not a
+redirected camera.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from fov_monitor.homography import Matrix, corners_xy, project
+from fov_monitor.imaging import GrayImage
+from fov_monitor.quality import measure_detail, noise_level
+from fov_monitor.reference import Reference
+from fov_monitor.result import Tamper, TamperKind
+from fov_monitor.settings import CheckSettings
+
+BLACK_PEAK = 24
+"""A frame whose 99th-percentile gray level is at most this shows no picture."""
+SATURATED_LEVEL = 240
+NEIGHBOURHOOD_SIGMA = 3.0
+"""The view is compared in neighbourhoods of this Gaussian size at a quarter of the working size
+(about 1/25 of the width): fine enough to measure a cover's share, wide enough to hold structure."""
+LIT_LEVEL = 24.0
+"""A neighbourhood darker than this in the live frame is no evidence either way (night, shadow)."""
+BAND_SIGMAS = (2.0, 8.0)
+"""Coarse structure (difference of Gaussians, half working size): a defocus a person would call
+blurred leaves it, an opaque cover or a translucent one (which diffuses the scene) removes it."""
+TEXTURED = 1.5
+"""Smallest structure (standard deviation of the band, gray levels) of a reference cell that can
+show whether it is covered."""
+MATCHING_CELL = 0.4
+"""A neighbourhood whose structure correlates less than this with the reference's ..."""
+WEAK_CELL = 0.5
+"""... and is weaker than this share of the reference's (after the exposure's gain) is covered."""
+FADED_CELL = 0.3
+"""A neighbourhood whose structure fell under this share, whatever its correlation, is covered: a
+translucent cover leaves a faint wash of the scene."""
+LAPLACIAN_NOISE_GAIN = 20.0
+"""Variance of the 4-neighbour Laplacian of white noise of variance 1."""
+
+
+@dataclass(frozen=True, slots=True)
+class ViewComparison:
+    """The live frame compared with one reference, cell by cell.
+
+    Attributes
+    ----------
+    covered_fraction : float
+        Share of the comparable cells whose structure is gone, 0..1.
+    faded_fraction : float
+        Share of the comparable view whose structure fell under half the reference's, exposure not
+        discounted.
+    comparable_share : float
+        Share of the reference's working area that can show a cover: structure in the reference,
+        inside the live view, lit in the live frame.
+    sharpness_ratio : float
+        Fine detail of the live frame as a share of the reference's (noise discounted); 1 is as
+        sharp, below 0.4 is clearly blurred.
+    """
+
+    covered_fraction: float
+    faded_fraction: float
+    comparable_share: float
+    sharpness_ratio: float
+
+
+def exposure_tamper(
+    live_gray: GrayImage, references: Sequence[Reference], settings: CheckSettings
+) -> Tamper | None:
+    """Return ``black`` or ``blinded`` when the live frame's exposure hides the view, else None.
+
+    Parameters
+    ----------
+    live_gray : (h, w) uint8 array
+        The live frame at the working size.
+    references : sequence of Reference
+        The camera's references; the frame is black only if one of them shows a picture, blinded
+        only if it is saturated beyond all of them.
+    settings : CheckSettings
+        ``blinded_share``.
+    """
+    peak, saturated, mean = _levels(live_gray)
+    brightest = max(ref.quality.mean_luma for ref in references)
+    if peak <= BLACK_PEAK and brightest >= 2.0 * mean + 8.0:
+        return Tamper(TamperKind.BLACK, mean, f"black: mean gray level {mean:.0f}")
+    excess = saturated - min(_levels(ref.gray)[1] for ref in references)
+    if excess >= settings.blinded_share:
+        return Tamper(TamperKind.BLINDED, excess, f"blinded {excess:.0%}")
+    return None
+
+
+def view_tamper(
+    reference: Reference,
+    live_gray: GrayImage,
+    H_live_to_ref: Matrix | None,
+    settings: CheckSettings,
+) -> tuple[Tamper | None, ViewComparison | None]:
+    """Return ``covered`` or ``defocused`` from a comparison of the live view with a reference.
+
+    Parameters
+    ----------
+    reference : Reference
+        The reference the live frame aligned to (or, unaligned, the one to compare with).
+    live_gray : (h, w) uint8 array
+        The live frame at the working size.
+    H_live_to_ref : (3, 3) float64 array or None
+        Live working pixels to reference working pixels; None when the frame did not align, in
+        which case the camera is taken as unmoved (a live frame of another shape is not compared).
+    settings : CheckSettings
+        ``covered_share`` and ``defocus_ratio``.
+
+    Returns
+    -------
+    Tamper or None, ViewComparison or None
+        The finding, and the comparison it rests on (None when the two could not be compared).
+    """
+    comparison = compare_view(reference, live_gray, H_live_to_ref)
+    if comparison is None or comparison.comparable_share < settings.min_comparable_share:
+        return None, comparison
+    if comparison.covered_fraction >= settings.covered_share:
+        share = comparison.covered_fraction
+        return Tamper(TamperKind.COVERED, share, f"covered {share:.0%}"), comparison
+    if comparison.sharpness_ratio < settings.defocus_ratio and comparison.faded_fraction >= 0.9:
+        # Blurred and faded all over: a translucent cover over the whole lens (a bag, spray). A
+        # defocus alone keeps the coarse structure's contrast; dusk keeps the fine detail.
+        share = comparison.faded_fraction
+        return Tamper(TamperKind.COVERED, share, f"covered {share:.0%} (translucent)"), comparison
+    if comparison.sharpness_ratio < settings.defocus_ratio:
+        ratio = comparison.sharpness_ratio
+        return Tamper(TamperKind.DEFOCUSED, ratio, f"defocused: sharpness {ratio:.0%} of the reference"), (
+            comparison
+        )
+    return None, comparison
+
+
+def compare_view(
+    reference: Reference, live_gray: GrayImage, H_live_to_ref: Matrix | None
+) -> ViewComparison | None:
+    """Compare the live frame with a reference cell by cell; None if they cannot be compared.
+
+    See :func:`view_tamper` for the parameters.
+    """
+    ref_w, ref_h = reference.working_size_wh
+    live_h, live_w = live_gray.shape
+    if H_live_to_ref is None:
+        if abs(live_w / live_h - ref_w / ref_h) > 0.01 * ref_w / ref_h:
+            return None
+        H_live_to_ref = np.diag([ref_w / live_w, ref_h / live_h, 1.0])
+    half_wh = (max(16, ref_w // 2), max(16, ref_h // 2))
+    to_half = np.diag([half_wh[0] / ref_w, half_wh[1] / ref_h, 1.0])
+    warp = to_half @ H_live_to_ref
+    if _is_identity(warp, (live_w, live_h), half_wh):
+        live_half = cv2.resize(live_gray, half_wh, interpolation=cv2.INTER_AREA)
+        inside = np.ones((half_wh[1], half_wh[0]), np.float32)
+    else:
+        live_half = cv2.warpPerspective(live_gray, warp, half_wh, flags=cv2.INTER_LINEAR)
+        mask = np.full(live_gray.shape, 1.0, np.float32)
+        inside = cv2.warpPerspective(mask, warp, half_wh, flags=cv2.INTER_NEAREST)
+    ref_band = reference.cached("tamper_band", lambda gray: _band(_half(gray)))
+    live_band = _band(live_half)
+    ref_std = np.sqrt(_local_mean(ref_band * ref_band))
+    live_std = np.sqrt(_local_mean(live_band * live_band))
+    correlation = _local_mean(ref_band * live_band) / np.maximum(ref_std * live_std, 1e-6)
+    lit = _local_mean(live_half.astype(np.float32)) >= LIT_LEVEL
+    comparable = (_local_mean(inside) >= 0.99) & (ref_std >= TEXTURED) & lit
+    ratio = live_std / np.maximum(ref_std, 1e-6)
+    matching = comparable & (correlation >= 0.8)
+    # Exposure scales structure everywhere (dusk, night): judge weakness against the gain of the
+    # parts that still match, when there are any. The upper quartile, because a translucent cover
+    # also leaves matching, but faint, structure over most of the view.
+    enough = bool(matching.any()) and matching.sum() >= 0.05 * comparable.sum()
+    gain = float(np.percentile(ratio[matching], 75)) if enough else 1.0
+    gain = min(1.0, gain)
+    covered = comparable & (
+        ((correlation < MATCHING_CELL) & (ratio < WEAK_CELL * gain)) | (ratio < FADED_CELL * gain)
+    )
+    count = int(comparable.sum())
+    sharpness = _sharpness(_at_reference_scale(live_gray, H_live_to_ref)) / max(
+        reference.cached("tamper_sharpness", _sharpness), 1e-6
+    )
+    faded = comparable & (ratio < WEAK_CELL)
+    return ViewComparison(
+        covered_fraction=float(covered.sum()) / count if count else 0.0,
+        faded_fraction=float(faded.sum()) / count if count else 0.0,
+        comparable_share=count / comparable.size,
+        sharpness_ratio=float(sharpness),
+    )
+
+
+def _at_reference_scale(live_gray: GrayImage, H_live_to_ref: Matrix) -> GrayImage:
+    """Return the live frame shrunk to the reference's scale when the view is zoomed in.
+
+    A zoomed view shows each scene detail on more pixels; measured at its own scale it would look
+    blurred against the reference even when in focus.
+    """
+    live_h, live_w = live_gray.shape
+    x, y = live_w / 2, live_h / 2
+    step = project(H_live_to_ref, np.array([[x, y], [x + 1.0, y], [x, y + 1.0]]))
+    (ax, ay), (bx, by) = step[1] - step[0], step[2] - step[0]
+    area = abs(float(ax * by - ay * bx))
+    zoom = 1.0 / math.sqrt(max(area, 1e-9))
+    if zoom < 1.1:
+        return live_gray
+    size_wh = (max(16, round(live_w / zoom)), max(16, round(live_h / zoom)))
+    return cv2.resize(live_gray, size_wh, interpolation=cv2.INTER_AREA)  # type: ignore[no-any-return]
+
+
+def _levels(gray: GrayImage) -> tuple[int, float, float]:
+    """Return the 99th-percentile gray level, the saturated share and the mean of an image."""
+    histogram = cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel()
+    total = max(1.0, float(histogram.sum()))
+    peak = int(np.searchsorted(np.cumsum(histogram) / total, 0.99))
+    saturated = float(histogram[SATURATED_LEVEL:].sum()) / total
+    mean = float(np.dot(histogram, np.arange(256))) / total
+    return peak, saturated, mean
+
+
+def _is_identity(warp: Matrix, live_wh: tuple[int, int], half_wh: tuple[int, int]) -> bool:
+    plain = np.diag([half_wh[0] / live_wh[0], half_wh[1] / live_wh[1], 1.0])
+    corners = corners_xy(live_wh)
+    return float(np.abs(project(warp, corners) - project(plain, corners)).max()) < 0.25
+
+
+def _half(gray: GrayImage) -> GrayImage:
+    height, width = gray.shape
+    return cv2.resize(gray, (max(16, width // 2), max(16, height // 2)), interpolation=cv2.INTER_AREA)  # type: ignore[no-any-return]
+
+
+def _band(gray: GrayImage) -> NDArray[np.float32]:
+    image = gray.astype(np.float32)
+    fine = cv2.GaussianBlur(image, (0, 0), BAND_SIGMAS[0])
+    coarse = cv2.GaussianBlur(image, (0, 0), BAND_SIGMAS[1])
+    return fine - coarse  # type: ignore[no-any-return]
+
+
+def _local_mean(image: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Return the neighbourhood mean of a half-size map, at a quarter of the working size."""
+    height, width = image.shape
+    small = cv2.resize(image, (max(8, width // 2), max(8, height // 2)), interpolation=cv2.INTER_AREA)
+    return cv2.GaussianBlur(small, (0, 0), NEIGHBOURHOOD_SIGMA)  # type: ignore[no-any-return]
+
+
+def _sharpness(gray: GrayImage) -> float:
+    """Return fine detail over coarse structure: the Laplacian's spread, noise discounted, over the band's.
+
+    Exposure and contrast scale both alike, so the ratio is left to what focus does: a blur takes
+    the fine detail long before the coarse structure.
+    """
+    laplacian = cv2.Laplacian(gray, cv2.CV_32F, ksize=1)
+    fine_var = float(cv2.meanStdDev(laplacian)[1][0][0]) ** 2
+    signal = max(0.0, fine_var - LAPLACIAN_NOISE_GAIN * noise_level(gray) ** 2)
+    coarse = float(cv2.meanStdDev(_band(_half(gray)))[1][0][0])
+    return math.sqrt(signal) / max(coarse, 0.5)
+
+
+def assess_reference(reference: Reference, settings: CheckSettings | None = None) -> list[str]:
+    """Return warnings about a reference that weakens the checks against it (empty when it is fine).
+
+    Meant for enrolment: a reference that is itself dark, blurred or plain cannot show a cover or a
+    defocus later, and the checks against it end ``unverifiable`` rather than with a wrong verdict.
+
+    Parameters
+    ----------
+    reference : Reference
+        The prepared reference.
+    settings : CheckSettings, optional
+        The settings the checks will run with.
+
+    Returns
+    -------
+    list of str
+        One-line warnings naming the reference, the figure and what to do.
+    """
+    settings = settings or CheckSettings()
+    name = f"reference {reference.label!r}"
+    warnings = []
+    quality = measure_detail(reference.gray, reference.quality)
+    if quality.mean_luma < settings.dark_luma:
+        warnings.append(
+            f"{name} is dark (mean gray level {quality.mean_luma:.0f}); enrol a daylight reference beside it"
+        )
+    if quality.detail is not None and quality.detail < settings.min_detail:
+        warnings.append(
+            f"{name} has distinct corners in only {quality.detail:.0%} of the frame: out of focus or plain; "
+            "refocus the camera and enrol again"
+        )
+    if len(reference.track_xy) < settings.track_min_inliers:
+        warnings.append(
+            f"{name} has {len(reference.track_xy)} trackable corners (fast path needs "
+            f"{settings.track_min_inliers}); checks will be slower and less certain"
+        )
+    comparison = compare_view(reference, reference.gray, None)
+    if comparison is None or comparison.comparable_share < settings.min_comparable_share:
+        share = comparison.comparable_share if comparison else 0.0
+        warnings.append(
+            f"{name} shows structure in {share:.0%} of the view: covers and defocus cannot be "
+            "told against it; enrol a view with more detail"
+        )
+    return warnings
