@@ -4,8 +4,11 @@ For every source kind (image file, snapshot folder, HTTP JPEG, HTTP PNG, RTSP H.
 enrolled in a temporary store (reference captured through the source, faces blurred, self-tested,
 permit set), then checked as ``fov-monitor check`` does: grab (connect, transfer, decode), verdict,
 evidence image (faces blurred, privacy zones filled) and the result row with its audit line.
-Figures are medians in ms: N checks without evidence (a compliant night) and N with evidence (what a
-non-compliant camera costs), one thread for OpenCV and onnxruntime. Baseline, same run, for the HTTP
+An image-file camera gets a new picture (sensor noise) before each check, as a live camera has; the
+RTSP stream's first frame is the same each time, so its checks are not recorded (a repeated
+picture is a frozen feed). Figures are medians in ms: N checks without evidence (a compliant night)
+and N with evidence (what a non-compliant camera costs), one thread for OpenCV and onnxruntime.
+Baseline, same run, for the HTTP
 JPEG camera: the obvious way (urllib + imdecode, the reference prepared again for every check).
 
 Usage: python benchmarks/camera_check_cost.py [--repeats N] [--data DIR]
@@ -19,6 +22,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -48,14 +52,42 @@ def enrol(store: Store, database: Database, camera_id: str, source: str) -> None
 
 
 def measure(
-    store: Store, database: Database, camera_id: str, evidence: EvidencePolicy, repeats: int
+    store: Store,
+    database: Database,
+    camera_id: str,
+    evidence: EvidencePolicy,
+    repeats: int,
+    refresh: Callable[[], None] | None,
 ) -> tuple[dict[str, float], str]:
-    """Return the median ms per step of ``repeats`` checks, and the last verdict."""
-    runs = [
-        check_camera(store, database, camera_id, actor="benchmark", evidence=evidence) for _ in range(repeats)
-    ]
+    """Return the median ms per step of ``repeats`` checks, and the last verdict.
+
+    ``refresh`` gives the camera a new picture before each check (outside the timing), as a live
+    camera has; without it the check is not recorded, since the same picture twice is a frozen feed.
+    """
+    runs = []
+    for _ in range(repeats):
+        if refresh is not None:
+            refresh()
+        runs.append(
+            check_camera(
+                store, database, camera_id, actor="benchmark", evidence=evidence, record=refresh is not None
+            )
+        )
     medians = {step: statistics.median(run.timings_ms[step] for run in runs) for step in STEPS}
     return medians, str(runs[-1].result.status)
+
+
+def live_writer(folder: Path, frame: np.ndarray) -> Callable[[], None]:
+    """Return a function that writes the frame with new sensor noise to every file a source reads."""
+    rng = np.random.default_rng(1)
+
+    def refresh() -> None:
+        noisy = np.clip(frame + rng.normal(0.0, 2.0, frame.shape), 0, 255).astype(np.uint8)
+        cv2.imwrite(str(folder / "frame.jpg"), noisy, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        cv2.imwrite(str(folder / "frame.png"), noisy)
+        cv2.imwrite(str(folder / "uploads" / "snap-049.jpg"), noisy, [cv2.IMWRITE_JPEG_QUALITY, 90])
+
+    return refresh
 
 
 def naive_check(reference_image: np.ndarray, url: str, repeats: int) -> float:
@@ -111,8 +143,9 @@ def main() -> None:
             for index, (name, source) in enumerate(sources.items()):
                 camera_id = f"cam-{index}"
                 enrol(store, database, camera_id, source)
+                refresh = None if source.startswith("rtsp") else live_writer(folder, frame_720p)
                 for evidence in ("never", "always"):
-                    medians, status = measure(store, database, camera_id, evidence, args.repeats)
+                    medians, status = measure(store, database, camera_id, evidence, args.repeats, refresh)
                     figures = " ".join(f"{medians[step]:9.1f}" for step in STEPS)
                     print(f"{name:28} {evidence:>9} {figures}  {status}")
                     if source.startswith("http") and source.endswith(".jpg") and evidence == "never":

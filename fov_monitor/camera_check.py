@@ -6,6 +6,7 @@ that the technician's ``check``, the nightly scan and the web app's "check now" 
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,13 +17,16 @@ import numpy as np
 
 from fov_monitor.check import check_frame
 from fov_monitor.database import Database
-from fov_monitor.errors import InvalidPermitError, StoreError
+from fov_monitor.errors import InvalidFingerprintError, InvalidPermitError, StoreError
 from fov_monitor.evidence import render_evidence, write_evidence
+from fov_monitor.fingerprint import FrameFingerprint
 from fov_monitor.privacy import PrivacySettings, keep_unblurred_copy, protect
 from fov_monitor.result import CheckResult, Status
 from fov_monitor.settings import CheckSettings
 from fov_monitor.sources import grab
 from fov_monitor.store import Store, StoredPermit
+
+log = logging.getLogger(__name__)
 
 EvidencePolicy = Literal["auto", "always", "never"]
 """When to write an evidence image: for non-compliant verdicts, every time, or never."""
@@ -44,7 +48,7 @@ class CameraCheck:
     evidence_path : Path or None
         The evidence image, when one was written.
     result_id : int
-        The row in the results database.
+        The row in the results database (0 when not recorded).
     timings_ms : dict of str to float
         Wall-clock milliseconds: load (settings, permit, references), grab (incl. decode), check,
         evidence, record, total.
@@ -69,6 +73,7 @@ def check_camera(
     evidence: EvidencePolicy = "auto",
     settings: CheckSettings | None = None,
     privacy: PrivacySettings | None = None,
+    record: bool = True,
 ) -> CameraCheck:
     """Grab a live frame of an enrolled camera, judge it, write evidence and record the result.
 
@@ -90,6 +95,9 @@ def check_camera(
         Core thresholds.
     privacy : PrivacySettings, optional
         Face blurring of what is written; on by default.
+    record : bool
+        Store the result (and compare with the previous one to detect a frozen feed). Off for the
+        re-aim aid, whose grabs seconds apart would look frozen and would flood the history.
 
     Returns
     -------
@@ -119,7 +127,11 @@ def check_camera(
         timeout_s=config.timeout_s,
     )
     grabbed = time.perf_counter()
-    result = check_frame(references, stored.permit, frame.image, hfov_deg=config.hfov_deg, settings=settings)
+    # Only the camera's own feed has a history to repeat; a file a technician brings does not.
+    previous = _previous_fingerprint(database, camera_id) if record and source is None else None
+    result = check_frame(
+        references, stored.permit, frame.image, hfov_deg=config.hfov_deg, settings=settings, previous=previous
+    )
     checked = time.perf_counter()
 
     checked_at = frame.grabbed_at.astimezone(UTC).isoformat(timespec="seconds")
@@ -138,14 +150,16 @@ def check_camera(
                 at=checked_at,
             )
     written = time.perf_counter()
-    result_id = database.record_result(
-        camera_id,
-        result,
-        checked_at=checked_at,
-        source=frame.source,
-        evidence_path=str(evidence_path) if evidence_path else None,
-        actor=actor,
-    )
+    result_id = 0
+    if record:
+        result_id = database.record_result(
+            camera_id,
+            result,
+            checked_at=checked_at,
+            source=frame.source,
+            evidence_path=str(evidence_path) if evidence_path else None,
+            actor=actor,
+        )
     recorded = time.perf_counter()
     timings = {
         "load": (loaded - started) * 1e3,
@@ -161,6 +175,19 @@ def check_camera(
 def evidence_folder(store: Store, camera_id: str) -> Path:
     """Return the folder of a camera's evidence images (beside, not inside, its settings)."""
     return store.root / "_evidence" / camera_id
+
+
+def _previous_fingerprint(database: Database, camera_id: str) -> FrameFingerprint | None:
+    stored = database.last_fingerprint(camera_id)
+    if stored is None:
+        return None
+    try:
+        return FrameFingerprint.from_bytes(stored)
+    except InvalidFingerprintError as exc:
+        log.warning(
+            "camera %s: previous fingerprint unusable, frozen feed not judged this time: %s", camera_id, exc
+        )
+        return None
 
 
 def _permit_of(store: Store, camera_id: str) -> StoredPermit:

@@ -145,9 +145,8 @@ def _early_tamper(
     exposure = exposure_tamper(live_gray, references, settings)
     if exposure is not None and exposure.kind is TamperKind.BLACK:
         return exposure
-    repeat = fingerprint.is_frozen_after(previous)
-    if repeat is not None:
-        return Tamper(TamperKind.FROZEN, repeat, f"frozen: same picture as the previous grab (±{repeat:.2f})")
+    if fingerprint.is_frozen_after(previous):
+        return Tamper(TamperKind.FROZEN, 0.0, "frozen: the very same picture as the previous grab")
     return exposure
 
 

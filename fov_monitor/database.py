@@ -49,6 +49,10 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER audit_is_append_only_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     """,
+    # 2: each result keeps its frame's fingerprint, so the next check can tell a frozen feed.
+    """
+    ALTER TABLE results ADD COLUMN fingerprint BLOB;
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -176,8 +180,8 @@ class Database:
         with self._transaction() as connection:
             cursor = connection.execute(
                 "INSERT INTO results (camera_id, checked_at, status, summary, outside_fraction, "
-                "shift_fraction, confidence, reference_label, source, evidence_path, result_json) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "shift_fraction, confidence, reference_label, source, evidence_path, result_json, "
+                "fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     camera_id,
                     checked_at,
@@ -190,6 +194,7 @@ class Database:
                     source,
                     evidence_path,
                     json.dumps(document),
+                    result.fingerprint.to_bytes() if result.fingerprint is not None else None,
                 ),
             )
             result_id = int(cursor.lastrowid or 0)
@@ -212,6 +217,15 @@ class Database:
             (camera_id, limit),
         ).fetchall()
         return [ResultRow(*row) for row in rows]
+
+    def last_fingerprint(self, camera_id: str) -> bytes | None:
+        """Return the frame fingerprint stored with the camera's latest result, if any."""
+        row = self._connection.execute(
+            "SELECT fingerprint FROM results WHERE camera_id = ? AND fingerprint IS NOT NULL "
+            "ORDER BY checked_at DESC, id DESC LIMIT 1",
+            (camera_id,),
+        ).fetchone()
+        return bytes(row[0]) if row else None
 
     def result_document(self, result_id: int) -> dict[str, Any] | None:
         """Return the full stored result (``CheckResult.to_dict()``) of one row."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import struct
 from dataclasses import dataclass
 
@@ -17,19 +18,16 @@ THUMBNAIL_WIDTH = 32
 which averages away the pixel-level loss of re-encoding (JPEG) while any real change in the scene,
 a person, a car, a shadow, the light, still moves some blocks by several gray levels."""
 
-FROZEN_MEAN_DIFFERENCE = 0.3
-"""Largest mean absolute difference (gray levels) between two thumbnails of one picture. Measured on
-the real videos in ``../shared/data``: re-encoding a frame as JPEG at quality 75 leaves at most 0.19,
-at quality 50 at most 0.36; two grabs of a live scene 5 s or more apart differ by at least 0.37
-(an indoor scene with nobody in it) and usually by 3 to 5."""
-
-FROZEN_MAX_DIFFERENCE = 3.0
-"""Largest difference (gray levels) any thumbnail pixel of one re-encoded picture shows (measured at
-most 2.2 at quality 50); a live scene where one block changed more than this is not frozen."""
+# Why a repeat must be exact: a static scene (an empty corridor at night) grabbed twice differs only
+# by sensor noise, which any thumbnail averages away (sigma 2 per pixel leaves 0.05 gray levels on a
+# 40 x 40 block), while a frozen frame re-encoded differs by more (0.12 at JPEG quality 75). So
+# "nearly the same picture" cannot tell a frozen feed from a quiet live one; only the very same
+# pixels can: a live sensor never repeats its noise, and a stuck camera re-sends its last frame.
 
 _MAGIC = b"FOVF"
-_VERSION = 1
+_VERSION = 2
 _HEADER = struct.Struct("<4sBHH")
+_DIGEST_SIZE = 32
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -41,9 +39,12 @@ class FrameFingerprint:
     thumbnail : (h, w) float16 array
         The working image shrunk to :data:`THUMBNAIL_WIDTH` pixels wide, gray levels 0..255 (float,
         so that rounding does not hide or fake a small difference).
+    digest : bytes
+        SHA-256 of the working image's pixels: the same digest twice is a repeated picture.
     """
 
     thumbnail: NDArray[np.float16]
+    digest: bytes = b""
 
     def __post_init__(self) -> None:
         thumbnail = self.thumbnail
@@ -59,7 +60,8 @@ class FrameFingerprint:
         height, width = gray.shape
         thumb_wh = (THUMBNAIL_WIDTH, max(1, round(THUMBNAIL_WIDTH * height / width)))
         small = cv2.resize(gray.astype(np.float32), thumb_wh, interpolation=cv2.INTER_AREA)
-        return cls(small.astype(np.float16))
+        digest = hashlib.sha256(np.ascontiguousarray(gray).tobytes() + repr(gray.shape).encode()).digest()
+        return cls(small.astype(np.float16), digest)
 
     def difference(self, previous: FrameFingerprint) -> tuple[float, float] | None:
         """Return the mean and the largest absolute difference from ``previous``, gray levels.
@@ -71,23 +73,18 @@ class FrameFingerprint:
         diff = np.abs(self.thumbnail.astype(np.float32) - previous.thumbnail.astype(np.float32))
         return float(diff.mean()), float(diff.max())
 
-    def is_frozen_after(self, previous: FrameFingerprint | None) -> float | None:
-        """Return the mean difference if this grab repeats ``previous`` within encoding noise, else None.
+    def is_frozen_after(self, previous: FrameFingerprint | None) -> bool:
+        """Tell whether this grab repeats ``previous`` pixel for pixel (a frozen feed).
 
-        A missing or incomparable previous fingerprint means "cannot tell": None.
+        A missing previous fingerprint, or one without a digest, means "cannot tell": False.
         """
-        if previous is None:
-            return None
-        found = self.difference(previous)
-        if found is None:
-            return None
-        mean, largest = found
-        return mean if mean < FROZEN_MEAN_DIFFERENCE and largest < FROZEN_MAX_DIFFERENCE else None
+        return previous is not None and bool(self.digest) and self.digest == previous.digest
 
     def to_bytes(self) -> bytes:
-        """Return the fingerprint as bytes: a 9-byte header and the float16 thumbnail."""
+        """Return the fingerprint as bytes: a 9-byte header, the 32-byte digest, the float16 thumbnail."""
         height, width = self.thumbnail.shape
-        return _HEADER.pack(_MAGIC, _VERSION, width, height) + self.thumbnail.astype("<f2").tobytes()
+        digest = self.digest.ljust(_DIGEST_SIZE, b"\0")[:_DIGEST_SIZE]
+        return _HEADER.pack(_MAGIC, _VERSION, width, height) + digest + self.thumbnail.astype("<f2").tobytes()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> FrameFingerprint:
@@ -108,10 +105,11 @@ class FrameFingerprint:
                 f"frame fingerprint has magic {magic!r} version {version}, expected {_MAGIC!r} version "
                 f"{_VERSION}; drop it (the next check starts a new history)"
             )
-        body = bytes(data[_HEADER.size :])
+        digest = bytes(data[_HEADER.size : _HEADER.size + _DIGEST_SIZE])
+        body = bytes(data[_HEADER.size + _DIGEST_SIZE :])
         if width < 1 or height < 1 or len(body) != 2 * width * height:
             raise InvalidFingerprintError(
                 f"frame fingerprint claims {width}x{height} but holds {len(body)} bytes of pixels; "
                 "drop it (the next check starts a new history)"
             )
-        return cls(np.frombuffer(body, "<f2").reshape(height, width).astype(np.float16))
+        return cls(np.frombuffer(body, "<f2").reshape(height, width).astype(np.float16), digest)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 from conftest import (
     CAMERA_SHIFT,
@@ -81,12 +82,18 @@ def test_technician_enrols_draws_captures_and_checks(cli: Cli, tmp_path: Path) -
         assert checked["evidence"] is None
         assert checked["outside_fraction"] < 0.005
         assert {"grab", "check", "evidence", "record", "total"} <= set(checked["timings_ms"])
+        # A live camera's next grab differs by sensor noise at least.
+        noise = np.random.default_rng(7).normal(0, 2.0, view.shape)
+        server.put("/c.png", np.clip(view + noise, 0, 255).astype(np.uint8))
         code, out, _ = cli("check", "cam-1", "--store", store)
         assert code == 0
         assert out.startswith(f"cam-1 ({server.url('/c.png')}): COMPLIANT\n")
         assert "KS-2026-114, valid 2026-01-01 to 2030-12-31" in out
+        # The very same picture again: the feed is frozen.
+        code, out, _ = cli("check", "cam-1", "--store", store, "--json")
+        assert (code, json.loads(out)["tamper"]["kind"]) == (3, "frozen")
     assert [action for _, action in audit_actions(store)] == [
-        "store initialised", "camera added", "reference captured", "permit set", "check", "check",
+        "store initialised", "camera added", "reference captured", "permit set", "check", "check", "check",
     ]  # fmt: skip
     assert {actor for actor, _ in audit_actions(store)} == {"tess"}
 

@@ -132,7 +132,8 @@ def camera_check_document(outcome: CameraCheck) -> dict[str, object]:
 
 
 def _watch(context: Context, database: Database, args: argparse.Namespace) -> int:
-    print(f"watching {args.camera_id} every {args.watch:g} s; Ctrl-C to stop")
+    print(f"watching {args.camera_id} every {args.watch:g} s (not recorded); Ctrl-C to stop")
+    context.audit("watch started", args.camera_id, every_s=args.watch)
     status = EXIT_COMPLIANT
     try:
         while True:
