@@ -13,14 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from fov_monitor.check import check_frame, frame_unfit_reason
-from fov_monitor.imaging import to_working_gray
+from fov_monitor.check import check_frame
 from fov_monitor.permit import Permit
-from fov_monitor.quality import measure_detail, measure_quality
 from fov_monitor.reference import Reference
 from fov_monitor.result import Status
 from fov_monitor.settings import CheckSettings
 from fov_monitor.synthetic import crop_move
+from fov_monitor.tamper import assess_reference
 
 TRIAL_SHIFTS = (0.0025, 0.005, 0.01, 0.02, 0.04)
 """Moves tried, as a share of the frame's width (pans) or height (tilts), smallest first."""
@@ -61,7 +60,11 @@ class SelfTest:
 
 
 def self_test(
-    image: np.ndarray, *, hfov_deg: float | None = None, settings: CheckSettings | None = None
+    image: np.ndarray,
+    *,
+    label: str = "day",
+    hfov_deg: float | None = None,
+    settings: CheckSettings | None = None,
 ) -> SelfTest:
     """Measure on a reference image the smallest pan/tilt the core detects reliably.
 
@@ -69,6 +72,8 @@ def self_test(
     ----------
     image : (H, W[, 3]) array
         The reference image as captured.
+    label : str
+        Its label, named in the warnings.
     hfov_deg : float, optional
         The camera's horizontal field of view, to state the result in degrees.
     settings : CheckSettings, optional
@@ -79,11 +84,7 @@ def self_test(
     SelfTest
     """
     settings = settings or CheckSettings()
-    warnings = []
-    working = to_working_gray(image, settings.working_width, what="reference")
-    unfit = frame_unfit_reason(measure_detail(working.gray, measure_quality(working.gray)), settings)
-    if unfit:
-        warnings.append(f"reference is {unfit}; capture it again in better light or aim at more detail")
+    warnings = assess_reference(Reference.from_image(image, label=label, settings=settings), settings)
 
     trial = crop_move(image, (0.0, 0.0))
     reference = Reference.from_image(trial.reference, label="self-test", settings=settings)

@@ -101,7 +101,7 @@ def capture_reference(
     size = (int(image.shape[1]), int(image.shape[0]))
     _check_fits_the_camera(store, camera_id, infos, label, size)
 
-    test = self_test(image, hfov_deg=config.hfov_deg, settings=settings)
+    test = self_test(image, label=label, hfov_deg=config.hfov_deg, settings=settings)
     record = (
         {"reason": approval.reason, "approved_by": approval.approved_by, "at": now_utc(), "by": actor}
         if approval

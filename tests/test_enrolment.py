@@ -32,7 +32,7 @@ def test_without_field_of_view_there_are_no_degrees() -> None:
     ("image", "fragment"),
     [
         (np.full((240, 320, 3), 128, np.uint8), "cannot support verdicts"),
-        ((sample_bgr("coffee") // 40).astype(np.uint8), "better light"),
+        ((sample_bgr("coffee") // 40).astype(np.uint8), "is dark"),
     ],
     ids=["plain-wall", "dark"],
 )

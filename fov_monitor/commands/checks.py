@@ -227,6 +227,8 @@ def format_result(result: CheckResult, what: str, permit: Permit | None, referen
     """Return a technician-readable account of a check."""
     lines = [f"{what}: {result.status.upper()}"]
     lines += [f"  - {reason}" for reason in result.reasons]
+    if result.tamper is not None:
+        lines.append(f"  tamper      {result.tamper.kind}: {result.tamper.text}")
     label = result.reference_label or "-"
     lines.append(f"  reference   {reference_name} ({label})" if reference_name else f"  reference   {label}")
     if permit is not None and permit.decision is not None:
