@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import cv2
 import numpy as np
 from _common import data_dir, video_frames
-from source_speed import http_server, rtsp_server
+from source_speed import http_server, rtsp_server, write_sources
 
 from fov_monitor.camera import CameraConfig
 from fov_monitor.camera_check import EvidencePolicy, check_camera
@@ -115,12 +115,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        cv2.imwrite(str(folder / "frame.jpg"), frame_720p, [cv2.IMWRITE_JPEG_QUALITY, 90])
-        cv2.imwrite(str(folder / "frame.png"), frame_720p)
-        uploads = folder / "uploads"
-        uploads.mkdir()
-        for index in range(50):
-            cv2.imwrite(str(uploads / f"snap-{index:03d}.jpg"), frame_720p, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        uploads = write_sources(folder, frame_720p)
         store = Store(folder / "store")
         store.init()
         with (

@@ -25,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cv2
+import numpy as np
 from _common import REPO, data_dir, video_frames
 
 from fov_monitor.sources import grab
@@ -67,6 +68,17 @@ def rtsp_server(video: Path) -> Iterator[str]:
         server.wait(10)
 
 
+def write_sources(folder: Path, frame: np.ndarray) -> Path:
+    """Write ``frame`` as frame.jpg, frame.png and 50 snapshots in uploads/; return uploads/."""
+    cv2.imwrite(str(folder / "frame.jpg"), frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    cv2.imwrite(str(folder / "frame.png"), frame)
+    uploads = folder / "uploads"
+    uploads.mkdir(exist_ok=True)
+    for index in range(50):
+        cv2.imwrite(str(uploads / f"snap-{index:03d}.jpg"), frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    return uploads
+
+
 def measure(source: str, repeats: int) -> dict[str, float]:
     """Return the median seconds per stage (and in total) of ``repeats`` grabs of ``source``."""
     runs = [grab(source, timeout_s=15.0).timings for _ in range(repeats)]
@@ -83,12 +95,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        cv2.imwrite(str(folder / "frame.jpg"), frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
-        cv2.imwrite(str(folder / "frame.png"), frame)
-        uploads = folder / "uploads"
-        uploads.mkdir()
-        for index in range(50):
-            cv2.imwrite(str(uploads / f"snap-{index:03d}.jpg"), frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        uploads = write_sources(folder, frame)
         with http_server(folder) as base, rtsp_server(video) as stream:
             sources = {
                 "file JPEG 720p": str(folder / "frame.jpg"),

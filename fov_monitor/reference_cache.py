@@ -9,13 +9,12 @@ from the reference image.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from fov_monitor.atomic import atomic_writer
 from fov_monitor.errors import ReferenceCacheError
 from fov_monitor.features import Keypoints
 from fov_monitor.reference import Reference
@@ -54,25 +53,17 @@ def save_reference(reference: Reference, path: str | Path) -> None:
         "working_width": reference.working_width,
         "quality": [reference.quality.mean_luma, reference.quality.contrast, reference.quality.texture],
     }
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez_compressed(
-                stream,
-                meta=np.frombuffer(json.dumps(meta).encode("utf-8"), np.uint8),
-                gray=reference.gray,
-                track_xy=reference.track_xy,
-                orb_xy=reference.orb.xy,
-                orb_descriptors=reference.orb.descriptors,
-                sift_xy=reference.sift.xy,
-                sift_descriptors=_sift_as_bytes(reference.sift.descriptors),
-            )
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_writer(path) as stream:
+        np.savez_compressed(
+            stream,
+            meta=np.frombuffer(json.dumps(meta).encode("utf-8"), np.uint8),
+            gray=reference.gray,
+            track_xy=reference.track_xy,
+            orb_xy=reference.orb.xy,
+            orb_descriptors=reference.orb.descriptors,
+            sift_xy=reference.sift.xy,
+            sift_descriptors=_sift_as_bytes(reference.sift.descriptors),
+        )
 
 
 def _sift_as_bytes(descriptors: np.ndarray) -> np.ndarray:
