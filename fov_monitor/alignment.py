@@ -5,6 +5,10 @@
    milliseconds: the common case is the fast one.
 2. ``orb``: ORB features matched with the ratio test and a mutual check, for larger moves.
 3. ``sift``: SIFT on contrast-equalised images, for dark, low-contrast or strongly changed views.
+4. ``orb-equalised``: the escalation, only for a dark or flat live frame that no stage aligned
+   confidently: ORB, with as many features as the reference's, on both images contrast-equalised.
+   Plain ORB finds few corners in such a frame, and SIFT's matches do not survive the amplified
+   noise; this costs ~25 ms and never runs for a frame the fast path aligns.
 
 Each stage fits a homography with MAGSAC++ and is trusted only with enough agreeing points spread
 over the frame and a homography that a camera can produce. A feature-stage homography is then refined
@@ -23,8 +27,10 @@ import numpy as np
 from fov_monitor.features import (
     RATIO_ORB,
     RATIO_SIFT,
+    FeatureIndex,
     Keypoints,
     detect_orb,
+    detect_orb_equalised,
     detect_sift,
     global_shift,
     normalise_for_tracking,
@@ -32,6 +38,7 @@ from fov_monitor.features import (
 )
 from fov_monitor.homography import Estimate, Matrix, corners_xy, degeneracy, estimate_homography, project
 from fov_monitor.imaging import GrayImage
+from fov_monitor.quality import measure_quality
 from fov_monitor.reference import Reference
 from fov_monitor.result import AlignMethod
 from fov_monitor.settings import CheckSettings
@@ -118,6 +125,10 @@ class _LiveFrame:
         if method not in self._features:
             if method is AlignMethod.ORB:
                 self._features[method] = detect_orb(self.gray, self._settings.orb_features_live)
+            elif method is AlignMethod.ORB_EQUALISED:
+                self._features[method] = detect_orb_equalised(
+                    self.gray, self._settings.orb_features_reference
+                )
             else:
                 self._features[method] = detect_sift(self.gray, self._settings.sift_features)
         return self._features[method]
@@ -156,13 +167,17 @@ def align(
     failure = AlignmentFailure("no reference points could be followed into the live frame")
     best: Alignment | None = None
     for method in AlignMethod:
+        if method is AlignMethod.ORB_EQUALISED and not is_dark_or_flat(live_gray, settings):
+            continue
         confident: list[Alignment] = []
         for index, reference in enumerate(references):
             if method is AlignMethod.TRACK:
                 estimate = _track(reference, live_track_gray, settings)
             else:
-                ratio = RATIO_ORB if method is AlignMethod.ORB else RATIO_SIFT
-                live_xy, ref_xy = reference.index(str(method)).match(live.features(method), ratio)
+                ratio = RATIO_SIFT if method is AlignMethod.SIFT else RATIO_ORB
+                live_xy, ref_xy = _feature_index(reference, method, settings).match(
+                    live.features(method), ratio
+                )
                 estimate = estimate_homography(live_xy, ref_xy, FEATURE_THRESHOLD_PX, live.size_wh)
             trusted = _judge(estimate, method, reference, live.size_wh, settings)
             if isinstance(trusted, AlignmentFailure):
@@ -184,6 +199,31 @@ def align(
                 return confident[0]
             return _closest_in_light(confident, references, live_gray)
     return best if best is not None else failure
+
+
+def is_dark_or_flat(gray: GrayImage, settings: CheckSettings) -> bool:
+    """Return True if a working image is dark or flat enough to be aligned on equalised contrast.
+
+    Parameters
+    ----------
+    gray : (h, w) uint8 array
+        The live frame at the working size.
+    settings : CheckSettings
+        ``dark_luma`` and ``equalise_contrast``.
+    """
+    quality = measure_quality(gray)
+    return quality.mean_luma < settings.dark_luma or quality.contrast < settings.equalise_contrast
+
+
+def _feature_index(reference: Reference, method: AlignMethod, settings: CheckSettings) -> FeatureIndex:
+    """Return the reference's index of ``method``'s features; the equalised ones are made on first use."""
+    if method is not AlignMethod.ORB_EQUALISED:
+        return reference.index(str(method))
+
+    def make(gray: GrayImage) -> FeatureIndex:
+        return FeatureIndex(detect_orb_equalised(gray, settings.orb_features_reference))
+
+    return reference.cached(str(method), make)
 
 
 def _track(reference: Reference, live_track_gray: GrayImage, settings: CheckSettings) -> Estimate | None:

@@ -193,6 +193,15 @@ def equalise(gray: GrayImage) -> GrayImage:
     return clahe.apply(gray)  # type: ignore[no-any-return]
 
 
+def detect_orb_equalised(gray: GrayImage, max_features: int) -> Keypoints:
+    """Detect ORB features on the contrast-equalised image, for dark or flat frames.
+
+    Equalisation lifts the structure of a dark or washed-out frame to the reference's level, where
+    plain ORB finds few corners above its threshold; both images must be equalised alike.
+    """
+    return detect_orb(equalise(gray), max_features)
+
+
 def detect_sift(gray: GrayImage, max_features: int) -> Keypoints:
     """Detect SIFT features on the contrast-equalised image shrunk by half.
 

@@ -37,6 +37,9 @@ class AlignMethod(enum.StrEnum):
     """ORB features matched (camera moved farther, or the scene changed a little)."""
     SIFT = "sift"
     """SIFT features on contrast-equalised images (dark, low-contrast or strongly changed views)."""
+    ORB_EQUALISED = "orb-equalised"
+    """ORB features, more of them, on contrast-equalised images: the escalation for a dark or flat
+    live frame that no earlier stage aligned confidently."""
 
 
 class TamperKind(enum.StrEnum):

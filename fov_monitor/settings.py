@@ -40,6 +40,9 @@ class CheckSettings:
         Mean gray level under which a frame that does not align is "too dark" (with low contrast).
     flat_contrast : float
         Gray-level spread (1st..99th percentile) under which a frame is too dark or too flat.
+    equalise_contrast : float
+        Gray-level spread under which a live frame (or a mean under ``dark_luma``) that no stage
+        aligned confidently is tried once more on contrast-equalised images.
     plain_texture : float
         Texture figure (see :class:`~fov_monitor.result.FrameQuality`) under which a frame is too plain
         to support a verdict.
@@ -71,6 +74,7 @@ class CheckSettings:
     max_zoom: float = 8.0
     dark_luma: float = 40.0
     flat_contrast: float = 12.0
+    equalise_contrast: float = 64.0
     plain_texture: float = 0.6
     min_detail: float = 0.08
     drift_warning: float = 0.5

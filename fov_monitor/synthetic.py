@@ -182,6 +182,20 @@ def apply_condition(frame: Image, condition: Condition, seed: int = 0) -> Image:
     return cv2.cvtColor(out, cv2.COLOR_GRAY2BGR) if frame.ndim == 3 else out  # type: ignore[no-any-return]
 
 
+def dim(
+    frame: Image, gamma: float, gain: float, noise_sigma: float, offset: float = 0.0, seed: int = 0
+) -> Image:
+    """Return the frame as a gray picture with little light or contrast: ``offset + 255 gain (I/255)^gamma``.
+
+    Harder than :attr:`Condition.NIGHT` and :attr:`Condition.DUSK`: for the escalation to equalised
+    contrast (e.g. gamma 2.2 at a seventh of the light, or 8 % of the range on a gray level of 60).
+    """
+    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
+    light = np.power(gray.astype(np.float32) / 255.0, gamma)
+    noise = np.random.default_rng(seed).normal(0.0, noise_sigma, size=light.shape)
+    return np.clip(offset + 255.0 * gain * light + noise + 0.5, 0, 255).astype(np.uint8)
+
+
 def defocus(frame: Image, sigma_720p: float) -> Image:
     """Return the frame out of focus: a Gaussian blur of ``sigma_720p`` pixels at 720 lines.
 

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from _common import frames_at
 from conftest import assert_one_line, sample_bgr
 from shapely.geometry import Polygon, box
 
 import fov_monitor as fm
+from fov_monitor.alignment import is_dark_or_flat
 from fov_monitor.check import judge_view
 from fov_monitor.geometry import ViewGeometry
 from fov_monitor.homography import ViewMotion, corners_xy, project
-from fov_monitor.synthetic import Condition, KnownMove, apply_condition, crop_move, ptz_move
+from fov_monitor.synthetic import Condition, KnownMove, apply_condition, crop_move, dim, ptz_move
 
 PHOTOS = ["astronaut", "coffee", "chelsea", "rocket"]
 DIRECTIONS = [0, 45, 90, 135, 180, 225, 270, 315]
@@ -600,3 +603,27 @@ def test_day_and_night_references_the_frame_matches_its_own(
     assert result.status is fm.Status.COMPLIANT, result.reasons
     assert result.reference_label == live_condition
     assert references[result.reference_index].label == live_condition
+
+
+def test_very_dark_turned_frame_is_aligned_on_equalised_contrast(shared_data: Path) -> None:
+    # Frame 943 of the indoor video, turned (pan 6, tilt 3, roll 4 deg, zoom 1.15) and very dark
+    # (gamma 2.2, 15 % of the light, noise 4): tracking, ORB and SIFT find no trusted homography
+    # ("unverifiable: too little detail" without the escalation); ORB on equalised images does.
+    frame = frames_at(shared_data / "videos" / "one-by-one-person-detection.mp4", {943})[943]
+    move = ptz_move(frame, 6.0, 3.0, 4.0, 1.15)
+    reference, permit = _whole(move.reference)
+    result = fm.check_frame(reference, permit, dim(move.live, 2.2, 0.15, 4.0, seed=1))
+    assert result.method is fm.AlignMethod.ORB_EQUALISED, result.reasons
+    assert result.status is fm.Status.REDIRECTED, result.reasons
+    assert result.inliers >= 40
+    unmoved = fm.check_frame(reference, permit, dim(move.reference, 2.2, 0.15, 4.0, seed=1))
+    assert unmoved.status is fm.Status.COMPLIANT
+    assert unmoved.method is fm.AlignMethod.TRACK
+
+
+def test_escalation_is_not_tried_on_a_well_lit_frame(astronaut: np.ndarray) -> None:
+    settings = fm.CheckSettings()
+    gray = cv2.cvtColor(astronaut, cv2.COLOR_BGR2GRAY)
+    assert not is_dark_or_flat(gray, settings)
+    assert is_dark_or_flat(dim(astronaut, 2.2, 0.15, 4.0), settings)
+    assert is_dark_or_flat(dim(astronaut, 1.0, 0.08, 2.0, offset=60.0), settings)

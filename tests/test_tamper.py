@@ -173,3 +173,28 @@ def test_poor_reference_is_warned_at_enrolment(make, fragment: str) -> None:
     assert fm.assess_reference(fm.Reference.from_image(image)) == []
     warnings = fm.assess_reference(fm.Reference.from_image(make(image), label="night"))
     assert any(fragment in warning and "'night'" in warning for warning in warnings), warnings
+
+
+@pytest.mark.parametrize("opacity", [1.0, 0.6], ids=["opaque", "translucent"])
+def test_cover_of_most_of_the_view_is_covered_not_another_scene(shared_data: Path, opacity: float) -> None:
+    # Frame 217 of the indoor video with the lower-left 80 % covered: what shows of the scene on the
+    # strip left matches too few points to align, yet it is detailed, so without the strip rule the
+    # frame was "redirected: view not recognised".
+    path = shared_data / "videos" / "one-by-one-person-detection.mp4"
+    frames = frames_at(path, {0, 217})
+    reference, live = frames[0], frames[217]
+    height, width = live.shape[:2]
+    mask = cover_mask((width, height), 0.8, (0.2, 0.8), blob=False, seed=3)
+    result = _check(reference, cover(live, mask, 210, opacity=opacity))
+    assert result.status is fm.Status.TAMPERED, result.reasons
+    assert result.tamper is not None
+    assert result.tamper.kind is fm.TamperKind.COVERED
+    assert 0.6 <= result.tamper.figure <= 0.85
+    assert any("scene only on a strip" in reason for reason in result.reasons), result.reasons
+
+
+@pytest.mark.parametrize("photo", ["astronaut", "coffee", "brick"])
+def test_another_detailed_scene_is_not_taken_for_a_cover(photo: str) -> None:
+    result = _check(sample_bgr("chelsea"), cv2.resize(sample_bgr(photo), (451, 300)))
+    assert result.status is fm.Status.REDIRECTED, result.reasons
+    assert result.tamper is None
