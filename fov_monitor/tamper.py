@@ -104,7 +104,7 @@ def exposure_tamper(
     brightest = max(ref.quality.mean_luma for ref in references)
     if peak <= BLACK_PEAK and brightest >= 2.0 * mean + 8.0:
         return Tamper(TamperKind.BLACK, mean, f"black: mean gray level {mean:.0f}")
-    excess = saturated - min(_levels(ref.gray)[1] for ref in references)
+    excess = saturated - min(ref.cached("tamper_levels", _levels)[1] for ref in references)
     if excess >= settings.blinded_share:
         return Tamper(TamperKind.BLINDED, excess, f"blinded {excess:.0%}")
     return None
@@ -170,20 +170,24 @@ def compare_view(
     half_wh = (max(16, ref_w // 2), max(16, ref_h // 2))
     to_half = np.diag([half_wh[0] / ref_w, half_wh[1] / ref_h, 1.0])
     warp = to_half @ H_live_to_ref
-    if _is_identity(warp, (live_w, live_h), half_wh):
+    identity = _is_identity(warp, (live_w, live_h), half_wh)
+    if identity:
         live_half = cv2.resize(live_gray, half_wh, interpolation=cv2.INTER_AREA)
-        inside = np.ones((half_wh[1], half_wh[0]), np.float32)
+        inside_everywhere = True
     else:
         live_half = cv2.warpPerspective(live_gray, warp, half_wh, flags=cv2.INTER_LINEAR)
         mask = np.full(live_gray.shape, 1.0, np.float32)
         inside = cv2.warpPerspective(mask, warp, half_wh, flags=cv2.INTER_NEAREST)
+        inside_everywhere = False
     ref_band = reference.cached("tamper_band", lambda gray: _band(_half(gray)))
+    ref_std = reference.cached("tamper_band_std", lambda gray: np.sqrt(_local_mean(ref_band * ref_band)))
     live_band = _band(live_half)
-    ref_std = np.sqrt(_local_mean(ref_band * ref_band))
     live_std = np.sqrt(_local_mean(live_band * live_band))
     correlation = _local_mean(ref_band * live_band) / np.maximum(ref_std * live_std, 1e-6)
     lit = _local_mean(live_half.astype(np.float32)) >= LIT_LEVEL
-    comparable = (_local_mean(inside) >= 0.99) & (ref_std >= TEXTURED) & lit
+    comparable = (ref_std >= TEXTURED) & lit
+    if not inside_everywhere:
+        comparable &= _local_mean(inside) >= 0.99
     ratio = live_std / np.maximum(ref_std, 1e-6)
     matching = comparable & (correlation >= 0.8)
     # Exposure scales structure everywhere (dusk, night): judge weakness against the gain of the
@@ -196,9 +200,11 @@ def compare_view(
         ((correlation < MATCHING_CELL) & (ratio < WEAK_CELL * gain)) | (ratio < FADED_CELL * gain)
     )
     count = int(comparable.sum())
-    sharpness = _sharpness(_at_reference_scale(live_gray, H_live_to_ref)) / max(
-        reference.cached("tamper_sharpness", _sharpness), 1e-6
-    )
+    # Unmoved and at the reference's size, the live band just computed is the one sharpness needs.
+    same_half = identity and half_wh == (max(16, live_w // 2), max(16, live_h // 2))
+    sharpness = _sharpness(
+        _at_reference_scale(live_gray, H_live_to_ref), live_band if same_half else None
+    ) / max(reference.cached("tamper_sharpness", _sharpness), 1e-6)
     faded = comparable & (ratio < WEAK_CELL)
     return ViewComparison(
         covered_fraction=float(covered.sum()) / count if count else 0.0,
@@ -261,16 +267,18 @@ def _local_mean(image: NDArray[np.float32]) -> NDArray[np.float32]:
     return cv2.GaussianBlur(small, (0, 0), NEIGHBOURHOOD_SIGMA)  # type: ignore[no-any-return]
 
 
-def _sharpness(gray: GrayImage) -> float:
+def _sharpness(gray: GrayImage, band_of_half: NDArray[np.float32] | None = None) -> float:
     """Return fine detail over coarse structure: the Laplacian's spread, noise discounted, over the band's.
 
     Exposure and contrast scale both alike, so the ratio is left to what focus does: a blur takes
-    the fine detail long before the coarse structure.
+    the fine detail long before the coarse structure. ``band_of_half`` is ``_band(_half(gray))``
+    when the caller has it already.
     """
     laplacian = cv2.Laplacian(gray, cv2.CV_32F, ksize=1)
     fine_var = float(cv2.meanStdDev(laplacian)[1][0][0]) ** 2
     signal = max(0.0, fine_var - LAPLACIAN_NOISE_GAIN * noise_level(gray) ** 2)
-    coarse = float(cv2.meanStdDev(_band(_half(gray)))[1][0][0])
+    band = _band(_half(gray)) if band_of_half is None else band_of_half
+    coarse = float(cv2.meanStdDev(band)[1][0][0])
     return math.sqrt(signal) / max(coarse, 0.5)
 
 
