@@ -84,8 +84,11 @@ class FaceModel:
         bgr : (H, W, 3) uint8 array
             BGR pixels; both sides must be multiples of :data:`SIDE_MULTIPLE_PX`.
         """
-        # One pass: BGR to RGB, HWC to NCHW, uint8 to float32 0..255 (what the network was trained on).
-        blob = cv2.dnn.blobFromImage(bgr, scalefactor=1.0, swapRB=True, crop=False)
+        # BGR to RGB, HWC to NCHW, uint8 to float32 0..255 (what the network was trained on); plane by
+        # plane, which is several times faster than cv2.dnn.blobFromImage on one thread.
+        blob = np.empty((1, 3, *bgr.shape[:2]), np.float32)
+        for index, plane in enumerate(reversed(cv2.split(bgr))):
+            blob[0, index] = plane
         heatmap, log_size, offset = self._session.run(self._output_names, {self._input_name: blob})
         return CenterFaceOutputs(heatmap=heatmap[0, 0], log_size=log_size[0], offset=offset[0])
 
