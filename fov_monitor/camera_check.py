@@ -15,15 +15,17 @@ from typing import Literal
 
 import numpy as np
 
+from fov_monitor.camera import CameraConfig
 from fov_monitor.check import check_frame
 from fov_monitor.database import Database
 from fov_monitor.errors import InvalidFingerprintError, InvalidPermitError, StoreError
 from fov_monitor.evidence import render_evidence, write_evidence
 from fov_monitor.fingerprint import FrameFingerprint
 from fov_monitor.privacy import PrivacySettings, keep_unblurred_copy, protect
+from fov_monitor.reference import Reference
 from fov_monitor.result import CheckResult, Status
 from fov_monitor.settings import CheckSettings
-from fov_monitor.sources import grab
+from fov_monitor.sources import Grab, grab
 from fov_monitor.store import Store, StoredPermit
 
 log = logging.getLogger(__name__)
@@ -110,6 +112,73 @@ def check_camera(
     """
     started = time.perf_counter()
     privacy = privacy or PrivacySettings.for_store(store.root)
+    loaded_camera = load_camera(store, camera_id, settings)
+    loaded = time.perf_counter()
+
+    frame = grab(
+        source or loaded_camera.config.source,
+        auth=store.source_auth(loaded_camera.config) if source is None else None,
+        timeout_s=loaded_camera.config.timeout_s,
+    )
+    grabbed = time.perf_counter()
+    # Only the camera's own feed has a history to repeat; a file a technician brings does not.
+    previous = previous_fingerprint(database, camera_id) if record and source is None else None
+    judged = judge_grab(
+        store, loaded_camera, frame, previous=previous, evidence=evidence, settings=settings, privacy=privacy
+    )
+    checked_at = judged.checked_at
+    if judged.unblurred is not None:
+        kept, delete_after = judged.unblurred
+        database.audit(
+            actor,
+            "unblurred copy kept",
+            camera_id,
+            {"path": str(kept), "delete_after": delete_after.isoformat(timespec="seconds")},
+            at=checked_at,
+        )
+    written = time.perf_counter()
+    result_id = 0
+    if record:
+        result_id = database.record_result(
+            camera_id,
+            judged.result,
+            checked_at=checked_at,
+            source=frame.source,
+            evidence_path=str(judged.evidence_path) if judged.evidence_path else None,
+            actor=actor,
+        )
+    recorded = time.perf_counter()
+    timings = {
+        "load": (loaded - started) * 1e3,
+        "grab": (grabbed - loaded) * 1e3,
+        "check": judged.check_ms,
+        "evidence": (written - grabbed) * 1e3 - judged.check_ms,
+        "record": (recorded - written) * 1e3,
+        "total": (recorded - started) * 1e3,
+    }
+    return CameraCheck(
+        camera_id, judged.result, checked_at, frame.source, judged.evidence_path, result_id, timings
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedCamera:
+    """What a check of one camera needs from the store: settings, permit and prepared references."""
+
+    camera_id: str
+    config: CameraConfig
+    stored: StoredPermit
+    references: list[Reference]
+
+
+def load_camera(store: Store, camera_id: str, settings: CheckSettings | None = None) -> LoadedCamera:
+    """Load a camera's settings, permit and references, checking that they fit together.
+
+    Raises
+    ------
+    UnknownCameraError, StoreError, InvalidPermitError, InvalidSettingsError
+        One line naming the camera (or file) and what to do.
+    """
     config = store.camera(camera_id)
     stored = _permit_of(store, camera_id)
     references = store.references(camera_id, settings)
@@ -119,57 +188,88 @@ def check_camera(
             f"'fov-monitor reference capture {camera_id}'"
         )
     _check_permit_size(store, camera_id, stored, references[0].size_wh)
-    loaded = time.perf_counter()
+    return LoadedCamera(camera_id, config, stored, references)
 
-    frame = grab(
-        source or config.source,
-        auth=store.source_auth(config) if source is None else None,
-        timeout_s=config.timeout_s,
-    )
-    grabbed = time.perf_counter()
-    # Only the camera's own feed has a history to repeat; a file a technician brings does not.
-    previous = _previous_fingerprint(database, camera_id) if record and source is None else None
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """The verdict on one grabbed frame and the files written for it (nothing in the database).
+
+    Attributes
+    ----------
+    result : CheckResult
+    checked_at : str
+        When the frame was grabbed, ISO 8601 UTC.
+    evidence_path : Path or None
+        The evidence image, when one was written.
+    unblurred : (Path, datetime) or None
+        The unblurred copy kept and when it is due for deletion, for the audit log.
+    check_ms : float
+        Wall-clock milliseconds of the verdict alone.
+    """
+
+    result: CheckResult
+    checked_at: str
+    evidence_path: Path | None
+    unblurred: tuple[Path, datetime] | None
+    check_ms: float
+
+
+def judge_grab(
+    store: Store,
+    camera: LoadedCamera,
+    frame: Grab,
+    *,
+    previous: FrameFingerprint | None,
+    evidence: EvidencePolicy = "auto",
+    settings: CheckSettings | None = None,
+    privacy: PrivacySettings | None = None,
+) -> Judgement:
+    """Judge a grabbed frame of a loaded camera and write its evidence image; record nothing.
+
+    The part of :func:`check_camera` that needs no database, so that a scan can run it in a worker
+    process while its parent owns the database writes.
+
+    Parameters
+    ----------
+    store : Store
+        Where evidence images and unblurred copies go.
+    camera : LoadedCamera
+        From :func:`load_camera`.
+    frame : Grab
+        The live frame (only its image, grab time and source are used).
+    previous : FrameFingerprint or None
+        The fingerprint of the camera's previous recorded frame, to tell a frozen feed.
+    evidence : {"auto", "always", "never"}
+        Write an evidence image for non-compliant verdicts, always, or never.
+    settings, privacy : CheckSettings, PrivacySettings, optional
+        Core thresholds; face blurring of what is written (on by default).
+
+    Returns
+    -------
+    Judgement
+    """
+    privacy = privacy or PrivacySettings.for_store(store.root)
+    started = time.perf_counter()
     result = check_frame(
-        references, stored.permit, frame.image, hfov_deg=config.hfov_deg, settings=settings, previous=previous
+        camera.references,
+        camera.stored.permit,
+        frame.image,
+        hfov_deg=camera.config.hfov_deg,
+        settings=settings,
+        previous=previous,
     )
-    checked = time.perf_counter()
-
+    check_ms = (time.perf_counter() - started) * 1e3
     checked_at = frame.grabbed_at.astimezone(UTC).isoformat(timespec="seconds")
     evidence_path = None
+    unblurred = None
     if evidence == "always" or (evidence == "auto" and result.status is not Status.COMPLIANT):
         evidence_path = _write_evidence(
-            store, camera_id, references[0].label, stored, result, frame.image, privacy
+            store, camera.camera_id, camera.references[0].label, camera.stored, result, frame.image, privacy
         )
         if privacy.keep_unblurred:
-            kept, delete_after = keep_unblurred_copy(store.root, camera_id, frame.image, privacy)
-            database.audit(
-                actor,
-                "unblurred copy kept",
-                camera_id,
-                {"path": str(kept), "delete_after": delete_after.isoformat(timespec="seconds")},
-                at=checked_at,
-            )
-    written = time.perf_counter()
-    result_id = 0
-    if record:
-        result_id = database.record_result(
-            camera_id,
-            result,
-            checked_at=checked_at,
-            source=frame.source,
-            evidence_path=str(evidence_path) if evidence_path else None,
-            actor=actor,
-        )
-    recorded = time.perf_counter()
-    timings = {
-        "load": (loaded - started) * 1e3,
-        "grab": (grabbed - loaded) * 1e3,
-        "check": (checked - grabbed) * 1e3,
-        "evidence": (written - checked) * 1e3,
-        "record": (recorded - written) * 1e3,
-        "total": (recorded - started) * 1e3,
-    }
-    return CameraCheck(camera_id, result, checked_at, frame.source, evidence_path, result_id, timings)
+            unblurred = keep_unblurred_copy(store.root, camera.camera_id, frame.image, privacy)
+    return Judgement(result, checked_at, evidence_path, unblurred, check_ms)
 
 
 def evidence_folder(store: Store, camera_id: str) -> Path:
@@ -177,7 +277,8 @@ def evidence_folder(store: Store, camera_id: str) -> Path:
     return store.root / "_evidence" / camera_id
 
 
-def _previous_fingerprint(database: Database, camera_id: str) -> FrameFingerprint | None:
+def previous_fingerprint(database: Database, camera_id: str) -> FrameFingerprint | None:
+    """Return the fingerprint of the camera's latest recorded frame, None when none or unusable."""
     stored = database.last_fingerprint(camera_id)
     if stored is None:
         return None

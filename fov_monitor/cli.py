@@ -7,6 +7,9 @@ Exit codes, for cron and monitoring:
 * 2: usage error (unknown option, missing argument)
 * 3: not compliant (redirected, zone exposed or tampered)
 * 4: unverifiable (the frame cannot support a verdict)
+
+``scan`` adds 5 (the scan itself failed; run it again to resume) and 6 (another scan is running);
+see ``fov-monitor scan --help``.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from collections.abc import Sequence
 import cv2
 
 from fov_monitor import __version__
-from fov_monitor.commands import cameras, checks, demo, permits, records, references
+from fov_monitor.commands import cameras, checks, demo, permits, records, references, scan
 from fov_monitor.commands.common import EXIT_CODES_TEXT, EXIT_ERROR, add_global_options
 from fov_monitor.errors import FovMonitorError
 
@@ -32,7 +35,9 @@ A technician enrols a camera, captures its reference and draws its permit:
   fov-monitor permit set cam-12 --polygon "0,0 1920,0 1920,1080 0,1080" \
       --zone "school=700,300 900,300 900,500 700,500" --decision KS-2026-114
 and checks it, on site or from the server:
-  fov-monitor check cam-12"""
+  fov-monitor check cam-12
+and every night, from cron or a systemd timer:
+  fov-monitor scan"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     store_options = argparse.ArgumentParser(add_help=False)
     add_global_options(store_options, defaults=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (cameras, permits, references, checks, records, demo):
+    for module in (cameras, permits, references, checks, scan, records, demo):
         module.register(commands, store_options)
     return parser
 

@@ -68,3 +68,11 @@ class UnknownCameraError(StoreError, KeyError):
 
 class InvalidFingerprintError(FovMonitorError, ValueError):
     """Stored frame fingerprint bytes are damaged or of another version."""
+
+
+class ScanError(FovMonitorError):
+    """A scan of the fleet could not go on (its database, its worker processes)."""
+
+
+class ScanLockedError(ScanError):
+    """Another scan holds the store's scan lock."""

@@ -73,6 +73,25 @@ class Decision:
             self.valid_to is None or day <= self.valid_to
         )
 
+    def permits_filming_at(self, minute_of_day: int) -> bool:
+        """Return True if filming is permitted at ``minute_of_day`` (0..1439, local time).
+
+        No windows means all day; a window whose end is before its start runs past midnight
+        (``"22:00-06:00"``); its end is excluded.
+        """
+        if not self.permitted_hours:
+            return True
+        for window in self.permitted_hours:
+            start, end = _parse_hours(window, self.reference_number)
+            inside = (
+                start <= minute_of_day < end
+                if start <= end
+                else minute_of_day >= start or minute_of_day < end
+            )
+            if inside:
+                return True
+        return False
+
 
 def _parse_hours(window: str, number: str) -> tuple[int, int]:
     try:

@@ -1,0 +1,191 @@
+"""``scan``: check the whole fleet (or a group, or a list), resumably, for cron and systemd timers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from fov_monitor.commands.common import Context, print_table, warn
+from fov_monitor.database import Database, ScanOutcomeRow, ScanRun
+from fov_monitor.errors import InvalidSettingsError, ScanError, ScanLockedError, StoreError
+from fov_monitor.scan import (
+    SCAN_EXIT_CODES_TEXT,
+    Outcome,
+    ScanLock,
+    ScanSettings,
+    Selection,
+    exit_code,
+    run_scan,
+    select_cameras,
+)
+from fov_monitor.scan.outcome import EXIT_SCAN_FAILED, EXIT_SCAN_RUNNING
+from fov_monitor.store import now_utc
+
+RESUME_WITHIN = timedelta(hours=12)
+"""An unfinished run older than this is closed, not resumed: last night's run is not tonight's."""
+PROBLEMS_SHOWN = 50
+"""The summary lists at most this many cameras that are not compliant; ``--json`` has them all."""
+LOG_EVERY = 0.05
+"""Without a terminal, a progress line at every this share of the run (problems always get a line)."""
+
+
+def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
+    """Add ``scan`` to the ``fov-monitor`` parser."""
+    scan = commands.add_parser(
+        "scan",
+        parents=[parent],
+        help="check every camera (or a group) now; resumes an unfinished run",
+        description="Grab every selected camera concurrently, judge the frames in worker processes and "
+        "record each result as it finishes. A camera that is not compliant is grabbed and judged again "
+        "before it counts. A run killed at any moment is finished by the next 'scan' (within 12 hours) "
+        "without duplicates; only one scan runs on a store at a time. With --due only cameras whose "
+        "permit allows filming now (its decision's permitted hours, local time) are checked.",
+        epilog=SCAN_EXIT_CODES_TEXT,
+    )
+    scan.add_argument("--group", help="only the cameras of this group")
+    scan.add_argument("--cameras", nargs="+", metavar="ID", default=[], help="only these cameras")
+    scan.add_argument("--due", action="store_true", help="only cameras whose permitted hours include now")
+    scan.add_argument("--concurrency", type=int, default=16, metavar="N", help="grabs at once (default 16)")
+    scan.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="processes that judge frames (default: the number of cores)",
+    )
+    scan.add_argument(
+        "--json", type=Path, metavar="FILE", help="also write the run's outcomes as JSON to FILE"
+    )
+    scan.add_argument("--new", action="store_true", help="start a new run even if one is unfinished")
+    scan.set_defaults(run=run_scan_command)
+
+
+def run_scan_command(args: argparse.Namespace) -> int:
+    context = Context.from_args(args)
+    settings = ScanSettings(context.actor, args.concurrency, args.workers)
+    selection = Selection(args.group, tuple(args.cameras), args.due)
+    context.store.require()
+    for camera_id in selection.cameras:
+        context.store.camera(camera_id)
+    try:
+        with ScanLock(context.store.root), context.database() as database:
+            run = _open_run(database, selection, args.new, context.actor)
+            try:
+                return _scan(context, database, run, settings, args.json)
+            except (ScanError, OSError, StoreError) as exc:
+                print(f"error: scan failed: {exc}", file=sys.stderr)
+                return EXIT_SCAN_FAILED
+    except ScanLockedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_SCAN_RUNNING
+
+
+def _scan(
+    context: Context, database: Database, run: ScanRun, settings: ScanSettings, json_path: Path | None
+) -> int:
+    started = datetime.fromisoformat(run.started_at)
+    camera_ids = list(select_cameras(context.store, Selection.from_dict(run.selection), started))
+    progress = _Progress(len(camera_ids), database.scan_counts(run.run_id))
+    began = time.monotonic()
+    run_scan(context.store, database, run, camera_ids, settings, progress.update)
+    progress.close()
+    counts = database.scan_counts(run.run_id)
+    database.finish_scan_run(run.run_id, now_utc(), context.actor, counts)
+    _summary(database, run, counts, time.monotonic() - began)
+    if json_path is not None:
+        _write_json(json_path, database, run, counts)
+    return exit_code(counts)
+
+
+def _open_run(database: Database, selection: Selection, new: bool, actor: str) -> ScanRun:
+    unfinished = database.unfinished_scan_run()
+    if unfinished is not None and not new:
+        age = datetime.now(UTC) - datetime.fromisoformat(unfinished.started_at)
+        if age > RESUME_WITHIN:
+            warn(f"scan run {unfinished.run_id} of {unfinished.started_at} was never finished; closed it")
+            database.finish_scan_run(
+                unfinished.run_id, now_utc(), actor, database.scan_counts(unfinished.run_id)
+            )
+        elif Selection.from_dict(unfinished.selection) != selection:
+            raise InvalidSettingsError(
+                f"scan run {unfinished.run_id} (started {unfinished.started_at}) is unfinished with the "
+                f"options {unfinished.selection}; run the same scan to finish it, or add --new"
+            )
+        else:
+            print(f"resuming scan run {unfinished.run_id} of {unfinished.started_at}", flush=True)
+            return unfinished
+    elif unfinished is not None:
+        database.finish_scan_run(unfinished.run_id, now_utc(), actor, database.scan_counts(unfinished.run_id))
+    run = database.start_scan_run(actor, selection.to_dict(), now_utc())
+    print(f"scan run {run.run_id} started", flush=True)
+    return run
+
+
+class _Progress:
+    """Counts by outcome: a rewritten line on a terminal, plain lines in a log."""
+
+    def __init__(self, total: int, counts: dict[str, int]) -> None:
+        self.total = total
+        self.counts = Counter(counts)
+        self.started = time.monotonic()
+        self.terminal = sys.stdout.isatty()
+        self.shown_at = 0.0
+        self.logged = sum(self.counts.values())
+
+    def update(self, row: ScanOutcomeRow) -> None:
+        self.counts[row.outcome] += 1
+        done = sum(self.counts.values())
+        if self.terminal:
+            now = time.monotonic()
+            if now - self.shown_at > 0.2 or done == self.total:
+                self.shown_at = now
+                print(f"\r{self._line(done)}", end="", flush=True)
+            return
+        if row.outcome != Outcome.COMPLIANT:
+            print(f"{row.camera_id}: {row.outcome}: {row.reason}", flush=True)
+        if done - self.logged >= max(1, int(self.total * LOG_EVERY)) or done == self.total:
+            self.logged = done
+            print(self._line(done), flush=True)
+
+    def close(self) -> None:
+        if self.terminal:
+            print()
+
+    def _line(self, done: int) -> str:
+        rate = done / max(time.monotonic() - self.started, 1e-9)
+        counts = ", ".join(f"{name} {count}" for name, count in sorted(self.counts.items()))
+        return f"[{done}/{self.total}] {counts}  ({rate:.1f} cameras/s)"
+
+
+def _summary(database: Database, run: ScanRun, counts: dict[str, int], elapsed_s: float) -> None:
+    total = sum(counts.values())
+    print(f"scan run {run.run_id}: {total} camera(s), {elapsed_s:.1f} s this session")
+    print_table(["outcome", "cameras"], [(outcome, counts.get(outcome, 0)) for outcome in Outcome])
+    problems = [row for row in database.scan_outcomes(run.run_id) if row.outcome != Outcome.COMPLIANT]
+    if problems:
+        print()
+        rows = [
+            (row.camera_id, row.outcome, "yes" if row.rechecked else "no", row.reason[:90])
+            for row in problems[:PROBLEMS_SHOWN]
+        ]
+        print_table(["camera", "outcome", "re-checked", "why"], rows)
+        if len(problems) > PROBLEMS_SHOWN:
+            print(f"... and {len(problems) - PROBLEMS_SHOWN} more (see --json or the database)")
+
+
+def _write_json(path: Path, database: Database, run: ScanRun, counts: dict[str, int]) -> None:
+    document = {
+        "run_id": run.run_id,
+        "started_at": run.started_at,
+        "selection": dict(run.selection),
+        "counts": counts,
+        "exit_code": exit_code(counts),
+        "cameras": [row.to_dict() for row in database.scan_outcomes(run.run_id)],
+    }
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

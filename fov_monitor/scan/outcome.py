@@ -1,0 +1,52 @@
+"""What a scan records per camera, and the exit code a run ends with."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+
+from fov_monitor.result import Status
+
+
+class Outcome(enum.StrEnum):
+    """A camera's outcome in a scan run: a verdict's status, or why there is none."""
+
+    COMPLIANT = "compliant"
+    REDIRECTED = "redirected"
+    ZONE_EXPOSED = "zone_exposed"
+    TAMPERED = "tampered"
+    UNVERIFIABLE = "unverifiable"
+    OFFLINE = "offline"
+    """No usable frame: the camera timed out, refused, asked for other credentials or sent no image."""
+    ERROR = "error"
+    """The camera's enrolment cannot support a check (no reference, damaged file, bad permit)."""
+
+    @classmethod
+    def of(cls, status: Status) -> Outcome:
+        """Return the outcome of a verdict's status."""
+        return cls(str(status))
+
+
+NOT_COMPLIANT = frozenset({Outcome.REDIRECTED, Outcome.ZONE_EXPOSED, Outcome.TAMPERED})
+
+EXIT_ALL_COMPLIANT = 0
+EXIT_NOT_COMPLIANT = 3
+EXIT_UNCHECKED = 4
+EXIT_SCAN_FAILED = 5
+EXIT_SCAN_RUNNING = 6
+
+SCAN_EXIT_CODES_TEXT = (
+    "exit codes: 0 every camera compliant; 1 bad input (unknown camera, no store, other options than the "
+    "unfinished run's); 3 any camera redirected, zone exposed or tampered; 4 none of those, but some "
+    "camera unverifiable, offline or in error; 5 the scan itself failed (database, worker processes), "
+    "run it again to resume; 6 another scan holds the store's lock."
+)
+
+
+def exit_code(counts: Mapping[str, int]) -> int:
+    """Return the exit code of a finished run from its counts by outcome."""
+    if any(counts.get(outcome, 0) for outcome in NOT_COMPLIANT):
+        return EXIT_NOT_COMPLIANT
+    if any(count for outcome, count in counts.items() if outcome != Outcome.COMPLIANT):
+        return EXIT_UNCHECKED
+    return EXIT_ALL_COMPLIANT
