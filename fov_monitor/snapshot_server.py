@@ -31,6 +31,7 @@ class SnapshotServer:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self._snapshots: dict[str, tuple[bytes, str]] = {}
+        self._once: dict[str, tuple[bytes, str]] = {}
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
@@ -55,6 +56,20 @@ class SnapshotServer:
 
     def put(self, path: str, image: np.ndarray | bytes, content_type: str = "image/jpeg") -> None:
         """Serve ``image`` at ``path``: an array (encoded by the path's suffix, JPEG or PNG) or bytes."""
+        body = self._encoded(path, image, content_type)
+        with self._lock:
+            self._snapshots["/" + path.lstrip("/")] = body
+
+    def put_once(self, path: str, image: np.ndarray | bytes, content_type: str = "image/jpeg") -> None:
+        """Serve ``image`` at ``path`` to the next request only, then what :meth:`put` set again.
+
+        A passing bus or bird: a camera whose first frame is odd and whose second is normal.
+        """
+        body = self._encoded(path, image, content_type)
+        with self._lock:
+            self._once["/" + path.lstrip("/")] = body
+
+    def _encoded(self, path: str, image: np.ndarray | bytes, content_type: str) -> tuple[bytes, str]:
         if isinstance(image, np.ndarray):
             suffix = ".png" if path.endswith(".png") else ".jpg"
             ok, encoded = cv2.imencode(
@@ -65,8 +80,7 @@ class SnapshotServer:
             body, content_type = encoded.tobytes(), "image/png" if suffix == ".png" else "image/jpeg"
         else:
             body = image
-        with self._lock:
-            self._snapshots["/" + path.lstrip("/")] = (body, content_type)
+        return body, content_type
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
@@ -74,7 +88,8 @@ class SnapshotServer:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 with server._lock:
-                    found = server._snapshots.get(self.path.split("?")[0])
+                    path = self.path.split("?")[0]
+                    found = server._once.pop(path, None) or server._snapshots.get(path)
                 if found is None:
                     self.send_error(404, "no such camera")
                     return
