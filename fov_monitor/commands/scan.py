@@ -69,7 +69,7 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
 def run_scan_command(args: argparse.Namespace) -> int:
     context = Context.from_args(args)
     settings = ScanSettings(context.actor, args.concurrency, args.workers)
-    selection = Selection(args.group, tuple(args.cameras), args.due)
+    selection = Selection(args.group, tuple(sorted(set(args.cameras))), args.due)
     context.store.require()
     for camera_id in selection.cameras:
         context.store.camera(camera_id)

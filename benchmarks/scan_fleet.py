@@ -1,0 +1,222 @@
+"""How a nightly scan scales: N simulated cameras served over HTTP on loopback, scanned end to end.
+
+Each size gets a fresh store of N cameras (views: real frames from ``../shared/data/videos``, cut to
+a centred window; references enrolled through the store API, further cameras of a view as hard
+links), served by a snapshot server in its own process: 5% of the cameras moved (a 10% pan), 5% that
+accept the connection and never answer (timeout 2 s), 1% that answer with garbage, the rest as
+enrolled. Then ``fov-monitor scan`` runs as a subprocess, as cron would run it: faces blurred in the
+evidence images, every non-compliant camera grabbed and judged twice. Printed per size: wall time,
+cameras per second, peak memory (the scan process and its worker processes, summed, sampled every
+0.2 s from /proc), the outcomes, and whether every moved camera was reported. The server's own CPU
+is reported apart: on this 2-core machine it competes with the scan, unlike real cameras.
+
+Usage: python benchmarks/scan_fleet.py [--sizes 1000,10000] [--concurrency 32] [--workers 2] [--data DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np
+from _common import VIDEOS, data_dir, video_frames
+from _fleet import enrol_like, enrol_view
+
+from fov_monitor.snapshot_server import SnapshotServer
+from fov_monitor.store import Store
+from fov_monitor.synthetic import crop_move
+
+MOVED_SHARE, SILENT_SHARE, GARBAGE_SHARE = 0.05, 0.05, 0.01
+SILENT_TIMEOUT_S, TIMEOUT_S = 2.0, 10.0
+VIEWS_PER_VIDEO = 4
+
+
+def kind_of(index: int) -> str:
+    """Return what camera ``index`` does: spread evenly, so any prefix of the fleet has its shares."""
+    slot = index % 100
+    if slot < 100 * SILENT_SHARE:
+        return "silent"
+    if slot < 100 * (SILENT_SHARE + MOVED_SHARE):
+        return "moved"
+    if slot < 100 * (SILENT_SHARE + MOVED_SHARE + GARBAGE_SHARE):
+        return "garbage"
+    return "normal"
+
+
+def views(folder: Path) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Return (reference, moved live) pairs cut from frames spread over each video."""
+    pairs = []
+    for name in VIDEOS:
+        frames = [frame for index, frame in video_frames(folder / "videos" / name, 60)][:VIEWS_PER_VIDEO]
+        for frame in frames:
+            move = crop_move(frame, (0.10, 0.0))
+            pairs.append((move.reference, move.live))
+    return pairs
+
+
+def serve(size: int, pairs: list[tuple[np.ndarray, np.ndarray]], ready: Connection) -> None:
+    """Serve the fleet until killed (runs in its own process); send the base URL and silent port."""
+    with SnapshotServer() as server, socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4096)
+        for index in range(size):
+            reference, live = pairs[index % len(pairs)]
+            kind = kind_of(index)
+            if kind == "garbage":
+                server.put(f"/cam-{index:05d}.jpg", b"\xff\xd8\xff not a picture")
+            elif kind != "silent":
+                server.put(f"/cam-{index:05d}.jpg", live if kind == "moved" else reference)
+        ready.send((server.url("/"), silent.getsockname()[1]))
+        threading.Event().wait()
+
+
+def enrol_fleet(
+    store: Store, size: int, pairs: list[tuple[np.ndarray, np.ndarray]], base: str, port: int
+) -> None:
+    """Enrol ``size`` cameras; the first of each view through the store API, the others as links."""
+    store.init()
+    for index in range(size):
+        camera_id = f"cam-{index:05d}"
+        silent = kind_of(index) == "silent"
+        source = f"http://127.0.0.1:{port}/x.jpg" if silent else f"{base}{camera_id}.jpg"
+        timeout_s = SILENT_TIMEOUT_S if silent else TIMEOUT_S
+        if index < len(pairs):
+            enrol_view(store, camera_id, source, pairs[index][0], timeout_s=timeout_s)
+        else:
+            enrol_like(store, f"cam-{index % len(pairs):05d}", camera_id, source, timeout_s=timeout_s)
+
+
+def tree_memory(pid: int) -> dict[int, tuple[str, int, int]]:
+    """Return pid -> (name, RSS bytes, PSS bytes) of ``pid`` and all its descendants (Linux /proc).
+
+    PSS shares each page among the processes that map it, so it can be summed; RSS counts the
+    libraries every worker maps (OpenCV, onnxruntime) once per process.
+    """
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii") as stat:
+                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    found: dict[int, tuple[str, int, int]] = {}
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        todo.extend(children.get(current, []))
+        try:
+            with open(f"/proc/{current}/smaps_rollup", encoding="ascii") as rollup:
+                fields = {line.split(":")[0]: line.split()[1] for line in rollup if ":" in line}
+            with open(f"/proc/{current}/comm", encoding="ascii") as comm:
+                name = comm.read().strip()
+            found[current] = (name, int(fields["Rss"]) * 1024, int(fields["Pss"]) * 1024)
+        except (OSError, KeyError, ValueError):
+            continue
+    return found
+
+
+def scan(
+    store: Store, report: Path, concurrency: int, workers: int
+) -> tuple[float, int, int, dict[int, tuple[str, int, int]]]:
+    """Run ``fov-monitor scan``; return wall time, exit code, peak summed PSS and the processes then."""
+    command = [sys.executable, "-m", "fov_monitor", "scan", "--store", str(store.root), "--json", str(report)]
+    command += ["--concurrency", str(concurrency), "--workers", str(workers)]
+    env = os.environ | {"FOV_MONITOR_ACTOR": "benchmark"}
+    started = time.monotonic()
+    with open(store.root.parent / "scan.log", "w", encoding="utf-8") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+        peak, at_peak = 0, {}
+        while process.poll() is None:
+            processes = tree_memory(process.pid)
+            pss = sum(p for _, _, p in processes.values())
+            if pss > peak:
+                peak, at_peak = pss, processes
+            time.sleep(0.2)
+    return time.monotonic() - started, process.returncode, peak, at_peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000", help="fleet sizes, comma-separated")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--data", help="real data folder (default ../shared/data or $FOV_MONITOR_DATA)")
+    args = parser.parse_args()
+    pairs = views(data_dir(args.data))
+    sizes = [int(size) for size in args.sizes.split(",")]
+    height, width = pairs[0][0].shape[:2]
+    print(
+        f"{len(pairs)} views ~{width}x{height}; {MOVED_SHARE:.0%} moved, {SILENT_SHARE:.0%} silent "
+        f"(timeout {SILENT_TIMEOUT_S:g} s), {GARBAGE_SHARE:.0%} garbage; concurrency {args.concurrency}, "
+        f"workers {args.workers}, {os.cpu_count()} cores"
+    )
+    print(
+        f"{'cameras':>8} {'enrol s':>8} {'wall s':>8} {'cams/s':>8} {'PSS MB':>8} "
+        f"{'server cpu s':>12}  outcomes"
+    )
+    timings: list[tuple[int, float]] = []
+    context = multiprocessing.get_context("forkserver")
+    for size in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            receive, send = context.Pipe(duplex=False)
+            server = context.Process(target=serve, args=(size, pairs, send), daemon=True)
+            server.start()
+            base, port = receive.recv()
+            store = Store(Path(tmp) / "store")
+            started = time.monotonic()
+            enrol_fleet(store, size, pairs, base, port)
+            enrol_s = time.monotonic() - started
+            server_cpu_before = _cpu_seconds(server.pid)
+            wall_s, code, peak, processes = scan(
+                store, Path(tmp) / "scan.json", args.concurrency, args.workers
+            )
+            server_cpu = _cpu_seconds(server.pid) - server_cpu_before
+            server.kill()
+            document = json.loads((Path(tmp) / "scan.json").read_text()) if code in (0, 3, 4) else {}
+            counts = document.get("counts", {})
+            by_camera = {row["camera_id"]: row["outcome"] for row in document.get("cameras", [])}
+            moved = [f"cam-{i:05d}" for i in range(size) if kind_of(i) == "moved"]
+            missed = [camera for camera in moved if by_camera.get(camera) != "redirected"]
+            print(
+                f"{size:8d} {enrol_s:8.1f} {wall_s:8.1f} {size / wall_s:8.1f} {peak / 2**20:8.0f} "
+                f"{server_cpu:12.1f}  exit {code}, {counts}; moved reported {len(moved) - len(missed)}/"
+                f"{len(moved)}",
+                flush=True,
+            )
+            timings.append((size, wall_s))
+            shown = ", ".join(
+                f"{name} {rss / 2**20:.0f}/{pss / 2**20:.0f}" for name, rss, pss in processes.values()
+            )
+            print(f"{'':8} at peak, MB RSS/PSS per process: {shown}")
+    if len(timings) > 1:
+        (small, small_s), (large, large_s) = timings[0], timings[-1]
+        print(
+            f"time grows x{large_s / small_s:.2f} for x{large / small:.1f} cameras; "
+            f"projected 10,000 cameras: {large_s * 10_000 / large:.0f} s"
+        )
+    print(f"benchmark's own peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+def _cpu_seconds(pid: int | None) -> float:
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+if __name__ == "__main__":
+    main()
