@@ -18,6 +18,7 @@ import cv2
 
 from fov_monitor.camera_check import Judgement, judge_grab, load_camera
 from fov_monitor.errors import FovMonitorError
+from fov_monitor.face_model import use_memory_arena
 from fov_monitor.fingerprint import FrameFingerprint
 from fov_monitor.privacy import PrivacySettings
 from fov_monitor.sources import Grab
@@ -60,8 +61,13 @@ class CheckReply:
 
 
 def start_worker() -> None:
-    """Set a worker process up: one OpenCV thread (the pool is the parallelism); Ctrl-C is the parent's."""
+    """Set a worker process up for a long scan.
+
+    One OpenCV thread (the pool is the parallelism), face models without onnxruntime's arena (memory
+    flat over the night), and Ctrl-C left to the parent.
+    """
     cv2.setNumThreads(1)
+    use_memory_arena(False)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
