@@ -54,6 +54,8 @@ class CameraCheck:
     timings_ms : dict of str to float
         Wall-clock milliseconds: load (settings, permit, references), grab (incl. decode), check,
         evidence, record, total.
+    evidence_error : str or None
+        Why the evidence image could not be written (e.g. disk full); the verdict stands.
     """
 
     camera_id: str
@@ -63,6 +65,7 @@ class CameraCheck:
     evidence_path: Path | None
     result_id: int
     timings_ms: dict[str, float] = field(default_factory=dict)
+    evidence_error: str | None = None
 
 
 def check_camera(
@@ -136,6 +139,10 @@ def check_camera(
             {"path": str(kept), "delete_after": delete_after.isoformat(timespec="seconds")},
             at=checked_at,
         )
+    if judged.evidence_error is not None:
+        database.audit(
+            actor, "evidence not written", camera_id, {"error": judged.evidence_error}, at=checked_at
+        )
     written = time.perf_counter()
     result_id = 0
     if record:
@@ -157,7 +164,14 @@ def check_camera(
         "total": (recorded - started) * 1e3,
     }
     return CameraCheck(
-        camera_id, judged.result, checked_at, frame.source, judged.evidence_path, result_id, timings
+        camera_id,
+        judged.result,
+        checked_at,
+        frame.source,
+        judged.evidence_path,
+        result_id,
+        timings,
+        judged.evidence_error,
     )
 
 
@@ -206,6 +220,8 @@ class Judgement:
         The unblurred copy kept and when it is due for deletion, for the audit log.
     check_ms : float
         Wall-clock milliseconds of the verdict alone.
+    evidence_error : str or None
+        Why the evidence image (or unblurred copy) could not be written; the verdict stands.
     """
 
     result: CheckResult
@@ -213,6 +229,7 @@ class Judgement:
     evidence_path: Path | None
     unblurred: tuple[Path, datetime] | None
     check_ms: float
+    evidence_error: str | None = None
 
 
 def judge_grab(
@@ -263,13 +280,25 @@ def judge_grab(
     checked_at = frame.grabbed_at.astimezone(UTC).isoformat(timespec="seconds")
     evidence_path = None
     unblurred = None
+    evidence_error = None
     if evidence == "always" or (evidence == "auto" and result.status is not Status.COMPLIANT):
-        evidence_path = _write_evidence(
-            store, camera.camera_id, camera.references[0].label, camera.stored, result, frame.image, privacy
-        )
-        if privacy.keep_unblurred:
-            unblurred = keep_unblurred_copy(store.root, camera.camera_id, frame.image, privacy)
-    return Judgement(result, checked_at, evidence_path, unblurred, check_ms)
+        # A full disk must not cost the verdict: it is recorded, and the failure beside it.
+        try:
+            evidence_path = _write_evidence(
+                store,
+                camera.camera_id,
+                camera.references[0].label,
+                camera.stored,
+                result,
+                frame.image,
+                privacy,
+            )
+            if privacy.keep_unblurred:
+                unblurred = keep_unblurred_copy(store.root, camera.camera_id, frame.image, privacy)
+        except StoreError as exc:
+            evidence_error = str(exc)
+            log.warning("camera %s: %s", camera.camera_id, exc)
+    return Judgement(result, checked_at, evidence_path, unblurred, check_ms, evidence_error)
 
 
 def evidence_folder(store: Store, camera_id: str) -> Path:

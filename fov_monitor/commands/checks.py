@@ -18,6 +18,7 @@ from fov_monitor.commands.common import (
     add_json_option,
     print_json,
     print_table,
+    warn,
 )
 from fov_monitor.database import Database
 from fov_monitor.errors import InvalidPermitError, InvalidSettingsError
@@ -107,6 +108,8 @@ def run_check(args: argparse.Namespace) -> int:
         )
         if outcome.evidence_path:
             print(f"  evidence    {outcome.evidence_path}")
+        if outcome.evidence_error:
+            warn(outcome.evidence_error)
         timings = ", ".join(f"{name} {ms:.0f} ms" for name, ms in outcome.timings_ms.items())
         print(f"  cost        {timings}")
     return EXIT_BY_STATUS[outcome.result.status]
@@ -124,6 +127,7 @@ def camera_check_document(outcome: CameraCheck) -> dict[str, object]:
         "checked_at": outcome.checked_at,
         "source": outcome.source,
         "evidence": str(outcome.evidence_path) if outcome.evidence_path else None,
+        "evidence_error": outcome.evidence_error,
         "result_id": outcome.result_id,
         **result,
         "timings_ms": outcome.timings_ms,

@@ -216,6 +216,9 @@ class _Pipeline:
                     {"path": str(kept), "delete_after": delete_after.isoformat(timespec="seconds")},
                 ),
             )
+        if judgement.evidence_error is not None:
+            detail["evidence_error"] = judgement.evidence_error
+            lines += (("evidence not written", {"error": judgement.evidence_error}),)
         evidence = str(judgement.evidence_path) if judgement.evidence_path else None
         self._record(
             ScanOutcomeRow(

@@ -68,6 +68,8 @@ def start_worker() -> None:
     """
     cv2.setNumThreads(1)
     use_memory_arena(False)
+    # A worker's warnings (e.g. evidence not written) reach the scan's stderr like the parent's own.
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
