@@ -6,6 +6,7 @@ that the technician's ``check``, the nightly scan and the web app's "check now" 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass, field
@@ -19,9 +20,9 @@ from fov_monitor.camera import CameraConfig
 from fov_monitor.check import check_frame
 from fov_monitor.database import Database
 from fov_monitor.errors import InvalidFingerprintError, InvalidPermitError, StoreError
-from fov_monitor.evidence import render_evidence, write_evidence
+from fov_monitor.evidence import encode_evidence, render_evidence, write_encoded_evidence
 from fov_monitor.fingerprint import FrameFingerprint
-from fov_monitor.privacy import PrivacySettings, keep_unblurred_copy, protect
+from fov_monitor.privacy import PrivacySettings, encode_unblurred_copy, protect, write_unblurred_copy
 from fov_monitor.reference import Reference
 from fov_monitor.result import CheckResult, Status
 from fov_monitor.settings import CheckSettings
@@ -201,11 +202,14 @@ class Judgement:
     checked_at : str
         When the frame was grabbed, ISO 8601 UTC.
     evidence_path : Path or None
-        The evidence image, when one was written.
+        The evidence image, when one was written (or is to be, see ``evidence_bytes``).
     unblurred : (Path, datetime) or None
         The unblurred copy kept and when it is due for deletion, for the audit log.
     check_ms : float
         Wall-clock milliseconds of the verdict alone.
+    evidence_bytes, unblurred_bytes : bytes or None
+        The encoded evidence image and unblurred copy when the judge was told not to write them
+        (``write_files=False``); :func:`write_judgement_files` writes them at their paths.
     """
 
     result: CheckResult
@@ -213,6 +217,8 @@ class Judgement:
     evidence_path: Path | None
     unblurred: tuple[Path, datetime] | None
     check_ms: float
+    evidence_bytes: bytes | None = field(default=None, repr=False)
+    unblurred_bytes: bytes | None = field(default=None, repr=False)
 
 
 def judge_grab(
@@ -224,6 +230,7 @@ def judge_grab(
     evidence: EvidencePolicy = "auto",
     settings: CheckSettings | None = None,
     privacy: PrivacySettings | None = None,
+    write_files: bool = True,
 ) -> Judgement:
     """Judge a grabbed frame of a loaded camera and write its evidence image; record nothing.
 
@@ -244,6 +251,9 @@ def judge_grab(
         Write an evidence image for non-compliant verdicts, always, or never.
     settings, privacy : CheckSettings, PrivacySettings, optional
         Core thresholds; face blurring of what is written (on by default).
+    write_files : bool
+        Write the evidence image (and unblurred copy) into the store. False: return them encoded
+        in the judgement instead, for a caller that can write the store when this process cannot.
 
     Returns
     -------
@@ -261,15 +271,36 @@ def judge_grab(
     )
     check_ms = (time.perf_counter() - started) * 1e3
     checked_at = frame.grabbed_at.astimezone(UTC).isoformat(timespec="seconds")
-    evidence_path = None
-    unblurred = None
+    judgement = Judgement(result, checked_at, None, None, check_ms)
     if evidence == "always" or (evidence == "auto" and result.status is not Status.COMPLIANT):
-        evidence_path = _write_evidence(
+        evidence_path, evidence_bytes = _render_evidence(
             store, camera.camera_id, camera.references[0].label, camera.stored, result, frame.image, privacy
         )
+        judgement = dataclasses.replace(judgement, evidence_path=evidence_path, evidence_bytes=evidence_bytes)
         if privacy.keep_unblurred:
-            unblurred = keep_unblurred_copy(store.root, camera.camera_id, frame.image, privacy)
-    return Judgement(result, checked_at, evidence_path, unblurred, check_ms)
+            path, data, delete_after = encode_unblurred_copy(
+                store.root, camera.camera_id, frame.image, privacy
+            )
+            judgement = dataclasses.replace(judgement, unblurred=(path, delete_after), unblurred_bytes=data)
+    return write_judgement_files(judgement) if write_files else judgement
+
+
+def write_judgement_files(judgement: Judgement) -> Judgement:
+    """Write the evidence image and unblurred copy a judgement carries; return it without them.
+
+    For judgements made with ``write_files=False`` (a scan's Dask worker, which reads the store
+    only): the scan's parent writes them here, at the paths the judgement names.
+
+    Raises
+    ------
+    StoreError
+        When a file cannot be written (disk full, permissions).
+    """
+    if judgement.evidence_bytes is not None and judgement.evidence_path is not None:
+        write_encoded_evidence(judgement.evidence_bytes, judgement.evidence_path)
+    if judgement.unblurred_bytes is not None and judgement.unblurred is not None:
+        write_unblurred_copy(judgement.unblurred_bytes, judgement.unblurred[0])
+    return dataclasses.replace(judgement, evidence_bytes=None, unblurred_bytes=None)
 
 
 def evidence_folder(store: Store, camera_id: str) -> Path:
@@ -314,7 +345,7 @@ def _check_permit_size(store: Store, camera_id: str, stored: StoredPermit, size_
         raise InvalidPermitError(f"{path}: {exc}") from None
 
 
-def _write_evidence(
+def _render_evidence(
     store: Store,
     camera_id: str,
     label: str,
@@ -322,7 +353,7 @@ def _write_evidence(
     result: CheckResult,
     live: np.ndarray,
     privacy: PrivacySettings,
-) -> Path:
+) -> tuple[Path, bytes]:
     reference_image = store.reference_image(camera_id, label)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     image = render_evidence(
@@ -332,4 +363,5 @@ def _write_evidence(
         result,
         title=f"camera {camera_id}   {stamp}",
     )
-    return write_evidence(image, evidence_folder(store, camera_id) / f"{stamp}-{result.status}.jpg")
+    path = evidence_folder(store, camera_id) / f"{stamp}-{result.status}.jpg"
+    return path, encode_evidence(image, path)
