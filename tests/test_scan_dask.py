@@ -205,3 +205,45 @@ def test_worker_killed_mid_scan_loses_no_camera_and_counts_none_twice(
     assert {count for _, count in per_camera} == {1}
     assert rows == len(EVERY)
     assert pids[victim] not in cluster.client.run(os.getpid).values()
+
+
+def test_scheduler_lost_mid_scan_fails_the_scan_and_the_next_scan_finishes_the_run(
+    cli: Cli, fleet_template: Fleet, fleet: Path
+) -> None:
+    command = [sys.executable, "-m", "fov_monitor", "scan", "--store", str(fleet), "--cluster"]
+    fleet_template.server.delay_s = 0.3
+    try:
+        with distributed.LocalCluster(
+            n_workers=1,
+            processes=True,
+            threads_per_worker=1,
+            protocol="tcp",
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as doomed:
+            scan = subprocess.Popen(
+                [*command, doomed.scheduler_address],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=os.environ | {"PYTHONPATH": str(REPO)},
+            )
+            assert scan.stdout is not None
+            progress = 0
+            for line in scan.stdout:
+                progress += line.startswith("[")
+                if progress == 3:
+                    break
+        _, err = scan.communicate(timeout=120)
+    finally:
+        fleet_template.server.delay_s = 0.0
+    assert scan.returncode == 5, err
+    assert (
+        f"error: scan failed: lost the Dask scheduler {doomed.scheduler_address}; run 'fov-monitor scan'"
+        in err
+    )
+    assert 3 <= len(outcomes(fleet)) < len(EVERY)
+    code, out, _ = cli("scan", "--store", fleet, "--workers", "1")  # resumed here, without the cluster
+    assert code == 3
+    assert out.startswith("resuming scan run 1 of ")
+    assert outcomes(fleet, 1) == EXPECTED
