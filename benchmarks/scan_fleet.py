@@ -261,7 +261,7 @@ def start_cluster(workers: int, threads: int) -> Any:
         processes=True,
         protocol="tcp",
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address=":0",
     )
     atexit.register(cluster.close)
     return cluster

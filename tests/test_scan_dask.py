@@ -44,7 +44,7 @@ def cluster() -> Iterator[Cluster]:
         threads_per_worker=1,
         protocol="tcp",
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address=":0",
     ) as local:
         command = [sys.executable, "-m", "distributed.cli.dask_worker", local.scheduler_address]
         command += ["--nthreads", "1", "--name", SITE_WORKER, "--resources", f"site-{SITE_WORKER}=1"]
@@ -219,7 +219,7 @@ def test_scheduler_lost_mid_scan_fails_the_scan_and_the_next_scan_finishes_the_r
             threads_per_worker=1,
             protocol="tcp",
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address=":0",
         ) as doomed:
             scan = subprocess.Popen(
                 [*command, doomed.scheduler_address],
