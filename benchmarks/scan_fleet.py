@@ -10,16 +10,26 @@ cameras per second, peak memory (the scan process and its worker processes, summ
 0.2 s from /proc), the outcomes, and whether every moved camera was reported. The server's own CPU
 is reported apart: on this 2-core machine it competes with the scan, unlike real cameras.
 
+With ``--cluster`` each size is also scanned, right after the local scan, on a twin of the store
+(hard links, taken before the local scan: a second scan of the same store would see every
+camera's frame repeated and report a frozen feed) with ``--cluster`` on a Dask ``LocalCluster``
+of ``--workers`` worker processes with ``--cluster-threads`` threads each, over TCP on loopback;
+its peak memory then counts the scan process only (the workers are the benchmark's children), the
+workers' own is printed apart.
+
 Usage: python benchmarks/scan_fleet.py [--sizes 1000,10000] [--concurrency 32] [--workers 2] [--data DIR]
+                                       [--cluster] [--cluster-threads 4]
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import multiprocessing
 import os
 import resource
+import shutil
 import socket
 import subprocess
 import sys
@@ -28,6 +38,7 @@ import threading
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -131,11 +142,11 @@ def tree_memory(pid: int) -> dict[int, tuple[str, int, int]]:
 
 
 def scan(
-    store: Store, report: Path, concurrency: int, workers: int
+    store: Store, report: Path, concurrency: int, workers: int, extra: tuple[str, ...] = ()
 ) -> tuple[float, int, int, dict[int, tuple[str, int, int]]]:
     """Run ``fov-monitor scan``; return wall time, exit code, peak summed PSS and the processes then."""
     command = [sys.executable, "-m", "fov_monitor", "scan", "--store", str(store.root), "--json", str(report)]
-    command += ["--concurrency", str(concurrency), "--workers", str(workers)]
+    command += ["--concurrency", str(concurrency), "--workers", str(workers), *extra]
     env = os.environ | {"FOV_MONITOR_ACTOR": "benchmark"}
     started = time.monotonic()
     with open(store.root.parent / "scan.log", "w", encoding="utf-8") as log:
@@ -156,7 +167,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--data", help="real data folder (default ../shared/data or $FOV_MONITOR_DATA)")
+    parser.add_argument("--cluster", action="store_true", help="also scan on a Dask LocalCluster")
+    parser.add_argument("--cluster-threads", type=int, default=4, help="threads per Dask worker")
     args = parser.parse_args()
+    cluster = start_cluster(args.workers, args.cluster_threads) if args.cluster else None
     pairs = views(data_dir(args.data))
     sizes = [int(size) for size in args.sizes.split(",")]
     height, width = pairs[0][0].shape[:2]
@@ -181,11 +195,36 @@ def main() -> None:
             started = time.monotonic()
             enrol_fleet(store, size, pairs, base, port)
             enrol_s = time.monotonic() - started
+            twin = Store(Path(tmp) / "twin")
+            if cluster is not None:
+                shutil.copytree(store.root, twin.root, copy_function=os.link)
+                (twin.root / "fov-monitor.sqlite").unlink(missing_ok=True)
             server_cpu_before = _cpu_seconds(server.pid)
             wall_s, code, peak, processes = scan(
                 store, Path(tmp) / "scan.json", args.concurrency, args.workers
             )
             server_cpu = _cpu_seconds(server.pid) - server_cpu_before
+            if cluster is not None:
+                cluster_s, cluster_code, cluster_peak, _ = scan(
+                    twin,
+                    Path(tmp) / "scan-cluster.json",
+                    args.concurrency,
+                    args.workers,
+                    ("--cluster", cluster.scheduler_address),
+                )
+                workers_pss = sum(
+                    pss
+                    for worker in cluster.workers.values()
+                    for _, _, pss in tree_memory(worker.pid).values()
+                )
+                cluster_counts = json.loads((Path(tmp) / "scan-cluster.json").read_text()).get("counts", {})
+                print(
+                    f"{'':8} on the Dask cluster ({args.workers} workers x {args.cluster_threads} threads): "
+                    f"wall {cluster_s:.1f} s, {size / cluster_s:.1f} cameras/s, exit {cluster_code}, "
+                    f"scan process {cluster_peak / 2**20:.0f} MB PSS, workers {workers_pss / 2**20:.0f} MB "
+                    f"PSS after; {cluster_counts}",
+                    flush=True,
+                )
             server.kill()
             document = json.loads((Path(tmp) / "scan.json").read_text()) if code in (0, 3, 4) else {}
             counts = document.get("counts", {})
@@ -210,6 +249,22 @@ def main() -> None:
             f"projected 10,000 cameras: {large_s * 10_000 / large:.0f} s"
         )
     print(f"benchmark's own peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+def start_cluster(workers: int, threads: int) -> Any:
+    """Start a Dask LocalCluster of ``workers`` processes over TCP on loopback (closed at exit)."""
+    from distributed import LocalCluster
+
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=threads,
+        processes=True,
+        protocol="tcp",
+        host="127.0.0.1",
+        dashboard_address=":0",
+    )
+    atexit.register(cluster.close)
+    return cluster
 
 
 def _cpu_seconds(pid: int | None) -> float:

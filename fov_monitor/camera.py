@@ -15,6 +15,7 @@ from fov_monitor.sources import SourceAuth
 CAMERA_SCHEMA_VERSION = 1
 
 _CAMERA_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_SITE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 DEFAULT_TIMEOUT_S = 10.0
 
@@ -56,6 +57,10 @@ class CameraConfig:
         What people call the camera and where it hangs.
     group : str
         For scans, routing of alerts and reports (e.g. a district or an owner).
+    site : str
+        The network the camera sits in, when only machines there can reach it (e.g. ``"north"``):
+        a scan on a Dask cluster grabs it only on workers started with ``--resources site-north=1``.
+        Empty: any machine reaches it. 1-64 letters, digits, ``_``, ``.`` or ``-``.
     hfov_deg : float, optional
         The horizontal field of view, to report moves in degrees.
     ptz_preset : str, optional
@@ -73,6 +78,7 @@ class CameraConfig:
     name: str = ""
     place: str = ""
     group: str = "default"
+    site: str = ""
     hfov_deg: float | None = None
     ptz_preset: str | None = None
     tolerance: float = DEFAULT_TOLERANCE
@@ -82,9 +88,14 @@ class CameraConfig:
     def __post_init__(self) -> None:
         check_camera_id(self.camera_id)
         where = f"camera {self.camera_id}"
-        for name in ("source", "name", "place", "group"):
+        for name in ("source", "name", "place", "group", "site"):
             if not isinstance(getattr(self, name), str):
                 raise InvalidSettingsError(f"{where}: {name} must be text, got {getattr(self, name)!r}")
+        if self.site and not _SITE.fullmatch(self.site):
+            raise InvalidSettingsError(
+                f"{where}: site {self.site!r} is not allowed; use 1-64 letters, digits, '_', '.' or '-', "
+                "starting with a letter or digit (it names a Dask worker resource, e.g. 'north')"
+            )
         if self.hfov_deg is not None and not _number_in(self.hfov_deg, 0.0, 180.0):
             raise InvalidSettingsError(
                 f"{where}: hfov_deg must be degrees between 0 and 180, got {self.hfov_deg!r}"
@@ -111,6 +122,7 @@ class CameraConfig:
             "name": self.name,
             "place": self.place,
             "group": self.group,
+            "site": self.site,
             "hfov_deg": self.hfov_deg,
             "ptz_preset": self.ptz_preset,
             "tolerance": self.tolerance,

@@ -6,6 +6,7 @@ that the technician's ``check``, the nightly scan and the web app's "check now" 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass, field
@@ -19,9 +20,9 @@ from fov_monitor.camera import CameraConfig
 from fov_monitor.check import check_frame
 from fov_monitor.database import Database
 from fov_monitor.errors import InvalidFingerprintError, InvalidPermitError, StoreError
-from fov_monitor.evidence import render_evidence, write_evidence
+from fov_monitor.evidence import encode_evidence, render_evidence, write_encoded_evidence
 from fov_monitor.fingerprint import FrameFingerprint
-from fov_monitor.privacy import PrivacySettings, keep_unblurred_copy, protect
+from fov_monitor.privacy import PrivacySettings, encode_unblurred_copy, protect, write_unblurred_copy
 from fov_monitor.reference import Reference
 from fov_monitor.result import CheckResult, Status
 from fov_monitor.settings import CheckSettings
@@ -215,13 +216,16 @@ class Judgement:
     checked_at : str
         When the frame was grabbed, ISO 8601 UTC.
     evidence_path : Path or None
-        The evidence image, when one was written.
+        The evidence image, when one was written (or is to be, see ``evidence_bytes``).
     unblurred : (Path, datetime) or None
         The unblurred copy kept and when it is due for deletion, for the audit log.
     check_ms : float
         Wall-clock milliseconds of the verdict alone.
     evidence_error : str or None
         Why the evidence image (or unblurred copy) could not be written; the verdict stands.
+    evidence_bytes, unblurred_bytes : bytes or None
+        The encoded evidence image and unblurred copy when the judge was told not to write them
+        (``write_files=False``); :func:`write_judgement_files` writes them at their paths.
     """
 
     result: CheckResult
@@ -230,6 +234,8 @@ class Judgement:
     unblurred: tuple[Path, datetime] | None
     check_ms: float
     evidence_error: str | None = None
+    evidence_bytes: bytes | None = field(default=None, repr=False)
+    unblurred_bytes: bytes | None = field(default=None, repr=False)
 
 
 def judge_grab(
@@ -241,6 +247,7 @@ def judge_grab(
     evidence: EvidencePolicy = "auto",
     settings: CheckSettings | None = None,
     privacy: PrivacySettings | None = None,
+    write_files: bool = True,
 ) -> Judgement:
     """Judge a grabbed frame of a loaded camera and write its evidence image; record nothing.
 
@@ -261,6 +268,9 @@ def judge_grab(
         Write an evidence image for non-compliant verdicts, always, or never.
     settings, privacy : CheckSettings, PrivacySettings, optional
         Core thresholds; face blurring of what is written (on by default).
+    write_files : bool
+        Write the evidence image (and unblurred copy) into the store. False: return them encoded
+        in the judgement instead, for a caller that can write the store when this process cannot.
 
     Returns
     -------
@@ -278,27 +288,42 @@ def judge_grab(
     )
     check_ms = (time.perf_counter() - started) * 1e3
     checked_at = frame.grabbed_at.astimezone(UTC).isoformat(timespec="seconds")
-    evidence_path = None
-    unblurred = None
-    evidence_error = None
+    judgement = Judgement(result, checked_at, None, None, check_ms)
     if evidence == "always" or (evidence == "auto" and result.status is not Status.COMPLIANT):
-        # A full disk must not cost the verdict: it is recorded, and the failure beside it.
-        try:
-            evidence_path = _write_evidence(
-                store,
-                camera.camera_id,
-                camera.references[0].label,
-                camera.stored,
-                result,
-                frame.image,
-                privacy,
+        evidence_path, evidence_bytes = _render_evidence(
+            store, camera.camera_id, camera.references[0].label, camera.stored, result, frame.image, privacy
+        )
+        judgement = dataclasses.replace(judgement, evidence_path=evidence_path, evidence_bytes=evidence_bytes)
+        if privacy.keep_unblurred:
+            path, data, delete_after = encode_unblurred_copy(
+                store.root, camera.camera_id, frame.image, privacy
             )
-            if privacy.keep_unblurred:
-                unblurred = keep_unblurred_copy(store.root, camera.camera_id, frame.image, privacy)
-        except StoreError as exc:
-            evidence_error = str(exc)
-            log.warning("camera %s: %s", camera.camera_id, exc)
-    return Judgement(result, checked_at, evidence_path, unblurred, check_ms, evidence_error)
+            judgement = dataclasses.replace(judgement, unblurred=(path, delete_after), unblurred_bytes=data)
+    return write_judgement_files(judgement) if write_files else judgement
+
+
+def write_judgement_files(judgement: Judgement) -> Judgement:
+    """Write the evidence image and unblurred copy a judgement carries; return it without them.
+
+    For judgements made with ``write_files=False`` (a scan's Dask worker, which reads the store
+    only): the scan's parent writes them here, at the paths the judgement names. A file that cannot
+    be written (disk full, permissions) does not cost the verdict: the judgement comes back without
+    that file's path and with ``evidence_error`` saying why.
+    """
+    written = dataclasses.replace(judgement, evidence_bytes=None, unblurred_bytes=None)
+    try:
+        if judgement.evidence_bytes is not None and judgement.evidence_path is not None:
+            write_encoded_evidence(judgement.evidence_bytes, judgement.evidence_path)
+    except StoreError as exc:
+        log.warning("%s", exc)
+        return dataclasses.replace(written, evidence_path=None, unblurred=None, evidence_error=str(exc))
+    try:
+        if judgement.unblurred_bytes is not None and judgement.unblurred is not None:
+            write_unblurred_copy(judgement.unblurred_bytes, judgement.unblurred[0])
+    except StoreError as exc:
+        log.warning("%s", exc)
+        return dataclasses.replace(written, unblurred=None, evidence_error=str(exc))
+    return written
 
 
 def evidence_folder(store: Store, camera_id: str) -> Path:
@@ -343,7 +368,7 @@ def _check_permit_size(store: Store, camera_id: str, stored: StoredPermit, size_
         raise InvalidPermitError(f"{path}: {exc}") from None
 
 
-def _write_evidence(
+def _render_evidence(
     store: Store,
     camera_id: str,
     label: str,
@@ -351,7 +376,7 @@ def _write_evidence(
     result: CheckResult,
     live: np.ndarray,
     privacy: PrivacySettings,
-) -> Path:
+) -> tuple[Path, bytes]:
     reference_image = store.reference_image(camera_id, label)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     image = render_evidence(
@@ -361,4 +386,5 @@ def _write_evidence(
         result,
         title=f"camera {camera_id}   {stamp}",
     )
-    return write_evidence(image, evidence_folder(store, camera_id) / f"{stamp}-{result.status}.jpg")
+    path = evidence_folder(store, camera_id) / f"{stamp}-{result.status}.jpg"
+    return path, encode_evidence(image, path)

@@ -102,15 +102,25 @@ def render_evidence(
 
 def write_evidence(image: NDArray[np.uint8], path: str | Path, quality: int = 90) -> Path:
     """Write an evidence image as JPEG (or PNG by suffix) atomically; return the path."""
-    path = Path(path)
-    suffix = path.suffix.lower()
+    return write_encoded_evidence(encode_evidence(image, path, quality), path)
+
+
+def encode_evidence(image: NDArray[np.uint8], path: str | Path, quality: int = 90) -> bytes:
+    """Return an evidence image encoded as JPEG (or PNG by ``path``'s suffix), for writing elsewhere."""
+    suffix = Path(path).suffix.lower()
     params = [cv2.IMWRITE_JPEG_QUALITY, quality] if suffix in (".jpg", ".jpeg") else []
     ok, encoded = cv2.imencode(suffix or ".jpg", image, params)
     if not ok:
         raise StoreError(f"could not encode the evidence image {path}; use a .jpg or .png name")
+    return bytes(encoded.tobytes())
+
+
+def write_encoded_evidence(data: bytes, path: str | Path) -> Path:
+    """Write an encoded evidence image atomically (its folder created); return the path."""
+    path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_bytes_atomic(path, encoded.tobytes())
+        write_bytes_atomic(path, data)
     except OSError as exc:
         raise StoreError(
             f"cannot write the evidence image {path} ({exc.strerror or exc}); free disk space or fix "

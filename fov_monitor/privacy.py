@@ -132,21 +132,37 @@ def keep_unblurred_copy(
 
     The caller writes the audit line (who, which camera, until when).
     """
+    path, data, delete_after = encode_unblurred_copy(store_root, camera_id, image, settings)
+    return write_unblurred_copy(data, path), delete_after
+
+
+def encode_unblurred_copy(
+    store_root: Path, camera_id: str, image: np.ndarray, settings: PrivacySettings
+) -> tuple[Path, bytes, datetime]:
+    """Return where an unblurred copy of a live frame goes, the PNG to write there, and its expiry.
+
+    For a process that cannot write the store (a scan's Dask worker): its caller writes the file
+    with :func:`write_unblurred_copy`.
+    """
     now = datetime.now(UTC)
     delete_after = now + timedelta(days=settings.unblurred_retention_days)
-    folder = Path(store_root) / UNBLURRED_FOLDER / camera_id
-    path = folder / f"{now.strftime(_STAMP)}.png"
+    path = Path(store_root) / UNBLURRED_FOLDER / camera_id / f"{now.strftime(_STAMP)}.png"
     ok, encoded = cv2.imencode(".png", image)
     if not ok:
         raise StoreError(f"could not encode the unblurred copy for {camera_id}")
+    return path, bytes(encoded.tobytes()), delete_after
+
+
+def write_unblurred_copy(data: bytes, path: Path) -> Path:
+    """Write an encoded unblurred copy atomically, readable by its owner only; return the path."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        os.chmod(folder, 0o700)
-        write_bytes_atomic(path, encoded.tobytes())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(path.parent, 0o700)
+        write_bytes_atomic(path, data)
         os.chmod(path, 0o600)
     except OSError as exc:
         raise StoreError(f"cannot write the unblurred copy {path} ({exc.strerror or exc})") from None
-    return path, delete_after
+    return path
 
 
 def due_unblurred(store_root: Path, retention_days: int, now: datetime | None = None) -> list[Path]:

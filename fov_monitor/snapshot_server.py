@@ -7,6 +7,7 @@ an IP camera.
 from __future__ import annotations
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
@@ -27,9 +28,12 @@ class SnapshotServer:
         Address to listen on.
     port : int
         Port; 0 picks a free one.
+    delay_s : float
+        Wait this long before each answer, like a slow camera (settable while serving).
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, delay_s: float = 0.0) -> None:
+        self.delay_s = delay_s
         self._snapshots: dict[str, tuple[bytes, str]] = {}
         self._once: dict[str, tuple[bytes, str]] = {}
         self._lock = threading.Lock()
@@ -87,6 +91,8 @@ class SnapshotServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                if server.delay_s > 0:
+                    time.sleep(server.delay_s)
                 with server._lock:
                     path = self.path.split("?")[0]
                     found = server._once.pop(path, None) or server._snapshots.get(path)

@@ -1,8 +1,4 @@
-"""The nightly scan end to end: a fleet of 20 cameras served over HTTP on loopback, a real store.
-
-The fleet: 12 cameras as enrolled, 3 moved, 1 moved on its first frame only (a passing bus), 2 that
-accept the connection and never answer, 1 that answers with garbage and 1 whose permit is missing.
-"""
+"""The nightly scan end to end on this machine: the 20-camera fleet of ``fleet.py``, a real store."""
 
 from __future__ import annotations
 
@@ -10,89 +6,51 @@ import dataclasses
 import json
 import os
 import re
-import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from _fleet import enrol_like, enrol_view
-from conftest import REPO, run_main, sample_bgr
+from conftest import REPO, run_main
+from fleet import (
+    EVERY,
+    EXPECTED,
+    GARBAGE,
+    MOVED,
+    MOVED_ONCE,
+    NO_PERMIT,
+    NORMAL,
+    SILENT,
+    Fleet,
+    outcomes,
+    serve_fleet,
+)
 
 from fov_monitor.permit import Decision
 from fov_monitor.scan import ScanLock, is_due
-from fov_monitor.snapshot_server import SnapshotServer
 from fov_monitor.store import Store
-from fov_monitor.synthetic import crop_move
-
-VIEWS = ("coffee", "astronaut", "chelsea")
-NORMAL = [f"cam-{i:02d}" for i in range(12)]
-MOVED = ["cam-12", "cam-13", "cam-14"]
-MOVED_ONCE = "cam-15"
-SILENT = ["cam-16", "cam-17"]
-GARBAGE = "cam-18"
-NO_PERMIT = "cam-19"
-EVERY = [*NORMAL, *MOVED, MOVED_ONCE, *SILENT, GARBAGE, NO_PERMIT]
-SILENT_TIMEOUT_S = 1.0
-TIMEOUT_S = 10.0
-"""Answering cameras get room: on 2 busy cores (worker processes starting) a grab can take a second."""
 
 Cli = Callable[..., tuple[int, str, str]]
 
 
-@dataclass(frozen=True)
-class Fleet:
-    server: SnapshotServer
-    template: Path
-    live: dict[str, object]  # camera id -> what it serves when moved
-
-
 @pytest.fixture(scope="module")
 def fleet_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
-    """Enrol the 20 cameras once per module, through the store API from in-memory images."""
-    moves = [crop_move(sample_bgr(name), (0.10, 0.0)) for name in VIEWS]
-    root = tmp_path_factory.mktemp("fleet") / "store"
-    store = Store(root)
-    store.init()
-    with SnapshotServer() as server, socket.socket() as silent:
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(8)
-        silent_url = f"http://127.0.0.1:{silent.getsockname()[1]}/snapshot.jpg"
-        live: dict[str, object] = {}
-        for index, camera_id in enumerate(EVERY):
-            move = moves[index % len(VIEWS)]
-            path = f"/{camera_id}.jpg"
-            server.put(path, move.reference)
-            source = silent_url if camera_id in SILENT else server.url(path)
-            if index < len(VIEWS):
-                enrol_view(store, camera_id, source, move.reference, timeout_s=TIMEOUT_S)
-            else:
-                timeout_s = SILENT_TIMEOUT_S if camera_id in SILENT else TIMEOUT_S
-                enrol_like(store, EVERY[index % len(VIEWS)], camera_id, source, timeout_s=timeout_s)
-            live[camera_id] = move.live
-        for camera_id in MOVED:
-            server.put(f"/{camera_id}.jpg", live[camera_id])  # type: ignore[arg-type]
-        server.put(f"/{GARBAGE}.jpg", b"\xff\xd8\xff garbage, not a JPEG")
-        (store.folder(NO_PERMIT) / "permit.json").unlink()
-        yield Fleet(server, root, live)
+    """Enrol and serve the 20 cameras once per module."""
+    with serve_fleet(tmp_path_factory.mktemp("fleet") / "store") as fleet:
+        yield fleet
 
 
 @pytest.fixture
 def fleet(fleet_template: Fleet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private copy of the fleet's store; the moved-once camera shows its odd frame next."""
-    root = tmp_path / "store"
-    shutil.copytree(fleet_template.template, root)
-    fleet_template.server.put_once(f"/{MOVED_ONCE}.jpg", fleet_template.live[MOVED_ONCE])  # type: ignore[arg-type]
+    """A private copy of the fleet's store."""
     # Face blurring of the evidence images costs seconds per scan and is tested elsewhere.
     monkeypatch.setenv("FOV_MONITOR_UNBLURRED", "1")
     monkeypatch.setenv("FOV_MONITOR_ACTOR", "night-scan")
-    return root
+    return fleet_template.copy(tmp_path / "store")
 
 
 @pytest.fixture
@@ -100,23 +58,12 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
     return lambda *args: run_main(capsys, *args)
 
 
-def outcomes(store: Path, run_id: int | None = None) -> dict[str, tuple[str, int]]:
-    """Return camera -> (outcome, rechecked) of a run (the latest when None)."""
-    with sqlite3.connect(store / "fov-monitor.sqlite") as connection:
-        if run_id is None:
-            run_id = connection.execute("SELECT MAX(id) FROM scan_runs").fetchone()[0]
-        rows = connection.execute(
-            "SELECT camera_id, outcome, rechecked FROM scan_outcomes WHERE run_id = ?", (run_id,)
-        ).fetchall()
-    return {camera: (outcome, rechecked) for camera, outcome, rechecked in rows}
-
-
 def test_scan_records_every_camera_once_by_status_and_exits_three(cli: Cli, fleet: Path) -> None:
     report = fleet.parent / "scan.json"
     code, out, err = cli("scan", "--store", fleet, "--concurrency", "8", "--workers", "2", "--json", report)
     assert code == 3, (out, err)
     found = outcomes(fleet)
-    assert set(found) == set(EVERY)
+    assert found == EXPECTED
     by_status = {camera: outcome for camera, (outcome, _) in found.items()}
     assert {by_status[c] for c in NORMAL} == {"compliant"}
     assert {by_status[c] for c in MOVED} == {"redirected"}

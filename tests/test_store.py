@@ -54,8 +54,8 @@ def test_bad_reference_labels_are_refused(label: str) -> None:
 def test_camera_settings_round_trip_through_camera_json(tmp_path: Path) -> None:
     store = Store(tmp_path)
     config = CameraConfig(
-        "cam-1", source="http://x/s.jpg", name="Quay", place="Pier 4", group="harbour", hfov_deg=62.5,
-        ptz_preset="3", tolerance=0.03, timeout_s=2.5,
+        "cam-1", source="http://x/s.jpg", name="Quay", place="Pier 4", group="harbour", site="north",
+        hfov_deg=62.5, ptz_preset="3", tolerance=0.03, timeout_s=2.5,
     )  # fmt: skip
     store.add_camera(config)
     assert store.camera("cam-1") == config
@@ -64,6 +64,23 @@ def test_camera_settings_round_trip_through_camera_json(tmp_path: Path) -> None:
     assert document["hfov_deg"] == 62.5
     assert store.camera_ids() == ["cam-1"]
     assert (tmp_path / "cam-1" / "references").is_dir()
+
+
+def test_camera_json_without_a_site_reads_as_any_site(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.add_camera(CameraConfig("cam-1", source="a.jpg"))
+    path = tmp_path / "cam-1" / "camera.json"
+    document = json.loads(path.read_text())
+    del document["site"]  # written before sites existed
+    path.write_text(json.dumps(document))
+    assert store.camera("cam-1").site == ""
+
+
+@pytest.mark.parametrize("site", ["north pole", "-north", "site=1", "a,b", "x" * 65, "nord-ø"])
+def test_a_site_that_cannot_name_a_dask_resource_is_refused(site: str) -> None:
+    with pytest.raises(InvalidSettingsError) as caught:
+        CameraConfig("cam-1", site=site)
+    assert_one_line(caught.value, "camera cam-1", "site", "letters, digits")
 
 
 def test_duplicate_camera_is_refused_and_the_first_kept(tmp_path: Path) -> None:

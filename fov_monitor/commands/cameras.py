@@ -77,6 +77,11 @@ def _add_setting_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", help="what people call the camera")
     parser.add_argument("--place", help="where it hangs")
     parser.add_argument("--group", help="group for scans, alerts and reports")
+    parser.add_argument(
+        "--site",
+        help="network only its own machines reach (e.g. north): a scan on a Dask cluster grabs the "
+        "camera only on workers started with --resources site-NAME=1; '' for any machine",
+    )
     parser.add_argument("--hfov", type=float, dest="hfov_deg", metavar="DEG", help="horizontal field of view")
     parser.add_argument("--preset", dest="ptz_preset", help="PTZ preset the permit is drawn for")
     parser.add_argument("--tolerance", type=float, help="share of the view allowed outside the permit (0.02)")
@@ -89,7 +94,7 @@ def _add_setting_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _changes(args: argparse.Namespace, where: str) -> dict[str, Any]:
-    names = ("source", "name", "place", "group", "hfov_deg", "ptz_preset", "tolerance", "timeout_s")
+    names = ("source", "name", "place", "group", "site", "hfov_deg", "ptz_preset", "tolerance", "timeout_s")
     changes = {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
     if args.auth == "none":
         changes["auth"] = None

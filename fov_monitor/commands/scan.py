@@ -29,6 +29,8 @@ from fov_monitor.store import now_utc
 
 RESUME_WITHIN = timedelta(hours=12)
 """An unfinished run older than this is closed, not resumed: last night's run is not tonight's."""
+CLUSTER_ENV = "FOV_MONITOR_CLUSTER"
+"""Environment variable naming the Dask scheduler of ``--cluster``."""
 PROBLEMS_SHOWN = 50
 """The summary lists at most this many cameras that are not compliant; ``--json`` has them all."""
 LOG_EVERY = 0.05
@@ -43,9 +45,11 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
         help="check every camera (or a group) now; resumes an unfinished run",
         description="Grab every selected camera concurrently, judge the frames in worker processes and "
         "record each result as it finishes. A camera that is not compliant is grabbed and judged again "
-        "before it counts. A run killed at any moment is finished by the next 'scan' (within 12 hours) "
-        "without duplicates; only one scan runs on a store at a time. With --due only cameras whose "
-        "permit allows filming now (its decision's permitted hours, local time) are checked.",
+        "before it counts. With --cluster each camera is grabbed and judged on a worker of a Dask "
+        "cluster (a camera with a site only on that site's workers); the database stays here. A run "
+        "killed at any moment is finished by the next 'scan' (within 12 hours) without duplicates; "
+        "only one scan runs on a store at a time. With --due only cameras whose permit allows filming "
+        "now (its decision's permitted hours, local time) are checked.",
         epilog=SCAN_EXIT_CODES_TEXT,
     )
     scan.add_argument("--group", help="only the cameras of this group")
@@ -57,7 +61,14 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
         type=int,
         default=os.cpu_count() or 1,
         metavar="N",
-        help="processes that judge frames (default: the number of cores)",
+        help="processes that judge frames (default: the number of cores); not with --cluster",
+    )
+    scan.add_argument(
+        "--cluster",
+        default=os.environ.get(CLUSTER_ENV) or None,
+        metavar="ADDRESS",
+        help="check on the workers of this Dask scheduler (e.g. tcp://scheduler:8786) instead of here; "
+        f"default ${CLUSTER_ENV}",
     )
     scan.add_argument(
         "--json", type=Path, metavar="FILE", help="also write the run's outcomes as JSON to FILE"
@@ -68,7 +79,7 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
 
 def run_scan_command(args: argparse.Namespace) -> int:
     context = Context.from_args(args)
-    settings = ScanSettings(context.actor, args.concurrency, args.workers)
+    settings = ScanSettings(context.actor, args.concurrency, args.workers, args.cluster)
     selection = Selection(args.group, tuple(sorted(set(args.cameras))), args.due)
     context.store.require()
     for camera_id in selection.cameras:

@@ -1,42 +1,40 @@
-"""Run a scan: grab in threads, judge in processes, record each camera as it finishes.
+"""Run a scan: grab, judge, record each camera as it finishes.
 
 ::
 
-    camera ids ──► grab threads (--concurrency, each grab within the camera's timeout)
-                       │ frame (decoded once)
-                       ▼
-                   worker processes (--workers): load the camera's references, judge
-                       │ verdict (no frame)
-                       ▼
+    camera ids ──► backend: on this machine, grab threads (--concurrency, each grab within the
+                   │ camera's timeout) then worker processes (--workers) that judge the frame; on a
+                   │ Dask cluster (--cluster), one task per camera that grabs and judges on a worker
+                   │ verdict (no frame)
+                   ▼
                    parent: not compliant on a first frame? ──yes──► grab again, judge again (final)
                        │ no / final
                        ▼
                    one transaction: result row + scan outcome (unique per run and camera) + audit
 
-At most ``concurrency + 2 * workers`` cameras are in flight, so at most that many frames exist at
-once whatever the fleet's size. Only the parent writes to the database.
+The backend bounds the cameras in flight (on this machine ``concurrency + 2 * workers``, so at most
+that many frames exist at once whatever the fleet's size). Only the parent writes to the database.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from fov_monitor.camera_check import Judgement, previous_fingerprint
+from fov_monitor.camera_check import Judgement, previous_fingerprint, write_judgement_files
 from fov_monitor.database import Database, ScanOutcomeRow, ScanRecord, ScanRun
-from fov_monitor.errors import FovMonitorError, ImageFileError, InvalidSettingsError, ScanError, SourceError
+from fov_monitor.errors import InvalidSettingsError
+from fov_monitor.privacy import PrivacySettings
 from fov_monitor.result import Status
+from fov_monitor.scan.backend import Backend, LocalBackend
+from fov_monitor.scan.cluster import DaskBackend
 from fov_monitor.scan.outcome import Outcome
-from fov_monitor.scan.worker import CheckReply, CheckTask, check_task, start_worker
-from fov_monitor.sources import Grab, grab
+from fov_monitor.scan.worker import CameraTask, CheckReply
 from fov_monitor.store import Store
 
 log = logging.getLogger(__name__)
@@ -51,28 +49,42 @@ class ScanSettings:
     actor : str
         Who runs it, for the audit log.
     concurrency : int
-        Grabs at once (threads; grabbing is waiting on the network).
+        Grabs at once (threads; grabbing is waiting on the network). On a cluster: cameras in
+        flight beyond two per worker thread.
     workers : int
-        Worker processes that judge frames (CPU-bound; at most the number of cores helps).
+        Worker processes that judge frames (CPU-bound; at most the number of cores helps). Unused
+        on a cluster, whose workers are started apart.
+    cluster : str or None
+        A Dask scheduler's address (``tcp://scheduler:8786``): check on its workers, not here.
     """
 
     actor: str = "scan"
     concurrency: int = 16
     workers: int = 2
+    cluster: str | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.concurrency <= 1024:
             raise InvalidSettingsError(f"--concurrency must be 1 to 1024, got {self.concurrency}")
         if not 1 <= self.workers <= 256:
             raise InvalidSettingsError(f"--workers must be 1 to 256, got {self.workers}")
+        if self.cluster is not None and "://" not in self.cluster:
+            raise InvalidSettingsError(
+                f"--cluster must be a Dask scheduler address like tcp://scheduler:8786, got {self.cluster!r}"
+            )
+
+    def backend(self, store: Store) -> Backend:
+        """Return where this scan's checks run."""
+        if self.cluster is not None:
+            return DaskBackend(store, self.cluster, self.concurrency)
+        return LocalBackend(store, self.concurrency, self.workers)
 
 
 @dataclass(frozen=True, slots=True)
 class _Job:
     camera_id: str
     first: Judgement | None = None  # the first frame's verdict, while its re-check runs
-    checking: bool = False
-    source: str = ""  # as the last grab named it, credentials removed
+    source: str = ""  # as the first grab named it, credentials removed
 
     @property
     def final(self) -> bool:
@@ -104,29 +116,22 @@ def run_scan(
     Raises
     ------
     ScanError
-        When the worker processes die (the cameras in flight are left for the resumed run).
+        When the worker processes die, or the Dask cluster cannot be reached or is lost (the cameras
+        in flight are left for the resumed run).
+    InvalidSettingsError
+        When the store's privacy settings are unreadable.
     StoreError
         When the database refuses a write.
     """
     done = database.scanned_camera_ids(run.run_id)
     todo = (camera_id for camera_id in camera_ids if camera_id not in done)
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["fov_monitor.scan.worker"])
-    with (
-        ThreadPoolExecutor(settings.concurrency, thread_name_prefix="grab") as grabs,
-        ProcessPoolExecutor(settings.workers, mp_context=context, initializer=start_worker) as checks,
-    ):
-        try:
-            _Pipeline(store, database, run, settings, grabs, checks, on_outcome).run(todo)
-        except BrokenProcessPool:
-            raise ScanError(
-                "a scan worker process died (killed or out of memory); run 'fov-monitor scan' again to "
-                "finish the run"
-            ) from None
+    privacy = PrivacySettings.for_store(store.root)
+    with settings.backend(store) as backend:
+        _Pipeline(store, database, run, settings, backend, privacy, on_outcome).run(todo)
 
 
 class _Pipeline:
-    """The grab → judge → record loop of one run, driven from the parent's main thread."""
+    """The start → judge → record loop of one run, driven from the parent's main thread."""
 
     def __init__(
         self,
@@ -134,79 +139,54 @@ class _Pipeline:
         database: Database,
         run: ScanRun,
         settings: ScanSettings,
-        grabs: ThreadPoolExecutor,
-        checks: ProcessPoolExecutor,
+        backend: Backend,
+        privacy: PrivacySettings,
         on_outcome: Callable[[ScanOutcomeRow], None],
     ) -> None:
         self.store, self.database, self.run_id, self.settings = store, database, run.run_id, settings
-        self.grabs, self.checks, self.on_outcome = grabs, checks, on_outcome
-        self.capacity = settings.concurrency + 2 * settings.workers
+        self.backend, self.privacy, self.on_outcome = backend, privacy, on_outcome
         self.in_flight: dict[Future[Any], _Job] = {}
         self.rechecks: deque[_Job] = deque()
 
     def run(self, todo: Iterator[str]) -> None:
-        grabbing = 0
         while True:
-            while len(self.in_flight) < self.capacity and grabbing < self.settings.concurrency:
+            while self.backend.has_room(len(self.in_flight)):
                 job = self.rechecks.popleft() if self.rechecks else _next_job(todo)
                 if job is None:
                     break
-                self.in_flight[self.grabs.submit(self._grab, job.camera_id)] = job
-                grabbing += 1
+                self.in_flight[self.backend.start(self._task(job))] = job
             if not self.in_flight:
                 return
-            finished, _ = wait(self.in_flight, return_when=FIRST_COMPLETED)
-            for future in finished:
+            for future in self.backend.wait(self.in_flight):
                 job = self.in_flight.pop(future)
-                if job.checking:
-                    self._judged(job, future.result())
+                step = self.backend.advance(future)
+                if isinstance(step, CheckReply):
+                    self._judged(job, step)
                 else:
-                    grabbing -= 1
-                    self._grabbed(job, future)
+                    self.in_flight[step] = job
 
-    def _grab(self, camera_id: str) -> Grab:
-        config = self.store.camera(camera_id)
-        frame = grab(config.source, auth=self.store.source_auth(config), timeout_s=config.timeout_s)
-        return dataclasses.replace(frame, encoded=None)  # the worker needs the image only
-
-    def _grabbed(self, job: _Job, future: Future[Grab]) -> None:
-        try:
-            frame = future.result()
-        except (SourceError, ImageFileError) as exc:
-            self._no_verdict(job, Outcome.OFFLINE, str(exc))
-            return
-        except FovMonitorError as exc:
-            self._no_verdict(job, Outcome.ERROR, str(exc))
-            return
-        except Exception as exc:  # a bug must cost one camera, not the night's scan
-            log.exception("camera %s: unexpected failure of the grab", job.camera_id)
-            self._no_verdict(job, Outcome.ERROR, f"unexpected {type(exc).__name__} in the grab: {exc}")
-            return
-        task = CheckTask(
-            self.store.root,
-            job.camera_id,
-            frame,
-            previous_fingerprint(self.database, job.camera_id),
-            final=job.final,
-        )
-        checking = dataclasses.replace(job, checking=True, source=frame.source)
-        self.in_flight[self.checks.submit(check_task, task)] = checking
+    def _task(self, job: _Job) -> CameraTask:
+        previous = previous_fingerprint(self.database, job.camera_id)
+        return CameraTask(self.store.root, job.camera_id, previous, job.final, self.privacy)
 
     def _judged(self, job: _Job, reply: CheckReply) -> None:
         judgement = reply.judgement
         if judgement is None:
-            self._no_verdict(job, Outcome.ERROR, reply.error or "the check failed")
+            self._no_verdict(job, reply.outcome, reply.error or "the check failed", reply.worker)
         elif not job.final and judgement.result.status is not Status.COMPLIANT:
             # A bird or a passing bus must not raise an alert: a second frame confirms first.
-            self.rechecks.append(_Job(job.camera_id, first=judgement, source=job.source))
+            self.rechecks.append(_Job(job.camera_id, first=judgement, source=reply.source))
         else:
-            self._verdict(job, judgement)
+            # Files a Dask worker rendered but could not write (it reads the store only).
+            self._verdict(job, write_judgement_files(judgement), reply)
 
-    def _verdict(self, job: _Job, judgement: Judgement) -> None:
+    def _verdict(self, job: _Job, judgement: Judgement, reply: CheckReply) -> None:
         result = judgement.result
         detail: dict[str, Any] = {}
         if job.first is not None:
             detail["first_status"] = str(job.first.result.status)
+        if reply.worker:
+            detail["worker"] = reply.worker
         lines: tuple[tuple[str, dict[str, Any]], ...] = ()
         if judgement.unblurred is not None:
             kept, delete_after = judgement.unblurred
@@ -230,20 +210,15 @@ class _Pipeline:
                 job.final,
                 None,
             ),
-            ScanRecord(self.settings.actor, result, job.source, evidence, detail, lines),
+            ScanRecord(self.settings.actor, result, reply.source or job.source, evidence, detail, lines),
         )
 
-    def _no_verdict(self, job: _Job, outcome: Outcome, reason: str) -> None:
+    def _no_verdict(self, job: _Job, outcome: Outcome, reason: str, worker: str = "") -> None:
         first = job.first
         if first is not None:
             # The re-check could not be made: keep the first frame's verdict rather than lose it.
-            record = ScanRecord(
-                self.settings.actor,
-                first.result,
-                job.source,
-                None,
-                {"recheck_failed": f"{outcome}: {reason}"},
-            )
+            detail = {"recheck_failed": f"{outcome}: {reason}"} | ({"worker": worker} if worker else {})
+            record = ScanRecord(self.settings.actor, first.result, job.source, None, detail)
             row = ScanOutcomeRow(
                 self.run_id,
                 job.camera_id,
@@ -258,7 +233,7 @@ class _Pipeline:
         at = datetime.now(UTC).isoformat(timespec="seconds")
         self._record(
             ScanOutcomeRow(self.run_id, job.camera_id, at, outcome, reason, False, None),
-            ScanRecord(self.settings.actor),
+            ScanRecord(self.settings.actor, audit_detail={"worker": worker} if worker else {}),
         )
 
     def _record(self, row: ScanOutcomeRow, record: ScanRecord) -> None:

@@ -1,27 +1,34 @@
-"""The scan's worker processes: judge one grabbed frame against the camera's own references.
+"""The scan's workers: grab a camera's frame, judge it against the camera's own references.
 
-Each task carries the frame, decoded once by the grab, and the camera's id; the worker loads the
-settings, permit and (cached) reference features from the store itself, so nothing but frames
-crosses the process boundary and memory does not grow with the fleet. Workers never touch the
-database: the parent records what they return.
+On one machine (:func:`check_task`) the parent grabs in threads and each task carries the frame,
+decoded once by the grab, and the camera's id; the worker process loads the settings, permit and
+(cached) reference features from the store itself, so nothing but frames crosses the process
+boundary and memory does not grow with the fleet. On a Dask cluster (:func:`grab_and_check`) the
+worker grabs the frame itself, so frames never cross the network and a worker inside a site's
+network reaches cameras the scan's machine cannot; it returns the evidence image encoded instead
+of writing it, so it needs read access to the store only. Workers never touch the database: the
+parent records what they return.
 """
 
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import logging
 import signal
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 
 from fov_monitor.camera_check import Judgement, judge_grab, load_camera
-from fov_monitor.errors import FovMonitorError
+from fov_monitor.errors import FovMonitorError, ImageFileError, SourceError
 from fov_monitor.face_model import use_memory_arena
 from fov_monitor.fingerprint import FrameFingerprint
 from fov_monitor.privacy import PrivacySettings
-from fov_monitor.sources import Grab
+from fov_monitor.scan.outcome import Outcome
+from fov_monitor.sources import Grab, grab
 from fov_monitor.store import Store
 
 log = logging.getLogger(__name__)
@@ -49,15 +56,62 @@ class CheckTask:
     frame: Grab
     previous: FrameFingerprint | None
     final: bool
+    privacy: PrivacySettings | None = None
+    """The scan's privacy settings; None reads the store's."""
+    write_files: bool = True
+    """Write evidence into the store; False returns it in the judgement for the parent to write."""
+
+
+@dataclass(frozen=True, slots=True)
+class CameraTask:
+    """One camera to grab and judge where it can be reached (a Dask worker).
+
+    Attributes
+    ----------
+    store_root : Path
+        The store, as the scan's machine sees it; a worker reads it at the same path.
+    camera_id : str
+    previous : FrameFingerprint or None
+        The camera's last recorded fingerprint, to tell a frozen feed.
+    final : bool
+        As :attr:`CheckTask.final`.
+    privacy : PrivacySettings
+        The scan's privacy settings (face blurring of the evidence), so that every worker applies
+        the scan machine's, whatever its own environment says.
+    """
+
+    store_root: Path
+    camera_id: str
+    previous: FrameFingerprint | None
+    final: bool
+    privacy: PrivacySettings
 
 
 @dataclass(frozen=True, slots=True)
 class CheckReply:
-    """What a worker found: a judgement, or the one-line reason the camera could not be judged."""
+    """What a worker found: a judgement, or the outcome and one-line reason of a camera not judged.
+
+    Attributes
+    ----------
+    camera_id : str
+    judgement : Judgement or None
+    error : str or None
+        Why there is no judgement.
+    outcome : Outcome
+        What a missing judgement counts as: offline (no usable frame) or error.
+    source : str
+        Where the frame came from, credentials removed ("" when the parent grabbed it).
+    worker : str
+        The Dask worker that grabbed and judged (its name, else its address; cluster only), for the
+        audit log.
+    """
 
     camera_id: str
     judgement: Judgement | None
     error: str | None = None
+    outcome: Outcome = Outcome.ERROR
+    source: str = ""
+    worker: str = ""
 
 
 def start_worker() -> None:
@@ -73,6 +127,40 @@ def start_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def grab_camera(store: Store, camera_id: str) -> Grab | CheckReply:
+    """Grab a camera's frame without its encoded bytes; a camera that gives none is a reply saying why."""
+    try:
+        config = store.camera(camera_id)
+        frame = grab(config.source, auth=store.source_auth(config), timeout_s=config.timeout_s)
+    except (SourceError, ImageFileError) as exc:
+        return CheckReply(camera_id, None, str(exc), Outcome.OFFLINE)
+    except FovMonitorError as exc:
+        return CheckReply(camera_id, None, str(exc), Outcome.ERROR)
+    except Exception as exc:  # a bug must cost one camera, not the night's scan
+        log.exception("camera %s: unexpected failure of the grab", camera_id)
+        return CheckReply(camera_id, None, f"unexpected {type(exc).__name__} in the grab: {exc}")
+    return dataclasses.replace(frame, encoded=None)  # the judge needs the image only
+
+
+def grab_and_check(task: CameraTask) -> CheckReply:
+    """Grab a camera's frame and judge it here; never raise for a camera's own fault.
+
+    The task of a scan on a Dask cluster: it runs on a worker that can reach the camera and read
+    the store, and returns the evidence image encoded (the worker writes nothing).
+    """
+    _set_up_dask_worker()
+    store = Store(task.store_root)
+    grabbed = grab_camera(store, task.camera_id)
+    if isinstance(grabbed, CheckReply):
+        reply = grabbed
+    else:
+        check = CheckTask(
+            task.store_root, task.camera_id, grabbed, task.previous, task.final, task.privacy, False
+        )
+        reply = dataclasses.replace(check_task(check), source=grabbed.source)
+    return dataclasses.replace(reply, worker=_dask_worker_name())
+
+
 def check_task(task: CheckTask) -> CheckReply:
     """Judge one frame; never raise for a camera's own fault (the scan goes on)."""
     store = Store(task.store_root)
@@ -84,7 +172,8 @@ def check_task(task: CheckTask) -> CheckReply:
             task.frame,
             previous=task.previous,
             evidence="auto" if task.final else "never",
-            privacy=PrivacySettings.for_store(store.root),
+            privacy=task.privacy or PrivacySettings.for_store(store.root),
+            write_files=task.write_files,
         )
     except FovMonitorError as exc:
         return CheckReply(task.camera_id, None, str(exc))
@@ -94,6 +183,25 @@ def check_task(task: CheckTask) -> CheckReply:
     if judgement.evidence_path is not None:
         _release_freed_memory()
     return CheckReply(task.camera_id, judgement)
+
+
+def _set_up_dask_worker() -> None:
+    """One OpenCV thread per task: a Dask worker's threads are the parallelism (set once per process)."""
+    global _DASK_WORKER_READY
+    if not _DASK_WORKER_READY:
+        cv2.setNumThreads(1)
+        _DASK_WORKER_READY = True
+
+
+def _dask_worker_name() -> str:
+    from distributed import get_worker
+
+    try:
+        worker = get_worker()
+    except ValueError:  # called outside a Dask worker
+        return socket.gethostname()
+    # An unnamed worker's name is a number the scheduler gave: its address says more.
+    return str(worker.name) if isinstance(worker.name, str) else str(worker.address)
 
 
 def _release_freed_memory() -> None:
@@ -112,3 +220,4 @@ def _glibc() -> ctypes.CDLL | None:
 
 
 _LIBC = _glibc()
+_DASK_WORKER_READY = False
