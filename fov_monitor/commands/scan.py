@@ -74,7 +74,7 @@ def run_scan_command(args: argparse.Namespace) -> int:
     for camera_id in selection.cameras:
         context.store.camera(camera_id)
     try:
-        with ScanLock(context.store.root), context.database() as database:
+        with ScanLock(context.store.root), context.database() as database, database.scan_lock():
             run = _open_run(database, selection, args.new, context.actor)
             try:
                 return _scan(context, database, run, settings, args.json)
