@@ -165,9 +165,9 @@ class Database:
                     raise StoreError(self._connection.refused_message(exc, opening)) from None
                 delay = next(delays, None)
                 if delay is None:
-                    raise StoreError(self._connection.unavailable_message(exc, attempt)) from None
+                    raise StoreError(self._connection.unavailable_message(exc, attempt, opening)) from None
                 reason = self.location.scrub(str(exc))
-                log.warning(
+                log.info(
                     "database %s: try %d failed (%s); again in %.2f s", self.location, attempt, reason, delay
                 )
                 if self._on_retry is not None:

@@ -55,7 +55,7 @@ class Connection(Protocol):
     def is_transient(self, error: Exception) -> bool:
         """Return True when ``error`` may pass (a lock, a lost connection): try the operation again."""
 
-    def unavailable_message(self, error: Exception, attempts: int) -> str:
+    def unavailable_message(self, error: Exception, attempts: int, opening: bool) -> str:
         """Return the one-line error after ``attempts`` tries failed for a passing reason."""
 
     def refused_message(self, error: Exception, opening: bool) -> str:

@@ -194,12 +194,18 @@ class PostgresConnection:
         text = str(error).lower()
         return not any(fragment in text for fragment in _NOT_PASSING)
 
-    def unavailable_message(self, error: Exception, attempts: int) -> str:
+    def unavailable_message(self, error: Exception, attempts: int, opening: bool) -> str:
         """Name the database (password hidden) and what to do when it stayed unreachable."""
+        fix = (
+            "check the URL (--db, $FOV_MONITOR_DB or 'database' in the store's settings.json) and that "
+            "the server is running and reachable"
+            if opening
+            else "nothing was half-written; check that the server is running and reachable, then run the "
+            "command again"
+        )
         return (
             f"database {self.location.shown} stayed unavailable through {attempts} tries "
-            f"({self.location.scrub(str(error))}); nothing was half-written; check that the server is "
-            "running and reachable, then run the command again"
+            f"({self.location.scrub(str(error))}); {fix}"
         )
 
     def refused_message(self, error: Exception, opening: bool) -> str:

@@ -131,7 +131,7 @@ class SqliteConnection:
         text = str(error).lower()
         return "locked" in text or "busy" in text
 
-    def unavailable_message(self, error: Exception, attempts: int) -> str:
+    def unavailable_message(self, error: Exception, attempts: int, opening: bool) -> str:
         """Name the file and what to do when it stayed locked through every try."""
         return (
             f"database {self.location.shown} stayed locked by another process through {attempts} tries "
