@@ -25,7 +25,7 @@ def raw(location: str, sql: str, parameters: tuple[Any, ...] = ()) -> list[tuple
     """Run one statement on its own connection, committed; return its rows (``?`` placeholders)."""
     if is_postgres(location):
         with psycopg.connect(location, autocommit=True) as connection:
-            cursor = connection.execute(sql.replace("?", "%s"), parameters)
+            cursor = connection.execute(sql.replace("?", "%s"), parameters or None)
             return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
     connection = sqlite3.connect(location, isolation_level=None)
     try:
