@@ -44,8 +44,9 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
         description="Grab every selected camera concurrently, judge the frames in worker processes and "
         "record each result as it finishes. A camera that is not compliant is grabbed and judged again "
         "before it counts. A run killed at any moment is finished by the next 'scan' (within 12 hours) "
-        "without duplicates; only one scan runs on a store at a time. With --due only cameras whose "
-        "permit allows filming now (its decision's permitted hours, local time) are checked.",
+        "without duplicates; only one scan runs on a store (and on a shared PostgreSQL database) at a "
+        "time. With --due only cameras whose permit allows filming now (its decision's permitted hours, "
+        "local time) are checked.",
         epilog=SCAN_EXIT_CODES_TEXT,
     )
     scan.add_argument("--group", help="only the cameras of this group")
