@@ -122,8 +122,9 @@ class PostgresConnection:
 
     def migrate(self, upto: int = SCHEMA_VERSION) -> None:
         """Apply the migrations up to ``upto`` in one transaction, under an advisory lock."""
-        self._check_not_newer(self.schema_version())
-        if self.schema_version() >= upto:
+        current = self.schema_version()
+        self._check_not_newer(current)
+        if current >= upto:
             return
         connection = self._connected()
         with connection.transaction():

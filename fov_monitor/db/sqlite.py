@@ -101,7 +101,8 @@ class SqliteConnection:
         self._check_not_newer(self.schema_version())
         while self.schema_version() < upto:
             with self.transaction() as transaction:
-                version = int(self._connected().execute("PRAGMA user_version").fetchone()[0])
+                row = transaction.fetchone("PRAGMA user_version")
+                version = int(row[0]) if row else 0
                 self._check_not_newer(version)
                 if version >= upto:  # another process migrated meanwhile
                     break
