@@ -1,82 +1,35 @@
-"""Results and the audit log, in SQLite beside the store.
+"""Results and the audit log: in SQLite beside the store, or in a shared PostgreSQL database.
 
-The schema is versioned (``PRAGMA user_version``) and migrated forward on open. Each write is one
-transaction: a crash leaves either the whole row or none. The audit log is append-only: nothing in
-fov-monitor updates or deletes its rows.
+The schema is versioned and migrated forward on open (:mod:`fov_monitor.db.schema`). Each write is
+one transaction: a crash leaves either the whole row or none. A write that meets a locked or briefly
+unreachable database is tried again, whole, as :class:`~fov_monitor.db.retry.RetryPolicy` says, then
+fails with one clear line. The audit log is append-only: nothing in fov-monitor updates or deletes
+its rows, and the database's triggers refuse it to anyone else.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterator, Mapping
-from contextlib import closing, contextmanager
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from fov_monitor.errors import StoreError
+from fov_monitor.db.connection import Connection, Transaction
+from fov_monitor.db.location import DatabaseLocation, Dialect
+from fov_monitor.db.retry import RetryPolicy
+from fov_monitor.db.schema import SCHEMA_VERSION
+from fov_monitor.errors import ScanLockedError, StoreError
 from fov_monitor.result import CheckResult
 
-_MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE results (
-        id INTEGER PRIMARY KEY,
-        camera_id TEXT NOT NULL,
-        checked_at TEXT NOT NULL,
-        status TEXT NOT NULL,
-        summary TEXT NOT NULL,
-        outside_fraction REAL,
-        shift_fraction REAL,
-        confidence REAL,
-        reference_label TEXT,
-        source TEXT NOT NULL,
-        evidence_path TEXT,
-        result_json TEXT NOT NULL
-    );
-    CREATE INDEX results_by_camera ON results (camera_id, checked_at);
-    CREATE TABLE audit (
-        id INTEGER PRIMARY KEY,
-        at TEXT NOT NULL,
-        actor TEXT NOT NULL,
-        action TEXT NOT NULL,
-        camera_id TEXT,
-        detail_json TEXT NOT NULL
-    );
-    CREATE INDEX audit_by_camera ON audit (camera_id, at);
-    CREATE TRIGGER audit_is_append_only_update BEFORE UPDATE ON audit
-        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-    CREATE TRIGGER audit_is_append_only_delete BEFORE DELETE ON audit
-        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-    """,
-    # 2: each result keeps its frame's fingerprint, so the next check can tell a frozen feed.
-    """
-    ALTER TABLE results ADD COLUMN fingerprint BLOB;
-    """,
-    # 3: scan runs. Each camera's outcome in a run is one row, unique per (run, camera), written in the
-    # same transaction as its result: a scan killed at any moment resumes without duplicates.
-    """
-    CREATE TABLE scan_runs (
-        id INTEGER PRIMARY KEY,
-        started_at TEXT NOT NULL,
-        finished_at TEXT,
-        actor TEXT NOT NULL,
-        selection_json TEXT NOT NULL
-    );
-    ALTER TABLE results ADD COLUMN run_id INTEGER REFERENCES scan_runs (id);
-    CREATE TABLE scan_outcomes (
-        run_id INTEGER NOT NULL REFERENCES scan_runs (id),
-        camera_id TEXT NOT NULL,
-        at TEXT NOT NULL,
-        outcome TEXT NOT NULL,
-        reason TEXT NOT NULL,
-        rechecked INTEGER NOT NULL,
-        result_id INTEGER REFERENCES results (id),
-        UNIQUE (run_id, camera_id)
-    );
-    """,
-)
-SCHEMA_VERSION = len(_MIGRATIONS)
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+OnRetry = Callable[[int, Exception], None]
+"""Called before each further try with the number of the try that failed and its error."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,28 +104,44 @@ class Database:
 
     Parameters
     ----------
-    path : str or Path
-        The SQLite file; created with its schema on first use.
+    location : DatabaseLocation, str or Path
+        A SQLite file (created with its schema on first use), or a ``postgresql://`` URL of an
+        existing database (its schema is created on first use). A str is read as by ``--db``.
+    retry : RetryPolicy
+        How a write that meets a locked or briefly unreachable database is tried again.
+    on_retry : callable, optional
+        Called before each further try with the failed try's number and its error (logged anyway).
+
+    Raises
+    ------
+    StoreError
+        When the database cannot be opened or reached, or its schema is newer than this code; one line
+        naming the database (a URL's password hidden) and the fix.
     """
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
+    def __init__(
+        self,
+        location: DatabaseLocation | str | Path,
+        *,
+        retry: RetryPolicy | None = None,
+        on_retry: OnRetry | None = None,
+    ) -> None:
+        if not isinstance(location, DatabaseLocation):
+            location = DatabaseLocation.parse(location)
+        self.location = location
+        self.retry = retry or RetryPolicy()
+        self._on_retry = on_retry
+        self._connection = _connect(location, self.retry)
         try:
-            self._connection = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise StoreError(
-                f"cannot open the database {self.path} ({exc}); check the store folder"
-            ) from None
-        self._connection.row_factory = sqlite3.Row
-        try:
-            self._connection.execute("PRAGMA journal_mode=WAL")
-            self._connection.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
+            self._retrying(lambda: self._connection.migrate(SCHEMA_VERSION), opening=True)
+        except BaseException:
             self._connection.close()
-            raise StoreError(
-                f"database {self.path} cannot be used ({exc}); restore it from backup or move it away"
-            ) from None
+            raise
+
+    @property
+    def dialect(self) -> Dialect:
+        """The kind of database: SQLite or PostgreSQL."""
+        return self.location.dialect
 
     def close(self) -> None:
         """Close the connection."""
@@ -184,36 +153,70 @@ class Database:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        connection = self._connection
-        try:
-            connection.execute("BEGIN IMMEDIATE")
-            yield connection
-            connection.execute("COMMIT")
-        except BaseException as exc:
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
-                raise StoreError(
-                    f"database {self.path} refused the write ({exc}); check that the store is writable "
-                    "and has free space; nothing was half-written"
-                ) from None
-            raise
+    def _retrying(self, action: Callable[[], T], *, opening: bool = False) -> T:
+        """Run ``action`` (one whole transaction or query), again after a passing failure."""
+        delays = self.retry.delays_s()
+        attempt = 1
+        while True:
+            try:
+                return action()
+            except self._connection.errors as exc:
+                if not self._connection.is_transient(exc):
+                    raise StoreError(self._connection.refused_message(exc, opening)) from None
+                delay = next(delays, None)
+                if delay is None:
+                    raise StoreError(self._connection.unavailable_message(exc, attempt, opening)) from None
+                reason = self.location.scrub(str(exc))
+                log.info(
+                    "database %s: try %d failed (%s); again in %.2f s", self.location, attempt, reason, delay
+                )
+                if self._on_retry is not None:
+                    self._on_retry(attempt, exc)
+                time.sleep(delay)
+                attempt += 1
 
-    def _migrate(self) -> None:
-        version = int(self._connection.execute("PRAGMA user_version").fetchone()[0])
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"database {self.path} has schema version {version}, newer than this fov-monitor "
-                f"({SCHEMA_VERSION}); upgrade fov-monitor"
+    def _write(self, body: Callable[[Transaction], T]) -> T:
+        """Run ``body`` in one transaction, all or nothing, tried again whole after a passing failure."""
+
+        def attempt() -> T:
+            with self._connection.transaction() as transaction:
+                return body(transaction)
+
+        return self._retrying(attempt)
+
+    def _read(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        return self._retrying(lambda: self._connection.query(sql, parameters))
+
+    def schema_version(self) -> int:
+        """Return the schema's version (:data:`fov_monitor.db.schema.SCHEMA_VERSION` once open)."""
+        return self._retrying(self._connection.schema_version)
+
+    @contextmanager
+    def scan_lock(self) -> Iterator[None]:
+        """Hold the database's scan lock for the block: one scan at a time against a shared database.
+
+        On PostgreSQL this is a session-level advisory lock, so that scans on different machines
+        sharing the database do not both run; it dies with the session. On SQLite the store's own
+        ``flock`` (:class:`fov_monitor.scan.ScanLock`) covers it and this does nothing.
+
+        Raises
+        ------
+        ScanLockedError
+            When another session holds it, naming that session.
+        """
+        holder = self._retrying(self._connection.try_scan_lock)
+        if holder is not None:
+            raise ScanLockedError(
+                f"another scan ({holder}) is running against the database {self.location}; wait for it "
+                "to finish, or stop that process"
             )
-        for number in range(version, SCHEMA_VERSION):
-            with self._transaction() as connection:
-                for statement in _MIGRATIONS[number].split(";\n"):
-                    if statement.strip():
-                        connection.execute(statement)
-                connection.execute(f"PRAGMA user_version = {number + 1}")
+        try:
+            yield
+        finally:
+            try:
+                self._connection.release_scan_lock()
+            except self._connection.errors as exc:  # the session is gone, and its lock with it
+                log.info("database %s: scan lock not released (%s)", self.location, exc)
 
     def record_result(
         self,
@@ -226,41 +229,50 @@ class Database:
         actor: str,
     ) -> int:
         """Store a check result and its audit line in one transaction; return the result's id."""
-        with self._transaction() as connection:
-            return _insert_result(
-                connection, camera_id, result, checked_at, source, evidence_path, actor, None, {}
+        return self._write(
+            lambda transaction: _insert_result(
+                transaction, camera_id, result, checked_at, source, evidence_path, actor, None, {}
             )
+        )
 
     def start_scan_run(self, actor: str, selection: Mapping[str, Any], at: str) -> ScanRun:
         """Open a new scan run covering ``selection`` (the scan's options) and return it."""
-        with self._transaction() as connection:
-            cursor = connection.execute(
-                "INSERT INTO scan_runs (started_at, actor, selection_json) VALUES (?, ?, ?)",
+
+        def start(transaction: Transaction) -> int:
+            run_id = transaction.insert(
+                "INSERT INTO scan_runs (started_at, actor, selection_json) VALUES (?, ?, ?) RETURNING id",
                 (at, actor, json.dumps(dict(selection), sort_keys=True)),
             )
-            run_id = int(cursor.lastrowid or 0)
-            _append_audit(connection, at, actor, "scan started", None, {"run_id": run_id, **selection})
-        return ScanRun(run_id, at, None, actor, dict(selection))
+            _append_audit(transaction, at, actor, "scan started", None, {"run_id": run_id, **selection})
+            return run_id
+
+        return ScanRun(self._write(start), at, None, actor, dict(selection))
 
     def unfinished_scan_run(self) -> ScanRun | None:
         """Return the latest scan run that has not finished, if any."""
-        row = self._connection.execute(
+        rows = self._read(
             "SELECT id, started_at, finished_at, actor, selection_json FROM scan_runs "
             "WHERE finished_at IS NULL ORDER BY id DESC LIMIT 1"
-        ).fetchone()
-        return None if row is None else ScanRun(row[0], row[1], row[2], row[3], json.loads(row[4]))
+        )
+        if not rows:
+            return None
+        run_id, started_at, finished_at, actor, selection_json = rows[0]
+        return ScanRun(run_id, started_at, finished_at, actor, json.loads(selection_json))
 
     def finish_scan_run(self, run_id: int, at: str, actor: str, counts: Mapping[str, int]) -> None:
         """Mark a scan run finished and write its counts to the audit log."""
-        with self._transaction() as connection:
-            connection.execute("UPDATE scan_runs SET finished_at = ? WHERE id = ?", (at, run_id))
-            _append_audit(connection, at, actor, "scan finished", None, {"run_id": run_id, **counts})
+
+        def finish(transaction: Transaction) -> None:
+            transaction.execute("UPDATE scan_runs SET finished_at = ? WHERE id = ?", (at, run_id))
+            _append_audit(transaction, at, actor, "scan finished", None, {"run_id": run_id, **counts})
+
+        self._write(finish)
 
     def scanned_camera_ids(self, run_id: int) -> set[str]:
         """Return the cameras that already have an outcome in the run."""
-        rows = self._connection.execute("SELECT camera_id FROM scan_outcomes WHERE run_id = ?", (run_id,))
-        with closing(rows):
-            return {row[0] for row in rows}
+        return {
+            row[0] for row in self._read("SELECT camera_id FROM scan_outcomes WHERE run_id = ?", (run_id,))
+        }
 
     def record_scan_outcome(self, outcome: ScanOutcomeRow, record: ScanRecord) -> bool:
         """Store one camera's outcome in a scan run, with its result and audit lines, in one transaction.
@@ -277,103 +289,54 @@ class Database:
         bool
             False when the run already has an outcome for the camera (nothing is written).
         """
-        with self._transaction() as connection:
-            exists = connection.execute(
-                "SELECT 1 FROM scan_outcomes WHERE run_id = ? AND camera_id = ?",
-                (outcome.run_id, outcome.camera_id),
-            ).fetchone()
-            if exists:
-                return False
-            detail = {"run_id": outcome.run_id, "rechecked": outcome.rechecked, **record.audit_detail}
-            for action, extra in record.audit_lines:
-                _append_audit(connection, outcome.at, record.actor, action, outcome.camera_id, extra)
-            result_id = None
-            if record.result is not None:
-                result_id = _insert_result(
-                    connection,
-                    outcome.camera_id,
-                    record.result,
-                    outcome.at,
-                    record.source,
-                    record.evidence_path,
-                    record.actor,
-                    outcome.run_id,
-                    detail,
-                )
-            else:
-                _append_audit(
-                    connection,
-                    outcome.at,
-                    record.actor,
-                    "check",
-                    outcome.camera_id,
-                    detail | {"status": outcome.outcome, "reason": outcome.reason},
-                )
-            connection.execute(
-                "INSERT INTO scan_outcomes (run_id, camera_id, at, outcome, reason, rechecked, result_id) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    outcome.run_id,
-                    outcome.camera_id,
-                    outcome.at,
-                    outcome.outcome,
-                    outcome.reason,
-                    int(outcome.rechecked),
-                    result_id,
-                ),
-            )
-        return True
+        return self._write(lambda transaction: _insert_scan_outcome(transaction, outcome, record))
 
     def scan_outcomes(self, run_id: int) -> Iterator[ScanOutcomeRow]:
-        """Yield the outcomes of a scan run by camera id, streaming (the run may cover a large fleet)."""
-        rows = self._connection.execute(
+        """Yield the outcomes of a scan run by camera id."""
+        rows = self._read(
             "SELECT run_id, camera_id, at, outcome, reason, rechecked, result_id FROM scan_outcomes "
             "WHERE run_id = ? ORDER BY camera_id",
             (run_id,),
         )
-        with closing(rows):
-            for row in rows:
-                yield ScanOutcomeRow(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6])
+        for row in rows:
+            yield ScanOutcomeRow(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6])
 
     def scan_counts(self, run_id: int) -> dict[str, int]:
         """Return how many cameras of the run ended in each outcome."""
-        rows = self._connection.execute(
+        rows = self._read(
             "SELECT outcome, COUNT(*) FROM scan_outcomes WHERE run_id = ? GROUP BY outcome", (run_id,)
-        ).fetchall()
+        )
         return {row[0]: int(row[1]) for row in rows}
 
     def history(self, camera_id: str, limit: int = 20) -> list[ResultRow]:
         """Return the camera's latest results, newest first."""
-        rows = self._connection.execute(
+        rows = self._read(
             "SELECT id, camera_id, checked_at, status, summary, outside_fraction, shift_fraction, "
             "confidence, reference_label, source, evidence_path FROM results WHERE camera_id = ? "
             "ORDER BY checked_at DESC, id DESC LIMIT ?",
             (camera_id, limit),
-        ).fetchall()
+        )
         return [ResultRow(*row) for row in rows]
 
     def last_fingerprint(self, camera_id: str) -> bytes | None:
         """Return the frame fingerprint stored with the camera's latest result, if any."""
-        row = self._connection.execute(
+        rows = self._read(
             "SELECT fingerprint FROM results WHERE camera_id = ? AND fingerprint IS NOT NULL "
             "ORDER BY checked_at DESC, id DESC LIMIT 1",
             (camera_id,),
-        ).fetchone()
-        return bytes(row[0]) if row else None
+        )
+        return bytes(rows[0][0]) if rows else None
 
     def result_document(self, result_id: int) -> dict[str, Any] | None:
         """Return the full stored result (``CheckResult.to_dict()``) of one row."""
-        row = self._connection.execute(
-            "SELECT result_json FROM results WHERE id = ?", (result_id,)
-        ).fetchone()
-        return json.loads(row[0]) if row else None
+        rows = self._read("SELECT result_json FROM results WHERE id = ?", (result_id,))
+        return json.loads(rows[0][0]) if rows else None
 
     def audit(
         self, actor: str, action: str, camera_id: str | None, detail: Mapping[str, Any], at: str
     ) -> None:
         """Append one line to the audit log."""
-        with self._transaction() as connection:
-            _append_audit(connection, at, actor, action, camera_id, detail)
+        self._write(lambda transaction: _append_audit(transaction, at, actor, action, camera_id, detail))
 
     def audit_entries(self, camera_id: str | None = None, limit: int = 100) -> list[AuditEntry]:
         """Return audit lines, newest first, of one camera or all."""
@@ -382,9 +345,8 @@ class Database:
         if camera_id is not None:
             query += " WHERE camera_id = ?"
             parameters = (camera_id,)
-        rows = self._connection.execute(query + " ORDER BY id DESC LIMIT ?", (*parameters, limit))
-        with closing(rows):
-            return [AuditEntry(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows.fetchall()]
+        rows = self._read(query + " ORDER BY id DESC LIMIT ?", (*parameters, limit))
+        return [AuditEntry(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,8 +361,66 @@ class ScanRecord:
     audit_lines: tuple[tuple[str, Mapping[str, Any]], ...] = ()
 
 
+def _connect(location: DatabaseLocation, retry: RetryPolicy) -> Connection:
+    """Return the connection of the location's dialect (psycopg is imported only for PostgreSQL)."""
+    if location.dialect is Dialect.POSTGRESQL:
+        from fov_monitor.db.postgres import PostgresConnection
+
+        return PostgresConnection(location, retry)
+    from fov_monitor.db.sqlite import SqliteConnection
+
+    return SqliteConnection(location, retry)
+
+
+def _insert_scan_outcome(transaction: Transaction, outcome: ScanOutcomeRow, record: ScanRecord) -> bool:
+    exists = transaction.fetchone(
+        "SELECT 1 FROM scan_outcomes WHERE run_id = ? AND camera_id = ?", (outcome.run_id, outcome.camera_id)
+    )
+    if exists:
+        return False
+    detail = {"run_id": outcome.run_id, "rechecked": outcome.rechecked, **record.audit_detail}
+    for action, extra in record.audit_lines:
+        _append_audit(transaction, outcome.at, record.actor, action, outcome.camera_id, extra)
+    result_id = None
+    if record.result is not None:
+        result_id = _insert_result(
+            transaction,
+            outcome.camera_id,
+            record.result,
+            outcome.at,
+            record.source,
+            record.evidence_path,
+            record.actor,
+            outcome.run_id,
+            detail,
+        )
+    else:
+        _append_audit(
+            transaction,
+            outcome.at,
+            record.actor,
+            "check",
+            outcome.camera_id,
+            detail | {"status": outcome.outcome, "reason": outcome.reason},
+        )
+    transaction.execute(
+        "INSERT INTO scan_outcomes (run_id, camera_id, at, outcome, reason, rechecked, result_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            outcome.run_id,
+            outcome.camera_id,
+            outcome.at,
+            outcome.outcome,
+            outcome.reason,
+            int(outcome.rechecked),
+            result_id,
+        ),
+    )
+    return True
+
+
 def _insert_result(
-    connection: sqlite3.Connection,
+    transaction: Transaction,
     camera_id: str,
     result: CheckResult,
     checked_at: str,
@@ -410,10 +430,10 @@ def _insert_result(
     run_id: int | None,
     audit_detail: Mapping[str, Any],
 ) -> int:
-    cursor = connection.execute(
+    result_id = transaction.insert(
         "INSERT INTO results (camera_id, checked_at, status, summary, outside_fraction, "
         "shift_fraction, confidence, reference_label, source, evidence_path, result_json, "
-        "fingerprint, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "fingerprint, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             camera_id,
             checked_at,
@@ -430,9 +450,8 @@ def _insert_result(
             run_id,
         ),
     )
-    result_id = int(cursor.lastrowid or 0)
     _append_audit(
-        connection,
+        transaction,
         checked_at,
         actor,
         "check",
@@ -443,14 +462,14 @@ def _insert_result(
 
 
 def _append_audit(
-    connection: sqlite3.Connection,
+    transaction: Transaction,
     at: str,
     actor: str,
     action: str,
     camera_id: str | None,
     detail: Mapping[str, Any],
 ) -> None:
-    connection.execute(
+    transaction.execute(
         "INSERT INTO audit (at, actor, action, camera_id, detail_json) VALUES (?, ?, ?, ?, ?)",
         (at, actor, action, camera_id, json.dumps(dict(detail), default=str)),
     )
@@ -458,3 +477,17 @@ def _append_audit(
 
 def _largest(pair: tuple[float, float] | None) -> float | None:
     return None if pair is None else float(max(abs(pair[0]), abs(pair[1])))
+
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "AuditEntry",
+    "Database",
+    "DatabaseLocation",
+    "Dialect",
+    "ResultRow",
+    "RetryPolicy",
+    "ScanOutcomeRow",
+    "ScanRecord",
+    "ScanRun",
+]

@@ -8,7 +8,11 @@ The store's settings live in ``<store>/settings.json``::
 
     {"schema_version": 1,
      "privacy": {"blur_faces": true, "keep_unblurred": false, "unblurred_retention_days": 30,
-                 "face_model": null, "face_threshold": 0.2, "blur_method": "blur"}}
+                 "face_model": null, "face_threshold": 0.2, "blur_method": "blur"},
+     "database": "postgresql://fov@db.example/fov"}
+
+Only the ``privacy`` section is read here; ``database`` (optional: where results go) is read by
+:func:`fov_monitor.db.location.resolve_location`.
 """
 
 from __future__ import annotations

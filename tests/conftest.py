@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import struct
@@ -21,6 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from _common import locate_data, video_frames  # noqa: E402
+from postgres_server import REQUIRE_ENV, PostgresServer, find_bindir, running_server  # noqa: E402
 
 from fov_monitor.camera import CameraConfig  # noqa: E402
 from fov_monitor.cli import main  # noqa: E402
@@ -184,3 +186,39 @@ def silent_port() -> Iterator[int]:
         sock.bind(("127.0.0.1", 0))
         sock.listen(8)
         yield int(sock.getsockname()[1])
+
+
+# A real PostgreSQL server (tests/postgres_server.py), and the results database of either dialect.
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """Start one PostgreSQL cluster per session; skip when its binaries are absent (fail under CI)."""
+    bindir = find_bindir()
+    if bindir is None:
+        message = (
+            "PostgreSQL's initdb/pg_ctl not found (Debian: apt-get install postgresql, or set "
+            "$FOV_MONITOR_PG_BINDIR)"
+        )
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(f"{message}; ${REQUIRE_ENV}=1 requires it")
+        pytest.skip(message)
+    with running_server(bindir) as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """A new empty PostgreSQL database of its own, with the password in its URL."""
+    url = postgres_server.create_database()
+    yield url
+    postgres_server.start_if_stopped()
+    postgres_server.drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new empty results database of each dialect: a SQLite path, or a PostgreSQL URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "results.sqlite")
+    return str(request.getfixturevalue("postgres_url"))

@@ -6,16 +6,19 @@ import dataclasses
 import json
 import os
 import re
+import shutil
 import signal
-import sqlite3
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from conftest import REPO, run_main
+from db_helpers import raw
 from fleet import (
     EVERY,
     EXPECTED,
@@ -26,10 +29,11 @@ from fleet import (
     NORMAL,
     SILENT,
     Fleet,
-    outcomes,
     serve_fleet,
 )
+from postgres_server import PASSWORD
 
+from fov_monitor.database import Database
 from fov_monitor.permit import Decision
 from fov_monitor.scan import ScanLock, is_due
 from fov_monitor.store import Store
@@ -58,11 +62,45 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
     return lambda *args: run_main(capsys, *args)
 
 
-def test_scan_records_every_camera_once_by_status_and_exits_three(cli: Cli, fleet: Path) -> None:
+@dataclass(frozen=True)
+class Results:
+    """Where a scan test's results go: the store's own SQLite file, or a PostgreSQL database (``--db``)."""
+
+    url: str | None = None
+
+    def args(self) -> list[str]:
+        return [] if self.url is None else ["--db", self.url]
+
+    def where(self, store: Path) -> str:
+        return self.url or str(store / "fov-monitor.sqlite")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def results(request: pytest.FixtureRequest) -> Results:
+    """Each scan test runs on the default SQLite file and on a PostgreSQL database given by ``--db``."""
+    return Results(None if request.param == "sqlite" else request.getfixturevalue("postgres_url"))
+
+
+def outcomes(
+    store: Path, run_id: int | None = None, results: Results = Results()
+) -> dict[str, tuple[str, int]]:
+    """Return camera -> (outcome, rechecked) of a run (the latest when None)."""
+    where = results.where(store)
+    if run_id is None:
+        run_id = raw(where, "SELECT MAX(id) FROM scan_runs")[0][0]
+    rows = raw(where, "SELECT camera_id, outcome, rechecked FROM scan_outcomes WHERE run_id = ?", (run_id,))
+    return {camera: (outcome, rechecked) for camera, outcome, rechecked in rows}
+
+
+def test_scan_records_every_camera_once_by_status_and_exits_three(
+    cli: Cli, fleet: Path, results: Results
+) -> None:
     report = fleet.parent / "scan.json"
-    code, out, err = cli("scan", "--store", fleet, "--concurrency", "8", "--workers", "2", "--json", report)
+    code, out, err = cli(
+        "scan", "--store", fleet, *results.args(), "--concurrency", "8", "--workers", "2", "--json", report
+    )
     assert code == 3, (out, err)
-    found = outcomes(fleet)
+    found = outcomes(fleet, results=results)
     assert found == EXPECTED
     by_status = {camera: outcome for camera, (outcome, _) in found.items()}
     assert {by_status[c] for c in NORMAL} == {"compliant"}
@@ -81,18 +119,20 @@ def test_scan_records_every_camera_once_by_status_and_exits_three(cli: Cli, flee
     assert "no permit" in reasons[NO_PERMIT]
     assert "\n" not in "".join(reasons.values())
     assert re.search(r"^cam-12 +redirected +yes ", out, re.MULTILINE)  # the summary table
-    with sqlite3.connect(fleet / "fov-monitor.sqlite") as connection:
-        results = connection.execute("SELECT camera_id, status, evidence_path FROM results").fetchall()
-        audit = connection.execute(
-            "SELECT detail_json FROM audit WHERE action = 'check' AND camera_id = ?", (MOVED_ONCE,)
-        ).fetchall()
-    assert len(results) == 16  # a verdict each; offline and error cameras have none
-    assert all(Path(evidence).is_file() for camera, _, evidence in results if camera in MOVED)
+    verdicts = raw(results.where(fleet), "SELECT camera_id, status, evidence_path FROM results")
+    audit = raw(
+        results.where(fleet),
+        "SELECT detail_json FROM audit WHERE action = 'check' AND camera_id = ?",
+        (MOVED_ONCE,),
+    )
+    assert len(verdicts) == 16  # a verdict each; offline and error cameras have none
+    assert all(Path(evidence).is_file() for camera, _, evidence in verdicts if camera in MOVED)
+    assert (fleet / "fov-monitor.sqlite").exists() is (results.url is None)
     assert json.loads(audit[0][0])["first_status"] == "redirected"
 
 
-def test_scan_killed_with_sigkill_resumes_without_duplicates(cli: Cli, fleet: Path) -> None:
-    command = [sys.executable, "-m", "fov_monitor", "scan", "--store", str(fleet)]
+def test_scan_killed_with_sigkill_resumes_without_duplicates(cli: Cli, fleet: Path, results: Results) -> None:
+    command = [sys.executable, "-m", "fov_monitor", "scan", "--store", str(fleet), *results.args()]
     env = os.environ | {"PYTHONPATH": str(REPO)}
     scan = subprocess.Popen(
         [*command, "--concurrency", "1", "--workers", "1"], stdout=subprocess.PIPE, text=True, env=env
@@ -105,19 +145,17 @@ def test_scan_killed_with_sigkill_resumes_without_duplicates(cli: Cli, fleet: Pa
             break
     scan.send_signal(signal.SIGKILL)
     scan.wait(timeout=30)
-    first = outcomes(fleet)
+    first = outcomes(fleet, results=results)
     assert 4 <= len(first) < len(EVERY)
-    code, out, _ = cli("scan", "--store", fleet)
+    code, out, _ = cli("scan", "--store", fleet, *results.args())
     assert code == 3
     assert out.startswith("resuming scan run 1 of ")
-    assert set(outcomes(fleet, 1)) == set(EVERY)
-    with sqlite3.connect(fleet / "fov-monitor.sqlite") as connection:
-        per_camera = connection.execute(
-            "SELECT camera_id, COUNT(*) FROM results WHERE run_id = 1 GROUP BY camera_id"
-        ).fetchall()
-        runs = connection.execute("SELECT id, finished_at IS NOT NULL FROM scan_runs").fetchall()
-    assert {count for _, count in per_camera} == {1}, outcomes(fleet, 1)
-    assert len(per_camera) == 16, outcomes(fleet, 1)
+    assert set(outcomes(fleet, 1, results)) == set(EVERY)
+    where = results.where(fleet)
+    per_camera = raw(where, "SELECT camera_id, COUNT(*) FROM results WHERE run_id = 1 GROUP BY camera_id")
+    runs = raw(where, "SELECT id, CASE WHEN finished_at IS NULL THEN 0 ELSE 1 END FROM scan_runs")
+    assert {count for _, count in per_camera} == {1}, outcomes(fleet, 1, results)
+    assert len(per_camera) == 16, outcomes(fleet, 1, results)
     assert runs == [(1, 1)]
 
 
@@ -132,6 +170,21 @@ def test_second_scan_while_one_holds_the_lock_exits_six_naming_the_pid(cli: Cli,
     assert not (fleet / "fov-monitor.sqlite").exists() or outcomes(fleet) == {}
 
 
+def test_scans_of_two_machines_sharing_a_postgres_database_run_one_at_a_time(
+    cli: Cli, fleet: Path, tmp_path: Path, postgres_url: str
+) -> None:
+    other_machine = tmp_path / "other-store"  # its own store, so its own flock: only the database is shared
+    shutil.copytree(fleet, other_machine)
+    with Database(postgres_url) as database, database.scan_lock():
+        code, out, err = cli("scan", "--store", other_machine, "--db", postgres_url)
+    assert code == 6
+    assert err.startswith(f"error: another scan (fov-monitor on {socket.gethostname()} pid {os.getpid()}")
+    assert postgres_url.replace(PASSWORD, "***") in err
+    assert PASSWORD not in out + err
+    assert raw(postgres_url, "SELECT COUNT(*) FROM scan_runs") == [(0,)]
+    assert cli("scan", "--store", other_machine, "--db", postgres_url, "--cameras", NORMAL[0])[0] == 0
+
+
 @pytest.mark.parametrize(
     ("cameras", "code"),
     [
@@ -141,21 +194,25 @@ def test_second_scan_while_one_holds_the_lock_exits_six_naming_the_pid(cli: Cli,
         ([NORMAL[0], MOVED[0], SILENT[0]], 3),
     ],
 )
-def test_exit_code_says_the_worst_outcome(cli: Cli, fleet: Path, cameras: list[str], code: int) -> None:
-    assert cli("scan", "--store", fleet, "--cameras", *cameras, "--workers", "1")[0] == code
-    assert set(outcomes(fleet)) == set(cameras)
+def test_exit_code_says_the_worst_outcome(
+    cli: Cli, fleet: Path, results: Results, cameras: list[str], code: int
+) -> None:
+    assert cli("scan", "--store", fleet, *results.args(), "--cameras", *cameras, "--workers", "1")[0] == code
+    assert set(outcomes(fleet, results=results)) == set(cameras)
 
 
-def test_unfinished_run_with_other_options_is_not_resumed_silently(cli: Cli, fleet: Path) -> None:
-    assert cli("scan", "--store", fleet, "--cameras", NORMAL[0], "--workers", "1")[0] == 0
-    with sqlite3.connect(fleet / "fov-monitor.sqlite") as connection:
-        connection.execute("UPDATE scan_runs SET finished_at = NULL")
-    code, _, err = cli("scan", "--store", fleet, "--cameras", NORMAL[1])
+def test_unfinished_run_with_other_options_is_not_resumed_silently(
+    cli: Cli, fleet: Path, results: Results
+) -> None:
+    db = results.args()
+    assert cli("scan", "--store", fleet, *db, "--cameras", NORMAL[0], "--workers", "1")[0] == 0
+    raw(results.where(fleet), "UPDATE scan_runs SET finished_at = NULL")
+    code, _, err = cli("scan", "--store", fleet, *db, "--cameras", NORMAL[1])
     assert code == 1
     assert "scan run 1" in err
     assert "--new" in err
-    assert cli("scan", "--store", fleet, "--cameras", NORMAL[1], "--new", "--workers", "1")[0] == 0
-    assert set(outcomes(fleet)) == {NORMAL[1]}
+    assert cli("scan", "--store", fleet, *db, "--cameras", NORMAL[1], "--new", "--workers", "1")[0] == 0
+    assert set(outcomes(fleet, results=results)) == {NORMAL[1]}
 
 
 def test_unknown_camera_is_a_usage_error_before_any_run(cli: Cli, fleet: Path) -> None:

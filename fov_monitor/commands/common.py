@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from fov_monitor.database import Database
+from fov_monitor.db.location import DATABASE_ENV, DatabaseLocation, resolve_location
 from fov_monitor.result import Status
 from fov_monitor.store import DEFAULT_STORE, Store, now_utc
 
@@ -38,20 +39,26 @@ EXIT_CODES_TEXT = (
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """The store and the person acting, as the global options give them."""
+    """The store, the person acting and the results database, as the global options give them."""
 
     store: Store
     actor: str
+    database_option: str | None = None
+    """``--db`` as given (None: ``$FOV_MONITOR_DB``, the store's settings or its SQLite file)."""
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Context:
-        """Build the context from ``--store`` and ``--actor``."""
-        return cls(Store(args.store), args.actor)
+        """Build the context from ``--store``, ``--actor`` and ``--db``."""
+        return cls(Store(args.store), args.actor, getattr(args, "db", None))
+
+    def database_location(self) -> DatabaseLocation:
+        """Return the results database: ``--db``, ``$FOV_MONITOR_DB``, settings.json, or the store's file."""
+        return resolve_location(self.store.root, self.database_option)
 
     def database(self) -> Database:
         """Open the results and audit database of the store."""
         self.store.require()
-        return Database(self.store.database_path)
+        return Database(self.database_location())
 
     def audit(self, action: str, camera_id: str | None, **detail: Any) -> None:
         """Write one line to the audit log."""
@@ -60,7 +67,7 @@ class Context:
 
 
 def add_global_options(parser: argparse.ArgumentParser, *, defaults: bool = True) -> None:
-    """Add ``--store`` and ``--actor``, which every store command takes.
+    """Add ``--store``, ``--actor`` and ``--db``, which every store command takes.
 
     The main parser gets them with their defaults, each sub-command without (``defaults=False``),
     so that they may be given before or after the command's name.
@@ -77,6 +84,14 @@ def add_global_options(parser: argparse.ArgumentParser, *, defaults: bool = True
         default=(os.environ.get("FOV_MONITOR_ACTOR") or _login_name()) if defaults else argparse.SUPPRESS,
         metavar="NAME",
         help="who is acting, for the audit log (default: $FOV_MONITOR_ACTOR or your login)",
+    )
+    parser.add_argument(
+        "--db",
+        default=None if defaults else argparse.SUPPRESS,
+        metavar="URL_OR_PATH",
+        help=f"the results database: a postgresql:// URL (shared by several machines) or a SQLite file "
+        f"(default: ${DATABASE_ENV}, else 'database' in <store>/settings.json, else "
+        "<store>/fov-monitor.sqlite)",
     )
 
 

@@ -48,8 +48,9 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
         "before it counts. With --cluster each camera is grabbed and judged on a worker of a Dask "
         "cluster (a camera with a site only on that site's workers); the database stays here. A run "
         "killed at any moment is finished by the next 'scan' (within 12 hours) without duplicates; "
-        "only one scan runs on a store at a time. With --due only cameras whose permit allows filming "
-        "now (its decision's permitted hours, local time) are checked.",
+        "only one scan runs on a store (and on a shared PostgreSQL database) at a time. With --due only "
+        "cameras whose permit allows filming now (its decision's permitted hours, local time) are "
+        "checked.",
         epilog=SCAN_EXIT_CODES_TEXT,
     )
     scan.add_argument("--group", help="only the cameras of this group")
@@ -85,7 +86,7 @@ def run_scan_command(args: argparse.Namespace) -> int:
     for camera_id in selection.cameras:
         context.store.camera(camera_id)
     try:
-        with ScanLock(context.store.root), context.database() as database:
+        with ScanLock(context.store.root), context.database() as database, database.scan_lock():
             run = _open_run(database, selection, args.new, context.actor)
             try:
                 return _scan(context, database, run, settings, args.json)
