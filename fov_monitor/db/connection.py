@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -11,17 +11,32 @@ from fov_monitor.db.location import DatabaseLocation
 Row = tuple[Any, ...]
 
 
-class Transaction(Protocol):
-    """Statements inside one transaction; queries use ``?`` placeholders in every dialect."""
+class Transaction:
+    """Statements inside one transaction; queries use ``?`` placeholders in every dialect.
+
+    Parameters
+    ----------
+    run : callable
+        Runs one statement of the dialect (placeholders translated) and returns its cursor.
+    """
+
+    def __init__(self, run: Callable[[str, tuple[Any, ...]], Any]) -> None:
+        self._run = run
 
     def execute(self, sql: str, parameters: Sequence[Any] = ()) -> None:
         """Run one statement."""
+        self._run(sql, tuple(parameters))
 
     def fetchone(self, sql: str, parameters: Sequence[Any] = ()) -> Row | None:
         """Run one query and return its first row, if any."""
+        row = self._run(sql, tuple(parameters)).fetchone()
+        return None if row is None else tuple(row)
 
     def insert(self, sql: str, parameters: Sequence[Any]) -> int:
         """Run an ``INSERT ... RETURNING id`` and return the new row's id."""
+        row = self.fetchone(sql, parameters)
+        assert row is not None, "an INSERT ... RETURNING returns its row"
+        return int(row[0])
 
 
 class Connection(Protocol):

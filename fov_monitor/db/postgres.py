@@ -17,7 +17,7 @@ from typing import Any
 
 import psycopg
 
-from fov_monitor.db.connection import Row
+from fov_monitor.db.connection import Row, Transaction
 from fov_monitor.db.location import DatabaseLocation
 from fov_monitor.db.retry import RetryPolicy
 from fov_monitor.db.schema import POSTGRES_MIGRATIONS, SCHEMA_VERSION
@@ -32,28 +32,6 @@ _NOT_PASSING = ("authentication failed", "does not exist", "no pg_hba.conf entry
 def to_psycopg(sql: str) -> str:
     """Return ``sql`` with ``?`` placeholders as psycopg's ``%s`` (and a literal ``%`` doubled)."""
     return sql.replace("%", "%%").replace("?", "%s")
-
-
-class PostgresTransaction:
-    """Statements of one PostgreSQL transaction."""
-
-    def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
-        self._cursor = cursor
-
-    def execute(self, sql: str, parameters: Sequence[Any] = ()) -> None:
-        """Run one statement."""
-        self._cursor.execute(to_psycopg(sql), tuple(parameters))
-
-    def fetchone(self, sql: str, parameters: Sequence[Any] = ()) -> Row | None:
-        """Run one query and return its first row, if any."""
-        row = self._cursor.execute(to_psycopg(sql), tuple(parameters)).fetchone()
-        return None if row is None else tuple(row)
-
-    def insert(self, sql: str, parameters: Sequence[Any]) -> int:
-        """Run an ``INSERT ... RETURNING id`` and return the new row's id."""
-        row = self.fetchone(sql, parameters)
-        assert row is not None, "an INSERT ... RETURNING returns its row"
-        return int(row[0])
 
 
 class PostgresConnection:
@@ -101,11 +79,11 @@ class PostgresConnection:
         return connection
 
     @contextmanager
-    def transaction(self) -> Iterator[PostgresTransaction]:
+    def transaction(self) -> Iterator[Transaction]:
         """Open a write transaction, committed when the block ends and rolled back when it raises."""
         connection = self._connected()
         with connection.transaction(), connection.cursor() as cursor:
-            yield PostgresTransaction(cursor)
+            yield Transaction(lambda sql, parameters: cursor.execute(to_psycopg(sql), parameters))
 
     def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[Row]:
         """Run one read-only query and return its rows."""

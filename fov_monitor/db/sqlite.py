@@ -12,36 +12,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from typing import Any
 
-from fov_monitor.db.connection import Row
+from fov_monitor.db.connection import Row, Transaction
 from fov_monitor.db.location import DatabaseLocation
 from fov_monitor.db.retry import RetryPolicy
 from fov_monitor.db.schema import SCHEMA_VERSION, SQLITE_MIGRATIONS, sqlite_statements
 from fov_monitor.errors import StoreError
 
 _BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
-
-
-class SqliteTransaction:
-    """Statements of one SQLite transaction."""
-
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self._connection = connection
-
-    def execute(self, sql: str, parameters: Sequence[Any] = ()) -> None:
-        """Run one statement."""
-        self._connection.execute(sql, tuple(parameters)).close()
-
-    def fetchone(self, sql: str, parameters: Sequence[Any] = ()) -> Row | None:
-        """Run one query and return its first row, if any."""
-        with closing(self._connection.execute(sql, tuple(parameters))) as cursor:
-            row = cursor.fetchone()
-        return None if row is None else tuple(row)
-
-    def insert(self, sql: str, parameters: Sequence[Any]) -> int:
-        """Run an ``INSERT ... RETURNING id`` and return the new row's id."""
-        row = self.fetchone(sql, parameters)
-        assert row is not None, "an INSERT ... RETURNING returns its row"
-        return int(row[0])
 
 
 class SqliteConnection:
@@ -75,12 +52,12 @@ class SqliteConnection:
         return self._connection
 
     @contextmanager
-    def transaction(self) -> Iterator[SqliteTransaction]:
+    def transaction(self) -> Iterator[Transaction]:
         """Open a write transaction (``BEGIN IMMEDIATE``), committed when the block ends."""
         connection = self._connected()
         connection.execute("BEGIN IMMEDIATE")
         try:
-            yield SqliteTransaction(connection)
+            yield Transaction(connection.execute)
             connection.execute("COMMIT")
         except BaseException:
             if connection.in_transaction:
