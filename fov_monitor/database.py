@@ -175,8 +175,12 @@ class Database:
                 time.sleep(delay)
                 attempt += 1
 
-    def _write(self, body: Callable[[Transaction], T]) -> T:
-        """Run ``body`` in one transaction, all or nothing, tried again whole after a passing failure."""
+    def write(self, body: Callable[[Transaction], T]) -> T:
+        """Run ``body`` in one transaction, all or nothing, tried again whole after a passing failure.
+
+        ``body`` may run more than once (each try from the start), so it must not act outside the
+        database. Statements use ``?`` placeholders in every dialect.
+        """
 
         def attempt() -> T:
             with self._connection.transaction() as transaction:
@@ -184,7 +188,8 @@ class Database:
 
         return self._retrying(attempt)
 
-    def _read(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    def read(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Run one read-only query (``?`` placeholders), tried again after a passing failure."""
         return self._retrying(lambda: self._connection.query(sql, parameters))
 
     def schema_version(self) -> int:
@@ -229,7 +234,7 @@ class Database:
         actor: str,
     ) -> int:
         """Store a check result and its audit line in one transaction; return the result's id."""
-        return self._write(
+        return self.write(
             lambda transaction: _insert_result(
                 transaction, camera_id, result, checked_at, source, evidence_path, actor, None, {}
             )
@@ -246,11 +251,11 @@ class Database:
             _append_audit(transaction, at, actor, "scan started", None, {"run_id": run_id, **selection})
             return run_id
 
-        return ScanRun(self._write(start), at, None, actor, dict(selection))
+        return ScanRun(self.write(start), at, None, actor, dict(selection))
 
     def unfinished_scan_run(self) -> ScanRun | None:
         """Return the latest scan run that has not finished, if any."""
-        rows = self._read(
+        rows = self.read(
             "SELECT id, started_at, finished_at, actor, selection_json FROM scan_runs "
             "WHERE finished_at IS NULL ORDER BY id DESC LIMIT 1"
         )
@@ -266,12 +271,12 @@ class Database:
             transaction.execute("UPDATE scan_runs SET finished_at = ? WHERE id = ?", (at, run_id))
             _append_audit(transaction, at, actor, "scan finished", None, {"run_id": run_id, **counts})
 
-        self._write(finish)
+        self.write(finish)
 
     def scanned_camera_ids(self, run_id: int) -> set[str]:
         """Return the cameras that already have an outcome in the run."""
         return {
-            row[0] for row in self._read("SELECT camera_id FROM scan_outcomes WHERE run_id = ?", (run_id,))
+            row[0] for row in self.read("SELECT camera_id FROM scan_outcomes WHERE run_id = ?", (run_id,))
         }
 
     def record_scan_outcome(self, outcome: ScanOutcomeRow, record: ScanRecord) -> bool:
@@ -289,11 +294,11 @@ class Database:
         bool
             False when the run already has an outcome for the camera (nothing is written).
         """
-        return self._write(lambda transaction: _insert_scan_outcome(transaction, outcome, record))
+        return self.write(lambda transaction: _insert_scan_outcome(transaction, outcome, record))
 
     def scan_outcomes(self, run_id: int) -> Iterator[ScanOutcomeRow]:
         """Yield the outcomes of a scan run by camera id."""
-        rows = self._read(
+        rows = self.read(
             "SELECT run_id, camera_id, at, outcome, reason, rechecked, result_id FROM scan_outcomes "
             "WHERE run_id = ? ORDER BY camera_id",
             (run_id,),
@@ -303,14 +308,14 @@ class Database:
 
     def scan_counts(self, run_id: int) -> dict[str, int]:
         """Return how many cameras of the run ended in each outcome."""
-        rows = self._read(
+        rows = self.read(
             "SELECT outcome, COUNT(*) FROM scan_outcomes WHERE run_id = ? GROUP BY outcome", (run_id,)
         )
         return {row[0]: int(row[1]) for row in rows}
 
     def history(self, camera_id: str, limit: int = 20) -> list[ResultRow]:
         """Return the camera's latest results, newest first."""
-        rows = self._read(
+        rows = self.read(
             "SELECT id, camera_id, checked_at, status, summary, outside_fraction, shift_fraction, "
             "confidence, reference_label, source, evidence_path FROM results WHERE camera_id = ? "
             "ORDER BY checked_at DESC, id DESC LIMIT ?",
@@ -320,7 +325,7 @@ class Database:
 
     def last_fingerprint(self, camera_id: str) -> bytes | None:
         """Return the frame fingerprint stored with the camera's latest result, if any."""
-        rows = self._read(
+        rows = self.read(
             "SELECT fingerprint FROM results WHERE camera_id = ? AND fingerprint IS NOT NULL "
             "ORDER BY checked_at DESC, id DESC LIMIT 1",
             (camera_id,),
@@ -329,14 +334,14 @@ class Database:
 
     def result_document(self, result_id: int) -> dict[str, Any] | None:
         """Return the full stored result (``CheckResult.to_dict()``) of one row."""
-        rows = self._read("SELECT result_json FROM results WHERE id = ?", (result_id,))
+        rows = self.read("SELECT result_json FROM results WHERE id = ?", (result_id,))
         return json.loads(rows[0][0]) if rows else None
 
     def audit(
         self, actor: str, action: str, camera_id: str | None, detail: Mapping[str, Any], at: str
     ) -> None:
         """Append one line to the audit log."""
-        self._write(lambda transaction: _append_audit(transaction, at, actor, action, camera_id, detail))
+        self.write(lambda transaction: _append_audit(transaction, at, actor, action, camera_id, detail))
 
     def audit_entries(self, camera_id: str | None = None, limit: int = 100) -> list[AuditEntry]:
         """Return audit lines, newest first, of one camera or all."""
@@ -345,7 +350,7 @@ class Database:
         if camera_id is not None:
             query += " WHERE camera_id = ?"
             parameters = (camera_id,)
-        rows = self._read(query + " ORDER BY id DESC LIMIT ?", (*parameters, limit))
+        rows = self.read(query + " ORDER BY id DESC LIMIT ?", (*parameters, limit))
         return [AuditEntry(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows]
 
 
