@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -61,10 +62,22 @@ def scan_and_alert(
     return update_alerts(database, store, run_id, settings, actor=ACTOR)
 
 
+SETTINGS_JSON = {
+    "schema_version": 1,
+    "thresholds": {"offline_after_scans": 3, "unverifiable_after_scans": 2, "error_after_scans": 2},
+    "channels": [
+        {"name": "ops-mail", "kind": "smtp", "host": "smtp.example", "groups": ["north"]},
+        {"name": "log", "kind": "jsonl", "path": "alerts.jsonl"},
+    ],
+}
+"""SETTINGS as ``<store>/alerts.json``."""
+
+
 def make_store(root: Path, groups: Mapping[str, str]) -> Store:
-    """Return a store with ``camera -> group`` enrolled (no references: the engine reads only settings)."""
+    """Return a store with ``camera -> group`` enrolled and SETTINGS in its alerts.json (no references)."""
     store = Store(root)
     store.init()
+    (root / "alerts.json").write_text(json.dumps(SETTINGS_JSON), encoding="utf-8")
     for camera_id, group in groups.items():
         store.add_camera(
             CameraConfig(

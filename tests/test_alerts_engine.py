@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from alert_helpers import ACTOR, SETTINGS, counts, make_store, record_run, scan_and_alert
+from conftest import assert_one_line
 from db_helpers import raw
 
 from fov_monitor.alerts import (
@@ -20,7 +21,9 @@ from fov_monitor.alerts import (
     update_alerts,
 )
 from fov_monitor.alerts.queries import StateFilter
+from fov_monitor.alerts.settings import AlertSettings
 from fov_monitor.database import Database
+from fov_monitor.errors import InvalidSettingsError
 from fov_monitor.store import Store
 
 GROUPS = {"cam-n": "north", "cam-s": "south", "cam-ok": "north"}
@@ -224,3 +227,12 @@ def test_runs_to_update_names_the_latest_finished_run_not_gone_through(
     assert runs_to_update(database) == []
     database.start_scan_run(ACTOR, {}, "2026-11-30T02:00:00+00:00")  # unfinished: not yet
     assert runs_to_update(database) == []
+
+
+def test_alerts_json_in_the_store_gives_the_settings(store: Store) -> None:
+    assert AlertSettings.for_store(store.root) == SETTINGS
+    assert AlertSettings.for_store(store.root / "cam-n") == AlertSettings()  # absent: defaults
+    (store.root / "alerts.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(InvalidSettingsError) as caught:
+        AlertSettings.for_store(store.root)
+    assert_one_line(caught.value, "alerts.json", "not readable JSON")

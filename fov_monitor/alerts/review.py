@@ -137,8 +137,8 @@ def approve_rebaseline(
     proposer = _pending_proposer(database, alert_id)
     if proposer.strip().casefold() == approver.strip().casefold():
         raise AlertError(
-            f"alert {alert_id}: {approver} proposed this re-baseline and cannot also approve it; "
-            "another person must approve"
+            f"alert {alert_id}: the re-baseline was proposed by {proposer}, who cannot also approve it; "
+            "another person must approve (--by NAME)"
         )
     label = _reference_label(database, store, alert)
     outcome = capture_reference(
