@@ -17,6 +17,7 @@ from fov_monitor.alerts import (
     alert_events,
     dismiss,
     list_alerts,
+    resolve,
     runs_to_update,
     update_alerts,
 )
@@ -236,3 +237,17 @@ def test_alerts_json_in_the_store_gives_the_settings(store: Store) -> None:
     with pytest.raises(InvalidSettingsError) as caught:
         AlertSettings.for_store(store.root)
     assert_one_line(caught.value, "alerts.json", "not readable JSON")
+
+
+def test_problem_that_persists_after_a_reviewer_resolved_it_opens_a_new_alert(
+    database: Database, store: Store
+) -> None:
+    scan_and_alert(database, store, {"cam-n": "redirected"})
+    (alert,) = list_alerts(database)
+    resolve(database, store, SETTINGS, alert.alert_id, actor="tess", note="re-aimed")
+    changes = scan_and_alert(database, store, {"cam-n": "redirected"})
+    assert changes == AlertChanges(opened=1, deliveries=2)
+    assert [(a.state, a.occurrences) for a in list_alerts(database, StateFilter.ALL)] == [
+        (State.OPEN, 1),
+        (State.RESOLVED, 1),
+    ]
