@@ -24,6 +24,7 @@ import cv2
 from fov_monitor import __version__
 from fov_monitor.commands import cameras, checks, demo, permits, records, references, scan
 from fov_monitor.commands.common import EXIT_CODES_TEXT, EXIT_ERROR, add_global_options
+from fov_monitor.commands.outbox import register_outbox
 from fov_monitor.errors import FovMonitorError
 
 DESCRIPTION = r"""Prove that surveillance cameras still look only where their permit allows.
@@ -56,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in (cameras, permits, references, checks, scan, records, demo):
         module.register(commands, store_options)
+    # Minimal 'alerts' group until the alerts-core branch's fov_monitor.commands.alerts replaces it.
+    alerts = commands.add_parser("alerts", help="alerts and their delivery")
+    register_outbox(
+        alerts.add_subparsers(dest="alerts_command", metavar="ACTION", required=True), store_options
+    )
     return parser
 
 

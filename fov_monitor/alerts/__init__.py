@@ -1,0 +1,1 @@
+"""Alerts: opened and closed from scan outcomes, reviewed by people, delivered through an outbox."""
