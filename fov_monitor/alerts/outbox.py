@@ -265,7 +265,8 @@ def _mark_retry(
     database: Database, delivery: Delivery, error: str, clock: _Clock, settings: AlertSettings
 ) -> DeliveryOutcome:
     wait = timedelta(seconds=settings.retry.backoff_s(delivery.attempts))
-    next_at = _stamp_after(clock.current() + wait)
+    # From the whole second, so the waits are the settings' own; still later than this call's "due by".
+    next_at = _stamp_after(clock.current().replace(microsecond=0) + wait)
     database.write(
         lambda transaction: transaction.execute(
             "UPDATE deliveries SET next_attempt_at = ?, last_error = ? "
