@@ -138,7 +138,7 @@ def deliver_due(
     store_root: Path,
     settings: AlertSettings,
     now: datetime | None = None,
-    limit: int = 100,
+    limit: int = 1000,
     *,
     actor: str = DEFAULT_ACTOR,
     stop: threading.Event | None = None,
