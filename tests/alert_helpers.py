@@ -10,7 +10,13 @@ from pathlib import Path
 from db_helpers import raw, sample_result
 
 from fov_monitor.alerts import AlertChanges, update_alerts
-from fov_monitor.alerts.settings import AlertSettings, ChannelSettings, Thresholds
+from fov_monitor.alerts.settings import (
+    AlertSettings,
+    ChannelKind,
+    JsonlChannelSettings,
+    SmtpChannelSettings,
+    Thresholds,
+)
 from fov_monitor.camera import CameraConfig
 from fov_monitor.database import Database, ScanOutcomeRow, ScanRecord
 from fov_monitor.result import CheckResult, Status
@@ -27,7 +33,17 @@ REASONS = {
     "offline": "no answer within 1 s",
     "error": "no permit set",
 }
-CHANNELS = (ChannelSettings("ops-mail", "smtp", ("north",)), ChannelSettings("log", "jsonl"))
+CHANNELS = (
+    SmtpChannelSettings(
+        name="ops-mail",
+        kind=ChannelKind.SMTP,
+        groups=("north",),
+        host="smtp.example",
+        from_address="fov-monitor@example.org",
+        to=("reviewers@example.org",),
+    ),
+    JsonlChannelSettings(name="log", kind=ChannelKind.JSONL, path=Path("alerts.jsonl")),
+)
 SETTINGS = AlertSettings(Thresholds(3, 2, 2), channels=CHANNELS)
 """Two channels: mail for the north group only, a log for every group."""
 
@@ -66,7 +82,14 @@ SETTINGS_JSON = {
     "schema_version": 1,
     "thresholds": {"offline_after_scans": 3, "unverifiable_after_scans": 2, "error_after_scans": 2},
     "channels": [
-        {"name": "ops-mail", "kind": "smtp", "host": "smtp.example", "groups": ["north"]},
+        {
+            "name": "ops-mail",
+            "kind": "smtp",
+            "host": "smtp.example",
+            "from": "fov-monitor@example.org",
+            "to": ["reviewers@example.org"],
+            "groups": ["north"],
+        },
         {"name": "log", "kind": "jsonl", "path": "alerts.jsonl"},
     ],
 }

@@ -20,6 +20,7 @@ from fov_monitor.alerts import (
     resolve,
 )
 from fov_monitor.commands.common import EXIT_COMPLIANT, Context, add_json_option, print_json, print_table
+from fov_monitor.commands.outbox import register_outbox
 from fov_monitor.database import Database
 
 SUMMARY_SHOWN = 70
@@ -75,8 +76,7 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
         text="--reason",
     )
     _step(actions, parent, "reject-rebaseline", "refuse a proposed re-baseline", run_reject)
-    # The outbox's commands ('alerts outbox', 'alerts deliver') join this group at the merge:
-    # outbox.register_outbox(actions, parent), from fov_monitor.commands.outbox.
+    register_outbox(actions, parent)
 
 
 def _step(
