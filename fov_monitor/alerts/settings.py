@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -31,6 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fov_monitor.errors import InvalidSettingsError
+from fov_monitor.secret_files import read_secret_file
 
 ALERTS_FILE = "alerts.json"
 ALERTS_SCHEMA_VERSION = 1
@@ -117,7 +117,7 @@ class Secret:
                 raise InvalidSettingsError(f"environment variable {self.env} ({self.field}) is not set")
             return value
         assert self.file is not None
-        return _read_owner_only(self.file, self.field)
+        return read_secret_file(self.file, f"secret file {self.file} ({self.field})", InvalidSettingsError)
 
     def __repr__(self) -> str:
         where = f"env {self.env}" if self.env is not None else f"file {self.file}"
@@ -440,27 +440,3 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
             raise self.fail(f"{prefix}{name}", f"must be a number {low:g}..{high:g}, got {value!r}")
         return float(value)
-
-
-def _read_owner_only(path: Path, field: str) -> str:
-    try:
-        with path.open("rb") as handle:
-            mode = os.fstat(handle.fileno()).st_mode
-            if not stat.S_ISREG(mode):
-                raise InvalidSettingsError(f"secret file {path} ({field}) is not a regular file")
-            if mode & 0o077:
-                raise InvalidSettingsError(
-                    f"secret file {path} ({field}) is open to group or others (mode "
-                    f"{stat.S_IMODE(mode):04o}); run chmod 600 {path}"
-                )
-            text = handle.read().decode("utf-8")
-    except FileNotFoundError:
-        raise InvalidSettingsError(f"secret file {path} ({field}) does not exist") from None
-    except UnicodeDecodeError:
-        raise InvalidSettingsError(f"secret file {path} ({field}) is not UTF-8 text") from None
-    except OSError as exc:
-        raise InvalidSettingsError(f"secret file {path} ({field}) cannot be read ({exc.strerror})") from None
-    secret = text.removesuffix("\n").removesuffix("\r")
-    if not secret:
-        raise InvalidSettingsError(f"secret file {path} ({field}) is empty")
-    return secret
