@@ -80,3 +80,7 @@ class ScanLockedError(ScanError):
 
 class AlertError(FovMonitorError):
     """An alert action that cannot be done: an unknown alert, a step its state does not allow."""
+
+
+class ReportError(FovMonitorError):
+    """A report cannot be built: bad options, missing organisation settings, an unwritable folder."""

@@ -1,0 +1,82 @@
+"""``report yearly`` (the yearly follow-up report) and ``report register`` (the public register)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from fov_monitor.commands.common import EXIT_COMPLIANT, Context
+from fov_monitor.report.output import write_folder
+from fov_monitor.report.yearly import ReportFiles, build_yearly, check_year
+
+
+def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
+    """Add the commands of this module to the ``fov-monitor`` parser."""
+    report = commands.add_parser("report", help="the yearly follow-up report and the public camera register")
+    kinds = report.add_subparsers(dest="report_kind", metavar="KIND", required=True)
+
+    yearly = kinds.add_parser(
+        "yearly",
+        parents=[parent],
+        help="the yearly follow-up report: compliance, deviations, re-baselines, the yearly weighing",
+        description="Write an HTML report of one calendar year (UTC) into --out: index.html for the "
+        "organisation, cameras/<camera>.html for each camera, figures.csv and figures.json. Every page is "
+        "self-contained (images embedded) and prints to PDF. An earlier report in --out is replaced whole, "
+        "once the new one is complete.",
+    )
+    yearly.add_argument("--year", type=int, required=True, help="the calendar year, e.g. 2026")
+    yearly.add_argument("--group", metavar="G", help="only the cameras of this group")
+    yearly.add_argument("--out", type=Path, required=True, metavar="DIR", help="the report folder")
+    yearly.add_argument(
+        "--jobs", type=int, default=None, metavar="N", help="processes for face blurring (default: the cores)"
+    )
+    yearly.set_defaults(run=run_yearly)
+
+    public = kinds.add_parser(
+        "register",
+        parents=[parent],
+        help="the public register of cameras, in plain language",
+        description="Write the public camera register into --out: index.html (who is responsible, how to "
+        "ask, the areas) and one page per area (group) with, for each camera, where, why and when it "
+        "films and its permitted view with faces blurred. Needs <store>/organisation.json.",
+    )
+    public.add_argument("--out", type=Path, required=True, metavar="DIR", help="the register folder")
+    public.add_argument(
+        "--jobs", type=int, default=None, metavar="N", help="processes for face blurring (default: the cores)"
+    )
+    public.set_defaults(run=run_register)
+
+
+def run_yearly(args: argparse.Namespace) -> int:
+    year = check_year(args.year)
+    context = Context.from_args(args)
+    with context.database() as database:
+        fleet = write_folder(
+            args.out,
+            "yearly",
+            lambda folder: build_yearly(
+                context.store, database, year, folder, group=args.group, jobs=args.jobs
+            ),
+        )
+    files = ReportFiles.of(args.out, len(fleet.cameras))
+    print(
+        f"wrote the {year} report of {files.cameras} cameras to {args.out}: {files.files} files, "
+        f"{files.total_bytes / 1e6:.1f} MB (largest {files.largest_file}, {files.largest_bytes / 1e6:.2f} MB)"
+    )
+    return EXIT_COMPLIANT
+
+
+def run_register(args: argparse.Namespace) -> int:
+    from fov_monitor.report.register import build_register
+
+    context = Context.from_args(args)
+    context.store.require()
+    cameras = write_folder(
+        args.out, "register", lambda folder: build_register(context.store, folder, jobs=args.jobs)
+    )
+    files = ReportFiles.of(args.out, cameras)
+    print(
+        f"wrote the public register of {cameras} cameras to {args.out}: {files.files} files, "
+        f"{files.total_bytes / 1e6:.1f} MB (largest {files.largest_file}, {files.largest_bytes / 1e6:.2f} MB)"
+    )
+    return EXIT_COMPLIANT

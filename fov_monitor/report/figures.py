@@ -1,0 +1,501 @@
+"""A year of one fleet in figures: what the nightly scans found, the alerts, the re-baselines.
+
+Everything here is read from the results database (``scan_outcomes``, ``results``, ``alerts``,
+``alert_events``, ``audit``) and the store (camera settings, permit, reference records) and
+returned as plain dataclasses; nothing is drawn or written. Times are the stored UTC times: a day is
+a UTC day, and a year runs from 1 January 00:00 UTC to the next.
+
+Definitions, as the report states them:
+
+* **checks**: the camera's scan outcomes in the year (every nightly answer, offline and error too).
+* **share compliant**: compliant outcomes over outcomes with a verdict on a real frame (compliant,
+  redirected, zone exposed, tampered, unverifiable); offline and error are uptime, not compliance.
+* **offline time**: each outcome stands for the time until the camera's next outcome (the last one
+  for the median gap between its outcomes, at most until the year's end); the time of ``offline``
+  outcomes is added up. **Uptime** is one minus offline time over the time all outcomes stand for.
+* **deviations**: alerts opened in the year, any problem; **time to fix** runs from opening to
+  closing (by a compliant scan or a reviewer's resolve).
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import json
+import logging
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+from shapely.geometry import box
+
+from fov_monitor.database import Database
+from fov_monitor.errors import FovMonitorError
+from fov_monitor.permit import Decision
+from fov_monitor.store import Store
+
+log = logging.getLogger(__name__)
+
+REBASELINE_ACTION = "reference rebaselined"
+"""The audit action :func:`fov_monitor.reference_capture.capture_reference` writes for a re-baseline."""
+
+
+class DayStatus(enum.IntEnum):
+    """A day's worst scan outcome, for the timeline; higher is worse."""
+
+    NO_CHECK = 0
+    COMPLIANT = 1
+    UNVERIFIABLE = 2
+    OFFLINE = 3
+    ERROR = 4
+    REDIRECTED = 5
+    ZONE_EXPOSED = 6
+    TAMPERED = 7
+
+
+_DAY_STATUS = {status.name.lower(): status for status in DayStatus if status is not DayStatus.NO_CHECK}
+NON_COMPLIANT = frozenset({"redirected", "zone_exposed", "tampered"})
+VERDICTS = frozenset({"compliant", "unverifiable"}) | NON_COMPLIANT
+OUTCOMES = ("compliant", "redirected", "zone_exposed", "tampered", "unverifiable", "offline", "error")
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewNote:
+    """One reviewer's step on an alert: who, when, what, and the note written."""
+
+    at: str
+    actor: str
+    event: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class Deviation:
+    """One alert opened in the year: its problem, start, end and time to fix (hours)."""
+
+    alert_id: int
+    problem: str
+    state: str
+    start: str
+    end: str | None
+    time_to_fix_h: float | None
+    summary: str
+    notes: tuple[ReviewNote, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Rebaseline:
+    """One replaced reference: when, by whom, approved by whom, and why."""
+
+    at: str
+    actor: str
+    approved_by: str
+    reason: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneExposure:
+    """A day on which a scan found a privacy zone in view."""
+
+    day: str
+    checks: int
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PermitFacts:
+    """What the permit decides, as the report shows it."""
+
+    decision_reference: str | None
+    purpose: str
+    valid_from: str | None
+    valid_to: str | None
+    permitted_hours: tuple[str, ...]
+    hours_per_day: float
+    zone_names: tuple[str, ...]
+    zone_share: float
+    """Share of the reference image covered by privacy zones (0..1)."""
+    reference_size_wh: tuple[int, int] | None
+
+
+@dataclass(frozen=True, slots=True)
+class CertifiedMove:
+    """The smallest move the enrolment self-test found in every direction, on the first reference."""
+
+    label: str
+    shift_fraction: float | None
+    pan_deg: float | None
+    tilt_deg: float | None
+
+
+@dataclass(slots=True)
+class CameraFigures:
+    """One camera's year in figures.
+
+    ``day_status`` is a ``(days,)`` uint8 array of :class:`DayStatus` codes, one per day of the
+    year; ``day_outside`` a ``(days,)`` float64 array of the day's largest share of the view outside
+    the permit (NaN where no verdict measured it).
+    """
+
+    camera_id: str
+    name: str
+    place: str
+    group: str
+    tolerance: float
+    permit: PermitFacts | None
+    certified_move: CertifiedMove | None
+    checks: int
+    status_counts: dict[str, int]
+    share_compliant: float | None
+    days_checked: int
+    days_non_compliant: int
+    zone_exposures: list[ZoneExposure]
+    offline_hours: float
+    observed_hours: float
+    uptime: float | None
+    deviations: list[Deviation]
+    rebaselines: list[Rebaseline]
+    day_status: NDArray[np.uint8]
+    day_outside: NDArray[np.float64]
+    problems: list[str] = field(default_factory=list)
+    """What could not be read for this camera (a damaged permit file), shown in the report."""
+
+    @property
+    def zone_exposure_days(self) -> int:
+        """Days with a privacy zone in view."""
+        return len(self.zone_exposures)
+
+    @property
+    def non_compliance_deviations(self) -> int:
+        """Alerts for a view that was wrong (redirected, zone exposed, tampered)."""
+        return sum(1 for deviation in self.deviations if deviation.problem in NON_COMPLIANT)
+
+    @property
+    def max_outside(self) -> float | None:
+        """The year's largest share of the view outside the permit."""
+        finite = self.day_outside[np.isfinite(self.day_outside)]
+        return float(finite.max()) if finite.size else None
+
+
+@dataclass(frozen=True, slots=True)
+class FleetTotals:
+    """The organisation's figures over the cameras of the report."""
+
+    cameras: int
+    checks: int
+    share_compliant: float | None
+    deviations: int
+    non_compliance_deviations: int
+    open_at_year_end: int
+    median_time_to_fix_h: float | None
+    rebaselines: int
+    zone_exposure_days: int
+    offline_hours: float
+    mean_uptime: float | None
+    cameras_without_permit: int
+
+
+@dataclass(slots=True)
+class FleetFigures:
+    """The year of every camera in the report, and the totals.
+
+    ``monthly_counts`` is a ``(12, len(OUTCOMES))`` int64 array: outcomes per month, columns in the
+    order of :data:`OUTCOMES`.
+    """
+
+    year: int
+    group: str | None
+    cameras: list[CameraFigures]
+    totals: FleetTotals
+    monthly_counts: NDArray[np.int64]
+
+
+def year_bounds(year: int) -> tuple[str, str]:
+    """Return the first instant of ``year`` and of the next, as ISO UTC texts sorting with stored times."""
+    return f"{year:04d}-01-01T00:00:00", f"{year + 1:04d}-01-01T00:00:00"
+
+
+def days_in_year(year: int) -> int:
+    """Return 365 or 366."""
+    return (date(year + 1, 1, 1) - date(year, 1, 1)).days
+
+
+def yearly_figures(
+    database: Database, store: Store, year: int, camera_ids: Sequence[str], group: str | None = None
+) -> FleetFigures:
+    """Read the year of ``camera_ids`` into figures.
+
+    Parameters
+    ----------
+    database, store : Database, Store
+        Where the results and the cameras are.
+    year : int
+        The calendar year (UTC).
+    camera_ids : sequence of str
+        The cameras of the report, in the order the report lists them.
+    group : str, optional
+        The group they were selected by, named in the report.
+    """
+    start, end = year_bounds(year)
+    wanted = set(camera_ids)
+    rows_by_camera: dict[str, list[tuple[str, str, float | None, str | None]]] = defaultdict(list)
+    monthly = np.zeros((12, len(OUTCOMES)), np.int64)
+    column = {outcome: index for index, outcome in enumerate(OUTCOMES)}
+    rows = database.read(
+        "SELECT o.camera_id, o.at, o.outcome, r.outside_fraction, r.summary FROM scan_outcomes o "
+        "LEFT JOIN results r ON r.id = o.result_id WHERE o.at >= ? AND o.at < ? ORDER BY o.camera_id, o.at",
+        (start, end),
+    )
+    for camera_id, at, outcome, outside, summary in rows:
+        if camera_id in wanted:
+            rows_by_camera[camera_id].append((at, outcome, outside, summary))
+            if outcome in column:
+                monthly[int(at[5:7]) - 1, column[outcome]] += 1
+    deviations = _deviations(database, start, end, wanted)
+    rebaselines = _rebaselines(database, start, end, wanted)
+    cameras = [
+        _camera_figures(
+            store,
+            camera_id,
+            year,
+            rows_by_camera.get(camera_id, []),
+            deviations.get(camera_id, []),
+            rebaselines.get(camera_id, []),
+        )
+        for camera_id in camera_ids
+    ]
+    return FleetFigures(year, group, cameras, _totals(cameras, end), monthly)
+
+
+def _camera_figures(
+    store: Store,
+    camera_id: str,
+    year: int,
+    rows: Sequence[tuple[str, str, float | None, str | None]],
+    deviations: list[Deviation],
+    rebaselines: list[Rebaseline],
+) -> CameraFigures:
+    config = store.camera(camera_id)
+    problems: list[str] = []
+    permit = _permit_facts(store, camera_id, problems)
+    move = _certified_move(store, camera_id, problems)
+    days = days_in_year(year)
+    day_status = np.zeros(days, np.uint8)
+    day_outside = np.full(days, np.nan)
+    counts = dict.fromkeys(OUTCOMES, 0)
+    exposures: dict[int, list[str]] = defaultdict(list)
+    first_day = date(year, 1, 1).toordinal()
+    times_s = np.empty(len(rows))
+    offline = np.zeros(len(rows), bool)
+    for index, (at, outcome, outside, summary) in enumerate(rows):
+        when = _parse_time(at)
+        times_s[index] = when.timestamp()
+        day = min(max(when.date().toordinal() - first_day, 0), days - 1)
+        counts[outcome] = counts.get(outcome, 0) + 1
+        code = _DAY_STATUS.get(outcome, DayStatus.ERROR)
+        day_status[day] = max(day_status[day], code)
+        if outside is not None and not outside <= day_outside[day]:
+            day_outside[day] = outside
+        if outcome == "zone_exposed":
+            exposures[day].append(summary or "a privacy zone was in view")
+        offline[index] = outcome == "offline"
+    verdicts = sum(counts[outcome] for outcome in VERDICTS)
+    spans_h = _spans_h(times_s, datetime(year + 1, 1, 1, tzinfo=UTC).timestamp())
+    observed_h = float(spans_h.sum())
+    offline_h = float(spans_h[offline].sum())
+    non_compliant_codes = [DayStatus.REDIRECTED, DayStatus.ZONE_EXPOSED, DayStatus.TAMPERED]
+    return CameraFigures(
+        camera_id=camera_id,
+        name=config.name,
+        place=config.place,
+        group=config.group,
+        tolerance=config.tolerance,
+        permit=permit,
+        certified_move=move,
+        checks=len(rows),
+        status_counts=counts,
+        share_compliant=counts["compliant"] / verdicts if verdicts else None,
+        days_checked=int(np.count_nonzero(day_status)),
+        days_non_compliant=int(np.isin(day_status, non_compliant_codes).sum()),
+        zone_exposures=[
+            ZoneExposure(date.fromordinal(first_day + day).isoformat(), len(reasons), _unique(reasons))
+            for day, reasons in sorted(exposures.items())
+        ],
+        offline_hours=offline_h,
+        observed_hours=observed_h,
+        uptime=1.0 - offline_h / observed_h if observed_h > 0 else None,
+        deviations=deviations,
+        rebaselines=rebaselines,
+        day_status=day_status,
+        day_outside=day_outside,
+        problems=problems,
+    )
+
+
+def _spans_h(times_s: NDArray[np.float64], year_end_s: float) -> NDArray[np.float64]:
+    """Return the hours each outcome stands for: until the next, the last one a median gap."""
+    if times_s.size == 0:
+        return np.zeros(0)
+    gaps = np.diff(times_s)
+    last = float(np.median(gaps)) if gaps.size else 86400.0
+    last = max(0.0, min(last, year_end_s - float(times_s[-1])))
+    return np.append(gaps, last) / 3600.0
+
+
+def _permit_facts(store: Store, camera_id: str, problems: list[str]) -> PermitFacts | None:
+    try:
+        stored = store.permit(camera_id)
+    except FovMonitorError as exc:
+        problems.append(f"the permit cannot be read: {exc}")
+        return None
+    if stored is None:
+        return None
+    permit = stored.permit
+    if stored.reference_size is not None:
+        width, height = stored.reference_size
+        frame = box(0, 0, width, height)
+    else:
+        frame = permit.permitted.envelope
+    zones = shapely.union_all(list(permit.zones.values())) if permit.zones else None
+    zone_share = float(zones.intersection(frame).area / frame.area) if zones is not None else 0.0
+    decision = permit.decision
+    return PermitFacts(
+        decision_reference=decision.reference_number if decision else None,
+        purpose=decision.purpose if decision else "",
+        valid_from=decision.valid_from.isoformat() if decision and decision.valid_from else None,
+        valid_to=decision.valid_to.isoformat() if decision and decision.valid_to else None,
+        permitted_hours=decision.permitted_hours if decision else (),
+        hours_per_day=hours_per_day(decision.permitted_hours) if decision else 24.0,
+        zone_names=tuple(permit.zones),
+        zone_share=zone_share,
+        reference_size_wh=stored.reference_size,
+    )
+
+
+@functools.cache
+def hours_per_day(permitted_hours: tuple[str, ...]) -> float:
+    """Return the hours a day in which the windows permit filming (24 for no windows)."""
+    decision = Decision("hours", permitted_hours=permitted_hours)
+    return sum(1 for minute in range(1440) if decision.permits_filming_at(minute)) / 60.0
+
+
+def _certified_move(store: Store, camera_id: str, problems: list[str]) -> CertifiedMove | None:
+    try:
+        infos = store.reference_infos(camera_id)
+    except FovMonitorError as exc:
+        problems.append(f"the reference records cannot be read: {exc}")
+        return None
+    if not infos:
+        return None
+    test = infos[0].self_test
+    return CertifiedMove(
+        infos[0].label,
+        _float_or_none(test.get("smallest_shift_fraction")),
+        _float_or_none(test.get("smallest_pan_deg")),
+        _float_or_none(test.get("smallest_tilt_deg")),
+    )
+
+
+def _deviations(database: Database, start: str, end: str, wanted: set[str]) -> dict[str, list[Deviation]]:
+    notes: dict[int, list[ReviewNote]] = defaultdict(list)
+    for alert_id, at, actor, event, note in database.read(
+        "SELECT e.alert_id, e.at, e.actor, e.event, e.note FROM alert_events e JOIN alerts a "
+        "ON a.id = e.alert_id WHERE a.opened_at >= ? AND a.opened_at < ? AND e.note <> '' ORDER BY e.id",
+        (start, end),
+    ):
+        notes[int(alert_id)].append(ReviewNote(at, actor, event, note))
+    found: dict[str, list[Deviation]] = defaultdict(list)
+    for alert_id, camera_id, problem, state, opened_at, closed_at, summary in database.read(
+        "SELECT id, camera_id, problem, state, opened_at, closed_at, summary FROM alerts "
+        "WHERE opened_at >= ? AND opened_at < ? ORDER BY opened_at, id",
+        (start, end),
+    ):
+        if camera_id not in wanted:
+            continue
+        fix_h = None
+        if closed_at is not None:
+            fix_h = (_parse_time(closed_at) - _parse_time(opened_at)).total_seconds() / 3600.0
+        found[camera_id].append(
+            Deviation(
+                int(alert_id),
+                problem,
+                state,
+                opened_at,
+                closed_at,
+                fix_h,
+                summary,
+                tuple(notes[int(alert_id)]),
+            )
+        )
+    return found
+
+
+def _rebaselines(database: Database, start: str, end: str, wanted: set[str]) -> dict[str, list[Rebaseline]]:
+    found: dict[str, list[Rebaseline]] = defaultdict(list)
+    for at, actor, camera_id, detail_json in database.read(
+        "SELECT at, actor, camera_id, detail_json FROM audit WHERE action = ? AND at >= ? AND at < ? "
+        "ORDER BY at, id",
+        (REBASELINE_ACTION, start, end),
+    ):
+        if camera_id not in wanted:
+            continue
+        detail = _json_object(detail_json)
+        found[camera_id].append(
+            Rebaseline(
+                at,
+                actor,
+                str(detail.get("approved_by") or ""),
+                str(detail.get("reason") or ""),
+                str(detail.get("label") or ""),
+            )
+        )
+    return found
+
+
+def _totals(cameras: Sequence[CameraFigures], end: str) -> FleetTotals:
+    compliant = sum(camera.status_counts["compliant"] for camera in cameras)
+    verdicts = sum(sum(camera.status_counts[o] for o in VERDICTS) for camera in cameras)
+    deviations = [deviation for camera in cameras for deviation in camera.deviations]
+    fixes = [d.time_to_fix_h for d in deviations if d.time_to_fix_h is not None]
+    uptimes = [camera.uptime for camera in cameras if camera.uptime is not None]
+    return FleetTotals(
+        cameras=len(cameras),
+        checks=sum(camera.checks for camera in cameras),
+        share_compliant=compliant / verdicts if verdicts else None,
+        deviations=len(deviations),
+        non_compliance_deviations=sum(camera.non_compliance_deviations for camera in cameras),
+        open_at_year_end=sum(1 for d in deviations if d.end is None or d.end >= end),
+        median_time_to_fix_h=statistics.median(fixes) if fixes else None,
+        rebaselines=sum(len(camera.rebaselines) for camera in cameras),
+        zone_exposure_days=sum(camera.zone_exposure_days for camera in cameras),
+        offline_hours=sum(camera.offline_hours for camera in cameras),
+        mean_uptime=statistics.fmean(uptimes) if uptimes else None,
+        cameras_without_permit=sum(1 for camera in cameras if camera.permit is None),
+    )
+
+
+def _parse_time(text: str) -> datetime:
+    when = datetime.fromisoformat(text)
+    return when.astimezone(UTC) if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def _unique(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+def _float_or_none(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _json_object(text: str) -> Mapping[str, object]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return {}
+    return value if isinstance(value, Mapping) else {}

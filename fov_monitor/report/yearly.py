@@ -1,0 +1,234 @@
+"""The yearly follow-up report: one index page for the organisation, one page per camera.
+
+Layout of the report folder::
+
+    index.html              organisation summary, groups, a table of every camera linking to its page
+    cameras/<camera>.html   permit, drawing, timeline, deviations, re-baselines, exposures, weighing
+    figures.csv             one row per camera
+    figures.json            every figure, daily timelines included
+
+One page per camera, not one page for all: a camera's page carries its permit drawing (about 100 KB)
+and charts, so 500 cameras on one page would be a 50 MB file that browsers open slowly and print as
+one document of thousands of pages. The index stays small (a table), and every page is
+self-contained (images as ``data:`` URIs) and prints on its own.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from fov_monitor import __version__
+from fov_monitor.database import Database
+from fov_monitor.errors import ReportError
+from fov_monitor.privacy import PrivacySettings
+from fov_monitor.report import charts, export
+from fov_monitor.report.drawing import permit_drawings
+from fov_monitor.report.figures import (
+    OUTCOMES,
+    VERDICTS,
+    DayStatus,
+    FleetFigures,
+    days_in_year,
+    yearly_figures,
+)
+from fov_monitor.report.organisation import Organisation
+from fov_monitor.report.templates import render
+from fov_monitor.report.weighing import read_assessment
+from fov_monitor.store import Store
+
+FIRST_YEAR = 2000
+"""The first year a report can be asked for."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFiles:
+    """What a build wrote: pages, files and their sizes in bytes."""
+
+    cameras: int
+    files: int
+    total_bytes: int
+    largest_file: str
+    largest_bytes: int
+
+    @classmethod
+    def of(cls, folder: Path, cameras: int) -> ReportFiles:
+        """Measure the files below ``folder``."""
+        sizes = {
+            str(path.relative_to(folder)): path.stat().st_size for path in folder.rglob("*") if path.is_file()
+        }
+        largest = max(sizes, key=lambda name: sizes[name]) if sizes else ""
+        return cls(cameras, len(sizes), sum(sizes.values()), largest, sizes.get(largest, 0))
+
+
+def check_year(year: int, today: datetime | None = None) -> int:
+    """Return ``year`` if a report of it can exist (2000 up to this year), else raise."""
+    this_year = (today or datetime.now(UTC)).year
+    if not FIRST_YEAR <= year <= this_year:
+        raise ReportError(f"--year {year} is out of range; give a year from {FIRST_YEAR} to {this_year}")
+    return year
+
+
+def select_cameras(store: Store, group: str | None) -> list[str]:
+    """Return the store's cameras, of ``group`` when given, sorted by id.
+
+    Raises
+    ------
+    ReportError
+        When the store has no camera, or none of ``group`` (naming the groups there are).
+    """
+    ids = store.camera_ids()
+    if not ids:
+        raise ReportError(f"the store {store.root} has no cameras; add them with 'fov-monitor camera add'")
+    if group is None:
+        return ids
+    groups = {camera_id: store.camera(camera_id).group for camera_id in ids}
+    chosen = [camera_id for camera_id in ids if groups[camera_id] == group]
+    if not chosen:
+        known = ", ".join(sorted(set(groups.values())))
+        raise ReportError(f"no camera is in group {group!r}; the store's groups are: {known}")
+    return chosen
+
+
+def build_yearly(
+    store: Store,
+    database: Database,
+    year: int,
+    folder: Path,
+    *,
+    group: str | None = None,
+    privacy: PrivacySettings | None = None,
+    jobs: int | None = None,
+) -> FleetFigures:
+    """Write the yearly report of the store's cameras (of ``group``) into ``folder``; return its figures.
+
+    Parameters
+    ----------
+    store, database : Store, Database
+        The cameras and their results.
+    year : int
+        The calendar year (checked with :func:`check_year` by the caller).
+    folder : Path
+        An existing empty folder (see :func:`fov_monitor.report.output.write_folder`).
+    group : str, optional
+        Only the cameras of this group.
+    privacy : PrivacySettings, optional
+        How faces are blurred in the permit drawings (default: the store's settings).
+    jobs : int, optional
+        Processes for face blurring of references not cached yet.
+    """
+    camera_ids = select_cameras(store, group)
+    organisation = Organisation.for_store(store.root)
+    organisation_name = organisation.name if organisation else store.root.resolve().name
+    privacy = privacy or PrivacySettings.for_store(store.root)
+    fleet = yearly_figures(database, store, year, camera_ids, group)
+    drawings = permit_drawings(store, camera_ids, privacy, jobs=jobs)
+    assessments = {camera_id: read_assessment(store.root, year, camera_id) for camera_id in camera_ids}
+    weighed = {camera_id for camera_id, assessment in assessments.items() if assessment is not None}
+    common = {
+        "lang": "en",
+        "version": __version__,
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "organisation": organisation,
+        "organisation_name": organisation_name,
+        "legend": [{"colour": charts.STATUS_COLOURS[s], "label": charts.STATUS_LABELS[s]} for s in DayStatus],
+    }
+    pages = folder / "cameras"
+    pages.mkdir()
+    outside = charts.OutsideChart(days_in_year(year))
+    for camera in fleet.cameras:
+        html = render(
+            "yearly_camera.html",
+            title=f"{camera.name or camera.camera_id}: yearly report {year}",
+            year=year,
+            camera=camera,
+            drawing=drawings[camera.camera_id],
+            counts=[
+                (outcome.replace("_", " "), camera.status_counts.get(outcome, 0)) for outcome in OUTCOMES
+            ],
+            strip=charts.status_strip(camera.day_status),
+            strip_alt=_strip_alt(camera.day_status),
+            outside_chart=outside.render(camera.day_outside, camera.tolerance),
+            assessment=assessments[camera.camera_id],
+            **common,
+        )
+        (pages / f"{camera.camera_id}.html").write_text(html, encoding="utf-8")
+    shares = [camera.share_compliant for camera in fleet.cameras if camera.share_compliant is not None]
+    index = render(
+        "yearly_index.html",
+        title=f"Yearly follow-up report {year}: {organisation_name}",
+        fleet=fleet,
+        groups=_group_rows(fleet),
+        rows=[
+            {
+                "figures": camera,
+                "href": f"cameras/{camera.camera_id}.html",
+                "weighed": camera.camera_id in weighed,
+            }
+            for camera in fleet.cameras
+        ],
+        weighed=len(weighed),
+        monthly_chart=charts.monthly_chart(fleet.monthly_counts),
+        monthly_alt=_monthly_alt(fleet),
+        histogram_chart=charts.compliance_histogram(shares),
+        histogram_alt=_histogram_alt(shares),
+        **common,
+    )
+    (folder / "index.html").write_text(index, encoding="utf-8")
+    (folder / "figures.csv").write_text(export.csv_text(fleet, weighed), encoding="utf-8")
+    (folder / "figures.json").write_text(export.json_text(fleet, weighed), encoding="utf-8")
+    return fleet
+
+
+def _group_rows(fleet: FleetFigures) -> list[dict[str, object]]:
+    members = defaultdict(list)
+    for camera in fleet.cameras:
+        members[camera.group].append(camera)
+    rows = []
+    for name, cameras in sorted(members.items()):
+        compliant = sum(c.status_counts["compliant"] for c in cameras)
+        verdicts = sum(sum(c.status_counts[o] for o in VERDICTS) for c in cameras)
+        rows.append(
+            {
+                "name": name,
+                "cameras": len(cameras),
+                "checks": sum(c.checks for c in cameras),
+                "share_compliant": compliant / verdicts if verdicts else None,
+                "deviations": sum(len(c.deviations) for c in cameras),
+                "zone_exposure_days": sum(c.zone_exposure_days for c in cameras),
+            }
+        )
+    return rows
+
+
+def _strip_alt(day_status: np.ndarray) -> str:
+    counts = np.bincount(day_status, minlength=len(DayStatus))
+    parts = [
+        f"{int(counts[s])} day{'s' if counts[s] != 1 else ''} {charts.STATUS_LABELS[s]}"
+        for s in DayStatus
+        if counts[s]
+    ]
+    return ", ".join(parts) + "."
+
+
+def _monthly_alt(fleet: FleetFigures) -> str:
+    totals = fleet.monthly_counts.sum(axis=0)
+    parts = [
+        f"{outcome.replace('_', ' ')} {int(total)}" for outcome, total in zip(OUTCOMES, totals, strict=True)
+    ]
+    return "over the year " + ", ".join(parts) + "."
+
+
+def _histogram_alt(shares: Sequence[float]) -> str:
+    if not shares:
+        return "no camera had a check with a verdict."
+    values = np.asarray(shares)
+    return (
+        f"{int((values >= 0.99).sum())} of {len(values)} cameras at 99% or more, "
+        f"{int((values < 0.9).sum())} below 90%."
+    )
