@@ -84,7 +84,9 @@ def build_register(
     index = render(
         "register_index.html",
         title=f"Cameras of {organisation.name}",
-        areas=[{"name": area, "href": f"areas/{names[area]}", "entries": areas[area]} for area in sorted(areas)],
+        areas=[
+            {"name": area, "href": f"areas/{names[area]}", "entries": areas[area]} for area in sorted(areas)
+        ],
         cameras=len(camera_ids),
         **common,
     )

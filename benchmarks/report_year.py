@@ -1,0 +1,176 @@
+"""How long the yearly report and the public register take for a fleet, and how large they are.
+
+A store of N cameras (500 by default), each with its own 1280x720 reference (a photograph with a face,
+so that face blurring really works) and a permit with a privacy zone, and a year of history written
+straight into SQLite: 365 nightly scan runs, an alert for each stretch of trouble with a reviewer's
+note, re-baselines (tests/report_history.py). Filling is not what is measured.
+
+Measured, in one run:
+
+* charts of every camera: the baseline draws each timeline as a user would with pyplot (a new
+  figure per camera, the strip with ``imshow``, PNG), against the report's (strip as a numpy PNG,
+  one reused matplotlib figure, SVG);
+* the yearly report cold (the cache of face-blurred references empty): one process (the baseline),
+  then all cores; warm (cache filled): the median of 3 builds; then the register (warm);
+* sizes: the whole report, the index, the largest camera page, the largest register page.
+
+Goals: a build under 60 s; the index under 5 MB, each camera page under 1 MB, each register page
+under 5 MB (pages a phone's browser opens without trouble).
+
+Usage: python benchmarks/report_year.py [--cameras 500] [--builds 3] [--skip-serial]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+import matplotlib.pyplot as plt  # noqa: E402
+from report_history import (  # noqa: E402
+    fleet_schedule,
+    make_store,
+    troubles_of,
+    write_alerts,
+    write_rebaseline,
+    write_scans,
+)
+from skimage import data as samples  # noqa: E402
+
+from fov_monitor.database import Database  # noqa: E402
+from fov_monitor.report import charts  # noqa: E402
+from fov_monitor.report.drawing import CACHE_FOLDER  # noqa: E402
+from fov_monitor.report.figures import yearly_figures  # noqa: E402
+from fov_monitor.report.output import write_folder  # noqa: E402
+from fov_monitor.report.register import build_register  # noqa: E402
+from fov_monitor.report.yearly import ReportFiles, build_yearly  # noqa: E402
+from fov_monitor.store import Store  # noqa: E402
+
+YEAR = 2026
+GOAL_S = 60.0
+INDEX_LIMIT = 5_000_000
+PAGE_LIMIT = 1_000_000
+REGISTER_PAGE_LIMIT = 5_000_000
+
+
+def fill(root: Path, cameras: int) -> Store:
+    """Write the store and a year of history; print how long it took."""
+    started = time.perf_counter()
+    image = cv2.resize(cv2.cvtColor(samples.astronaut(), cv2.COLOR_RGB2BGR), (1280, 720))
+    groups = {f"cam-{i:04d}": f"district-{i % 10}" for i in range(cameras)}
+    store = make_store(root, groups, image, distinct=True)
+    schedule = fleet_schedule(list(groups), 365)
+    with Database(store.database_path) as database:
+        write_scans(database, schedule, date(YEAR, 1, 1))
+        write_alerts(database, troubles_of(schedule), date(YEAR, 1, 1))
+        for index, camera_id in enumerate(list(groups)[::25]):
+            write_rebaseline(database, camera_id, f"{YEAR}-{index % 12 + 1:02d}-15T10:00:00+00:00")
+    print(f"filled {cameras} cameras x 365 nights in {time.perf_counter() - started:.1f} s")
+    return store
+
+
+def naive_timeline(day_status: np.ndarray, day_outside: np.ndarray, tolerance: float) -> bytes:
+    """Draw one camera's timeline as a user would: a new pyplot figure, imshow strip and line, PNG."""
+    colours = np.array(
+        [[int(c[i : i + 2], 16) / 255 for i in (1, 3, 5)] for c in charts.STATUS_COLOURS.values()]
+    )
+    figure, (strip, line) = plt.subplots(2, 1, figsize=(7.2, 2.0), height_ratios=(1, 4))
+    strip.imshow(colours[day_status][np.newaxis], aspect="auto", interpolation="nearest")
+    strip.set_axis_off()
+    line.plot(day_outside)
+    line.axhline(tolerance, linestyle="--")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def time_charts(store: Store) -> None:
+    with Database(store.database_path) as database:
+        fleet = yearly_figures(database, store, YEAR, store.camera_ids())
+    started = time.perf_counter()
+    for camera in fleet.cameras:
+        naive_timeline(camera.day_status, camera.day_outside, camera.tolerance)
+    naive = time.perf_counter() - started
+    started = time.perf_counter()
+    chart = charts.OutsideChart(365)
+    for camera in fleet.cameras:
+        charts.status_strip(camera.day_status)
+        chart.render(camera.day_outside, camera.tolerance)
+    ours = time.perf_counter() - started
+    print(
+        f"timelines of {len(fleet.cameras)} cameras: baseline (pyplot per camera) {naive:.1f} s, "
+        f"report {ours:.1f} s"
+    )
+
+
+def build(store: Store, out: Path, jobs: int | None) -> float:
+    started = time.perf_counter()
+    with Database(store.database_path) as database:
+        write_folder(out, "yearly", lambda folder: build_yearly(store, database, YEAR, folder, jobs=jobs))
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cameras", type=int, default=500)
+    parser.add_argument("--builds", type=int, default=3)
+    parser.add_argument("--skip-serial", action="store_true", help="skip the cold one-process baseline")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="fov-report-bench-") as temporary:
+        root = Path(temporary)
+        store = fill(root / "store", args.cameras)
+        time_charts(store)
+        out = root / "yearly"
+        if not args.skip_serial:
+            print(f"yearly report, cold cache, 1 process (baseline): {build(store, out, jobs=1):.1f} s")
+            shutil.rmtree(store.root / CACHE_FOLDER)
+        print(f"yearly report, cold cache, all cores: {build(store, out, jobs=None):.1f} s")
+        warm = [build(store, out, jobs=None) for _ in range(args.builds)]
+        print(f"yearly report, warm cache: median {statistics.median(warm):.1f} s of {args.builds} builds")
+        files = ReportFiles.of(out, args.cameras)
+        index = (out / "index.html").stat().st_size
+        pages = max(path.stat().st_size for path in (out / "cameras").iterdir())
+        print(
+            f"report: {files.files} files, {files.total_bytes / 1e6:.1f} MB in all; "
+            f"index {index / 1e6:.2f} MB, largest camera page {pages / 1e6:.3f} MB; "
+            f"largest file {files.largest_file} "
+            f"{files.largest_bytes / 1e6:.2f} MB"
+        )
+        started = time.perf_counter()
+        register = root / "register"
+        write_folder(register, "register", lambda folder: build_register(store, folder))
+        register_s = time.perf_counter() - started
+        register_files = ReportFiles.of(register, args.cameras)
+        print(
+            f"register (warm cache): {register_s:.1f} s, {register_files.files} files, "
+            f"{register_files.total_bytes / 1e6:.1f} MB, largest {register_files.largest_file} "
+            f"{register_files.largest_bytes / 1e6:.2f} MB"
+        )
+        met = (
+            statistics.median(warm) < GOAL_S
+            and index < INDEX_LIMIT
+            and pages < PAGE_LIMIT
+            and register_files.largest_bytes < REGISTER_PAGE_LIMIT
+        )
+        print(
+            f"goals (warm build < {GOAL_S:.0f} s, index < 5 MB, camera page < 1 MB, register page < 5 MB): "
+            + ("met" if met else "NOT met")
+        )
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
