@@ -147,6 +147,20 @@ def test_deviations_have_start_end_time_to_fix_and_notes(fleet: FleetFigures) ->
     assert fleet.totals.non_compliance_deviations == 3
 
 
+def test_figures_are_the_same_in_either_dialect(tmp_path: Path, database_location: str) -> None:
+    store = make_store(tmp_path / "store", {"cam-01": "north", "cam-02": "north"}, sample_bgr("astronaut"))
+    schedule = {camera_id: SCHEDULE[camera_id] for camera_id in ("cam-01", "cam-02")}
+    with Database(database_location) as database:
+        write_scans(database, schedule, START)
+        write_alerts(database, troubles_of(schedule), START)
+        fleet = yearly_figures(database, store, 2026, ["cam-01", "cam-02"])
+    moved, dark = fleet.cameras
+    assert moved.share_compliant == pytest.approx(0.9)
+    assert moved.deviations[0].time_to_fix_h == pytest.approx(72.0)
+    assert dark.offline_hours == pytest.approx(96.0)
+    assert fleet.totals.deviations == 2
+
+
 def test_rebaselines_are_those_of_the_year(fleet: FleetFigures) -> None:
     (rebaseline,) = next(c for c in fleet.cameras if c.camera_id == "cam-01").rebaselines
     assert (rebaseline.at, rebaseline.approved_by, rebaseline.reason) == (

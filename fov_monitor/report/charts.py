@@ -3,8 +3,8 @@
 The timeline has two parts. The strip of daily statuses is a row of coloured pixels: it is drawn
 with numpy straight into a PNG a few hundred bytes long (matplotlib would take 20-30 ms for it), and
 the page scales it up without smoothing. The share of the view outside the permit is a real chart,
-drawn by matplotlib (Agg) as SVG on one figure kept for the whole report, so that each camera costs
-a ``set_ydata`` and a ``savefig``, not a new figure.
+drawn by matplotlib (Agg) on one figure kept for the whole report, blitting each camera's lines onto
+the axes drawn once (see :class:`OutsideChart`). The organisation's charts are drawn once each, as SVG.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display: must precede any use of pyplot anywhere in the process
 
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
@@ -82,33 +83,43 @@ def status_strip(day_status: NDArray[np.uint8]) -> str:
 class OutsideChart:
     """The daily share of the view outside the permit over a year, one figure reused per camera.
 
+    Drawn by blitting: the axes, ticks and grid of each y scale (5%, 10%, 25%, 50% or 100%) are
+    drawn once and kept as pixels; a camera's chart restores them and draws only its two lines
+    (3 ms instead of 35 ms for a full draw). PNG at 150 dpi, sharp enough to print.
+
     Parameters
     ----------
     days : int
         Days in the year (365 or 366).
     """
 
+    SCALES = (0.05, 0.10, 0.25, 0.50, 1.00)
+    """Top of the y axis: the smallest that holds the camera's largest share and its tolerance."""
+
     def __init__(self, days: int) -> None:
         self.days = days
+        self._backgrounds: dict[float, object] = {}
         with _style():
-            self._build(days)
-
-    def _build(self, days: int) -> None:
-        self.figure = Figure(figsize=(7.2, 1.5), dpi=100, layout="constrained")
-        self.axes = self.figure.add_subplot()
-        x = np.arange(days)
-        (self.line,) = self.axes.plot(x, np.zeros(days), color="#0072b2", linewidth=1.0)
-        self.limit = self.axes.axhline(0.02, color="#d55e00", linewidth=0.8, linestyle="--")
-        self.axes.set_xlim(0, days - 1)
-        self.axes.set_xticks(_MONTH_STARTS, _MONTHS)
-        self.axes.set_ylabel("outside permit")
-        self.axes.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
-        self.axes.grid(axis="y", color="#dddddd", linewidth=0.5)
-        for side in ("top", "right"):
-            self.axes.spines[side].set_visible(False)
+            # Fixed margins, not a layout engine, so every camera's axes sit at the same pixels.
+            self.figure = Figure(figsize=(7.2, 1.5), dpi=150)
+            self.canvas = FigureCanvasAgg(self.figure)
+            self.figure.subplots_adjust(left=0.1, right=0.99, top=0.95, bottom=0.17)
+            self.axes = self.figure.add_subplot()
+            x = np.arange(days)
+            (self.line,) = self.axes.plot(x, np.zeros(days), color="#0072b2", linewidth=1.0, animated=True)
+            self.limit = self.axes.axhline(
+                0.02, color="#d55e00", linewidth=0.8, linestyle="--", animated=True
+            )
+            self.axes.set_xlim(0, days - 1)
+            self.axes.set_xticks(_MONTH_STARTS, _MONTHS)
+            self.axes.set_ylabel("outside permit")
+            self.axes.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+            self.axes.grid(axis="y", color="#dddddd", linewidth=0.5)
+            for side in ("top", "right"):
+                self.axes.spines[side].set_visible(False)
 
     def render(self, day_outside: NDArray[np.float64], tolerance: float) -> str:
-        """Return the chart of one camera as an SVG data URI.
+        """Return the chart of one camera as a PNG data URI.
 
         Parameters
         ----------
@@ -120,12 +131,26 @@ class OutsideChart:
         values = np.asarray(day_outside, np.float64)
         if values.shape != (self.days,):
             raise ReportError(f"outside shares must be one per day ({self.days}), got shape {values.shape}")
+        finite = values[np.isfinite(values)]
+        top = max(float(finite.max()) if finite.size else 0.0, tolerance) * 1.1
+        scale = next((s for s in self.SCALES if s >= top), self.SCALES[-1])
+        self.axes.set_ylim(0, scale)
+        background = self._backgrounds.get(scale)
+        if background is None:
+            with _style():
+                self.canvas.draw()  # everything but the animated lines
+            background = self._backgrounds[scale] = self.canvas.copy_from_bbox(self.figure.bbox)
+        else:
+            self.canvas.restore_region(background)
         self.line.set_ydata(values)
         self.limit.set_ydata([tolerance, tolerance])
-        finite = values[np.isfinite(values)]
-        top = max(float(finite.max()) if finite.size else 0.0, tolerance) * 1.15
-        self.axes.set_ylim(0, max(top, 0.05))
-        return _svg(self.figure)
+        self.axes.draw_artist(self.limit)
+        self.axes.draw_artist(self.line)
+        rgba = np.asarray(self.canvas.buffer_rgba())
+        ok, encoded = cv2.imencode(".png", cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGR))
+        if not ok:
+            raise ReportError("could not encode the outside-share chart as PNG")
+        return data_uri("image/png", encoded.tobytes())
 
 
 def monthly_chart(monthly_counts: NDArray[np.int64]) -> str:
