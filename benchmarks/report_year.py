@@ -14,8 +14,8 @@ Measured, in one run:
   then all cores; warm (cache filled): the median of 3 builds; then the register (warm);
 * sizes: the whole report, the index, the largest camera page, the largest register page.
 
-Goals: a build under 60 s; the index under 5 MB, each camera page under 1 MB, each register page
-under 5 MB (pages a phone's browser opens without trouble).
+Goals: a build under 60 s, cold (all cores) and warm; the index under 5 MB, each camera page under
+1 MB, each register page under 5 MB (pages a phone's browser opens without trouble).
 
 Usage: python benchmarks/report_year.py [--cameras 500] [--builds 3] [--skip-serial]
 """
@@ -137,7 +137,8 @@ def main() -> int:
         if not args.skip_serial:
             print(f"yearly report, cold cache, 1 process (baseline): {build(store, out, jobs=1):.1f} s")
             shutil.rmtree(store.root / CACHE_FOLDER)
-        print(f"yearly report, cold cache, all cores: {build(store, out, jobs=None):.1f} s")
+        cold = build(store, out, jobs=None)
+        print(f"yearly report, cold cache, all cores: {cold:.1f} s")
         warm = [build(store, out, jobs=None) for _ in range(args.builds)]
         print(f"yearly report, warm cache: median {statistics.median(warm):.1f} s of {args.builds} builds")
         files = ReportFiles.of(out, args.cameras)
@@ -160,14 +161,15 @@ def main() -> int:
             f"{register_files.largest_bytes / 1e6:.2f} MB"
         )
         met = (
-            statistics.median(warm) < GOAL_S
+            cold < GOAL_S
+            and statistics.median(warm) < GOAL_S
             and index < INDEX_LIMIT
             and pages < PAGE_LIMIT
             and register_files.largest_bytes < REGISTER_PAGE_LIMIT
         )
         print(
-            f"goals (warm build < {GOAL_S:.0f} s, index < 5 MB, camera page < 1 MB, register page < 5 MB): "
-            + ("met" if met else "NOT met")
+            f"goals (cold and warm build < {GOAL_S:.0f} s, index < 5 MB, camera page < 1 MB, "
+            "register page < 5 MB): " + ("met" if met else "NOT met")
         )
     return 0 if met else 1
 
