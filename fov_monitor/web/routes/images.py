@@ -1,0 +1,82 @@
+"""Images: references and evidence, for the roles that need them, blurred and audited."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import Response
+
+from fov_monitor.camera_check import evidence_folder
+from fov_monitor.database import Database
+from fov_monitor.image_files import read_image
+from fov_monitor.web.auth import require
+from fov_monitor.web.context import get_database, web_context
+from fov_monitor.web.images import image_response, zones_for
+from fov_monitor.web.roles import Permission
+from fov_monitor.web.routes.common import known_camera, valid_label
+from fov_monitor.web.sessions import Session
+
+router = APIRouter()
+
+_IMAGE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"image/jpeg": {}}, "description": "JPEG, faces blurred, privacy zones filled"}
+}
+
+
+@router.get("/api/cameras/{camera_id}/references/{label}/image", responses=_IMAGE)
+def reference_image(
+    request: Request,
+    camera_id: str,
+    label: str,
+    session: Session = Depends(require(Permission.VIEW_IMAGES)),
+    database: Database = Depends(get_database),
+) -> Response:
+    """Return a reference image (faces blurred, privacy zones filled); the view is audited."""
+    store = web_context(request).store
+    known_camera(store, camera_id)
+    valid_label(label)
+    if label not in {info.label for info in store.reference_infos(camera_id)}:
+        raise HTTPException(404, f"camera {camera_id!r} has no {label!r} reference")
+    image = store.reference_image(camera_id, label)
+    return image_response(
+        store,
+        database,
+        actor=session.user.name,
+        camera_id=camera_id,
+        image=image,
+        zones_xy=zones_for(store, camera_id, (image.shape[1], image.shape[0])),
+        what={"kind": "reference", "label": label},
+    )
+
+
+@router.get("/api/cameras/{camera_id}/results/{result_id}/evidence", responses=_IMAGE)
+def evidence_image(
+    request: Request,
+    camera_id: str,
+    result_id: int,
+    session: Session = Depends(require(Permission.VIEW_IMAGES)),
+    database: Database = Depends(get_database),
+) -> Response:
+    """Return a result's evidence image (reference and live frame, faces blurred); the view is audited."""
+    store = web_context(request).store
+    known_camera(store, camera_id)
+    rows = database.read(
+        "SELECT evidence_path FROM results WHERE id = ? AND camera_id = ?", (result_id, camera_id)
+    )
+    if not rows or not rows[0][0]:
+        raise HTTPException(404, f"result {result_id} of camera {camera_id!r} has no evidence image")
+    # Only the file's name is taken from the database, and looked for in the camera's own folder.
+    path = evidence_folder(store, camera_id) / Path(str(rows[0][0])).name
+    if not path.is_file():
+        raise HTTPException(404, f"the evidence image of result {result_id} is no longer in the store")
+    return image_response(
+        store,
+        database,
+        actor=session.user.name,
+        camera_id=camera_id,
+        image=read_image(path),
+        zones_xy=[],  # evidence images are drawn with their zones filled
+        what={"kind": "evidence", "result_id": result_id, "file": path.name},
+    )
