@@ -39,15 +39,22 @@ def reference_image(
     valid_label(label)
     if label not in {info.label for info in store.reference_infos(camera_id)}:
         raise HTTPException(404, f"camera {camera_id!r} has no {label!r} reference")
-    image = store.reference_image(camera_id, label)
+    size_wh = next(info.size_wh for info in store.reference_infos(camera_id) if info.label == label)
+    folder = store.folder(camera_id)
     return image_response(
         store,
         database,
         actor=session.user.name,
         camera_id=camera_id,
-        image=image,
-        zones_xy=zones_for(store, camera_id, (image.shape[1], image.shape[0])),
+        image=lambda: store.reference_image(camera_id, label),  # checked against its checksum
+        zones_xy=zones_for(store, camera_id, size_wh),
         what={"kind": "reference", "label": label},
+        cache_key=(
+            str(folder.resolve()),
+            label,
+            _stat(folder / "references" / f"{label}.png"),
+            _stat(folder / "permit.json"),
+        ),
     )
 
 
@@ -76,7 +83,16 @@ def evidence_image(
         database,
         actor=session.user.name,
         camera_id=camera_id,
-        image=read_image(path),
+        image=lambda: read_image(path),
         zones_xy=[],  # evidence images are drawn with their zones filled
         what={"kind": "evidence", "result_id": result_id, "file": path.name},
+        cache_key=(str(path.resolve()), _stat(path)),
     )
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    return status.st_mtime_ns, status.st_size
