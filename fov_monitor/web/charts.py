@@ -10,15 +10,29 @@ from markupsafe import Markup
 from fov_monitor.database import ResultRow
 
 
-def _polyline(values: Sequence[float | None], width: float, height: float, pad: float) -> str:
-    """Return SVG polyline points for values in 0..1 (gaps skipped), left to right."""
+def _points(
+    values: Sequence[float | None], width: float, height: float, pad: float
+) -> list[tuple[float, float]]:
+    """Return SVG coordinates for values in 0..1 (gaps skipped), left to right."""
     step = (width - 2 * pad) / max(len(values) - 1, 1)
-    points = [
-        f"{pad + i * step:.1f},{pad + (1.0 - min(max(v, 0.0), 1.0)) * (height - 2 * pad):.1f}"
+    return [
+        (pad + i * step, pad + (1.0 - min(max(v, 0.0), 1.0)) * (height - 2 * pad))
         for i, v in enumerate(values)
         if v is not None
     ]
-    return " ".join(points)
+
+
+def _polyline(values: Sequence[float | None], width: float, height: float, pad: float) -> str:
+    """Return SVG polyline points for values in 0..1 (gaps skipped), left to right."""
+    return " ".join(f"{x:.1f},{y:.1f}" for x, y in _points(values, width, height, pad))
+
+
+def _dots(values: Sequence[float | None], width: float, height: float, pad: float, kind: str) -> str:
+    """Return a small circle per value, so that a single check shows too."""
+    return "".join(
+        f'<circle class="{kind}" cx="{x:.1f}" cy="{y:.1f}" r="3"/>'
+        for x, y in _points(values, width, height, pad)
+    )
 
 
 def sparkline(rows: Sequence[ResultRow], label: str) -> Markup:
@@ -34,8 +48,13 @@ def sparkline(rows: Sequence[ResultRow], label: str) -> Markup:
 def history_chart(rows: Sequence[ResultRow], camera_id: str) -> Markup:
     """Return a chart of the share outside the permit and the confidence, oldest result first."""
     width, height, pad = 600, 200, 24
-    outside = _polyline([row.outside_fraction for row in rows], width, height, pad)
-    confidence = _polyline([row.confidence for row in rows], width, height, pad)
+    outside_values = [row.outside_fraction for row in rows]
+    confidence_values = [row.confidence for row in rows]
+    outside = _polyline(outside_values, width, height, pad)
+    confidence = _polyline(confidence_values, width, height, pad)
+    dots = _dots(outside_values, width, height, pad, "outside") + _dots(
+        confidence_values, width, height, pad, "confidence"
+    )
     first = escape(rows[0].checked_at) if rows else ""
     last = escape(rows[-1].checked_at) if rows else ""
     return Markup(
@@ -49,6 +68,7 @@ def history_chart(rows: Sequence[ResultRow], camera_id: str) -> Markup:
         f'<text x="2" y="{pad + 4}">1</text><text x="2" y="{height - pad + 4}">0</text>'
         f'<polyline class="outside" points="{outside}"/>'
         f'<polyline class="confidence" points="{confidence}"/>'
+        f"{dots}"
         f'<text x="{pad}" y="{height - 6}">{first}</text>'
         f'<text x="{width - pad}" y="{height - 6}" text-anchor="end">{last}</text>'
         "</svg>"
