@@ -58,9 +58,13 @@ def require(permission: Permission | None) -> Callable[..., Session]:
 
     def dependency(
         request: Request,
-        session: Session | None = Depends(optional_session),
+        database: Database = Depends(get_database),
         sent: str | None = Depends(csrf_token_sent),
     ) -> Session:
+        # The session is looked up here, not by depending on optional_session: each sync dependency is
+        # one more hop through the thread pool, which costs under load.
+        token = request.cookies.get(SESSION_COOKIE)
+        session = find_session(database, token) if token else None
         if session is None:
             raise SignInRequired()
         if request.method not in SAFE_METHODS and not csrf_matches(session.csrf_token, sent):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
+import anyio.to_thread
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
@@ -38,3 +40,11 @@ def get_database(request: Request) -> Iterator[Database]:
     """Lend a database connection for the request (a FastAPI dependency, run in a worker thread)."""
     with web_context(request).pool.connection() as database:
         yield database
+
+
+T = TypeVar("T")
+
+
+async def run_heavy(request: Request, work: Callable[[], T]) -> T:
+    """Run slow work (a check, face blurring) in a worker thread of its own limited pool."""
+    return await anyio.to_thread.run_sync(work, limiter=request.app.state.heavy)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import enum
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from fov_monitor.camera import CameraConfig
 from fov_monitor.database import Database, ResultRow
 from fov_monitor.errors import FovMonitorError
 from fov_monitor.result import Status
@@ -62,10 +65,33 @@ class CameraStatus:
         }
 
 
+_configs: dict[Path, tuple[tuple[int, int, int], CameraConfig]] = {}
+_configs_lock = threading.Lock()
+
+
+def _camera(store: Store, camera_id: str) -> CameraConfig:
+    """Return a camera's settings, parsed again only when its file changed (the overview reads them all)."""
+    path = store.folder(camera_id) / "camera.json"
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return store.camera(camera_id)  # raises, naming the camera
+    # Atomic writes replace the file: a new inode, time and size.
+    key = (status.st_ino, status.st_mtime_ns, status.st_size)
+    with _configs_lock:
+        cached = _configs.get(path)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    config = store.camera(camera_id)
+    with _configs_lock:
+        _configs[path] = (key, config)
+    return config
+
+
 def camera_status(store: Store, database: Database, camera_id: str) -> CameraStatus:
     """Return the overview row of one camera."""
     try:
-        config = store.camera(camera_id)
+        config = _camera(store, camera_id)
     except FovMonitorError as exc:
         return CameraStatus(camera_id, "", "", "", FleetStatus.BROKEN, None, None, (), str(exc))
     rows = database.history(camera_id, limit=TREND_LENGTH)

@@ -1,4 +1,4 @@
-"""Request limits: a body larger than allowed gets 413 before it is stored anywhere."""
+"""Request limits and response headers, as plain ASGI middleware (no per-request task or stream copy)."""
 
 from __future__ import annotations
 
@@ -78,3 +78,25 @@ def require_json(request: Request) -> None:
         raise HTTPException(
             415, f"expected a JSON body (Content-Type: application/json), got {content_type or 'none'!r}"
         )
+
+
+class SecurityHeaders:
+    """ASGI middleware: add ``headers`` to every HTTP response that does not set them itself."""
+
+    def __init__(self, app: ASGIApp, headers: dict[str, str]) -> None:
+        self.app = app
+        self.headers = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(name, value) for name, value in self.headers if name not in present]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

@@ -12,7 +12,7 @@ from fov_monitor.database import Database, ResultRow
 from fov_monitor.store import Store
 from fov_monitor.web.auth import require
 from fov_monitor.web.charts import history_chart
-from fov_monitor.web.context import get_database, web_context
+from fov_monitor.web.context import get_database, run_heavy, web_context
 from fov_monitor.web.fleet import camera_status
 from fov_monitor.web.pages import render
 from fov_monitor.web.roles import Permission
@@ -122,22 +122,22 @@ def _check_now(request: Request, camera_id: str, session: Session, database: Dat
 
 
 @router.post("/cameras/{camera_id}/check", include_in_schema=False)
-def check_now_form(
+async def check_now_form(
     request: Request,
     camera_id: str,
     session: Session = Depends(require(Permission.RUN_CHECK)),
     database: Database = Depends(get_database),
 ) -> Response:
-    _check_now(request, camera_id, session, database)
+    await run_heavy(request, lambda: _check_now(request, camera_id, session, database))
     return RedirectResponse(f"/cameras/{camera_id}", status_code=303)
 
 
 @router.post("/api/cameras/{camera_id}/check")
-def api_check_now(
+async def api_check_now(
     request: Request,
     camera_id: str,
     session: Session = Depends(require(Permission.RUN_CHECK)),
     database: Database = Depends(get_database),
 ) -> dict[str, Any]:
     """Grab a live frame now, judge it, store the result with an evidence image; return the verdict."""
-    return _check_now(request, camera_id, session, database)
+    return await run_heavy(request, lambda: _check_now(request, camera_id, session, database))

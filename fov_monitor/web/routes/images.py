@@ -12,7 +12,7 @@ from fov_monitor.camera_check import evidence_folder
 from fov_monitor.database import Database
 from fov_monitor.image_files import read_image
 from fov_monitor.web.auth import require
-from fov_monitor.web.context import get_database, web_context
+from fov_monitor.web.context import get_database, run_heavy, web_context
 from fov_monitor.web.images import image_response, zones_for
 from fov_monitor.web.roles import Permission
 from fov_monitor.web.routes.common import known_camera, valid_label
@@ -26,7 +26,7 @@ _IMAGE: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/api/cameras/{camera_id}/references/{label}/image", responses=_IMAGE)
-def reference_image(
+async def reference_image(
     request: Request,
     camera_id: str,
     label: str,
@@ -34,6 +34,12 @@ def reference_image(
     database: Database = Depends(get_database),
 ) -> Response:
     """Return a reference image (faces blurred, privacy zones filled); the view is audited."""
+    return await run_heavy(request, lambda: _reference(request, camera_id, label, session, database))
+
+
+def _reference(
+    request: Request, camera_id: str, label: str, session: Session, database: Database
+) -> Response:
     store = web_context(request).store
     known_camera(store, camera_id)
     valid_label(label)
@@ -59,7 +65,7 @@ def reference_image(
 
 
 @router.get("/api/cameras/{camera_id}/results/{result_id}/evidence", responses=_IMAGE)
-def evidence_image(
+async def evidence_image(
     request: Request,
     camera_id: str,
     result_id: int,
@@ -67,6 +73,12 @@ def evidence_image(
     database: Database = Depends(get_database),
 ) -> Response:
     """Return a result's evidence image (reference and live frame, faces blurred); the view is audited."""
+    return await run_heavy(request, lambda: _evidence(request, camera_id, result_id, session, database))
+
+
+def _evidence(
+    request: Request, camera_id: str, result_id: int, session: Session, database: Database
+) -> Response:
     store = web_context(request).store
     known_camera(store, camera_id)
     rows = database.read(
