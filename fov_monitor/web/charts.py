@@ -38,10 +38,11 @@ def _dots(values: Sequence[float | None], width: float, height: float, pad: floa
 def sparkline(rows: Sequence[ResultRow], label: str) -> Markup:
     """Return a 100x24 sparkline of the share outside the permit, oldest result first."""
     values = [row.outside_fraction for row in rows]
-    points = _polyline(values, 100, 24, 2)
+    points = _polyline(values, 100, 24, 3)
+    dots = _dots(values, 100, 24, 3, "outside")
     return Markup(
         f'<svg class="spark" viewBox="0 0 100 24" width="100" height="24" role="img" '
-        f'aria-label="{escape(label)}"><polyline class="outside" points="{points}"/></svg>'
+        f'aria-label="{escape(label)}"><polyline class="outside" points="{points}"/>{dots}</svg>'
     )
 
 
