@@ -76,3 +76,7 @@ class ScanError(FovMonitorError):
 
 class ScanLockedError(ScanError):
     """Another scan holds the store's scan lock."""
+
+
+class AlertError(FovMonitorError):
+    """An alert action that cannot be done: an unknown alert, a step its state does not allow."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
@@ -30,12 +31,20 @@ class SnapshotServer:
         Port; 0 picks a free one.
     delay_s : float
         Wait this long before each answer, like a slow camera (settable while serving).
+    noise_sigma : float
+        Add Gaussian sensor noise of this standard deviation to each answer of an image put as an
+        array, so that no two grabs are the same picture, as with a real camera (0: the very same
+        bytes each time, which a check then calls a frozen feed).
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, delay_s: float = 0.0) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, delay_s: float = 0.0, noise_sigma: float = 0.0
+    ) -> None:
         self.delay_s = delay_s
-        self._snapshots: dict[str, tuple[bytes, str]] = {}
-        self._once: dict[str, tuple[bytes, str]] = {}
+        self.noise_sigma = noise_sigma
+        self._snapshots: dict[str, _Snapshot] = {}
+        self._once: dict[str, _Snapshot] = {}
+        self._noise = np.random.default_rng()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
@@ -73,18 +82,18 @@ class SnapshotServer:
         with self._lock:
             self._once["/" + path.lstrip("/")] = body
 
-    def _encoded(self, path: str, image: np.ndarray | bytes, content_type: str) -> tuple[bytes, str]:
+    def _encoded(self, path: str, image: np.ndarray | bytes, content_type: str) -> _Snapshot:
         if isinstance(image, np.ndarray):
-            suffix = ".png" if path.endswith(".png") else ".jpg"
-            ok, encoded = cv2.imencode(
-                suffix, image, [cv2.IMWRITE_JPEG_QUALITY, 92] if suffix == ".jpg" else []
-            )
-            if not ok:
-                raise InvalidImageError(f"snapshot for {path} could not be encoded")
-            body, content_type = encoded.tobytes(), "image/png" if suffix == ".png" else "image/jpeg"
-        else:
-            body = image
-        return body, content_type
+            body, content_type = _encode(path, image)
+            return _Snapshot(body, content_type, image)
+        return _Snapshot(image, content_type, None)
+
+    def _body(self, path: str, snapshot: _Snapshot) -> bytes:
+        if self.noise_sigma <= 0 or snapshot.image is None:
+            return snapshot.body
+        with self._lock:
+            noise = self._noise.normal(0.0, self.noise_sigma, snapshot.image.shape)
+        return _encode(path, np.clip(snapshot.image + noise, 0, 255).astype(np.uint8))[0]
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
@@ -99,9 +108,9 @@ class SnapshotServer:
                 if found is None:
                     self.send_error(404, "no such camera")
                     return
-                body, content_type = found
+                body = server._body(path, found)
                 self.send_response(200)
-                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Type", found.content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -110,3 +119,18 @@ class SnapshotServer:
                 return
 
         return Handler
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    body: bytes
+    content_type: str
+    image: np.ndarray | None  # kept to serve it with fresh noise
+
+
+def _encode(path: str, image: np.ndarray) -> tuple[bytes, str]:
+    suffix = ".png" if path.endswith(".png") else ".jpg"
+    ok, encoded = cv2.imencode(suffix, image, [cv2.IMWRITE_JPEG_QUALITY, 92] if suffix == ".jpg" else [])
+    if not ok:
+        raise InvalidImageError(f"snapshot for {path} could not be encoded")
+    return encoded.tobytes(), "image/png" if suffix == ".png" else "image/jpeg"

@@ -57,12 +57,16 @@ class Fleet:
 
 
 @contextmanager
-def serve_fleet(root: Path) -> Iterator[Fleet]:
-    """Enrol the 20 cameras at ``root`` through the store API from in-memory images, and serve them."""
+def serve_fleet(root: Path, noise_sigma: float = 0.0) -> Iterator[Fleet]:
+    """Enrol the 20 cameras at ``root`` through the store API from in-memory images, and serve them.
+
+    With ``noise_sigma`` each grab gets fresh sensor noise, so that the fleet can be scanned again
+    without every camera looking frozen.
+    """
     moves = [crop_move(sample_bgr(name), (0.10, 0.0)) for name in VIEWS]
     store = Store(root)
     store.init()
-    with SnapshotServer() as server, socket.socket() as silent:
+    with SnapshotServer(noise_sigma=noise_sigma) as server, socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
         silent_url = f"http://127.0.0.1:{silent.getsockname()[1]}/snapshot.jpg"

@@ -11,6 +11,8 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from fov_monitor.alerts import AlertChanges, AlertSettings, runs_to_update, update_alerts
+from fov_monitor.alerts.outbox import deliver_due
 from fov_monitor.commands.common import Context, print_table, warn
 from fov_monitor.database import Database, ScanOutcomeRow, ScanRun
 from fov_monitor.errors import InvalidSettingsError, ScanError, ScanLockedError, StoreError
@@ -75,6 +77,12 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
         "--json", type=Path, metavar="FILE", help="also write the run's outcomes as JSON to FILE"
     )
     scan.add_argument("--new", action="store_true", help="start a new run even if one is unfinished")
+    scan.add_argument(
+        "--no-deliver",
+        dest="deliver",
+        action="store_false",
+        help="leave the run's alert messages in the outbox (for 'alerts deliver') instead of sending them",
+    )
     scan.set_defaults(run=run_scan_command)
 
 
@@ -85,11 +93,13 @@ def run_scan_command(args: argparse.Namespace) -> int:
     context.store.require()
     for camera_id in selection.cameras:
         context.store.camera(camera_id)
+    alert_settings = AlertSettings.for_store(context.store.root)  # a bad alerts.json fails before the run
     try:
         with ScanLock(context.store.root), context.database() as database, database.scan_lock():
-            run = _open_run(database, selection, args.new, context.actor)
             try:
-                return _scan(context, database, run, settings, args.json)
+                _catch_up_alerts(context, database, alert_settings)
+                run = _open_run(database, selection, args.new, context.actor)
+                return _scan(context, database, run, settings, alert_settings, args.json, args.deliver)
             except (ScanError, OSError, StoreError) as exc:
                 print(f"error: scan failed: {exc}", file=sys.stderr)
                 return EXIT_SCAN_FAILED
@@ -99,7 +109,13 @@ def run_scan_command(args: argparse.Namespace) -> int:
 
 
 def _scan(
-    context: Context, database: Database, run: ScanRun, settings: ScanSettings, json_path: Path | None
+    context: Context,
+    database: Database,
+    run: ScanRun,
+    settings: ScanSettings,
+    alert_settings: AlertSettings,
+    json_path: Path | None,
+    deliver: bool,
 ) -> int:
     started = datetime.fromisoformat(run.started_at)
     camera_ids = list(select_cameras(context.store, Selection.from_dict(run.selection), started))
@@ -110,9 +126,43 @@ def _scan(
     counts = database.scan_counts(run.run_id)
     database.finish_scan_run(run.run_id, now_utc(), context.actor, counts)
     _summary(database, run, counts, time.monotonic() - began)
+    alerts: AlertChanges | None = None
+    try:
+        alerts = update_alerts(database, context.store, run.run_id, alert_settings, actor=context.actor)
+    except StoreError as exc:
+        # The outcomes are committed: only the alerts wait, for the next scan to bring them up to date.
+        print(
+            f"error: scan failed: scan run {run.run_id} is recorded but its alerts were not updated ({exc}); "
+            "the next 'fov-monitor scan' updates them first",
+            file=sys.stderr,
+        )
+    else:
+        print(_alerts_line(alerts))
+        if deliver:
+            _deliver(context, database, alert_settings)
     if json_path is not None:
-        _write_json(json_path, database, run, counts)
-    return exit_code(counts)
+        _write_json(json_path, database, run, counts, alerts)
+    return exit_code(counts) if alerts is not None else EXIT_SCAN_FAILED
+
+
+def _catch_up_alerts(context: Context, database: Database, settings: AlertSettings) -> None:
+    """Update the alerts of the latest finished run when its scan could not (the engine failed)."""
+    for run_id in runs_to_update(database):
+        changes = update_alerts(database, context.store, run_id, settings, actor=context.actor)
+        print(f"scan run {run_id}: {_alerts_line(changes)} (left over from its scan)", flush=True)
+
+
+def _deliver(context: Context, database: Database, settings: AlertSettings) -> None:
+    """Send what the run put in the outbox; what fails stays there, retried by 'alerts deliver'."""
+    report = deliver_due(database, context.store.root, settings, actor=context.actor)
+    if report.outcomes:
+        print(
+            f"deliveries: {report.sent} sent, {report.retrying} to retry, {report.failed} failed", flush=True
+        )
+
+
+def _alerts_line(changes: AlertChanges) -> str:
+    return f"alerts: {changes.opened} opened, {changes.updated} updated, {changes.closed} closed"
 
 
 def _open_run(database: Database, selection: Selection, new: bool, actor: str) -> ScanRun:
@@ -191,13 +241,16 @@ def _summary(database: Database, run: ScanRun, counts: dict[str, int], elapsed_s
             print(f"... and {len(problems) - PROBLEMS_SHOWN} more (see --json or the database)")
 
 
-def _write_json(path: Path, database: Database, run: ScanRun, counts: dict[str, int]) -> None:
+def _write_json(
+    path: Path, database: Database, run: ScanRun, counts: dict[str, int], alerts: AlertChanges | None
+) -> None:
     document = {
         "run_id": run.run_id,
         "started_at": run.started_at,
         "selection": dict(run.selection),
         "counts": counts,
-        "exit_code": exit_code(counts),
+        "exit_code": exit_code(counts) if alerts is not None else EXIT_SCAN_FAILED,
+        "alerts": alerts.to_dict() if alerts is not None else None,
         "cameras": [row.to_dict() for row in database.scan_outcomes(run.run_id)],
     }
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, cast
 
 from fov_monitor.errors import InvalidSettingsError, SourceAuthError
+from fov_monitor.secret_files import read_secret_file
 
 AuthKind = Literal["basic", "digest"]
 _KINDS: tuple[AuthKind, ...] = ("basic", "digest")
@@ -124,32 +124,6 @@ class SourceAuth:
                     "export it"
                 )
             return value
-        return _read_secret_file(cast(Path, self.password_file), source)
-
-
-def _read_secret_file(path: Path, source: str) -> str:
-    try:
-        with path.open("rb") as handle:
-            mode = os.fstat(handle.fileno()).st_mode
-            if not stat.S_ISREG(mode):
-                raise SourceAuthError(f"{source}: password file {path} is not a regular file; give a file")
-            if mode & 0o077:
-                raise SourceAuthError(
-                    f"{source}: password file {path} is open to group or others "
-                    f"(mode {stat.S_IMODE(mode):04o}); run chmod 600 {path}"
-                )
-            text = handle.read().decode("utf-8")
-    except FileNotFoundError:
-        raise SourceAuthError(f"{source}: password file {path} does not exist; check the path") from None
-    except UnicodeDecodeError:
-        raise SourceAuthError(
-            f"{source}: password file {path} is not UTF-8 text; write the password as text"
-        ) from None
-    except OSError as exc:
-        raise SourceAuthError(
-            f"{source}: password file {path} cannot be read ({exc.strerror}); check it"
-        ) from None
-    password = text.removesuffix("\n").removesuffix("\r")
-    if not password:
-        raise SourceAuthError(f"{source}: password file {path} is empty; write the password in it")
-    return password
+        return read_secret_file(
+            cast(Path, self.password_file), f"{source}: password file {self.password_file}", SourceAuthError
+        )

@@ -1,0 +1,115 @@
+"""The e-mail channel: one multipart mail per delivery over SMTP, STARTTLS and login when configured.
+
+The mail's ``Message-ID`` is made from the idempotency key, and the key is in ``X-Fov-Idempotency-Key``,
+so a mail sent again after a crash is the same message to the recipients' clients and filters.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate
+from pathlib import Path
+
+from fov_monitor.alerts.channels.base import DeliveryError
+from fov_monitor.alerts.channels.mail import render_mail
+from fov_monitor.alerts.delivery import Delivery
+from fov_monitor.alerts.settings import EvidenceMode, SmtpChannelSettings
+from fov_monitor.errors import InvalidSettingsError
+
+log = logging.getLogger(__name__)
+
+IDEMPOTENCY_HEADER = "X-Fov-Idempotency-Key"
+
+
+class SmtpChannel:
+    """Send deliveries as mails through one SMTP server."""
+
+    def __init__(self, settings: SmtpChannelSettings) -> None:
+        self.name = settings.name
+        self.settings = settings
+
+    def message(self, delivery: Delivery) -> EmailMessage:
+        """Return the mail of a delivery: text and HTML alternatives, the evidence image attached or named."""
+        settings = self.settings
+        payload = delivery.payload
+        mail = render_mail(payload, settings.evidence)
+        message = EmailMessage()
+        message["Subject"] = mail.subject
+        message["From"] = settings.from_address
+        message["To"] = ", ".join(settings.to)
+        message["Date"] = formatdate(usegmt=True)
+        domain = settings.from_address.rpartition("@")[2] or "fov-monitor.invalid"
+        message["Message-ID"] = f"<{delivery.idempotency_key}@{domain}>"
+        message[IDEMPOTENCY_HEADER] = delivery.idempotency_key
+        message.set_content(mail.text)
+        message.add_alternative(mail.html, subtype="html")
+        evidence = (payload.get("alert") or {}).get("evidence_path")
+        if settings.evidence is EvidenceMode.ATTACH and evidence:
+            path = Path(evidence)
+            if path.is_file():
+                # The evidence images fov-monitor writes are blurred already; nothing unblurred is read here.
+                subtype = "png" if path.suffix.lower() == ".png" else "jpeg"
+                message.add_attachment(
+                    path.read_bytes(), maintype="image", subtype=subtype, filename=path.name
+                )
+        return message
+
+    def send(self, delivery: Delivery) -> None:
+        """Send the delivery's mail to every recipient.
+
+        Raises
+        ------
+        DeliveryError
+            Permanent for a 5xx answer or a server that cannot do STARTTLS when asked to; passing for
+            a 4xx answer, a refused or lost connection, a timeout, or a secret that cannot be read.
+        """
+        settings = self.settings
+        message = self.message(delivery)
+        where = f"SMTP {settings.host}:{settings.port}"
+        try:
+            password = settings.password.read() if settings.password is not None else None
+        except InvalidSettingsError as exc:
+            raise DeliveryError(f"{where}: {exc}", permanent=False) from None
+        try:
+            with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_s) as server:
+                server.ehlo()
+                if settings.starttls:
+                    context = ssl.create_default_context(
+                        cafile=str(settings.ca_file) if settings.ca_file is not None else None
+                    )
+                    server.starttls(context=context)
+                    server.ehlo()
+                if settings.username is not None and password is not None:
+                    server.login(settings.username, password)
+                refused = server.send_message(message)
+        except smtplib.SMTPNotSupportedError as exc:
+            raise DeliveryError(
+                f"{where}: {exc}; the mail is not sent in the clear", permanent=True
+            ) from None
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            raise DeliveryError(
+                f"{where} refused every recipient ({_codes(exc.recipients)})",
+                permanent=all(c >= 500 for c in codes),
+            ) from None
+        except smtplib.SMTPResponseException as exc:
+            text = (
+                exc.smtp_error.decode("utf-8", "replace")
+                if isinstance(exc.smtp_error, bytes)
+                else exc.smtp_error
+            )
+            raise DeliveryError(
+                f"{where} answered {exc.smtp_code} {text}", permanent=exc.smtp_code >= 500
+            ) from None
+        except (TimeoutError, smtplib.SMTPException, ssl.SSLError, OSError) as exc:
+            raise DeliveryError(f"{where}: {type(exc).__name__}: {exc}", permanent=False) from None
+        if refused:
+            # Some recipients took it; sending again would repeat it to them, so this counts as sent.
+            log.warning("%s: delivery %s refused for %s", where, delivery.idempotency_key, _codes(refused))
+
+
+def _codes(recipients: dict[str, tuple[int, bytes]]) -> str:
+    return ", ".join(f"{address}: {code}" for address, (code, _) in recipients.items())

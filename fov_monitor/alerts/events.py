@@ -1,0 +1,101 @@
+"""Write one alert event with its deliveries and its audit line, inside the caller's transaction.
+
+The outbox pattern: a delivery row exists exactly when its event does, so a crash between the two
+cannot lose a message nor send one for an event that was rolled back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fov_monitor.alerts.model import Alert, CameraFacts, Event, Finding, build_payload, idempotency_key
+from fov_monitor.db.connection import Transaction
+
+
+def record_event(
+    transaction: Transaction,
+    alert: Alert,
+    event: Event,
+    *,
+    actor: str,
+    at: str,
+    note: str = "",
+    detail: Mapping[str, Any] | None = None,
+    channels: Sequence[str] = (),
+    camera: CameraFacts | None = None,
+    finding: Finding | None = None,
+) -> int:
+    """Insert the event, a pending delivery per channel when the event is delivered, and an audit line.
+
+    Parameters
+    ----------
+    transaction : Transaction
+        The caller's transaction, which also holds the alert's own change.
+    alert : Alert
+        The alert as it is after the event.
+    event : Event
+    actor, at : str
+        Who, and when (ISO 8601 UTC).
+    note : str
+        The reviewer's note.
+    detail : mapping, optional
+        More about the event, stored as JSON.
+    channels : sequence of str
+        The channels the alert's group is routed to (used only for delivered events).
+    camera, finding : CameraFacts, Finding, optional
+        What the payload tells (needed only for delivered events).
+
+    Returns
+    -------
+    int
+        The number of deliveries written.
+    """
+    extra = dict(detail or {})
+    event_id = transaction.insert(
+        "INSERT INTO alert_events (alert_id, at, actor, event, note, detail_json) "
+        "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        (alert.alert_id, at, actor, str(event), note, json.dumps(extra, default=str)),
+    )
+    written = 0
+    if event.delivered:
+        for channel in channels:
+            payload = build_payload(
+                alert,
+                event,
+                event_id,
+                at,
+                channel,
+                camera or CameraFacts(),
+                finding or Finding((alert.summary,), None, alert.evidence_path),
+                note,
+            )
+            transaction.execute(
+                "INSERT INTO deliveries (alert_id, event_id, channel, idempotency_key, payload_json, state, "
+                "attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
+                (
+                    alert.alert_id,
+                    event_id,
+                    channel,
+                    idempotency_key(alert.alert_id, event_id, channel),
+                    json.dumps(payload),
+                    at,
+                    at,
+                ),
+            )
+            written += 1
+    audit = {
+        "alert_id": alert.alert_id,
+        "event_id": event_id,
+        "problem": str(alert.problem),
+        "state": str(alert.state),
+        "note": note,
+        "deliveries": written,
+        **extra,
+    }
+    transaction.execute(
+        "INSERT INTO audit (at, actor, action, camera_id, detail_json) VALUES (?, ?, ?, ?, ?)",
+        (at, actor, f"alert {event.replace('_', ' ')}", alert.camera_id, json.dumps(audit, default=str)),
+    )
+    return written

@@ -1,0 +1,148 @@
+"""Read alerts, their events and their deliveries; the camera facts and findings payloads tell."""
+
+from __future__ import annotations
+
+import enum
+import json
+import logging
+
+from fov_monitor.alerts.model import (
+    ALERT_COLUMNS,
+    Alert,
+    AlertEvent,
+    CameraFacts,
+    DeliveryState,
+    Event,
+    Finding,
+)
+from fov_monitor.database import Database
+from fov_monitor.errors import AlertError, FovMonitorError
+from fov_monitor.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class StateFilter(enum.StrEnum):
+    """Which alerts ``alerts list`` shows: a state, every active one, every closed one, or all."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    DISMISSED = "dismissed"
+    ACTIVE = "active"
+    CLOSED = "closed"
+    ALL = "all"
+
+
+_STATE_SQL = {
+    StateFilter.OPEN: ("state = ?", ("open",)),
+    StateFilter.ACKNOWLEDGED: ("state = ?", ("acknowledged",)),
+    StateFilter.DISMISSED: ("state = ?", ("dismissed",)),
+    StateFilter.ACTIVE: ("closed_at IS NULL", ()),
+    StateFilter.CLOSED: ("closed_at IS NOT NULL", ()),
+}
+
+
+def list_alerts(
+    database: Database,
+    state: StateFilter = StateFilter.ACTIVE,
+    camera_id: str | None = None,
+    group: str | None = None,
+) -> list[Alert]:
+    """Return the alerts that match, newest first."""
+    where: list[str] = []
+    parameters: list[object] = []
+    if state in _STATE_SQL:
+        clause, values = _STATE_SQL[state]
+        where.append(clause)
+        parameters.extend(values)
+    if camera_id is not None:
+        where.append("camera_id = ?")
+        parameters.append(camera_id)
+    if group is not None:
+        where.append("camera_group = ?")
+        parameters.append(group)
+    sql = f"SELECT {ALERT_COLUMNS} FROM alerts"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return [Alert.from_row(row) for row in database.read(sql + " ORDER BY id DESC", tuple(parameters))]
+
+
+def load_alert(database: Database, alert_id: int) -> Alert:
+    """Return one alert.
+
+    Raises
+    ------
+    AlertError
+        When there is no alert of that id.
+    """
+    rows = database.read(f"SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?", (alert_id,))
+    if not rows:
+        raise AlertError(f"no alert {alert_id}; see 'fov-monitor alerts list --state all'")
+    return Alert.from_row(rows[0])
+
+
+def alert_events(database: Database, alert_id: int) -> list[AlertEvent]:
+    """Return the alert's events, oldest first."""
+    rows = database.read(
+        "SELECT id, alert_id, at, actor, event, note, detail_json FROM alert_events WHERE alert_id = ? "
+        "ORDER BY id",
+        (alert_id,),
+    )
+    return [AlertEvent(r[0], r[1], r[2], r[3], Event(r[4]), r[5], json.loads(r[6])) for r in rows]
+
+
+def alert_deliveries(database: Database, alert_id: int) -> list[DeliveryState]:
+    """Return where each delivery of the alert's events stands, oldest first."""
+    rows = database.read(
+        "SELECT id, event_id, channel, state, attempts, last_error, sent_at FROM deliveries "
+        "WHERE alert_id = ? ORDER BY id",
+        (alert_id,),
+    )
+    return [DeliveryState(*row) for row in rows]
+
+
+def camera_facts(store: Store, camera_id: str) -> CameraFacts:
+    """Return the camera's name, place and permit decision; empty when its files cannot be read.
+
+    A camera whose files are damaged is often the very subject of its alert (problem ``error``):
+    the alert is still delivered, with what is known.
+    """
+    try:
+        config = store.camera(camera_id)
+    except FovMonitorError as exc:
+        log.info("camera %s: no facts for its alert (%s)", camera_id, exc)
+        return CameraFacts()
+    try:
+        stored = store.permit(camera_id)
+    except FovMonitorError as exc:
+        log.info("camera %s: no permit decision for its alert (%s)", camera_id, exc)
+        stored = None
+    decision = stored.permit.decision if stored is not None else None
+    return CameraFacts(config.name, config.place, decision.reference_number if decision else None)
+
+
+def camera_group(store: Store, camera_id: str) -> str:
+    """Return the camera's group (``default`` when its settings cannot be read)."""
+    try:
+        return store.camera(camera_id).group
+    except FovMonitorError:
+        return "default"
+
+
+def alert_finding(database: Database, alert: Alert) -> Finding:
+    """Return the evidence of the alert's latest result (its summary alone when it has none)."""
+    rows = []
+    if alert.last_result_id is not None:
+        rows = database.read(
+            "SELECT summary, outside_fraction, evidence_path FROM results WHERE id = ?",
+            (alert.last_result_id,),
+        )
+    if not rows:
+        return Finding(split_reasons(alert.summary), None, alert.evidence_path)
+    summary, outside, evidence = rows[0]
+    return Finding(split_reasons(summary), outside, evidence)
+
+
+def split_reasons(summary: str) -> tuple[str, ...]:
+    """Return the reasons a scan joined with ``"; "`` into one line."""
+    return tuple(part for part in summary.split("; ") if part)

@@ -1,0 +1,287 @@
+"""The reviewers' steps: acknowledge, resolve, dismiss, and the re-baseline a dismissal may propose.
+
+Every step names its actor and writes the alert's change, its event and an audit line in one
+transaction; a step the alert's state does not allow is an :class:`~fov_monitor.errors.AlertError`
+saying what the state is and what is allowed. A proposed re-baseline takes a second person: the
+approver must not be the proposer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection, Mapping
+
+from fov_monitor.alerts.events import record_event
+from fov_monitor.alerts.model import ALERT_COLUMNS, Alert, CameraFacts, Event, Finding, Problem, State
+from fov_monitor.alerts.queries import alert_finding, camera_facts, load_alert
+from fov_monitor.alerts.settings import AlertSettings
+from fov_monitor.database import Database
+from fov_monitor.db.connection import Transaction
+from fov_monitor.errors import AlertError
+from fov_monitor.reference_capture import Approval, capture_reference
+from fov_monitor.store import Store, now_utc
+
+REBASELINE_PROBLEMS = frozenset({Problem.REDIRECTED, Problem.ZONE_EXPOSED})
+"""Problems a re-baseline can answer: a view that moved on purpose. Not a covered lens, nor no frame."""
+_REBASELINE_EVENTS = (Event.REBASELINE_PROPOSED, Event.REBASELINE_APPROVED, Event.REBASELINE_REJECTED)
+
+
+def acknowledge(database: Database, alert_id: int, *, actor: str, note: str, at: str | None = None) -> Alert:
+    """Mark an open alert as taken by a reviewer; return it as it is now.
+
+    Raises
+    ------
+    AlertError
+        Unknown alert, an alert that is not open, or an empty actor or note.
+    """
+    return _step(database, alert_id, (State.OPEN,), State.ACKNOWLEDGED, Event.ACKNOWLEDGED, actor, note, at)
+
+
+def resolve(
+    database: Database,
+    store: Store,
+    settings: AlertSettings,
+    alert_id: int,
+    *,
+    actor: str,
+    note: str,
+    at: str | None = None,
+) -> Alert:
+    """Close an active alert as fixed by a reviewer, and announce it (``resolved`` is delivered).
+
+    Raises
+    ------
+    AlertError
+        Unknown alert, an alert already closed or resolved, or an empty actor or note.
+    """
+    alert = load_alert(database, alert_id)
+    return _step(
+        database,
+        alert_id,
+        (State.OPEN, State.ACKNOWLEDGED, State.DISMISSED),
+        State.RESOLVED,
+        Event.RESOLVED,
+        actor,
+        note,
+        at,
+        channels=settings.routes(alert.camera_group),
+        camera=camera_facts(store, alert.camera_id),
+        finding=alert_finding(database, alert),
+    )
+
+
+def dismiss(
+    database: Database,
+    alert_id: int,
+    *,
+    actor: str,
+    note: str,
+    propose_rebaseline: bool = False,
+    at: str | None = None,
+) -> Alert:
+    """Mark an alert a false alarm: it stays active and silent while the problem persists.
+
+    Parameters
+    ----------
+    propose_rebaseline : bool
+        Also propose that the camera's current view become its reference (a second person approves
+        it with :func:`approve_rebaseline`); only for a redirected or zone-exposed alert.
+
+    Raises
+    ------
+    AlertError
+        Unknown alert, an alert not open or acknowledged, a re-baseline proposed for another problem,
+        or an empty actor or note.
+    """
+    alert = load_alert(database, alert_id)
+    if propose_rebaseline and alert.problem not in REBASELINE_PROBLEMS:
+        raise AlertError(
+            f"alert {alert_id} is {alert.problem}: a re-baseline answers only a view that moved on purpose "
+            f"({', '.join(sorted(REBASELINE_PROBLEMS))}); dismiss it without --propose-rebaseline"
+        )
+    extra = (Event.REBASELINE_PROPOSED,) if propose_rebaseline else ()
+    return _step(
+        database,
+        alert_id,
+        (State.OPEN, State.ACKNOWLEDGED),
+        State.DISMISSED,
+        Event.DISMISSED,
+        actor,
+        note,
+        at,
+        also=extra,
+    )
+
+
+def approve_rebaseline(
+    database: Database, store: Store, alert_id: int, *, approver: str, reason: str, at: str | None = None
+) -> Alert:
+    """Approve a proposed re-baseline: grab the camera's current view as its reference (the old one kept).
+
+    The reference replaced is the one the alert's latest result matched (the camera's first when
+    unknown); :func:`fov_monitor.reference_capture.capture_reference` grabs, self-tests, keeps the old
+    one in the camera's history and audits it. The alert stays dismissed; the next scan, compliant
+    against the new reference, closes it.
+
+    Raises
+    ------
+    AlertError
+        Unknown or closed alert, no pending proposal, an approver who is the proposer, or an empty
+        approver or reason.
+    FovMonitorError
+        When the camera cannot be grabbed or the new reference does not fit (nothing is recorded).
+    """
+    _require(approver, "the approver's name (--by)")
+    _require(reason, "a reason (--reason)")
+    alert = _active(database, alert_id, "approve a re-baseline of")
+    proposer = _pending_proposer(database, alert_id)
+    if proposer.strip().casefold() == approver.strip().casefold():
+        raise AlertError(
+            f"alert {alert_id}: the re-baseline was proposed by {proposer}, who cannot also approve it; "
+            "another person must approve (--by NAME)"
+        )
+    label = _reference_label(database, store, alert)
+    outcome = capture_reference(
+        store, database, alert.camera_id, label=label, actor=approver, approval=Approval(reason, approver)
+    )
+    detail = {
+        "label": label,
+        "proposed_by": proposer,
+        "previous_kept_at": str(outcome.kept) if outcome.kept else None,
+    }
+    return _decide(database, alert, Event.REBASELINE_APPROVED, approver, reason, detail, at)
+
+
+def reject_rebaseline(
+    database: Database, alert_id: int, *, actor: str, note: str, at: str | None = None
+) -> Alert:
+    """Refuse a proposed re-baseline; the reference stays and the alert stays dismissed.
+
+    Raises
+    ------
+    AlertError
+        Unknown or closed alert, no pending proposal, or an empty actor or note.
+    """
+    _require(actor, "the reviewer's name (--by)")
+    _require(note, "a note (--note)")
+    alert = _active(database, alert_id, "reject a re-baseline of")
+    proposer = _pending_proposer(database, alert_id)
+    return _decide(database, alert, Event.REBASELINE_REJECTED, actor, note, {"proposed_by": proposer}, at)
+
+
+def _step(
+    database: Database,
+    alert_id: int,
+    allowed: Collection[State],
+    to: State,
+    event: Event,
+    actor: str,
+    note: str,
+    at: str | None,
+    *,
+    also: tuple[Event, ...] = (),
+    channels: list[str] | None = None,
+    camera: CameraFacts | None = None,
+    finding: Finding | None = None,
+) -> Alert:
+    _require(actor, "the reviewer's name (--by)")
+    _require(note, "a note (--note)")
+    alert = load_alert(database, alert_id)
+    if alert.state not in allowed:
+        raise AlertError(
+            f"alert {alert_id} is {alert.state}; only an alert that is "
+            f"{' or '.join(str(state) for state in allowed)} can be {to}"
+        )
+    when = at or now_utc()
+    closes = not to.active
+
+    def body(transaction: Transaction) -> Alert:
+        row = transaction.fetchone(
+            f"UPDATE alerts SET state = ?, updated_at = ?, closed_at = CASE WHEN ? = 1 THEN ? ELSE closed_at "
+            f"END WHERE id = ? AND state = ? AND closed_at IS NULL RETURNING {ALERT_COLUMNS}",
+            (to, when, int(closes), when, alert_id, alert.state),
+        )
+        if row is None:
+            raise AlertError(f"alert {alert_id} changed meanwhile; look at it again with 'alerts show'")
+        after = Alert.from_row(row)
+        record_event(
+            transaction,
+            after,
+            event,
+            actor=actor,
+            at=when,
+            note=note,
+            detail={"from": str(alert.state)},
+            channels=channels or (),
+            camera=camera,
+            finding=finding,
+        )
+        for more in also:
+            record_event(transaction, after, more, actor=actor, at=when, note=note)
+        return after
+
+    return database.write(body)
+
+
+def _decide(
+    database: Database,
+    alert: Alert,
+    event: Event,
+    actor: str,
+    note: str,
+    detail: Mapping[str, object],
+    at: str | None,
+) -> Alert:
+    when = at or now_utc()
+
+    def body(transaction: Transaction) -> Alert:
+        latest = transaction.fetchone(
+            "SELECT event FROM alert_events WHERE alert_id = ? AND event IN (?, ?, ?) "
+            "ORDER BY id DESC LIMIT 1",
+            (alert.alert_id, *_REBASELINE_EVENTS),
+        )
+        if latest is None or latest[0] != Event.REBASELINE_PROPOSED:
+            raise AlertError(f"alert {alert.alert_id}: its re-baseline was decided meanwhile")
+        transaction.execute("UPDATE alerts SET updated_at = ? WHERE id = ?", (when, alert.alert_id))
+        after = dataclasses.replace(alert, updated_at=when)
+        record_event(transaction, after, event, actor=actor, at=when, note=note, detail=detail)
+        return after
+
+    return database.write(body)
+
+
+def _active(database: Database, alert_id: int, doing: str) -> Alert:
+    alert = load_alert(database, alert_id)
+    if not alert.state.active:
+        raise AlertError(f"alert {alert_id} is {alert.state}; cannot {doing} a closed alert")
+    return alert
+
+
+def _pending_proposer(database: Database, alert_id: int) -> str:
+    rows = database.read(
+        "SELECT event, actor FROM alert_events WHERE alert_id = ? AND event IN (?, ?, ?) "
+        "ORDER BY id DESC LIMIT 1",
+        (alert_id, *_REBASELINE_EVENTS),
+    )
+    if not rows or rows[0][0] != Event.REBASELINE_PROPOSED:
+        raise AlertError(
+            f"alert {alert_id} has no pending re-baseline proposal; propose one with "
+            f"'fov-monitor alerts dismiss {alert_id} --note ... --propose-rebaseline'"
+        )
+    return str(rows[0][1])
+
+
+def _reference_label(database: Database, store: Store, alert: Alert) -> str:
+    if alert.last_result_id is not None:
+        rows = database.read("SELECT reference_label FROM results WHERE id = ?", (alert.last_result_id,))
+        if rows and rows[0][0]:
+            return str(rows[0][0])
+    infos = store.reference_infos(alert.camera_id)
+    if not infos:
+        raise AlertError(f"camera {alert.camera_id} has no reference to re-baseline")
+    return infos[0].label
+
+
+def _require(text: str, what: str) -> None:
+    if not text.strip():
+        raise AlertError(f"this step needs {what}; it was empty")

@@ -1,0 +1,231 @@
+"""The reviewers' steps through ``fov-monitor alerts``, on SQLite and PostgreSQL, and the re-baseline."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from alert_helpers import SETTINGS, make_store, record_run
+from conftest import EnrolledCamera, assert_cli_error, run_main
+from db_helpers import raw
+
+from fov_monitor.alerts import list_alerts, update_alerts
+from fov_monitor.alerts.queries import StateFilter
+from fov_monitor.database import Database
+from fov_monitor.store import Store
+
+Cli = Callable[..., tuple[int, str, str]]
+GROUPS = {"cam-n": "north", "cam-s": "south", "cam-x": "south"}
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    monkeypatch.setenv("FOV_MONITOR_ACTOR", "ops-desk")
+    return lambda *args: run_main(capsys, *args)
+
+
+@pytest.fixture
+def alerts(tmp_path: Path, database_location: str) -> tuple[Path, str, dict[str, int]]:
+    """A store with three alerts (cam-n redirected, cam-s tampered, cam-x offline); yields its ids."""
+    store = make_store(tmp_path / "store", GROUPS)
+    with Database(database_location) as database:
+        for _ in range(3):
+            run_id = record_run(database, {"cam-n": "redirected", "cam-s": "tampered", "cam-x": "offline"})
+            update_alerts(database, store, run_id, SETTINGS)
+        ids = {alert.camera_id: alert.alert_id for alert in list_alerts(database)}
+    return store.root, database_location, ids
+
+
+def alert_cli(cli: Cli, store: Path, db: str, *args: str | int) -> tuple[int, str, str]:
+    return cli("alerts", *[str(arg) for arg in args], "--store", store, "--db", db)
+
+
+def audit_of(db: str, alert_id: int) -> list[tuple[str, str, str]]:
+    """Return (actor, action, note) of the audit lines about one alert's review steps, oldest first."""
+    rows = raw(db, "SELECT actor, action, detail_json FROM audit WHERE action LIKE 'alert %' ORDER BY id")
+    found = []
+    for actor, action, detail_json in rows:
+        detail = json.loads(detail_json)
+        if detail.get("alert_id") == alert_id and detail.get("note"):
+            found.append((actor, action, detail["note"]))
+    return found
+
+
+def test_ack_then_resolve_are_audited_with_actor_and_note_and_resolve_is_delivered(
+    cli: Cli, alerts: tuple[Path, str, dict[str, int]]
+) -> None:
+    store, db, ids = alerts
+    alert_id = ids["cam-n"]
+    code, out, _ = alert_cli(cli, store, db, "ack", alert_id, "--note", "on it", "--by", "tess")
+    assert code == 0
+    assert f"alert {alert_id} (cam-n, redirected) is acknowledged, by tess" in out
+    code, out, _ = alert_cli(cli, store, db, "resolve", alert_id, "--note", "re-aimed on site", "--json")
+    assert code == 0
+    resolved = json.loads(out)
+    assert (resolved["state"], resolved["closed_at"] is not None) == ("resolved", True)
+    assert audit_of(db, alert_id) == [
+        ("tess", "alert acknowledged", "on it"),
+        ("ops-desk", "alert resolved", "re-aimed on site"),  # --by defaults to $FOV_MONITOR_ACTOR
+    ]
+    payloads = raw(
+        db, "SELECT channel, payload_json FROM deliveries WHERE alert_id = ? ORDER BY id", (alert_id,)
+    )
+    last = {channel: json.loads(body) for channel, body in payloads[-2:]}
+    assert set(last) == {"ops-mail", "log"}
+    assert last["log"]["event"] == "resolved"
+    assert last["log"]["note"] == "re-aimed on site"
+    assert last["log"]["alert"]["state"] == "resolved"
+
+
+@pytest.mark.parametrize(
+    ("steps", "fragments"),
+    [
+        ([("resolve", "--note", "fixed")], ["is resolved", "can be resolved"]),
+        ([("ack", "--note", "mine")], ["is acknowledged", "only an alert that is open can be acknowledged"]),
+        ([("dismiss", "--note", "bird")], ["is dismissed", "can be dismissed"]),
+        ([], ["no pending re-baseline proposal", "--propose-rebaseline"]),
+    ],
+)
+def test_a_step_the_state_does_not_allow_is_one_line_and_exit_one(
+    cli: Cli, alerts: tuple[Path, str, dict[str, int]], steps: list[tuple[str, ...]], fragments: list[str]
+) -> None:
+    store, db, ids = alerts
+    alert_id = ids["cam-s"]
+    for step in steps:
+        assert alert_cli(cli, store, db, step[0], alert_id, *step[1:])[0] == 0
+    again = steps[0] if steps else ("reject-rebaseline", "--note", "no")
+    before = raw(db, "SELECT COUNT(*) FROM alert_events")
+    assert_cli_error(
+        alert_cli(cli, store, db, again[0], alert_id, *again[1:]), f"alert {alert_id}", *fragments
+    )
+    assert raw(db, "SELECT COUNT(*) FROM alert_events") == before
+
+
+def test_unknown_alert_and_rebaseline_of_an_unseen_problem_are_refused(
+    cli: Cli, alerts: tuple[Path, str, dict[str, int]]
+) -> None:
+    store, db, ids = alerts
+    assert_cli_error(alert_cli(cli, store, db, "show", 999), "no alert 999", "alerts list")
+    assert_cli_error(alert_cli(cli, store, db, "ack", 999, "--note", "x"), "no alert 999")
+    assert_cli_error(
+        alert_cli(cli, store, db, "dismiss", ids["cam-x"], "--note", "x", "--propose-rebaseline"),
+        "is offline",
+        "without --propose-rebaseline",
+    )
+    assert_cli_error(alert_cli(cli, store, db, "ack", ids["cam-x"], "--note", " "), "needs a note")
+
+
+def test_list_filters_by_state_camera_and_group_and_show_has_events_and_deliveries(
+    cli: Cli, alerts: tuple[Path, str, dict[str, int]]
+) -> None:
+    store, db, ids = alerts
+    assert alert_cli(cli, store, db, "dismiss", ids["cam-s"], "--note", "cleaning crew")[0] == 0
+
+    def listed(*options: str) -> set[str]:
+        code, out, _ = alert_cli(cli, store, db, "list", *options, "--json")
+        assert code == 0
+        return {alert["camera_id"] for alert in json.loads(out)}
+
+    assert listed() == {"cam-n", "cam-s", "cam-x"}
+    assert listed("--state", "dismissed") == {"cam-s"}
+    assert listed("--state", "open") == {"cam-n", "cam-x"}
+    assert listed("--group", "south") == {"cam-s", "cam-x"}
+    assert listed("--camera", "cam-n", "--state", "all") == {"cam-n"}
+    assert listed("--state", "closed") == set()
+    code, out, _ = alert_cli(cli, store, db, "list")
+    assert code == 0
+    assert "cam-s" in out
+    assert "dismissed" in out
+    code, out, _ = alert_cli(cli, store, db, "show", ids["cam-n"], "--json")
+    shown = json.loads(out)
+    assert [event["event"] for event in shown["events"]] == ["opened", "updated", "updated"]
+    assert shown["occurrences"] == 3
+    assert sorted(d["channel"] for d in shown["deliveries"]) == ["log", "ops-mail"]
+    assert {d["state"] for d in shown["deliveries"]} == {"pending"}
+    code, out, _ = alert_cli(cli, store, db, "show", ids["cam-n"])
+    assert code == 0
+    assert "ops-mail" in out
+
+
+def test_dismissed_as_false_alarm_the_rebaseline_needs_a_second_person_and_grabs_the_current_view(
+    cli: Cli, enrolled: tuple[EnrolledCamera, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FOV_MONITOR_UNBLURRED", "1")
+    camera, root = enrolled
+    store = Store(root)
+    db = str(store.database_path)
+    with Database(db) as database:
+        update_alerts(database, store, record_run(database, {camera.camera_id: "redirected"}), SETTINGS)
+        (alert,) = list_alerts(database)
+    camera.server.put(camera.path, camera.panned)  # the view moved, on purpose (a new pole)
+    before = store.reference_image(camera.camera_id, "day")
+    dismissed = alert_cli(
+        cli,
+        root,
+        db,
+        "dismiss",
+        alert.alert_id,
+        "--note",
+        "pole moved",
+        "--propose-rebaseline",
+        "--by",
+        "tess",
+    )
+    assert dismissed[0] == 0
+    assert_cli_error(
+        alert_cli(cli, root, db, "approve-rebaseline", alert.alert_id, "--reason", "ok", "--by", "Tess"),
+        "proposed by tess, who cannot also approve",
+        "another person",
+    )
+    assert np.array_equal(store.reference_image(camera.camera_id, "day"), before)
+    code, out, err = alert_cli(
+        cli,
+        root,
+        db,
+        "approve-rebaseline",
+        alert.alert_id,
+        "--reason",
+        "new pole, permit KS-9",
+        "--by",
+        "J. Berg",
+    )
+    assert code == 0, err
+    assert "re-baseline approved" in out
+    after = store.reference_image(camera.camera_id, "day")
+    assert after.shape == camera.panned.shape
+    assert np.abs(after.astype(int) - camera.panned.astype(int)).mean() < 3  # JPEG, not the old view
+    assert np.abs(before.astype(int) - camera.panned.astype(int)).mean() > 10
+    assert list((root / camera.camera_id / "history").iterdir())
+    actions = raw(db, "SELECT actor, action, detail_json FROM audit ORDER BY id")[-4:]
+    assert [(actor, action) for actor, action, _ in actions] == [
+        ("tess", "alert dismissed"),
+        ("tess", "alert rebaseline proposed"),
+        ("J. Berg", "reference rebaselined"),
+        ("J. Berg", "alert rebaseline approved"),
+    ]
+    assert json.loads(actions[2][2])["approved_by"] == "J. Berg"
+    assert json.loads(actions[3][2])["proposed_by"] == "tess"
+    assert_cli_error(
+        alert_cli(cli, root, db, "reject-rebaseline", alert.alert_id, "--note", "late"),
+        "no pending re-baseline proposal",
+    )
+    assert cli("check", camera.camera_id, "--store", root)[0] == 0  # the new reference holds
+
+
+def test_rejected_rebaseline_keeps_the_reference_and_the_alert_dismissed(
+    cli: Cli, alerts: tuple[Path, str, dict[str, int]]
+) -> None:
+    store, db, ids = alerts
+    alert_id = ids["cam-n"]
+    assert alert_cli(cli, store, db, "dismiss", alert_id, "--note", "x", "--propose-rebaseline")[0] == 0
+    code, out, _ = alert_cli(
+        cli, store, db, "reject-rebaseline", alert_id, "--note", "no permit for it", "--json"
+    )
+    assert code == 0
+    assert json.loads(out)["state"] == "dismissed"
+    assert audit_of(db, alert_id)[-1] == ("ops-desk", "alert rebaseline rejected", "no permit for it")
+    with Database(db) as database:
+        assert [a.camera_id for a in list_alerts(database, StateFilter.DISMISSED)] == ["cam-n"]
