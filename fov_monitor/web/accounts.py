@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from fov_monitor.database import Database, _append_audit  # one transaction: the change and its audit
+from fov_monitor.database import Database, append_audit  # one transaction: the change and its audit
 from fov_monitor.db.connection import Transaction
 from fov_monitor.errors import InvalidSettingsError
 from fov_monitor.store import now_utc
@@ -86,7 +86,7 @@ def add_user(database: Database, name: str, password: str, role: Role, *, actor:
             "INSERT INTO users (name, password_hash, role, created_at, disabled) VALUES (?, ?, ?, ?, 0)",
             (name, password_hash, str(user.role), user.created_at),
         )
-        _append_audit(transaction, user.created_at, actor, "user added", None, {"user": name, "role": role})
+        append_audit(transaction, user.created_at, actor, "user added", None, {"user": name, "role": role})
         return True
 
     if not database.write(insert):
@@ -121,7 +121,7 @@ def disable_user(database: Database, name: str, *, actor: str) -> None:
             return False
         transaction.execute("UPDATE users SET disabled = 1 WHERE name = ?", (name,))
         transaction.execute("DELETE FROM sessions WHERE user_name = ?", (name,))
-        _append_audit(transaction, at, actor, "user disabled", None, {"user": name})
+        append_audit(transaction, at, actor, "user disabled", None, {"user": name})
         return True
 
     if not database.write(disable):
