@@ -14,7 +14,16 @@ import pytest
 from conftest import run_main, tree_bytes
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from web_helpers import FACE_CAMERA, MOVED_CAMERA, PASSWORD, ZONE_XY, WebStore, build_store, user_name
+from web_helpers import (
+    FACE_CAMERA,
+    MOVED_CAMERA,
+    PASSWORD,
+    ZONE_XY,
+    WebStore,
+    build_store,
+    open_alerts,
+    user_name,
+)
 
 from fov_monitor.database import Database
 from fov_monitor.db.location import DatabaseLocation
@@ -22,6 +31,7 @@ from fov_monitor.errors import StoreError
 from fov_monitor.faces import detect_faces
 from fov_monitor.store import Store
 from fov_monitor.web.app import ROUTERS, create_app
+from fov_monitor.web.review import ReviewStep
 from fov_monitor.web.roles import GRANTS, Permission, Role
 from fov_monitor.web.settings import WebSettings
 
@@ -43,6 +53,11 @@ READS = [
     ("GET", f"/api/cameras/{FACE_CAMERA}/results/1/evidence", Permission.VIEW_IMAGES, False),
     ("GET", "/api/audit", Permission.VIEW_AUDIT, False),
     ("GET", "/api/users", Permission.MANAGE_USERS, False),
+    ("GET", "/alerts", Permission.VIEW_ALERTS, True),
+    ("GET", "/alerts/1", Permission.VIEW_ALERTS, True),  # the face camera's alert (open_alerts)
+    ("GET", "/api/alerts", Permission.VIEW_ALERTS, False),
+    ("GET", "/api/alerts/1", Permission.VIEW_ALERTS, False),
+    ("GET", "/api/alerts/1/evidence", Permission.VIEW_IMAGES, False),
 ]
 WRITES = [
     ("POST", f"/cameras/{FACE_CAMERA}/check", Permission.RUN_CHECK, True),
@@ -52,6 +67,11 @@ WRITES = [
     ("POST", "/users/auditor-user/disable", Permission.MANAGE_USERS, True),
     ("POST", "/api/users", Permission.MANAGE_USERS, False),
     ("POST", "/api/users/auditor-user/disable", Permission.MANAGE_USERS, False),
+    *[
+        ("POST", f"{prefix}/alerts/1/{step}", step.permission, not prefix)
+        for step in ReviewStep
+        for prefix in ("", "/api")
+    ],
 ]
 PUBLIC = {("GET", "/signin"), ("POST", "/signin"), ("POST", "/signout"), ("POST", "/api/session"),
           ("GET", "/api/session"), ("DELETE", "/api/session")}  # fmt: skip
@@ -88,6 +108,7 @@ def shared(
 ) -> Iterator[tuple[WebStore, dict]]:
     """One app over a copy of the store, and a signed-in client per role (None: anonymous)."""
     web = _copy(web_template, tmp_path_factory.mktemp("shared") / "store")
+    assert open_alerts(web.root)[FACE_CAMERA] == 1
     clients: dict[Role | None, tuple[TestClient, str]] = {}
     for role in CALLERS:
         client = _app(web.root).__enter__()
@@ -128,7 +149,13 @@ def test_every_route_is_in_the_role_matrix() -> None:
         ),
         "/users/auditor-user/disable": "/users/{name}/disable",
         "/api/users/auditor-user/disable": "/api/users/{name}/disable",
+        "/alerts/1": "/alerts/{alert_id}",
+        "/api/alerts/1": "/api/alerts/{alert_id}",
+        "/api/alerts/1/evidence": "/api/alerts/{alert_id}/evidence",
     }
+    for step in ReviewStep:
+        normalise[f"/alerts/1/{step}"] = "/alerts/{alert_id}/{step}"
+        normalise[f"/api/alerts/1/{step}"] = "/api/alerts/{alert_id}/{step}"
     covered = {(m, normalise.get(p, p)) for m, p in covered}
     assert routes == covered
 

@@ -1,18 +1,26 @@
-"""The web tests' store: two cameras checked once, a user per role, served by the app under test."""
+"""The web tests' store: two cameras checked once, a user per role, served by the app under test.
+
+:func:`open_alerts` adds a scan run that finds both cameras wrong, and the alerts it opens.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 from _fleet import enrol_view
+from alert_helpers import SETTINGS_JSON
 from conftest import sample_bgr
+from db_helpers import sample_result
 
+from fov_monitor.alerts import AlertSettings, update_alerts
 from fov_monitor.camera_check import check_camera
-from fov_monitor.database import Database
+from fov_monitor.database import Database, ScanOutcomeRow, ScanRecord
 from fov_monitor.permit import Permit
+from fov_monitor.result import Status
 from fov_monitor.store import Store
 from fov_monitor.synthetic import crop_move
 from fov_monitor.web.accounts import add_user
@@ -65,4 +73,41 @@ def build_store(root: Path) -> WebStore:
     return WebStore(root, face)
 
 
-__all__ = ["FACE_CAMERA", "MOVED_CAMERA", "PASSWORD", "ZONE_XY", "WebStore", "build_store", "user_name"]
+SCAN_AT = "2026-11-29T02:15:07+00:00"
+SCAN_ACTOR = "night-scan"
+FOUND = {FACE_CAMERA: "zone_exposed", MOVED_CAMERA: "redirected"}
+"""What the scan of :func:`open_alerts` finds: the checks of :func:`build_store` said the same."""
+
+
+def open_alerts(root: Path) -> dict[str, int]:
+    """Record a scan run finding :data:`FOUND`, with the evidence of each camera's check; open its alerts.
+
+    The store gets ``alerts.json`` with two channels (mail for the north group, a log for all), so
+    that the alerts have deliveries. Returns camera -> alert id (the face camera's is 1).
+    """
+    store = Store(root)
+    (root / "alerts.json").write_text(json.dumps(SETTINGS_JSON), encoding="utf-8")
+    with Database(store.database_path) as database:
+        run = database.start_scan_run(SCAN_ACTOR, {}, SCAN_AT)
+        for camera_id, outcome in FOUND.items():
+            evidence = database.history(camera_id, limit=1)[0].evidence_path
+            record = ScanRecord(SCAN_ACTOR, sample_result(Status(outcome)), f"{camera_id}.png", evidence)
+            row = ScanOutcomeRow(run.run_id, camera_id, SCAN_AT, outcome, f"found {outcome}", True, None)
+            database.record_scan_outcome(row, record)
+        database.finish_scan_run(run.run_id, SCAN_AT, SCAN_ACTOR, database.scan_counts(run.run_id))
+        update_alerts(database, store, run.run_id, AlertSettings.for_store(root), actor=SCAN_ACTOR)
+        rows = database.read("SELECT camera_id, id FROM alerts ORDER BY id")
+    return {str(camera_id): int(alert_id) for camera_id, alert_id in rows}
+
+
+__all__ = [
+    "FACE_CAMERA",
+    "FOUND",
+    "MOVED_CAMERA",
+    "PASSWORD",
+    "ZONE_XY",
+    "WebStore",
+    "build_store",
+    "open_alerts",
+    "user_name",
+]

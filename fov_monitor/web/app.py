@@ -30,7 +30,7 @@ from fov_monitor.web.auth import SESSION_COOKIE, SignInRequired
 from fov_monitor.web.context import STATIC, TEMPLATES, WebContext
 from fov_monitor.web.limits import BodyLimit, SecurityHeaders
 from fov_monitor.web.pool import DatabasePool
-from fov_monitor.web.routes import audit, cameras, fleet, images, permits, signin, users
+from fov_monitor.web.routes import alerts, audit, cameras, fleet, images, permits, signin, users
 from fov_monitor.web.settings import WebSettings
 
 log = logging.getLogger(__name__)
@@ -41,10 +41,11 @@ ROUTERS = (
     cameras.router,
     permits.router,
     images.router,
+    alerts.router,
     audit.router,
     users.router,
 )
-"""Every area's routes. The review queue's router joins them once the alerts module has landed."""
+"""Every area's routes."""
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (

@@ -14,8 +14,7 @@ from fov_monitor.web.sessions import Session
 
 NAV: tuple[tuple[str, str, Permission], ...] = (
     ("Fleet", "/", Permission.VIEW_FLEET),
-    # The review queue (alerts with evidence; Permission.REVIEW_ALERTS) takes its place here, with its
-    # router in fov_monitor.web.app.ROUTERS, once the alerts module has landed.
+    ("Alerts", "/alerts", Permission.VIEW_ALERTS),
     ("Audit log", "/audit", Permission.VIEW_AUDIT),
     ("Users", "/users", Permission.MANAGE_USERS),
 )

@@ -2,10 +2,12 @@
 
 Four roles, each for one kind of work, none a superset of another (separation of duties):
 
-* admin: users and settings;
-* technician: cameras, permits, references, checks (sees images: references and evidence);
-* reviewer: alerts and reviews (sees images: the evidence under review);
-* auditor: read-only: the fleet, results and the audit log (sees no images).
+* admin: users and settings (not the alerts: managing accounts is no reason to read evidence);
+* technician: cameras, permits, references, checks (sees images: references and evidence); reads the
+  review queue, since the alerts are the cameras to fix, but takes no step in it;
+* reviewer: alerts and reviews (sees images: the evidence under review), incl. approving a re-baseline
+  another reviewer proposed;
+* auditor: read-only: the fleet, results, the review queue and the audit log (sees no images).
 """
 
 from __future__ import annotations
@@ -42,7 +44,9 @@ class Permission(enum.StrEnum):
     VIEW_IMAGES = "view images"
     EDIT_PERMIT = "edit permit"
     RUN_CHECK = "run check"
+    VIEW_ALERTS = "view alerts"
     REVIEW_ALERTS = "review alerts"
+    APPROVE_REBASELINE = "approve a re-baseline"
     VIEW_AUDIT = "view audit log"
     MANAGE_USERS = "manage users"
 
@@ -56,12 +60,22 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_IMAGES,
             Permission.EDIT_PERMIT,
             Permission.RUN_CHECK,
+            Permission.VIEW_ALERTS,
         }
     ),
     Role.REVIEWER: frozenset(
-        {Permission.VIEW_FLEET, Permission.VIEW_CAMERA, Permission.VIEW_IMAGES, Permission.REVIEW_ALERTS}
+        {
+            Permission.VIEW_FLEET,
+            Permission.VIEW_CAMERA,
+            Permission.VIEW_IMAGES,
+            Permission.VIEW_ALERTS,
+            Permission.REVIEW_ALERTS,
+            Permission.APPROVE_REBASELINE,
+        }
     ),
-    Role.AUDITOR: frozenset({Permission.VIEW_FLEET, Permission.VIEW_CAMERA, Permission.VIEW_AUDIT}),
+    Role.AUDITOR: frozenset(
+        {Permission.VIEW_FLEET, Permission.VIEW_CAMERA, Permission.VIEW_ALERTS, Permission.VIEW_AUDIT}
+    ),
 }
 
 

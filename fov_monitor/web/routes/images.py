@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +21,12 @@ from fov_monitor.web.sessions import Session
 
 router = APIRouter()
 
-_IMAGE: dict[int | str, dict[str, Any]] = {
+IMAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"image/jpeg": {}}, "description": "JPEG, faces blurred, privacy zones filled"}
 }
 
 
-@router.get("/api/cameras/{camera_id}/references/{label}/image", responses=_IMAGE)
+@router.get("/api/cameras/{camera_id}/references/{label}/image", responses=IMAGE_RESPONSES)
 async def reference_image(
     request: Request,
     camera_id: str,
@@ -64,7 +65,7 @@ def _reference(
     )
 
 
-@router.get("/api/cameras/{camera_id}/results/{result_id}/evidence", responses=_IMAGE)
+@router.get("/api/cameras/{camera_id}/results/{result_id}/evidence", responses=IMAGE_RESPONSES)
 async def evidence_image(
     request: Request,
     camera_id: str,
@@ -73,12 +74,31 @@ async def evidence_image(
     database: Database = Depends(get_database),
 ) -> Response:
     """Return a result's evidence image (reference and live frame, faces blurred); the view is audited."""
-    return await run_heavy(request, lambda: _evidence(request, camera_id, result_id, session, database))
+    return await run_heavy(
+        request, lambda: evidence_response(request, camera_id, result_id, session, database)
+    )
 
 
-def _evidence(
-    request: Request, camera_id: str, result_id: int, session: Session, database: Database
+def evidence_response(
+    request: Request,
+    camera_id: str,
+    result_id: int,
+    session: Session,
+    database: Database,
+    about: Mapping[str, Any] | None = None,
 ) -> Response:
+    """Return a result's evidence image, faces blurred, after writing its ``image viewed`` audit line.
+
+    Parameters
+    ----------
+    about : mapping, optional
+        More to say in the audit line (the alert the image was viewed for).
+
+    Raises
+    ------
+    HTTPException
+        404 for an unknown camera, a result of another camera, or one without an evidence image.
+    """
     store = web_context(request).store
     known_camera(store, camera_id)
     rows = database.read(
@@ -97,7 +117,7 @@ def _evidence(
         camera_id=camera_id,
         image=lambda: read_image(path),
         zones_xy=[],  # evidence images are drawn with their zones filled
-        what={"kind": "evidence", "result_id": result_id, "file": path.name},
+        what={"kind": "evidence", "result_id": result_id, "file": path.name, **(about or {})},
         cache_key=(str(path.resolve()), _stat(path)),
     )
 
