@@ -20,22 +20,20 @@ from web_helpers import (
     PASSWORD,
     ZONE_XY,
     WebStore,
+    app_client,
+    audit_rows,
     build_store,
     open_alerts,
+    sign_in,
     user_name,
 )
 
 from fov_monitor.database import Database
-from fov_monitor.db.location import DatabaseLocation
 from fov_monitor.errors import StoreError
 from fov_monitor.faces import detect_faces
-from fov_monitor.store import Store
-from fov_monitor.web.app import ROUTERS, create_app
+from fov_monitor.web.app import ROUTERS
 from fov_monitor.web.review import ReviewStep
 from fov_monitor.web.roles import GRANTS, Permission, Role
-from fov_monitor.web.settings import WebSettings
-
-BASE = "https://testserver"  # the session cookie is Secure: the test client must speak https
 
 # (method, path, permission, is_page)
 READS = [
@@ -88,20 +86,6 @@ def _copy(template: WebStore, root: Path) -> WebStore:
     return WebStore(root, template.face_image)
 
 
-def _app(root: Path, settings: WebSettings | None = None) -> TestClient:
-    store = Store(root)
-    return TestClient(
-        create_app(store, DatabaseLocation.parse(str(store.database_path)), settings), base_url=BASE
-    )
-
-
-def sign_in(client: TestClient, role: Role) -> str:
-    """Sign ``client`` in as the user with ``role``; return the CSRF token."""
-    response = client.post("/api/session", json={"name": user_name(role), "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    return str(response.json()["csrf_token"])
-
-
 @pytest.fixture(scope="module")
 def shared(
     web_template: WebStore, tmp_path_factory: pytest.TempPathFactory
@@ -111,7 +95,7 @@ def shared(
     assert open_alerts(web.root)[FACE_CAMERA] == 1
     clients: dict[Role | None, tuple[TestClient, str]] = {}
     for role in CALLERS:
-        client = _app(web.root).__enter__()
+        client = app_client(web.root).__enter__()
         clients[role] = (client, sign_in(client, role) if role else "")
     yield web, clients
     for client, _ in clients.values():
@@ -122,15 +106,6 @@ def shared(
 def web(web_template: WebStore, tmp_path: Path) -> WebStore:
     """A private copy of the store, for tests that change it."""
     return _copy(web_template, tmp_path / "store")
-
-
-def audit_rows(root: Path, action: str) -> list[tuple[str, str | None, dict]]:
-    """Return (actor, camera, detail) of every audit line with ``action``."""
-    with sqlite3.connect(root / "fov-monitor.sqlite") as connection:
-        rows = connection.execute(
-            "SELECT actor, camera_id, detail_json FROM audit WHERE action = ? ORDER BY id", (action,)
-        ).fetchall()
-    return [(actor, camera, json.loads(detail)) for actor, camera, detail in rows]
 
 
 def test_every_route_is_in_the_role_matrix() -> None:
@@ -318,7 +293,7 @@ def test_auditor_sees_no_image_on_the_camera_page(shared: tuple[WebStore, dict])
 
 
 def test_sign_in_form_and_cookie_attributes(web: WebStore) -> None:
-    with _app(web.root) as client:
+    with app_client(web.root) as client:
         form = client.get("/signin", params={"next": f"/cameras/{FACE_CAMERA}"})
         token = form.text.split('name="csrf_token" value="')[1].split('"')[0]
         response = client.post(
@@ -351,7 +326,7 @@ def test_sign_in_form_and_cookie_attributes(web: WebStore) -> None:
     ids=["wrong password", "unknown user", "no csrf token"],
 )
 def test_sign_in_refused(web: WebStore, name: str, password: str, with_token: bool) -> None:
-    with _app(web.root) as client:
+    with app_client(web.root) as client:
         form = client.get("/signin")
         token = form.text.split('name="csrf_token" value="')[1].split('"')[0] if with_token else ""
         response = client.post(
@@ -363,7 +338,7 @@ def test_sign_in_refused(web: WebStore, name: str, password: str, with_token: bo
 
 
 def test_sign_in_goes_only_to_local_pages(web: WebStore) -> None:
-    with _app(web.root) as client:
+    with app_client(web.root) as client:
         token = client.get("/signin").text.split('name="csrf_token" value="')[1].split('"')[0]
         response = client.post(
             "/signin",
@@ -379,7 +354,7 @@ def test_sign_in_goes_only_to_local_pages(web: WebStore) -> None:
 
 
 def test_expired_session_is_sent_to_sign_in(web: WebStore) -> None:
-    with _app(web.root) as client:
+    with app_client(web.root) as client:
         sign_in(client, Role.TECHNICIAN)
         assert client.get("/").status_code == 200
         with sqlite3.connect(web.root / "fov-monitor.sqlite") as connection:
@@ -391,18 +366,18 @@ def test_expired_session_is_sent_to_sign_in(web: WebStore) -> None:
 
 
 def test_sign_out_ends_the_session(web: WebStore) -> None:
-    with _app(web.root) as client:
+    with app_client(web.root) as client:
         csrf = sign_in(client, Role.REVIEWER)
         stolen = client.cookies.get("fov_session")
         assert stolen
         assert client.delete("/api/session", headers={"X-CSRF-Token": csrf}).status_code == 204
-    with _app(web.root) as replay:
+    with app_client(web.root) as replay:
         replay.cookies.set("fov_session", stolen)
         assert replay.get("/api/fleet").status_code == 401
 
 
 def test_disabled_user_loses_their_session(web: WebStore) -> None:
-    with _app(web.root) as admin, _app(web.root) as auditor:
+    with app_client(web.root) as admin, app_client(web.root) as auditor:
         csrf = sign_in(admin, Role.ADMIN)
         sign_in(auditor, Role.AUDITOR)
         assert auditor.get("/api/fleet").status_code == 200
@@ -416,7 +391,7 @@ def test_disabled_user_loses_their_session(web: WebStore) -> None:
 
 
 def test_admin_adds_users(web: WebStore) -> None:
-    with _app(web.root) as client:
+    with app_client(web.root) as client:
         csrf = sign_in(client, Role.ADMIN)
         added = client.post(
             "/api/users",
@@ -512,7 +487,7 @@ SQUARE = [[10, 10], [300, 10], [300, 300], [10, 300]]
 def test_bad_permit_saves_store_nothing(
     web: WebStore, body: object, csrf: str | None, content_type: str, status: int, says: str
 ) -> None:
-    with _app(web.root) as client:
+    with app_client(web.root) as client:
         token = sign_in(client, Role.TECHNICIAN)
         before = tree_bytes(web.root / FACE_CAMERA)
         headers = {"Content-Type": content_type}
@@ -527,7 +502,7 @@ def test_bad_permit_saves_store_nothing(
 
 
 def test_permit_save_keeps_the_old_version_and_audits_who(web: WebStore) -> None:
-    with _app(web.root) as client:
+    with app_client(web.root) as client:
         csrf = sign_in(client, Role.TECHNICIAN)
         body = {"permitted_xy": SQUARE, "privacy_zones": {"door": [[20, 20], [60, 20], [60, 60]]}}
         response = client.put(f"/api/cameras/{FACE_CAMERA}/permit", json=body, headers={"X-CSRF-Token": csrf})
@@ -547,7 +522,7 @@ def test_permit_save_keeps_the_old_version_and_audits_who(web: WebStore) -> None
 
 
 def test_csrf_less_form_post_is_refused(web: WebStore) -> None:
-    with _app(web.root) as client:
+    with app_client(web.root) as client:
         sign_in(client, Role.TECHNICIAN)
         before = len(audit_rows(web.root, "check"))
         response = client.post(f"/cameras/{MOVED_CAMERA}/check", data={}, follow_redirects=False)
@@ -556,7 +531,7 @@ def test_csrf_less_form_post_is_refused(web: WebStore) -> None:
 
 
 def test_check_now_records_a_result(web: WebStore) -> None:
-    with _app(web.root) as client:
+    with app_client(web.root) as client:
         csrf = sign_in(client, Role.TECHNICIAN)
         response = client.post(f"/api/cameras/{MOVED_CAMERA}/check", headers={"X-CSRF-Token": csrf})
         assert response.status_code == 200, response.text
@@ -644,7 +619,7 @@ def test_user_commands(
     )
     assert code == 1
     assert "10" in err
-    with _app(web.root) as client:
+    with app_client(web.root) as client:
         assert client.post("/api/session", json={"name": "nils", "password": PASSWORD}).status_code == 401
 
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,16 +16,20 @@ from _fleet import enrol_view
 from alert_helpers import SETTINGS_JSON
 from conftest import sample_bgr
 from db_helpers import sample_result
+from fastapi.testclient import TestClient
 
 from fov_monitor.alerts import AlertSettings, update_alerts
 from fov_monitor.camera_check import check_camera
 from fov_monitor.database import Database, ScanOutcomeRow, ScanRecord
+from fov_monitor.db.location import DatabaseLocation
 from fov_monitor.permit import Permit
 from fov_monitor.result import Status
 from fov_monitor.store import Store
 from fov_monitor.synthetic import crop_move
 from fov_monitor.web.accounts import add_user
+from fov_monitor.web.app import create_app
 from fov_monitor.web.roles import Role
+from fov_monitor.web.settings import WebSettings
 
 PASSWORD = "correct horse battery"
 FACE_CAMERA = "cam-face"
@@ -73,6 +78,33 @@ def build_store(root: Path) -> WebStore:
     return WebStore(root, face)
 
 
+BASE = "https://testserver"  # the session cookie is Secure: the test client must speak https
+
+
+def app_client(root: Path, settings: WebSettings | None = None) -> TestClient:
+    """Return a test client of the app over the store at ``root`` (enter it to run the app's lifespan)."""
+    store = Store(root)
+    return TestClient(
+        create_app(store, DatabaseLocation.parse(str(store.database_path)), settings), base_url=BASE
+    )
+
+
+def sign_in(client: TestClient, role: Role) -> str:
+    """Sign ``client`` in as the user with ``role``; return the CSRF token."""
+    response = client.post("/api/session", json={"name": user_name(role), "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return str(response.json()["csrf_token"])
+
+
+def audit_rows(root: Path, action: str) -> list[tuple[str, str | None, dict]]:
+    """Return (actor, camera, detail) of every audit line with ``action``."""
+    with sqlite3.connect(root / "fov-monitor.sqlite") as connection:
+        rows = connection.execute(
+            "SELECT actor, camera_id, detail_json FROM audit WHERE action = ? ORDER BY id", (action,)
+        ).fetchall()
+    return [(actor, camera, json.loads(detail)) for actor, camera, detail in rows]
+
+
 SCAN_AT = "2026-11-29T02:15:07+00:00"
 SCAN_ACTOR = "night-scan"
 FOUND = {FACE_CAMERA: "zone_exposed", MOVED_CAMERA: "redirected"}
@@ -101,13 +133,17 @@ def open_alerts(root: Path) -> dict[str, int]:
 
 
 __all__ = [
+    "BASE",
     "FACE_CAMERA",
     "FOUND",
     "MOVED_CAMERA",
     "PASSWORD",
     "ZONE_XY",
     "WebStore",
+    "app_client",
+    "audit_rows",
     "build_store",
     "open_alerts",
+    "sign_in",
     "user_name",
 ]
