@@ -1,4 +1,4 @@
-"""End to end in a real headless Chromium (Debian's, driven by Playwright): sign in, draw, save.
+"""End to end in a real headless Chromium (Debian's, driven by Playwright): sign in, draw, save, review.
 
 Nothing is downloaded: Playwright drives ``/usr/bin/chromium`` (``executable_path``); its own browser
 builds are never installed. Without Chromium the tests are skipped, unless
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from web_helpers import FACE_CAMERA, MOVED_CAMERA, PASSWORD, build_store, user_name
+from web_helpers import FACE_CAMERA, MOVED_CAMERA, PASSWORD, build_store, open_alerts, user_name
 from web_server import running_server
 
 from fov_monitor.web.roles import Role
@@ -158,3 +158,42 @@ def test_auditor_reads_the_audit_log(browser: Any, site: tuple[str, Path], tmp_p
     _shoot(page, tmp_path, "audit-log")
     assert page.goto(f"{url}/cameras/{FACE_CAMERA}/permit").status == 403
     context.close()
+
+
+def test_reviewer_resolves_a_redirected_camera(browser: Any, site: tuple[str, Path], tmp_path: Path) -> None:
+    url, root = site
+    moved_alert = open_alerts(root)[MOVED_CAMERA]
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    _sign_in(page, url, "/alerts", Role.REVIEWER)
+    row = page.locator("table.alerts tbody tr", has_text=MOVED_CAMERA)
+    assert "redirected" in row.inner_text()
+    assert "open" in row.inner_text()
+    _shoot(page, tmp_path, "review-queue")
+
+    row.get_by_role("link", name=MOVED_CAMERA).click()
+    page.wait_for_url(f"{url}/alerts/{moved_alert}")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("figure.evidence img").evaluate("img => img.naturalWidth") > 0, "evidence shown"
+    _shoot(page, tmp_path, "alert-page")
+    page.get_by_label("Note (resolve: what was fixed)").fill("re-aimed on site, bracket tightened")
+    page.get_by_role("button", name="Resolve").click()
+    page.wait_for_url(f"{url}/alerts/{moved_alert}")
+    assert page.locator("h1 .badge.state-resolved").is_visible()
+    assert page.get_by_text("re-aimed on site, bracket tightened").is_visible(), "the note is in the timeline"
+    _shoot(page, tmp_path, "alert-resolved")
+    context.close()
+
+    reviewer = user_name(Role.REVIEWER)
+    with sqlite3.connect(root / "fov-monitor.sqlite") as connection:
+        state = connection.execute("SELECT state FROM alerts WHERE id = ?", (moved_alert,)).fetchone()[0]
+        audit = connection.execute(
+            "SELECT action, actor, camera_id, detail_json FROM audit "
+            "WHERE action IN ('alert resolved', 'image viewed') ORDER BY id"
+        ).fetchall()
+    assert state == "resolved"
+    assert {(actor, camera) for _, actor, camera, _ in audit} == {(reviewer, MOVED_CAMERA)}
+    # The evidence on the page before the step and again after it: each view has its line.
+    assert [action for action, _, _, _ in audit] == ["image viewed", "alert resolved", "image viewed"]
+    assert json.loads(audit[0][3])["alert_id"] == moved_alert
+    assert json.loads(audit[1][3])["note"] == "re-aimed on site, bracket tightened"

@@ -82,6 +82,10 @@ class AlertView:
             steps += [ReviewStep.APPROVE_REBASELINE, ReviewStep.REJECT_REBASELINE]
         return steps
 
+    def event_name(self, event_id: int) -> str:
+        """Return what the event of ``event_id`` was (``opened``, ``resolved``), for its deliveries."""
+        return next((str(e.event) for e in self.events if e.event_id == event_id), str(event_id))
+
     @property
     def can_propose_rebaseline(self) -> bool:
         """True when a dismissal may propose a re-baseline (a view that moved on purpose)."""
