@@ -264,16 +264,17 @@ def test_no_image_without_its_audit_line(
 def test_fleet_filters_by_group_and_status(shared: tuple[WebStore, dict]) -> None:
     client, _ = shared[1][Role.AUDITOR]
     every = client.get("/api/fleet").json()
-    assert {row["camera_id"]: row["status"] for row in every} == {
+    assert {row["camera_id"]: row["status"] for row in every["cameras"]} == {
         FACE_CAMERA: "zone_exposed",
         MOVED_CAMERA: "redirected",
     }
-    assert [row["camera_id"] for row in client.get("/api/fleet", params={"group": "south"}).json()] == [
-        MOVED_CAMERA
-    ]
-    assert [row["camera_id"] for row in client.get("/api/fleet", params={"status": "redirected"}).json()] == [
-        MOVED_CAMERA
-    ]
+    assert (every["total"], every["page"], every["pages"], every["page_size"]) == (2, 1, 1, 200)
+    for params in ({"group": "south"}, {"status": "redirected"}):
+        shown = client.get("/api/fleet", params=params).json()
+        assert [row["camera_id"] for row in shown["cameras"]] == [MOVED_CAMERA]
+        assert shown["total"] == 1
+    assert client.get("/api/fleet", params={"page": 2}).json()["cameras"] == []
+    assert client.get("/api/fleet", params={"page": 0}).status_code == 422
     assert client.get("/api/fleet", params={"status": "sideways"}).status_code == 422
     page = client.get("/", params={"status": "redirected"}).text
     assert MOVED_CAMERA in page

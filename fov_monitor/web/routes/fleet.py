@@ -1,4 +1,4 @@
-"""The fleet overview: status per camera, filtered by group and status."""
+"""The fleet overview: status per camera, filtered by group and status, a page at a time."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from fov_monitor.database import Database
 from fov_monitor.web.auth import require
 from fov_monitor.web.charts import sparkline
 from fov_monitor.web.context import get_database, web_context
-from fov_monitor.web.fleet import FleetStatus, fleet_status
+from fov_monitor.web.fleet import PAGE_SIZE, FleetStatus, fleet_page
 from fov_monitor.web.pages import render
 from fov_monitor.web.roles import Permission
 from fov_monitor.web.sessions import Session
@@ -20,38 +20,39 @@ router = APIRouter()
 
 
 @router.get("/", include_in_schema=False)
-def fleet_page(
+def fleet_page_view(
     request: Request,
     group: str | None = Query(None, max_length=64),
     status: FleetStatus | None = None,
+    page: int = Query(1, ge=1, le=1_000_000),
     session: Session = Depends(require(Permission.VIEW_FLEET)),
     database: Database = Depends(get_database),
 ) -> Response:
-    store = web_context(request).store
-    every = fleet_status(store, database)
-    groups = sorted({row.group for row in every if row.group})
-    rows = [
-        row for row in every if (not group or row.group == group) and (status is None or row.status is status)
-    ]
+    shown = fleet_page(
+        web_context(request).store,
+        database,
+        group=group or None,
+        statuses=[status] if status else (),
+        page=page,
+        with_counts=True,
+    )
     sparks = {
         row.camera_id: sparkline(row.trend, f"share outside the permit, last {len(row.trend)} checks")
-        for row in rows
+        for row in shown.rows
     }
-    counts: dict[str, int] = {}
-    for row in every:
-        counts[str(row.status)] = counts.get(str(row.status), 0) + 1
     return render(
         request,
         "fleet.html",
         session,
-        rows=rows,
+        fleet=shown,
+        rows=shown.rows,
         sparks=sparks,
-        groups=groups,
+        groups=shown.groups,
         statuses=list(FleetStatus),
         group=group or "",
         status=str(status) if status else "",
-        counts=counts,
-        total=len(every),
+        counts=shown.counts,
+        total=sum(shown.counts.values()),
     )
 
 
@@ -60,11 +61,19 @@ def api_fleet(
     request: Request,
     group: str | None = Query(None, max_length=64, description="only cameras of this group"),
     status: FleetStatus | None = Query(None, description="only cameras whose last status is this"),
+    page: int = Query(1, ge=1, le=1_000_000, description=f"which page of {PAGE_SIZE} cameras, from 1"),
     _: Session = Depends(require(Permission.VIEW_FLEET)),
     database: Database = Depends(get_database),
-) -> list[dict[str, Any]]:
-    """Return every camera's last status, check time and recent trend (oldest first)."""
-    rows = fleet_status(
-        web_context(request).store, database, group=group, statuses=[status] if status else ()
+) -> dict[str, Any]:
+    """Return a page of cameras (by id) with their last status, check time and trend (oldest first).
+
+    ``total`` cameras match the filters, on ``pages`` pages of ``page_size``.
+    """
+    shown = fleet_page(
+        web_context(request).store,
+        database,
+        group=group,
+        statuses=[status] if status else (),
+        page=page,
     )
-    return [row.to_dict() for row in rows]
+    return shown.to_dict()
