@@ -22,7 +22,18 @@ from collections.abc import Sequence
 import cv2
 
 from fov_monitor import __version__
-from fov_monitor.commands import alerts, cameras, checks, demo, permits, records, references, report, scan
+from fov_monitor.commands import (
+    alerts,
+    cameras,
+    checks,
+    demo,
+    permits,
+    records,
+    references,
+    report,
+    scan,
+    web,
+)
 from fov_monitor.commands.common import EXIT_CODES_TEXT, EXIT_ERROR, add_global_options
 from fov_monitor.errors import FovMonitorError
 
@@ -54,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     store_options = argparse.ArgumentParser(add_help=False)
     add_global_options(store_options, defaults=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (cameras, permits, references, checks, scan, alerts, records, report, demo):
+    for module in (cameras, permits, references, checks, scan, alerts, records, report, demo, web):
         module.register(commands, store_options)
     return parser
 

@@ -248,7 +248,7 @@ class Database:
                 "INSERT INTO scan_runs (started_at, actor, selection_json) VALUES (?, ?, ?) RETURNING id",
                 (at, actor, json.dumps(dict(selection), sort_keys=True)),
             )
-            _append_audit(transaction, at, actor, "scan started", None, {"run_id": run_id, **selection})
+            append_audit(transaction, at, actor, "scan started", None, {"run_id": run_id, **selection})
             return run_id
 
         return ScanRun(self.write(start), at, None, actor, dict(selection))
@@ -269,7 +269,7 @@ class Database:
 
         def finish(transaction: Transaction) -> None:
             transaction.execute("UPDATE scan_runs SET finished_at = ? WHERE id = ?", (at, run_id))
-            _append_audit(transaction, at, actor, "scan finished", None, {"run_id": run_id, **counts})
+            append_audit(transaction, at, actor, "scan finished", None, {"run_id": run_id, **counts})
 
         self.write(finish)
 
@@ -341,7 +341,7 @@ class Database:
         self, actor: str, action: str, camera_id: str | None, detail: Mapping[str, Any], at: str
     ) -> None:
         """Append one line to the audit log."""
-        self.write(lambda transaction: _append_audit(transaction, at, actor, action, camera_id, detail))
+        self.write(lambda transaction: append_audit(transaction, at, actor, action, camera_id, detail))
 
     def audit_entries(self, camera_id: str | None = None, limit: int = 100) -> list[AuditEntry]:
         """Return audit lines, newest first, of one camera or all."""
@@ -385,7 +385,7 @@ def _insert_scan_outcome(transaction: Transaction, outcome: ScanOutcomeRow, reco
         return False
     detail = {"run_id": outcome.run_id, "rechecked": outcome.rechecked, **record.audit_detail}
     for action, extra in record.audit_lines:
-        _append_audit(transaction, outcome.at, record.actor, action, outcome.camera_id, extra)
+        append_audit(transaction, outcome.at, record.actor, action, outcome.camera_id, extra)
     result_id = None
     if record.result is not None:
         result_id = _insert_result(
@@ -400,7 +400,7 @@ def _insert_scan_outcome(transaction: Transaction, outcome: ScanOutcomeRow, reco
             detail,
         )
     else:
-        _append_audit(
+        append_audit(
             transaction,
             outcome.at,
             record.actor,
@@ -455,7 +455,7 @@ def _insert_result(
             run_id,
         ),
     )
-    _append_audit(
+    append_audit(
         transaction,
         checked_at,
         actor,
@@ -466,7 +466,7 @@ def _insert_result(
     return result_id
 
 
-def _append_audit(
+def append_audit(
     transaction: Transaction,
     at: str,
     actor: str,
@@ -474,6 +474,7 @@ def _append_audit(
     camera_id: str | None,
     detail: Mapping[str, Any],
 ) -> None:
+    """Append an audit line inside ``transaction``, so that a change and its line land together."""
     transaction.execute(
         "INSERT INTO audit (at, actor, action, camera_id, detail_json) VALUES (?, ?, ?, ?, ?)",
         (at, actor, action, camera_id, json.dumps(dict(detail), default=str)),

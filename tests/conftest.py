@@ -33,6 +33,9 @@ from fov_monitor.snapshot_server import SnapshotServer  # noqa: E402
 from fov_monitor.store import Store  # noqa: E402
 from fov_monitor.synthetic import crop_move  # noqa: E402
 
+# The headless Chromium fixture ("browser") for the web app and report tests.
+pytest_plugins = ["browser"]
+
 VIDEOS = ["vtest.avi", "one-by-one-person-detection.mp4", "video02.avi"]
 VIDEO_STEP = 25
 """Every this-many-th frame of each video is checked (a fixed camera changes slowly)."""

@@ -12,9 +12,7 @@ import base64
 import csv
 import io
 import json
-import os
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from html.parser import HTMLParser
@@ -48,8 +46,6 @@ SCHEDULE = {
     "cam-09": [C] * 30,
 }
 GROUPS = {camera_id: "north" if index < 5 else "south" for index, camera_id in enumerate(SCHEDULE)}
-BROWSER = Path("/usr/bin/chromium")
-REQUIRE_BROWSER_ENV = "FOV_MONITOR_REQUIRE_BROWSER"
 
 
 @dataclass(frozen=True)
@@ -464,24 +460,6 @@ def test_failed_build_leaves_no_half_report_and_keeps_the_earlier_one(
 
 
 # in a real browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    """Debian's Chromium driven by Playwright (no browser download); skip only when it is absent."""
-    if not BROWSER.exists():
-        if os.environ.get(REQUIRE_BROWSER_ENV) == "1":
-            pytest.fail(
-                f"{BROWSER} not found and ${REQUIRE_BROWSER_ENV}=1 requires it (apt-get install chromium)"
-            )
-        pytest.skip(f"{BROWSER} not found (Debian: apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(BROWSER), args=["--no-sandbox"])
-        try:
-            yield instance
-        finally:
-            instance.close()
 
 
 def _open(browser: object, path: Path):  # type: ignore[no-untyped-def]

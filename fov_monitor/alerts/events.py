@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fov_monitor.alerts.model import Alert, CameraFacts, Event, Finding, build_payload, idempotency_key
+from fov_monitor.database import append_audit
 from fov_monitor.db.connection import Transaction
 
 
@@ -94,8 +95,5 @@ def record_event(
         "deliveries": written,
         **extra,
     }
-    transaction.execute(
-        "INSERT INTO audit (at, actor, action, camera_id, detail_json) VALUES (?, ?, ?, ?, ?)",
-        (at, actor, f"alert {event.replace('_', ' ')}", alert.camera_id, json.dumps(audit, default=str)),
-    )
+    append_audit(transaction, at, actor, f"alert {event.replace('_', ' ')}", alert.camera_id, audit)
     return written

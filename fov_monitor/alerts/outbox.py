@@ -15,7 +15,6 @@ still holds the lease, so a slow sender cannot undo what a later one recorded.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -33,7 +32,7 @@ from fov_monitor.alerts.settings import (
     SmtpChannelSettings,
     WebhookChannelSettings,
 )
-from fov_monitor.database import Database
+from fov_monitor.database import Database, append_audit
 from fov_monitor.db.connection import Transaction
 from fov_monitor.db.location import Dialect
 from fov_monitor.errors import FovMonitorError
@@ -332,10 +331,7 @@ def _audit(
         "attempts": delivery.attempts,
         **extra,
     }
-    transaction.execute(
-        "INSERT INTO audit (at, actor, action, camera_id, detail_json) VALUES (?, ?, ?, ?, ?)",
-        (at, actor, action, alert.get("camera_id"), json.dumps(detail)),
-    )
+    append_audit(transaction, at, actor, action, alert.get("camera_id"), detail)
 
 
 def outbox_rows(

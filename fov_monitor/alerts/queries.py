@@ -14,6 +14,7 @@ from fov_monitor.alerts.model import (
     DeliveryState,
     Event,
     Finding,
+    Problem,
 )
 from fov_monitor.database import Database
 from fov_monitor.errors import AlertError, FovMonitorError
@@ -47,8 +48,11 @@ def list_alerts(
     state: StateFilter = StateFilter.ACTIVE,
     camera_id: str | None = None,
     group: str | None = None,
+    *,
+    problem: Problem | None = None,
+    limit: int | None = None,
 ) -> list[Alert]:
-    """Return the alerts that match, newest first."""
+    """Return the alerts that match, newest first (at most ``limit`` when given)."""
     where: list[str] = []
     parameters: list[object] = []
     if state in _STATE_SQL:
@@ -61,10 +65,17 @@ def list_alerts(
     if group is not None:
         where.append("camera_group = ?")
         parameters.append(group)
+    if problem is not None:
+        where.append("problem = ?")
+        parameters.append(str(problem))
     sql = f"SELECT {ALERT_COLUMNS} FROM alerts"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    return [Alert.from_row(row) for row in database.read(sql + " ORDER BY id DESC", tuple(parameters))]
+    sql += " ORDER BY id DESC"
+    if limit is not None:
+        sql += " LIMIT ?"
+        parameters.append(limit)
+    return [Alert.from_row(row) for row in database.read(sql, tuple(parameters))]
 
 
 def load_alert(database: Database, alert_id: int) -> Alert:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fov_monitor.alerts import AlertChanges, AlertSettings, runs_to_update, update_alerts
+from fov_monitor.alerts.outbox import deliver_due
 from fov_monitor.commands.common import Context, print_table, warn
 from fov_monitor.database import Database, ScanOutcomeRow, ScanRun
 from fov_monitor.errors import InvalidSettingsError, ScanError, ScanLockedError, StoreError
@@ -76,6 +77,12 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
         "--json", type=Path, metavar="FILE", help="also write the run's outcomes as JSON to FILE"
     )
     scan.add_argument("--new", action="store_true", help="start a new run even if one is unfinished")
+    scan.add_argument(
+        "--no-deliver",
+        dest="deliver",
+        action="store_false",
+        help="leave the run's alert messages in the outbox (for 'alerts deliver') instead of sending them",
+    )
     scan.set_defaults(run=run_scan_command)
 
 
@@ -92,7 +99,7 @@ def run_scan_command(args: argparse.Namespace) -> int:
             try:
                 _catch_up_alerts(context, database, alert_settings)
                 run = _open_run(database, selection, args.new, context.actor)
-                return _scan(context, database, run, settings, alert_settings, args.json)
+                return _scan(context, database, run, settings, alert_settings, args.json, args.deliver)
             except (ScanError, OSError, StoreError) as exc:
                 print(f"error: scan failed: {exc}", file=sys.stderr)
                 return EXIT_SCAN_FAILED
@@ -108,6 +115,7 @@ def _scan(
     settings: ScanSettings,
     alert_settings: AlertSettings,
     json_path: Path | None,
+    deliver: bool,
 ) -> int:
     started = datetime.fromisoformat(run.started_at)
     camera_ids = list(select_cameras(context.store, Selection.from_dict(run.selection), started))
@@ -130,6 +138,8 @@ def _scan(
         )
     else:
         print(_alerts_line(alerts))
+        if deliver:
+            _deliver(context, database, alert_settings)
     if json_path is not None:
         _write_json(json_path, database, run, counts, alerts)
     return exit_code(counts) if alerts is not None else EXIT_SCAN_FAILED
@@ -140,6 +150,15 @@ def _catch_up_alerts(context: Context, database: Database, settings: AlertSettin
     for run_id in runs_to_update(database):
         changes = update_alerts(database, context.store, run_id, settings, actor=context.actor)
         print(f"scan run {run_id}: {_alerts_line(changes)} (left over from its scan)", flush=True)
+
+
+def _deliver(context: Context, database: Database, settings: AlertSettings) -> None:
+    """Send what the run put in the outbox; what fails stays there, retried by 'alerts deliver'."""
+    report = deliver_due(database, context.store.root, settings, actor=context.actor)
+    if report.outcomes:
+        print(
+            f"deliveries: {report.sent} sent, {report.retrying} to retry, {report.failed} failed", flush=True
+        )
 
 
 def _alerts_line(changes: AlertChanges) -> str:

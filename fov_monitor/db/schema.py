@@ -118,6 +118,25 @@ SQLITE_MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
     """,
+    # 5: the web app's users (argon2 password hashes, one role each, disabled rather than deleted, so
+    # the audit log's names keep meaning someone) and sessions (the token's SHA-256, never the token).
+    """
+    CREATE TABLE users (
+        name TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE sessions (
+        id_hash TEXT PRIMARY KEY,
+        user_name TEXT NOT NULL REFERENCES users (name),
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        csrf_token TEXT NOT NULL
+    );
+    CREATE INDEX sessions_by_user ON sessions (user_name);
+    """,
 )
 
 POSTGRES_MIGRATIONS: tuple[str, ...] = (
@@ -228,6 +247,24 @@ POSTGRES_MIGRATIONS: tuple[str, ...] = (
         sent_at TEXT
     );
     CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
+    """,
+    # 5: the web app's users and sessions (see the SQLite migration 5).
+    """
+    CREATE TABLE users (
+        name TEXT COLLATE "C" PRIMARY KEY,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL,
+        created_at TEXT COLLATE "C" NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE sessions (
+        id_hash TEXT PRIMARY KEY,
+        user_name TEXT COLLATE "C" NOT NULL REFERENCES users (name),
+        created_at TEXT COLLATE "C" NOT NULL,
+        expires_at TEXT COLLATE "C" NOT NULL,
+        csrf_token TEXT NOT NULL
+    );
+    CREATE INDEX sessions_by_user ON sessions (user_name);
     """,
 )
 

@@ -41,7 +41,11 @@ class SqliteConnection:
 
     def _connected(self) -> sqlite3.Connection:
         if self._connection is None:
-            connection = sqlite3.connect(self.location.path, timeout=self._timeout_s, isolation_level=None)
+            # One thread at a time, but not always the same one: the web app hands connections out from a
+            # pool to its worker threads.
+            connection = sqlite3.connect(
+                self.location.path, timeout=self._timeout_s, isolation_level=None, check_same_thread=False
+            )
             try:
                 connection.execute("PRAGMA journal_mode=WAL").close()
                 connection.execute("PRAGMA foreign_keys=ON").close()

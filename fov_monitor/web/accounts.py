@@ -1,0 +1,167 @@
+"""Users of the web app: names, roles and argon2 password hashes, in the results database.
+
+A user is never deleted, only disabled, so that the names in the audit log keep meaning someone.
+Every change to a user is written to the audit log in the same transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from fov_monitor.database import Database, append_audit  # one transaction: the change and its audit
+from fov_monitor.db.connection import Transaction
+from fov_monitor.errors import InvalidSettingsError
+from fov_monitor.store import now_utc
+from fov_monitor.web.roles import Role
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 1024
+"""Longer passwords are refused before hashing: hashing megabytes is a cheap denial of service."""
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
+_HASHER = PasswordHasher()
+# Verified against when the name is unknown, so that a wrong name costs as long as a wrong password.
+_DUMMY_HASH = _HASHER.hash("not a password anyone has")
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A user of the web app."""
+
+    name: str
+    role: Role
+    created_at: str
+    disabled: bool
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the JSON form (never the hash)."""
+        return {
+            "name": self.name,
+            "role": str(self.role),
+            "created_at": self.created_at,
+            "disabled": self.disabled,
+        }
+
+
+def check_user_name(name: object) -> str:
+    """Return ``name`` if it is a valid user name, else raise naming the rule."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise InvalidSettingsError(
+            f"user name {name!r:.80} is not allowed; use 1-64 letters, digits, '_', '.', '@' or '-', "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+def check_password(password: str) -> str:
+    """Return ``password`` if it is long enough and not absurdly long, else raise."""
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise InvalidSettingsError(
+            f"a password must have {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters, "
+            f"got {len(password)}"
+        )
+    return password
+
+
+def add_user(database: Database, name: str, password: str, role: Role, *, actor: str) -> User:
+    """Create a user; refuse a name that is taken (also by a disabled user).
+
+    Raises
+    ------
+    InvalidSettingsError
+        When the name, password or role is not allowed, or the name is taken.
+    """
+    check_user_name(name)
+    password_hash = _HASHER.hash(check_password(password))
+    user = User(name, Role.parse(role), now_utc(), False)
+
+    def insert(transaction: Transaction) -> bool:
+        if transaction.fetchone("SELECT 1 FROM users WHERE name = ?", (name,)):
+            return False
+        transaction.execute(
+            "INSERT INTO users (name, password_hash, role, created_at, disabled) VALUES (?, ?, ?, ?, 0)",
+            (name, password_hash, str(user.role), user.created_at),
+        )
+        append_audit(transaction, user.created_at, actor, "user added", None, {"user": name, "role": role})
+        return True
+
+    if not database.write(insert):
+        raise InvalidSettingsError(f"user {name!r} already exists; choose another name")
+    return user
+
+
+def users(database: Database) -> list[User]:
+    """Return every user, by name."""
+    rows = database.read("SELECT name, role, created_at, disabled FROM users ORDER BY name")
+    return [User(row[0], Role(row[1]), row[2], bool(row[3])) for row in rows]
+
+
+def find_user(database: Database, name: str) -> User | None:
+    """Return the user called ``name``, or None."""
+    rows = database.read("SELECT name, role, created_at, disabled FROM users WHERE name = ?", (name,))
+    return User(rows[0][0], Role(rows[0][1]), rows[0][2], bool(rows[0][3])) if rows else None
+
+
+def disable_user(database: Database, name: str, *, actor: str) -> None:
+    """Disable a user and end their sessions.
+
+    Raises
+    ------
+    InvalidSettingsError
+        When there is no such user.
+    """
+    at = now_utc()
+
+    def disable(transaction: Transaction) -> bool:
+        if not transaction.fetchone("SELECT 1 FROM users WHERE name = ?", (name,)):
+            return False
+        transaction.execute("UPDATE users SET disabled = 1 WHERE name = ?", (name,))
+        transaction.execute("DELETE FROM sessions WHERE user_name = ?", (name,))
+        append_audit(transaction, at, actor, "user disabled", None, {"user": name})
+        return True
+
+    if not database.write(disable):
+        raise InvalidSettingsError(f"user {name!r} does not exist; see 'fov-monitor user list'")
+
+
+def verify_password(database: Database, name: str, password: str) -> User | None:
+    """Return the enabled user whose name and password these are, or None.
+
+    Deliberately without a reason: the sign-in page does not tell an unknown name from a wrong
+    password or a disabled user.
+    """
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return None
+    rows = database.read(
+        "SELECT name, role, created_at, disabled, password_hash FROM users WHERE name = ?", (name,)
+    )
+    stored_hash = rows[0][4] if rows else _DUMMY_HASH
+    try:
+        _HASHER.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if not rows or rows[0][3]:
+        return None
+    if _HASHER.check_needs_rehash(stored_hash):
+        new_hash = _HASHER.hash(password)
+        database.write(
+            lambda t: t.execute("UPDATE users SET password_hash = ? WHERE name = ?", (new_hash, name))
+        )
+    return User(rows[0][0], Role(rows[0][1]), rows[0][2], False)
+
+
+__all__ = [
+    "MIN_PASSWORD_LENGTH",
+    "User",
+    "add_user",
+    "check_password",
+    "check_user_name",
+    "disable_user",
+    "find_user",
+    "users",
+    "verify_password",
+]

@@ -1,0 +1,186 @@
+"""The web app's factory: the store, the database and the settings in; a FastAPI app out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import quote
+
+import anyio
+import anyio.to_thread
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from fov_monitor import __version__
+from fov_monitor.db.location import DatabaseLocation
+from fov_monitor.errors import (
+    FovMonitorError,
+    InvalidPermitError,
+    InvalidSettingsError,
+    SourceError,
+    UnknownCameraError,
+)
+from fov_monitor.store import Store
+from fov_monitor.web.auth import SESSION_COOKIE, SignInRequired
+from fov_monitor.web.context import STATIC, TEMPLATES, WebContext
+from fov_monitor.web.limits import BodyLimit, SecurityHeaders
+from fov_monitor.web.pool import DatabasePool
+from fov_monitor.web.routes import alerts, audit, cameras, fleet, images, permits, signin, users
+from fov_monitor.web.settings import WebSettings
+
+log = logging.getLogger(__name__)
+
+ROUTERS = (
+    signin.router,
+    fleet.router,
+    cameras.router,
+    permits.router,
+    images.router,
+    alerts.router,
+    audit.router,
+    users.router,
+)
+"""Every area's routes."""
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def create_app(
+    store: Store, database_location: DatabaseLocation, settings: WebSettings | None = None
+) -> FastAPI:
+    """Return the web app over ``store`` and its results database.
+
+    Parameters
+    ----------
+    store : Store
+        The camera store.
+    database_location : DatabaseLocation
+        The results and audit database (users and sessions live there too).
+    settings : WebSettings, optional
+        Sessions, cookies and limits; the defaults when not given.
+
+    Returns
+    -------
+    FastAPI
+        Pages at ``/``, the JSON API under ``/api/``, its schema at ``/openapi.json``.
+    """
+    settings = settings or WebSettings()
+    pool = DatabasePool(database_location)
+    with pool.connection():  # migrate (and fail) now, not at the first request
+        pass
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Few threads for the quick requests: Python threads share one interpreter lock, and 40 of them
+        # (anyio's default) starve the event loop under load (benchmarks/web_load.py: 150 against 360
+        # requests/s with 200 clients). Checks and face blurring take their own, so they never hold
+        # up the quick ones.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
+        app.state.heavy = anyio.CapacityLimiter(settings.heavy_threads)
+        yield
+        pool.close()
+
+    app = FastAPI(
+        title="fov-monitor",
+        version=__version__,
+        description="Fleet status, cameras, permits and the audit log of fov-monitor.",
+        docs_url=None,  # Swagger UI loads scripts from a CDN, which the CSP forbids; the schema is served
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.web = WebContext(store, pool, settings, Jinja2Templates(directory=TEMPLATES))
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+    _add_error_handlers(app)
+
+    app.add_middleware(SecurityHeaders, headers=SECURITY_HEADERS)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _error(request: Request, status: int, message: str) -> Response:
+    if _is_api(request):
+        return JSONResponse({"detail": message}, status_code=status)
+    templates: Jinja2Templates = request.app.state.web.templates
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {"status": status, "message": message, "user": None, "nav": [], "csrf_token": "", "can": {}},
+        status_code=status,
+    )
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(SignInRequired)
+    async def sign_in(request: Request, _: Exception) -> Response:
+        if _is_api(request):
+            response: Response = JSONResponse(
+                {"detail": "sign in first (POST /api/session or the page /signin)"}, status_code=401
+            )
+        else:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            response = RedirectResponse(f"/signin?next={quote(target, safe='')}", status_code=303)
+        if SESSION_COOKIE in request.cookies:
+            response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        return _error(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        if _is_api(request):
+            return JSONResponse({"detail": jsonable_errors(exc)}, status_code=422)
+        return _error(request, 400, "; ".join(_describe(e) for e in exc.errors()))
+
+    @app.exception_handler(FovMonitorError)
+    async def domain_error(request: Request, exc: Exception) -> Response:
+        status = 500
+        if isinstance(exc, UnknownCameraError):
+            status = 404
+        elif isinstance(exc, InvalidPermitError | InvalidSettingsError):
+            status = 400
+        elif isinstance(exc, SourceError):
+            status = 502
+        else:
+            status = 409
+        return _error(request, status, str(exc))
+
+
+def jsonable_errors(exc: RequestValidationError) -> list[dict[str, object]]:
+    """Return FastAPI's validation errors without the input echoed back (it may be large)."""
+    return [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in exc.errors()
+    ]
+
+
+def _describe(error: object) -> str:
+    if isinstance(error, dict):
+        where = ".".join(str(part) for part in error.get("loc", ()))
+        return f"{where}: {error.get('msg', '')}"
+    return str(error)
+
+
+__all__ = ["ROUTERS", "create_app"]

@@ -1,0 +1,50 @@
+"""What every request handler shares: the store, database connections, settings and templates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import anyio.to_thread
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+
+from fov_monitor.database import Database
+from fov_monitor.store import Store
+from fov_monitor.web.pool import DatabasePool
+from fov_monitor.web.settings import WebSettings
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+
+
+@dataclass(frozen=True, slots=True)
+class WebContext:
+    """The app's one configuration tree, built once by :func:`fov_monitor.web.app.create_app`."""
+
+    store: Store
+    pool: DatabasePool
+    settings: WebSettings
+    templates: Jinja2Templates
+
+
+def web_context(request: Request) -> WebContext:
+    """Return the app's context (a FastAPI dependency)."""
+    context: WebContext = request.app.state.web
+    return context
+
+
+def get_database(request: Request) -> Iterator[Database]:
+    """Lend a database connection for the request (a FastAPI dependency, run in a worker thread)."""
+    with web_context(request).pool.connection() as database:
+        yield database
+
+
+T = TypeVar("T")
+
+
+async def run_heavy(request: Request, work: Callable[[], T]) -> T:
+    """Run slow work (a check, face blurring) in a worker thread of its own limited pool."""
+    return await anyio.to_thread.run_sync(work, limiter=request.app.state.heavy)

@@ -1,0 +1,1 @@
+"""Pages and JSON API routes, one module per area."""

@@ -1,0 +1,143 @@
+"""One camera: its page (reference with permit and zones, last live view, history) and "check now"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from fov_monitor.camera_check import check_camera
+from fov_monitor.database import Database, ResultRow
+from fov_monitor.store import Store
+from fov_monitor.web.auth import require
+from fov_monitor.web.charts import history_chart
+from fov_monitor.web.context import get_database, run_heavy, web_context
+from fov_monitor.web.fleet import camera_status
+from fov_monitor.web.pages import render
+from fov_monitor.web.roles import Permission
+from fov_monitor.web.routes.common import known_camera
+from fov_monitor.web.sessions import Session
+
+router = APIRouter()
+
+
+def camera_document(store: Store, camera_id: str) -> dict[str, Any]:
+    """Return a camera's settings (no credentials), permit and references as JSON."""
+    config = store.camera(camera_id).to_dict()
+    config.pop("auth", None)
+    stored = store.permit(camera_id)
+    permit = None
+    if stored is not None:
+        permit = stored.permit.to_dict() | {
+            "reference_size": stored.reference_size,
+            "set_at": stored.set_at,
+            "set_by": stored.set_by,
+        }
+    references = [
+        {
+            "label": info.label,
+            "size_wh": list(info.size_wh),
+            "captured_at": info.captured_at,
+            "captured_by": info.captured_by,
+        }
+        for info in store.reference_infos(camera_id)
+    ]
+    return {"camera": config, "permit": permit, "references": references}
+
+
+def _latest_with_evidence(rows: list[ResultRow]) -> ResultRow | None:
+    return next((row for row in rows if row.evidence_path), None)
+
+
+@router.get("/cameras/{camera_id}", include_in_schema=False)
+def camera_page(
+    request: Request,
+    camera_id: str,
+    session: Session = Depends(require(Permission.VIEW_CAMERA)),
+    database: Database = Depends(get_database),
+) -> Response:
+    context = web_context(request)
+    store = context.store
+    known_camera(store, camera_id)
+    document = camera_document(store, camera_id)
+    rows = database.history(camera_id, limit=context.settings.history_limit)
+    latest = rows[0] if rows else None
+    measured = database.result_document(latest.result_id) if latest else None
+    return render(
+        request,
+        "camera.html",
+        session,
+        camera_id=camera_id,
+        document=document,
+        status=camera_status(store, database, camera_id),
+        rows=rows,
+        latest=latest,
+        measured=measured or {},
+        evidence=_latest_with_evidence(rows),
+        chart=history_chart(list(reversed(rows)), camera_id),
+    )
+
+
+@router.get("/api/cameras/{camera_id}")
+def api_camera(
+    request: Request,
+    camera_id: str,
+    _: Session = Depends(require(Permission.VIEW_CAMERA)),
+    database: Database = Depends(get_database),
+) -> dict[str, Any]:
+    """Return a camera's settings (without credentials), permit, references and status."""
+    store = web_context(request).store
+    known_camera(store, camera_id)
+    return camera_document(store, camera_id) | {"status": camera_status(store, database, camera_id).to_dict()}
+
+
+@router.get("/api/cameras/{camera_id}/history")
+def api_history(
+    request: Request,
+    camera_id: str,
+    limit: int = Query(50, ge=1, le=1000, description="how many results, newest first"),
+    _: Session = Depends(require(Permission.VIEW_CAMERA)),
+    database: Database = Depends(get_database),
+) -> list[dict[str, Any]]:
+    """Return the camera's latest results, newest first."""
+    known_camera(web_context(request).store, camera_id)
+    return [row.to_dict() for row in database.history(camera_id, limit=limit)]
+
+
+def _check_now(request: Request, camera_id: str, session: Session, database: Database) -> dict[str, Any]:
+    store = web_context(request).store
+    known_camera(store, camera_id)
+    # "always": the camera page shows the last live frame, which only an evidence image keeps.
+    checked = check_camera(store, database, camera_id, actor=session.user.name, evidence="always")
+    return {
+        "camera_id": camera_id,
+        "result_id": checked.result_id,
+        "checked_at": checked.checked_at,
+        "status": str(checked.result.status),
+        "reasons": list(checked.result.reasons),
+        "outside_fraction": checked.result.outside_fraction,
+        "evidence_error": checked.evidence_error,
+    }
+
+
+@router.post("/cameras/{camera_id}/check", include_in_schema=False)
+async def check_now_form(
+    request: Request,
+    camera_id: str,
+    session: Session = Depends(require(Permission.RUN_CHECK)),
+    database: Database = Depends(get_database),
+) -> Response:
+    await run_heavy(request, lambda: _check_now(request, camera_id, session, database))
+    return RedirectResponse(f"/cameras/{camera_id}", status_code=303)
+
+
+@router.post("/api/cameras/{camera_id}/check")
+async def api_check_now(
+    request: Request,
+    camera_id: str,
+    session: Session = Depends(require(Permission.RUN_CHECK)),
+    database: Database = Depends(get_database),
+) -> dict[str, Any]:
+    """Grab a live frame now, judge it, store the result with an evidence image; return the verdict."""
+    return await run_heavy(request, lambda: _check_now(request, camera_id, session, database))

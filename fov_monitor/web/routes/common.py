@@ -1,0 +1,46 @@
+"""What the routes share: checking ids from the URL, cookies."""
+
+from __future__ import annotations
+
+from fastapi import HTTPException, Response
+
+from fov_monitor.camera import check_camera_id
+from fov_monitor.errors import InvalidSettingsError
+from fov_monitor.store import Store, check_label
+from fov_monitor.web.auth import SESSION_COOKIE
+from fov_monitor.web.settings import WebSettings
+
+
+def known_camera(store: Store, camera_id: str) -> str:
+    """Return ``camera_id`` if it is a valid id of an enrolled camera, else raise 404.
+
+    An id that could leave the store (``..``, ``/``, a dot-file) is never looked up on disk.
+    """
+    try:
+        check_camera_id(camera_id)
+    except InvalidSettingsError:
+        raise HTTPException(404, f"no camera {camera_id[:70]!r}: not a valid camera id") from None
+    if not store.has_camera(camera_id):
+        raise HTTPException(404, f"no camera {camera_id!r} in the store")
+    return camera_id
+
+
+def valid_label(label: str) -> str:
+    """Return ``label`` if it is a valid reference label, else raise 404."""
+    try:
+        return check_label(label)
+    except InvalidSettingsError:
+        raise HTTPException(404, f"no reference {label[:40]!r}: not a valid label") from None
+
+
+def set_session_cookie(response: Response, token: str, settings: WebSettings) -> None:
+    """Put the session token in an HttpOnly, SameSite=Strict (and by default Secure) cookie."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(settings.session_hours * 3600),
+        path="/",
+        secure=settings.secure_cookies,
+        httponly=True,
+        samesite="strict",
+    )

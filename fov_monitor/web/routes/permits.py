@@ -1,0 +1,134 @@
+"""The permit editor: the page, and reading and saving a camera's permit as JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from fov_monitor.database import Database
+from fov_monitor.permit import Permit
+from fov_monitor.store import now_utc
+from fov_monitor.web.auth import require
+from fov_monitor.web.context import get_database, web_context
+from fov_monitor.web.limits import require_json
+from fov_monitor.web.pages import render
+from fov_monitor.web.roles import Permission
+from fov_monitor.web.routes.cameras import camera_document
+from fov_monitor.web.routes.common import known_camera
+from fov_monitor.web.sessions import Session
+
+router = APIRouter()
+
+PointList = list[tuple[float, float]]
+
+
+class PermitDrawing(BaseModel):
+    """The permit's geometry as drawn in the editor, in reference pixels (``x`` right, ``y`` down).
+
+    The decision and tolerance are kept as they are; validation is the permit's own (at least 3
+    distinct points, no self-intersection, not far outside the reference).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    permitted_xy: PointList = Field(max_length=500, description="the permitted polygon, [[x, y], ...]")
+    privacy_zones: dict[str, PointList] = Field(
+        default_factory=dict, max_length=50, description="privacy zones by name, each [[x, y], ...]"
+    )
+
+
+@router.get("/cameras/{camera_id}/permit", include_in_schema=False)
+def editor_page(
+    request: Request,
+    camera_id: str,
+    session: Session = Depends(require(Permission.EDIT_PERMIT)),
+) -> Response:
+    store = web_context(request).store
+    known_camera(store, camera_id)
+    document = camera_document(store, camera_id)
+    return render(request, "permit_editor.html", session, camera_id=camera_id, document=document)
+
+
+@router.get("/api/cameras/{camera_id}/permit")
+def api_permit(
+    request: Request, camera_id: str, _: Session = Depends(require(Permission.VIEW_CAMERA))
+) -> dict[str, Any]:
+    """Return the camera's permit with the size of the reference it is drawn on, and who set it when."""
+    store = web_context(request).store
+    known_camera(store, camera_id)
+    document = camera_document(store, camera_id)
+    if document["permit"] is None:
+        raise HTTPException(404, f"camera {camera_id!r} has no permit yet")
+    return dict(document["permit"])
+
+
+@router.get("/api/cameras/{camera_id}/permit/versions")
+def api_permit_versions(
+    request: Request, camera_id: str, _: Session = Depends(require(Permission.VIEW_CAMERA))
+) -> list[dict[str, Any]]:
+    """Return every version of the permit, the current one first: who set it and when."""
+    store = web_context(request).store
+    known_camera(store, camera_id)
+    folder = store.folder(camera_id)
+    paths = [folder / "permit.json", *sorted((folder / "history").glob("permit-*.json"), reverse=True)]
+    versions = []
+    for path in paths:
+        if not path.is_file():
+            continue
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        versions.append(
+            {
+                "file": path.name,
+                "set_at": data.get("set_at"),
+                "set_by": data.get("set_by"),
+                "current": path.name == "permit.json",
+                "points": len(data.get("permitted_xy") or []),
+                "zones": sorted(data.get("privacy_zones") or {}),
+            }
+        )
+    return versions
+
+
+@router.put("/api/cameras/{camera_id}/permit", dependencies=[Depends(require_json)])
+def api_save_permit(
+    request: Request,
+    camera_id: str,
+    drawing: PermitDrawing,
+    session: Session = Depends(require(Permission.EDIT_PERMIT)),
+    database: Database = Depends(get_database),
+) -> dict[str, Any]:
+    """Save the permit's polygon and privacy zones; the previous version is kept in the camera's history.
+
+    400 names what is wrong with a polygon; nothing is stored then.
+    """
+    store = web_context(request).store
+    known_camera(store, camera_id)
+    for name in drawing.privacy_zones:
+        if not name.strip() or len(name) > 64:
+            raise HTTPException(400, f"privacy zone name {name[:70]!r} must be 1-64 characters")
+    infos = store.reference_infos(camera_id)
+    if not infos:
+        raise HTTPException(409, f"camera {camera_id!r} has no reference to draw on; capture one first")
+    current = store.permit(camera_id)
+    permit = Permit(
+        permitted_xy=drawing.permitted_xy,
+        privacy_zones=drawing.privacy_zones,
+        tolerance=store.camera(camera_id).tolerance,
+        decision=current.permit.decision if current else None,
+    )
+    permit.check_fits(infos[0].size_wh)
+    kept = store.save_permit(camera_id, permit, infos[0].size_wh, session.user.name)
+    database.audit(
+        session.user.name,
+        "permit set",
+        camera_id,
+        {"permit": permit.to_dict(), "previous_kept_at": str(kept) if kept else None, "via": "web"},
+        at=now_utc(),
+    )
+    return dict(camera_document(store, camera_id)["permit"])

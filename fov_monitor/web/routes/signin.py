@@ -1,0 +1,165 @@
+"""Signing in and out: the page and form, and the same for API clients (``/api/session``)."""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from fov_monitor.database import Database
+from fov_monitor.store import now_utc
+from fov_monitor.web.accounts import MAX_PASSWORD_LENGTH, verify_password
+from fov_monitor.web.auth import SESSION_COOKIE, optional_session, require
+from fov_monitor.web.context import get_database, web_context
+from fov_monitor.web.limits import require_json
+from fov_monitor.web.pages import render
+from fov_monitor.web.routes.common import set_session_cookie
+from fov_monitor.web.sessions import Session, end_session, start_session
+
+router = APIRouter()
+
+SIGNIN_COOKIE = "fov_signin"
+"""Before there is a session, the sign-in form's CSRF token is checked against this cookie."""
+
+
+def _safe_next(target: str | None) -> str:
+    """Return a local path to go to after sign-in; anything else (another site) goes to the fleet."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@router.get("/signin", include_in_schema=False)
+def signin_page(request: Request, next: str | None = None) -> Response:
+    token = secrets.token_urlsafe(32)
+    response = render(request, "signin.html", None, signin_token=token, next=_safe_next(next), error="")
+    settings = web_context(request).settings
+    response.set_cookie(
+        SIGNIN_COOKIE,
+        token,
+        max_age=3600,
+        path="/signin",
+        secure=settings.secure_cookies,
+        httponly=True,
+        samesite="strict",
+    )
+    return response
+
+
+@router.post("/signin", include_in_schema=False)
+def signin(
+    request: Request,
+    name: str = Form(max_length=64),
+    password: str = Form(max_length=MAX_PASSWORD_LENGTH),
+    csrf_token: str = Form(""),
+    next: str = Form("/"),
+    database: Database = Depends(get_database),
+) -> Response:
+    cookie = request.cookies.get(SIGNIN_COOKIE, "")
+    if not cookie or not secrets.compare_digest(cookie.encode(), csrf_token.encode()):
+        raise HTTPException(403, "the sign-in form has expired or was not sent from this site; reload it")
+    context = web_context(request)
+    user = verify_password(database, name, password)
+    if user is None:
+        database.audit(name, "sign-in refused", None, {"via": "page"}, at=now_utc())
+        token = secrets.token_urlsafe(32)
+        response = render(
+            request,
+            "signin.html",
+            None,
+            status_code=401,
+            signin_token=token,
+            next=_safe_next(next),
+            error="Wrong name or password.",
+        )
+        response.set_cookie(
+            SIGNIN_COOKIE,
+            token,
+            max_age=3600,
+            path="/signin",
+            secure=context.settings.secure_cookies,
+            httponly=True,
+            samesite="strict",
+        )
+        return response
+    token, _ = start_session(database, user, context.settings.session_hours)
+    database.audit(user.name, "signed in", None, {"via": "page"}, at=now_utc())
+    redirect = RedirectResponse(_safe_next(next), status_code=303)
+    set_session_cookie(redirect, token, context.settings)
+    redirect.delete_cookie(SIGNIN_COOKIE, path="/signin")
+    return redirect
+
+
+@router.post("/signout", include_in_schema=False)
+def signout(
+    request: Request, session: Session = Depends(require(None)), database: Database = Depends(get_database)
+) -> Response:
+    end_session(database, request.cookies.get(SESSION_COOKIE, ""))
+    database.audit(session.user.name, "signed out", None, {}, at=now_utc())
+    response = RedirectResponse("/signin", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+class Credentials(BaseModel):
+    """A user's name and password."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(max_length=64, description="the user's name")
+    password: str = Field(max_length=MAX_PASSWORD_LENGTH, description="the user's password")
+
+
+class SessionInfo(BaseModel):
+    """The signed-in user and the CSRF token to send as ``X-CSRF-Token`` with every change."""
+
+    name: str
+    role: str
+    csrf_token: str
+    expires_at: str
+
+
+@router.post("/api/session", dependencies=[Depends(require_json)], response_model=SessionInfo)
+def api_signin(
+    request: Request, credentials: Credentials, database: Database = Depends(get_database)
+) -> Response:
+    """Sign in; the session cookie is set, and the CSRF token returned."""
+    user = verify_password(database, credentials.name, credentials.password)
+    if user is None:
+        database.audit(credentials.name, "sign-in refused", None, {"via": "api"}, at=now_utc())
+        raise HTTPException(401, "wrong name or password")
+    settings = web_context(request).settings
+    token, session = start_session(database, user, settings.session_hours)
+    database.audit(user.name, "signed in", None, {"via": "api"}, at=now_utc())
+    info = SessionInfo(
+        name=user.name, role=str(user.role), csrf_token=session.csrf_token, expires_at=session.expires_at
+    )
+    response = Response(info.model_dump_json(), media_type="application/json")
+    set_session_cookie(response, token, settings)
+    return response
+
+
+@router.get("/api/session", response_model=SessionInfo)
+def api_session(session: Session | None = Depends(optional_session)) -> SessionInfo:
+    """Return the signed-in user and their CSRF token (401 when not signed in)."""
+    if session is None:
+        raise HTTPException(401, "sign in first (POST /api/session)")
+    return SessionInfo(
+        name=session.user.name,
+        role=str(session.user.role),
+        csrf_token=session.csrf_token,
+        expires_at=session.expires_at,
+    )
+
+
+@router.delete("/api/session", status_code=204)
+def api_signout(
+    request: Request, session: Session = Depends(require(None)), database: Database = Depends(get_database)
+) -> Response:
+    """Sign out: the session ends at once."""
+    end_session(database, request.cookies.get(SESSION_COOKIE, ""))
+    database.audit(session.user.name, "signed out", None, {}, at=now_utc())
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

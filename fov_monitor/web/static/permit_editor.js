@@ -1,0 +1,175 @@
+// The permit editor: polygons on an SVG over the reference, in reference pixels. No build step.
+"use strict";
+(function () {
+  const root = document.getElementById("permit-editor");
+  if (!root) return;
+  const camera = root.dataset.camera;
+  const width = Number(root.dataset.width), height = Number(root.dataset.height);
+  const svg = document.getElementById("drawing");
+  const shapeSelect = document.getElementById("shape");
+  const textarea = document.getElementById("coordinates");
+  const statusLine = document.getElementById("editor-status");
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const NS = "http://www.w3.org/2000/svg";
+  // shapes[0] is the permitted area; the others are privacy zones.
+  let shapes = [{ name: null, points: [] }];
+  let current = 0, selected = -1, dragging = -1;
+
+  function say(text, isError) {
+    statusLine.textContent = text;
+    statusLine.className = isError ? "error" : "";
+  }
+  function round(v) { return Math.round(v * 10) / 10; }
+  function toImage(event) {
+    const point = svg.createSVGPoint();
+    point.x = event.clientX; point.y = event.clientY;
+    const p = point.matrixTransform(svg.getScreenCTM().inverse());
+    return [round(Math.min(Math.max(p.x, 0), width)), round(Math.min(Math.max(p.y, 0), height))];
+  }
+  function label(shape) { return shape.name === null ? "Permitted area" : "Privacy zone: " + shape.name; }
+
+  function render() {
+    shapeSelect.innerHTML = "";
+    shapes.forEach((shape, i) => {
+      const option = document.createElement("option");
+      option.value = String(i); option.textContent = label(shape);
+      option.selected = i === current;
+      shapeSelect.appendChild(option);
+    });
+    svg.innerHTML = "";
+    shapes.forEach((shape, i) => {
+      const polygon = document.createElementNS(NS, shape.points.length > 2 ? "polygon" : "polyline");
+      polygon.setAttribute("points", shape.points.map((p) => p.join(",")).join(" "));
+      polygon.setAttribute("class", (shape.name === null ? "permitted" : "zone") + (i === current ? "" : " inactive"));
+      svg.appendChild(polygon);
+    });
+    shapes[current].points.forEach((p, j) => {
+      const c = document.createElementNS(NS, "circle");
+      c.setAttribute("cx", p[0]); c.setAttribute("cy", p[1]);
+      c.setAttribute("r", String(Math.max(width, height) / 120));
+      c.setAttribute("tabindex", "0");
+      c.setAttribute("role", "button");
+      c.setAttribute("aria-label", "Point " + (j + 1) + " at " + p[0] + ", " + p[1]);
+      c.dataset.index = String(j);
+      if (j === selected) c.setAttribute("class", "selected");
+      svg.appendChild(c);
+    });
+    textarea.value = shapes[current].points.map((p) => p.join(",")).join(" ");
+  }
+
+  function focusSelected() {
+    const c = svg.querySelector('circle[data-index="' + selected + '"]');
+    if (c) c.focus();
+  }
+
+  svg.addEventListener("pointerdown", (event) => {
+    const index = event.target.dataset ? event.target.dataset.index : undefined;
+    if (index !== undefined) {
+      selected = dragging = Number(index);
+      svg.setPointerCapture(event.pointerId);
+      render(); focusSelected();
+    } else {
+      shapes[current].points.push(toImage(event));
+      selected = shapes[current].points.length - 1;
+      render();
+    }
+    event.preventDefault();
+  });
+  svg.addEventListener("pointermove", (event) => {
+    if (dragging < 0) return;
+    shapes[current].points[dragging] = toImage(event);
+    render();
+  });
+  svg.addEventListener("pointerup", () => { if (dragging >= 0) { dragging = -1; focusSelected(); } });
+
+  function deletePoint() {
+    if (selected < 0 || selected >= shapes[current].points.length) { say("Select a point first.", true); return; }
+    shapes[current].points.splice(selected, 1);
+    selected = Math.min(selected, shapes[current].points.length - 1);
+    render(); focusSelected();
+  }
+  svg.addEventListener("keydown", (event) => {
+    const index = event.target.dataset ? event.target.dataset.index : undefined;
+    if (index === undefined) return;
+    selected = Number(index);
+    const step = event.shiftKey ? 10 : 1;
+    const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
+    if (event.key === "Delete" || event.key === "Backspace") { deletePoint(); event.preventDefault(); }
+    else if (moves[event.key]) {
+      const p = shapes[current].points[selected];
+      p[0] = round(Math.min(Math.max(p[0] + moves[event.key][0], 0), width));
+      p[1] = round(Math.min(Math.max(p[1] + moves[event.key][1], 0), height));
+      render(); focusSelected(); event.preventDefault();
+    }
+  });
+  svg.addEventListener("focusin", (event) => {
+    const index = event.target.dataset ? event.target.dataset.index : undefined;
+    if (index !== undefined && Number(index) !== selected) {
+      selected = Number(index);
+      event.target.setAttribute("class", "selected");
+    }
+  });
+
+  shapeSelect.addEventListener("change", () => { current = Number(shapeSelect.value); selected = -1; render(); });
+  document.getElementById("clear-shape").addEventListener("click", () => {
+    shapes[current].points = []; selected = -1; render(); say("Shape cleared: click on the image to draw it.");
+  });
+  document.getElementById("delete-point").addEventListener("click", deletePoint);
+  document.getElementById("delete-zone").addEventListener("click", () => {
+    if (current === 0) { say("The permitted area cannot be deleted; clear and redraw it.", true); return; }
+    shapes.splice(current, 1); current = 0; selected = -1; render();
+  });
+  document.getElementById("add-zone").addEventListener("click", () => {
+    const input = document.getElementById("zone-name");
+    const name = input.value.trim();
+    if (!name) { say("Give the new zone a name.", true); input.focus(); return; }
+    if (shapes.some((s) => s.name === name)) { say("A zone called " + name + " exists already.", true); return; }
+    shapes.push({ name: name, points: [] }); current = shapes.length - 1; selected = -1; input.value = "";
+    render(); say("Zone " + name + " added: click on the image to draw it.");
+  });
+  document.getElementById("apply-coordinates").addEventListener("click", () => {
+    const pairs = textarea.value.trim().split(/[\s;]+/).filter(Boolean);
+    const points = [];
+    for (const pair of pairs) {
+      const xy = pair.split(",").map(Number);
+      if (xy.length !== 2 || !xy.every(Number.isFinite)) { say("Not a point: " + pair + " (write x,y x,y …)", true); return; }
+      points.push(xy);
+    }
+    shapes[current].points = points; selected = -1; render(); say(points.length + " points applied.");
+  });
+
+  async function loadVersions() {
+    const list = document.getElementById("versions");
+    const response = await fetch("/api/cameras/" + encodeURIComponent(camera) + "/permit/versions");
+    if (!response.ok) return;
+    list.innerHTML = "";
+    for (const v of await response.json()) {
+      const item = document.createElement("li");
+      item.textContent = (v.current ? "current: " : "") + v.set_at + " by " + v.set_by + " (" + v.points + " points, " + v.zones.length + " zones)";
+      list.appendChild(item);
+    }
+  }
+
+  document.getElementById("save").addEventListener("click", async () => {
+    const body = { permitted_xy: shapes[0].points, privacy_zones: {} };
+    shapes.slice(1).forEach((s) => { body.privacy_zones[s.name] = s.points; });
+    say("Saving…");
+    const response = await fetch("/api/cameras/" + encodeURIComponent(camera) + "/permit", {
+      method: "PUT", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(body), credentials: "same-origin",
+    });
+    let detail = "";
+    try { detail = (await response.json()).detail; } catch (e) { detail = response.statusText; }
+    if (response.ok) { say("Saved."); loadVersions(); }
+    else { say("Not saved: " + (typeof detail === "string" ? detail : JSON.stringify(detail)), true); }
+  });
+
+  fetch("/api/cameras/" + encodeURIComponent(camera) + "/permit").then(async (response) => {
+    if (response.ok) {
+      const permit = await response.json();
+      shapes = [{ name: null, points: permit.permitted_xy }];
+      for (const [name, points] of Object.entries(permit.privacy_zones || {})) shapes.push({ name: name, points: points });
+    }
+    render(); loadVersions();
+  });
+})();
