@@ -142,41 +142,38 @@ def write_scans(database: Database, schedule: Mapping[str, Sequence[str]], start
     """
     nights = max((len(outcomes) for outcomes in schedule.values()), default=0)
     for day in range(nights):
-        at = night(start, day)
+        tonight = {
+            camera_id: outcomes[day] for camera_id, outcomes in schedule.items() if day < len(outcomes)
+        }
+        write_scan_run(database, night(start, day), tonight)
 
-        def write(transaction: Transaction, day: int = day, at: str = at) -> None:
-            run_id = transaction.insert(
-                "INSERT INTO scan_runs (started_at, finished_at, actor, selection_json) VALUES (?, ?, ?, ?) "
-                "RETURNING id",
-                (at, at, ACTOR, "{}"),
-            )
-            for camera_id, outcomes in schedule.items():
-                outcome = outcomes[day] if day < len(outcomes) else ""
-                if not outcome:
-                    continue
-                result_id = None
-                if outcome not in ("offline", "error"):
-                    result_id = transaction.insert(
-                        "INSERT INTO results (camera_id, checked_at, status, summary, outside_fraction, "
-                        "source, result_json, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                        (
-                            camera_id,
-                            at,
-                            outcome,
-                            SUMMARY[outcome],
-                            OUTSIDE.get(outcome),
-                            "fixture",
-                            "{}",
-                            run_id,
-                        ),
-                    )
-                transaction.execute(
-                    "INSERT INTO scan_outcomes (run_id, camera_id, at, outcome, reason, rechecked, "
-                    "result_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (run_id, camera_id, at, outcome, SUMMARY[outcome], 0, result_id),
+
+def write_scan_run(database: Database, at: str, outcomes: Mapping[str, str]) -> None:
+    """Write one finished scan run at ``at`` (stored UTC text) with each camera's outcome (``""``: none)."""
+
+    def write(transaction: Transaction) -> None:
+        run_id = transaction.insert(
+            "INSERT INTO scan_runs (started_at, finished_at, actor, selection_json) VALUES (?, ?, ?, ?) "
+            "RETURNING id",
+            (at, at, ACTOR, "{}"),
+        )
+        for camera_id, outcome in outcomes.items():
+            if not outcome:
+                continue
+            result_id = None
+            if outcome not in ("offline", "error"):
+                result_id = transaction.insert(
+                    "INSERT INTO results (camera_id, checked_at, status, summary, outside_fraction, "
+                    "source, result_json, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    (camera_id, at, outcome, SUMMARY[outcome], OUTSIDE.get(outcome), "fixture", "{}", run_id),
                 )
+            transaction.execute(
+                "INSERT INTO scan_outcomes (run_id, camera_id, at, outcome, reason, rechecked, "
+                "result_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (run_id, camera_id, at, outcome, SUMMARY[outcome], 0, result_id),
+            )
 
-        database.write(write)
+    database.write(write)
 
 
 def write_alerts(
@@ -186,38 +183,58 @@ def write_alerts(
 
     def write(transaction: Transaction) -> None:
         for trouble in troubles:
-            opened = night(start, trouble.first_day)
             closed = night(start, trouble.last_day + 1) if trouble.closed else None
-            alert_id = transaction.insert(
-                "INSERT INTO alerts (camera_id, camera_group, problem, state, opened_at, updated_at, "
-                "closed_at, occurrences, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (
-                    trouble.camera_id,
-                    group,
-                    trouble.problem,
-                    "closed" if closed else "acknowledged",
-                    opened,
-                    closed or opened,
-                    closed,
-                    trouble.last_day - trouble.first_day + 1,
-                    SUMMARY.get(trouble.problem, trouble.problem),
-                ),
-            )
-            acknowledged = (datetime.fromisoformat(opened) + timedelta(hours=7)).isoformat()
-            events = [
-                (opened, ACTOR, "opened", ""),
-                (acknowledged, "reviewer-ann", "acknowledged", "site visit planned"),
-            ]
-            if closed:
-                events.append((closed, ACTOR, "closed", ""))
-            for at, actor, event, note in events:
-                transaction.execute(
-                    "INSERT INTO alert_events (alert_id, at, actor, event, note, detail_json) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (alert_id, at, actor, event, note, "{}"),
-                )
+            occurrences = trouble.last_day - trouble.first_day + 1
+            opened = night(start, trouble.first_day)
+            _insert_alert(transaction, trouble.camera_id, trouble.problem, opened, closed, occurrences, group)
 
     database.write(write)
+
+
+def write_alert(database: Database, camera_id: str, problem: str, opened: str, closed: str | None) -> None:
+    """Write one alert opened at ``opened`` (stored UTC text) with its events, closed at ``closed`` or not."""
+    database.write(
+        lambda transaction: _insert_alert(transaction, camera_id, problem, opened, closed, 1, "default")
+    )
+
+
+def _insert_alert(
+    transaction: Transaction,
+    camera_id: str,
+    problem: str,
+    opened: str,
+    closed: str | None,
+    occurrences: int,
+    group: str,
+) -> None:
+    alert_id = transaction.insert(
+        "INSERT INTO alerts (camera_id, camera_group, problem, state, opened_at, updated_at, "
+        "closed_at, occurrences, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (
+            camera_id,
+            group,
+            problem,
+            "closed" if closed else "acknowledged",
+            opened,
+            closed or opened,
+            closed,
+            occurrences,
+            SUMMARY.get(problem, problem),
+        ),
+    )
+    acknowledged = (datetime.fromisoformat(opened) + timedelta(hours=7)).isoformat()
+    events = [
+        (opened, ACTOR, "opened", ""),
+        (acknowledged, "reviewer-ann", "acknowledged", "site visit planned"),
+    ]
+    if closed:
+        events.append((closed, ACTOR, "closed", ""))
+    for at, actor, event, note in events:
+        transaction.execute(
+            "INSERT INTO alert_events (alert_id, at, actor, event, note, detail_json) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (alert_id, at, actor, event, note, "{}"),
+        )
 
 
 def write_rebaseline(database: Database, camera_id: str, at: str) -> None:
