@@ -1,0 +1,104 @@
+"""The organisation's local time: the days and times people read, from the UTC the database stores.
+
+The database keeps every time in UTC (``2026-03-01T02:15:07+00:00``); the report converts at the
+edge. A year, a month and a day are local ones: a deviation opened at 23:30 UTC on 31 December is
+in the next year's report in Stockholm, and the day on which summer time starts has 23 hours.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fov_monitor.errors import ReportError
+
+DEFAULT_TIMEZONE = "UTC"
+TIMEZONE_EXAMPLE = "Europe/Stockholm"
+
+
+def zone_of(name: str) -> tzinfo:
+    """Return the IANA time zone ``name`` (``"UTC"``, ``"Europe/Stockholm"``); raise naming an example."""
+    if name == DEFAULT_TIMEZONE:
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder of zones, "Europe"
+        raise ReportError(
+            f"timezone {name!r} is not an IANA time zone name; give one like {TIMEZONE_EXAMPLE!r}"
+        ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class LocalTime:
+    """Converts stored UTC times to the organisation's time zone and finds local days and months.
+
+    Parameters
+    ----------
+    name : str
+        An IANA time zone name, ``"UTC"`` by default.
+    """
+
+    name: str = DEFAULT_TIMEZONE
+    zone: tzinfo = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "zone", zone_of(self.name))
+
+    @property
+    def label(self) -> str:
+        """The zone as people say it: ``"Stockholm time"``, ``"UTC"``."""
+        if self.name == DEFAULT_TIMEZONE:
+            return "UTC"
+        return self.name.rsplit("/", 1)[-1].replace("_", " ") + " time"
+
+    def midnight(self, day: date) -> datetime:
+        """Return the first instant of the local ``day``, in UTC."""
+        return datetime(day.year, day.month, day.day, tzinfo=self.zone).astimezone(UTC)
+
+    def year_bounds(self, year: int) -> tuple[str, str]:
+        """Return the first instant of the local ``year`` and of the next, as UTC texts.
+
+        The texts (``"2025-12-31T23:00:00"``) sort with the stored times, so that ``at >= start AND
+        at < end`` selects the year in SQL.
+        """
+        start, end = self.midnight(date(year, 1, 1)), self.midnight(date(year + 1, 1, 1))
+        return _sortable(start), _sortable(end)
+
+    def day_starts_s(self, year: int) -> list[float]:
+        """Return the UTC epoch seconds at which each local day of ``year`` starts, and the next year.
+
+        ``(days + 1,)`` values; the day of an instant ``t`` is ``bisect_right(starts, t) - 1``.
+        """
+        first = date(year, 1, 1)
+        days = (date(year + 1, 1, 1) - first).days
+        return [self.midnight(first + timedelta(days=day)).timestamp() for day in range(days + 1)]
+
+    def month_starts_s(self, year: int) -> list[float]:
+        """Return the UTC epoch seconds at which each local month of ``year`` starts, and the next year."""
+        months = [date(year, month, 1) for month in range(1, 13)] + [date(year + 1, 1, 1)]
+        return [self.midnight(day).timestamp() for day in months]
+
+    def text(self, stored: str) -> str:
+        """Return a stored time as local ISO text with its offset (``"2026-01-01T00:30:00+01:00"``)."""
+        return parse_stored(stored).astimezone(self.zone).isoformat(timespec="seconds")
+
+    def now_text(self) -> str:
+        """Return the local time now as ISO text with its offset."""
+        return datetime.now(self.zone).isoformat(timespec="seconds")
+
+
+def parse_stored(text: str) -> datetime:
+    """Return a stored time as an aware UTC datetime (a time without offset is taken as UTC)."""
+    when = datetime.fromisoformat(text)
+    return when.astimezone(UTC) if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def index_of(starts_s: list[float], when_s: float) -> int:
+    """Return which span of ``starts_s`` (day or month) holds ``when_s``, clamped to the first and last."""
+    return min(max(bisect.bisect_right(starts_s, when_s) - 1, 0), len(starts_s) - 2)
+
+
+def _sortable(when: datetime) -> str:
+    return when.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
