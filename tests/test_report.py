@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import itertools
 import json
 import shutil
 from dataclasses import dataclass
@@ -20,11 +21,21 @@ from pathlib import Path
 
 import pytest
 from conftest import assert_cli_error, run_main, sample_bgr
-from report_history import make_store, troubles_of, write_alerts, write_rebaseline, write_scans
+from report_history import (
+    ORGANISATION,
+    make_store,
+    troubles_of,
+    write_alert,
+    write_alerts,
+    write_rebaseline,
+    write_scan_run,
+    write_scans,
+)
 
 from fov_monitor.cli import main
 from fov_monitor.database import Database
 from fov_monitor.report import drawing
+from fov_monitor.report.clock import LocalTime
 from fov_monitor.report.figures import DayStatus, FleetFigures, yearly_figures
 from fov_monitor.report.wording import hours_in_words
 from fov_monitor.store import Store
@@ -198,6 +209,8 @@ def test_permit_facts_and_certified_move(fleet: FleetFigures) -> None:
 )
 def test_permitted_hours_in_words(windows: tuple[str, ...], words: str) -> None:
     assert hours_in_words(windows) == words
+    if windows:
+        assert hours_in_words(windows, "Stockholm time") == f"{words} (Stockholm time)"
 
 
 # exports
@@ -324,7 +337,7 @@ def test_register_speaks_plain_language(built: Built) -> None:
     for text in (
         "The camera is at Market square entrance 1.",
         "To keep the market entrance safe at night.",
-        "The camera may film every day from 22:00 to 06:00.",
+        "The camera may film every day from 22:00 to 06:00 (UTC).",
         "This is allowed until 31 December 2027.",
         "privacy@example.org",
         "Camera view of Market square entrance 1.",
@@ -505,3 +518,249 @@ def test_register_in_chromium_shows_where_why_when_and_who(built: Built, browser
         assert page.pdf(format="A4").startswith(b"%PDF")
     finally:
         page.close()
+
+
+# cameras that cannot be read
+
+
+def _truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+@pytest.mark.parametrize(
+    ("damaged", "file", "fix"),
+    [
+        ("camera.json", "camera.json", "restore cam-02/camera.json"),
+        ("permit.json", "permit.json", "fov-monitor permit set cam-02"),
+        ("references/day.json", "references/*.json", "fov-monitor reference rebaseline cam-02"),
+        ("references/day.png", "references/*.png", "fov-monitor reference rebaseline cam-02"),
+    ],
+)
+def test_a_damaged_camera_is_named_not_reported_and_the_rest_is(
+    built: Built, tmp_path: Path, capsys: pytest.CaptureFixture[str], damaged: str, file: str, fix: str
+) -> None:
+    store = tmp_path / "store"
+    shutil.copytree(built.store, store)  # the cache of blurred references too: a warm build
+    _truncate(store / "cam-02" / damaged)
+    out = tmp_path / "yearly"
+    code, printed, errors = run_main(
+        capsys, "--store", store, "report", "yearly", "--year", "2026", "--out", out
+    )
+    assert code == 4, errors
+    assert "report of 9 cameras" in printed
+    (warning,) = errors.strip().splitlines()
+    assert warning.startswith("warning: camera cam-02 could not be read"), warning
+    assert damaged.rsplit("/", 1)[-1] in warning, warning
+    assert fix in warning, warning
+    assert sorted(p.stem for p in (out / "cameras").iterdir()) == [c for c in SCHEDULE if c != "cam-02"]
+    index = (out / "index.html").read_text(encoding="utf-8")
+    section = index[index.index('<section id="not-reported"') : index.index('<section id="summary"')]
+    assert "Cameras that could not be reported" in section
+    assert "<td>cam-02</td>" in section
+    assert f"<code>{file}</code>" in section
+    assert fix in section
+    assert "1 camera could not be reported" in index
+    rows = {row["camera_id"]: row for row in csv.DictReader(io.StringIO((out / "figures.csv").read_text()))}
+    assert fix in rows["cam-02"]["not_reported"]
+    assert rows["cam-02"]["checks"] == ""
+    assert rows["cam-01"]["not_reported"] == ""
+    document = json.loads((out / "figures.json").read_text())
+    (entry,) = document["not_reported"]
+    assert (entry["camera_id"], entry["damaged"]) == ("cam-02", file)
+    assert document["totals"]["cameras"] == 9
+    assert "cam-02" not in {c["camera_id"] for c in document["cameras"]}
+
+    register = tmp_path / "register"
+    code, printed, errors = run_main(capsys, "--store", store, "report", "register", "--out", register)
+    assert code == 4, errors
+    assert "register of 9 cameras" in printed
+    (warning,) = errors.strip().splitlines()
+    assert "cam-02" in warning, warning
+    assert fix in warning, warning
+    assert "camera-cam-02" not in (register / "areas" / "01-north.html").read_text(encoding="utf-8")
+    assert "camera-cam-01" in (register / "areas" / "01-north.html").read_text(encoding="utf-8")
+
+
+def test_a_camera_without_readable_settings_is_named_in_every_groups_report(
+    built: Built, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "store"
+    shutil.copytree(built.store, store)
+    _truncate(store / "cam-02" / "camera.json")  # a north camera; its group cannot be read
+    out = tmp_path / "south"
+    code, _, errors = run_main(
+        capsys, "--store", store, "report", "yearly", "--year", "2026", "--group", "south", "--out", out
+    )
+    assert code == 4
+    assert "cam-02" in errors
+    assert "<td>cam-02</td><td>unknown</td>" in (out / "index.html").read_text(encoding="utf-8")
+    assert len(list((out / "cameras").iterdir())) == 5
+
+
+def test_an_undamaged_store_exits_zero_without_a_not_reported_section(built: Built) -> None:
+    index = (built.yearly / "index.html").read_text(encoding="utf-8")
+    assert "not-reported" not in index
+    assert json.loads((built.yearly / "figures.json").read_text())["not_reported"] == []
+
+
+# the register of one group
+
+
+def test_register_of_one_group(built: Built, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "south"
+    code, printed, _ = run_main(
+        capsys, "--store", built.store, "report", "register", "--group", "south", "--out", out
+    )
+    assert code == 0, printed
+    assert "register of 5 cameras" in printed
+    assert [p.name for p in (out / "areas").iterdir()] == ["01-south.html"]
+    assert "This page is about the area south." in (out / "index.html").read_text(encoding="utf-8")
+    missing = tmp_path / "harbour"
+    result = run_main(
+        capsys, "--store", built.store, "report", "register", "--group", "harbour", "--out", missing
+    )
+    assert_cli_error(result, "'harbour'", "north, south")
+    assert not missing.exists()
+
+
+# local time
+
+
+STOCKHOLM_HISTORY = {
+    "2025-12-31T23:30:00+00:00": R,  # 1 January 2026, 00:30 in Stockholm
+    "2026-03-28T23:30:00+00:00": C,  # 29 March, 00:30 (winter time, UTC+1)
+    "2026-03-29T22:30:00+00:00": Z,  # 30 March, 00:30 (summer time since 29 March 03:00, UTC+2)
+    "2026-12-31T23:30:00+00:00": "tampered",  # 1 January 2027 in Stockholm
+}
+MARCH_29 = MARCH_1 + 28
+
+
+def _set_timezone(store: Path, name: str | None) -> None:
+    organisation = dict(ORGANISATION) | ({"timezone": name} if name is not None else {})
+    (store / "organisation.json").write_text(json.dumps(organisation), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def local_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """One camera scanned around new year and summer time; an alert opened at 23:30 UTC on 31 December."""
+    store = make_store(
+        tmp_path_factory.mktemp("local") / "store", {"cam-a": "north"}, sample_bgr("astronaut")
+    )
+    with Database(store.database_path) as database:
+        for at, outcome in STOCKHOLM_HISTORY.items():
+            write_scan_run(database, at, {"cam-a": outcome})
+        write_alert(database, "cam-a", R, "2025-12-31T23:30:00+00:00", "2026-01-01T01:00:00+00:00")
+        write_rebaseline(database, "cam-a", "2026-03-29T01:30:00+00:00")  # 03:30 summer time
+    return store
+
+
+@pytest.mark.parametrize(
+    ("timezone", "year", "checks", "deviation_starts", "rebaselines"),
+    [
+        ("Europe/Stockholm", 2026, 3, ["2026-01-01T00:30:00+01:00"], ["2026-03-29T03:30:00+02:00"]),
+        ("Europe/Stockholm", 2025, 0, [], []),
+        ("UTC", 2026, 3, [], ["2026-03-29T01:30:00+00:00"]),
+        ("UTC", 2025, 1, ["2025-12-31T23:30:00+00:00"], []),
+    ],
+)
+def test_the_year_is_the_organisations_local_year(
+    local_store: Store,
+    timezone: str,
+    year: int,
+    checks: int,
+    deviation_starts: list[str],
+    rebaselines: list[str],
+) -> None:
+    with Database(local_store.database_path) as database:
+        fleet = yearly_figures(database, local_store, year, ["cam-a"], clock=LocalTime(timezone))
+    (camera,) = fleet.cameras
+    assert camera.checks == checks
+    assert [d.start for d in camera.deviations] == deviation_starts
+    assert [r.at for r in camera.rebaselines] == rebaselines
+    assert fleet.timezone == timezone
+
+
+@pytest.mark.parametrize(
+    ("timezone", "day", "status"),
+    [
+        ("Europe/Stockholm", 0, DayStatus.REDIRECTED),
+        ("Europe/Stockholm", MARCH_29 - 1, DayStatus.NO_CHECK),
+        ("Europe/Stockholm", MARCH_29, DayStatus.COMPLIANT),
+        ("Europe/Stockholm", MARCH_29 + 1, DayStatus.ZONE_EXPOSED),  # UTC+1 all year would say 29 March
+        ("Europe/Stockholm", 364, DayStatus.NO_CHECK),
+        ("UTC", 0, DayStatus.NO_CHECK),
+        ("UTC", MARCH_29 - 1, DayStatus.COMPLIANT),
+        ("UTC", MARCH_29, DayStatus.ZONE_EXPOSED),
+        ("UTC", 364, DayStatus.TAMPERED),
+    ],
+)
+def test_timeline_days_are_local_days(local_store: Store, timezone: str, day: int, status: DayStatus) -> None:
+    with Database(local_store.database_path) as database:
+        fleet = yearly_figures(database, local_store, 2026, ["cam-a"], clock=LocalTime(timezone))
+    assert fleet.cameras[0].day_status[day] == status
+
+
+def test_local_figures_around_new_year_and_summer_time(local_store: Store) -> None:
+    with Database(local_store.database_path) as database:
+        fleet = yearly_figures(database, local_store, 2026, ["cam-a"], clock=LocalTime("Europe/Stockholm"))
+    (camera,) = fleet.cameras
+    (deviation,) = camera.deviations
+    assert deviation.end == "2026-01-01T02:00:00+01:00"
+    assert deviation.time_to_fix_h == pytest.approx(1.5)
+    assert deviation.notes[0].at == "2026-01-01T07:30:00+01:00"
+    assert [e.day for e in camera.zone_exposures] == ["2026-03-30"]
+    assert fleet.monthly_counts[0].tolist() == [0, 1, 0, 0, 0, 0, 0]  # the redirect of 1 January
+    assert fleet.totals.open_at_year_end == 0
+
+
+def test_local_time_days_and_bounds() -> None:
+    stockholm = LocalTime("Europe/Stockholm")
+    assert stockholm.year_bounds(2026) == ("2025-12-31T23:00:00", "2026-12-31T23:00:00")
+    assert stockholm.label == "Stockholm time"
+    hours = [(b - a) / 3600 for a, b in itertools.pairwise(stockholm.day_starts_s(2026))]
+    assert len(hours) == 365
+    assert hours[MARCH_29] == 23  # summer time starts
+    assert hours[297] == 25  # 25 October: it ends
+    assert hours.count(24) == 363
+    assert LocalTime().year_bounds(2026) == ("2026-01-01T00:00:00", "2027-01-01T00:00:00")
+    assert LocalTime("America/New_York").label == "New York time"
+
+
+def test_report_and_register_show_local_time(
+    local_store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "store"
+    shutil.copytree(local_store.root, store)
+    _set_timezone(store, "Europe/Stockholm")
+    yearly, register = tmp_path / "yearly", tmp_path / "register"
+    code, _printed, errors = run_main(
+        capsys, "--store", store, "report", "yearly", "--year", "2026", "--out", yearly
+    )
+    assert code == 0, errors
+    page = (yearly / "cameras" / "cam-a.html").read_text(encoding="utf-8")
+    for text in ("2026-01-01 00:30", "2026-01-01 02:00", "2026-03-29 03:30", "2026-03-30",
+                 "every day from 22:00 to 06:00 (Stockholm time)"):  # fmt: skip
+        assert text in page, text
+    index = (yearly / "index.html").read_text(encoding="utf-8")
+    assert "31 December 2026 (Stockholm time)" in index
+    assert "Days and times are in Stockholm time (Europe/Stockholm)" in index
+    assert json.loads((yearly / "figures.json").read_text())["timezone"] == "Europe/Stockholm"
+    assert run_main(capsys, "--store", store, "report", "register", "--out", register)[0] == 0
+    area = (register / "areas" / "01-north.html").read_text(encoding="utf-8")
+    assert "The camera may film every day from 22:00 to 06:00 (Stockholm time)." in area
+
+
+@pytest.mark.parametrize("name", ["Europe/Stokholm", "Europe", "", "CET+1"])
+@pytest.mark.parametrize("kind", ["yearly", "register"])
+def test_an_unknown_timezone_is_a_one_line_error(
+    built: Built, tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, kind: str
+) -> None:
+    store = tmp_path / "store"
+    shutil.copytree(built.store, store, ignore=shutil.ignore_patterns(".cache", "*.sqlite*"))
+    shutil.copy(built.store / "fov-monitor.sqlite", store / "fov-monitor.sqlite")
+    _set_timezone(store, name)
+    options = ["--year", "2026"] if kind == "yearly" else []
+    result = run_main(capsys, "--store", store, "report", kind, *options, "--out", tmp_path / "out")
+    assert_cli_error(result, "organisation.json", "'timezone'", repr(name), "Europe/Stockholm")
+    assert not (tmp_path / "out").exists()

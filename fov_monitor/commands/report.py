@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 
-from fov_monitor.commands.common import EXIT_COMPLIANT, Context
+from fov_monitor.commands.common import EXIT_COMPLIANT, EXIT_UNVERIFIABLE, Context, warn
 from fov_monitor.report.output import write_folder
+from fov_monitor.report.selection import UnreadableCamera
 from fov_monitor.report.yearly import ReportFiles, build_yearly, check_year
+
+EXIT_NOT_REPORTED = EXIT_UNVERIFIABLE
+"""The report was written, but cameras whose store files cannot be read are not in it (4, as a check
+that could not verify a camera): each is named on stderr, and in the yearly report and its exports."""
+
+EXIT_TEXT = (
+    "exit codes: 0 every camera reported; 4 the report was written, but some cameras could not be read "
+    "and are left out (one warning line each on stderr: the camera folder, the reason and the fix); "
+    "1 error, nothing written (one line on stderr); 2 usage error."
+)
 
 
 def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -19,10 +31,13 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
         "yearly",
         parents=[parent],
         help="the yearly follow-up report: compliance, deviations, re-baselines, the yearly weighing",
-        description="Write an HTML report of one calendar year (UTC) into --out: index.html for the "
+        description="Write an HTML report of one calendar year into --out: index.html for the "
         "organisation, cameras/<camera>.html for each camera, figures.csv and figures.json. Every page is "
         "self-contained (images embedded) and prints to PDF. An earlier report in --out is replaced whole, "
-        "once the new one is complete.",
+        "once the new one is complete. Days and times are in the 'timezone' of <store>/organisation.json "
+        "(UTC without it). A camera whose files in the store cannot be read is named in the report instead "
+        "of reported.",
+        epilog=EXIT_TEXT,
     )
     yearly.add_argument("--year", type=int, required=True, help="the calendar year, e.g. 2026")
     yearly.add_argument("--group", metavar="G", help="only the cameras of this group")
@@ -38,8 +53,11 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
         help="the public register of cameras, in plain language",
         description="Write the public camera register into --out: index.html (who is responsible, how to "
         "ask, the areas) and one page per area (group) with, for each camera, where, why and when it "
-        "films and its permitted view with faces blurred. Needs <store>/organisation.json.",
+        "films and its permitted view with faces blurred. Needs <store>/organisation.json. A camera whose "
+        "files in the store cannot be read is left out.",
+        epilog=EXIT_TEXT,
     )
+    public.add_argument("--group", metavar="G", help="only the cameras of this group (area)")
     public.add_argument("--out", type=Path, required=True, metavar="DIR", help="the register folder")
     public.add_argument(
         "--jobs", type=int, default=None, metavar="N", help="processes for face blurring (default: the cores)"
@@ -63,7 +81,7 @@ def run_yearly(args: argparse.Namespace) -> int:
         f"wrote the {year} report of {files.cameras} cameras to {args.out}: {files.files} files, "
         f"{files.total_bytes / 1e6:.1f} MB (largest {files.largest_file}, {files.largest_bytes / 1e6:.2f} MB)"
     )
-    return EXIT_COMPLIANT
+    return _warn_not_reported(fleet.not_reported)
 
 
 def run_register(args: argparse.Namespace) -> int:
@@ -71,12 +89,20 @@ def run_register(args: argparse.Namespace) -> int:
 
     context = Context.from_args(args)
     context.store.require()
-    cameras = write_folder(
-        args.out, "register", lambda folder: build_register(context.store, folder, jobs=args.jobs)
+    built = write_folder(
+        args.out,
+        "register",
+        lambda folder: build_register(context.store, folder, group=args.group, jobs=args.jobs),
     )
-    files = ReportFiles.of(args.out, cameras)
+    files = ReportFiles.of(args.out, built.cameras)
     print(
-        f"wrote the public register of {cameras} cameras to {args.out}: {files.files} files, "
+        f"wrote the public register of {built.cameras} cameras to {args.out}: {files.files} files, "
         f"{files.total_bytes / 1e6:.1f} MB (largest {files.largest_file}, {files.largest_bytes / 1e6:.2f} MB)"
     )
-    return EXIT_COMPLIANT
+    return _warn_not_reported(built.not_reported)
+
+
+def _warn_not_reported(cameras: Sequence[UnreadableCamera]) -> int:
+    for camera in cameras:
+        warn(camera.warning())
+    return EXIT_NOT_REPORTED if cameras else EXIT_COMPLIANT

@@ -12,9 +12,11 @@ searching the shown 800 px image, which the search would enlarge and cut into ti
 
 The search gives the same answer as long as the reference and the privacy settings stay the same,
 so the protected, shrunk reference is kept in ``<store>/.cache/report-views/``, named by the
-reference's recorded checksum, the width and the privacy settings; a changed reference or setting
-gets a new name. A store that cannot be written only loses the speed. Cache misses are protected in
-parallel processes.
+reference's recorded checksum, its file's size, the width and the privacy settings; a changed
+reference or setting gets a new name. The size costs one ``stat`` and catches a reference file cut
+short since it was cached, which is then read, found damaged and reported, not drawn from the
+cache. A store that cannot be written only loses the speed. Cache misses are protected in parallel
+processes.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from fov_monitor.atomic import write_bytes_atomic
 from fov_monitor.errors import FovMonitorError, ReportError
 from fov_monitor.privacy import PrivacySettings, protect
 from fov_monitor.report.embed import data_uri
+from fov_monitor.report.selection import DamagedFile
 from fov_monitor.store import Store
 
 log = logging.getLogger(__name__)
@@ -46,7 +49,7 @@ REGISTER_WIDTH_PX = 480
 """Width of the permitted view in the public register."""
 
 CACHE_FOLDER = Path(".cache") / "report-views"
-_CACHE_VERSION = "2"
+_CACHE_VERSION = "3"
 _GREEN = (60, 200, 60)
 _RED = (40, 40, 220)
 _ZONE_FILL = (70, 70, 70)
@@ -54,11 +57,16 @@ _ZONE_FILL = (70, 70, 70)
 
 @dataclass(frozen=True, slots=True)
 class PermitDrawing:
-    """A camera's permit drawing at the report's and the register's width, or why there is none."""
+    """A camera's permit drawing at the report's and the register's width, or why there is none.
+
+    ``damaged`` names the store file that could not be read, telling such a camera from one that has
+    no reference or permit yet (None).
+    """
 
     yearly_uri: str | None
     register_uri: str | None
     reason: str = ""
+    damaged: DamagedFile | None = None
 
     def __bool__(self) -> bool:
         return self.yearly_uri is not None
@@ -95,13 +103,23 @@ def permit_drawings(
         try:
             infos = store.reference_infos(camera_id)
         except FovMonitorError as exc:
-            drawings[camera_id] = PermitDrawing(None, None, f"its reference cannot be read ({exc})")
+            drawings[camera_id] = PermitDrawing(
+                None, None, f"its reference cannot be read ({exc})", DamagedFile.REFERENCE_RECORD
+            )
             continue
         if not infos:
             drawings[camera_id] = PermitDrawing(None, None, "it has no reference image yet")
             continue
+        # The store's layout of reference images (Store keeps the path private).
+        image_path = store.folder(camera_id) / "references" / f"{infos[0].label}.png"
+        try:
+            image_bytes = image_path.stat().st_size
+        except OSError:
+            reason = f"its reference image {image_path} is missing"
+            drawings[camera_id] = PermitDrawing(None, None, reason, DamagedFile.REFERENCE_IMAGE)
+            continue
         key = hashlib.sha256(
-            f"{_CACHE_VERSION}|{infos[0].image_sha256}|{WORK_WIDTH_PX}|{privacy!r}".encode()
+            f"{_CACHE_VERSION}|{infos[0].image_sha256}|{image_bytes}|{WORK_WIDTH_PX}|{privacy!r}".encode()
         ).hexdigest()[:24]
         bases[camera_id] = _Base(
             camera_id, infos[0].label, store.root / CACHE_FOLDER / f"{camera_id}-{key}.png"
@@ -134,7 +152,7 @@ def _protect_and_cache(root: Path, base: _Base, privacy: PrivacySettings) -> Non
     try:
         reference = store.reference_image(base.camera_id, base.label)
     except FovMonitorError as exc:
-        log.warning("camera %s: no permit drawing (%s)", base.camera_id, exc)
+        log.info("camera %s: no permit drawing (%s)", base.camera_id, exc)  # the caller reports it
         return
     protected = _protected(reference, privacy)
     ok, encoded = cv2.imencode(".png", protected)
@@ -154,14 +172,16 @@ def _draw(store: Store, base: _Base, privacy: PrivacySettings) -> PermitDrawing:
         try:
             reference = store.reference_image(base.camera_id, base.label)
         except FovMonitorError as exc:
-            return PermitDrawing(None, None, f"its reference cannot be read ({exc})")
+            return PermitDrawing(
+                None, None, f"its reference cannot be read ({exc})", DamagedFile.REFERENCE_IMAGE
+            )
         image = _protected(reference, privacy)
     if image is None:
         return PermitDrawing(None, None, "its cached reference view cannot be read")
     try:
         stored = store.permit(base.camera_id)
     except FovMonitorError as exc:
-        return PermitDrawing(None, None, f"its permit cannot be read ({exc})")
+        return PermitDrawing(None, None, f"its permit cannot be read ({exc})", DamagedFile.PERMIT)
     if stored is None:
         return PermitDrawing(None, None, "it has no permit yet")
     source_width = stored.reference_size[0] if stored.reference_size else None

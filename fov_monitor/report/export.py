@@ -1,4 +1,9 @@
-"""The figures of the yearly report as CSV (one row per camera) and JSON (everything)."""
+"""The figures of the yearly report as CSV (one row per camera) and JSON (everything).
+
+A camera that could not be read has a CSV row with its id, ``not_reported`` (what could not be read,
+and the fix) and every other cell empty, and is listed under ``not_reported`` in the JSON. Times in
+the JSON are local ISO texts with their offset; ``timezone`` names the zone of the daily timelines.
+"""
 
 from __future__ import annotations
 
@@ -17,9 +22,10 @@ CSV_COLUMNS = (
     "hours_per_day", "zone_share", "checks", *(f"checks_{outcome}" for outcome in OUTCOMES),
     "share_compliant", "days_checked", "days_non_compliant", "deviations", "non_compliance_deviations",
     "median_time_to_fix_h", "rebaselines", "zone_exposure_days", "offline_hours", "uptime",
-    "max_outside", "smallest_shift_fraction", "smallest_pan_deg", "assessment_written",
+    "max_outside", "smallest_shift_fraction", "smallest_pan_deg", "assessment_written", "not_reported",
 )  # fmt: skip
-JSON_SCHEMA = "fov-monitor.yearly-figures/1"
+JSON_SCHEMA = "fov-monitor.yearly-figures/2"
+"""Version 2: ``timezone``, ``not_reported``; days and times in the organisation's time zone."""
 
 
 def csv_text(fleet: FleetFigures, weighed: set[str]) -> str:
@@ -29,6 +35,11 @@ def csv_text(fleet: FleetFigures, weighed: set[str]) -> str:
     writer.writerow(CSV_COLUMNS)
     for camera in fleet.cameras:
         writer.writerow(_csv_row(camera, camera.camera_id in weighed))
+    for unreadable in fleet.not_reported:
+        row = dict.fromkeys(CSV_COLUMNS, "")
+        row |= {"camera_id": unreadable.camera_id, "group": unreadable.group or ""}
+        row["not_reported"] = f"{unreadable.reason} (fix: {unreadable.fix})"
+        writer.writerow(row.values())
     return buffer.getvalue()
 
 
@@ -62,6 +73,7 @@ def _csv_row(camera: CameraFigures, weighed: bool) -> list[object]:
         move.shift_fraction if move else None,
         move.pan_deg if move else None,
         weighed,
+        None,
     ]
     return ["" if value is None else value for value in values]
 
@@ -77,6 +89,7 @@ def json_document(fleet: FleetFigures, weighed: set[str]) -> dict[str, Any]:
         "schema": JSON_SCHEMA,
         "year": fleet.year,
         "group": fleet.group,
+        "timezone": fleet.timezone,
         "daily_status_codes": {str(int(status)): status.name.lower() for status in DayStatus},
         "totals": asdict(fleet.totals),
         "monthly_counts": {
@@ -84,6 +97,7 @@ def json_document(fleet: FleetFigures, weighed: set[str]) -> dict[str, Any]:
             for column, outcome in enumerate(OUTCOMES)
         },
         "cameras": [_camera_document(camera, camera.camera_id in weighed) for camera in fleet.cameras],
+        "not_reported": [asdict(camera) for camera in fleet.not_reported],
     }
 
 

@@ -2,8 +2,10 @@
 
 Everything here is read from the results database (``scan_outcomes``, ``results``, ``alerts``,
 ``alert_events``, ``audit``) and the store (camera settings, permit, reference records) and
-returned as plain dataclasses; nothing is drawn or written. Times are the stored UTC times: a day is
-a UTC day, and a year runs from 1 January 00:00 UTC to the next.
+returned as plain dataclasses; nothing is drawn or written. Days, months and the year are the
+organisation's local ones (:class:`~fov_monitor.report.clock.LocalTime`): a year runs from 1 January
+00:00 local time to the next, and every time shown is the stored UTC time converted to local ISO
+text with its offset.
 
 Definitions, as the report states them:
 
@@ -37,6 +39,8 @@ from shapely.geometry import box
 from fov_monitor.database import Database
 from fov_monitor.errors import FovMonitorError
 from fov_monitor.permit import Decision
+from fov_monitor.report.clock import LocalTime, index_of, parse_stored
+from fov_monitor.report.selection import UnreadableCamera
 from fov_monitor.store import Store
 
 log = logging.getLogger(__name__)
@@ -62,6 +66,7 @@ _DAY_STATUS = {status.name.lower(): status for status in DayStatus if status is 
 NON_COMPLIANT = frozenset({"redirected", "zone_exposed", "tampered"})
 VERDICTS = frozenset({"compliant", "unverifiable"}) | NON_COMPLIANT
 OUTCOMES = ("compliant", "redirected", "zone_exposed", "tampered", "unverifiable", "offline", "error")
+_COLUMN = {outcome: index for index, outcome in enumerate(OUTCOMES)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +145,8 @@ class CameraFigures:
 
     ``day_status`` is a ``(days,)`` uint8 array of :class:`DayStatus` codes, one per day of the
     year; ``day_outside`` a ``(days,)`` float64 array of the day's largest share of the view outside
-    the permit (NaN where no verdict measured it).
+    the permit (NaN where no verdict measured it); ``monthly_counts`` a ``(12, len(OUTCOMES))`` int64
+    array of its outcomes per local month.
     """
 
     camera_id: str
@@ -163,6 +169,7 @@ class CameraFigures:
     rebaselines: list[Rebaseline]
     day_status: NDArray[np.uint8]
     day_outside: NDArray[np.float64]
+    monthly_counts: NDArray[np.int64]
     problems: list[str] = field(default_factory=list)
     """What could not be read for this camera (a damaged permit file), shown in the report."""
 
@@ -205,8 +212,9 @@ class FleetTotals:
 class FleetFigures:
     """The year of every camera in the report, and the totals.
 
-    ``monthly_counts`` is a ``(12, len(OUTCOMES))`` int64 array: outcomes per month, columns in the
-    order of :data:`OUTCOMES`.
+    ``monthly_counts`` is a ``(12, len(OUTCOMES))`` int64 array: outcomes per local month, columns in
+    the order of :data:`OUTCOMES`. ``not_reported`` are the cameras of the report's selection whose
+    store files could not be read: they are named, not counted.
     """
 
     year: int
@@ -214,11 +222,8 @@ class FleetFigures:
     cameras: list[CameraFigures]
     totals: FleetTotals
     monthly_counts: NDArray[np.int64]
-
-
-def year_bounds(year: int) -> tuple[str, str]:
-    """Return the first instant of ``year`` and of the next, as ISO UTC texts sorting with stored times."""
-    return f"{year:04d}-01-01T00:00:00", f"{year + 1:04d}-01-01T00:00:00"
+    timezone: str = "UTC"
+    not_reported: list[UnreadableCamera] = field(default_factory=list)
 
 
 def days_in_year(year: int) -> int:
@@ -227,7 +232,14 @@ def days_in_year(year: int) -> int:
 
 
 def yearly_figures(
-    database: Database, store: Store, year: int, camera_ids: Sequence[str], group: str | None = None
+    database: Database,
+    store: Store,
+    year: int,
+    camera_ids: Sequence[str],
+    group: str | None = None,
+    *,
+    clock: LocalTime | None = None,
+    not_reported: Sequence[UnreadableCamera] = (),
 ) -> FleetFigures:
     """Read the year of ``camera_ids`` into figures.
 
@@ -236,17 +248,21 @@ def yearly_figures(
     database, store : Database, Store
         Where the results and the cameras are.
     year : int
-        The calendar year (UTC).
+        The calendar year, in the organisation's time zone.
     camera_ids : sequence of str
         The cameras of the report, in the order the report lists them.
     group : str, optional
         The group they were selected by, named in the report.
+    clock : LocalTime, optional
+        The organisation's time zone (default: UTC).
+    not_reported : sequence of UnreadableCamera
+        The cameras of the selection that could not be read, carried into the figures to be named.
     """
-    start, end = year_bounds(year)
+    clock = clock or LocalTime()
+    start, end = clock.year_bounds(year)
+    calendar = _Calendar(year, clock.day_starts_s(year), clock.month_starts_s(year))
     wanted = set(camera_ids)
     rows_by_camera: dict[str, list[tuple[str, str, float | None, str | None]]] = defaultdict(list)
-    monthly = np.zeros((12, len(OUTCOMES)), np.int64)
-    column = {outcome: index for index, outcome in enumerate(OUTCOMES)}
     rows = database.read(
         "SELECT o.camera_id, o.at, o.outcome, r.outside_fraction, r.summary FROM scan_outcomes o "
         "LEFT JOIN results r ON r.id = o.result_id WHERE o.at >= ? AND o.at < ? ORDER BY o.camera_id, o.at",
@@ -255,28 +271,41 @@ def yearly_figures(
     for camera_id, at, outcome, outside, summary in rows:
         if camera_id in wanted:
             rows_by_camera[camera_id].append((at, outcome, outside, summary))
-            if outcome in column:
-                monthly[int(at[5:7]) - 1, column[outcome]] += 1
-    deviations = _deviations(database, start, end, wanted)
-    rebaselines = _rebaselines(database, start, end, wanted)
+    deviations = _deviations(database, start, end, wanted, clock)
+    rebaselines = _rebaselines(database, start, end, wanted, clock)
     cameras = [
         _camera_figures(
             store,
             camera_id,
-            year,
+            calendar,
             rows_by_camera.get(camera_id, []),
             deviations.get(camera_id, []),
             rebaselines.get(camera_id, []),
         )
         for camera_id in camera_ids
     ]
-    return FleetFigures(year, group, cameras, _totals(cameras, end), monthly)
+    monthly = np.zeros((12, len(OUTCOMES)), np.int64)
+    for camera in cameras:
+        monthly += camera.monthly_counts
+    year_end = datetime.fromtimestamp(calendar.day_starts_s[-1], UTC)
+    return FleetFigures(
+        year, group, cameras, _totals(cameras, year_end), monthly, clock.name, list(not_reported)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Calendar:
+    """The local days and months of the report's year, as UTC epoch seconds where each starts."""
+
+    year: int
+    day_starts_s: list[float]
+    month_starts_s: list[float]
 
 
 def _camera_figures(
     store: Store,
     camera_id: str,
-    year: int,
+    calendar: _Calendar,
     rows: Sequence[tuple[str, str, float | None, str | None]],
     deviations: list[Deviation],
     rebaselines: list[Rebaseline],
@@ -285,18 +314,22 @@ def _camera_figures(
     problems: list[str] = []
     permit = _permit_facts(store, camera_id, problems)
     move = _certified_move(store, camera_id, problems)
-    days = days_in_year(year)
+    day_starts_s, month_starts_s = calendar.day_starts_s, calendar.month_starts_s
+    days = len(day_starts_s) - 1
     day_status = np.zeros(days, np.uint8)
     day_outside = np.full(days, np.nan)
+    monthly = np.zeros((12, len(OUTCOMES)), np.int64)
     counts = dict.fromkeys(OUTCOMES, 0)
     exposures: dict[int, list[str]] = defaultdict(list)
-    first_day = date(year, 1, 1).toordinal()
+    first_day = date(calendar.year, 1, 1).toordinal()
     times_s = np.empty(len(rows))
     offline = np.zeros(len(rows), bool)
     for index, (at, outcome, outside, summary) in enumerate(rows):
-        when = _parse_time(at)
-        times_s[index] = when.timestamp()
-        day = min(max(when.date().toordinal() - first_day, 0), days - 1)
+        when_s = parse_stored(at).timestamp()
+        times_s[index] = when_s
+        day = index_of(day_starts_s, when_s)
+        if outcome in _COLUMN:
+            monthly[index_of(month_starts_s, when_s), _COLUMN[outcome]] += 1
         counts[outcome] = counts.get(outcome, 0) + 1
         code = _DAY_STATUS.get(outcome, DayStatus.ERROR)
         day_status[day] = max(day_status[day], code)
@@ -306,7 +339,7 @@ def _camera_figures(
             exposures[day].append(summary or "a privacy zone was in view")
         offline[index] = outcome == "offline"
     verdicts = sum(counts[outcome] for outcome in VERDICTS)
-    spans_h = _spans_h(times_s, datetime(year + 1, 1, 1, tzinfo=UTC).timestamp())
+    spans_h = _spans_h(times_s, day_starts_s[-1])
     observed_h = float(spans_h.sum())
     offline_h = float(spans_h[offline].sum())
     non_compliant_codes = [DayStatus.REDIRECTED, DayStatus.ZONE_EXPOSED, DayStatus.TAMPERED]
@@ -334,6 +367,7 @@ def _camera_figures(
         rebaselines=rebaselines,
         day_status=day_status,
         day_outside=day_outside,
+        monthly_counts=monthly,
         problems=problems,
     )
 
@@ -402,14 +436,16 @@ def _certified_move(store: Store, camera_id: str, problems: list[str]) -> Certif
     )
 
 
-def _deviations(database: Database, start: str, end: str, wanted: set[str]) -> dict[str, list[Deviation]]:
+def _deviations(
+    database: Database, start: str, end: str, wanted: set[str], clock: LocalTime
+) -> dict[str, list[Deviation]]:
     notes: dict[int, list[ReviewNote]] = defaultdict(list)
     for alert_id, at, actor, event, note in database.read(
         "SELECT e.alert_id, e.at, e.actor, e.event, e.note FROM alert_events e JOIN alerts a "
         "ON a.id = e.alert_id WHERE a.opened_at >= ? AND a.opened_at < ? AND e.note <> '' ORDER BY e.id",
         (start, end),
     ):
-        notes[int(alert_id)].append(ReviewNote(at, actor, event, note))
+        notes[int(alert_id)].append(ReviewNote(clock.text(at), actor, event, note))
     found: dict[str, list[Deviation]] = defaultdict(list)
     for alert_id, camera_id, problem, state, opened_at, closed_at, summary in database.read(
         "SELECT id, camera_id, problem, state, opened_at, closed_at, summary FROM alerts "
@@ -420,14 +456,14 @@ def _deviations(database: Database, start: str, end: str, wanted: set[str]) -> d
             continue
         fix_h = None
         if closed_at is not None:
-            fix_h = (_parse_time(closed_at) - _parse_time(opened_at)).total_seconds() / 3600.0
+            fix_h = (parse_stored(closed_at) - parse_stored(opened_at)).total_seconds() / 3600.0
         found[camera_id].append(
             Deviation(
                 int(alert_id),
                 problem,
                 state,
-                opened_at,
-                closed_at,
+                clock.text(opened_at),
+                clock.text(closed_at) if closed_at is not None else None,
                 fix_h,
                 summary,
                 tuple(notes[int(alert_id)]),
@@ -436,7 +472,9 @@ def _deviations(database: Database, start: str, end: str, wanted: set[str]) -> d
     return found
 
 
-def _rebaselines(database: Database, start: str, end: str, wanted: set[str]) -> dict[str, list[Rebaseline]]:
+def _rebaselines(
+    database: Database, start: str, end: str, wanted: set[str], clock: LocalTime
+) -> dict[str, list[Rebaseline]]:
     found: dict[str, list[Rebaseline]] = defaultdict(list)
     for at, actor, camera_id, detail_json in database.read(
         "SELECT at, actor, camera_id, detail_json FROM audit WHERE action = ? AND at >= ? AND at < ? "
@@ -448,7 +486,7 @@ def _rebaselines(database: Database, start: str, end: str, wanted: set[str]) -> 
         detail = _json_object(detail_json)
         found[camera_id].append(
             Rebaseline(
-                at,
+                clock.text(at),
                 actor,
                 str(detail.get("approved_by") or ""),
                 str(detail.get("reason") or ""),
@@ -458,7 +496,7 @@ def _rebaselines(database: Database, start: str, end: str, wanted: set[str]) -> 
     return found
 
 
-def _totals(cameras: Sequence[CameraFigures], end: str) -> FleetTotals:
+def _totals(cameras: Sequence[CameraFigures], year_end: datetime) -> FleetTotals:
     compliant = sum(camera.status_counts["compliant"] for camera in cameras)
     verdicts = sum(sum(camera.status_counts[o] for o in VERDICTS) for camera in cameras)
     deviations = [deviation for camera in cameras for deviation in camera.deviations]
@@ -470,7 +508,7 @@ def _totals(cameras: Sequence[CameraFigures], end: str) -> FleetTotals:
         share_compliant=compliant / verdicts if verdicts else None,
         deviations=len(deviations),
         non_compliance_deviations=sum(camera.non_compliance_deviations for camera in cameras),
-        open_at_year_end=sum(1 for d in deviations if d.end is None or d.end >= end),
+        open_at_year_end=sum(1 for d in deviations if d.end is None or parse_stored(d.end) >= year_end),
         median_time_to_fix_h=statistics.median(fixes) if fixes else None,
         rebaselines=sum(len(camera.rebaselines) for camera in cameras),
         zone_exposure_days=sum(camera.zone_exposure_days for camera in cameras),
@@ -478,11 +516,6 @@ def _totals(cameras: Sequence[CameraFigures], end: str) -> FleetTotals:
         mean_uptime=statistics.fmean(uptimes) if uptimes else None,
         cameras_without_permit=sum(1 for camera in cameras if camera.permit is None),
     )
-
-
-def _parse_time(text: str) -> datetime:
-    when = datetime.fromisoformat(text)
-    return when.astimezone(UTC) if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def _unique(items: Iterable[str]) -> tuple[str, ...]:

@@ -7,9 +7,12 @@
      "contact": "privacy@example.org, phone 012 345 67 89",
      "address": "Town Hall, Market Square 1, 1234 AB Example",
      "responsible": "the head of the Public Order Department",
-     "website": "https://example.org/cameras"}
+     "website": "https://example.org/cameras",
+     "timezone": "Europe/Stockholm"}
 
 ``name``, ``contact`` and ``address`` are required; the public register names them on every page.
+``timezone`` (an IANA name, UTC when absent) is the time zone of every day and time the report and
+the register show.
 """
 
 from __future__ import annotations
@@ -20,13 +23,14 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from fov_monitor.errors import ReportError
+from fov_monitor.report.clock import DEFAULT_TIMEZONE, LocalTime
 
 ORGANISATION_FILE = "organisation.json"
 ORGANISATION_SCHEMA_VERSION = 1
 
 _EXAMPLE = (
     '{"schema_version": 1, "name": "...", "contact": "e-mail, phone", "address": "...", '
-    '"responsible": "...", "website": "..."}'
+    '"responsible": "...", "website": "...", "timezone": "Europe/Stockholm"}'
 )
 
 
@@ -46,6 +50,8 @@ class Organisation:
         Who within the organisation answers for the cameras (a role); optional.
     website : str
         Where to read more; optional.
+    timezone : str
+        The IANA time zone of the days and times shown (``"Europe/Stockholm"``); UTC by default.
     """
 
     name: str
@@ -53,6 +59,7 @@ class Organisation:
     address: str
     responsible: str = ""
     website: str = ""
+    timezone: str = DEFAULT_TIMEZONE
 
     def __post_init__(self) -> None:
         for item in fields(self):
@@ -62,6 +69,18 @@ class Organisation:
         for name in ("name", "contact", "address"):
             if not getattr(self, name).strip():
                 raise ReportError(f"organisation {name} is empty; the public register must name it")
+        try:
+            LocalTime(self.timezone)
+        except ReportError:
+            raise ReportError(
+                f"field 'timezone' is {self.timezone!r}, not an IANA time zone name; give one like "
+                "'Europe/Stockholm'"
+            ) from None
+
+    @property
+    def clock(self) -> LocalTime:
+        """The organisation's time zone, for every day and time the report shows."""
+        return LocalTime(self.timezone)
 
     @classmethod
     def for_store(cls, store_root: Path) -> Organisation | None:

@@ -8,7 +8,9 @@ Layout of the register folder::
 
 One page per area keeps each file small enough to open on a phone (a camera's picture is about
 40 KB), while a person still finds every camera of their street on one page. The wording aims at
-easy-to-read language: short sentences, one fact each, no jargon, times written out.
+easy-to-read language: short sentences, one fact each, no jargon, times written out in the
+organisation's time zone. A camera whose store files cannot be read is left out (the register tells
+the public nothing it cannot stand behind); the command names it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from fov_monitor import __version__
@@ -24,9 +25,10 @@ from fov_monitor.errors import FovMonitorError
 from fov_monitor.privacy import PrivacySettings
 from fov_monitor.report.drawing import permit_drawings
 from fov_monitor.report.organisation import Organisation
+from fov_monitor.report.selection import UnreadableCamera, select_cameras
 from fov_monitor.report.templates import render
 from fov_monitor.report.wording import date_in_words, hours_in_words
-from fov_monitor.report.yearly import select_cameras
+from fov_monitor.report.yearly import damaged_drawings
 from fov_monitor.store import Store
 
 
@@ -45,29 +47,49 @@ class RegisterEntry:
     no_image_reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class RegisterBuild:
+    """What a register build wrote: how many cameras, and the cameras left out because unreadable."""
+
+    cameras: int
+    not_reported: list[UnreadableCamera]
+
+
 def build_register(
-    store: Store, folder: Path, *, privacy: PrivacySettings | None = None, jobs: int | None = None
-) -> int:
-    """Write the public register of every camera of the store into ``folder``; return the cameras.
+    store: Store,
+    folder: Path,
+    *,
+    group: str | None = None,
+    privacy: PrivacySettings | None = None,
+    jobs: int | None = None,
+) -> RegisterBuild:
+    """Write the public register of the store's cameras (of ``group``) into ``folder``.
 
     Raises
     ------
     ReportError
-        When ``<store>/organisation.json`` is missing or invalid, or the store has no camera.
+        When ``<store>/organisation.json`` is missing or invalid, the store has no camera, or none
+        of ``group``.
     """
     organisation = Organisation.require(store.root)
-    camera_ids = select_cameras(store, None)
+    clock = organisation.clock
+    selection = select_cameras(store, group)
     privacy = privacy or PrivacySettings.for_store(store.root)
-    drawings = permit_drawings(store, camera_ids, privacy, jobs=jobs)
+    drawings = permit_drawings(store, selection.camera_ids, privacy, jobs=jobs)
+    selection = selection.without(damaged_drawings(drawings, selection.configs))
+    camera_ids = selection.camera_ids
     areas: dict[str, list[RegisterEntry]] = defaultdict(list)
     for camera_id in camera_ids:
-        config = store.camera(camera_id)
+        config = selection.configs[camera_id]
         drawing = drawings[camera_id]
-        areas[config.group].append(_entry(store, camera_id, config.name, config.place, drawing.register_uri))
+        areas[config.group].append(
+            _entry(store, camera_id, config.name, config.place, drawing.register_uri, clock.label)
+        )
     common = {
         "lang": "en",
         "version": __version__,
-        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "generated_at": clock.now_text(),
+        "zone_label": clock.label,
         "organisation": organisation,
     }
     names = _file_names(sorted(areas))
@@ -88,13 +110,16 @@ def build_register(
             {"name": area, "href": f"areas/{names[area]}", "entries": areas[area]} for area in sorted(areas)
         ],
         cameras=len(camera_ids),
+        group=group,
         **common,
     )
     (folder / "index.html").write_text(index, encoding="utf-8")
-    return len(camera_ids)
+    return RegisterBuild(len(camera_ids), selection.unreadable)
 
 
-def _entry(store: Store, camera_id: str, name: str, place: str, image_uri: str | None) -> RegisterEntry:
+def _entry(
+    store: Store, camera_id: str, name: str, place: str, image_uri: str | None, zone_label: str
+) -> RegisterEntry:
     try:
         stored = store.permit(camera_id)
     except FovMonitorError:
@@ -111,7 +136,7 @@ def _entry(store: Store, camera_id: str, name: str, place: str, image_uri: str |
         title=name or where,
         where=where,
         why=decision.purpose if decision and decision.purpose else "",
-        when=hours_in_words(decision.permitted_hours) if decision else "",
+        when=hours_in_words(decision.permitted_hours, zone_label) if decision else "",
         valid_until=date_in_words(decision.valid_to.isoformat()) if decision and decision.valid_to else "",
         image_uri=image_uri,
         image_alt=alt,

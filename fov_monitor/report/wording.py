@@ -11,13 +11,15 @@ _MONTHS = (
 )  # fmt: skip
 
 
-def hours_in_words(permitted_hours: Sequence[str]) -> str:
-    """Return when a camera may film, e.g. ``"every day from 22:00 to 06:00"``.
+def hours_in_words(permitted_hours: Sequence[str], zone_label: str = "") -> str:
+    """Return when a camera may film, e.g. ``"every day from 22:00 to 06:00 (Stockholm time)"``.
 
     Parameters
     ----------
     permitted_hours : sequence of str
-        The decision's ``"HH:MM-HH:MM"`` windows; empty means all day.
+        The decision's ``"HH:MM-HH:MM"`` windows, wall-clock times; empty means all day.
+    zone_label : str
+        The time zone the windows are read in (``"Stockholm time"``), said after them; none if empty.
     """
     if not permitted_hours:
         return "all day and all night, every day"
@@ -25,7 +27,8 @@ def hours_in_words(permitted_hours: Sequence[str]) -> str:
     for window in permitted_hours:
         start, end = (part.strip() for part in window.split("-"))
         windows.append(f"from {start} to {end}")
-    return "every day " + " and ".join(windows)
+    words = "every day " + " and ".join(windows)
+    return f"{words} ({zone_label})" if zone_label else words
 
 
 def date_in_words(iso_day: str | None) -> str:
@@ -51,7 +54,7 @@ def hours(value: float | None) -> str:
 
 
 def day_time(iso_time: str | None) -> str:
-    """Return ``"2026-03-04 02:15"`` for a stored ISO time (``"still open"`` for None)."""
+    """Return ``"2026-03-04 02:15"`` for an ISO time, as its own clock reads (``"still open"`` for None)."""
     if iso_time is None:
         return "still open"
     return iso_time[:16].replace("T", " ")

@@ -7,6 +7,11 @@ Layout of the report folder::
     figures.csv             one row per camera
     figures.json            every figure, daily timelines included
 
+A camera whose store files cannot be read is not reported but named, with the reason and the fix,
+on the index page and in both exports (:mod:`fov_monitor.report.selection`); the other cameras are
+reported as usual. Days and times are the organisation's local ones (``timezone`` in
+``organisation.json``).
+
 One page per camera, not one page for all: a camera's page carries its permit drawing (about 100 KB)
 and charts, so 500 cameras on one page would be a 50 MB file that browsers open slowly and print as
 one document of thousands of pages. The index stays small (a table), and every page is
@@ -24,11 +29,13 @@ from pathlib import Path
 import numpy as np
 
 from fov_monitor import __version__
+from fov_monitor.camera import CameraConfig
 from fov_monitor.database import Database
 from fov_monitor.errors import ReportError
 from fov_monitor.privacy import PrivacySettings
 from fov_monitor.report import charts, export
-from fov_monitor.report.drawing import permit_drawings
+from fov_monitor.report.clock import LocalTime
+from fov_monitor.report.drawing import PermitDrawing, permit_drawings
 from fov_monitor.report.figures import (
     OUTCOMES,
     VERDICTS,
@@ -38,6 +45,7 @@ from fov_monitor.report.figures import (
     yearly_figures,
 )
 from fov_monitor.report.organisation import Organisation
+from fov_monitor.report.selection import UnreadableCamera, select_cameras
 from fov_monitor.report.templates import render
 from fov_monitor.report.weighing import read_assessment
 from fov_monitor.store import Store
@@ -74,27 +82,6 @@ def check_year(year: int, today: datetime | None = None) -> int:
     return year
 
 
-def select_cameras(store: Store, group: str | None) -> list[str]:
-    """Return the store's cameras, of ``group`` when given, sorted by id.
-
-    Raises
-    ------
-    ReportError
-        When the store has no camera, or none of ``group`` (naming the groups there are).
-    """
-    ids = store.camera_ids()
-    if not ids:
-        raise ReportError(f"the store {store.root} has no cameras; add them with 'fov-monitor camera add'")
-    if group is None:
-        return ids
-    groups = {camera_id: store.camera(camera_id).group for camera_id in ids}
-    chosen = [camera_id for camera_id in ids if groups[camera_id] == group]
-    if not chosen:
-        known = ", ".join(sorted(set(groups.values())))
-        raise ReportError(f"no camera is in group {group!r}; the store's groups are: {known}")
-    return chosen
-
-
 def build_yearly(
     store: Store,
     database: Database,
@@ -106,6 +93,8 @@ def build_yearly(
     jobs: int | None = None,
 ) -> FleetFigures:
     """Write the yearly report of the store's cameras (of ``group``) into ``folder``; return its figures.
+
+    The cameras that could not be read are in the figures' ``not_reported``, named in the report.
 
     Parameters
     ----------
@@ -122,18 +111,24 @@ def build_yearly(
     jobs : int, optional
         Processes for face blurring of references not cached yet.
     """
-    camera_ids = select_cameras(store, group)
     organisation = Organisation.for_store(store.root)
     organisation_name = organisation.name if organisation else store.root.resolve().name
+    clock = organisation.clock if organisation else LocalTime()
     privacy = privacy or PrivacySettings.for_store(store.root)
-    fleet = yearly_figures(database, store, year, camera_ids, group)
-    drawings = permit_drawings(store, camera_ids, privacy, jobs=jobs)
+    selection = select_cameras(store, group)
+    drawings = permit_drawings(store, selection.camera_ids, privacy, jobs=jobs)
+    selection = selection.without(damaged_drawings(drawings, selection.configs))
+    camera_ids = selection.camera_ids
+    fleet = yearly_figures(
+        database, store, year, camera_ids, group, clock=clock, not_reported=selection.unreadable
+    )
     assessments = {camera_id: read_assessment(store.root, year, camera_id) for camera_id in camera_ids}
     weighed = {camera_id for camera_id, assessment in assessments.items() if assessment is not None}
     common = {
         "lang": "en",
         "version": __version__,
-        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "generated_at": clock.now_text(),
+        "zone_label": clock.label,
         "organisation": organisation,
         "organisation_name": organisation_name,
         "legend": [{"colour": charts.STATUS_COLOURS[s], "label": charts.STATUS_LABELS[s]} for s in DayStatus],
@@ -183,6 +178,17 @@ def build_yearly(
     (folder / "figures.csv").write_text(export.csv_text(fleet, weighed), encoding="utf-8")
     (folder / "figures.json").write_text(export.json_text(fleet, weighed), encoding="utf-8")
     return fleet
+
+
+def damaged_drawings(
+    drawings: dict[str, PermitDrawing], configs: dict[str, CameraConfig]
+) -> list[UnreadableCamera]:
+    """Return the cameras whose drawing could not be made because a store file of theirs is damaged."""
+    return [
+        UnreadableCamera.of(camera_id, drawing.damaged, drawing.reason, configs[camera_id].group)
+        for camera_id, drawing in drawings.items()
+        if drawing.damaged is not None
+    ]
 
 
 def _group_rows(fleet: FleetFigures) -> list[dict[str, object]]:
