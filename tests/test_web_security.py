@@ -1,10 +1,11 @@
-"""Sign-in throttling and idle sessions, through the real app.
+"""Sign-in throttling, password change and reset, and idle sessions, through the real app.
 
 Time is the app's own clock (:class:`web_helpers.FakeClock`), moved on by the tests: nothing waits.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import sqlite3
@@ -13,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import run_main
 from db_helpers import raw
 from fastapi.testclient import TestClient
 from web_helpers import PASSWORD, FakeClock, WebStore, app_client, audit_rows, build_store, sign_in, user_name
@@ -215,6 +217,163 @@ def test_locks_hold_across_app_processes_and_restarts(web: WebStore, clock: Fake
         assert _fail(second, TECHNICIAN, 1) == [401]
         assert _fail(third, TECHNICIAN, 1) == [429]
         assert _api_sign_in(second, TECHNICIAN, PASSWORD)[0] == 429
+
+
+# Changing and resetting passwords
+
+
+def test_password_change_needs_the_current_one_and_ends_other_sessions(
+    web: WebStore, clock: FakeClock
+) -> None:
+    with (
+        app_client(web.root, SETTINGS, clock) as here,
+        app_client(web.root, SETTINGS, clock, address="192.0.2.7") as elsewhere,
+    ):
+        csrf = sign_in(here, Role.TECHNICIAN)
+        sign_in(elsewhere, Role.TECHNICIAN)
+        change = {"current_password": WRONG, "new_password": NEW_PASSWORD}
+        wrong = here.post("/api/account/password", json=change, headers={"X-CSRF-Token": csrf})
+        assert (wrong.status_code, wrong.json()["detail"]) == (
+            400,
+            "the current password is wrong; nothing was changed",
+        )
+        short = {"current_password": PASSWORD, "new_password": "short"}
+        refused = here.post("/api/account/password", json=short, headers={"X-CSRF-Token": csrf})
+        assert refused.status_code == 400
+        assert "10" in refused.text
+        assert elsewhere.get("/api/fleet").status_code == 200, "nothing changed yet"
+        change["current_password"] = PASSWORD
+        assert (
+            here.post("/api/account/password", json=change, headers={"X-CSRF-Token": csrf}).status_code == 204
+        )
+        assert here.get("/api/fleet").status_code == 200, "the session that changed it stays"
+        assert elsewhere.get("/api/fleet").status_code == 401
+        assert _api_sign_in(elsewhere, TECHNICIAN, PASSWORD)[0] == 401
+        assert _api_sign_in(elsewhere, TECHNICIAN, NEW_PASSWORD)[0] == 200
+    ((actor, _, detail),) = audit_rows(web.root, "password changed")
+    assert (actor, detail) == (TECHNICIAN, {"user": TECHNICIAN, "sessions_ended": 1})
+    assert [d["via"] for _, _, d in audit_rows(web.root, "sign-in refused")] == ["password change", "api"]
+
+
+def test_wrong_current_passwords_lock_the_account(web: WebStore, clock: FakeClock) -> None:
+    with app_client(web.root, SETTINGS, clock) as client:
+        csrf = sign_in(client, Role.TECHNICIAN)
+        change = {"current_password": WRONG, "new_password": NEW_PASSWORD}
+        statuses = [
+            client.post("/api/account/password", json=change, headers={"X-CSRF-Token": csrf}).status_code
+            for _ in range(5)
+        ]
+        assert statuses == [400, 400, 400, 400, 429]
+        change["current_password"] = PASSWORD
+        assert (
+            client.post("/api/account/password", json=change, headers={"X-CSRF-Token": csrf}).status_code
+            == 429
+        )
+
+
+def test_password_change_page(web: WebStore, clock: FakeClock) -> None:
+    with app_client(web.root, SETTINGS, clock) as client:
+        sign_in(client, Role.AUDITOR)
+        page = client.get("/account")
+        assert page.status_code == 200
+        assert 'autocomplete="current-password"' in page.text
+        csrf = _csrf_of(client)
+        form = {"csrf_token": csrf, "current_password": PASSWORD, "new_password": NEW_PASSWORD}
+        differ = client.post("/account/password", data={**form, "new_password_again": NEW_PASSWORD + "x"})
+        assert differ.status_code == 400
+        assert "the two new passwords differ" in differ.text
+        no_csrf = client.post(
+            "/account/password", data={**form, "csrf_token": "", "new_password_again": NEW_PASSWORD}
+        )
+        assert no_csrf.status_code == 403
+        done = client.post(
+            "/account/password", data={**form, "new_password_again": NEW_PASSWORD}, follow_redirects=False
+        )
+        assert (done.status_code, done.headers["location"]) == (303, "/account?changed=true")
+        assert "your other sessions have ended" in client.get("/account?changed=true").text
+    with app_client(web.root) as again:
+        assert _api_sign_in(again, user_name(Role.AUDITOR), NEW_PASSWORD)[0] == 200
+
+
+def test_admin_resets_a_password_ending_sessions_and_lifting_the_lock(
+    web: WebStore, clock: FakeClock
+) -> None:
+    with (
+        app_client(web.root, SETTINGS, clock) as admin,
+        app_client(web.root, SETTINGS, clock, address="192.0.2.8") as technician,
+    ):
+        csrf = sign_in(admin, Role.ADMIN)
+        sign_in(technician, Role.TECHNICIAN)
+        with app_client(web.root, SETTINGS, clock, address="192.0.2.66") as guesser:
+            _fail(guesser, TECHNICIAN, 5)
+        reset = admin.post(
+            f"/api/users/{TECHNICIAN}/password",
+            json={"password": NEW_PASSWORD},
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert reset.status_code == 204, reset.text
+        assert technician.get("/api/fleet").status_code == 401
+        assert _api_sign_in(technician, TECHNICIAN, NEW_PASSWORD)[0] == 200
+        own = admin.post(
+            f"/api/users/{user_name(Role.ADMIN)}/password",
+            json={"password": NEW_PASSWORD},
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert (own.status_code, "/account" in own.text) == (400, True)
+        unknown = admin.post(
+            "/api/users/nobody/password", json={"password": NEW_PASSWORD}, headers={"X-CSRF-Token": csrf}
+        )
+        assert (unknown.status_code, "does not exist" in unknown.text) == (400, True)
+        short = admin.post(
+            f"/api/users/{TECHNICIAN}/password", json={"password": "short"}, headers={"X-CSRF-Token": csrf}
+        )
+        assert short.status_code == 400
+        form = admin.post(
+            f"/users/{user_name(Role.REVIEWER)}/password",
+            data={"csrf_token": csrf, "password": NEW_PASSWORD},
+            follow_redirects=False,
+        )
+        assert form.status_code == 303
+    resets = audit_rows(web.root, "password reset")
+    assert [(actor, detail) for actor, _, detail in resets] == [
+        (user_name(Role.ADMIN), {"user": TECHNICIAN, "sessions_ended": 1}),
+        (user_name(Role.ADMIN), {"user": user_name(Role.REVIEWER), "sessions_ended": 0}),
+    ]
+
+
+@pytest.mark.parametrize("role", [Role.TECHNICIAN, Role.REVIEWER, Role.AUDITOR])
+def test_only_admins_reset_others_passwords(web: WebStore, role: Role) -> None:
+    with app_client(web.root) as client:
+        csrf = sign_in(client, role)
+        for target in (user_name(Role.ADMIN), user_name(role)):
+            response = client.post(
+                f"/api/users/{target}/password",
+                json={"password": NEW_PASSWORD},
+                headers={"X-CSRF-Token": csrf},
+            )
+            assert response.status_code == 403, response.text
+        assert _api_sign_in(client, user_name(Role.ADMIN), PASSWORD)[0] == 200
+    assert audit_rows(web.root, "password reset") == []
+
+
+def test_user_passwd_command(
+    web: WebStore, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with app_client(web.root) as client:
+        sign_in(client, Role.REVIEWER)
+        monkeypatch.setattr("sys.stdin", io.StringIO(NEW_PASSWORD + "\n"))
+        code, out, err = run_main(
+            capsys, "--store", web.root, "user", "passwd", user_name(Role.REVIEWER), "--password-stdin"
+        )
+        assert code == 0, err
+        assert "1 session ended" in out
+        assert client.get("/api/fleet").status_code == 401
+        assert _api_sign_in(client, user_name(Role.REVIEWER), NEW_PASSWORD)[0] == 200
+    monkeypatch.setattr("sys.stdin", io.StringIO(NEW_PASSWORD + "\n"))
+    code, _, err = run_main(capsys, "--store", web.root, "user", "passwd", "nobody", "--password-stdin")
+    assert (code, "does not exist" in err) == (1, True)
+    ((_, _, detail),) = audit_rows(web.root, "password reset")
+    assert detail == {"user": user_name(Role.REVIEWER), "sessions_ended": 1}
 
 
 # Idle sessions

@@ -31,13 +31,14 @@ from fov_monitor.web.auth import SESSION_COOKIE, SignInRequired
 from fov_monitor.web.context import STATIC, TEMPLATES, WebContext, system_clock
 from fov_monitor.web.limits import BodyLimit, SecurityHeaders
 from fov_monitor.web.pool import DatabasePool
-from fov_monitor.web.routes import alerts, audit, cameras, fleet, images, permits, signin, users
+from fov_monitor.web.routes import account, alerts, audit, cameras, fleet, images, permits, signin, users
 from fov_monitor.web.settings import WebSettings
 
 log = logging.getLogger(__name__)
 
 ROUTERS = (
     signin.router,
+    account.router,
     fleet.router,
     cameras.router,
     permits.router,
