@@ -117,6 +117,30 @@ def smtp_server(certificate: tuple[Path, Path]) -> Iterator[tuple[Mailbox, int]]
     controller.stop()
 
 
+SMTPS_WARNING = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+
+
+@pytest.fixture
+def smtps_server(certificate: tuple[Path, Path]) -> Iterator[tuple[Mailbox, int]]:
+    """An SMTP server on loopback speaking TLS from the first byte (SMTPS, as on port 465), with AUTH."""
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(*certificate)
+    mailbox = Mailbox()
+    controller = Controller(
+        mailbox,
+        hostname="127.0.0.1",
+        port=free_port(),
+        ssl_context=tls,
+        auth_required=True,
+        # aiosmtpd counts only STARTTLS as TLS (and warns, see SMTPS_WARNING); this connection is TLS already.
+        auth_require_tls=False,
+        authenticator=mailbox.authenticate,
+    )
+    controller.start()
+    yield mailbox, controller.port
+    controller.stop()
+
+
 @pytest.fixture
 def plain_smtp_server() -> Iterator[tuple[Mailbox, int]]:
     """An SMTP server that cannot do STARTTLS."""
@@ -277,6 +301,43 @@ def test_smtp_without_starttls_or_login_where_configured_so(
     settings = smtp_settings(port, None, tmp_path, starttls=False, username=None, password=None)
     SmtpChannel(settings).send(delivery("ops-mail"))
     assert len(mailbox.messages) == 1
+
+
+@SMTPS_WARNING
+def test_smtps_sends_over_tls_from_the_first_byte_with_login(
+    smtps_server: tuple[Mailbox, int], certificate: tuple[Path, Path], tmp_path: Path
+) -> None:
+    mailbox, port = smtps_server
+    SmtpChannel(smtp_settings(port, certificate[0], tmp_path, tls=True, starttls=False)).send(
+        delivery("ops-mail")
+    )
+    assert mailbox.logins == [SMTP_USER]
+    (mail,) = mailbox.messages
+    assert mail["X-Fov-Idempotency-Key"] == "fov-alert-12-40-ops-mail"
+
+
+@SMTPS_WARNING
+def test_smtps_with_an_untrusted_certificate_sends_nothing_and_is_tried_again(
+    smtps_server: tuple[Mailbox, int], tmp_path: Path
+) -> None:
+    mailbox, port = smtps_server
+    with pytest.raises(DeliveryError) as caught:
+        SmtpChannel(smtp_settings(port, None, tmp_path, tls=True, starttls=False)).send(delivery("ops-mail"))
+    assert "certificate" in str(caught.value).lower()
+    assert not caught.value.permanent
+    assert mailbox.logins == []
+    assert mailbox.messages == []
+
+
+def test_smtps_against_a_plain_server_fails_without_sending(
+    plain_smtp_server: tuple[Mailbox, int], certificate: tuple[Path, Path], tmp_path: Path
+) -> None:
+    mailbox, port = plain_smtp_server
+    with pytest.raises(DeliveryError):
+        SmtpChannel(smtp_settings(port, certificate[0], tmp_path, tls=True, starttls=False)).send(
+            delivery("ops-mail")
+        )
+    assert mailbox.messages == []
 
 
 def test_smtp_refused_connection_is_tried_again(
