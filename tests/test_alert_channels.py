@@ -6,7 +6,6 @@ import email
 import email.policy
 import json
 import ssl
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -82,39 +81,31 @@ class Mailbox:
         return AuthResult(success=False, handled=False)
 
 
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 (as tests/test_sources.py makes its HTTPS one)."""
-    folder = tmp_path_factory.mktemp("smtp-tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
-    return cert, key
+def _serve_smtp(mailbox: Mailbox, **options: Any) -> Iterator[tuple[Mailbox, int]]:
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port(), **options)
+    controller.start()
+    yield mailbox, controller.port
+    controller.stop()
+
+
+def _server_tls(certificate: tuple[Path, Path]) -> ssl.SSLContext:
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(*certificate)
+    return tls
 
 
 @pytest.fixture
 def smtp_server(certificate: tuple[Path, Path]) -> Iterator[tuple[Mailbox, int]]:
     """An SMTP server on loopback that requires STARTTLS, then AUTH; yields its mailbox and port."""
-    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    tls.load_cert_chain(*certificate)
     mailbox = Mailbox()
-    controller = Controller(
+    yield from _serve_smtp(
         mailbox,
-        hostname="127.0.0.1",
-        port=free_port(),
-        tls_context=tls,
+        tls_context=_server_tls(certificate),
         require_starttls=True,
         auth_required=True,
         auth_require_tls=True,
         authenticator=mailbox.authenticate,
     )
-    controller.start()
-    yield mailbox, controller.port
-    controller.stop()
 
 
 SMTPS_WARNING = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
@@ -123,32 +114,21 @@ SMTPS_WARNING = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requ
 @pytest.fixture
 def smtps_server(certificate: tuple[Path, Path]) -> Iterator[tuple[Mailbox, int]]:
     """An SMTP server on loopback speaking TLS from the first byte (SMTPS, as on port 465), with AUTH."""
-    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    tls.load_cert_chain(*certificate)
     mailbox = Mailbox()
-    controller = Controller(
+    yield from _serve_smtp(
         mailbox,
-        hostname="127.0.0.1",
-        port=free_port(),
-        ssl_context=tls,
+        ssl_context=_server_tls(certificate),
         auth_required=True,
         # aiosmtpd counts only STARTTLS as TLS (and warns, see SMTPS_WARNING); this connection is TLS already.
         auth_require_tls=False,
         authenticator=mailbox.authenticate,
     )
-    controller.start()
-    yield mailbox, controller.port
-    controller.stop()
 
 
 @pytest.fixture
 def plain_smtp_server() -> Iterator[tuple[Mailbox, int]]:
     """An SMTP server that cannot do STARTTLS."""
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield mailbox, controller.port
-    controller.stop()
+    yield from _serve_smtp(Mailbox())
 
 
 def smtp_settings(
