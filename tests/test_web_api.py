@@ -28,8 +28,6 @@ from web_helpers import (
     user_name,
 )
 
-from fov_monitor.database import Database
-from fov_monitor.errors import StoreError
 from fov_monitor.faces import detect_faces
 from fov_monitor.web.app import ROUTERS
 from fov_monitor.web.review import ReviewStep
@@ -253,16 +251,19 @@ def test_served_reference_has_its_privacy_zone_filled(shared: tuple[WebStore, di
     assert np.abs(original - 70).max() > 40, "the scene there is not grey by itself"
 
 
-def test_no_image_without_its_audit_line(
-    shared: tuple[WebStore, dict], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_no_image_without_its_audit_line(shared: tuple[WebStore, dict]) -> None:
     client, _ = shared[1][Role.TECHNICIAN]
-
-    def failing_audit(*_: object, **__: object) -> None:
-        raise StoreError("database refused the write")
-
-    monkeypatch.setattr(Database, "audit", failing_audit)
-    response = client.get(f"/api/cameras/{FACE_CAMERA}/references/day/image")
+    database = shared[0].root / "fov-monitor.sqlite"
+    # A real refusal by the database: every new audit line is aborted while this trigger stands.
+    with sqlite3.connect(database) as connection:
+        connection.execute(
+            "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+    try:
+        response = client.get(f"/api/cameras/{FACE_CAMERA}/references/day/image")
+    finally:
+        with sqlite3.connect(database) as connection:
+            connection.execute("DROP TRIGGER refuse_audit")
     assert response.status_code >= 400
     assert response.headers["content-type"].startswith("application/json")
     assert b"\xff\xd8" not in response.content[:4]
