@@ -1,11 +1,14 @@
-"""A demo fleet made from photographs that scikit-image ships, so it runs on a fresh machine.
+"""The built-in demo cameras, made from photographs that scikit-image ships, so they run anywhere.
 
-Three cameras served as HTTP snapshot cameras on loopback: one unchanged, one panned out of its
-permit, one turned so that a privacy zone shows.
+Three cameras whose source is ``demo:<camera id>`` (:mod:`fov_monitor.sources.demo`): one unchanged,
+one knocked 10% out of its permit, one turned so that a privacy zone shows. :func:`enrol_demo` enrols
+them in a store as a technician would; ``fov-monitor demo`` then runs the nightly scan over them, and
+any later ``fov-monitor scan`` checks them again like the rest of the fleet.
 """
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,28 +19,37 @@ from numpy.typing import NDArray
 from skimage import data as samples
 
 from fov_monitor.camera import CameraConfig
-from fov_monitor.camera_check import CameraCheck, check_camera
 from fov_monitor.database import Database
 from fov_monitor.permit import Permit
 from fov_monitor.reference_capture import capture_reference
-from fov_monitor.snapshot_server import SnapshotServer
 from fov_monitor.store import Store
 from fov_monitor.synthetic import crop_move
+
+DEMO_GROUP = "demo"
+"""The group of the demo cameras: ``fov-monitor demo`` scans this group only."""
 
 
 @dataclass(frozen=True, slots=True)
 class DemoCamera:
-    """One demo camera: its reference, permit and tonight's live frame."""
+    """One demo camera: what happened to it, the verdict that story calls for, its reference, permit
+    and tonight's live view."""
 
     camera_id: str
     story: str
+    expected: str
     reference: NDArray[np.uint8]
     permit: Permit
     live: NDArray[np.uint8]
 
+    def __post_init__(self) -> None:
+        # Shared by every grab of the process (demo_cameras is cached): nobody may paint on them.
+        self.reference.setflags(write=False)
+        self.live.setflags(write=False)
 
-def demo_cameras() -> list[DemoCamera]:
-    """Build the demo cameras from scikit-image's sample photographs."""
+
+@functools.cache
+def demo_cameras() -> tuple[DemoCamera, ...]:
+    """Build the demo cameras from scikit-image's sample photographs (once per process)."""
     astronaut = cv2.cvtColor(samples.astronaut(), cv2.COLOR_RGB2BGR)
     coffee = cv2.cvtColor(samples.coffee(), cv2.COLOR_RGB2BGR)
     rocket = cv2.cvtColor(samples.rocket(), cv2.COLOR_RGB2BGR)
@@ -45,7 +57,12 @@ def demo_cameras() -> list[DemoCamera]:
     still = crop_move(astronaut, (0.002, 0.0))
     height, width = still.reference.shape[:2]
     unchanged = DemoCamera(
-        "cam-01-square", "unchanged", still.reference, Permit.whole_image((width, height)), still.live
+        "cam-01-square",
+        "unchanged",
+        "compliant",
+        still.reference,
+        Permit.whole_image((width, height)),
+        still.live,
     )
 
     panned = crop_move(coffee, (0.10, 0.0))
@@ -54,7 +71,9 @@ def demo_cameras() -> list[DemoCamera]:
     permit = Permit(
         permitted_xy=[(margin, 0), (width - margin, 0), (width - margin, height), (margin, height)]
     )
-    knocked = DemoCamera("cam-02-cafe", "knocked 10% to the right", panned.reference, permit, panned.live)
+    knocked = DemoCamera(
+        "cam-02-cafe", "knocked 10% to the right", "redirected", panned.reference, permit, panned.live
+    )
 
     # The camera blanks a neighbour's window with its own privacy mask, fixed in image coordinates;
     # when the camera is turned, the mask stays put and the window slides out from under it.
@@ -69,54 +88,49 @@ def demo_cameras() -> list[DemoCamera]:
         privacy_zones={"neighbour-window": [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]},
     )
     exposed = DemoCamera(
-        "cam-03-launch", "turned 12% left off its privacy mask", reference, zone_permit, live
+        "cam-03-launch", "turned 12% left off its privacy mask", "zone_exposed", reference, zone_permit, live
     )
-    return [unchanged, knocked, exposed]
+    return (unchanged, knocked, exposed)
 
 
-@dataclass(frozen=True, slots=True)
-class DemoRun:
-    """The demo's store and, per camera, what happened and what the check found."""
-
-    store_root: Path
-    checks: list[tuple[DemoCamera, CameraCheck]]
+def demo_names() -> list[str]:
+    """Return the ids of the demo cameras."""
+    return [camera.camera_id for camera in demo_cameras()]
 
 
-def run_demo(store_root: Path | None = None, actor: str = "demo") -> DemoRun:
-    """Enrol the demo cameras in a fresh store, serve them over HTTP on loopback and check each.
+def demo_scene(camera_id: str) -> DemoCamera | None:
+    """Return the demo camera ``camera_id``, or None when there is none of that id."""
+    return next((camera for camera in demo_cameras() if camera.camera_id == camera_id), None)
 
-    Each camera is enrolled as a technician would: added with its snapshot URL, a reference captured
-    from the camera (faces blurred, self-tested), the permit set. Then the cameras serve tonight's
-    view and are checked through the same path as ``fov-monitor check``.
 
-    Parameters
-    ----------
-    store_root : Path, optional
-        An empty folder for the demo store; a new temporary folder when omitted (kept afterwards,
-        so the evidence images can be opened).
-    actor : str
-        Name written to the audit log.
+def enrol_demo(store: Store, database: Database, actor: str = "demo") -> list[str]:
+    """Enrol the demo cameras a store does not hold yet, as a technician would; return their ids.
+
+    Each is added with its ``demo:`` source, given a reference captured from the view it was
+    installed with (faces blurred, self-tested) and its permit drawn on that reference. A camera
+    already there keeps what it has; a step a crash left undone is done now.
     """
-    root = Path(store_root) if store_root else Path(tempfile.mkdtemp(prefix="fov-monitor-demo-"))
-    store = Store(root)
     store.init()
-    checks = []
-    with Database(store.database_path) as database, SnapshotServer() as server:
-        for camera in demo_cameras():
-            path = f"/{camera.camera_id}.jpg"
-            server.put(path, camera.reference)
+    enrolled = []
+    for camera in demo_cameras():
+        if not store.has_camera(camera.camera_id):
             store.add_camera(
                 CameraConfig(
                     camera_id=camera.camera_id,
-                    source=server.url(path),
+                    source=f"demo:{camera.camera_id}",
                     name=camera.story,
                     place="demo",
-                    group="demo",
+                    group=DEMO_GROUP,
                     hfov_deg=60.0,
                 )
             )
-            outcome = capture_reference(store, database, camera.camera_id, actor=actor)
-            store.save_permit(camera.camera_id, camera.permit, outcome.info.size_wh, actor)
-            server.put(path, camera.live)
-            checks.append((camera, check_camera(store, database, camera.camera_id, actor=actor)))
-    return DemoRun(root, checks)
+            enrolled.append(camera.camera_id)
+        if not store.reference_infos(camera.camera_id):
+            with tempfile.TemporaryDirectory(prefix="fov-monitor-demo-") as folder:
+                installed = Path(folder) / f"{camera.camera_id}.png"
+                cv2.imwrite(str(installed), camera.reference)
+                capture_reference(store, database, camera.camera_id, actor=actor, source=str(installed))
+        if store.permit(camera.camera_id) is None:
+            height, width = camera.reference.shape[:2]
+            store.save_permit(camera.camera_id, camera.permit, (width, height), actor)
+    return enrolled

@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import struct
+import subprocess
 import sys
 import zlib
 from collections.abc import Iterator
@@ -39,6 +40,19 @@ pytest_plugins = ["browser"]
 VIDEOS = ["vtest.avi", "one-by-one-person-detection.mp4", "video02.avi"]
 VIDEO_STEP = 25
 """Every this-many-th frame of each video is checked (a fixed camera changes slowly)."""
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate and its key for 127.0.0.1, made by openssl: (cert.pem, key.pem)."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
 
 
 @pytest.fixture(scope="session")

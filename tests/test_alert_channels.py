@@ -6,7 +6,6 @@ import email
 import email.policy
 import json
 import ssl
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -82,49 +81,54 @@ class Mailbox:
         return AuthResult(success=False, handled=False)
 
 
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 (as tests/test_sources.py makes its HTTPS one)."""
-    folder = tmp_path_factory.mktemp("smtp-tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
-    return cert, key
+def _serve_smtp(mailbox: Mailbox, **options: Any) -> Iterator[tuple[Mailbox, int]]:
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port(), **options)
+    controller.start()
+    yield mailbox, controller.port
+    controller.stop()
+
+
+def _server_tls(certificate: tuple[Path, Path]) -> ssl.SSLContext:
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(*certificate)
+    return tls
 
 
 @pytest.fixture
 def smtp_server(certificate: tuple[Path, Path]) -> Iterator[tuple[Mailbox, int]]:
     """An SMTP server on loopback that requires STARTTLS, then AUTH; yields its mailbox and port."""
-    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    tls.load_cert_chain(*certificate)
     mailbox = Mailbox()
-    controller = Controller(
+    yield from _serve_smtp(
         mailbox,
-        hostname="127.0.0.1",
-        port=free_port(),
-        tls_context=tls,
+        tls_context=_server_tls(certificate),
         require_starttls=True,
         auth_required=True,
         auth_require_tls=True,
         authenticator=mailbox.authenticate,
     )
-    controller.start()
-    yield mailbox, controller.port
-    controller.stop()
+
+
+SMTPS_WARNING = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+
+
+@pytest.fixture
+def smtps_server(certificate: tuple[Path, Path]) -> Iterator[tuple[Mailbox, int]]:
+    """An SMTP server on loopback speaking TLS from the first byte (SMTPS, as on port 465), with AUTH."""
+    mailbox = Mailbox()
+    yield from _serve_smtp(
+        mailbox,
+        ssl_context=_server_tls(certificate),
+        auth_required=True,
+        # aiosmtpd counts only STARTTLS as TLS (and warns, see SMTPS_WARNING); this connection is TLS already.
+        auth_require_tls=False,
+        authenticator=mailbox.authenticate,
+    )
 
 
 @pytest.fixture
 def plain_smtp_server() -> Iterator[tuple[Mailbox, int]]:
     """An SMTP server that cannot do STARTTLS."""
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield mailbox, controller.port
-    controller.stop()
+    yield from _serve_smtp(Mailbox())
 
 
 def smtp_settings(
@@ -277,6 +281,43 @@ def test_smtp_without_starttls_or_login_where_configured_so(
     settings = smtp_settings(port, None, tmp_path, starttls=False, username=None, password=None)
     SmtpChannel(settings).send(delivery("ops-mail"))
     assert len(mailbox.messages) == 1
+
+
+@SMTPS_WARNING
+def test_smtps_sends_over_tls_from_the_first_byte_with_login(
+    smtps_server: tuple[Mailbox, int], certificate: tuple[Path, Path], tmp_path: Path
+) -> None:
+    mailbox, port = smtps_server
+    SmtpChannel(smtp_settings(port, certificate[0], tmp_path, tls=True, starttls=False)).send(
+        delivery("ops-mail")
+    )
+    assert mailbox.logins == [SMTP_USER]
+    (mail,) = mailbox.messages
+    assert mail["X-Fov-Idempotency-Key"] == "fov-alert-12-40-ops-mail"
+
+
+@SMTPS_WARNING
+def test_smtps_with_an_untrusted_certificate_sends_nothing_and_is_tried_again(
+    smtps_server: tuple[Mailbox, int], tmp_path: Path
+) -> None:
+    mailbox, port = smtps_server
+    with pytest.raises(DeliveryError) as caught:
+        SmtpChannel(smtp_settings(port, None, tmp_path, tls=True, starttls=False)).send(delivery("ops-mail"))
+    assert "certificate" in str(caught.value).lower()
+    assert not caught.value.permanent
+    assert mailbox.logins == []
+    assert mailbox.messages == []
+
+
+def test_smtps_against_a_plain_server_fails_without_sending(
+    plain_smtp_server: tuple[Mailbox, int], certificate: tuple[Path, Path], tmp_path: Path
+) -> None:
+    mailbox, port = plain_smtp_server
+    with pytest.raises(DeliveryError):
+        SmtpChannel(smtp_settings(port, certificate[0], tmp_path, tls=True, starttls=False)).send(
+            delivery("ops-mail")
+        )
+    assert mailbox.messages == []
 
 
 def test_smtp_refused_connection_is_tried_again(

@@ -113,9 +113,9 @@ def test_backoff_doubles_up_to_its_longest() -> None:
     assert [retry.backoff_s(n) for n in (1, 2, 3, 4)] == [30, 60, 100, 100]
 
 
-def _edit(path: str, value: Any) -> dict[str, Any]:
-    """Return the example with the dotted ``path`` set to ``value``, or removed when it is ``...``."""
-    document = copy.deepcopy(EXAMPLE)
+def _edit(path: str, value: Any, base: dict[str, Any] = EXAMPLE) -> dict[str, Any]:
+    """Return ``base`` (the example) with the dotted ``path`` set to ``value``, or removed when ``...``."""
+    document = copy.deepcopy(base)
     *parents, last = path.split(".")
     target: Any = document
     for part in parents:
@@ -153,7 +153,18 @@ BAD = [
     ("channels not a list", _edit("channels", {}), "'channels'"),
     ("timeout zero", _edit("channels.1.timeout_s", 0), "'channels[1].timeout_s'"),
     ("password without user", _edit("channels.0.username", ...), "'channels[0].username'"),
+    ("tls not a bool", _edit("channels.0.tls", "yes"), "'channels[0].tls'"),
+    ("tls and starttls", _edit("channels.0.tls", True), "'channels[0].starttls'"),
+    ("password in the clear", _edit("channels.0.starttls", False), "'channels[0].password'"),
 ]
+
+
+def test_smtps_is_tls_from_the_first_byte_on_port_465_by_default(tmp_path: Path) -> None:
+    document = _edit("channels.0.tls", True, _edit("channels.0.port", ..., _edit("channels.0.starttls", ...)))
+    write(tmp_path, document)
+    mail = AlertSettings.for_store(tmp_path).channels[0]
+    assert isinstance(mail, SmtpChannelSettings)
+    assert (mail.tls, mail.starttls, mail.port) == (True, False, 465)
 
 
 @pytest.mark.parametrize(("document", "field"), [case[1:] for case in BAD], ids=[case[0] for case in BAD])

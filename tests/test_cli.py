@@ -13,6 +13,8 @@ import pytest
 from conftest import png_header_only, sample_bgr
 
 import fov_monitor as fm
+from fov_monitor.errors import SourceUnreachable
+from fov_monitor.sources import grab
 from fov_monitor.synthetic import crop_move
 
 
@@ -243,7 +245,7 @@ def test_usage_error_exits_two(args: list[str]) -> None:
             ["check-frame", "demo", "exit codes: 0 compliant, 1 error, 2 usage error, 3 not compliant"],
         ),
         (["check-frame", "--help"], ["REFERENCE", "FRAME", "--permit", "--json", "--hfov", "4 unverifiable"]),
-        (["demo", "--help"], ["--json", "demo fleet"]),
+        (["demo", "--help"], ["--json", "built-in demo cameras", "scan --group demo"]),
     ],
     ids=["main", "check-frame", "demo"],
 )
@@ -261,26 +263,41 @@ def test_version_is_printed() -> None:
     assert done.stdout.strip() == f"fov-monitor {fm.__version__}"
 
 
-def test_demo_shows_one_camera_of_each_kind(tmp_path: Path) -> None:
-    store = tmp_path / "demo"
-    done = run_cli("demo", "--json", "--store", store)
+def test_demo_enrols_the_built_in_cameras_and_scans_them_as_the_nightly_job(tmp_path: Path) -> None:
+    store = tmp_path / "reference_frames"
+    done = run_cli("demo", "--store", store, "--json", tmp_path / "scan.json")
     assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
-    assert report["store"] == str(store)
-    rows = {row["camera"]: row for row in report["cameras"]}
-    assert {camera: row["status"] for camera, row in rows.items()} == {
+    assert "alerts: 2 opened, 0 updated, 0 closed" in done.stdout
+    report = json.loads((tmp_path / "scan.json").read_text())
+    assert {row["camera_id"]: row["outcome"] for row in report["cameras"]} == {
         "cam-01-square": "compliant",
         "cam-02-cafe": "redirected",
         "cam-03-launch": "zone_exposed",
     }
-    assert rows["cam-01-square"]["evidence"] is None
+    assert all(row["rechecked"] for row in report["cameras"] if row["outcome"] != "compliant")
     for camera in ("cam-02-cafe", "cam-03-launch"):
-        evidence = Path(rows[camera]["evidence"])
-        assert evidence.parent == store / "_evidence" / camera
+        (evidence,) = (store / "_evidence" / camera).iterdir()
         assert cv2.imread(str(evidence)) is not None
-    assert all(row["timings_ms"]["grab"] > 0 for row in rows.values())
-    listed = run_cli("--store", store, "camera", "list", "--json")
-    assert [camera["camera_id"] for camera in json.loads(listed.stdout)] == sorted(rows)
+        assert str(evidence) in done.stdout
+    listed = json.loads(run_cli("--store", store, "camera", "list", "--json").stdout)
+    assert {camera["camera_id"]: camera["source"] for camera in listed} == {
+        "cam-01-square": "demo:cam-01-square",
+        "cam-02-cafe": "demo:cam-02-cafe",
+        "cam-03-launch": "demo:cam-03-launch",
+    }
+
+    # The demo cameras stay in the store: the nightly scan checks them again, as live cameras (each
+    # grab has fresh sensor noise, so none looks frozen), and the alerts are updated, not repeated.
+    again = run_cli("--store", store, "scan", "--json", tmp_path / "again.json")
+    assert again.returncode == 3, again.stderr
+    assert "alerts: 0 opened, 2 updated, 0 closed" in again.stdout
+    report = json.loads((tmp_path / "again.json").read_text())
+    assert sorted(row["outcome"] for row in report["cameras"]) == ["compliant", "redirected", "zone_exposed"]
+
+
+def test_a_demo_source_of_no_demo_camera_is_one_line_naming_the_demo_cameras(tmp_path: Path) -> None:
+    with pytest.raises(SourceUnreachable, match=r"'demo:cam-99'.*cam-01-square, cam-02-cafe, cam-03-launch"):
+        grab("demo:cam-99")
 
 
 def test_readable_verdict_names_the_decision_and_whether_it_is_in_force(frames, tmp_path: Path) -> None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import cv2
@@ -28,6 +30,7 @@ from fov_monitor.store import Store
 from fov_monitor.synthetic import crop_move
 from fov_monitor.web.accounts import add_user
 from fov_monitor.web.app import create_app
+from fov_monitor.web.context import system_clock
 from fov_monitor.web.roles import Role
 from fov_monitor.web.settings import WebSettings
 
@@ -81,12 +84,33 @@ def build_store(root: Path) -> WebStore:
 BASE = "https://testserver"  # the session cookie is Secure: the test client must speak https
 
 
-def app_client(root: Path, settings: WebSettings | None = None) -> TestClient:
-    """Return a test client of the app over the store at ``root`` (enter it to run the app's lifespan)."""
+def app_client(
+    root: Path,
+    settings: WebSettings | None = None,
+    clock: Callable[[], datetime] = system_clock,
+    address: str = "testclient",
+) -> TestClient:
+    """Return a test client of the app over the store at ``root`` (enter it to run the app's lifespan).
+
+    ``clock`` is the app's time (sessions, sign-in locks); ``address`` the client's address.
+    """
     store = Store(root)
-    return TestClient(
-        create_app(store, DatabaseLocation.parse(str(store.database_path)), settings), base_url=BASE
-    )
+    app = create_app(store, DatabaseLocation.parse(str(store.database_path)), settings, clock)
+    return TestClient(app, base_url=BASE, client=(address, 50000))
+
+
+class FakeClock:
+    """An app clock that stands still until a test moves it on: timeouts tested without waiting."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC).replace(microsecond=0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        """Move the time on by ``timedelta(**delta)``."""
+        self.now += timedelta(**delta)
 
 
 def sign_in(client: TestClient, role: Role) -> str:
@@ -139,6 +163,7 @@ __all__ = [
     "MOVED_CAMERA",
     "PASSWORD",
     "ZONE_XY",
+    "FakeClock",
     "WebStore",
     "app_client",
     "audit_rows",

@@ -139,11 +139,13 @@ class ChannelSettings:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SmtpChannelSettings(ChannelSettings):
-    """E-mail over SMTP: STARTTLS when ``starttls``, a login when ``username``."""
+    """E-mail over SMTP: TLS from the first byte when ``tls`` (SMTPS, port 465), else STARTTLS when
+    ``starttls``; a login when ``username``, never in the clear."""
 
     host: str
     port: int = 587
     starttls: bool = True
+    tls: bool = False
     username: str | None = None
     password: Secret | None = None
     from_address: str
@@ -151,7 +153,7 @@ class SmtpChannelSettings(ChannelSettings):
     evidence: EvidenceMode = EvidenceMode.ATTACH
     timeout_s: float = 30.0
     ca_file: Path | None = None
-    """Trust this CA bundle for STARTTLS instead of the system's (an in-house relay)."""
+    """Trust this CA bundle for TLS instead of the system's (an in-house relay)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -224,6 +226,7 @@ _SMTP = _COMMON | {
     "host",
     "port",
     "starttls",
+    "tls",
     "username",
     "password_env",
     "password_file",
@@ -370,14 +373,27 @@ class _Reader:
             raise self.fail(
                 f"{prefix}evidence", f"must be one of {expected}, got {evidence_text!r}"
             ) from None
-        starttls = item.get("starttls", True)
+        tls = item.get("tls", False)
+        if not isinstance(tls, bool):
+            raise self.fail(f"{prefix}tls", "must be true or false")
+        starttls = item.get("starttls", not tls)
         if not isinstance(starttls, bool):
             raise self.fail(f"{prefix}starttls", "must be true or false")
+        if tls and starttls:
+            raise self.fail(
+                f"{prefix}starttls", "cannot be true with 'tls' (TLS from the first byte); keep one"
+            )
+        if password is not None and not (tls or starttls):
+            raise self.fail(
+                f"{prefix}password",
+                "would be sent in the clear; set 'starttls' (port 587) or 'tls' (port 465)",
+            )
         return SmtpChannelSettings(
             **common,
             host=self.text(item, "host", prefix),
-            port=self.integer(item, "port", prefix, 587, 1, 65535),
+            port=self.integer(item, "port", prefix, 465 if tls else 587, 1, 65535),
             starttls=starttls,
+            tls=tls,
             username=username,
             password=password,
             from_address=self.text(item, "from", prefix),

@@ -90,6 +90,25 @@ def run_scan_command(args: argparse.Namespace) -> int:
     context = Context.from_args(args)
     settings = ScanSettings(context.actor, args.concurrency, args.workers, args.cluster)
     selection = Selection(args.group, tuple(sorted(set(args.cameras))), args.due)
+    return scan_store(context, selection, settings, json_path=args.json, new=args.new, deliver=args.deliver)
+
+
+def scan_store(
+    context: Context,
+    selection: Selection,
+    settings: ScanSettings,
+    *,
+    json_path: Path | None = None,
+    new: bool = False,
+    deliver: bool = True,
+) -> int:
+    """Scan the selected cameras of the store as ``fov-monitor scan`` does, printing as it goes.
+
+    Returns
+    -------
+    int
+        The scan's exit code (see ``SCAN_EXIT_CODES_TEXT``).
+    """
     context.store.require()
     for camera_id in selection.cameras:
         context.store.camera(camera_id)
@@ -98,8 +117,8 @@ def run_scan_command(args: argparse.Namespace) -> int:
         with ScanLock(context.store.root), context.database() as database, database.scan_lock():
             try:
                 _catch_up_alerts(context, database, alert_settings)
-                run = _open_run(database, selection, args.new, context.actor)
-                return _scan(context, database, run, settings, alert_settings, args.json, args.deliver)
+                run = _open_run(database, selection, new, context.actor)
+                return _scan(context, database, run, settings, alert_settings, json_path, deliver)
             except (ScanError, OSError, StoreError) as exc:
                 print(f"error: scan failed: {exc}", file=sys.stderr)
                 return EXIT_SCAN_FAILED

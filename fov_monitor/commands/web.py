@@ -1,4 +1,4 @@
-"""``serve`` (the web app) and ``user add|list|disable`` (its users)."""
+"""``serve`` (the web app) and ``user add|list|passwd|disable`` (its users)."""
 
 from __future__ import annotations
 
@@ -26,23 +26,40 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
         "--session-hours", type=float, default=8.0, help="a session ends this long after sign-in (default 8)"
     )
     serve.add_argument(
+        "--session-idle-minutes",
+        type=float,
+        default=30.0,
+        help="a session also ends when unused this long (default 30)",
+    )
+    serve.add_argument(
+        "--signin-max-failures",
+        type=int,
+        default=5,
+        help="failed sign-ins of one name within 15 minutes that lock it, 1 minute at first, "
+        "doubling to an hour (default 5)",
+    )
+    serve.add_argument(
         "--insecure-cookies",
         action="store_true",
         help="cookies without 'Secure', for plain HTTP on loopback only (development); refused otherwise",
     )
     serve.set_defaults(run=run_serve)
 
-    user = commands.add_parser("user", help="add, list or disable the web app's users")
+    user = commands.add_parser("user", help="add, list, disable the web app's users or reset a password")
     actions = user.add_subparsers(dest="action", metavar="ACTION", required=True)
     add = actions.add_parser("add", parents=[parent], help="add a user with a role")
     add.add_argument("name", metavar="NAME")
     add.add_argument("--role", required=True, choices=["admin", "technician", "reviewer", "auditor"])
-    add.add_argument(
-        "--password-stdin",
-        action="store_true",
-        help="read the password from stdin (first line) instead of a prompt",
-    )
+    _add_password_stdin(add)
     add.set_defaults(run=run_user_add)
+    passwd = actions.add_parser(
+        "passwd",
+        parents=[parent],
+        help="set a user's password; their sessions end and any sign-in lock lifts",
+    )
+    passwd.add_argument("name", metavar="NAME")
+    _add_password_stdin(passwd)
+    passwd.set_defaults(run=run_user_passwd)
     listing = actions.add_parser("list", parents=[parent], help="list users and their roles")
     add_json_option(listing)
     listing.set_defaults(run=run_user_list)
@@ -51,6 +68,14 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
     )
     disable.add_argument("name", metavar="NAME")
     disable.set_defaults(run=run_user_disable)
+
+
+def _add_password_stdin(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from stdin (first line) instead of a prompt",
+    )
 
 
 def _is_loopback(host: str) -> bool:
@@ -73,9 +98,14 @@ def run_serve(args: argparse.Namespace) -> int:
             f"--insecure-cookies is for loopback only, not --host {args.host}; serve over HTTPS "
             "behind a TLS reverse proxy instead"
         )
+    settings = WebSettings(
+        session_hours=args.session_hours,
+        session_idle_minutes=args.session_idle_minutes,
+        signin_max_failures=args.signin_max_failures,
+        secure_cookies=not args.insecure_cookies,
+    )
     context = Context.from_args(args)
     context.store.require()
-    settings = WebSettings(session_hours=args.session_hours, secure_cookies=not args.insecure_cookies)
     app = create_app(context.store, context.database_location(), settings)
     print(f"fov-monitor web app on http://{args.host}:{args.port}/ (Ctrl-C stops it)", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", proxy_headers=True)
@@ -100,6 +130,17 @@ def run_user_add(args: argparse.Namespace) -> int:
     with context.database() as database:
         user = add_user(database, args.name, password, Role.parse(args.role), actor=context.actor)
     print(f"user {user.name} added as {user.role}")
+    return EXIT_COMPLIANT
+
+
+def run_user_passwd(args: argparse.Namespace) -> int:
+    from fov_monitor.web.accounts import reset_password
+
+    context = Context.from_args(args)
+    password = _read_password(args.password_stdin)
+    with context.database() as database:
+        ended = reset_password(database, args.name, password, actor=context.actor)
+    print(f"password of {args.name} set; {ended} session{'s' if ended != 1 else ''} ended")
     return EXIT_COMPLIANT
 
 

@@ -137,6 +137,25 @@ SQLITE_MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX sessions_by_user ON sessions (user_name);
     """,
+    # 6: sign-in throttling and idle sessions. One row per account name (as typed: unknown names are
+    # throttled alike, so a lock tells nothing about who exists) and per client address: failures in
+    # the current window, when the window and the last failure were, the lock's end and how many locks
+    # in a row (the back-off doubles with each). Sessions remember when they were last used.
+    """
+    CREATE TABLE signin_throttle (
+        kind TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        failures INTEGER NOT NULL,
+        window_started_at TEXT NOT NULL,
+        last_failure_at TEXT NOT NULL,
+        locked_until TEXT,
+        lockouts INTEGER NOT NULL,
+        PRIMARY KEY (kind, subject)
+    );
+    CREATE INDEX signin_throttle_by_last_failure ON signin_throttle (last_failure_at);
+    ALTER TABLE sessions ADD COLUMN last_seen_at TEXT;
+    UPDATE sessions SET last_seen_at = created_at;
+    """,
 )
 
 POSTGRES_MIGRATIONS: tuple[str, ...] = (
@@ -265,6 +284,22 @@ POSTGRES_MIGRATIONS: tuple[str, ...] = (
         csrf_token TEXT NOT NULL
     );
     CREATE INDEX sessions_by_user ON sessions (user_name);
+    """,
+    # 6: sign-in throttling and idle sessions (see the SQLite migration 6).
+    """
+    CREATE TABLE signin_throttle (
+        kind TEXT COLLATE "C" NOT NULL,
+        subject TEXT COLLATE "C" NOT NULL,
+        failures INTEGER NOT NULL,
+        window_started_at TEXT COLLATE "C" NOT NULL,
+        last_failure_at TEXT COLLATE "C" NOT NULL,
+        locked_until TEXT COLLATE "C",
+        lockouts INTEGER NOT NULL,
+        PRIMARY KEY (kind, subject)
+    );
+    CREATE INDEX signin_throttle_by_last_failure ON signin_throttle (last_failure_at);
+    ALTER TABLE sessions ADD COLUMN last_seen_at TEXT COLLATE "C";
+    UPDATE sessions SET last_seen_at = created_at;
     """,
 )
 

@@ -11,6 +11,7 @@ from urllib.request import url2pathname
 from fov_monitor.errors import InvalidSettingsError, SourceError
 from fov_monitor.sources.auth import SourceAuth
 from fov_monitor.sources.deadline import Deadline, call_within
+from fov_monitor.sources.demo import grab_demo
 from fov_monitor.sources.files import grab_folder, grab_path
 from fov_monitor.sources.http_snapshot import grab_http
 from fov_monitor.sources.network import OpenSockets
@@ -28,6 +29,7 @@ class SourceKind(enum.StrEnum):
     FOLDER = "folder"
     HTTP = "http"
     RTSP = "rtsp"
+    DEMO = "demo"  # a built-in demo camera (fov-monitor demo)
 
 
 def source_kind(source: str) -> tuple[SourceKind, str]:
@@ -37,7 +39,7 @@ def source_kind(source: str) -> tuple[SourceKind, str]:
     ----------
     source : str
         ``cam.jpg``, ``file:cam.jpg``, ``file:///srv/cam.jpg``, ``folder:/srv/uploads/cam-07``,
-        ``http(s)://...`` or ``rtsp(s)://...``.
+        ``http(s)://...``, ``rtsp(s)://...`` or ``demo:cam-01-square`` (a built-in demo camera).
 
     Raises
     ------
@@ -49,6 +51,8 @@ def source_kind(source: str) -> tuple[SourceKind, str]:
         return SourceKind.HTTP, source
     if scheme in ("rtsp", "rtsps") and source[len(scheme) :].startswith("://"):
         return SourceKind.RTSP, source
+    if scheme == "demo":
+        return SourceKind.DEMO, source[len("demo:") :]
     if scheme == "folder":
         return SourceKind.FOLDER, source[len("folder:") :]
     if scheme == "file":
@@ -56,7 +60,8 @@ def source_kind(source: str) -> tuple[SourceKind, str]:
         return SourceKind.PATH, url2pathname(urlsplit(source).path) if rest.startswith("//") else rest
     if "://" in source or not source.strip():
         raise SourceError(
-            f"source {redact(source)!r} is not a path, file:, folder:, http(s):// or rtsp(s):// URL; fix it"
+            f"source {redact(source)!r} is not a path, file:, folder:, http(s):// or rtsp(s):// URL "
+            "(or demo:); fix it"
         )
     return SourceKind.PATH, source
 
@@ -77,7 +82,8 @@ def grab(
         An image file (``cam.jpg`` or ``file:cam.jpg``); a folder a camera uploads snapshots to
         (``folder:uploads/cam-07`` or an existing directory: its newest image, partial uploads and
         hidden files passed over); an ``http(s)://`` snapshot URL (JPEG, PNG; of an MJPEG multipart
-        stream the first frame); or an ``rtsp(s)://`` stream (its first decodable frame, over TCP).
+        stream the first frame); an ``rtsp(s)://`` stream (its first decodable frame, over TCP); or
+        ``demo:NAME``, a built-in demo camera (see :mod:`fov_monitor.demo`).
     auth : SourceAuth or None
         Credentials for HTTP (basic or digest) and RTSP. A ``user:password@`` in the URL is used when
         ``auth`` is None, but belongs in a secret, not in settings.
@@ -122,5 +128,6 @@ def grab(
         SourceKind.FOLDER: lambda: grab_folder(Path(location), deadline, max_bytes),
         SourceKind.HTTP: lambda: grab_http(location, auth, deadline, sockets, max_bytes, ca_file),
         SourceKind.RTSP: lambda: grab_rtsp(location, auth, deadline, sockets),
+        SourceKind.DEMO: lambda: grab_demo(location, deadline),
     }
     return call_within(deadline, work[kind], abandon=sockets.cut)

@@ -17,6 +17,7 @@ from fov_monitor.db.connection import Transaction
 from fov_monitor.errors import InvalidSettingsError
 from fov_monitor.store import now_utc
 from fov_monitor.web.roles import Role
+from fov_monitor.web.throttle import clear_account
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
@@ -128,6 +129,62 @@ def disable_user(database: Database, name: str, *, actor: str) -> None:
         raise InvalidSettingsError(f"user {name!r} does not exist; see 'fov-monitor user list'")
 
 
+def change_password(database: Database, name: str, new_password: str, *, keep_session: str) -> int:
+    """Give user ``name`` a new password, chosen by themselves; end their other sessions.
+
+    The caller has checked the current password. ``keep_session`` is the id hash of the session that
+    made the change, which stays. Returns how many sessions ended.
+
+    Raises
+    ------
+    InvalidSettingsError
+        When the new password is not allowed, or there is no such user.
+    """
+    return _store_password(database, name, new_password, actor=name, keep_session=keep_session)
+
+
+def reset_password(database: Database, name: str, new_password: str, *, actor: str) -> int:
+    """Set the password of user ``name`` for them (an admin's reset); end all their sessions.
+
+    Their sign-in lock, if any, is lifted too. Returns how many sessions ended.
+
+    Raises
+    ------
+    InvalidSettingsError
+        When the new password is not allowed, or there is no such user.
+    """
+    return _store_password(database, name, new_password, actor=actor, keep_session=None)
+
+
+def _store_password(
+    database: Database, name: str, new_password: str, *, actor: str, keep_session: str | None
+) -> int:
+    password_hash = _HASHER.hash(check_password(new_password))
+    at = now_utc()
+
+    def store(transaction: Transaction) -> int | None:
+        if not transaction.fetchone("SELECT 1 FROM users WHERE name = ?", (name,)):
+            return None
+        transaction.execute("UPDATE users SET password_hash = ? WHERE name = ?", (password_hash, name))
+        row = transaction.fetchone(
+            "SELECT COUNT(*) FROM sessions WHERE user_name = ? AND id_hash <> ?", (name, keep_session or "")
+        )
+        ended = int(row[0]) if row else 0
+        transaction.execute(
+            "DELETE FROM sessions WHERE user_name = ? AND id_hash <> ?", (name, keep_session or "")
+        )
+        action = "password changed" if keep_session is not None else "password reset"
+        if keep_session is None:
+            clear_account(transaction, name)
+        append_audit(transaction, at, actor, action, None, {"user": name, "sessions_ended": ended})
+        return ended
+
+    ended = database.write(store)
+    if ended is None:
+        raise InvalidSettingsError(f"user {name!r} does not exist; see 'fov-monitor user list'")
+    return ended
+
+
 def verify_password(database: Database, name: str, password: str) -> User | None:
     """Return the enabled user whose name and password these are, or None.
 
@@ -158,10 +215,12 @@ __all__ = [
     "MIN_PASSWORD_LENGTH",
     "User",
     "add_user",
+    "change_password",
     "check_password",
     "check_user_name",
     "disable_user",
     "find_user",
+    "reset_password",
     "users",
     "verify_password",
 ]

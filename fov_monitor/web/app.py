@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from urllib.parse import quote
 
 import anyio
@@ -27,16 +28,17 @@ from fov_monitor.errors import (
 )
 from fov_monitor.store import Store
 from fov_monitor.web.auth import SESSION_COOKIE, SignInRequired
-from fov_monitor.web.context import STATIC, TEMPLATES, WebContext
+from fov_monitor.web.context import STATIC, TEMPLATES, WebContext, system_clock
 from fov_monitor.web.limits import BodyLimit, SecurityHeaders
 from fov_monitor.web.pool import DatabasePool
-from fov_monitor.web.routes import alerts, audit, cameras, fleet, images, permits, signin, users
+from fov_monitor.web.routes import account, alerts, audit, cameras, fleet, images, permits, signin, users
 from fov_monitor.web.settings import WebSettings
 
 log = logging.getLogger(__name__)
 
 ROUTERS = (
     signin.router,
+    account.router,
     fleet.router,
     cameras.router,
     permits.router,
@@ -59,7 +61,10 @@ SECURITY_HEADERS = {
 
 
 def create_app(
-    store: Store, database_location: DatabaseLocation, settings: WebSettings | None = None
+    store: Store,
+    database_location: DatabaseLocation,
+    settings: WebSettings | None = None,
+    clock: Callable[[], datetime] = system_clock,
 ) -> FastAPI:
     """Return the web app over ``store`` and its results database.
 
@@ -71,6 +76,8 @@ def create_app(
         The results and audit database (users and sessions live there too).
     settings : WebSettings, optional
         Sessions, cookies and limits; the defaults when not given.
+    clock : callable, optional
+        Returns the time (UTC, timezone-aware) for sessions and sign-in locks; the system's by default.
 
     Returns
     -------
@@ -101,7 +108,7 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.web = WebContext(store, pool, settings, Jinja2Templates(directory=TEMPLATES))
+    app.state.web = WebContext(store, pool, settings, Jinja2Templates(directory=TEMPLATES), clock)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in ROUTERS:
         app.include_router(router)
@@ -145,7 +152,9 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        return _error(request, exc.status_code, str(exc.detail))
+        response = _error(request, exc.status_code, str(exc.detail))
+        response.headers.update(exc.headers or {})  # Retry-After of a locked sign-in
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: Exception) -> Response:

@@ -1,6 +1,6 @@
 """Who is asking, and may they: the session cookie, CSRF tokens and role checks as FastAPI dependencies.
 
-An anonymous request (no cookie, an unknown or expired session, a disabled user) raises
+An anonymous request (no cookie, an unknown, expired or idle session, a disabled user) raises
 :class:`SignInRequired`: pages answer with a redirect to the sign-in page, the JSON API with 401.
 A signed-in request without the right gets 403. Every request that changes something (any method
 but GET and HEAD) must carry the session's CSRF token, in the form field ``csrf_token`` or the
@@ -14,9 +14,9 @@ from collections.abc import Callable
 from fastapi import Depends, HTTPException, Request
 
 from fov_monitor.database import Database
-from fov_monitor.web.context import get_database
+from fov_monitor.web.context import get_database, web_context
 from fov_monitor.web.roles import Permission, allows
-from fov_monitor.web.sessions import Session, csrf_matches, find_session
+from fov_monitor.web.sessions import Session, csrf_matches, resume_session
 
 SESSION_COOKIE = "fov_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -43,8 +43,15 @@ async def csrf_token_sent(request: Request) -> str | None:
 
 def optional_session(request: Request, database: Database = Depends(get_database)) -> Session | None:
     """Return the request's live session, or None."""
+    return _live_session(request, database)
+
+
+def _live_session(request: Request, database: Database) -> Session | None:
     token = request.cookies.get(SESSION_COOKIE)
-    return find_session(database, token) if token else None
+    if not token:
+        return None
+    context = web_context(request)
+    return resume_session(database, token, context.settings, context.clock())
 
 
 def require(permission: Permission | None) -> Callable[..., Session]:
@@ -63,8 +70,7 @@ def require(permission: Permission | None) -> Callable[..., Session]:
     ) -> Session:
         # The session is looked up here, not by depending on optional_session: each sync dependency is
         # one more hop through the thread pool, which costs under load.
-        token = request.cookies.get(SESSION_COOKIE)
-        session = find_session(database, token) if token else None
+        session = _live_session(request, database)
         if session is None:
             raise SignInRequired()
         if request.method not in SAFE_METHODS and not csrf_matches(session.csrf_token, sent):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -22,18 +23,33 @@ STATIC = Path(__file__).parent / "static"
 
 @dataclass(frozen=True, slots=True)
 class WebContext:
-    """The app's one configuration tree, built once by :func:`fov_monitor.web.app.create_app`."""
+    """The app's one configuration tree, built once by :func:`fov_monitor.web.app.create_app`.
+
+    ``clock`` gives the time (UTC) that sessions and sign-in locks are measured by: the system's,
+    or a test's own, so that timeouts are tested without waiting for them.
+    """
 
     store: Store
     pool: DatabasePool
     settings: WebSettings
     templates: Jinja2Templates
+    clock: Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    """Return the system's time, in UTC."""
+    return datetime.now(UTC)
 
 
 def web_context(request: Request) -> WebContext:
     """Return the app's context (a FastAPI dependency)."""
     context: WebContext = request.app.state.web
     return context
+
+
+def client_address(request: Request) -> str:
+    """Return the client's address (the reverse proxy's ``X-Forwarded-For`` when uvicorn trusts it)."""
+    return request.client.host if request.client else "unknown"
 
 
 def get_database(request: Request) -> Iterator[Database]:

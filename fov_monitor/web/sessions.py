@@ -1,7 +1,13 @@
 """Sign-in sessions: a random token in the browser's cookie, only its SHA-256 in the database.
 
 Each session has its own CSRF token, sent back by forms (hidden field) and scripts (``X-CSRF-Token``).
-A session ends at sign-out, when it expires, or when its user is disabled.
+A session ends at sign-out, when it expires (``session_hours`` after sign-in), when it has not been
+used for ``session_idle_minutes``, when its user is disabled, or when their password is changed or
+reset (all their sessions but the one that changed it).
+
+The time of last use is written at most every :data:`TOUCH_EVERY` (or a tenth of the idle timeout, if
+shorter), not at every request: a write per request would cost the app its speed under load. So a
+session may end up to that much before its full idle timeout.
 """
 
 from __future__ import annotations
@@ -15,15 +21,19 @@ from fov_monitor.database import Database
 from fov_monitor.db.connection import Transaction
 from fov_monitor.web.accounts import User
 from fov_monitor.web.roles import Role
+from fov_monitor.web.settings import WebSettings
+
+TOUCH_EVERY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """A live session: whose it is, its CSRF token, when it ends."""
+    """A live session: whose it is, its CSRF token, when it ends, and its id (the token's SHA-256)."""
 
     user: User
     csrf_token: str
     expires_at: str
+    id_hash: str
 
 
 def _hash(token: str) -> str:
@@ -34,43 +44,69 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def start_session(database: Database, user: User, hours: float) -> tuple[str, Session]:
-    """Start a session for ``user``; return the token for the cookie and the session.
+def session_id_hash(token: str) -> str:
+    """Return the id a session's token is stored under (its SHA-256, hex)."""
+    return _hash(token)
 
-    Sessions of anyone that have expired are deleted on the way.
+
+def start_session(
+    database: Database, user: User, settings: WebSettings, now: datetime
+) -> tuple[str, Session]:
+    """Start a session for ``user`` at ``now``; return the token for the cookie and the session.
+
+    Sessions of anyone that have expired or gone idle are deleted on the way.
     """
     token = secrets.token_urlsafe(32)
     csrf_token = secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
-    expires_at = _iso(now + timedelta(hours=hours))
+    expires_at = _iso(now + timedelta(hours=settings.session_hours))
+    idle_since = _iso(now - timedelta(minutes=settings.session_idle_minutes))
 
     def insert(transaction: Transaction) -> None:
-        transaction.execute("DELETE FROM sessions WHERE expires_at < ?", (_iso(now),))
         transaction.execute(
-            "INSERT INTO sessions (id_hash, user_name, created_at, expires_at, csrf_token) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (_hash(token), user.name, _iso(now), expires_at, csrf_token),
+            "DELETE FROM sessions WHERE expires_at < ? OR last_seen_at < ?", (_iso(now), idle_since)
+        )
+        transaction.execute(
+            "INSERT INTO sessions (id_hash, user_name, created_at, expires_at, csrf_token, last_seen_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (_hash(token), user.name, _iso(now), expires_at, csrf_token, _iso(now)),
         )
 
     database.write(insert)
-    return token, Session(user, csrf_token, expires_at)
+    return token, Session(user, csrf_token, expires_at, _hash(token))
 
 
-def find_session(database: Database, token: str, now: datetime | None = None) -> Session | None:
-    """Return the session of a cookie's token, or None when unknown, expired or its user disabled."""
+def resume_session(database: Database, token: str, settings: WebSettings, now: datetime) -> Session | None:
+    """Return the session of a cookie's token and note its use; None when it is over.
+
+    Over: unknown, expired, idle for ``settings.session_idle_minutes`` (the row is deleted then), or
+    its user disabled.
+    """
     if not token or len(token) > 200:
         return None
+    id_hash = _hash(token)
     rows = database.read(
-        "SELECT s.expires_at, s.csrf_token, u.name, u.role, u.created_at, u.disabled "
+        "SELECT s.expires_at, s.csrf_token, s.last_seen_at, s.created_at, "
+        "u.name, u.role, u.created_at, u.disabled "
         "FROM sessions s JOIN users u ON u.name = s.user_name WHERE s.id_hash = ?",
-        (_hash(token),),
+        (id_hash,),
     )
     if not rows:
         return None
-    expires_at, csrf_token, name, role, created_at, disabled = rows[0]
-    if disabled or expires_at <= _iso(now or datetime.now(UTC)):
+    expires_at, csrf_token, last_seen_at, started_at, name, role, created_at, disabled = rows[0]
+    if disabled or expires_at <= _iso(now):
         return None
-    return Session(User(name, Role(role), created_at, False), csrf_token, expires_at)
+    idle = timedelta(minutes=settings.session_idle_minutes)
+    unused = now - datetime.fromisoformat(last_seen_at or started_at)
+    if unused >= idle:
+        end_session(database, token)
+        return None
+    if unused >= min(TOUCH_EVERY, idle / 10):
+        database.write(
+            lambda t: t.execute(
+                "UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?", (_iso(now), id_hash)
+            )
+        )
+    return Session(User(name, Role(role), created_at, False), csrf_token, expires_at, id_hash)
 
 
 def end_session(database: Database, token: str) -> None:
@@ -83,4 +119,12 @@ def csrf_matches(expected: str, given: str | None) -> bool:
     return given is not None and secrets.compare_digest(expected.encode(), given.encode())
 
 
-__all__ = ["Session", "csrf_matches", "end_session", "find_session", "start_session"]
+__all__ = [
+    "TOUCH_EVERY",
+    "Session",
+    "csrf_matches",
+    "end_session",
+    "resume_session",
+    "session_id_hash",
+    "start_session",
+]

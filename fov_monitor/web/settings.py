@@ -15,6 +15,20 @@ class WebSettings:
     ----------
     session_hours : float
         A session ends this long after sign-in, whatever the activity (a shift, by default).
+    session_idle_minutes : float
+        A session also ends when it has not been used for this long (a screen left signed in).
+    signin_max_failures : int
+        Failed sign-ins for one account name within ``signin_window_minutes`` that lock it.
+    signin_address_max_failures : int
+        Failed sign-ins from one client address (to any names) within the window that lock the
+        address, so that one address cannot try a few passwords on many accounts.
+    signin_window_minutes : float
+        How long failures are counted together.
+    signin_lockout_minutes : float
+        The first lock's length; each further lock in a row is twice as long as the one before.
+    signin_lockout_max_minutes : float
+        The longest lock. The back-off starts again from ``signin_lockout_minutes`` when no sign-in
+        has failed for this long after a lock ended.
     secure_cookies : bool
         Mark cookies ``Secure`` (sent over HTTPS only). On by default; off only for a server bound to
         loopback and used over plain HTTP on the same machine (development, tests): ``fov-monitor
@@ -32,6 +46,12 @@ class WebSettings:
     """
 
     session_hours: float = 8.0
+    session_idle_minutes: float = 30.0
+    signin_max_failures: int = 5
+    signin_address_max_failures: int = 20
+    signin_window_minutes: float = 15.0
+    signin_lockout_minutes: float = 1.0
+    signin_lockout_max_minutes: float = 60.0
     secure_cookies: bool = True
     max_body_bytes: int = 1_000_000
     history_limit: int = 50
@@ -42,6 +62,21 @@ class WebSettings:
         if not 0.0 < self.session_hours <= 24.0 * 30:
             raise InvalidSettingsError(
                 f"web session_hours must be hours between 0 and 720, got {self.session_hours!r}"
+            )
+        _check_range("session_idle_minutes", self.session_idle_minutes, 1.0, 24.0 * 60, "minutes")
+        _check_range("signin_max_failures", self.signin_max_failures, 1, 100, "a whole number")
+        _check_range(
+            "signin_address_max_failures", self.signin_address_max_failures, 1, 10_000, "a whole number"
+        )
+        _check_range("signin_window_minutes", self.signin_window_minutes, 1.0, 24.0 * 60, "minutes")
+        _check_range("signin_lockout_minutes", self.signin_lockout_minutes, 0.1, 24.0 * 60, "minutes")
+        _check_range(
+            "signin_lockout_max_minutes", self.signin_lockout_max_minutes, 0.1, 7.0 * 24 * 60, "minutes"
+        )
+        if self.signin_lockout_max_minutes < self.signin_lockout_minutes:
+            raise InvalidSettingsError(
+                f"web signin_lockout_max_minutes must be at least signin_lockout_minutes "
+                f"({self.signin_lockout_minutes!r}), got {self.signin_lockout_max_minutes!r}"
             )
         if not 1_000 <= self.max_body_bytes <= 100_000_000:
             raise InvalidSettingsError(
@@ -56,3 +91,10 @@ class WebSettings:
             raise InvalidSettingsError(
                 f"web history_limit must be between 2 and 1000 results, got {self.history_limit!r}"
             )
+
+
+def _check_range(name: str, value: object, low: float, high: float, unit: str) -> None:
+    """Raise naming the setting unless ``value`` is a number (whole for whole bounds) in [low, high]."""
+    wanted = int if isinstance(low, int) and isinstance(high, int) else (int, float)
+    if isinstance(value, bool) or not isinstance(value, wanted) or not low <= value <= high:
+        raise InvalidSettingsError(f"web {name} must be {unit} between {low:g} and {high:g}, got {value!r}")

@@ -1,4 +1,4 @@
-"""The e-mail channel: one multipart mail per delivery over SMTP, STARTTLS and login when configured.
+"""The e-mail channel: one multipart mail per delivery over SMTP; TLS (SMTPS or STARTTLS) and login as set.
 
 The mail's ``Message-ID`` is made from the idempotency key, and the key is in ``X-Fov-Idempotency-Key``,
 so a mail sent again after a crash is the same message to the recipients' clients and filters.
@@ -64,7 +64,8 @@ class SmtpChannel:
         ------
         DeliveryError
             Permanent for a 5xx answer or a server that cannot do STARTTLS when asked to; passing for
-            a 4xx answer, a refused or lost connection, a timeout, or a secret that cannot be read.
+            a 4xx answer, a refused or lost connection, a failed TLS handshake, a timeout, or a secret
+            that cannot be read.
         """
         settings = self.settings
         message = self.message(delivery)
@@ -74,12 +75,12 @@ class SmtpChannel:
         except InvalidSettingsError as exc:
             raise DeliveryError(f"{where}: {exc}", permanent=False) from None
         try:
-            with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_s) as server:
+            context = ssl.create_default_context(
+                cafile=str(settings.ca_file) if settings.ca_file is not None else None
+            )
+            with _connect(settings, context) as server:
                 server.ehlo()
-                if settings.starttls:
-                    context = ssl.create_default_context(
-                        cafile=str(settings.ca_file) if settings.ca_file is not None else None
-                    )
+                if settings.starttls and not settings.tls:
                     server.starttls(context=context)
                     server.ehlo()
                 if settings.username is not None and password is not None:
@@ -109,6 +110,12 @@ class SmtpChannel:
         if refused:
             # Some recipients took it; sending again would repeat it to them, so this counts as sent.
             log.warning("%s: delivery %s refused for %s", where, delivery.idempotency_key, _codes(refused))
+
+
+def _connect(settings: SmtpChannelSettings, context: ssl.SSLContext) -> smtplib.SMTP:
+    if settings.tls:
+        return smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout_s, context=context)
+    return smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_s)
 
 
 def _codes(recipients: dict[str, tuple[int, bytes]]) -> str:

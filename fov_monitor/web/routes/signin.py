@@ -10,13 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fov_monitor.database import Database
 from fov_monitor.store import now_utc
-from fov_monitor.web.accounts import MAX_PASSWORD_LENGTH, verify_password
+from fov_monitor.web.accounts import MAX_PASSWORD_LENGTH
 from fov_monitor.web.auth import SESSION_COOKIE, optional_session, require
-from fov_monitor.web.context import get_database, web_context
+from fov_monitor.web.context import client_address, get_database, web_context
 from fov_monitor.web.limits import require_json
 from fov_monitor.web.pages import render
 from fov_monitor.web.routes.common import set_session_cookie
 from fov_monitor.web.sessions import Session, end_session, start_session
+from fov_monitor.web.signin_attempt import Attempt, Refused, try_password
 
 router = APIRouter()
 
@@ -31,21 +32,37 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-@router.get("/signin", include_in_schema=False)
-def signin_page(request: Request, next: str | None = None) -> Response:
+def _signin_form(request: Request, next: str | None, error: str = "", status_code: int = 200) -> Response:
+    """Render the sign-in form with a new CSRF token in its cookie."""
     token = secrets.token_urlsafe(32)
-    response = render(request, "signin.html", None, signin_token=token, next=_safe_next(next), error="")
-    settings = web_context(request).settings
+    response = render(
+        request,
+        "signin.html",
+        None,
+        status_code=status_code,
+        signin_token=token,
+        next=_safe_next(next),
+        error=error,
+    )
     response.set_cookie(
         SIGNIN_COOKIE,
         token,
         max_age=3600,
         path="/signin",
-        secure=settings.secure_cookies,
+        secure=web_context(request).settings.secure_cookies,
         httponly=True,
         samesite="strict",
     )
     return response
+
+
+def _attempt(request: Request, name: str, via: str) -> Attempt:
+    return Attempt(name, client_address(request), via, web_context(request).clock())
+
+
+@router.get("/signin", include_in_schema=False)
+def signin_page(request: Request, next: str | None = None) -> Response:
+    return _signin_form(request, next)
 
 
 @router.post("/signin", include_in_schema=False)
@@ -61,31 +78,16 @@ def signin(
     if not cookie or not secrets.compare_digest(cookie.encode(), csrf_token.encode()):
         raise HTTPException(403, "the sign-in form has expired or was not sent from this site; reload it")
     context = web_context(request)
-    user = verify_password(database, name, password)
-    if user is None:
-        database.audit(name, "sign-in refused", None, {"via": "page"}, at=now_utc())
-        token = secrets.token_urlsafe(32)
-        response = render(
-            request,
-            "signin.html",
-            None,
-            status_code=401,
-            signin_token=token,
-            next=_safe_next(next),
-            error="Wrong name or password.",
-        )
-        response.set_cookie(
-            SIGNIN_COOKIE,
-            token,
-            max_age=3600,
-            path="/signin",
-            secure=context.settings.secure_cookies,
-            httponly=True,
-            samesite="strict",
-        )
-        return response
-    token, _ = start_session(database, user, context.settings.session_hours)
-    database.audit(user.name, "signed in", None, {"via": "page"}, at=now_utc())
+    attempt = _attempt(request, name, "page")
+    user = try_password(database, attempt, password, context.settings)
+    if isinstance(user, Refused):
+        if user.lock is not None:
+            response = _signin_form(request, next, user.lock.message(attempt.now), 429)
+            response.headers["Retry-After"] = str(user.lock.seconds_left(attempt.now))
+            return response
+        return _signin_form(request, next, "Wrong name or password.", 401)
+    token, _ = start_session(database, user, context.settings, attempt.now)
+    database.audit(user.name, "signed in", None, {"via": "page", "address": attempt.address}, at=attempt.at)
     redirect = RedirectResponse(_safe_next(next), status_code=303)
     set_session_cookie(redirect, token, context.settings)
     redirect.delete_cookie(SIGNIN_COOKIE, path="/signin")
@@ -124,14 +126,21 @@ class SessionInfo(BaseModel):
 def api_signin(
     request: Request, credentials: Credentials, database: Database = Depends(get_database)
 ) -> Response:
-    """Sign in; the session cookie is set, and the CSRF token returned."""
-    user = verify_password(database, credentials.name, credentials.password)
-    if user is None:
-        database.audit(credentials.name, "sign-in refused", None, {"via": "api"}, at=now_utc())
-        raise HTTPException(401, "wrong name or password")
+    """Sign in; the session cookie is set, and the CSRF token returned.
+
+    401 for a wrong name or password; 429 (with ``Retry-After``) after too many failed sign-ins of
+    the name or from the address, whatever the password.
+    """
     settings = web_context(request).settings
-    token, session = start_session(database, user, settings.session_hours)
-    database.audit(user.name, "signed in", None, {"via": "api"}, at=now_utc())
+    attempt = _attempt(request, credentials.name, "api")
+    user = try_password(database, attempt, credentials.password, settings)
+    if isinstance(user, Refused):
+        if user.lock is not None:
+            seconds = user.lock.seconds_left(attempt.now)
+            raise HTTPException(429, user.lock.message(attempt.now), headers={"Retry-After": str(seconds)})
+        raise HTTPException(401, "wrong name or password")
+    token, session = start_session(database, user, settings, attempt.now)
+    database.audit(user.name, "signed in", None, {"via": "api", "address": attempt.address}, at=attempt.at)
     info = SessionInfo(
         name=user.name, role=str(user.role), csrf_token=session.csrf_token, expires_at=session.expires_at
     )

@@ -1,4 +1,4 @@
-"""Users, for admins: list, add, disable."""
+"""Users, for admins: list, add, disable, reset a password."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from fov_monitor.database import Database
-from fov_monitor.web.accounts import MAX_PASSWORD_LENGTH, add_user, disable_user, users
+from fov_monitor.web.accounts import MAX_PASSWORD_LENGTH, add_user, disable_user, reset_password, users
 from fov_monitor.web.auth import require
 from fov_monitor.web.context import get_database
 from fov_monitor.web.limits import require_json
@@ -27,6 +27,19 @@ class NewUser(BaseModel):
     name: str = Field(max_length=64)
     password: str = Field(max_length=MAX_PASSWORD_LENGTH)
     role: Role
+
+
+class NewPassword(BaseModel):
+    """A password an admin sets for another user."""
+
+    model_config = ConfigDict(extra="forbid")
+    password: str = Field(max_length=MAX_PASSWORD_LENGTH)
+
+
+def _reset(database: Database, name: str, password: str, session: Session) -> None:
+    if name == session.user.name:
+        raise HTTPException(400, "change your own password on /account; it needs your current one")
+    reset_password(database, name, password, actor=session.user.name)
 
 
 def _disable(database: Database, name: str, session: Session) -> None:
@@ -92,4 +105,31 @@ def api_disable_user(
 ) -> Response:
     """Disable a user and end their sessions (users are never deleted: the audit log names them)."""
     _disable(database, name, session)
+    return Response(status_code=204)
+
+
+@router.post("/users/{name}/password", include_in_schema=False)
+def reset_password_form(
+    name: str,
+    password: str = Form(max_length=MAX_PASSWORD_LENGTH),
+    session: Session = Depends(require(Permission.MANAGE_USERS)),
+    database: Database = Depends(get_database),
+) -> Response:
+    _reset(database, name, password, session)
+    return RedirectResponse("/users", status_code=303)
+
+
+@router.post("/api/users/{name}/password", status_code=204, dependencies=[Depends(require_json)])
+def api_reset_password(
+    name: str,
+    new: NewPassword,
+    session: Session = Depends(require(Permission.MANAGE_USERS)),
+    database: Database = Depends(get_database),
+) -> Response:
+    """Set another user's password; all their sessions end and their sign-in lock is lifted.
+
+    400 when the password is not allowed, the user does not exist, or it is one's own (use
+    ``POST /api/account/password``, which needs the current one).
+    """
+    _reset(database, name, new.password, session)
     return Response(status_code=204)

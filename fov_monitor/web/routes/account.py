@@ -1,0 +1,102 @@
+"""One's own account: the page, and changing one's password (the current one required)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from fov_monitor.database import Database
+from fov_monitor.errors import InvalidSettingsError
+from fov_monitor.web.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, change_password
+from fov_monitor.web.auth import require
+from fov_monitor.web.context import client_address, get_database, web_context
+from fov_monitor.web.limits import require_json
+from fov_monitor.web.pages import render
+from fov_monitor.web.sessions import Session
+from fov_monitor.web.signin_attempt import Attempt, Refused, try_password
+
+router = APIRouter()
+
+
+class PasswordChange(BaseModel):
+    """One's current password, and the new one."""
+
+    model_config = ConfigDict(extra="forbid")
+    current_password: str = Field(max_length=MAX_PASSWORD_LENGTH, description="the password now")
+    new_password: str = Field(
+        max_length=MAX_PASSWORD_LENGTH, description=f"the new password, {MIN_PASSWORD_LENGTH}+ characters"
+    )
+
+
+def _change(request: Request, session: Session, database: Database, current: str, new: str) -> None:
+    """Change the session's user's password; raise HTTPException (400, 429) when refused.
+
+    A wrong current password counts as a failed sign-in (and a lock refuses as at sign-in), so that
+    a session left open is no way to guess its user's password.
+    """
+    context = web_context(request)
+    attempt = Attempt(session.user.name, client_address(request), "password change", context.clock())
+    checked = try_password(database, attempt, current, context.settings)
+    if isinstance(checked, Refused):
+        if checked.lock is not None:
+            seconds = checked.lock.seconds_left(attempt.now)
+            raise HTTPException(429, checked.lock.message(attempt.now), headers={"Retry-After": str(seconds)})
+        raise HTTPException(400, "the current password is wrong; nothing was changed")
+    if new == current:
+        raise HTTPException(400, "the new password is the current one; choose another")
+    try:
+        change_password(database, session.user.name, new, keep_session=session.id_hash)
+    except InvalidSettingsError as error:
+        raise HTTPException(400, f"{error}; nothing was changed") from None
+
+
+@router.get("/account", include_in_schema=False)
+def account_page(
+    request: Request, changed: bool = False, session: Session = Depends(require(None))
+) -> Response:
+    return render(request, "account.html", session, error="", changed=changed, min_length=MIN_PASSWORD_LENGTH)
+
+
+@router.post("/account/password", include_in_schema=False)
+def change_password_form(
+    request: Request,
+    current_password: str = Form(max_length=MAX_PASSWORD_LENGTH),
+    new_password: str = Form(max_length=MAX_PASSWORD_LENGTH),
+    new_password_again: str = Form(max_length=MAX_PASSWORD_LENGTH),
+    session: Session = Depends(require(None)),
+    database: Database = Depends(get_database),
+) -> Response:
+    try:
+        if new_password != new_password_again:
+            raise HTTPException(400, "the two new passwords differ; nothing was changed")
+        _change(request, session, database, current_password, new_password)
+    except HTTPException as refused:
+        response = render(
+            request,
+            "account.html",
+            session,
+            status_code=refused.status_code,
+            error=str(refused.detail),
+            changed=False,
+            min_length=MIN_PASSWORD_LENGTH,
+        )
+        response.headers.update(refused.headers or {})
+        return response
+    return RedirectResponse("/account?changed=true", status_code=303)
+
+
+@router.post("/api/account/password", status_code=204, dependencies=[Depends(require_json)])
+def api_change_password(
+    request: Request,
+    change: PasswordChange,
+    session: Session = Depends(require(None)),
+    database: Database = Depends(get_database),
+) -> Response:
+    """Change one's own password; one's other sessions end, this one stays.
+
+    400 when the current password is wrong or the new one not allowed; 429 (with ``Retry-After``)
+    after too many wrong passwords, as at sign-in.
+    """
+    _change(request, session, database, change.current_password, change.new_password)
+    return Response(status_code=204)

@@ -1,0 +1,101 @@
+"""One attempt at a password: the lock checked first, the password verified, the outcome counted and audited.
+
+Used by the sign-in page, ``POST /api/session`` and the password change (whose current password is a
+guess like any other: a stolen session must not make a password-guessing oracle).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from fov_monitor.database import Database, append_audit
+from fov_monitor.db.connection import Transaction
+from fov_monitor.web.accounts import User, verify_password
+from fov_monitor.web.settings import WebSettings
+from fov_monitor.web.throttle import Lock, clear_account, current_lock, record_failure
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A refused attempt; tests false. ``lock`` is the lock in force, or None for a wrong password.
+
+    Whether the name exists is deliberately not kept: nothing downstream may tell.
+    """
+
+    lock: Lock | None
+
+    def __bool__(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """Who tries, from where, through what, and when.
+
+    Attributes
+    ----------
+    name : str
+        The account name as typed.
+    address : str
+        The client's address (as the reverse proxy forwarded it).
+    via : str
+        ``page``, ``api`` or ``password change``: written to the audit line.
+    now : datetime
+        The app clock's time (UTC).
+    """
+
+    name: str
+    address: str
+    via: str
+    now: datetime
+
+    @property
+    def at(self) -> str:
+        """Return the time as the audit log writes it."""
+        return self.now.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def try_password(
+    database: Database, attempt: Attempt, password: str, settings: WebSettings
+) -> User | Refused:
+    """Return the user if ``password`` is theirs and no lock is in force, else why not.
+
+    A lock refuses before the password is tried. A wrong password (or an unknown or disabled name)
+    is counted against the name and the address, and audited as ``sign-in refused``; a refusal by a
+    lock is audited as ``sign-in locked``. The password is never written anywhere. A right password
+    clears the name's count; the caller audits what it then does (``signed in``).
+    """
+    lock = current_lock(database, attempt.name, attempt.address, attempt.now)
+    if lock is not None:
+        database.audit(
+            attempt.name,
+            "sign-in locked",
+            None,
+            {
+                "via": attempt.via,
+                "address": attempt.address,
+                "locked": [str(subject) for subject in lock.subjects],
+                "retry_after_s": lock.seconds_left(attempt.now),
+            },
+            at=attempt.at,
+        )
+        return Refused(lock)
+    user = verify_password(database, attempt.name, password)
+    if user is not None:
+        database.write(lambda transaction: clear_account(transaction, attempt.name))
+        return user
+
+    def count(transaction: Transaction) -> Lock | None:
+        started = record_failure(transaction, attempt.name, attempt.address, attempt.now, settings)
+        detail: dict[str, object] = {"via": attempt.via, "address": attempt.address}
+        if started is not None:
+            detail["locked"] = [str(subject) for subject in started.subjects]
+            detail["locked_for_s"] = started.seconds_left(attempt.now)
+        append_audit(transaction, attempt.at, attempt.name, "sign-in refused", None, detail)
+        return started
+
+    return Refused(database.write(count))
+
+
+__all__ = ["Attempt", "Refused", "try_password"]
