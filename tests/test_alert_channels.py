@@ -430,6 +430,21 @@ def test_jsonl_unwritable_file_is_tried_again(tmp_path: Path) -> None:
     assert not caught.value.permanent
 
 
+def test_smtp_mail_links_to_the_alert_in_the_web_app_when_told_where_it_is(
+    smtp_server: tuple[Mailbox, int], certificate: tuple[Path, Path], tmp_path: Path
+) -> None:
+    mailbox, port = smtp_server
+    channel = SmtpChannel(smtp_settings(port, certificate[0], tmp_path, review_url="https://fov.example.org"))
+    channel.send(delivery("ops-mail"))
+    (mail,) = mailbox.messages
+    text, html = mail.get_body(("plain",)), mail.get_body(("html",))
+    assert text is not None
+    assert html is not None
+    assert "Review it at https://fov.example.org/alerts/12" in text.get_content()
+    assert '<a href="https://fov.example.org/alerts/12">' in html.get_content()
+    assert "Review it at" not in render_mail(payload(12, 40, "ops-mail"), EvidenceMode.NONE).text
+
+
 def test_mail_html_escapes_the_payload_and_labels_its_table() -> None:
     document = payload(1, 2, "ops-mail")
     document["alert"]["summary"] = "<script>alert(1)</script> & more"

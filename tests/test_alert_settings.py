@@ -153,6 +153,7 @@ BAD = [
     ("channels not a list", _edit("channels", {}), "'channels'"),
     ("timeout zero", _edit("channels.1.timeout_s", 0), "'channels[1].timeout_s'"),
     ("password without user", _edit("channels.0.username", ...), "'channels[0].username'"),
+    ("review URL not http", _edit("channels.0.review_url", "fov.example.org"), "'channels[0].review_url'"),
     ("tls not a bool", _edit("channels.0.tls", "yes"), "'channels[0].tls'"),
     ("tls and starttls", _edit("channels.0.tls", True), "'channels[0].starttls'"),
     ("password in the clear", _edit("channels.0.starttls", False), "'channels[0].password'"),

@@ -6,6 +6,7 @@ alert's state, its event and the audit line with the reviewer's name, and what i
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from web_helpers import (
+    BASE,
     FACE_CAMERA,
     MOVED_CAMERA,
     PASSWORD,
@@ -27,6 +29,8 @@ from web_helpers import (
     user_name,
 )
 
+from fov_monitor.alerts.channels.mail import render_mail
+from fov_monitor.alerts.settings import EvidenceMode
 from fov_monitor.database import Database
 from fov_monitor.faces import detect_faces
 from fov_monitor.web.accounts import add_user
@@ -111,6 +115,23 @@ def test_reviewer_resolves_through_the_api_with_their_name_and_note(root: Path) 
         MOVED_ALERT,
         "re-aimed on site",
     )
+
+
+def test_the_alert_mail_links_to_the_alert_page(root: Path) -> None:
+    with sqlite3.connect(root / "fov-monitor.sqlite") as connection:
+        (document,) = connection.execute(
+            "SELECT payload_json FROM deliveries WHERE alert_id = ? ORDER BY id LIMIT 1", (MOVED_ALERT,)
+        ).fetchone()
+    mail = render_mail(json.loads(document), EvidenceMode.NONE, review_url=f"{BASE}/")
+    link = f"{BASE}/alerts/{MOVED_ALERT}"
+    assert f"Review it at {link}" in mail.text
+    assert f'<a href="{link}">' in mail.html
+    with app_client(root) as client:
+        sign_in(client, Role.REVIEWER)
+        page = client.get(link)
+    assert page.status_code == 200
+    assert MOVED_CAMERA in page.text
+    assert "Resolve" in page.text
 
 
 def test_forms_acknowledge_then_dismiss_with_a_proposal(root: Path) -> None:

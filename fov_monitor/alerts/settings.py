@@ -154,6 +154,8 @@ class SmtpChannelSettings(ChannelSettings):
     timeout_s: float = 30.0
     ca_file: Path | None = None
     """Trust this CA bundle for TLS instead of the system's (an in-house relay)."""
+    review_url: str | None = None
+    """The web app's address (``https://fov.example.org``): each mail links to the alert's page there."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -235,6 +237,7 @@ _SMTP = _COMMON | {
     "evidence",
     "timeout_s",
     "ca_file",
+    "review_url",
 }
 _WEBHOOK = _COMMON | {"url", "secret_env", "secret_file", "timeout_s", "ca_file"}
 _JSONL = _COMMON | {"path"}
@@ -333,12 +336,7 @@ class _Reader:
         if kind is ChannelKind.SMTP:
             return self.smtp(item, prefix, common)
         if kind is ChannelKind.WEBHOOK:
-            url = self.text(item, "url", prefix)
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise self.fail(
-                    f"{prefix}url", f"must be an http:// or https:// URL with a host, got {url!r}"
-                )
+            url = self.http_url(item, "url", prefix)
             secret = self.secret(item, "secret", prefix, required=True)
             assert secret is not None
             return WebhookChannelSettings(
@@ -401,7 +399,15 @@ class _Reader:
             evidence=evidence,
             timeout_s=self.number(item, "timeout_s", prefix, 30.0, 0.05, 600),
             ca_file=self.optional_path(item, "ca_file", prefix),
+            review_url=self.http_url(item, "review_url", prefix) if "review_url" in item else None,
         )
+
+    def http_url(self, item: Mapping[str, Any], key: str, prefix: str) -> str:
+        url = self.text(item, key, prefix)
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise self.fail(f"{prefix}{key}", f"must be an http:// or https:// URL with a host, got {url!r}")
+        return url
 
     def secret(self, item: Mapping[str, Any], stem: str, prefix: str, *, required: bool) -> Secret | None:
         env, file = item.get(f"{stem}_env"), item.get(f"{stem}_file")

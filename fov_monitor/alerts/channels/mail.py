@@ -29,7 +29,9 @@ class RenderedMail:
     html: str
 
 
-def render_mail(payload: Mapping[str, Any], evidence: EvidenceMode) -> RenderedMail:
+def render_mail(
+    payload: Mapping[str, Any], evidence: EvidenceMode, review_url: str | None = None
+) -> RenderedMail:
     """Render an alert event's payload as a mail.
 
     Parameters
@@ -39,6 +41,8 @@ def render_mail(payload: Mapping[str, Any], evidence: EvidenceMode) -> RenderedM
     evidence : EvidenceMode
         ``attach``: the body says the image is attached; ``link``: it gives the image's path;
         ``none``: it does not mention it.
+    review_url : str, optional
+        The web app's address; the mail then links to the alert's page (``<review_url>/alerts/<id>``).
     """
     alert: Mapping[str, Any] = payload.get("alert") or {}
     event = str(payload.get("event", ""))
@@ -53,9 +57,14 @@ def render_mail(payload: Mapping[str, Any], evidence: EvidenceMode) -> RenderedM
         evidence_line = "The evidence image (faces blurred) is attached."
     elif evidence_path and evidence is EvidenceMode.LINK:
         evidence_line = f"The evidence image (faces blurred) is at {evidence_path}"
+    alert_page = (
+        f"{review_url.rstrip('/')}/alerts/{alert.get('id')}" if review_url and alert.get("id") else None
+    )
     summary = str(alert.get("summary", ""))
     reasons = [str(reason) for reason in alert.get("reasons") or []]
     text_lines = [f"Alert {alert.get('id', '?')} for camera {camera} was {what}.", "", summary, ""]
+    if alert_page:
+        text_lines[1:1] = [f"Review it at {alert_page}"]
     text_lines += [f"{label}: {value}" for label, value in rows]
     if reasons:
         text_lines += ["", "Reasons:", *(f"- {reason}" for reason in reasons)]
@@ -69,6 +78,11 @@ def render_mail(payload: Mapping[str, Any], evidence: EvidenceMode) -> RenderedM
             f"<title>{escape(subject)}</title></head><body>",
             f"<h1>Camera {escape(camera)}: {escape(problem)} alert {escape(what)}</h1>",
             f"<p>{escape(summary)}</p>",
+            *(
+                [f'<p><a href="{escape(alert_page)}">Review alert {escape(str(alert.get("id")))}</a></p>']
+                if alert_page
+                else []
+            ),
             "<table><caption>Alert details</caption><tbody>",
             *(
                 f'<tr><th scope="row">{escape(label)}</th><td>{escape(value)}</td></tr>'

@@ -35,7 +35,7 @@ class SmtpChannel:
         """Return the mail of a delivery: text and HTML alternatives, the evidence image attached or named."""
         settings = self.settings
         payload = delivery.payload
-        mail = render_mail(payload, settings.evidence)
+        mail = render_mail(payload, settings.evidence, settings.review_url)
         message = EmailMessage()
         message["Subject"] = mail.subject
         message["From"] = settings.from_address
