@@ -404,6 +404,23 @@ def test_group_selects_its_cameras(built: Built, tmp_path: Path, capsys: pytest.
     assert "group <strong>south</strong>" in (out / "index.html").read_text(encoding="utf-8")
 
 
+def test_every_report_written_is_audited(built: Built) -> None:
+    with Database(Store(built.store).database_path) as database:
+        written = {
+            entry.detail["out"]: entry
+            for entry in database.audit_entries(limit=10_000)
+            if entry.action == "report written"
+        }
+    yearly, register = written[str(built.yearly.resolve())], written[str(built.register.resolve())]
+    assert (yearly.detail["kind"], yearly.detail["year"], yearly.detail["cameras"]) == ("yearly", 2026, 10)
+    assert (register.detail["kind"], register.detail["cameras"], register.detail["not_reported"]) == (
+        "register",
+        len(Store(built.store).camera_ids()),
+        [],
+    )
+    assert yearly.actor == register.actor != ""
+
+
 @pytest.mark.parametrize(
     ("options", "fragments"),
     [

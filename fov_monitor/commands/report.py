@@ -77,6 +77,7 @@ def run_yearly(args: argparse.Namespace) -> int:
             ),
         )
     files = ReportFiles.of(args.out, len(fleet.cameras))
+    _audit(context, "yearly", args, files, fleet.not_reported, year=year)
     print(
         f"wrote the {year} report of {files.cameras} cameras to {args.out}: {files.files} files, "
         f"{files.total_bytes / 1e6:.1f} MB (largest {files.largest_file}, {files.largest_bytes / 1e6:.2f} MB)"
@@ -95,11 +96,33 @@ def run_register(args: argparse.Namespace) -> int:
         lambda folder: build_register(context.store, folder, group=args.group, jobs=args.jobs),
     )
     files = ReportFiles.of(args.out, built.cameras)
+    _audit(context, "register", args, files, built.not_reported)
     print(
         f"wrote the public register of {built.cameras} cameras to {args.out}: {files.files} files, "
         f"{files.total_bytes / 1e6:.1f} MB (largest {files.largest_file}, {files.largest_bytes / 1e6:.2f} MB)"
     )
     return _warn_not_reported(built.not_reported)
+
+
+def _audit(
+    context: Context,
+    kind: str,
+    args: argparse.Namespace,
+    files: ReportFiles,
+    not_reported: Sequence[UnreadableCamera],
+    **detail: object,
+) -> None:
+    # A report carries image material (blurred references) out of the store: who wrote which, where.
+    context.audit(
+        "report written",
+        None,
+        kind=kind,
+        group=args.group,
+        out=str(Path(args.out).resolve()),
+        cameras=files.cameras,
+        not_reported=[camera.camera_id for camera in not_reported],
+        **detail,
+    )
 
 
 def _warn_not_reported(cameras: Sequence[UnreadableCamera]) -> int:
