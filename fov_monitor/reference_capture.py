@@ -9,9 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
+from fov_monitor.check import check_frame
 from fov_monitor.database import Database
 from fov_monitor.enrolment import SelfTest, self_test
 from fov_monitor.errors import InvalidSettingsError
+from fov_monitor.permit_carry import CarriedPermit, carry_permit
 from fov_monitor.privacy import PrivacySettings, protect
 from fov_monitor.reference import Reference
 from fov_monitor.settings import CheckSettings
@@ -33,11 +37,31 @@ class Approval:
 
 @dataclass(frozen=True, slots=True)
 class CaptureOutcome:
-    """What was stored: the reference's record, its self-test and where the old one was kept."""
+    """What was stored: the reference's record, its self-test and where the old one was kept.
+
+    For a re-baseline also what became of the permit's drawing: ``carried`` when the view had moved
+    and the drawing was moved with it (see :mod:`fov_monitor.permit_carry`), ``permit_note`` when
+    the new view could not be aligned to the old one and the drawing was left as it was.
+    """
 
     info: ReferenceInfo
     self_test: SelfTest
     kept: Path | None
+    carried: CarriedPermit | None = None
+    permit_note: str | None = None
+
+    def permit_line(self) -> str | None:
+        """Return one line on what became of the permit's drawing, None when nothing needs saying."""
+        if self.carried is None:
+            return self.permit_note
+        dx, dy = self.carried.shift_fraction
+        line = (
+            f"the view had moved ({dx:+.1%}, {dy:+.1%} of the frame): the permit's drawing moved with it, "
+            "so it covers the same place (a view beyond it is still reported; a new decision: permit set)"
+        )
+        if self.carried.zones_out_of_view:
+            line += f"; privacy zone(s) now out of view: {', '.join(self.carried.zones_out_of_view)}"
+        return line
 
 
 def capture_reference(
@@ -101,6 +125,9 @@ def capture_reference(
     size = (int(image.shape[1]), int(image.shape[0]))
     _check_fits_the_camera(store, camera_id, infos, label, size)
 
+    carried, permit_note = (
+        _carry_permit(store, camera_id, label, infos, image, settings) if approval else (None, None)
+    )
     test = self_test(image, label=label, hfov_deg=config.hfov_deg, settings=settings)
     record = (
         {"reason": approval.reason, "approved_by": approval.approved_by, "at": now_utc(), "by": actor}
@@ -118,8 +145,8 @@ def capture_reference(
         rebaseline=record,
     )
     prepared = Reference.from_image(image, label=label, settings=settings)
-    kept = store.save_reference(
-        camera_id, label, image, info, prepared, replace_existing=approval is not None
+    kept = _save_with_permit(
+        store, database, camera_id, label, image, info, prepared, carried, actor, approval
     )
     database.audit(
         actor,
@@ -135,7 +162,87 @@ def capture_reference(
         },
         at=now_utc(),
     )
-    return CaptureOutcome(info, test, kept)
+    return CaptureOutcome(info, test, kept, carried, permit_note)
+
+
+def _carry_permit(
+    store: Store,
+    camera_id: str,
+    label: str,
+    infos: list[ReferenceInfo],
+    image: np.ndarray,
+    settings: CheckSettings | None,
+) -> tuple[CarriedPermit | None, str | None]:
+    """Measure how the new view sits on the reference it replaces; move the drawing if it moved."""
+    stored = store.permit(camera_id)
+    if stored is None:
+        return None, None
+    old = next(reference for reference in store.references(camera_id, settings) if reference.label == label)
+    measured = check_frame(old, stored.permit, image, settings=settings)
+    if measured.H_live_to_ref is None or measured.shift_fraction is None:
+        return None, (
+            f"the new view could not be aligned to the old {label!r} reference ({measured.reasons[0]}); "
+            "the permit's drawing is left as it was: check it on the new reference (permit show, or the "
+            "web app's editor)"
+        )
+    size = (int(image.shape[1]), int(image.shape[0]))
+    carried = carry_permit(stored.permit, measured.H_live_to_ref, size, measured.shift_fraction)
+    others = [info.label for info in infos if info.label != label]
+    if carried is not None and others:
+        dx, dy = carried.shift_fraction
+        raise InvalidSettingsError(
+            f"camera {camera_id}: the new view has moved ({dx:+.1%}, {dy:+.1%} of the frame) from the "
+            f"{label!r} reference it replaces, but the camera's other references ({', '.join(others)}) show "
+            "the old view and share the permit's drawing; re-aim the camera to its permitted view, or enrol "
+            "it again for the new view (camera remove, camera add)"
+        )
+    return carried, None
+
+
+def _save_with_permit(
+    store: Store,
+    database: Database,
+    camera_id: str,
+    label: str,
+    image: np.ndarray,
+    info: ReferenceInfo,
+    prepared: Reference,
+    carried: CarriedPermit | None,
+    actor: str,
+    approval: Approval | None,
+) -> Path | None:
+    """Store the reference, and the permit's drawing moved with the view when it was.
+
+    The drawing goes first: should the reference then fail to be written, the old drawing is put
+    back. A crash in between leaves the old reference with the moved drawing, which the next check
+    reports as a moved view (a false alarm), never a privacy zone drawn off its window (a miss).
+    """
+    if carried is None:
+        return store.save_reference(
+            camera_id, label, image, info, prepared, replace_existing=approval is not None
+        )
+    previous = store.permit(camera_id)
+    assert previous is not None
+    store.save_permit(camera_id, carried.permit, info.size_wh, actor)
+    try:
+        kept = store.save_reference(camera_id, label, image, info, prepared, replace_existing=True)
+    except BaseException:
+        store.save_permit(camera_id, previous.permit, previous.reference_size, actor)
+        raise
+    database.audit(
+        actor,
+        "permit carried over",
+        camera_id,
+        {
+            "label": label,
+            "reason": approval.reason if approval else None,
+            "approved_by": approval.approved_by if approval else None,
+            "shift_fraction": list(carried.shift_fraction),
+            "zones_out_of_view": list(carried.zones_out_of_view),
+        },
+        at=now_utc(),
+    )
+    return kept
 
 
 def _check_fits_the_camera(

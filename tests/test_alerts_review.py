@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from alert_helpers import SETTINGS, make_store, record_run
-from conftest import EnrolledCamera, assert_cli_error, run_main
+from conftest import CAMERA_SHIFT, EnrolledCamera, assert_cli_error, run_main
 from db_helpers import raw
 
 from fov_monitor.alerts import list_alerts, update_alerts
@@ -199,20 +199,31 @@ def test_dismissed_as_false_alarm_the_rebaseline_needs_a_second_person_and_grabs
     assert np.abs(after.astype(int) - camera.panned.astype(int)).mean() < 3  # JPEG, not the old view
     assert np.abs(before.astype(int) - camera.panned.astype(int)).mean() > 10
     assert list((root / camera.camera_id / "history").iterdir())
-    actions = raw(db, "SELECT actor, action, detail_json FROM audit ORDER BY id")[-4:]
+    actions = raw(db, "SELECT actor, action, detail_json FROM audit ORDER BY id")[-5:]
     assert [(actor, action) for actor, action, _ in actions] == [
         ("tess", "alert dismissed"),
         ("tess", "alert rebaseline proposed"),
+        ("J. Berg", "permit carried over"),
         ("J. Berg", "reference rebaselined"),
         ("J. Berg", "alert rebaseline approved"),
     ]
-    assert json.loads(actions[2][2])["approved_by"] == "J. Berg"
-    assert json.loads(actions[3][2])["proposed_by"] == "tess"
+    assert json.loads(actions[2][2])["shift_fraction"][0] == pytest.approx(CAMERA_SHIFT, abs=0.01)
+    assert json.loads(actions[3][2])["approved_by"] == "J. Berg"
+    assert json.loads(actions[4][2])["proposed_by"] == "tess"
     assert_cli_error(
         alert_cli(cli, root, db, "reject-rebaseline", alert.alert_id, "--note", "late"),
         "no pending re-baseline proposal",
     )
-    assert cli("check", camera.camera_id, "--store", root)[0] == 0  # the new reference holds
+    # The new reference holds, but the permit's drawing moved with the view: the place it covers is
+    # the permitted one, and the 10% beyond it is still reported until a new decision widens it.
+    assert cli("check", camera.camera_id, "--store", root)[0] == 3
+    height, width = after.shape[:2]
+    whole = f"0,0 {width},0 {width},{height} 0,{height}"
+    assert cli("permit", "set", camera.camera_id, "--store", root, "--polygon", whole)[0] == 0
+    camera.server.put(
+        camera.path, np.clip(camera.panned.astype(int) + 1, 0, 255).astype(np.uint8)
+    )  # not frozen
+    assert cli("check", camera.camera_id, "--store", root)[0] == 0
 
 
 def test_rejected_rebaseline_keeps_the_reference_and_the_alert_dismissed(

@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -268,7 +269,16 @@ def test_rebaseline_keeps_the_old_reference_and_records_who_and_why(
     assert (entry.actor, entry.action) == ("tom", "reference rebaselined")
     assert (entry.detail["reason"], entry.detail["approved_by"]) == ("mast replaced", "chief Ana")
     assert entry.detail["previous_kept_at"] == str(kept)
-    assert cli("check", "cam-a", "--store", store, "--from", new_view)[0] == 0
+    # The drawing moved with the 3% turn, so the permit still covers the same place: 3% of the new view
+    # lies beyond it (tolerance 2%), as it did before the re-baseline.
+    carried = database_entries(store, "permit carried over")
+    assert carried[0]["shift_fraction"][0] == pytest.approx(0.03, abs=0.005)
+    assert cli("check", "cam-a", "--store", store, "--from", new_view)[0] == 3
+
+
+def database_entries(store: Path, action: str) -> list[dict[str, Any]]:
+    with Database(store / "fov-monitor.sqlite") as database:
+        return [dict(e.detail) for e in database.audit_entries(limit=1000) if e.action == action]
 
 
 def test_remove_moves_the_camera_aside_and_validate(cli: Cli, enrolled: Enrolled) -> None:

@@ -148,6 +148,7 @@ def approve_rebaseline(
         "label": label,
         "proposed_by": proposer,
         "previous_kept_at": str(outcome.kept) if outcome.kept else None,
+        "permit": outcome.permit_line(),
     }
     return _decide(database, alert, Event.REBASELINE_APPROVED, approver, reason, detail, at)
 

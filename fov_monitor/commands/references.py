@@ -109,10 +109,13 @@ def _store_reference(args: argparse.Namespace, *, rebaseline: bool) -> int:
                 "size_wh": outcome.info.size_wh,
                 "self_test": test.to_dict(),
                 "previous_kept_at": str(outcome.kept) if outcome.kept else None,
+                "permit": outcome.permit_line(),
             }
         )
     else:
         _print_self_test(args.camera_id, outcome.info.label, outcome.info.size_wh, test, outcome.kept)
+        if outcome.permit_line():
+            print(outcome.permit_line())
     return EXIT_COMPLIANT
 
 
