@@ -193,6 +193,8 @@ def test_the_proposer_cannot_approve_but_another_reviewer_can(root: Path) -> Non
         csrf = response.json()["csrf_token"]
         approved = _api_step(other, csrf, MOVED_ALERT, "approve-rebaseline", "permit KS-9 covers the pole")
         assert approved.status_code == 200, approved.text
+        page = other.get(f"/alerts/{MOVED_ALERT}").text
+    assert "the permit&#39;s drawing moved with it, so it covers the same place" in page
     assert _events(root, MOVED_ALERT)[-1] == (
         "rebaseline_approved",
         SECOND_REVIEWER,
