@@ -240,3 +240,27 @@ def test_rejected_rebaseline_keeps_the_reference_and_the_alert_dismissed(
     assert audit_of(db, alert_id)[-1] == ("ops-desk", "alert rebaseline rejected", "no permit for it")
     with Database(db) as database:
         assert [a.camera_id for a in list_alerts(database, StateFilter.DISMISSED)] == ["cam-n"]
+
+
+def test_removing_a_camera_closes_its_alerts_and_announces_it(
+    cli: Cli, alerts: tuple[Path, str, dict[str, int]]
+) -> None:
+    store, db, ids = alerts
+    code, out, err = cli("camera", "remove", "cam-n", "--store", store, "--db", db, "--actor", "tom")
+    assert code == 0, err
+    assert "closed its 1 active alert(s)" in out
+    closed = raw(db, "SELECT state, closed_at FROM alerts WHERE id = ?", (ids["cam-n"],))
+    assert closed[0][0] == "closed"
+    assert closed[0][1] is not None
+    (event,) = raw(
+        db,
+        "SELECT id, actor, note FROM alert_events WHERE alert_id = ? AND event = 'closed'",
+        (ids["cam-n"],),
+    )
+    assert event[1:] == ("tom", "the camera was removed")
+    routed = SETTINGS.routes(GROUPS["cam-n"])
+    deliveries = raw(db, "SELECT channel, payload_json FROM deliveries WHERE event_id = ?", (event[0],))
+    assert sorted(channel for channel, _ in deliveries) == sorted(routed)
+    assert all(json.loads(payload)["alert"]["camera_name"] == "CAM-N" for _, payload in deliveries)
+    others = raw(db, "SELECT COUNT(*) FROM alerts WHERE closed_at IS NULL AND camera_id <> 'cam-n'")
+    assert others == [(2,)]

@@ -5,7 +5,7 @@ reviewers' steps. Each event is written with its deliveries (the outbox, sent by
 :mod:`fov_monitor.alerts.outbox`) and an audit line in one transaction.
 """
 
-from fov_monitor.alerts.engine import runs_to_update, update_alerts
+from fov_monitor.alerts.engine import close_camera_alerts, runs_to_update, update_alerts
 from fov_monitor.alerts.model import (
     Alert,
     AlertChanges,
@@ -48,6 +48,7 @@ __all__ = [
     "alert_events",
     "approve_rebaseline",
     "build_payload",
+    "close_camera_alerts",
     "dismiss",
     "idempotency_key",
     "list_alerts",

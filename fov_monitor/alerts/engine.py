@@ -35,7 +35,7 @@ from fov_monitor.alerts.model import (
     Problem,
     State,
 )
-from fov_monitor.alerts.queries import camera_facts, camera_group, split_reasons
+from fov_monitor.alerts.queries import StateFilter, camera_facts, camera_group, list_alerts, split_reasons
 from fov_monitor.alerts.settings import AlertSettings, Thresholds
 from fov_monitor.database import Database
 from fov_monitor.db.connection import Transaction
@@ -139,6 +139,68 @@ def update_alerts(
     )
     log.info("alerts for scan run %d: %s", run_id, changes)
     return changes
+
+
+def close_camera_alerts(
+    database: Database,
+    camera_id: str,
+    facts: CameraFacts,
+    settings: AlertSettings,
+    *,
+    actor: str,
+    why: str,
+    at: str | None = None,
+) -> AlertChanges:
+    """Close a camera's active alerts outside a scan (the camera was removed), announced as usual.
+
+    Parameters
+    ----------
+    database : Database
+    camera_id : str
+    facts : CameraFacts
+        The camera's name, place and decision for the announcement (read before it was removed).
+    settings : AlertSettings
+        The channels each group is routed to.
+    actor, why : str
+        Who closes them and why, for the events, the payloads and the audit log.
+    at : str, optional
+        The events' time (default: now).
+
+    Returns
+    -------
+    AlertChanges
+        Alerts closed and deliveries written; one transaction for all.
+    """
+    at = at or now_utc()
+    active = list_alerts(database, StateFilter.ACTIVE, camera_id=camera_id)
+
+    def body(transaction: Transaction) -> AlertChanges:
+        closed = deliveries = 0
+        for alert in active:
+            row = transaction.fetchone(
+                "UPDATE alerts SET state = ?, closed_at = ?, updated_at = ? "
+                "WHERE id = ? AND closed_at IS NULL RETURNING id",
+                (State.CLOSED, at, at, alert.alert_id),
+            )
+            if row is None:
+                continue
+            after = dataclasses.replace(alert, state=State.CLOSED, closed_at=at, updated_at=at)
+            deliveries += record_event(
+                transaction,
+                after,
+                Event.CLOSED,
+                actor=actor,
+                at=at,
+                note=why,
+                detail={"why": why},
+                channels=settings.routes(alert.camera_group),
+                camera=facts,
+                finding=Finding((why,), None, alert.evidence_path),
+            )
+            closed += 1
+        return AlertChanges(closed=closed, deliveries=deliveries)
+
+    return database.write(body)
 
 
 def runs_to_update(database: Database) -> list[int]:

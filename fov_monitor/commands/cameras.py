@@ -144,10 +144,24 @@ def run_edit(args: argparse.Namespace) -> int:
 
 
 def run_remove(args: argparse.Namespace) -> int:
+    from fov_monitor.alerts import AlertSettings, close_camera_alerts
+    from fov_monitor.alerts.queries import camera_facts
+
     context = Context.from_args(args)
+    settings = AlertSettings.for_store(context.store.root)
+    facts = camera_facts(context.store, args.camera_id)  # the announcement names it; read while it is there
     kept = context.store.remove_camera(args.camera_id)
     context.audit("camera removed", args.camera_id, kept_at=str(kept))
     print(f"removed {args.camera_id}; its folder is kept at {kept}")
+    with context.database() as database:
+        closed = close_camera_alerts(
+            database, args.camera_id, facts, settings, actor=context.actor, why="the camera was removed"
+        )
+    if closed.closed:
+        print(
+            f"closed its {closed.closed} active alert(s); {closed.deliveries} announcement(s) in the outbox "
+            "for the next 'fov-monitor alerts deliver' or scan"
+        )
     return EXIT_COMPLIANT
 
 
