@@ -237,8 +237,13 @@ def _insert_alert(
         )
 
 
-def write_rebaseline(database: Database, camera_id: str, at: str) -> None:
-    """Append the audit line a re-baseline writes."""
+def write_rebaseline(
+    database: Database, camera_id: str, at: str, moved: tuple[float, float] | None = None
+) -> None:
+    """Append the audit line a re-baseline writes (after the one of its permit carried over, if moved)."""
+    if moved is not None:
+        carried = {"label": "day", "shift_fraction": list(moved), "zones_out_of_view": []}
+        database.audit("technician-bo", "permit carried over", camera_id, carried, at=at)
     detail = {
         "label": "day",
         "reason": "pole replaced after a storm",

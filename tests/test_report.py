@@ -72,7 +72,7 @@ def _history(root: Path) -> Store:
         write_scans(database, SCHEDULE, START)
         write_alerts(database, troubles_of(SCHEDULE), START)
         write_alerts(database, [troubles_of({"cam-00": [R]})[0]], date(2025, 12, 1))  # the year before
-        write_rebaseline(database, "cam-01", "2026-03-20T10:00:00+00:00")
+        write_rebaseline(database, "cam-01", "2026-03-20T10:00:00+00:00", moved=(0.031, -0.004))
         write_rebaseline(database, "cam-01", "2025-06-01T10:00:00+00:00")
     weighing = root / "weighing" / "2026"
     weighing.mkdir(parents=True)
@@ -170,10 +170,11 @@ def test_figures_are_the_same_in_either_dialect(tmp_path: Path, database_locatio
 
 def test_rebaselines_are_those_of_the_year(fleet: FleetFigures) -> None:
     (rebaseline,) = next(c for c in fleet.cameras if c.camera_id == "cam-01").rebaselines
-    assert (rebaseline.at, rebaseline.approved_by, rebaseline.reason) == (
+    assert (rebaseline.at, rebaseline.approved_by, rebaseline.reason, rebaseline.view_moved) == (
         "2026-03-20T10:00:00+00:00",
         "head-of-ops",
         "pole replaced after a storm",
+        (0.031, -0.004),
     )
 
 
@@ -319,6 +320,7 @@ def test_camera_page_shows_the_key_sections(built: Built) -> None:
         "site visit planned",
         "head-of-ops",
         "pole replaced after a storm",
+        "+3.1% across, -0.4% up/down; the permit's drawing moved with it",
         "2.0% of the frame",
         "Keep, narrow the view.",
     ):

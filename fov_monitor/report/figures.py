@@ -46,6 +46,8 @@ from fov_monitor.store import Store
 log = logging.getLogger(__name__)
 
 REBASELINE_ACTION = "reference rebaselined"
+CARRIED_ACTION = "permit carried over"
+"""The audit action a re-baseline of a moved view writes just before its own (with the move)."""
 """The audit action :func:`fov_monitor.reference_capture.capture_reference` writes for a re-baseline."""
 
 
@@ -95,13 +97,18 @@ class Deviation:
 
 @dataclass(frozen=True, slots=True)
 class Rebaseline:
-    """One replaced reference: when, by whom, approved by whom, and why."""
+    """One replaced reference: when, by whom, approved by whom, why, and how far the view had moved.
+
+    ``view_moved`` is the move (share of the frame width and height) the permit's drawing was carried
+    over by, None when the view had not moved (the drawing stayed).
+    """
 
     at: str
     actor: str
     approved_by: str
     reason: str
     label: str
+    view_moved: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -476,14 +483,20 @@ def _rebaselines(
     database: Database, start: str, end: str, wanted: set[str], clock: LocalTime
 ) -> dict[str, list[Rebaseline]]:
     found: dict[str, list[Rebaseline]] = defaultdict(list)
-    for at, actor, camera_id, detail_json in database.read(
-        "SELECT at, actor, camera_id, detail_json FROM audit WHERE action = ? AND at >= ? AND at < ? "
-        "ORDER BY at, id",
-        (REBASELINE_ACTION, start, end),
+    carried: dict[str, tuple[float, float]] = {}
+    for at, actor, action, camera_id, detail_json in database.read(
+        "SELECT at, actor, action, camera_id, detail_json FROM audit WHERE action IN (?, ?) AND at >= ? "
+        "AND at < ? ORDER BY id",
+        (CARRIED_ACTION, REBASELINE_ACTION, start, end),
     ):
         if camera_id not in wanted:
             continue
         detail = _json_object(detail_json)
+        if action == CARRIED_ACTION:
+            shift = detail.get("shift_fraction")
+            if isinstance(shift, list) and len(shift) == 2:
+                carried[camera_id] = (float(shift[0]), float(shift[1]))
+            continue
         found[camera_id].append(
             Rebaseline(
                 clock.text(at),
@@ -491,8 +504,11 @@ def _rebaselines(
                 str(detail.get("approved_by") or ""),
                 str(detail.get("reason") or ""),
                 str(detail.get("label") or ""),
+                carried.pop(camera_id, None),
             )
         )
+    for rebaselines in found.values():
+        rebaselines.sort(key=lambda rebaseline: rebaseline.at)
     return found
 
 
