@@ -56,8 +56,9 @@ class CaptureOutcome:
             return self.permit_note
         dx, dy = self.carried.shift_fraction
         line = (
-            f"the view had moved ({dx:+.1%}, {dy:+.1%} of the frame): the permit's drawing moved with it, "
-            "so it covers the same place (a view beyond it is still reported; a new decision: permit set)"
+            f"the view had moved (centre {dx:+.1%}, {dy:+.1%} of the frame, corners up to "
+            f"{self.carried.corner_move:.1%}): the permit's drawing moved with it, so it covers the same "
+            "place (a view beyond it is still reported; a new decision: permit set)"
         )
         if self.carried.zones_out_of_view:
             line += f"; privacy zone(s) now out of view: {', '.join(self.carried.zones_out_of_view)}"
@@ -238,6 +239,7 @@ def _save_with_permit(
             "reason": approval.reason if approval else None,
             "approved_by": approval.approved_by if approval else None,
             "shift_fraction": list(carried.shift_fraction),
+            "corner_move": carried.corner_move,
             "zones_out_of_view": list(carried.zones_out_of_view),
         },
         at=now_utc(),

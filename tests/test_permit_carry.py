@@ -43,6 +43,34 @@ def test_the_drawing_moves_with_the_content() -> None:
     assert carried.permit.tolerance == permit.tolerance
 
 
+def test_a_zoom_about_the_centre_moves_the_drawing_though_the_centre_stays() -> None:
+    zoom = 1.5
+    scale_about_centre = np.array(
+        [[zoom, 0.0, (1 - zoom) * SIZE[0] / 2], [0.0, zoom, (1 - zoom) * SIZE[1] / 2], [0.0, 0.0, 1.0]]
+    )
+    permit = Permit(
+        permitted_xy=SQUARE, privacy_zones={"window": [(500, 50), (600, 50), (600, 150), (500, 150)]}
+    )
+    carried = carry_permit(permit, np.linalg.inv(scale_about_centre), SIZE, (0.0, 0.0))
+    assert carried is not None
+    assert carried.corner_move == pytest.approx(0.25)
+    window = carried.permit.privacy_zones["window"]
+    assert min(x for x, _ in window) == pytest.approx(590.0)
+    assert max(y for _, y in window) == pytest.approx(105.0)
+
+
+def test_a_zone_cut_in_pieces_by_the_edge_keeps_every_piece() -> None:
+    u_shape = [(100, 200), (150, 200), (150, 460), (450, 460), (450, 200), (500, 200), (500, 470), (100, 470)]
+    carried = carry_permit(
+        Permit(permitted_xy=SQUARE, privacy_zones={"u": u_shape}), _translation(0, 35), SIZE, (0.0, 0.07)
+    )
+    assert carried is not None
+    assert sorted(carried.permit.privacy_zones) == ["u", "u (part 2)"]
+    xs = sorted(min(x for x, _ in zone) for zone in carried.permit.privacy_zones.values())
+    assert xs == [100.0, 450.0]  # both arms, the bottom bar out of view
+    assert carried.zones_out_of_view == ()
+
+
 def test_a_negligible_move_leaves_the_drawing() -> None:
     assert carry_permit(Permit(permitted_xy=SQUARE), _translation(2.5, 0.3), SIZE, (0.004, 0.0006)) is None
 
