@@ -146,6 +146,16 @@ def capture_reference(
         rebaseline=record,
     )
     prepared = Reference.from_image(image, label=label, settings=settings)
+    if approval:
+        # Written before the files change: if the database fails after them, the replacement is
+        # still on record (started, never finished), never silent.
+        database.audit(
+            actor,
+            "reference rebaseline started",
+            camera_id,
+            {"label": label, "reason": approval.reason, "approved_by": approval.approved_by},
+            at=now_utc(),
+        )
     kept = _save_with_permit(
         store, database, camera_id, label, image, info, prepared, carried, actor, approval
     )

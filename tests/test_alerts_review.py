@@ -199,17 +199,18 @@ def test_dismissed_as_false_alarm_the_rebaseline_needs_a_second_person_and_grabs
     assert np.abs(after.astype(int) - camera.panned.astype(int)).mean() < 3  # JPEG, not the old view
     assert np.abs(before.astype(int) - camera.panned.astype(int)).mean() > 10
     assert list((root / camera.camera_id / "history").iterdir())
-    actions = raw(db, "SELECT actor, action, detail_json FROM audit ORDER BY id")[-5:]
+    actions = raw(db, "SELECT actor, action, detail_json FROM audit ORDER BY id")[-6:]
     assert [(actor, action) for actor, action, _ in actions] == [
         ("tess", "alert dismissed"),
         ("tess", "alert rebaseline proposed"),
+        ("J. Berg", "reference rebaseline started"),
         ("J. Berg", "permit carried over"),
         ("J. Berg", "reference rebaselined"),
         ("J. Berg", "alert rebaseline approved"),
     ]
-    assert json.loads(actions[2][2])["shift_fraction"][0] == pytest.approx(CAMERA_SHIFT, abs=0.01)
-    assert json.loads(actions[3][2])["approved_by"] == "J. Berg"
-    assert json.loads(actions[4][2])["proposed_by"] == "tess"
+    assert json.loads(actions[3][2])["shift_fraction"][0] == pytest.approx(CAMERA_SHIFT, abs=0.01)
+    assert json.loads(actions[4][2])["approved_by"] == "J. Berg"
+    assert json.loads(actions[5][2])["proposed_by"] == "tess"
     assert_cli_error(
         alert_cli(cli, root, db, "reject-rebaseline", alert.alert_id, "--note", "late"),
         "no pending re-baseline proposal",

@@ -6,6 +6,7 @@ re-baselined from the view they show tonight, as an approver would after a dismi
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 from fov_monitor.camera_check import check_camera
 from fov_monitor.database import Database
 from fov_monitor.demo import demo_scene, enrol_demo
-from fov_monitor.errors import InvalidPermitError, InvalidSettingsError
+from fov_monitor.errors import InvalidPermitError, InvalidSettingsError, StoreError
 from fov_monitor.permit import Permit
 from fov_monitor.permit_carry import carry_permit
 from fov_monitor.reference_capture import Approval, capture_reference
@@ -168,3 +169,20 @@ def test_a_moved_view_with_other_references_is_refused_and_nothing_changes(
         _rebaseline(store, database, camera_id)
     assert (store.folder(camera_id) / "permit.json").read_bytes() == permit_before
     assert (store.folder(camera_id) / "references" / "day.png").read_bytes() == day_before
+
+
+def test_a_rebaseline_whose_record_fails_is_still_on_record_as_started(
+    demo_store: tuple[Store, Database],
+) -> None:
+    store, database = demo_store
+    camera_id = "cam-02-cafe"
+    # A real refusal by the database, of the closing line only: the files change, the record must not lie.
+    with sqlite3.connect(store.database_path) as connection:
+        connection.execute(
+            "CREATE TRIGGER refuse_closing BEFORE INSERT ON audit WHEN NEW.action = 'reference rebaselined' "
+            "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+    with pytest.raises(StoreError):
+        _rebaseline(store, database, camera_id)
+    actions = [entry.action for entry in database.audit_entries(camera_id)]
+    assert actions[:2] == ["permit carried over", "reference rebaseline started"]
