@@ -9,11 +9,20 @@ approver must not be the proposer.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 
 from fov_monitor.alerts.events import record_event
-from fov_monitor.alerts.model import ALERT_COLUMNS, Alert, CameraFacts, Event, Finding, Problem, State
-from fov_monitor.alerts.queries import alert_finding, camera_facts, load_alert
+from fov_monitor.alerts.model import (
+    ALERT_COLUMNS,
+    Alert,
+    AlertEvent,
+    CameraFacts,
+    Event,
+    Finding,
+    Problem,
+    State,
+)
+from fov_monitor.alerts.queries import alert_events, alert_finding, camera_facts, load_alert
 from fov_monitor.alerts.settings import AlertSettings
 from fov_monitor.database import Database
 from fov_monitor.db.connection import Transaction
@@ -31,6 +40,20 @@ _REBASELINE_EVENTS = (
 )
 """The events that decide whether a re-baseline is pending: the latest of them says."""
 _PENDING = (Event.REBASELINE_PROPOSED, Event.REBASELINE_FAILED)
+
+
+def pending_proposal(events: Sequence[AlertEvent]) -> AlertEvent | None:
+    """Return the alert's pending re-baseline proposal (its ``rebaseline_proposed`` event), or None.
+
+    Parameters
+    ----------
+    events : sequence of AlertEvent
+        The alert's events, oldest first.
+    """
+    decisions = [event for event in events if event.event in _REBASELINE_EVENTS]
+    if not decisions or decisions[-1].event not in _PENDING:
+        return None
+    return next(event for event in reversed(decisions) if event.event is Event.REBASELINE_PROPOSED)
 
 
 def acknowledge(database: Database, alert_id: int, *, actor: str, note: str, at: str | None = None) -> Alert:
@@ -290,21 +313,13 @@ def _active(database: Database, alert_id: int, doing: str) -> Alert:
 
 
 def _pending_proposer(database: Database, alert_id: int) -> str:
-    rows = database.read(
-        "SELECT event FROM alert_events WHERE alert_id = ? AND event IN (?, ?, ?, ?) "
-        "ORDER BY id DESC LIMIT 1",
-        (alert_id, *_REBASELINE_EVENTS),
-    )
-    if not rows or rows[0][0] not in _PENDING:
+    proposal = pending_proposal(alert_events(database, alert_id))
+    if proposal is None:
         raise AlertError(
             f"alert {alert_id} has no pending re-baseline proposal; propose one with "
             f"'fov-monitor alerts dismiss {alert_id} --note ... --propose-rebaseline'"
         )
-    proposed = database.read(
-        "SELECT actor FROM alert_events WHERE alert_id = ? AND event = ? ORDER BY id DESC LIMIT 1",
-        (alert_id, Event.REBASELINE_PROPOSED),
-    )
-    return str(proposed[0][0])
+    return proposal.actor
 
 
 def _reference_label(database: Database, store: Store, alert: Alert) -> str:
