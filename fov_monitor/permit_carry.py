@@ -22,8 +22,9 @@ from fov_monitor.errors import InvalidPermitError
 from fov_monitor.permit import FAR_OUTSIDE_MARGIN, Permit, PointsXY
 
 NEGLIGIBLE_MOVE = 0.005
-"""A move of the view below this share of the frame (either axis; ~3 px at 640) leaves the drawing
-where it is: about the alignment's own error, and far below any camera's tolerance."""
+"""When no corner of the frame moves by this share of the frame (either axis; ~3 px at 640), the
+drawing stays where it is: about the alignment's own error, and far below any camera's tolerance.
+Corners, not the centre: a zoom or a roll about the centre moves the drawing as much as a pan."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +36,10 @@ class CarriedPermit:
     permit : Permit
         The drawing in the new reference's pixels (tolerances and decision unchanged).
     shift_fraction : (float, float)
-        How far the view moved, as a share of the frame's width and height.
+        How far the view's centre moved, as a share of the frame's width and height.
+    corner_move : float
+        How far the farthest-moving corner of the frame moved, as a share of the frame (the larger
+        of its two axes): a zoom or roll shows here, not in ``shift_fraction``.
     zones_out_of_view : tuple of str
         Privacy zones that now lie wholly outside the view: left out of the new drawing (the old
         one is kept in the permit's history) and named in the audit log.
@@ -43,6 +47,7 @@ class CarriedPermit:
 
     permit: Permit
     shift_fraction: tuple[float, float]
+    corner_move: float
     zones_out_of_view: tuple[str, ...]
 
 
@@ -61,12 +66,14 @@ def carry_permit(
     size_wh : (int, int)
         The new reference's size.
     shift_fraction : (float, float)
-        The measured move of the view (the core's ``shift_fraction``).
+        The measured move of the view's centre (the core's ``shift_fraction``), to report.
 
     Returns
     -------
     CarriedPermit or None
-        None when the view has not moved (below :data:`NEGLIGIBLE_MOVE`): the drawing stays.
+        None when no corner of the frame moved by :data:`NEGLIGIBLE_MOVE`: the drawing stays. A
+        privacy zone that the frame's edge cuts in pieces keeps every piece in view (``name``,
+        ``name (part 2)``, ...); the permitted area keeps its largest piece (the rest is at the edge).
 
     Raises
     ------
@@ -74,43 +81,50 @@ def carry_permit(
         When nothing of the permitted area is in the new view: that is a camera pointed elsewhere,
         which a re-baseline cannot make right.
     """
-    if max(abs(shift_fraction[0]), abs(shift_fraction[1])) < NEGLIGIBLE_MOVE:
-        return None
     H_old_to_new = np.linalg.inv(np.asarray(H_new_to_old, dtype=np.float64))
     width, height = size_wh
+    corners = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float64)
+    moved_corners = cv2.perspectiveTransform(corners.reshape(-1, 1, 2), H_old_to_new).reshape(-1, 2)
+    corner_move = float(np.max(np.abs(moved_corners - corners) / (width, height)))
+    if corner_move < NEGLIGIBLE_MOVE:
+        return None
     bounds = box(
         -FAR_OUTSIDE_MARGIN / 2 * width,
         -FAR_OUTSIDE_MARGIN / 2 * height,
         width * (1 + FAR_OUTSIDE_MARGIN / 2),
         height * (1 + FAR_OUTSIDE_MARGIN / 2),
     )
-    permitted = _moved(permit.permitted_xy, H_old_to_new, bounds)
-    if permitted is None:
+    permitted_pieces = _moved(permit.permitted_xy, H_old_to_new, bounds)
+    if not permitted_pieces:
         raise InvalidPermitError(
             "none of the permitted area is in the new view; that is a camera pointed elsewhere, not a new "
             "reference: re-aim the camera, or set a new permit with 'fov-monitor permit set'"
         )
     zones, out_of_view = {}, []
     for name, points in permit.privacy_zones.items():
-        moved = _moved(points, H_old_to_new, bounds)
-        if moved is None:
+        pieces = _moved(points, H_old_to_new, bounds)
+        if not pieces:
             out_of_view.append(name)
-        else:
-            zones[name] = moved
-    carried = replace(permit, permitted_xy=permitted, privacy_zones=zones)
-    return CarriedPermit(carried, (float(shift_fraction[0]), float(shift_fraction[1])), tuple(out_of_view))
+        for number, piece in enumerate(pieces, start=1):
+            zones[name if number == 1 else f"{name} (part {number})"] = piece
+    carried = replace(permit, permitted_xy=permitted_pieces[0], privacy_zones=zones)
+    shift = (float(shift_fraction[0]), float(shift_fraction[1]))
+    return CarriedPermit(carried, shift, corner_move, tuple(out_of_view))
 
 
-def _moved(points: PointsXY, H_old_to_new: np.ndarray, bounds: Polygon) -> list[tuple[float, float]] | None:
-    """Project a polygon, keep the part near the image (the rest cannot be seen); None if none is."""
+def _moved(points: PointsXY, H_old_to_new: np.ndarray, bounds: Polygon) -> list[list[tuple[float, float]]]:
+    """Project a polygon and keep what lies near the image (the rest cannot be seen), largest first.
+
+    A concave polygon cut by the frame's edge falls in several pieces; none when wholly out of view.
+    """
     source = np.asarray(points, dtype=np.float64).reshape(-1, 1, 2)
     projected = cv2.perspectiveTransform(source, H_old_to_new).reshape(-1, 2)
     clipped = Polygon(projected).intersection(bounds)
-    if clipped.is_empty or clipped.area <= 0:
-        return None
-    if clipped.geom_type != "Polygon":
-        # A projected polygon clipped by a rectangle stays one piece unless it was concave across
-        # the border; keep its largest piece, the rest lies at the edge of the view.
-        clipped = max(clipped.geoms, key=lambda part: part.area)
-    exterior = orient(clipped).exterior.coords[:-1]
-    return [(round(float(x), 2), round(float(y), 2)) for x, y in exterior]
+    parts = [clipped] if clipped.geom_type == "Polygon" else list(getattr(clipped, "geoms", []))
+    pieces = sorted(
+        (part for part in parts if part.geom_type == "Polygon" and part.area > 0), key=lambda p: -p.area
+    )
+    return [
+        [(round(float(x), 2), round(float(y), 2)) for x, y in orient(piece).exterior.coords[:-1]]
+        for piece in pieces
+    ]

@@ -56,8 +56,9 @@ class CaptureOutcome:
             return self.permit_note
         dx, dy = self.carried.shift_fraction
         line = (
-            f"the view had moved ({dx:+.1%}, {dy:+.1%} of the frame): the permit's drawing moved with it, "
-            "so it covers the same place (a view beyond it is still reported; a new decision: permit set)"
+            f"the view had moved (centre {dx:+.1%}, {dy:+.1%} of the frame, corners up to "
+            f"{self.carried.corner_move:.1%}): the permit's drawing moved with it, so it covers the same "
+            "place (a view beyond it is still reported; a new decision: permit set)"
         )
         if self.carried.zones_out_of_view:
             line += f"; privacy zone(s) now out of view: {', '.join(self.carried.zones_out_of_view)}"
@@ -145,6 +146,16 @@ def capture_reference(
         rebaseline=record,
     )
     prepared = Reference.from_image(image, label=label, settings=settings)
+    if approval:
+        # Written before the files change: if the database fails after them, the replacement is
+        # still on record (started, never finished), never silent.
+        database.audit(
+            actor,
+            "reference rebaseline started",
+            camera_id,
+            {"label": label, "reason": approval.reason, "approved_by": approval.approved_by},
+            at=now_utc(),
+        )
     kept = _save_with_permit(
         store, database, camera_id, label, image, info, prepared, carried, actor, approval
     )
@@ -238,6 +249,7 @@ def _save_with_permit(
             "reason": approval.reason if approval else None,
             "approved_by": approval.approved_by if approval else None,
             "shift_fraction": list(carried.shift_fraction),
+            "corner_move": carried.corner_move,
             "zones_out_of_view": list(carried.zones_out_of_view),
         },
         at=now_utc(),

@@ -397,6 +397,14 @@ def test_webhook_refused_or_silent_receiver_is_tried_again(closed_port: int, sil
         assert not caught.value.permanent
 
 
+def test_webhook_errors_name_the_host_never_the_path_or_query(closed_port: int) -> None:
+    url = f"http://127.0.0.1:{closed_port}/services/T0/B0/path-secret?token=query-secret"
+    with pytest.raises(DeliveryError) as caught:
+        webhook(url, timeout_s=0.3).send(delivery("tickets"))
+    assert f"127.0.0.1:{closed_port}" in str(caught.value)
+    assert "secret" not in str(caught.value)
+
+
 def test_webhook_unset_secret_names_the_variable(receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(SECRET_ENV)
     with pytest.raises(DeliveryError) as caught:

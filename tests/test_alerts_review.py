@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,9 +15,17 @@ from alert_helpers import SETTINGS, make_store, record_run
 from conftest import CAMERA_SHIFT, EnrolledCamera, assert_cli_error, run_main
 from db_helpers import raw
 
-from fov_monitor.alerts import list_alerts, update_alerts
+from fov_monitor.alerts import (
+    alert_events,
+    approve_rebaseline,
+    dismiss,
+    list_alerts,
+    reject_rebaseline,
+    update_alerts,
+)
 from fov_monitor.alerts.queries import StateFilter
 from fov_monitor.database import Database
+from fov_monitor.errors import AlertError, FovMonitorError
 from fov_monitor.store import Store
 
 Cli = Callable[..., tuple[int, str, str]]
@@ -199,17 +210,20 @@ def test_dismissed_as_false_alarm_the_rebaseline_needs_a_second_person_and_grabs
     assert np.abs(after.astype(int) - camera.panned.astype(int)).mean() < 3  # JPEG, not the old view
     assert np.abs(before.astype(int) - camera.panned.astype(int)).mean() > 10
     assert list((root / camera.camera_id / "history").iterdir())
-    actions = raw(db, "SELECT actor, action, detail_json FROM audit ORDER BY id")[-5:]
+    actions = raw(db, "SELECT actor, action, detail_json FROM audit ORDER BY id")[-7:]
     assert [(actor, action) for actor, action, _ in actions] == [
         ("tess", "alert dismissed"),
         ("tess", "alert rebaseline proposed"),
+        ("J. Berg", "alert rebaseline approved"),
+        ("J. Berg", "reference rebaseline started"),
         ("J. Berg", "permit carried over"),
         ("J. Berg", "reference rebaselined"),
-        ("J. Berg", "alert rebaseline approved"),
+        ("J. Berg", "alert rebaseline applied"),
     ]
-    assert json.loads(actions[2][2])["shift_fraction"][0] == pytest.approx(CAMERA_SHIFT, abs=0.01)
-    assert json.loads(actions[3][2])["approved_by"] == "J. Berg"
-    assert json.loads(actions[4][2])["proposed_by"] == "tess"
+    assert json.loads(actions[2][2])["proposed_by"] == "tess"
+    assert json.loads(actions[4][2])["shift_fraction"][0] == pytest.approx(CAMERA_SHIFT, abs=0.01)
+    assert json.loads(actions[5][2])["approved_by"] == "J. Berg"
+    assert "the permit's drawing moved with it" in json.loads(actions[6][2])["permit"]
     assert_cli_error(
         alert_cli(cli, root, db, "reject-rebaseline", alert.alert_id, "--note", "late"),
         "no pending re-baseline proposal",
@@ -264,3 +278,42 @@ def test_removing_a_camera_closes_its_alerts_and_announces_it(
     assert all(json.loads(payload)["alert"]["camera_name"] == "CAM-N" for _, payload in deliveries)
     others = raw(db, "SELECT COUNT(*) FROM alerts WHERE closed_at IS NULL AND camera_id <> 'cam-n'")
     assert others == [(2,)]
+
+
+def test_an_approval_in_progress_holds_off_a_rejection_and_a_failed_one_is_pending_again(
+    enrolled: tuple[EnrolledCamera, Path], silent_port: int
+) -> None:
+    camera, root = enrolled
+    store = Store(root)
+    config = store.camera(camera.camera_id)
+    # The camera accepts the connection and never answers: the approval's grab takes its whole timeout.
+    store.save_camera(
+        dataclasses.replace(config, source=f"http://127.0.0.1:{silent_port}/snap.jpg", timeout_s=2.0)
+    )
+    with Database(store.database_path) as database:
+        update_alerts(database, store, record_run(database, {camera.camera_id: "redirected"}), SETTINGS)
+        (alert,) = list_alerts(database)
+        dismiss(database, alert.alert_id, actor="tess", note="new pole", propose_rebaseline=True)
+    before = store.reference_image(camera.camera_id, "day")
+    failures: list[Exception] = []
+
+    def approve() -> None:
+        with Database(store.database_path) as database:
+            try:
+                approve_rebaseline(database, store, alert.alert_id, approver="J. Berg", reason="new pole")
+            except FovMonitorError as exc:
+                failures.append(exc)
+
+    approving = threading.Thread(target=approve)
+    approving.start()
+    time.sleep(0.5)
+    with Database(store.database_path) as database, pytest.raises(AlertError, match="no pending re-baseline"):
+        reject_rebaseline(database, alert.alert_id, actor="ann", note="not covered")
+    approving.join(timeout=30)
+    assert [type(exc).__name__ for exc in failures] == ["SourceTimeout"]
+    assert np.array_equal(store.reference_image(camera.camera_id, "day"), before)
+    with Database(store.database_path) as database:
+        events = [event.event for event in alert_events(database, alert.alert_id)]
+        assert events[-3:] == ["rebaseline_proposed", "rebaseline_approved", "rebaseline_failed"]
+        reject_rebaseline(database, alert.alert_id, actor="ann", note="not covered")  # pending again
+        assert alert_events(database, alert.alert_id)[-1].event == "rebaseline_rejected"

@@ -6,6 +6,7 @@ re-baselined from the view they show tonight, as an approver would after a dismi
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 from fov_monitor.camera_check import check_camera
 from fov_monitor.database import Database
 from fov_monitor.demo import demo_scene, enrol_demo
-from fov_monitor.errors import InvalidPermitError, InvalidSettingsError
+from fov_monitor.errors import InvalidPermitError, InvalidSettingsError, StoreError
 from fov_monitor.permit import Permit
 from fov_monitor.permit_carry import carry_permit
 from fov_monitor.reference_capture import Approval, capture_reference
@@ -41,6 +42,34 @@ def test_the_drawing_moves_with_the_content() -> None:
     assert sorted(carried.permit.privacy_zones["window"]) == [(464, 50), (464, 90), (514, 50), (514, 90)]
     assert carried.zones_out_of_view == ()
     assert carried.permit.tolerance == permit.tolerance
+
+
+def test_a_zoom_about_the_centre_moves_the_drawing_though_the_centre_stays() -> None:
+    zoom = 1.5
+    scale_about_centre = np.array(
+        [[zoom, 0.0, (1 - zoom) * SIZE[0] / 2], [0.0, zoom, (1 - zoom) * SIZE[1] / 2], [0.0, 0.0, 1.0]]
+    )
+    permit = Permit(
+        permitted_xy=SQUARE, privacy_zones={"window": [(500, 50), (600, 50), (600, 150), (500, 150)]}
+    )
+    carried = carry_permit(permit, np.linalg.inv(scale_about_centre), SIZE, (0.0, 0.0))
+    assert carried is not None
+    assert carried.corner_move == pytest.approx(0.25)
+    window = carried.permit.privacy_zones["window"]
+    assert min(x for x, _ in window) == pytest.approx(590.0)
+    assert max(y for _, y in window) == pytest.approx(105.0)
+
+
+def test_a_zone_cut_in_pieces_by_the_edge_keeps_every_piece() -> None:
+    u_shape = [(100, 200), (150, 200), (150, 460), (450, 460), (450, 200), (500, 200), (500, 470), (100, 470)]
+    carried = carry_permit(
+        Permit(permitted_xy=SQUARE, privacy_zones={"u": u_shape}), _translation(0, 35), SIZE, (0.0, 0.07)
+    )
+    assert carried is not None
+    assert sorted(carried.permit.privacy_zones) == ["u", "u (part 2)"]
+    xs = sorted(min(x for x, _ in zone) for zone in carried.permit.privacy_zones.values())
+    assert xs == [100.0, 450.0]  # both arms, the bottom bar out of view
+    assert carried.zones_out_of_view == ()
 
 
 def test_a_negligible_move_leaves_the_drawing() -> None:
@@ -140,3 +169,20 @@ def test_a_moved_view_with_other_references_is_refused_and_nothing_changes(
         _rebaseline(store, database, camera_id)
     assert (store.folder(camera_id) / "permit.json").read_bytes() == permit_before
     assert (store.folder(camera_id) / "references" / "day.png").read_bytes() == day_before
+
+
+def test_a_rebaseline_whose_record_fails_is_still_on_record_as_started(
+    demo_store: tuple[Store, Database],
+) -> None:
+    store, database = demo_store
+    camera_id = "cam-02-cafe"
+    # A real refusal by the database, of the closing line only: the files change, the record must not lie.
+    with sqlite3.connect(store.database_path) as connection:
+        connection.execute(
+            "CREATE TRIGGER refuse_closing BEFORE INSERT ON audit WHEN NEW.action = 'reference rebaselined' "
+            "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+    with pytest.raises(StoreError):
+        _rebaseline(store, database, camera_id)
+    actions = [entry.action for entry in database.audit_entries(camera_id)]
+    assert actions[:2] == ["permit carried over", "reference rebaseline started"]

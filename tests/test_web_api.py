@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import sqlite3
@@ -29,6 +30,7 @@ from web_helpers import (
 )
 
 from fov_monitor.faces import detect_faces
+from fov_monitor.store import Store
 from fov_monitor.web.app import ROUTERS
 from fov_monitor.web.review import ReviewStep
 from fov_monitor.web.roles import GRANTS, Permission, Role
@@ -537,6 +539,20 @@ def test_csrf_less_form_post_is_refused(web: WebStore) -> None:
         response = client.post(f"/cameras/{MOVED_CAMERA}/check", data={}, follow_redirects=False)
         assert response.status_code == 403
         assert len(audit_rows(web.root, "check")) == before
+
+
+@pytest.mark.parametrize("role", [Role.AUDITOR, Role.REVIEWER, Role.TECHNICIAN])
+def test_a_cameras_source_is_shown_without_its_credentials(web: WebStore, role: Role) -> None:
+    store = Store(web.root)
+    config = store.camera(MOVED_CAMERA)
+    store.save_camera(dataclasses.replace(config, source="rtsp://admin:hunter2@10.0.0.7/live?token=abc123"))
+    with app_client(web.root) as client:
+        sign_in(client, role)
+        shown = client.get(f"/api/cameras/{MOVED_CAMERA}")
+    assert shown.status_code == 200
+    assert shown.json()["camera"]["source"] == "rtsp://10.0.0.7/live?token=***"
+    assert "hunter2" not in shown.text
+    assert "abc123" not in shown.text
 
 
 def test_check_now_records_a_result(web: WebStore) -> None:

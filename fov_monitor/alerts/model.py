@@ -63,6 +63,10 @@ class Event(enum.StrEnum):
     REBASELINE_PROPOSED = "rebaseline_proposed"
     REBASELINE_APPROVED = "rebaseline_approved"
     REBASELINE_REJECTED = "rebaseline_rejected"
+    REBASELINE_APPLIED = "rebaseline_applied"
+    """The approved re-baseline is done: the new reference is in place."""
+    REBASELINE_FAILED = "rebaseline_failed"
+    """The approved re-baseline could not be done (no frame, a refused reference): proposed again."""
 
     @property
     def delivered(self) -> bool:

@@ -9,21 +9,51 @@ approver must not be the proposer.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 
 from fov_monitor.alerts.events import record_event
-from fov_monitor.alerts.model import ALERT_COLUMNS, Alert, CameraFacts, Event, Finding, Problem, State
-from fov_monitor.alerts.queries import alert_finding, camera_facts, load_alert
+from fov_monitor.alerts.model import (
+    ALERT_COLUMNS,
+    Alert,
+    AlertEvent,
+    CameraFacts,
+    Event,
+    Finding,
+    Problem,
+    State,
+)
+from fov_monitor.alerts.queries import alert_events, alert_finding, camera_facts, load_alert
 from fov_monitor.alerts.settings import AlertSettings
 from fov_monitor.database import Database
 from fov_monitor.db.connection import Transaction
-from fov_monitor.errors import AlertError
+from fov_monitor.errors import AlertError, FovMonitorError
 from fov_monitor.reference_capture import Approval, capture_reference
 from fov_monitor.store import Store, now_utc
 
 REBASELINE_PROBLEMS = frozenset({Problem.REDIRECTED, Problem.ZONE_EXPOSED})
 """Problems a re-baseline can answer: a view that moved on purpose. Not a covered lens, nor no frame."""
-_REBASELINE_EVENTS = (Event.REBASELINE_PROPOSED, Event.REBASELINE_APPROVED, Event.REBASELINE_REJECTED)
+_REBASELINE_EVENTS = (
+    Event.REBASELINE_PROPOSED,
+    Event.REBASELINE_APPROVED,
+    Event.REBASELINE_REJECTED,
+    Event.REBASELINE_FAILED,
+)
+"""The events that decide whether a re-baseline is pending: the latest of them says."""
+_PENDING = (Event.REBASELINE_PROPOSED, Event.REBASELINE_FAILED)
+
+
+def pending_proposal(events: Sequence[AlertEvent]) -> AlertEvent | None:
+    """Return the alert's pending re-baseline proposal (its ``rebaseline_proposed`` event), or None.
+
+    Parameters
+    ----------
+    events : sequence of AlertEvent
+        The alert's events, oldest first.
+    """
+    decisions = [event for event in events if event.event in _REBASELINE_EVENTS]
+    if not decisions or decisions[-1].event not in _PENDING:
+        return None
+    return next(event for event in reversed(decisions) if event.event is Event.REBASELINE_PROPOSED)
 
 
 def acknowledge(database: Database, alert_id: int, *, actor: str, note: str, at: str | None = None) -> Alert:
@@ -118,18 +148,23 @@ def approve_rebaseline(
 ) -> Alert:
     """Approve a proposed re-baseline: grab the camera's current view as its reference (the old one kept).
 
-    The reference replaced is the one the alert's latest result matched (the camera's first when
-    unknown); :func:`fov_monitor.reference_capture.capture_reference` grabs, self-tests, keeps the old
-    one in the camera's history and audits it. The alert stays dismissed; the next scan, compliant
+    The approval is recorded first, in a transaction that checks the proposal is still pending, so
+    that of two reviewers deciding at once only one goes on. Then the reference the alert's latest
+    result matched (the camera's first when unknown) is replaced by
+    :func:`fov_monitor.reference_capture.capture_reference`, which grabs, self-tests, keeps the old
+    one in the camera's history, moves the permit's drawing with a moved view and audits it all; a
+    ``rebaseline_applied`` event says what it did. When the capture fails, a ``rebaseline_failed``
+    event puts the proposal back to pending. The alert stays dismissed; the next scan, compliant
     against the new reference, closes it.
 
     Raises
     ------
     AlertError
-        Unknown or closed alert, no pending proposal, an approver who is the proposer, or an empty
-        approver or reason.
+        Unknown or closed alert, no pending proposal (or decided meanwhile), an approver who is the
+        proposer, or an empty approver or reason.
     FovMonitorError
-        When the camera cannot be grabbed or the new reference does not fit (nothing is recorded).
+        When the camera cannot be grabbed or the new reference does not fit (the reference is left
+        as it was; the proposal is pending again).
     """
     _require(approver, "the approver's name (--by)")
     _require(reason, "a reason (--reason)")
@@ -141,16 +176,35 @@ def approve_rebaseline(
             "another person must approve (--by NAME)"
         )
     label = _reference_label(database, store, alert)
-    outcome = capture_reference(
-        store, database, alert.camera_id, label=label, actor=approver, approval=Approval(reason, approver)
-    )
-    detail = {
-        "label": label,
-        "proposed_by": proposer,
+    claimed = {"label": label, "proposed_by": proposer}
+    approved = _decide(database, alert, Event.REBASELINE_APPROVED, approver, reason, claimed, at)
+    try:
+        outcome = capture_reference(
+            store, database, alert.camera_id, label=label, actor=approver, approval=Approval(reason, approver)
+        )
+    except FovMonitorError as exc:
+        _record(database, approved, Event.REBASELINE_FAILED, approver, str(exc), claimed)
+        raise
+    done = claimed | {
         "previous_kept_at": str(outcome.kept) if outcome.kept else None,
         "permit": outcome.permit_line(),
     }
-    return _decide(database, alert, Event.REBASELINE_APPROVED, approver, reason, detail, at)
+    return _record(database, approved, Event.REBASELINE_APPLIED, approver, reason, done)
+
+
+def _record(
+    database: Database, alert: Alert, event: Event, actor: str, note: str, detail: Mapping[str, object]
+) -> Alert:
+    """Record one more event of the alert (with its audit line) in a transaction of its own."""
+    when = now_utc()
+
+    def body(transaction: Transaction) -> Alert:
+        transaction.execute("UPDATE alerts SET updated_at = ? WHERE id = ?", (when, alert.alert_id))
+        after = dataclasses.replace(alert, updated_at=when)
+        record_event(transaction, after, event, actor=actor, at=when, note=note, detail=detail)
+        return after
+
+    return database.write(body)
 
 
 def reject_rebaseline(
@@ -237,11 +291,11 @@ def _decide(
 
     def body(transaction: Transaction) -> Alert:
         latest = transaction.fetchone(
-            "SELECT event FROM alert_events WHERE alert_id = ? AND event IN (?, ?, ?) "
+            "SELECT event FROM alert_events WHERE alert_id = ? AND event IN (?, ?, ?, ?) "
             "ORDER BY id DESC LIMIT 1",
             (alert.alert_id, *_REBASELINE_EVENTS),
         )
-        if latest is None or latest[0] != Event.REBASELINE_PROPOSED:
+        if latest is None or latest[0] not in _PENDING:
             raise AlertError(f"alert {alert.alert_id}: its re-baseline was decided meanwhile")
         transaction.execute("UPDATE alerts SET updated_at = ? WHERE id = ?", (when, alert.alert_id))
         after = dataclasses.replace(alert, updated_at=when)
@@ -259,17 +313,13 @@ def _active(database: Database, alert_id: int, doing: str) -> Alert:
 
 
 def _pending_proposer(database: Database, alert_id: int) -> str:
-    rows = database.read(
-        "SELECT event, actor FROM alert_events WHERE alert_id = ? AND event IN (?, ?, ?) "
-        "ORDER BY id DESC LIMIT 1",
-        (alert_id, *_REBASELINE_EVENTS),
-    )
-    if not rows or rows[0][0] != Event.REBASELINE_PROPOSED:
+    proposal = pending_proposal(alert_events(database, alert_id))
+    if proposal is None:
         raise AlertError(
             f"alert {alert_id} has no pending re-baseline proposal; propose one with "
             f"'fov-monitor alerts dismiss {alert_id} --note ... --propose-rebaseline'"
         )
-    return str(rows[0][1])
+    return proposal.actor
 
 
 def _reference_label(database: Database, store: Store, alert: Alert) -> str:

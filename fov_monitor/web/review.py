@@ -15,7 +15,6 @@ from fov_monitor.alerts import (
     AlertEvent,
     AlertSettings,
     DeliveryState,
-    Event,
     State,
     acknowledge,
     alert_deliveries,
@@ -26,7 +25,7 @@ from fov_monitor.alerts import (
     reject_rebaseline,
     resolve,
 )
-from fov_monitor.alerts.review import REBASELINE_PROBLEMS
+from fov_monitor.alerts.review import REBASELINE_PROBLEMS, pending_proposal
 from fov_monitor.database import Database
 from fov_monitor.store import Store
 from fov_monitor.web.roles import Permission
@@ -50,9 +49,6 @@ class ReviewStep(enum.StrEnum):
         if self is ReviewStep.APPROVE_REBASELINE:
             return Permission.APPROVE_REBASELINE
         return Permission.REVIEW_ALERTS
-
-
-_REBASELINE_EVENTS = (Event.REBASELINE_PROPOSED, Event.REBASELINE_APPROVED, Event.REBASELINE_REJECTED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +108,7 @@ def alert_view(database: Database, alert_id: int) -> AlertView:
     """
     alert = load_alert(database, alert_id)
     events = alert_events(database, alert_id)
-    decisions = [event for event in events if event.event in _REBASELINE_EVENTS]
-    proposal = decisions[-1] if decisions and decisions[-1].event is Event.REBASELINE_PROPOSED else None
+    proposal = pending_proposal(events)
     return AlertView(
         alert, events, alert_deliveries(database, alert_id), proposal, _evidence_result(database, alert)
     )

@@ -14,6 +14,7 @@ import ssl
 import time
 import urllib.error
 import urllib.request
+from urllib.parse import urlsplit
 
 from fov_monitor.alerts.channels.base import DeliveryError
 from fov_monitor.alerts.delivery import Delivery
@@ -70,7 +71,7 @@ class WebhookChannel:
         DeliveryError
             Permanent for an answer other than 2xx, 408, 429 or 5xx; passing otherwise.
         """
-        where = f"webhook {self.settings.url}"
+        where = f"webhook {self.name} ({_origin(self.settings.url)})"
         try:
             secret = self.settings.secret.read()
         except InvalidSettingsError as exc:
@@ -90,3 +91,10 @@ class WebhookChannel:
             raise DeliveryError(f"{where} unreachable ({exc.reason})", permanent=False) from None
         except OSError as exc:
             raise DeliveryError(f"{where}: {type(exc).__name__}: {exc}", permanent=False) from None
+
+
+def _origin(url: str) -> str:
+    """Return the URL's scheme and host only: webhook paths and queries often are the secret."""
+    parts = urlsplit(url)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname}{port}/..."

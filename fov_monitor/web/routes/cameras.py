@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from fov_monitor.camera_check import check_camera
 from fov_monitor.database import Database, ResultRow
+from fov_monitor.sources import redact
 from fov_monitor.store import Store
 from fov_monitor.web.auth import require
 from fov_monitor.web.charts import history_chart
@@ -23,9 +24,11 @@ router = APIRouter()
 
 
 def camera_document(store: Store, camera_id: str) -> dict[str, Any]:
-    """Return a camera's settings (no credentials), permit and references as JSON."""
+    """Return a camera's settings (no credentials: none in its source either), permit and references."""
     config = store.camera(camera_id).to_dict()
     config.pop("auth", None)
+    # A user:password@ or a token in the URL would hand read-only roles the unblurred, unaudited feed.
+    config["source"] = redact(config["source"])
     stored = store.permit(camera_id)
     permit = None
     if stored is not None:
