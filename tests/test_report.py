@@ -19,6 +19,8 @@ from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 from conftest import assert_cli_error, run_main, sample_bgr
 from report_history import (
@@ -385,6 +387,22 @@ def test_every_drawing_goes_through_protect_and_is_cached(
     assert again == first
     drawing.permit_drawings(store, ["cam-a"], PrivacySettings(blur_faces=True, keep_unblurred=True), jobs=1)
     assert len(calls) == 3, "other privacy settings are another cache entry"
+
+
+def test_drawings_never_show_a_face_whatever_the_stores_settings(tmp_path: Path) -> None:
+    from fov_monitor.faces import detect_faces
+    from fov_monitor.privacy import PrivacySettings
+
+    astronaut = sample_bgr("astronaut")
+    assert len(detect_faces(astronaut)) >= 1
+    store = make_store(tmp_path / "store", {"cam-a": "north"}, astronaut)  # an unblurred reference
+    (drawn,) = drawing.permit_drawings(store, ["cam-a"], PrivacySettings(blur_faces=False), jobs=1).values()
+    for uri in (drawn.yearly_uri, drawn.register_uri):
+        assert uri is not None
+        image = cv2.imdecode(
+            np.frombuffer(base64.b64decode(uri.partition(",")[2]), np.uint8), cv2.IMREAD_COLOR
+        )
+        assert len(detect_faces(image)) == 0
 
 
 # bad input

@@ -21,6 +21,7 @@ processes.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -93,10 +94,13 @@ def permit_drawings(
     camera_ids : sequence of str
         The cameras.
     privacy : PrivacySettings
-        How faces are blurred (the store's settings).
+        How faces are blurred (the store's settings). Blurring is on whatever they say: a store may
+        keep its references unblurred for its own reasons, but a report or a public register is
+        published and never shows a face.
     jobs : int, optional
         Processes for the references not cached yet (default: the machine's cores).
     """
+    privacy = dataclasses.replace(privacy, blur_faces=True)
     drawings: dict[str, PermitDrawing] = {}
     bases: dict[str, _Base] = {}
     for camera_id in camera_ids:
