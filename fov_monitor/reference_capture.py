@@ -14,7 +14,7 @@ import numpy as np
 from fov_monitor.check import check_frame
 from fov_monitor.database import Database
 from fov_monitor.enrolment import SelfTest, self_test
-from fov_monitor.errors import InvalidSettingsError
+from fov_monitor.errors import FovMonitorError, InvalidSettingsError
 from fov_monitor.permit_carry import CarriedPermit, carry_permit
 from fov_monitor.privacy import PrivacySettings, protect
 from fov_monitor.reference import Reference
@@ -156,9 +156,20 @@ def capture_reference(
             {"label": label, "reason": approval.reason, "approved_by": approval.approved_by},
             at=now_utc(),
         )
-    kept = _save_with_permit(
-        store, database, camera_id, label, image, info, prepared, carried, actor, approval
-    )
+    try:
+        kept = _save_with_permit(
+            store, database, camera_id, label, image, info, prepared, carried, actor, approval
+        )
+    except FovMonitorError as exc:
+        if approval:
+            database.audit(
+                actor,
+                "reference rebaseline failed",
+                camera_id,
+                {"label": label, "error": str(exc)},
+                at=now_utc(),
+            )
+        raise
     database.audit(
         actor,
         "reference rebaselined" if approval else "reference captured",
