@@ -34,6 +34,9 @@ from fov_monitor.snapshot_server import SnapshotServer  # noqa: E402
 from fov_monitor.store import Store  # noqa: E402
 from fov_monitor.synthetic import crop_move  # noqa: E402
 
+# The scan tests' fleet of 20 served cameras ("fleet_template", "fleet").
+pytest_plugins = ["fleet"]
+
 VIDEOS = ["vtest.avi", "one-by-one-person-detection.mp4", "video02.avi"]
 VIDEO_STEP = 25
 """Every this-many-th frame of each video is checked (a fixed camera changes slowly)."""
