@@ -36,7 +36,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +97,23 @@ def serve(size: int, pairs: list[tuple[np.ndarray, np.ndarray]], ready: Connecti
                 server.put(f"/cam-{index:05d}.jpg", live if kind == "moved" else reference)
         ready.send((server.url("/"), silent.getsockname()[1]))
         threading.Event().wait()
+
+
+@contextmanager
+def fleet_server(
+    size: int, pairs: list[tuple[np.ndarray, np.ndarray]]
+) -> Iterator[tuple[BaseProcess, str, int]]:
+    """Serve the fleet from a process of its own (its CPU is measured apart); yield it, the base URL
+    and the silent port; kill it at the end."""
+    context = multiprocessing.get_context("forkserver")
+    receive, send = context.Pipe(duplex=False)
+    server = context.Process(target=serve, args=(size, pairs, send), daemon=True)
+    server.start()
+    try:
+        base, port = receive.recv()
+        yield server, base, port
+    finally:
+        server.kill()
 
 
 def enrol_fleet(
@@ -190,13 +210,8 @@ def main() -> None:
     peak_rss: list[int] = []
     missed_total = 0
     alert_gaps = 0
-    context = multiprocessing.get_context("forkserver")
     for size in sizes:
-        with tempfile.TemporaryDirectory() as tmp:
-            receive, send = context.Pipe(duplex=False)
-            server = context.Process(target=serve, args=(size, pairs, send), daemon=True)
-            server.start()
-            base, port = receive.recv()
+        with tempfile.TemporaryDirectory() as tmp, fleet_server(size, pairs) as (server, base, port):
             store = Store(Path(tmp) / "store")
             started = time.monotonic()
             enrol_fleet(store, size, pairs, base, port)
@@ -231,7 +246,6 @@ def main() -> None:
                     f"PSS after; {cluster_counts}",
                     flush=True,
                 )
-            server.kill()
             document = json.loads((Path(tmp) / "scan.json").read_text()) if code in (0, 3, 4) else {}
             counts = document.get("counts", {})
             by_camera = {row["camera_id"]: row["outcome"] for row in document.get("cameras", [])}
@@ -277,19 +291,13 @@ def sequential_baseline(
     frame repeated (a frozen feed).
     """
     size = BASELINE_CAMERAS
-    context = multiprocessing.get_context("forkserver")
-    with tempfile.TemporaryDirectory() as tmp:
-        receive, send = context.Pipe(duplex=False)
-        server = context.Process(target=serve, args=(size, pairs, send), daemon=True)
-        server.start()
-        base, port = receive.recv()
+    with tempfile.TemporaryDirectory() as tmp, fleet_server(size, pairs) as (_, base, port):
         store = Store(Path(tmp) / "store")
         enrol_fleet(store, size, pairs, base, port)
         twin = Store(Path(tmp) / "twin")
         shutil.copytree(store.root, twin.root, copy_function=os.link)
         sequential_s, *_ = scan(store, Path(tmp) / "sequential.json", 1, 1)
         ours_s, *_ = scan(twin, Path(tmp) / "ours.json", concurrency, workers)
-        server.kill()
     print(
         f"baseline, {size} cameras one at a time (--concurrency 1 --workers 1): {size / sequential_s:.1f} "
         f"cameras/s; as configured: {size / ours_s:.1f} cameras/s (x{sequential_s / ours_s:.1f})"

@@ -34,8 +34,9 @@ from fov_monitor.snapshot_server import SnapshotServer  # noqa: E402
 from fov_monitor.store import Store  # noqa: E402
 from fov_monitor.synthetic import crop_move  # noqa: E402
 
-# The headless Chromium fixture ("browser") for the web app and report tests.
-pytest_plugins = ["browser"]
+# Shared fixtures: the headless Chromium ("browser") of the web app and report tests, and the scan
+# tests' fleet of 20 served cameras ("fleet_template", "fleet").
+pytest_plugins = ["browser", "fleet"]
 
 VIDEOS = ["vtest.avi", "one-by-one-person-detection.mp4", "video02.avi"]
 VIDEO_STEP = 25

@@ -10,11 +10,13 @@ from __future__ import annotations
 import shutil
 import socket
 import sqlite3
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from _fleet import enrol_like, enrol_view
 from conftest import sample_bgr
 
@@ -87,6 +89,34 @@ def serve_fleet(root: Path, noise_sigma: float = 0.0) -> Iterator[Fleet]:
         server.put(f"/{GARBAGE}.jpg", b"\xff\xd8\xff garbage, not a JPEG")
         (store.folder(NO_PERMIT) / "permit.json").unlink()
         yield Fleet(server, root, live)
+
+
+@pytest.fixture(scope="module")
+def fleet_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
+    """Enrol and serve the 20 cameras once per module."""
+    with serve_fleet(tmp_path_factory.mktemp("fleet") / "store") as fleet:
+        yield fleet
+
+
+@pytest.fixture
+def fleet(fleet_template: Fleet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the fleet's store, scanned as the nightly job would."""
+    # Face blurring of the evidence images costs seconds per scan and is tested elsewhere; the scan's
+    # parent reads this and sends it to Dask workers with each task.
+    monkeypatch.setenv("FOV_MONITOR_UNBLURRED", "1")
+    monkeypatch.setenv("FOV_MONITOR_ACTOR", "night-scan")
+    monkeypatch.delenv("FOV_MONITOR_CLUSTER", raising=False)
+    return fleet_template.copy(tmp_path / "store")
+
+
+def wait_for_progress(scan: subprocess.Popen[str], lines: int) -> None:
+    """Read a running scan's output until it has printed ``lines`` progress lines (``[done/total] ...``)."""
+    assert scan.stdout is not None
+    seen = 0
+    for line in scan.stdout:
+        seen += line.startswith("[")
+        if seen == lines:
+            return
 
 
 def outcomes(store: Path, run_id: int | None = None) -> dict[str, tuple[str, int]]:

@@ -21,7 +21,8 @@ from fov_monitor.store import Store
 
 
 @pytest.fixture
-def fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fleet]:
+def noisy_fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fleet]:
+    """The fleet served with sensor noise (no frame repeats itself), a fresh store per test."""
     monkeypatch.setenv("FOV_MONITOR_UNBLURRED", "1")  # blurring is tested elsewhere
     monkeypatch.setenv(SECRET_ENV, SECRET)
     with serve_fleet(tmp_path / "store", noise_sigma=2.0) as served:
@@ -29,9 +30,9 @@ def fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fleet]:
 
 
 def test_each_problem_is_announced_once_and_its_end_too(
-    fleet: Fleet, capsys: pytest.CaptureFixture[str]
+    noisy_fleet: Fleet, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = fleet.template
+    root = noisy_fleet.template
     receiver = Receiver()
     settings = {
         "schema_version": 1,
@@ -55,7 +56,7 @@ def test_each_problem_is_announced_once_and_its_end_too(
         assert scan_and_deliver() == [("opened", camera, "redirected") for camera in MOVED]
         assert scan_and_deliver() == []  # nothing changed, nothing said
         for camera in MOVED:
-            fleet.server.put(f"/{camera}.jpg", _reference(fleet, camera))
+            noisy_fleet.server.put(f"/{camera}.jpg", _reference(noisy_fleet, camera))
         offline = sorted([*SILENT, GARBAGE])
         assert scan_and_deliver() == sorted(
             [("closed", camera, "redirected") for camera in MOVED]

@@ -11,7 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,8 +28,7 @@ from fleet import (
     NO_PERMIT,
     NORMAL,
     SILENT,
-    Fleet,
-    serve_fleet,
+    wait_for_progress,
 )
 from postgres_server import PASSWORD
 
@@ -39,22 +38,6 @@ from fov_monitor.scan import ScanLock, is_due
 from fov_monitor.store import Store
 
 Cli = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture(scope="module")
-def fleet_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
-    """Enrol and serve the 20 cameras once per module."""
-    with serve_fleet(tmp_path_factory.mktemp("fleet") / "store") as fleet:
-        yield fleet
-
-
-@pytest.fixture
-def fleet(fleet_template: Fleet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private copy of the fleet's store."""
-    # Face blurring of the evidence images costs seconds per scan and is tested elsewhere.
-    monkeypatch.setenv("FOV_MONITOR_UNBLURRED", "1")
-    monkeypatch.setenv("FOV_MONITOR_ACTOR", "night-scan")
-    return fleet_template.copy(tmp_path / "store")
 
 
 @pytest.fixture
@@ -137,12 +120,7 @@ def test_scan_killed_with_sigkill_resumes_without_duplicates(cli: Cli, fleet: Pa
     scan = subprocess.Popen(
         [*command, "--concurrency", "1", "--workers", "1"], stdout=subprocess.PIPE, text=True, env=env
     )
-    assert scan.stdout is not None
-    progress = 0
-    for line in scan.stdout:
-        progress += line.startswith("[")
-        if progress == 4:
-            break
+    wait_for_progress(scan, 4)
     scan.send_signal(signal.SIGKILL)
     scan.wait(timeout=30)
     first = outcomes(fleet, results=results)

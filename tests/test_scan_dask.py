@@ -19,7 +19,7 @@ from pathlib import Path
 import distributed
 import pytest
 from conftest import REPO, run_main
-from fleet import EVERY, EXPECTED, MOVED, NORMAL, Fleet, outcomes, serve_fleet
+from fleet import EVERY, EXPECTED, MOVED, NORMAL, Fleet, outcomes, wait_for_progress
 
 Cli = Callable[..., tuple[int, str, str]]
 SITE_WORKER = "north"
@@ -36,16 +36,21 @@ class Cluster:
         return {w["name"] if isinstance(w["name"], str) else address for address, w in workers.items()}
 
 
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Cluster]:
-    with distributed.LocalCluster(
-        n_workers=2,
+def local_cluster(n_workers: int) -> distributed.LocalCluster:
+    """A real cluster of worker processes, one thread each, over TCP on loopback."""
+    return distributed.LocalCluster(
+        n_workers=n_workers,
         processes=True,
         threads_per_worker=1,
         protocol="tcp",
         host="127.0.0.1",
         dashboard_address=":0",
-    ) as local:
+    )
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    with local_cluster(n_workers=2) as local:
         command = [sys.executable, "-m", "distributed.cli.dask_worker", local.scheduler_address]
         command += ["--nthreads", "1", "--name", SITE_WORKER, "--resources", f"site-{SITE_WORKER}=1"]
         site_worker = subprocess.Popen(
@@ -61,20 +66,6 @@ def cluster() -> Iterator[Cluster]:
         finally:
             site_worker.terminate()
             site_worker.wait(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def fleet_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
-    with serve_fleet(tmp_path_factory.mktemp("fleet") / "store") as fleet:
-        yield fleet
-
-
-@pytest.fixture
-def fleet(fleet_template: Fleet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    # Set here, read by the scan's parent and sent to the workers with each task.
-    monkeypatch.setenv("FOV_MONITOR_UNBLURRED", "1")
-    monkeypatch.delenv("FOV_MONITOR_CLUSTER", raising=False)
-    return fleet_template.copy(tmp_path / "store")
 
 
 @pytest.fixture
@@ -180,12 +171,7 @@ def test_worker_killed_mid_scan_loses_no_camera_and_counts_none_twice(
         scan = subprocess.Popen(
             command, stdout=subprocess.PIPE, text=True, env=os.environ | {"PYTHONPATH": str(REPO)}
         )
-        assert scan.stdout is not None
-        progress = 0
-        for line in scan.stdout:
-            progress += line.startswith("[")
-            if progress == 4:
-                break
+        wait_for_progress(scan, 4)
         busy = {
             address: keys for address, keys in cluster.client.processing().items() if keys and address in pids
         }
@@ -213,14 +199,7 @@ def test_scheduler_lost_mid_scan_fails_the_scan_and_the_next_scan_finishes_the_r
     command = [sys.executable, "-m", "fov_monitor", "scan", "--store", str(fleet), "--cluster"]
     fleet_template.server.delay_s = 0.3
     try:
-        with distributed.LocalCluster(
-            n_workers=1,
-            processes=True,
-            threads_per_worker=1,
-            protocol="tcp",
-            host="127.0.0.1",
-            dashboard_address=":0",
-        ) as doomed:
+        with local_cluster(n_workers=1) as doomed:
             scan = subprocess.Popen(
                 [*command, doomed.scheduler_address],
                 stdout=subprocess.PIPE,
@@ -228,12 +207,7 @@ def test_scheduler_lost_mid_scan_fails_the_scan_and_the_next_scan_finishes_the_r
                 text=True,
                 env=os.environ | {"PYTHONPATH": str(REPO)},
             )
-            assert scan.stdout is not None
-            progress = 0
-            for line in scan.stdout:
-                progress += line.startswith("[")
-                if progress == 3:
-                    break
+            wait_for_progress(scan, 3)
         _, err = scan.communicate(timeout=120)
     finally:
         fleet_template.server.delay_s = 0.0
