@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 from alert_helpers import SETTINGS, make_store, record_run
-from conftest import CAMERA_SHIFT, EnrolledCamera, assert_cli_error, run_main
+from conftest import CAMERA_SHIFT, REPO, EnrolledCamera, assert_cli_error, run_main
 from db_helpers import raw
 
 from fov_monitor.alerts import (
@@ -21,6 +25,7 @@ from fov_monitor.alerts import (
     dismiss,
     list_alerts,
     reject_rebaseline,
+    review,
     update_alerts,
 )
 from fov_monitor.alerts.queries import StateFilter
@@ -316,4 +321,60 @@ def test_an_approval_in_progress_holds_off_a_rejection_and_a_failed_one_is_pendi
         events = [event.event for event in alert_events(database, alert.alert_id)]
         assert events[-3:] == ["rebaseline_proposed", "rebaseline_approved", "rebaseline_failed"]
         reject_rebaseline(database, alert.alert_id, actor="ann", note="not covered")  # pending again
+        assert alert_events(database, alert.alert_id)[-1].event == "rebaseline_rejected"
+
+
+def test_an_approval_cut_short_by_a_killed_process_is_pending_again_once_its_grab_would_have_ended(
+    enrolled: tuple[EnrolledCamera, Path], silent_port: int
+) -> None:
+    camera, root = enrolled
+    store = Store(root)
+    config = store.camera(camera.camera_id)
+    store.save_camera(
+        dataclasses.replace(config, source=f"http://127.0.0.1:{silent_port}/snap.jpg", timeout_s=30.0)
+    )
+    with Database(store.database_path) as database:
+        update_alerts(database, store, record_run(database, {camera.camera_id: "redirected"}), SETTINGS)
+        (alert,) = list_alerts(database)
+        dismiss(database, alert.alert_id, actor="tess", note="new pole", propose_rebaseline=True)
+    approving = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "fov_monitor",
+            "alerts",
+            "approve-rebaseline",
+            str(alert.alert_id),
+            "--by",
+            "J. Berg",
+            "--reason",
+            "new pole",
+            "--store",
+            str(root),
+        ],
+        env=os.environ | {"PYTHONPATH": str(REPO)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        with Database(store.database_path) as database:
+            deadline = time.monotonic() + 60
+            while alert_events(database, alert.alert_id)[-1].event != "rebaseline_approved":
+                assert approving.poll() is None, "the approval ended before its grab"
+                assert time.monotonic() < deadline, "the approval never started"
+                time.sleep(0.05)
+    finally:
+        approving.kill()  # SIGKILL while it waits on the silent camera
+        approving.wait()
+    with Database(store.database_path) as database:
+        events = alert_events(database, alert.alert_id)
+        assert events[-1].event == "rebaseline_approved"
+        approved_at = datetime.fromisoformat(events[-1].at)
+        soon = approved_at + review.INTERRUPTED_AFTER - timedelta(minutes=1)
+        later = approved_at + review.INTERRUPTED_AFTER + timedelta(minutes=1)
+        assert review.pending_proposal(events, soon) is None
+        assert review.pending_proposal(events, later) is not None
+        with pytest.raises(AlertError, match="no pending re-baseline"):
+            reject_rebaseline(database, alert.alert_id, actor="ann", note="no", at=soon.isoformat())
+        reject_rebaseline(database, alert.alert_id, actor="ann", note="not covered", at=later.isoformat())
         assert alert_events(database, alert.alert_id)[-1].event == "rebaseline_rejected"

@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from fov_monitor.alerts.events import record_event
@@ -177,27 +177,17 @@ def close_camera_alerts(
     def body(transaction: Transaction) -> AlertChanges:
         closed = deliveries = 0
         for alert in active:
-            row = transaction.fetchone(
-                "UPDATE alerts SET state = ?, closed_at = ?, updated_at = ? "
-                "WHERE id = ? AND closed_at IS NULL RETURNING id",
-                (State.CLOSED, at, at, alert.alert_id),
-            )
-            if row is None:
-                continue
-            after = dataclasses.replace(alert, state=State.CLOSED, closed_at=at, updated_at=at)
-            deliveries += record_event(
+            sent = _close_alert(
                 transaction,
-                after,
-                Event.CLOSED,
-                actor=actor,
-                at=at,
-                note=why,
-                detail={"why": why},
-                channels=settings.routes(alert.camera_group),
-                camera=facts,
-                finding=Finding((why,), None, alert.evidence_path),
+                alert,
+                _Closing(
+                    at, actor, {"why": why}, facts, Finding((why,), None, alert.evidence_path), note=why
+                ),
+                settings,
             )
-            closed += 1
+            if sent is not None:
+                deliveries += sent
+                closed += 1
         return AlertChanges(closed=closed, deliveries=deliveries)
 
     return database.write(body)
@@ -270,28 +260,11 @@ def _apply(
     detail = {"run_id": run_id, "result_id": seen.result_id, "outcome": seen.outcome}
     closed = updated = opened = deliveries = 0
     for alert, why in plan.close:
-        row = transaction.fetchone(
-            "UPDATE alerts SET state = ?, closed_at = ?, updated_at = ?, last_run_id = ?, "
-            "last_result_id = COALESCE(?, last_result_id) WHERE id = ? AND closed_at IS NULL RETURNING id",
-            (State.CLOSED, at, at, run_id, seen.result_id, alert.alert_id),
-        )
-        if row is None:
-            continue  # a reviewer resolved it meanwhile
-        after = dataclasses.replace(
-            alert, state=State.CLOSED, closed_at=at, updated_at=at, last_run_id=run_id
-        )
-        deliveries += record_event(
-            transaction,
-            after,
-            Event.CLOSED,
-            actor=actor,
-            at=at,
-            detail=detail | {"why": why},
-            channels=settings.routes(alert.camera_group),
-            camera=plan.facts,
-            finding=seen.finding,
-        )
-        closed += 1
+        closing = _Closing(at, actor, detail | {"why": why}, plan.facts, seen.finding)
+        sent = _close_alert(transaction, alert, closing, settings, run_id=run_id, result_id=seen.result_id)
+        if sent is not None:  # None: a reviewer resolved it meanwhile
+            deliveries += sent
+            closed += 1
     if plan.update is not None:
         row = transaction.fetchone(
             "UPDATE alerts SET updated_at = ?, occurrences = occurrences + 1, summary = ?, "
@@ -391,3 +364,53 @@ def _streaks(database: Database, run_id: int, thresholds: Thresholds) -> dict[st
 def _chunks(plans: Sequence[_Plan], size: int) -> Iterator[Sequence[_Plan]]:
     for start in range(0, len(plans), size):
         yield plans[start : start + size]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Closing:
+    """When, by whom and why an alert is closed, and what its announcement says of the camera."""
+
+    at: str
+    actor: str
+    detail: Mapping[str, object]
+    facts: CameraFacts
+    finding: Finding | None
+    note: str = ""
+
+
+def _close_alert(
+    transaction: Transaction,
+    alert: Alert,
+    closing: _Closing,
+    settings: AlertSettings,
+    *,
+    run_id: int | None = None,
+    result_id: int | None = None,
+) -> int | None:
+    """Close one alert and announce it; return the deliveries written, None when it was closed already."""
+    row = transaction.fetchone(
+        "UPDATE alerts SET state = ?, closed_at = ?, updated_at = ?, last_run_id = COALESCE(?, last_run_id), "
+        "last_result_id = COALESCE(?, last_result_id) WHERE id = ? AND closed_at IS NULL RETURNING id",
+        (State.CLOSED, closing.at, closing.at, run_id, result_id, alert.alert_id),
+    )
+    if row is None:
+        return None
+    after = dataclasses.replace(
+        alert,
+        state=State.CLOSED,
+        closed_at=closing.at,
+        updated_at=closing.at,
+        last_run_id=run_id if run_id is not None else alert.last_run_id,
+    )
+    return record_event(
+        transaction,
+        after,
+        Event.CLOSED,
+        actor=closing.actor,
+        at=closing.at,
+        note=closing.note,
+        detail=closing.detail,
+        channels=settings.routes(alert.camera_group),
+        camera=closing.facts,
+        finding=closing.finding,
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Collection, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 
 from fov_monitor.alerts.events import record_event
 from fov_monitor.alerts.model import (
@@ -37,23 +38,38 @@ _REBASELINE_EVENTS = (
     Event.REBASELINE_APPROVED,
     Event.REBASELINE_REJECTED,
     Event.REBASELINE_FAILED,
+    Event.REBASELINE_APPLIED,
 )
 """The events that decide whether a re-baseline is pending: the latest of them says."""
 _PENDING = (Event.REBASELINE_PROPOSED, Event.REBASELINE_FAILED)
+INTERRUPTED_AFTER = timedelta(minutes=30)
+"""An approval with neither ``rebaseline_applied`` nor ``rebaseline_failed`` this long after was cut
+short (its process died while grabbing; a grab is cut at its camera's timeout, 10 minutes at most):
+the proposal is pending again, so that the re-baseline can still be approved or rejected."""
 
 
-def pending_proposal(events: Sequence[AlertEvent]) -> AlertEvent | None:
+def pending_proposal(events: Sequence[AlertEvent], now: datetime | None = None) -> AlertEvent | None:
     """Return the alert's pending re-baseline proposal (its ``rebaseline_proposed`` event), or None.
 
     Parameters
     ----------
     events : sequence of AlertEvent
         The alert's events, oldest first.
+    now : datetime, optional
+        The time to judge an interrupted approval by (default: now).
     """
     decisions = [event for event in events if event.event in _REBASELINE_EVENTS]
-    if not decisions or decisions[-1].event not in _PENDING:
+    if not decisions or not _still_pending(decisions[-1].event, decisions[-1].at, now):
         return None
     return next(event for event in reversed(decisions) if event.event is Event.REBASELINE_PROPOSED)
+
+
+def _still_pending(latest: str, at: str, now: datetime | None = None) -> bool:
+    """Whether a proposal whose latest re-baseline event is ``latest`` (at ``at``) awaits a decision."""
+    if latest in _PENDING:
+        return True
+    waited = (now or datetime.now(UTC)) - datetime.fromisoformat(at)
+    return latest == Event.REBASELINE_APPROVED and waited > INTERRUPTED_AFTER
 
 
 def acknowledge(database: Database, alert_id: int, *, actor: str, note: str, at: str | None = None) -> Alert:
@@ -169,7 +185,7 @@ def approve_rebaseline(
     _require(approver, "the approver's name (--by)")
     _require(reason, "a reason (--reason)")
     alert = _active(database, alert_id, "approve a re-baseline of")
-    proposer = _pending_proposer(database, alert_id)
+    proposer = _pending_proposer(database, alert_id, at)
     if proposer.strip().casefold() == approver.strip().casefold():
         raise AlertError(
             f"alert {alert_id}: the re-baseline was proposed by {proposer}, who cannot also approve it; "
@@ -220,7 +236,7 @@ def reject_rebaseline(
     _require(actor, "the reviewer's name (--by)")
     _require(note, "a note (--note)")
     alert = _active(database, alert_id, "reject a re-baseline of")
-    proposer = _pending_proposer(database, alert_id)
+    proposer = _pending_proposer(database, alert_id, at)
     return _decide(database, alert, Event.REBASELINE_REJECTED, actor, note, {"proposed_by": proposer}, at)
 
 
@@ -291,11 +307,11 @@ def _decide(
 
     def body(transaction: Transaction) -> Alert:
         latest = transaction.fetchone(
-            "SELECT event FROM alert_events WHERE alert_id = ? AND event IN (?, ?, ?, ?) "
+            "SELECT event, at FROM alert_events WHERE alert_id = ? AND event IN (?, ?, ?, ?, ?) "
             "ORDER BY id DESC LIMIT 1",
             (alert.alert_id, *_REBASELINE_EVENTS),
         )
-        if latest is None or latest[0] not in _PENDING:
+        if latest is None or not _still_pending(latest[0], latest[1], _parsed(at)):
             raise AlertError(f"alert {alert.alert_id}: its re-baseline was decided meanwhile")
         transaction.execute("UPDATE alerts SET updated_at = ? WHERE id = ?", (when, alert.alert_id))
         after = dataclasses.replace(alert, updated_at=when)
@@ -312,8 +328,8 @@ def _active(database: Database, alert_id: int, doing: str) -> Alert:
     return alert
 
 
-def _pending_proposer(database: Database, alert_id: int) -> str:
-    proposal = pending_proposal(alert_events(database, alert_id))
+def _pending_proposer(database: Database, alert_id: int, at: str | None) -> str:
+    proposal = pending_proposal(alert_events(database, alert_id), _parsed(at))
     if proposal is None:
         raise AlertError(
             f"alert {alert_id} has no pending re-baseline proposal; propose one with "
@@ -336,3 +352,7 @@ def _reference_label(database: Database, store: Store, alert: Alert) -> str:
 def _require(text: str, what: str) -> None:
     if not text.strip():
         raise AlertError(f"this step needs {what}; it was empty")
+
+
+def _parsed(at: str | None) -> datetime | None:
+    return datetime.fromisoformat(at) if at else None
