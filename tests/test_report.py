@@ -25,6 +25,7 @@ import pytest
 from conftest import assert_cli_error, run_main, sample_bgr
 from report_history import (
     ORGANISATION,
+    Trouble,
     make_store,
     troubles_of,
     write_alert,
@@ -39,6 +40,7 @@ from fov_monitor.database import Database
 from fov_monitor.report import drawing
 from fov_monitor.report.clock import LocalTime
 from fov_monitor.report.figures import DayStatus, FleetFigures, yearly_figures
+from fov_monitor.report.removed import removed_cameras
 from fov_monitor.report.wording import hours_in_words
 from fov_monitor.store import Store
 
@@ -73,7 +75,8 @@ def _history(root: Path) -> Store:
     with Database(store.database_path) as database:
         write_scans(database, SCHEDULE, START)
         write_alerts(database, troubles_of(SCHEDULE), START)
-        write_alerts(database, [troubles_of({"cam-00": [R]})[0]], date(2025, 12, 1))  # the year before
+        # the year before, closed then (an alert still open on 1 January is carried over)
+        write_alerts(database, [Trouble("cam-00", R, 0, 0)], date(2025, 12, 1))
         write_rebaseline(database, "cam-01", "2026-03-20T10:00:00+00:00", moved=(0.031, -0.004))
         write_rebaseline(database, "cam-01", "2025-06-01T10:00:00+00:00")
     weighing = root / "weighing" / "2026"
@@ -151,7 +154,7 @@ def test_deviations_have_start_end_time_to_fix_and_notes(fleet: FleetFigures) ->
     assert [(n.actor, n.note) for n in moved.notes] == [("reviewer-ann", "site visit planned")]
     assert [d.problem for d in cameras["cam-03"].deviations] == ["zone_exposed", "zone_exposed"]
     assert [d.problem for d in cameras["cam-02"].deviations] == ["offline"]
-    assert cameras["cam-00"].deviations == []  # its alert of December 2025 is not this year's
+    assert cameras["cam-00"].deviations == []  # its alert of December 2025 closed in 2025
     assert fleet.totals.deviations == 4
     assert fleet.totals.non_compliance_deviations == 3
 
@@ -163,11 +166,14 @@ def test_figures_are_the_same_in_either_dialect(tmp_path: Path, database_locatio
         write_scans(database, schedule, START)
         write_alerts(database, troubles_of(schedule), START)
         fleet = yearly_figures(database, store, 2026, ["cam-01", "cam-02"])
+        store.remove_camera("cam-02")
+        (removed,) = removed_cameras(store, database, LocalTime().year_bounds(2026))
     moved, dark = fleet.cameras
     assert moved.share_compliant == pytest.approx(0.9)
     assert moved.deviations[0].time_to_fix_h == pytest.approx(72.0)
     assert dark.offline_hours == pytest.approx(96.0)
     assert fleet.totals.deviations == 2
+    assert (removed.camera_id, removed.group) == ("cam-02", "north")
 
 
 def test_rebaselines_are_those_of_the_year(fleet: FleetFigures) -> None:
@@ -697,7 +703,7 @@ def local_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     [
         ("Europe/Stockholm", 2026, 3, ["2026-01-01T00:30:00+01:00"], ["2026-03-29T03:30:00+02:00"]),
         ("Europe/Stockholm", 2025, 0, [], []),
-        ("UTC", 2026, 3, [], ["2026-03-29T01:30:00+00:00"]),
+        ("UTC", 2026, 3, ["2025-12-31T23:30:00+00:00"], ["2026-03-29T01:30:00+00:00"]),  # carried over
         ("UTC", 2025, 1, ["2025-12-31T23:30:00+00:00"], []),
     ],
 )

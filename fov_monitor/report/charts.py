@@ -118,21 +118,21 @@ class OutsideChart:
             for side in ("top", "right"):
                 self.axes.spines[side].set_visible(False)
 
-    def render(self, day_outside: NDArray[np.float64], tolerance: float) -> str:
+    def render(self, day_outside: NDArray[np.float64], tolerance: float | None) -> str:
         """Return the chart of one camera as a PNG data URI.
 
         Parameters
         ----------
         day_outside : (days,) float64 array
             The day's largest share outside the permit, NaN where none was measured.
-        tolerance : float
-            The camera's tolerance, drawn as a dashed line.
+        tolerance : float or None
+            The camera's tolerance, drawn as a dashed line; None (not known) draws none.
         """
         values = np.asarray(day_outside, np.float64)
         if values.shape != (self.days,):
             raise ReportError(f"outside shares must be one per day ({self.days}), got shape {values.shape}")
         finite = values[np.isfinite(values)]
-        top = max(float(finite.max()) if finite.size else 0.0, tolerance) * 1.1
+        top = max(float(finite.max()) if finite.size else 0.0, tolerance or 0.0) * 1.1
         scale = next((s for s in self.SCALES if s >= top), self.SCALES[-1])
         self.axes.set_ylim(0, scale)
         background = self._backgrounds.get(scale)
@@ -143,8 +143,9 @@ class OutsideChart:
         else:
             self.canvas.restore_region(background)
         self.line.set_ydata(values)
-        self.limit.set_ydata([tolerance, tolerance])
-        self.axes.draw_artist(self.limit)
+        if tolerance is not None:
+            self.limit.set_ydata([tolerance, tolerance])
+            self.axes.draw_artist(self.limit)
         self.axes.draw_artist(self.line)
         rgba = np.asarray(self.canvas.buffer_rgba())
         ok, encoded = cv2.imencode(".png", cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGR))

@@ -1,7 +1,11 @@
 """The figures of the yearly report as CSV (one row per camera) and JSON (everything).
 
 A camera that could not be read has a CSV row with its id, ``not_reported`` (what could not be read,
-and the fix) and every other cell empty, and is listed under ``not_reported`` in the JSON. Times in
+and the fix) and every other cell empty, and is listed under ``not_reported`` in the JSON. A camera
+removed from the store has its row, with ``removed_on`` (the local day, ``unknown`` when not
+recorded) and ``settings_kept``; in the JSON its ``removal``. Both exports list the same
+deviations as the pages: ``deviations`` counts those open in the year, ``carried_over_deviations``
+those of them opened in an earlier year. Times in
 the JSON are local ISO texts with their offset; ``timezone`` names the zone of the daily timelines.
 """
 
@@ -21,11 +25,14 @@ CSV_COLUMNS = (
     "camera_id", "name", "place", "group", "decision_reference", "purpose", "permitted_hours",
     "hours_per_day", "zone_share", "checks", *(f"checks_{outcome}" for outcome in OUTCOMES),
     "share_compliant", "days_checked", "days_non_compliant", "deviations", "non_compliance_deviations",
-    "median_time_to_fix_h", "rebaselines", "zone_exposure_days", "offline_hours", "uptime",
-    "max_outside", "smallest_shift_fraction", "smallest_pan_deg", "assessment_written", "not_reported",
+    "carried_over_deviations", "median_time_to_fix_h", "rebaselines", "zone_exposure_days",
+    "offline_hours", "uptime", "max_outside", "smallest_shift_fraction", "smallest_pan_deg",
+    "assessment_written", "removed_on", "settings_kept", "not_reported",
 )  # fmt: skip
-JSON_SCHEMA = "fov-monitor.yearly-figures/2"
-"""Version 2: ``timezone``, ``not_reported``; days and times in the organisation's time zone."""
+JSON_SCHEMA = "fov-monitor.yearly-figures/3"
+"""Version 3: deviations open in the year (``carried_over_from``; a time to fix only in the year the
+alert closed), removed cameras (``removal``). Version 2: ``timezone``, ``not_reported``; days and
+times in the organisation's time zone."""
 
 
 def csv_text(fleet: FleetFigures, weighed: set[str]) -> str:
@@ -64,6 +71,7 @@ def _csv_row(camera: CameraFigures, weighed: bool) -> list[object]:
         camera.days_non_compliant,
         len(camera.deviations),
         camera.non_compliance_deviations,
+        camera.carried_over_deviations,
         median,
         len(camera.rebaselines),
         camera.zone_exposure_days,
@@ -73,6 +81,8 @@ def _csv_row(camera: CameraFigures, weighed: bool) -> list[object]:
         move.shift_fraction if move else None,
         move.pan_deg if move else None,
         weighed,
+        (camera.removal.on or "unknown") if camera.removal else None,
+        camera.removal.settings_kept if camera.removal else None,
         None,
     ]
     return ["" if value is None else value for value in values]
@@ -112,6 +122,7 @@ def _camera_document(camera: CameraFigures, weighed: bool) -> dict[str, Any]:
     document |= {
         "permit": asdict(camera.permit) if camera.permit else None,
         "certified_move": asdict(camera.certified_move) if camera.certified_move else None,
+        "removal": asdict(camera.removal) if camera.removal else None,
         "deviations": [asdict(d) for d in camera.deviations],
         "rebaselines": [asdict(r) for r in camera.rebaselines],
         "zone_exposures": [asdict(e) for e in camera.zone_exposures],

@@ -15,8 +15,13 @@ Definitions, as the report states them:
 * **offline time**: each outcome stands for the time until the camera's next outcome (the last one
   for the median gap between its outcomes, at most until the year's end); the time of ``offline``
   outcomes is added up. **Uptime** is one minus offline time over the time all outcomes stand for.
-* **deviations**: alerts opened in the year, any problem; **time to fix** runs from opening to
-  closing (by a compliant scan or a reviewer's resolve).
+* **deviations**: alerts open at some time in the year, any problem: opened in it, or opened
+  before it and not closed when it began (carried over). **Time to fix** runs from opening to
+  closing (by a compliant scan or a reviewer's resolve) and is counted in the year the alert
+  closed, so that each alert's time to fix is in one year's figures only: an alert open over New
+  Year is listed in both years, with its time to fix in the second.
+* **cameras**: those asked for; a camera removed from the store is reported from the database, its
+  settings read from its kept folder when there is one (:mod:`fov_monitor.report.removed`).
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from fov_monitor.database import Database
 from fov_monitor.errors import FovMonitorError
 from fov_monitor.permit import Decision
 from fov_monitor.report.clock import LocalTime, index_of, parse_stored
+from fov_monitor.report.removed import KeptFolders, Removal, RemovedCamera
 from fov_monitor.report.selection import UnreadableCamera
 from fov_monitor.store import Store
 
@@ -83,7 +89,11 @@ class ReviewNote:
 
 @dataclass(frozen=True, slots=True)
 class Deviation:
-    """One alert opened in the year: its problem, start, end and time to fix (hours)."""
+    """One alert open in the year: its problem, start, end and time to fix (hours).
+
+    ``time_to_fix_h`` is None unless the alert closed in the year (its time to fix is counted
+    there); ``carried_over_from`` is the year it was opened in when that is before the report's year.
+    """
 
     alert_id: int
     problem: str
@@ -93,6 +103,7 @@ class Deviation:
     time_to_fix_h: float | None
     summary: str
     notes: tuple[ReviewNote, ...]
+    carried_over_from: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,14 +164,15 @@ class CameraFigures:
     ``day_status`` is a ``(days,)`` uint8 array of :class:`DayStatus` codes, one per day of the
     year; ``day_outside`` a ``(days,)`` float64 array of the day's largest share of the view outside
     the permit (NaN where no verdict measured it); ``monthly_counts`` a ``(12, len(OUTCOMES))`` int64
-    array of its outcomes per local month.
+    array of its outcomes per local month. A removed camera whose settings are no longer kept has
+    an empty name, place and group (none known) and no tolerance.
     """
 
     camera_id: str
     name: str
     place: str
     group: str
-    tolerance: float
+    tolerance: float | None
     permit: PermitFacts | None
     certified_move: CertifiedMove | None
     checks: int
@@ -179,6 +191,8 @@ class CameraFigures:
     monthly_counts: NDArray[np.int64]
     problems: list[str] = field(default_factory=list)
     """What could not be read for this camera (a damaged permit file), shown in the report."""
+    removal: Removal | None = None
+    """How the camera left the store, None while it is in it."""
 
     @property
     def zone_exposure_days(self) -> int:
@@ -189,6 +203,16 @@ class CameraFigures:
     def non_compliance_deviations(self) -> int:
         """Alerts for a view that was wrong (redirected, zone exposed, tampered)."""
         return sum(1 for deviation in self.deviations if deviation.problem in NON_COMPLIANT)
+
+    @property
+    def carried_over_deviations(self) -> int:
+        """Alerts opened before the year and still open when it began."""
+        return sum(1 for deviation in self.deviations if deviation.carried_over_from is not None)
+
+    @property
+    def settings_kept(self) -> bool:
+        """False for a removed camera whose settings (and so its permit) are no longer kept."""
+        return self.removal is None or self.removal.settings_kept
 
     @property
     def max_outside(self) -> float | None:
@@ -206,6 +230,7 @@ class FleetTotals:
     share_compliant: float | None
     deviations: int
     non_compliance_deviations: int
+    carried_over_deviations: int
     open_at_year_end: int
     median_time_to_fix_h: float | None
     rebaselines: int
@@ -213,6 +238,7 @@ class FleetTotals:
     offline_hours: float
     mean_uptime: float | None
     cameras_without_permit: int
+    removed_cameras: int
 
 
 @dataclass(slots=True)
@@ -247,6 +273,7 @@ def yearly_figures(
     *,
     clock: LocalTime | None = None,
     not_reported: Sequence[UnreadableCamera] = (),
+    removed: Sequence[RemovedCamera] = (),
 ) -> FleetFigures:
     """Read the year of ``camera_ids`` into figures.
 
@@ -264,8 +291,13 @@ def yearly_figures(
         The organisation's time zone (default: UTC).
     not_reported : sequence of UnreadableCamera
         The cameras of the selection that could not be read, carried into the figures to be named.
+    removed : sequence of RemovedCamera
+        The cameras of ``camera_ids`` that are no longer in the store
+        (:func:`fov_monitor.report.removed.removed_cameras`): read from their kept folders, marked.
     """
     clock = clock or LocalTime()
+    gone = {camera.camera_id: camera for camera in removed}
+    store = KeptFolders(store, removed)
     start, end = clock.year_bounds(year)
     calendar = _Calendar(year, clock.day_starts_s(year), clock.month_starts_s(year))
     wanted = set(camera_ids)
@@ -282,8 +314,7 @@ def yearly_figures(
     rebaselines = _rebaselines(database, start, end, wanted, clock)
     cameras = [
         _camera_figures(
-            store,
-            camera_id,
+            _settings(store, camera_id, gone.get(camera_id), clock),
             calendar,
             rows_by_camera.get(camera_id, []),
             deviations.get(camera_id, []),
@@ -301,6 +332,35 @@ def yearly_figures(
 
 
 @dataclass(frozen=True, slots=True)
+class _Settings:
+    """What the report shows of a camera's settings, permit and references."""
+
+    camera_id: str
+    name: str
+    place: str
+    group: str
+    tolerance: float | None
+    permit: PermitFacts | None
+    move: CertifiedMove | None
+    problems: list[str]
+    removal: Removal | None
+
+
+def _settings(store: Store, camera_id: str, removed: RemovedCamera | None, clock: LocalTime) -> _Settings:
+    removal = Removal.of(removed, clock) if removed is not None else None
+    if removed is not None and removed.config is None:
+        unread = [removed.problem] if removed.problem else []
+        return _Settings(camera_id, "", "", removed.group or "", None, None, None, unread, removal)
+    config = store.camera(camera_id)
+    problems: list[str] = []
+    permit = _permit_facts(store, camera_id, problems)
+    move = _certified_move(store, camera_id, problems)
+    return _Settings(
+        camera_id, config.name, config.place, config.group, config.tolerance, permit, move, problems, removal
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class _Calendar:
     """The local days and months of the report's year, as UTC epoch seconds where each starts."""
 
@@ -310,17 +370,12 @@ class _Calendar:
 
 
 def _camera_figures(
-    store: Store,
-    camera_id: str,
+    settings: _Settings,
     calendar: _Calendar,
     rows: Sequence[tuple[str, str, float | None, str | None]],
     deviations: list[Deviation],
     rebaselines: list[Rebaseline],
 ) -> CameraFigures:
-    config = store.camera(camera_id)
-    problems: list[str] = []
-    permit = _permit_facts(store, camera_id, problems)
-    move = _certified_move(store, camera_id, problems)
     day_starts_s, month_starts_s = calendar.day_starts_s, calendar.month_starts_s
     days = len(day_starts_s) - 1
     day_status = np.zeros(days, np.uint8)
@@ -351,13 +406,13 @@ def _camera_figures(
     offline_h = float(spans_h[offline].sum())
     non_compliant_codes = [DayStatus.REDIRECTED, DayStatus.ZONE_EXPOSED, DayStatus.TAMPERED]
     return CameraFigures(
-        camera_id=camera_id,
-        name=config.name,
-        place=config.place,
-        group=config.group,
-        tolerance=config.tolerance,
-        permit=permit,
-        certified_move=move,
+        camera_id=settings.camera_id,
+        name=settings.name,
+        place=settings.place,
+        group=settings.group,
+        tolerance=settings.tolerance,
+        permit=settings.permit,
+        certified_move=settings.move,
         checks=len(rows),
         status_counts=counts,
         share_compliant=counts["compliant"] / verdicts if verdicts else None,
@@ -375,7 +430,8 @@ def _camera_figures(
         day_status=day_status,
         day_outside=day_outside,
         monthly_counts=monthly,
-        problems=problems,
+        problems=settings.problems,
+        removal=settings.removal,
     )
 
 
@@ -443,27 +499,29 @@ def _certified_move(store: Store, camera_id: str, problems: list[str]) -> Certif
     )
 
 
+_OPEN_IN_YEAR = "opened_at < ? AND (closed_at IS NULL OR closed_at >= ?)"
+"""Alerts open at some time in the year (parameters: its end, its start); the report's deviations."""
+
+
 def _deviations(
     database: Database, start: str, end: str, wanted: set[str], clock: LocalTime
 ) -> dict[str, list[Deviation]]:
     notes: dict[int, list[ReviewNote]] = defaultdict(list)
     for alert_id, at, actor, event, note in database.read(
         "SELECT e.alert_id, e.at, e.actor, e.event, e.note FROM alert_events e JOIN alerts a "
-        "ON a.id = e.alert_id WHERE a.opened_at >= ? AND a.opened_at < ? AND e.note <> '' ORDER BY e.id",
-        (start, end),
+        "ON a.id = e.alert_id WHERE a.opened_at < ? AND (a.closed_at IS NULL OR a.closed_at >= ?) "
+        "AND e.note <> '' ORDER BY e.id",
+        (end, start),
     ):
         notes[int(alert_id)].append(ReviewNote(clock.text(at), actor, event, note))
     found: dict[str, list[Deviation]] = defaultdict(list)
     for alert_id, camera_id, problem, state, opened_at, closed_at, summary in database.read(
         "SELECT id, camera_id, problem, state, opened_at, closed_at, summary FROM alerts "
-        "WHERE opened_at >= ? AND opened_at < ? ORDER BY opened_at, id",
-        (start, end),
+        f"WHERE {_OPEN_IN_YEAR} ORDER BY opened_at, id",
+        (end, start),
     ):
         if camera_id not in wanted:
             continue
-        fix_h = None
-        if closed_at is not None:
-            fix_h = (parse_stored(closed_at) - parse_stored(opened_at)).total_seconds() / 3600.0
         found[camera_id].append(
             Deviation(
                 int(alert_id),
@@ -471,12 +529,23 @@ def _deviations(
                 state,
                 clock.text(opened_at),
                 clock.text(closed_at) if closed_at is not None else None,
-                fix_h,
+                _time_to_fix_h(opened_at, closed_at, end),
                 summary,
                 tuple(notes[int(alert_id)]),
+                int(clock.text(opened_at)[:4]) if opened_at < start else None,
             )
         )
     return found
+
+
+def _time_to_fix_h(opened_at: str, closed_at: str | None, end: str) -> float | None:
+    """Return the hours from opening to closing if the alert closed before ``end``, else None.
+
+    An alert still open at the year's end has its time to fix counted in the year it closes.
+    """
+    if closed_at is None or not closed_at < end:
+        return None
+    return (parse_stored(closed_at) - parse_stored(opened_at)).total_seconds() / 3600.0
 
 
 def _rebaselines(
@@ -524,13 +593,15 @@ def _totals(cameras: Sequence[CameraFigures], year_end: datetime) -> FleetTotals
         share_compliant=compliant / verdicts if verdicts else None,
         deviations=len(deviations),
         non_compliance_deviations=sum(camera.non_compliance_deviations for camera in cameras),
+        carried_over_deviations=sum(camera.carried_over_deviations for camera in cameras),
         open_at_year_end=sum(1 for d in deviations if d.end is None or parse_stored(d.end) >= year_end),
         median_time_to_fix_h=statistics.median(fixes) if fixes else None,
         rebaselines=sum(len(camera.rebaselines) for camera in cameras),
         zone_exposure_days=sum(camera.zone_exposure_days for camera in cameras),
         offline_hours=sum(camera.offline_hours for camera in cameras),
         mean_uptime=statistics.fmean(uptimes) if uptimes else None,
-        cameras_without_permit=sum(1 for camera in cameras if camera.permit is None),
+        cameras_without_permit=sum(1 for camera in cameras if camera.permit is None and camera.settings_kept),
+        removed_cameras=sum(1 for camera in cameras if camera.removal is not None),
     )
 
 

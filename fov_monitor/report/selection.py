@@ -5,15 +5,21 @@ report on it would show a permit or a name that is not the real one), but it doe
 report either: it is named, with the reason and the fix, in the report and by the command. A
 camera whose ``camera.json`` cannot be read has no known group, so it is named in every group's
 report: better seen twice than missed.
+
+The yearly report also covers the cameras removed from the store that have figures in its year
+(:mod:`fov_monitor.report.removed`); the register does not. A removed camera of no known group is
+in the report of the whole organisation only: counted in every group's, it would be counted twice.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from fov_monitor.camera import CameraConfig
 from fov_monitor.errors import FovMonitorError, ReportError
+from fov_monitor.report.removed import RemovedCamera
 from fov_monitor.store import Store
 
 
@@ -79,39 +85,75 @@ _FIXES = {
 
 @dataclass(frozen=True, slots=True)
 class CameraSelection:
-    """The cameras of a report that can be read (their settings, by id) and those that cannot."""
+    """The cameras of a report: those of the store that can be read, those that cannot, those removed.
+
+    ``configs`` are the readable cameras of the store by id; ``removed`` the cameras removed from the
+    store that the report still covers, by id (none for the register).
+    """
 
     configs: dict[str, CameraConfig]
     unreadable: list[UnreadableCamera]
+    removed: dict[str, RemovedCamera] = field(default_factory=dict)
 
     @property
     def camera_ids(self) -> list[str]:
-        """The readable cameras, sorted by id."""
+        """The readable cameras of the store, sorted by id."""
         return sorted(self.configs)
+
+    @property
+    def reported_ids(self) -> list[str]:
+        """The cameras the report has figures for: the readable and the removed ones, sorted by id."""
+        return sorted(self.configs.keys() | self.removed.keys())
 
     def without(self, more: list[UnreadableCamera]) -> CameraSelection:
         """Return the selection with ``more`` cameras moved from readable to unreadable."""
         gone = {camera.camera_id for camera in more}
         configs = {camera_id: c for camera_id, c in self.configs.items() if camera_id not in gone}
         unreadable = sorted([*self.unreadable, *more], key=lambda camera: camera.camera_id)
-        return CameraSelection(configs, unreadable)
+        return CameraSelection(configs, unreadable, self.removed)
 
 
-def select_cameras(store: Store, group: str | None) -> CameraSelection:
+def select_cameras(store: Store, group: str | None, removed: Sequence[RemovedCamera] = ()) -> CameraSelection:
     """Return the store's cameras (of ``group`` when given): those that can be read and those that cannot.
 
     Each camera's ``camera.json``, ``permit.json`` and reference records are read; the reference
     images are checked where the permit drawings are made
     (:func:`fov_monitor.report.drawing.permit_drawings`).
 
+    Parameters
+    ----------
+    store : Store
+        The cameras.
+    group : str or None
+        Only the cameras of this group.
+    removed : sequence of RemovedCamera
+        Cameras removed from the store that the report covers too (those of ``group``, when given).
+
     Raises
     ------
     ReportError
-        When the store has no camera, or none of ``group`` (naming the groups there are).
+        When there is no camera to report, or none of ``group`` (naming the groups there are).
     """
     ids = store.camera_ids()
-    if not ids:
+    if not ids and not removed:
         raise ReportError(f"the store {store.root} has no cameras; add them with 'fov-monitor camera add'")
+    configs, unreadable = _read_configs(store, ids)
+    kept = {camera.camera_id: camera for camera in removed}
+    if group is not None:
+        known = sorted({config.group for config in configs.values()} | _groups(removed))
+        configs = {camera_id: config for camera_id, config in configs.items() if config.group == group}
+        kept = {camera_id: camera for camera_id, camera in kept.items() if camera.group == group}
+        if not configs and not kept:
+            raise ReportError(f"no camera is in group {group!r}; the store's groups are: {', '.join(known)}")
+    for camera_id, config in list(configs.items()):
+        damage = _damage(store, camera_id, config.group)
+        if damage is not None:
+            unreadable.append(damage)
+            del configs[camera_id]
+    return CameraSelection(configs, sorted(unreadable, key=lambda camera: camera.camera_id), kept)
+
+
+def _read_configs(store: Store, ids: list[str]) -> tuple[dict[str, CameraConfig], list[UnreadableCamera]]:
     configs: dict[str, CameraConfig] = {}
     unreadable: list[UnreadableCamera] = []
     for camera_id in ids:
@@ -119,17 +161,11 @@ def select_cameras(store: Store, group: str | None) -> CameraSelection:
             configs[camera_id] = store.camera(camera_id)
         except FovMonitorError as exc:
             unreadable.append(UnreadableCamera.of(camera_id, DamagedFile.CAMERA, exc))
-    if group is not None:
-        known = sorted({config.group for config in configs.values()})
-        configs = {camera_id: config for camera_id, config in configs.items() if config.group == group}
-        if not configs:
-            raise ReportError(f"no camera is in group {group!r}; the store's groups are: {', '.join(known)}")
-    for camera_id, config in list(configs.items()):
-        damage = _damage(store, camera_id, config.group)
-        if damage is not None:
-            unreadable.append(damage)
-            del configs[camera_id]
-    return CameraSelection(configs, sorted(unreadable, key=lambda camera: camera.camera_id))
+    return configs, unreadable
+
+
+def _groups(removed: Sequence[RemovedCamera]) -> set[str]:
+    return {camera.group for camera in removed if camera.group is not None}
 
 
 def _damage(store: Store, camera_id: str, group: str) -> UnreadableCamera | None:

@@ -9,8 +9,9 @@ Layout of the report folder::
 
 A camera whose store files cannot be read is not reported but named, with the reason and the fix,
 on the index page and in both exports (:mod:`fov_monitor.report.selection`); the other cameras are
-reported as usual. Days and times are the organisation's local ones (``timezone`` in
-``organisation.json``).
+reported as usual. A camera removed from the store during or after the year is reported, marked
+removed, from the database and its kept folder (:mod:`fov_monitor.report.removed`). Days and times
+are the organisation's local ones (``timezone`` in ``organisation.json``).
 
 One page per camera, not one page for all: a camera's page carries its permit drawing (about 100 KB)
 and charts, so 500 cameras on one page would be a 50 MB file that browsers open slowly and print as
@@ -45,7 +46,8 @@ from fov_monitor.report.figures import (
     yearly_figures,
 )
 from fov_monitor.report.organisation import Organisation
-from fov_monitor.report.selection import UnreadableCamera, select_cameras
+from fov_monitor.report.removed import KeptFolders, removed_cameras
+from fov_monitor.report.selection import CameraSelection, UnreadableCamera, select_cameras
 from fov_monitor.report.templates import render
 from fov_monitor.report.weighing import read_assessment
 from fov_monitor.store import Store
@@ -95,6 +97,8 @@ def build_yearly(
     """Write the yearly report of the store's cameras (of ``group``) into ``folder``; return its figures.
 
     The cameras that could not be read are in the figures' ``not_reported``, named in the report.
+    The cameras removed from the store that have outcomes, results or alerts in the year are
+    reported too, marked removed.
 
     Parameters
     ----------
@@ -115,12 +119,22 @@ def build_yearly(
     organisation_name = organisation.name if organisation else store.root.resolve().name
     clock = organisation.clock if organisation else LocalTime()
     privacy = privacy or PrivacySettings.for_store(store.root)
-    selection = select_cameras(store, group)
-    drawings = permit_drawings(store, selection.camera_ids, privacy, jobs=jobs)
-    selection = selection.without(damaged_drawings(drawings, selection.configs))
-    camera_ids = selection.camera_ids
+    selection = select_cameras(store, group, removed_cameras(store, database, clock.year_bounds(year)))
+    removed = list(selection.removed.values())
+    store = KeptFolders(store, removed)
+    drawings = _drawings(store, selection, privacy, jobs)
+    in_store = {camera_id: drawings[camera_id] for camera_id in selection.camera_ids}
+    selection = selection.without(damaged_drawings(in_store, selection.configs))
+    camera_ids = selection.reported_ids
     fleet = yearly_figures(
-        database, store, year, camera_ids, group, clock=clock, not_reported=selection.unreadable
+        database,
+        store,
+        year,
+        camera_ids,
+        group,
+        clock=clock,
+        not_reported=selection.unreadable,
+        removed=removed,
     )
     assessments = {camera_id: read_assessment(store.root, year, camera_id) for camera_id in camera_ids}
     weighed = {camera_id for camera_id, assessment in assessments.items() if assessment is not None}
@@ -178,6 +192,25 @@ def build_yearly(
     (folder / "figures.csv").write_text(export.csv_text(fleet, weighed), encoding="utf-8")
     (folder / "figures.json").write_text(export.json_text(fleet, weighed), encoding="utf-8")
     return fleet
+
+
+_NO_SETTINGS = "the camera was removed; its settings are no longer kept"
+
+
+def _drawings(
+    store: Store, selection: CameraSelection, privacy: PrivacySettings, jobs: int | None
+) -> dict[str, PermitDrawing]:
+    """Return the drawing of every camera of ``selection``, a removed one's from its kept folder.
+
+    A removed camera's damaged drawing only says why it is missing: the camera is reported anyway,
+    from the database, as one whose settings are gone would be.
+    """
+    kept = [camera_id for camera_id, camera in selection.removed.items() if camera.config is not None]
+    drawings = permit_drawings(store, [*selection.camera_ids, *kept], privacy, jobs=jobs)
+    for camera_id, camera in selection.removed.items():
+        if camera.config is None:
+            drawings[camera_id] = PermitDrawing(None, None, _NO_SETTINGS)
+    return drawings
 
 
 def damaged_drawings(
