@@ -29,11 +29,13 @@ from web_helpers import (
     user_name,
 )
 
+from fov_monitor.database import Database, append_audit
 from fov_monitor.faces import detect_faces
 from fov_monitor.store import Store
 from fov_monitor.web.app import ROUTERS
 from fov_monitor.web.review import ReviewStep
 from fov_monitor.web.roles import GRANTS, Permission, Role
+from fov_monitor.web.settings import WebSettings
 
 # (method, path, permission, is_page); permission None: any signed-in user
 READS: list[tuple[str, str, Permission | None, bool]] = [
@@ -618,6 +620,37 @@ def test_audit_log_page_lists_image_views_for_auditors(shared: tuple[WebStore, d
     assert lines[0]["camera_id"] == FACE_CAMERA
     assert lines[0]["detail"]["kind"] == "reference"
     assert "image viewed" in clients[Role.AUDITOR][0].get("/audit", params={"action": "image viewed"}).text
+
+
+def test_audit_filters_reach_lines_behind_any_number_of_newer_ones(web: WebStore) -> None:
+    with app_client(web.root, WebSettings()) as client:
+        sign_in(client, Role.REVIEWER)
+        assert client.get(f"/api/cameras/{FACE_CAMERA}/references/day/image").status_code == 200
+    with Database(web.root / "fov-monitor.sqlite") as database:
+        database.write(
+            lambda transaction: [
+                append_audit(transaction, "2026-11-29T00:00:00+00:00", "nobody", "sign-in refused", None, {})
+                for _ in range(12_000)
+            ]
+        )
+    with app_client(web.root, WebSettings()) as client:
+        sign_in(client, Role.AUDITOR)
+        (viewed,) = client.get("/api/audit", params={"action": "image viewed"}).json()
+        assert viewed["actor"] == user_name(Role.REVIEWER)
+        assert [
+            line["entry_id"]
+            for line in client.get("/api/audit", params={"actor": user_name(Role.REVIEWER)}).json()
+        ]
+        first = client.get("/api/audit", params={"action": "sign-in refused", "limit": 5000}).json()
+        second = client.get(
+            "/api/audit", params={"action": "sign-in refused", "limit": 5000, "before": first[-1]["entry_id"]}
+        ).json()
+        assert len(first) == len(second) == 5000
+        assert first[-1]["entry_id"] > second[0]["entry_id"]
+        page = client.get("/audit", params={"action": "sign-in refused", "limit": 5000}).text
+        assert f"before={first[-1]['entry_id']}" in page
+        assert "Older lines" in page
+        assert client.get("/api/audit", params={"before": 0}).status_code == 422
 
 
 # The command line
