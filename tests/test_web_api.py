@@ -29,6 +29,7 @@ from web_helpers import (
     user_name,
 )
 
+from fov_monitor.camera import CameraConfig
 from fov_monitor.database import Database, append_audit
 from fov_monitor.faces import detect_faces
 from fov_monitor.store import Store
@@ -482,6 +483,7 @@ SQUARE = [[10, 10], [300, 10], [300, 300], [10, 300]]
         ({"permitted_xy": SQUARE, "owner": "me"}, "ok", "application/json", 422, "owner"),
         ({"permitted_xy": "0,0 1,1 2,0"}, "ok", "application/json", 422, "permitted_xy"),
         (b"[" * 2_000_000, "ok", "application/json", 413, "larger than"),
+        ((b" " * 10_000,) * 300, "ok", "application/json", 413, "larger than"),
     ],
     ids=[
         "no csrf",
@@ -495,6 +497,7 @@ SQUARE = [[10, 10], [300, 10], [300, 300], [10, 300]]
         "unknown field",
         "points as text",
         "oversized",
+        "oversized, streamed without a length",
     ],
 )
 def test_bad_permit_saves_store_nothing(
@@ -506,7 +509,11 @@ def test_bad_permit_saves_store_nothing(
         headers = {"Content-Type": content_type}
         if csrf is not None:
             headers["X-CSRF-Token"] = token if csrf == "ok" else csrf
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        data: bytes | Iterator[bytes]
+        if isinstance(body, tuple):
+            data = iter(body)  # sent chunked: no Content-Length to refuse it by
+        else:
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
         response = client.put(f"/api/cameras/{FACE_CAMERA}/permit", content=data, headers=headers)
         assert response.status_code == status, response.text
         assert says in response.text
@@ -572,7 +579,10 @@ def test_check_now_records_a_result(web: WebStore) -> None:
     assert response.json()["status"] in ("redirected", "tampered")
     assert len(history) == 3
     assert history[1]["result_id"] == response.json()["result_id"]
-    assert all(row["evidence_path"] for row in history), "check now keeps the live frame for the camera page"
+    assert [row["evidence"] for row in history] == [
+        f"/api/cameras/{MOVED_CAMERA}/results/{row['result_id']}/evidence" for row in history
+    ], "check now keeps the live frame for the camera page, given by its URL"
+    assert not any("evidence_path" in row or str(web.root) in json.dumps(row) for row in history)
     checks = [actor for actor, camera, _ in audit_rows(web.root, "check") if camera == MOVED_CAMERA]
     assert checks == ["fixture", user_name(Role.TECHNICIAN), user_name(Role.TECHNICIAN)]
 
@@ -687,3 +697,36 @@ def test_serve_refuses_insecure_cookies_off_loopback(
     code, _, err = run_main(capsys, "--store", web.root, "serve", "--host", "0.0.0.0", "--insecure-cookies")
     assert code == 1
     assert "loopback" in err
+
+
+def test_a_camera_without_a_reference_has_no_permit_editor_but_a_clear_409(web: WebStore) -> None:
+    Store(web.root).add_camera(CameraConfig("cam-bare", source="http://127.0.0.1:9/snap.jpg"))
+    with app_client(web.root) as client:
+        sign_in(client, Role.TECHNICIAN)
+        page = client.get("/cameras/cam-bare/permit")
+    assert page.status_code == 409
+    assert "has no reference to draw the permit on" in page.text
+    assert "fov-monitor reference capture cam-bare" in page.text
+
+
+@pytest.mark.parametrize("result_id", ["9223372036854775808", "0", "-1", "1e3"])
+def test_result_ids_beyond_a_database_row_are_422_not_500(
+    shared: tuple[WebStore, dict], result_id: str
+) -> None:
+    client, _ = shared[1][Role.REVIEWER]
+    response = client.get(f"/api/cameras/{FACE_CAMERA}/results/{result_id}/evidence")
+    assert response.status_code == 422, response.text
+
+
+def test_a_damaged_camera_file_shows_neither_its_values_nor_the_servers_folders(web: WebStore) -> None:
+    secret = "rtsp://admin:hunter2@10.0.0.7/stream"
+    folder = Store(web.root).folder(FACE_CAMERA)
+    settings = json.loads((folder / "camera.json").read_text(encoding="utf-8"))
+    (folder / "camera.json").write_text(json.dumps(settings | {"source": {"url": secret}}), encoding="utf-8")
+    with app_client(web.root) as client:
+        sign_in(client, Role.ADMIN)
+        answers = [client.get("/"), client.get("/api/fleet"), client.get(f"/api/cameras/{FACE_CAMERA}")]
+    for answer in answers:
+        assert "hunter2" not in answer.text
+        assert str(web.root.resolve()) not in answer.text
+    assert "source must be text, got dict" in answers[1].text

@@ -15,6 +15,7 @@ from fov_monitor.web.auth import require
 from fov_monitor.web.context import get_database
 from fov_monitor.web.pages import render
 from fov_monitor.web.roles import Permission
+from fov_monitor.web.routes.common import MAX_ROW_ID
 from fov_monitor.web.sessions import Session
 
 router = APIRouter()
@@ -30,7 +31,7 @@ class AuditQuery:
     )
     actor: str | None = Query(None, max_length=64, description="only lines by this user")
     before: int | None = Query(
-        None, ge=1, le=2**63 - 1, description="only lines older than this id (the next page)"
+        None, ge=1, le=MAX_ROW_ID, description="only lines older than this id (the next page)"
     )
     limit: int = Query(200, ge=1, le=5000)
 

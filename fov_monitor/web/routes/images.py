@@ -16,7 +16,7 @@ from fov_monitor.web.auth import require
 from fov_monitor.web.context import get_database, run_heavy, web_context
 from fov_monitor.web.images import image_response, zones_for
 from fov_monitor.web.roles import Permission
-from fov_monitor.web.routes.common import known_camera, valid_label
+from fov_monitor.web.routes.common import known_camera, row_id, valid_label
 from fov_monitor.web.sessions import Session
 
 router = APIRouter()
@@ -69,7 +69,7 @@ def _reference(
 async def evidence_image(
     request: Request,
     camera_id: str,
-    result_id: int,
+    result_id: int = row_id("result"),
     session: Session = Depends(require(Permission.VIEW_IMAGES)),
     database: Database = Depends(get_database),
 ) -> Response:
