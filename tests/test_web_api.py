@@ -12,7 +12,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import run_main, tree_bytes
+from conftest import run_main, sample_bgr, tree_bytes
+from db_helpers import raw
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from web_helpers import (
@@ -31,9 +32,12 @@ from web_helpers import (
 
 from fov_monitor.camera import CameraConfig
 from fov_monitor.database import Database, append_audit
+from fov_monitor.evidence import GAP, PANEL_HEIGHT, EvidenceLayout
 from fov_monitor.faces import detect_faces
 from fov_monitor.store import Store
+from fov_monitor.synthetic import crop_move
 from fov_monitor.web.app import ROUTERS
+from fov_monitor.web.images import ZONE_FILL_BGR
 from fov_monitor.web.review import ReviewStep
 from fov_monitor.web.roles import GRANTS, Permission, Role
 from fov_monitor.web.settings import WebSettings
@@ -730,3 +734,67 @@ def test_a_damaged_camera_file_shows_neither_its_values_nor_the_servers_folders(
         assert "hunter2" not in answer.text
         assert str(web.root.resolve()) not in answer.text
     assert "source must be text, got dict" in answers[1].text
+
+
+def _served_evidence(client: TestClient, camera_id: str) -> tuple[int, np.ndarray]:
+    (row,) = [row for row in client.get(f"/api/cameras/{camera_id}/history").json() if row["evidence"]][:1]
+    data = client.get(row["evidence"]).content
+    return row["result_id"], cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+
+
+def _is_zone_fill(pixels: np.ndarray) -> bool:
+    return bool(np.abs(pixels.reshape(-1, 3).astype(float) - ZONE_FILL_BGR).max() < 12)
+
+
+def test_a_privacy_zone_added_after_a_check_is_hidden_on_its_evidence_too(web: WebStore) -> None:
+    live_h, live_w = crop_move(sample_bgr("coffee"), (0.10, 0.0)).live.shape[:2]
+    store = Store(web.root)
+    (info,) = store.reference_infos(MOVED_CAMERA)
+    ref_w, ref_h = info.size_wh
+    zone = np.array([[0.45, 0.35], [0.75, 0.35], [0.75, 0.65], [0.45, 0.65]]) * (ref_w, ref_h)
+    with app_client(web.root) as client:
+        csrf = sign_in(client, Role.TECHNICIAN)
+        result_id, before = _served_evidence(client, MOVED_CAMERA)
+        permit = client.get(f"/api/cameras/{MOVED_CAMERA}/permit").json()
+        saved = client.put(
+            f"/api/cameras/{MOVED_CAMERA}/permit",
+            json={"permitted_xy": permit["permitted_xy"], "privacy_zones": {"new window": zone.tolist()}},
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert saved.status_code == 200, saved.text
+        _, after = _served_evidence(client, MOVED_CAMERA)
+    (recorded,) = raw(str(web.root / "fov-monitor.sqlite"), "SELECT result_json FROM results WHERE id = ?",
+                      (result_id,))  # fmt: skip
+    H = np.asarray(json.loads(recorded[0])["H_live_to_ref"])
+    layout = EvidenceLayout.of((ref_w, ref_h), (live_w, live_h), H)
+    on_reference = layout.on_reference(zone).mean(axis=0).round().astype(int)
+    live = layout.on_live(zone)
+    assert live is not None
+    on_live = live.mean(axis=0).round().astype(int) + np.array([layout.reference_panel_w + GAP, 0])
+    for x, y in (on_reference, on_live):
+        assert not _is_zone_fill(before[y - 3 : y + 4, x - 3 : x + 4]), (
+            "the zone was not hidden at check time"
+        )
+        assert _is_zone_fill(after[y - 3 : y + 4, x - 3 : x + 4]), "the zone added since is hidden"
+    untouched = (slice(PANEL_HEIGHT - 60, PANEL_HEIGHT - 20), slice(10, 40))
+    assert np.abs(after[untouched].astype(int) - before[untouched].astype(int)).mean() < 3
+
+
+def test_evidence_whose_reference_was_replaced_since_a_zone_was_added_is_covered(web: WebStore) -> None:
+    store = Store(web.root)
+    (info,) = store.reference_infos(MOVED_CAMERA)
+    meta = store.folder(MOVED_CAMERA) / "references" / f"{info.label}.json"
+    document = json.loads(meta.read_text(encoding="utf-8"))
+    meta.write_text(json.dumps(document | {"captured_at": "2999-01-01T00:00:00+00:00"}), encoding="utf-8")
+    with app_client(web.root) as client:
+        csrf = sign_in(client, Role.TECHNICIAN)
+        permit = client.get(f"/api/cameras/{MOVED_CAMERA}/permit").json()
+        zone = [[10.0, 10.0], [60.0, 10.0], [60.0, 60.0], [10.0, 60.0]]
+        client.put(
+            f"/api/cameras/{MOVED_CAMERA}/permit",
+            json={"permitted_xy": permit["permitted_xy"], "privacy_zones": {"z": zone}},
+            headers={"X-CSRF-Token": csrf},
+        )
+        _, served = _served_evidence(client, MOVED_CAMERA)
+    assert _is_zone_fill(served[:PANEL_HEIGHT]), "neither picture can be placed: both are covered"
+    assert not _is_zone_fill(served[PANEL_HEIGHT:]), "the verdict's text stays"
