@@ -90,7 +90,9 @@ class CameraConfig:
         where = f"camera {self.camera_id}"
         for name in ("source", "name", "place", "group", "site"):
             if not isinstance(getattr(self, name), str):
-                raise InvalidSettingsError(f"{where}: {name} must be text, got {getattr(self, name)!r}")
+                raise InvalidSettingsError(
+                    f"{where}: {name} must be text, got {type(getattr(self, name)).__name__}"
+                )
         if self.site and not _SITE.fullmatch(self.site):
             raise InvalidSettingsError(
                 f"{where}: site {self.site!r} is not allowed; use 1-64 letters, digits, '_', '.' or '-', "

@@ -343,14 +343,32 @@ class Database:
         """Append one line to the audit log."""
         self.write(lambda transaction: append_audit(transaction, at, actor, action, camera_id, detail))
 
-    def audit_entries(self, camera_id: str | None = None, limit: int = 100) -> list[AuditEntry]:
-        """Return audit lines, newest first, of one camera or all."""
+    def audit_entries(
+        self,
+        camera_id: str | None = None,
+        limit: int = 100,
+        *,
+        action: str | None = None,
+        actor: str | None = None,
+        before_id: int | None = None,
+    ) -> list[AuditEntry]:
+        """Return audit lines, newest first.
+
+        Parameters
+        ----------
+        camera_id, action, actor : str, optional
+            Only the lines about this camera, of this action, by this actor.
+        limit : int
+            How many lines at most.
+        before_id : int, optional
+            Only lines older than this one (the next page after a page whose last line it is).
+        """
+        filters = {"camera_id = ?": camera_id, "action = ?": action, "actor = ?": actor, "id < ?": before_id}
+        kept = {clause: value for clause, value in filters.items() if value is not None}
         query = "SELECT id, at, actor, action, camera_id, detail_json FROM audit"
-        parameters: tuple[Any, ...] = ()
-        if camera_id is not None:
-            query += " WHERE camera_id = ?"
-            parameters = (camera_id,)
-        rows = self.read(query + " ORDER BY id DESC LIMIT ?", (*parameters, limit))
+        if kept:
+            query += " WHERE " + " AND ".join(kept)
+        rows = self.read(query + " ORDER BY id DESC LIMIT ?", (*kept.values(), limit))
         return [AuditEntry(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows]
 
 

@@ -9,6 +9,7 @@ Privacy zones are always filled, so evidence never shows what a zone hides.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -24,6 +25,8 @@ from fov_monitor.result import CheckResult
 
 PANEL_HEIGHT = 480
 """Height of each picture in the evidence image, pixels."""
+GAP = 8
+"""White columns between the two pictures."""
 
 _GREEN = (60, 200, 60)
 _RED = (40, 40, 220)
@@ -62,40 +65,24 @@ def render_evidence(
         np.asarray(zone.exterior.coords, dtype=np.float64) for zone in permit.zones.values()
     ]
     permitted: Matrix = np.asarray(permit.permitted.exterior.coords, dtype=np.float64)
-    H = result.H_live_to_ref
-    view = None
-    if H is not None:
-        view = project(H, corners_xy((live_bgr.shape[1], live_bgr.shape[0])))
-        view = view if np.isfinite(view).all() else None
+    layout = EvidenceLayout.of(_size_wh(reference_bgr), _size_wh(live_bgr), result.H_live_to_ref)
+    canvas = _canvas(reference_bgr, layout)
+    ref_panel = cv2.resize(canvas, (layout.reference_panel_w, PANEL_HEIGHT), interpolation=cv2.INTER_AREA)
+    live_panel = cv2.resize(live_bgr, (layout.live_panel_w, PANEL_HEIGHT), interpolation=cv2.INTER_AREA)
 
-    # The reference is shown on a wider canvas, so a view that left it is drawn where it went.
-    canvas, origin = _canvas(reference_bgr, view)
-    ref_scale = PANEL_HEIGHT / canvas.shape[0]
-    live_scale = PANEL_HEIGHT / live_bgr.shape[0]
-    ref_panel = cv2.resize(canvas, None, fx=ref_scale, fy=ref_scale, interpolation=cv2.INTER_AREA)
-    live_panel = cv2.resize(live_bgr, None, fx=live_scale, fy=live_scale, interpolation=cv2.INTER_AREA)
-
-    def on_ref(points: Matrix) -> Matrix:
-        return (points + origin) * ref_scale
-
-    _fill(ref_panel, [on_ref(z) for z in zones])
-    _outline(ref_panel, on_ref(permitted), _GREEN, 2)
-    _outline_all(ref_panel, [on_ref(z) for z in zones], _RED, 2)
-    if view is not None:
-        _outline(ref_panel, on_ref(view), _YELLOW, 3)
-    if H is not None:
-        H_ref_to_live: Matrix = np.linalg.inv(H).astype(np.float64)
-        in_live = [project(H_ref_to_live, zone) * live_scale for zone in zones]
-        in_live = [zone for zone in in_live if np.isfinite(zone).all()]
-        _fill(live_panel, in_live)
-        permitted_live = project(H_ref_to_live, permitted) * live_scale
-        if np.isfinite(permitted_live).all():
-            _outline(live_panel, permitted_live, _GREEN, 2)
-        _outline_all(live_panel, in_live, _RED, 2)
+    _fill_zones(ref_panel, live_panel, layout, zones)
+    _outline(ref_panel, layout.on_reference(permitted), _GREEN, 2)
+    _outline_all(ref_panel, [layout.on_reference(z) for z in zones], _RED, 2)
+    if layout.view is not None:
+        _outline(ref_panel, layout.on_reference(layout.view), _YELLOW, 3)
+    permitted_live = layout.on_live(permitted)
+    if permitted_live is not None:
+        _outline(live_panel, permitted_live, _GREEN, 2)
+    _outline_all(live_panel, [z for z in map(layout.on_live, zones) if z is not None], _RED, 2)
 
     _label(ref_panel, "REFERENCE  green: permitted  red: privacy zone  yellow: live view now")
     _label(live_panel, "LIVE")
-    gap = np.full((PANEL_HEIGHT, 8, 3), 255, np.uint8)
+    gap = np.full((PANEL_HEIGHT, GAP, 3), 255, np.uint8)
     pictures = np.hstack([ref_panel, gap, live_panel])
     return np.vstack([pictures, _text_band(pictures.shape[1], _evidence_lines(result, title))])
 
@@ -129,22 +116,135 @@ def write_encoded_evidence(data: bytes, path: str | Path) -> Path:
     return path
 
 
-def _canvas(reference: NDArray[np.uint8], view: Matrix | None) -> tuple[NDArray[np.uint8], Matrix]:
-    """Return the reference on a canvas wide enough for ``view`` (up to 40% more per side)."""
-    height, width = reference.shape[:2]
+@dataclass(frozen=True)
+class EvidenceLayout:
+    """Where the two pictures of an evidence image lie, so that it can be drawn on again.
+
+    Attributes
+    ----------
+    reference_wh, live_wh : (int, int)
+        The reference's and the live frame's size, pixels.
+    H_live_to_ref : (3, 3) array or None
+        The check's homography (None when the view was not found).
+    view : (4, 2) array or None
+        The live frame's corners on the reference, when known and finite.
+    margins : (left, top, right, bottom)
+        How far the reference's canvas reaches beyond it, so that a view that left it is drawn.
+    """
+
+    reference_wh: tuple[int, int]
+    live_wh: tuple[int, int]
+    H_live_to_ref: Matrix | None
+    view: Matrix | None
+    margins: tuple[int, int, int, int]
+
+    @classmethod
+    def of(
+        cls, reference_wh: tuple[int, int], live_wh: tuple[int, int], H_live_to_ref: Matrix | None
+    ) -> EvidenceLayout:
+        """Return the layout of a check of a ``live_wh`` frame against a ``reference_wh`` reference."""
+        view = None
+        if H_live_to_ref is not None:
+            view = project(H_live_to_ref, corners_xy(live_wh))
+            view = view if np.isfinite(view).all() else None
+        return cls(reference_wh, live_wh, H_live_to_ref, view, _margins(reference_wh, view))
+
+    @property
+    def canvas_wh(self) -> tuple[int, int]:
+        """Return the size of the reference's canvas, pixels."""
+        left, top, right, bottom = self.margins
+        return self.reference_wh[0] + left + right, self.reference_wh[1] + top + bottom
+
+    @property
+    def reference_scale(self) -> float:
+        """Return the reference canvas's scale in the evidence image."""
+        return PANEL_HEIGHT / self.canvas_wh[1]
+
+    @property
+    def live_scale(self) -> float:
+        """Return the live frame's scale in the evidence image."""
+        return PANEL_HEIGHT / self.live_wh[1]
+
+    @property
+    def reference_panel_w(self) -> int:
+        """Return the width of the reference's picture, pixels."""
+        return max(1, round(self.canvas_wh[0] * self.reference_scale))
+
+    @property
+    def live_panel_w(self) -> int:
+        """Return the width of the live frame's picture, pixels."""
+        return max(1, round(self.live_wh[0] * self.live_scale))
+
+    @property
+    def width(self) -> int:
+        """Return the evidence image's width, pixels."""
+        return self.reference_panel_w + GAP + self.live_panel_w
+
+    def on_reference(self, points_xy: Matrix) -> Matrix:
+        """Return reference pixels as pixels of the reference's picture."""
+        return (points_xy + np.array(self.margins[:2], dtype=np.float64)) * self.reference_scale
+
+    def on_live(self, points_xy: Matrix) -> Matrix | None:
+        """Return reference pixels as pixels of the live frame's picture (None when unknown there)."""
+        if self.H_live_to_ref is None:
+            return None
+        H_ref_to_live: Matrix = np.linalg.inv(self.H_live_to_ref).astype(np.float64)
+        in_live = project(H_ref_to_live, points_xy) * self.live_scale
+        return in_live if np.isfinite(in_live).all() else None
+
+
+def hide_zones(evidence: NDArray[np.uint8], layout: EvidenceLayout, zones_xy: Sequence[Matrix]) -> bool:
+    """Fill privacy zones (reference pixels) on both pictures of an evidence image, in place.
+
+    For evidence drawn before a zone was added. Returns False, changing nothing, when the image
+    is not laid out as ``layout`` says (then nothing can be placed on it safely).
+    """
+    if evidence.ndim != 3 or evidence.shape[0] < PANEL_HEIGHT or evidence.shape[1] != layout.width:
+        return False
+    reference_panel = evidence[:PANEL_HEIGHT, : layout.reference_panel_w]
+    live_panel = evidence[:PANEL_HEIGHT, layout.reference_panel_w + GAP :]
+    _fill_zones(reference_panel, live_panel, layout, zones_xy)
+    return True
+
+
+def _fill_zones(
+    reference_panel: NDArray[np.uint8],
+    live_panel: NDArray[np.uint8],
+    layout: EvidenceLayout,
+    zones_xy: Sequence[Matrix],
+) -> None:
+    _fill(reference_panel, [layout.on_reference(zone) for zone in zones_xy])
+    _fill(live_panel, [zone for zone in map(layout.on_live, zones_xy) if zone is not None])
+
+
+def _margins(reference_wh: tuple[int, int], view: Matrix | None) -> tuple[int, int, int, int]:
+    """Return how far the reference's canvas reaches beyond it to show ``view`` (at most 40% a side)."""
     if view is None:
-        return reference, np.zeros(2)
+        return 0, 0, 0, 0
+    width, height = reference_wh
     left = int(np.clip(-view[:, 0].min(), 0, 0.4 * width))
     top = int(np.clip(-view[:, 1].min(), 0, 0.4 * height))
     right = int(np.clip(view[:, 0].max() - width, 0, 0.4 * width))
     bottom = int(np.clip(view[:, 1].max() - height, 0, 0.4 * height))
-    if not (left or top or right or bottom):
-        return reference, np.zeros(2)
     margin = 6
     left, top, right, bottom = (v + margin if v else 0 for v in (left, top, right, bottom))
-    canvas = np.full((height + top + bottom, width + left + right, 3), 48, np.uint8)
+    return left, top, right, bottom
+
+
+def _canvas(reference: NDArray[np.uint8], layout: EvidenceLayout) -> NDArray[np.uint8]:
+    """Return the reference on its canvas (itself when the view stayed on it)."""
+    if not any(layout.margins):
+        return reference
+    left, top = layout.margins[:2]
+    height, width = reference.shape[:2]
+    canvas_w, canvas_h = layout.canvas_wh
+    canvas = np.full((canvas_h, canvas_w, 3), 48, np.uint8)
     canvas[top : top + height, left : left + width] = reference
-    return canvas, np.array([float(left), float(top)])
+    return canvas
+
+
+def _size_wh(image: np.ndarray) -> tuple[int, int]:
+    return int(image.shape[1]), int(image.shape[0])
 
 
 def _evidence_lines(result: CheckResult, title: str) -> list[str]:

@@ -12,7 +12,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import run_main, tree_bytes
+from conftest import run_main, sample_bgr, tree_bytes
+from db_helpers import raw
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from web_helpers import (
@@ -29,11 +30,17 @@ from web_helpers import (
     user_name,
 )
 
+from fov_monitor.camera import CameraConfig
+from fov_monitor.database import Database, append_audit
+from fov_monitor.evidence import GAP, PANEL_HEIGHT, EvidenceLayout
 from fov_monitor.faces import detect_faces
 from fov_monitor.store import Store
+from fov_monitor.synthetic import crop_move
 from fov_monitor.web.app import ROUTERS
+from fov_monitor.web.images import ZONE_FILL_BGR
 from fov_monitor.web.review import ReviewStep
 from fov_monitor.web.roles import GRANTS, Permission, Role
+from fov_monitor.web.settings import WebSettings
 
 # (method, path, permission, is_page); permission None: any signed-in user
 READS: list[tuple[str, str, Permission | None, bool]] = [
@@ -480,6 +487,7 @@ SQUARE = [[10, 10], [300, 10], [300, 300], [10, 300]]
         ({"permitted_xy": SQUARE, "owner": "me"}, "ok", "application/json", 422, "owner"),
         ({"permitted_xy": "0,0 1,1 2,0"}, "ok", "application/json", 422, "permitted_xy"),
         (b"[" * 2_000_000, "ok", "application/json", 413, "larger than"),
+        ((b" " * 10_000,) * 300, "ok", "application/json", 413, "larger than"),
     ],
     ids=[
         "no csrf",
@@ -493,6 +501,7 @@ SQUARE = [[10, 10], [300, 10], [300, 300], [10, 300]]
         "unknown field",
         "points as text",
         "oversized",
+        "oversized, streamed without a length",
     ],
 )
 def test_bad_permit_saves_store_nothing(
@@ -504,7 +513,11 @@ def test_bad_permit_saves_store_nothing(
         headers = {"Content-Type": content_type}
         if csrf is not None:
             headers["X-CSRF-Token"] = token if csrf == "ok" else csrf
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        data: bytes | Iterator[bytes]
+        if isinstance(body, tuple):
+            data = iter(body)  # sent chunked: no Content-Length to refuse it by
+        else:
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
         response = client.put(f"/api/cameras/{FACE_CAMERA}/permit", content=data, headers=headers)
         assert response.status_code == status, response.text
         assert says in response.text
@@ -570,7 +583,10 @@ def test_check_now_records_a_result(web: WebStore) -> None:
     assert response.json()["status"] in ("redirected", "tampered")
     assert len(history) == 3
     assert history[1]["result_id"] == response.json()["result_id"]
-    assert all(row["evidence_path"] for row in history), "check now keeps the live frame for the camera page"
+    assert [row["evidence"] for row in history] == [
+        f"/api/cameras/{MOVED_CAMERA}/results/{row['result_id']}/evidence" for row in history
+    ], "check now keeps the live frame for the camera page, given by its URL"
+    assert not any("evidence_path" in row or str(web.root) in json.dumps(row) for row in history)
     checks = [actor for actor, camera, _ in audit_rows(web.root, "check") if camera == MOVED_CAMERA]
     assert checks == ["fixture", user_name(Role.TECHNICIAN), user_name(Role.TECHNICIAN)]
 
@@ -620,6 +636,37 @@ def test_audit_log_page_lists_image_views_for_auditors(shared: tuple[WebStore, d
     assert "image viewed" in clients[Role.AUDITOR][0].get("/audit", params={"action": "image viewed"}).text
 
 
+def test_audit_filters_reach_lines_behind_any_number_of_newer_ones(web: WebStore) -> None:
+    with app_client(web.root, WebSettings()) as client:
+        sign_in(client, Role.REVIEWER)
+        assert client.get(f"/api/cameras/{FACE_CAMERA}/references/day/image").status_code == 200
+    with Database(web.root / "fov-monitor.sqlite") as database:
+        database.write(
+            lambda transaction: [
+                append_audit(transaction, "2026-11-29T00:00:00+00:00", "nobody", "sign-in refused", None, {})
+                for _ in range(12_000)
+            ]
+        )
+    with app_client(web.root, WebSettings()) as client:
+        sign_in(client, Role.AUDITOR)
+        (viewed,) = client.get("/api/audit", params={"action": "image viewed"}).json()
+        assert viewed["actor"] == user_name(Role.REVIEWER)
+        assert [
+            line["entry_id"]
+            for line in client.get("/api/audit", params={"actor": user_name(Role.REVIEWER)}).json()
+        ]
+        first = client.get("/api/audit", params={"action": "sign-in refused", "limit": 5000}).json()
+        second = client.get(
+            "/api/audit", params={"action": "sign-in refused", "limit": 5000, "before": first[-1]["entry_id"]}
+        ).json()
+        assert len(first) == len(second) == 5000
+        assert first[-1]["entry_id"] > second[0]["entry_id"]
+        page = client.get("/audit", params={"action": "sign-in refused", "limit": 5000}).text
+        assert f"before={first[-1]['entry_id']}" in page
+        assert "Older lines" in page
+        assert client.get("/api/audit", params={"before": 0}).status_code == 422
+
+
 # The command line
 
 
@@ -654,3 +701,100 @@ def test_serve_refuses_insecure_cookies_off_loopback(
     code, _, err = run_main(capsys, "--store", web.root, "serve", "--host", "0.0.0.0", "--insecure-cookies")
     assert code == 1
     assert "loopback" in err
+
+
+def test_a_camera_without_a_reference_has_no_permit_editor_but_a_clear_409(web: WebStore) -> None:
+    Store(web.root).add_camera(CameraConfig("cam-bare", source="http://127.0.0.1:9/snap.jpg"))
+    with app_client(web.root) as client:
+        sign_in(client, Role.TECHNICIAN)
+        page = client.get("/cameras/cam-bare/permit")
+    assert page.status_code == 409
+    assert "has no reference to draw the permit on" in page.text
+    assert "fov-monitor reference capture cam-bare" in page.text
+
+
+@pytest.mark.parametrize("result_id", ["9223372036854775808", "0", "-1", "1e3"])
+def test_result_ids_beyond_a_database_row_are_422_not_500(
+    shared: tuple[WebStore, dict], result_id: str
+) -> None:
+    client, _ = shared[1][Role.REVIEWER]
+    response = client.get(f"/api/cameras/{FACE_CAMERA}/results/{result_id}/evidence")
+    assert response.status_code == 422, response.text
+
+
+def test_a_damaged_camera_file_shows_neither_its_values_nor_the_servers_folders(web: WebStore) -> None:
+    secret = "rtsp://admin:hunter2@10.0.0.7/stream"
+    folder = Store(web.root).folder(FACE_CAMERA)
+    settings = json.loads((folder / "camera.json").read_text(encoding="utf-8"))
+    (folder / "camera.json").write_text(json.dumps(settings | {"source": {"url": secret}}), encoding="utf-8")
+    with app_client(web.root) as client:
+        sign_in(client, Role.ADMIN)
+        answers = [client.get("/"), client.get("/api/fleet"), client.get(f"/api/cameras/{FACE_CAMERA}")]
+    for answer in answers:
+        assert "hunter2" not in answer.text
+        assert str(web.root.resolve()) not in answer.text
+    assert "source must be text, got dict" in answers[1].text
+
+
+def _served_evidence(client: TestClient, camera_id: str) -> tuple[int, np.ndarray]:
+    (row,) = [row for row in client.get(f"/api/cameras/{camera_id}/history").json() if row["evidence"]][:1]
+    data = client.get(row["evidence"]).content
+    return row["result_id"], cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+
+
+def _is_zone_fill(pixels: np.ndarray) -> bool:
+    return bool(np.abs(pixels.reshape(-1, 3).astype(float) - ZONE_FILL_BGR).max() < 12)
+
+
+def test_a_privacy_zone_added_after_a_check_is_hidden_on_its_evidence_too(web: WebStore) -> None:
+    live_h, live_w = crop_move(sample_bgr("coffee"), (0.10, 0.0)).live.shape[:2]
+    store = Store(web.root)
+    (info,) = store.reference_infos(MOVED_CAMERA)
+    ref_w, ref_h = info.size_wh
+    zone = np.array([[0.45, 0.35], [0.75, 0.35], [0.75, 0.65], [0.45, 0.65]]) * (ref_w, ref_h)
+    with app_client(web.root) as client:
+        csrf = sign_in(client, Role.TECHNICIAN)
+        result_id, before = _served_evidence(client, MOVED_CAMERA)
+        permit = client.get(f"/api/cameras/{MOVED_CAMERA}/permit").json()
+        saved = client.put(
+            f"/api/cameras/{MOVED_CAMERA}/permit",
+            json={"permitted_xy": permit["permitted_xy"], "privacy_zones": {"new window": zone.tolist()}},
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert saved.status_code == 200, saved.text
+        _, after = _served_evidence(client, MOVED_CAMERA)
+    (recorded,) = raw(str(web.root / "fov-monitor.sqlite"), "SELECT result_json FROM results WHERE id = ?",
+                      (result_id,))  # fmt: skip
+    H = np.asarray(json.loads(recorded[0])["H_live_to_ref"])
+    layout = EvidenceLayout.of((ref_w, ref_h), (live_w, live_h), H)
+    on_reference = layout.on_reference(zone).mean(axis=0).round().astype(int)
+    live = layout.on_live(zone)
+    assert live is not None
+    on_live = live.mean(axis=0).round().astype(int) + np.array([layout.reference_panel_w + GAP, 0])
+    for x, y in (on_reference, on_live):
+        assert not _is_zone_fill(before[y - 3 : y + 4, x - 3 : x + 4]), (
+            "the zone was not hidden at check time"
+        )
+        assert _is_zone_fill(after[y - 3 : y + 4, x - 3 : x + 4]), "the zone added since is hidden"
+    untouched = (slice(PANEL_HEIGHT - 60, PANEL_HEIGHT - 20), slice(10, 40))
+    assert np.abs(after[untouched].astype(int) - before[untouched].astype(int)).mean() < 3
+
+
+def test_evidence_whose_reference_was_replaced_since_a_zone_was_added_is_covered(web: WebStore) -> None:
+    store = Store(web.root)
+    (info,) = store.reference_infos(MOVED_CAMERA)
+    meta = store.folder(MOVED_CAMERA) / "references" / f"{info.label}.json"
+    document = json.loads(meta.read_text(encoding="utf-8"))
+    meta.write_text(json.dumps(document | {"captured_at": "2999-01-01T00:00:00+00:00"}), encoding="utf-8")
+    with app_client(web.root) as client:
+        csrf = sign_in(client, Role.TECHNICIAN)
+        permit = client.get(f"/api/cameras/{MOVED_CAMERA}/permit").json()
+        zone = [[10.0, 10.0], [60.0, 10.0], [60.0, 60.0], [10.0, 60.0]]
+        client.put(
+            f"/api/cameras/{MOVED_CAMERA}/permit",
+            json={"permitted_xy": permit["permitted_xy"], "privacy_zones": {"z": zone}},
+            headers={"X-CSRF-Token": csrf},
+        )
+        _, served = _served_evidence(client, MOVED_CAMERA)
+    assert _is_zone_fill(served[:PANEL_HEIGHT]), "neither picture can be placed: both are covered"
+    assert not _is_zone_fill(served[PANEL_HEIGHT:]), "the verdict's text stays"

@@ -137,9 +137,12 @@ def test_account_is_locked_after_five_failures_whatever_the_password(web: WebSto
     locked = audit_rows(web.root, "sign-in locked")
     assert [(actor, d["via"], d["locked"]) for actor, _, d in locked] == [
         (TECHNICIAN, "api", ["account"]),
-        (TECHNICIAN, "page", ["account"]),
-    ]
-    with sqlite3.connect(web.root / "fov-monitor.sqlite") as connection:
+    ], "the lock's first refusal is audited, the page's one after it only counted"
+    assert raw(
+        str(web.root / "fov-monitor.sqlite"),
+        "SELECT refused_while_locked FROM signin_throttle WHERE kind = 'account'",
+    ) == [(2,)]
+    with sqlite3.connect(str(web.root / "fov-monitor.sqlite")) as connection:
         lines = " ".join(row[0] for row in connection.execute("SELECT detail_json FROM audit"))
     assert PASSWORD not in lines
     assert WRONG not in lines
@@ -389,7 +392,7 @@ def test_idle_session_ends_and_a_used_one_lives_on(web: WebStore, clock: FakeClo
         page = client.get("/", follow_redirects=False)
         assert (page.status_code, page.headers["location"]) == (303, "/signin?next=%2F")
         assert client.get("/api/fleet").status_code == 401
-    with sqlite3.connect(web.root / "fov-monitor.sqlite") as connection:
+    with sqlite3.connect(str(web.root / "fov-monitor.sqlite")) as connection:
         assert connection.execute("SELECT COUNT(*) FROM sessions").fetchone() == (0,), (
             "the idle session is gone"
         )
@@ -419,3 +422,21 @@ def test_settings_are_refused_in_one_line_naming_the_setting(setting: str, value
     with pytest.raises(InvalidSettingsError, match=f"^web {setting} must be") as caught:
         WebSettings(**{setting: value})  # type: ignore[arg-type]
     assert "\n" not in str(caught.value)
+
+
+def test_nobody_can_flood_the_audit_log_by_signing_in_while_locked(web: WebStore, clock: FakeClock) -> None:
+    with app_client(web.root, SETTINGS, clock, address="203.0.113.7") as client:
+        _fail(client, TECHNICIAN, 5)
+        assert {_api_sign_in(client, TECHNICIAN, WRONG)[0] for _ in range(300)} == {429}
+        clock.advance(seconds=61)
+        assert _fail(client, TECHNICIAN, 5) == [401, 401, 401, 401, 429]
+        assert {_api_sign_in(client, TECHNICIAN, WRONG)[0] for _ in range(50)} == {429}
+    locked = audit_rows(web.root, "sign-in locked")
+    assert len(locked) == 2, "one line per lock, not one per refused attempt"
+    assert [d["retry_after_s"] for _, _, d in locked] == [60, 120]
+    counted = raw(
+        str(web.root / "fov-monitor.sqlite"),
+        "SELECT refused_while_locked FROM signin_throttle WHERE kind = 'account' AND subject = ?",
+        (TECHNICIAN,),
+    )
+    assert counted == [(50,)], "the second lock counts its own refusals"

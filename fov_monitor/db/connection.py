@@ -32,6 +32,10 @@ class Transaction:
         row = self._run(sql, tuple(parameters)).fetchone()
         return None if row is None else tuple(row)
 
+    def fetchall(self, sql: str, parameters: Sequence[Any] = ()) -> list[Row]:
+        """Run one query (or a statement ``RETURNING`` rows) and return all its rows."""
+        return [tuple(row) for row in self._run(sql, tuple(parameters)).fetchall()]
+
     def insert(self, sql: str, parameters: Sequence[Any]) -> int:
         """Run an ``INSERT ... RETURNING id`` and return the new row's id."""
         row = self.fetchone(sql, parameters)

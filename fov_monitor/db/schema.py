@@ -140,7 +140,8 @@ SQLITE_MIGRATIONS: tuple[str, ...] = (
     # 6: sign-in throttling and idle sessions. One row per account name (as typed: unknown names are
     # throttled alike, so a lock tells nothing about who exists) and per client address: failures in
     # the current window, when the window and the last failure were, the lock's end and how many locks
-    # in a row (the back-off doubles with each). Sessions remember when they were last used.
+    # in a row (the back-off doubles with each), and the attempts the lock refused (only the first is
+    # audited, so that nobody can flood the audit log). Sessions remember when they were last used.
     """
     CREATE TABLE signin_throttle (
         kind TEXT NOT NULL,
@@ -150,6 +151,7 @@ SQLITE_MIGRATIONS: tuple[str, ...] = (
         last_failure_at TEXT NOT NULL,
         locked_until TEXT,
         lockouts INTEGER NOT NULL,
+        refused_while_locked INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (kind, subject)
     );
     CREATE INDEX signin_throttle_by_last_failure ON signin_throttle (last_failure_at);
@@ -295,6 +297,7 @@ POSTGRES_MIGRATIONS: tuple[str, ...] = (
         last_failure_at TEXT COLLATE "C" NOT NULL,
         locked_until TEXT COLLATE "C",
         lockouts INTEGER NOT NULL,
+        refused_while_locked INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (kind, subject)
     );
     CREATE INDEX signin_throttle_by_last_failure ON signin_throttle (last_failure_at);

@@ -28,7 +28,7 @@ from fov_monitor.errors import (
 )
 from fov_monitor.store import Store
 from fov_monitor.web.auth import SESSION_COOKIE, SignInRequired
-from fov_monitor.web.context import STATIC, TEMPLATES, WebContext, system_clock
+from fov_monitor.web.context import STATIC, TEMPLATES, WebContext, public_text, system_clock
 from fov_monitor.web.limits import BodyLimit, SecurityHeaders
 from fov_monitor.web.pool import DatabasePool
 from fov_monitor.web.routes import account, alerts, audit, cameras, fleet, images, permits, signin, users
@@ -124,6 +124,7 @@ def _is_api(request: Request) -> bool:
 
 
 def _error(request: Request, status: int, message: str) -> Response:
+    message = public_text(request.app.state.web.store, message)
     if _is_api(request):
         return JSONResponse({"detail": message}, status_code=status)
     templates: Jinja2Templates = request.app.state.web.templates

@@ -36,6 +36,17 @@ class WebContext:
     clock: Callable[[], datetime]
 
 
+def public_text(store: Store, text: str) -> str:
+    """Return ``text`` with the store's place on the server written ``<store>``.
+
+    Error messages name files to be useful on the command line; over the web, where the server's
+    folders are nobody's business, the store's absolute path is left out.
+    """
+    for root in sorted({str(store.root.resolve()), str(store.root.absolute())}, key=len, reverse=True):
+        text = text.replace(root, "<store>")
+    return text
+
+
 def system_clock() -> datetime:
     """Return the system's time, in UTC."""
     return datetime.now(UTC)

@@ -14,6 +14,7 @@ from fov_monitor.database import Database, ResultRow
 from fov_monitor.errors import FovMonitorError
 from fov_monitor.result import Status
 from fov_monitor.store import Store
+from fov_monitor.web.context import public_text
 
 TREND_LENGTH = 10
 """Results in a camera's trend on the fleet overview."""
@@ -101,7 +102,7 @@ def camera_status(store: Store, database: Database, camera_id: str) -> CameraSta
     try:
         config = _camera(store, camera_id)
     except FovMonitorError as exc:
-        return _broken(camera_id, exc)
+        return _broken(store, camera_id, exc)
     return _row(camera_id, config, database.history(camera_id, limit=TREND_LENGTH))
 
 
@@ -184,7 +185,7 @@ def fleet_page(
     for camera_id in shown:
         config = configs[camera_id]
         if isinstance(config, FovMonitorError):
-            rows.append(_broken(camera_id, config))
+            rows.append(_broken(store, camera_id, config))
         else:
             rows.append(_row(camera_id, config, trends.get(camera_id, [])))
     return FleetPage(rows, len(chosen), page, pages, page_size, counts, groups)
@@ -218,8 +219,10 @@ def _status(rows: Sequence[ResultRow]) -> FleetStatus:
     return FleetStatus(rows[0].status) if rows else FleetStatus.UNCHECKED
 
 
-def _broken(camera_id: str, exc: FovMonitorError) -> CameraStatus:
-    return CameraStatus(camera_id, "", "", "", FleetStatus.BROKEN, None, None, (), str(exc))
+def _broken(store: Store, camera_id: str, exc: FovMonitorError) -> CameraStatus:
+    return CameraStatus(
+        camera_id, "", "", "", FleetStatus.BROKEN, None, None, (), public_text(store, str(exc))
+    )
 
 
 def _row(camera_id: str, config: CameraConfig, rows: Sequence[ResultRow]) -> CameraStatus:

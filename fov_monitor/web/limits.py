@@ -8,15 +8,24 @@ from fastapi import HTTPException, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class _BodyTooLarge(Exception):  # noqa: N818 (internal signal)
-    pass
+class _BodyTooLarge(HTTPException):
+    """The 413 answer, raised while the body is read."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, _too_large(max_bytes))
+
+
+def _too_large(max_bytes: int) -> str:
+    return f"request body larger than {max_bytes} bytes; nothing was stored"
 
 
 class BodyLimit:
     """ASGI middleware: answer 413 to a request body over ``max_bytes``.
 
     A declared ``Content-Length`` over the limit is refused before reading; a body that streams
-    past it (chunked, or a lying header) is refused as soon as it does.
+    past it (chunked, or a lying header) is refused as soon as it does: reading it raises the
+    413 as an HTTPException, which the app answers like any other (FastAPI's body parsing lets
+    HTTPExceptions through and would turn anything else into a 400).
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
@@ -40,7 +49,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _BodyTooLarge()
+                    raise _BodyTooLarge(self.max_bytes)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -55,9 +64,7 @@ class BodyLimit:
                 await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {"detail": f"request body larger than {self.max_bytes} bytes; nothing was stored"}
-        ).encode()
+        body = json.dumps({"detail": _too_large(self.max_bytes)}).encode()
         await send(
             {
                 "type": "http.response.start",

@@ -13,7 +13,7 @@ from fov_monitor.database import Database, append_audit
 from fov_monitor.db.connection import Transaction
 from fov_monitor.web.accounts import User, verify_password
 from fov_monitor.web.settings import WebSettings
-from fov_monitor.web.throttle import Lock, clear_account, current_lock, record_failure
+from fov_monitor.web.throttle import Lock, clear_account, count_refusal, current_lock, record_failure
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,24 +62,25 @@ def try_password(
     """Return the user if ``password`` is theirs and no lock is in force, else why not.
 
     A lock refuses before the password is tried. A wrong password (or an unknown or disabled name)
-    is counted against the name and the address, and audited as ``sign-in refused``; a refusal by a
-    lock is audited as ``sign-in locked``. The password is never written anywhere. A right password
-    clears the name's count; the caller audits what it then does (``signed in``).
+    is counted against the name and the address, and audited as ``sign-in refused``; the first
+    refusal by each lock is audited as ``sign-in locked``, later ones only counted. The password is
+    never written anywhere. A right password clears the name's count; the caller audits what it
+    then does (``signed in``).
     """
     lock = current_lock(database, attempt.name, attempt.address, attempt.now)
     if lock is not None:
-        database.audit(
-            attempt.name,
-            "sign-in locked",
-            None,
-            {
-                "via": attempt.via,
-                "address": attempt.address,
-                "locked": [str(subject) for subject in lock.subjects],
-                "retry_after_s": lock.seconds_left(attempt.now),
-            },
-            at=attempt.at,
-        )
+        detail = {
+            "via": attempt.via,
+            "address": attempt.address,
+            "locked": [str(subject) for subject in lock.subjects],
+            "retry_after_s": lock.seconds_left(attempt.now),
+        }
+
+        def refuse(transaction: Transaction) -> None:
+            if count_refusal(transaction, attempt.name, attempt.address, attempt.now):
+                append_audit(transaction, attempt.at, attempt.name, "sign-in locked", None, detail)
+
+        database.write(refuse)
         return Refused(lock)
     user = verify_password(database, attempt.name, password)
     if user is not None:

@@ -175,19 +175,37 @@ def _count_one(
         int(row[4]),
     )
     after = after_failure(before, now, policy)
+    started = after.locked_until != before.locked_until
     transaction.execute(
         "UPDATE signin_throttle SET failures = ?, window_started_at = ?, last_failure_at = ?, "
-        "locked_until = ?, lockouts = ? WHERE kind = ? AND subject = ?",
+        "locked_until = ?, lockouts = ?, refused_while_locked = CASE WHEN ? = 1 THEN 0 "
+        "ELSE refused_while_locked END WHERE kind = ? AND subject = ?",
         (
             after.failures,
             _iso(after.window_started_at),
             _iso(after.last_failure_at),
             _iso(after.locked_until) if after.locked_until else None,
             after.lockouts,
+            int(started),
             *key,
         ),
     )
-    return after.locked_until if after.locked_until != before.locked_until else None
+    return after.locked_until if started else None
+
+
+def count_refusal(transaction: Transaction, name: str, address: str, now: datetime) -> bool:
+    """Count an attempt refused by a lock on its locked rows; return whether it is the lock's first.
+
+    Only the first refusal of each lock goes to the audit log: the attempts need no account, and
+    a line for each would let anyone bury the auditors' lines under their own.
+    """
+    rows = transaction.fetchall(
+        "UPDATE signin_throttle SET refused_while_locked = refused_while_locked + 1 "
+        "WHERE ((kind = ? AND subject = ?) OR (kind = ? AND subject = ?)) AND locked_until > ? "
+        "RETURNING refused_while_locked",
+        (Subject.ACCOUNT.value, name, Subject.ADDRESS.value, address, _iso(now)),
+    )
+    return any(int(row[0]) == 1 for row in rows)
 
 
 def clear_account(transaction: Transaction, name: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,6 +22,7 @@ from fov_monitor.web.context import get_database, run_heavy, web_context
 from fov_monitor.web.pages import render
 from fov_monitor.web.review import MAX_NOTE_LENGTH, AlertView, ReviewStep, alert_view, take_step
 from fov_monitor.web.roles import Permission, allows
+from fov_monitor.web.routes.common import row_id
 from fov_monitor.web.routes.images import IMAGE_RESPONSES, evidence_response
 from fov_monitor.web.sessions import Session
 
@@ -29,7 +30,7 @@ router = APIRouter()
 
 QUEUE_LIMIT = 500
 """Alerts on the queue page and in one API answer, newest first."""
-AlertId = Path(ge=1, le=2**63 - 1, description="the alert's id")
+AlertId = row_id("alert")
 
 
 class ReviewNote(BaseModel):

@@ -103,9 +103,22 @@ def api_history(
     _: Session = Depends(require(Permission.VIEW_CAMERA)),
     database: Database = Depends(get_database),
 ) -> list[dict[str, Any]]:
-    """Return the camera's latest results, newest first."""
+    """Return the camera's latest results, newest first.
+
+    Each result's evidence image is given by its URL (``evidence``), never by its path on the server.
+    """
     known_camera(web_context(request).store, camera_id)
-    return [row.to_dict() for row in database.history(camera_id, limit=limit)]
+    return [_public_row(row) for row in database.history(camera_id, limit=limit)]
+
+
+def _public_row(row: ResultRow) -> dict[str, Any]:
+    shown = row.to_dict()
+    del shown["evidence_path"]
+    shown["source"] = redact(row.source)
+    shown["evidence"] = (
+        f"/api/cameras/{row.camera_id}/results/{row.result_id}/evidence" if row.evidence_path else None
+    )
+    return shown
 
 
 def _check_now(request: Request, camera_id: str, session: Session, database: Database) -> dict[str, Any]:

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import HTTPException, Response
+from typing import Any
+
+from fastapi import HTTPException, Path, Response
 
 from fov_monitor.camera import check_camera_id
 from fov_monitor.errors import InvalidSettingsError
 from fov_monitor.store import Store, check_label
 from fov_monitor.web.auth import SESSION_COOKIE
 from fov_monitor.web.settings import WebSettings
+
+MAX_ROW_ID = 2**63 - 1
+"""The largest id a database row can have (64-bit signed in both dialects)."""
+
+
+def row_id(what: str) -> Any:
+    """Return the path parameter of a row's id: 1 to :data:`MAX_ROW_ID`, else 422 (never a 500)."""
+    return Path(ge=1, le=MAX_ROW_ID, description=f"the {what}'s id")
 
 
 def known_camera(store: Store, camera_id: str) -> str:

@@ -49,6 +49,12 @@ def editor_page(
     store = web_context(request).store
     known_camera(store, camera_id)
     document = camera_document(store, camera_id)
+    if not document["references"]:
+        raise HTTPException(
+            409,
+            f"camera {camera_id!r} has no reference to draw the permit on; capture one first "
+            f"(fov-monitor reference capture {camera_id})",
+        )
     return render(request, "permit_editor.html", session, camera_id=camera_id, document=document)
 
 
