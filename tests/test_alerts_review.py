@@ -20,6 +20,7 @@ from conftest import CAMERA_SHIFT, REPO, EnrolledCamera, assert_cli_error, run_m
 from db_helpers import raw
 
 from fov_monitor.alerts import (
+    Alert,
     alert_events,
     approve_rebaseline,
     dismiss,
@@ -285,20 +286,26 @@ def test_removing_a_camera_closes_its_alerts_and_announces_it(
     assert others == [(2,)]
 
 
+def _proposal_on_a_silent_camera(store: Store, camera_id: str, silent_port: int, timeout_s: float) -> Alert:
+    """Point the camera at a port that accepts and never answers (an approval's grab takes its whole
+    timeout), open its redirected alert and dismiss it with a re-baseline proposal; return the alert."""
+    config = store.camera(camera_id)
+    store.save_camera(
+        dataclasses.replace(config, source=f"http://127.0.0.1:{silent_port}/snap.jpg", timeout_s=timeout_s)
+    )
+    with Database(store.database_path) as database:
+        update_alerts(database, store, record_run(database, {camera_id: "redirected"}), SETTINGS)
+        (alert,) = list_alerts(database)
+        dismiss(database, alert.alert_id, actor="tess", note="new pole", propose_rebaseline=True)
+    return alert
+
+
 def test_an_approval_in_progress_holds_off_a_rejection_and_a_failed_one_is_pending_again(
     enrolled: tuple[EnrolledCamera, Path], silent_port: int
 ) -> None:
     camera, root = enrolled
     store = Store(root)
-    config = store.camera(camera.camera_id)
-    # The camera accepts the connection and never answers: the approval's grab takes its whole timeout.
-    store.save_camera(
-        dataclasses.replace(config, source=f"http://127.0.0.1:{silent_port}/snap.jpg", timeout_s=2.0)
-    )
-    with Database(store.database_path) as database:
-        update_alerts(database, store, record_run(database, {camera.camera_id: "redirected"}), SETTINGS)
-        (alert,) = list_alerts(database)
-        dismiss(database, alert.alert_id, actor="tess", note="new pole", propose_rebaseline=True)
+    alert = _proposal_on_a_silent_camera(store, camera.camera_id, silent_port, timeout_s=2.0)
     before = store.reference_image(camera.camera_id, "day")
     failures: list[Exception] = []
 
@@ -329,14 +336,7 @@ def test_an_approval_cut_short_by_a_killed_process_is_pending_again_once_its_gra
 ) -> None:
     camera, root = enrolled
     store = Store(root)
-    config = store.camera(camera.camera_id)
-    store.save_camera(
-        dataclasses.replace(config, source=f"http://127.0.0.1:{silent_port}/snap.jpg", timeout_s=30.0)
-    )
-    with Database(store.database_path) as database:
-        update_alerts(database, store, record_run(database, {camera.camera_id: "redirected"}), SETTINGS)
-        (alert,) = list_alerts(database)
-        dismiss(database, alert.alert_id, actor="tess", note="new pole", propose_rebaseline=True)
+    alert = _proposal_on_a_silent_camera(store, camera.camera_id, silent_port, timeout_s=30.0)
     approving = subprocess.Popen(
         [
             sys.executable,

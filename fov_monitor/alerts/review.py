@@ -213,14 +213,25 @@ def _record(
 ) -> Alert:
     """Record one more event of the alert (with its audit line) in a transaction of its own."""
     when = now_utc()
+    return database.write(
+        lambda transaction: _append_event(transaction, alert, event, actor, note, detail, when)
+    )
 
-    def body(transaction: Transaction) -> Alert:
-        transaction.execute("UPDATE alerts SET updated_at = ? WHERE id = ?", (when, alert.alert_id))
-        after = dataclasses.replace(alert, updated_at=when)
-        record_event(transaction, after, event, actor=actor, at=when, note=note, detail=detail)
-        return after
 
-    return database.write(body)
+def _append_event(
+    transaction: Transaction,
+    alert: Alert,
+    event: Event,
+    actor: str,
+    note: str,
+    detail: Mapping[str, object],
+    when: str,
+) -> Alert:
+    """Write one more event of the alert (with its audit line) and mark the alert updated."""
+    transaction.execute("UPDATE alerts SET updated_at = ? WHERE id = ?", (when, alert.alert_id))
+    after = dataclasses.replace(alert, updated_at=when)
+    record_event(transaction, after, event, actor=actor, at=when, note=note, detail=detail)
+    return after
 
 
 def reject_rebaseline(
@@ -313,10 +324,7 @@ def _decide(
         )
         if latest is None or not _still_pending(latest[0], latest[1], _parsed(at)):
             raise AlertError(f"alert {alert.alert_id}: its re-baseline was decided meanwhile")
-        transaction.execute("UPDATE alerts SET updated_at = ? WHERE id = ?", (when, alert.alert_id))
-        after = dataclasses.replace(alert, updated_at=when)
-        record_event(transaction, after, event, actor=actor, at=when, note=note, detail=detail)
-        return after
+        return _append_event(transaction, alert, event, actor, note, detail, when)
 
     return database.write(body)
 

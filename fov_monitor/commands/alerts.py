@@ -171,13 +171,14 @@ def run_dismiss(args: argparse.Namespace) -> int:
 
 
 def run_approve(args: argparse.Namespace) -> int:
+    lines = ["re-baseline approved; the camera's previous reference is kept in its history"]
+
     def approve(database: Database, context: Context, by: str) -> Alert:
         alert = approve_rebaseline(database, context.store, args.alert_id, approver=by, reason=args.text)
         permit = alert_events(database, alert.alert_id)[-1].detail.get("permit")
         lines.extend([permit] if permit else [])
         return alert
 
-    lines = ["re-baseline approved; the camera's previous reference is kept in its history"]
     code = _review(args, approve)
     if not args.json:
         print("\n".join(lines))

@@ -25,10 +25,8 @@ def grab_demo(name: str, deadline: Deadline) -> Grab:
     SourceUnreachable
         When there is no demo camera of that name.
     """
-    from fov_monitor.demo import (
-        demo_names,
-        demo_scene,
-    )  # the scenes import the core, which imports the sources
+    # Imported here: the scenes import the core, which imports the sources.
+    from fov_monitor.demo import demo_names, demo_scene
 
     deadline.stage = "rendering"
     scene = demo_scene(name)
