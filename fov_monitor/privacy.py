@@ -17,7 +17,6 @@ Only the ``privacy`` section is read here; ``database`` (optional: where results
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ import numpy as np
 from fov_monitor.atomic import write_bytes_atomic
 from fov_monitor.errors import InvalidSettingsError, StoreError
 from fov_monitor.faces import FaceSettings, blur_faces
+from fov_monitor.json_files import read_json_file
 
 SETTINGS_FILE = "settings.json"
 SETTINGS_SCHEMA_VERSION = 1
@@ -76,10 +76,7 @@ class PrivacySettings:
         blur_off = os.environ.get(UNBLURRED_ENV) == "1"
         if not path.exists():
             return cls(blur_faces=not blur_off)
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InvalidSettingsError(f"{path} is not readable JSON ({exc}); fix or remove it") from None
+        document = read_json_file(path)
         if not isinstance(document, Mapping) or document.get("schema_version") != SETTINGS_SCHEMA_VERSION:
             raise InvalidSettingsError(f"{path}: field 'schema_version' must be {SETTINGS_SCHEMA_VERSION}")
         section = document.get("privacy", {})

@@ -20,7 +20,6 @@ read at each send so that a rotated secret is picked up and settings can be show
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fov_monitor.errors import InvalidSettingsError
+from fov_monitor.json_files import read_json_file
 from fov_monitor.secret_files import read_secret_file
 
 ALERTS_FILE = "alerts.json"
@@ -206,10 +206,7 @@ class AlertSettings:
         path = Path(store_root) / ALERTS_FILE
         if not path.exists():
             return cls()
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InvalidSettingsError(f"{path} is not readable JSON ({exc}); fix or remove it") from None
+        document = read_json_file(path)
         return _Reader(path, Path(store_root)).settings(document)
 
     def routes(self, group: str) -> list[str]:

@@ -8,7 +8,6 @@ what fov-monitor prints: :attr:`DatabaseLocation.shown` replaces it with ``***``
 from __future__ import annotations
 
 import enum
-import json
 import os
 import re
 from collections.abc import Mapping
@@ -17,6 +16,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from fov_monitor.errors import InvalidSettingsError
+from fov_monitor.json_files import read_json_file
 
 DATABASE_ENV = "FOV_MONITOR_DB"
 SETTINGS_FILE = "settings.json"
@@ -140,10 +140,7 @@ def _from_settings(path: Path) -> DatabaseLocation | None:
     """Read the ``database`` key of the store's settings; None when the file or the key is absent."""
     if not path.exists():
         return None
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidSettingsError(f"{path} is not readable JSON ({exc}); fix or remove it") from None
+    document = read_json_file(path)
     if not isinstance(document, Mapping) or SETTINGS_KEY not in document:
         return None
     value = document[SETTINGS_KEY]

@@ -17,12 +17,12 @@ the register show.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 from fov_monitor.errors import ReportError
+from fov_monitor.json_files import read_json_file
 from fov_monitor.report.clock import DEFAULT_TIMEZONE, LocalTime
 
 ORGANISATION_FILE = "organisation.json"
@@ -94,10 +94,7 @@ class Organisation:
         path = Path(store_root) / ORGANISATION_FILE
         if not path.exists():
             return None
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ReportError(f"{path} is not readable JSON ({exc}); fix it, e.g. {_EXAMPLE}") from None
+        document = read_json_file(path, error=ReportError, fix=f"fix it, e.g. {_EXAMPLE}")
         if not isinstance(document, Mapping):
             raise ReportError(f"{path}: expected a JSON object, e.g. {_EXAMPLE}")
         if document.get("schema_version") != ORGANISATION_SCHEMA_VERSION:

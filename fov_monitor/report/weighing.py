@@ -11,12 +11,12 @@ Absent, the report shows a placeholder marked "to be completed".
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from fov_monitor.errors import ReportError
+from fov_monitor.json_files import read_json_file
 
 WEIGHING_FOLDER = "weighing"
 
@@ -64,11 +64,8 @@ def read_assessment(store_root: Path, year: int, camera_id: str) -> Assessment |
     """
     folder = Path(store_root) / WEIGHING_FOLDER / str(year)
     markdown, document = folder / f"{camera_id}.md", folder / f"{camera_id}.json"
-    if document.is_file():
-        try:
-            data = json.loads(document.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ReportError(f"{document} is not readable JSON ({exc}); fix it") from None
+    if document.exists():
+        data = read_json_file(document, error=ReportError, fix="fix it")
         if not isinstance(data, Mapping):
             raise ReportError(f"{document}: expected a JSON object with {', '.join(_JSON_FIELDS)}")
         unknown = sorted(set(data) - set(_JSON_FIELDS))
@@ -78,7 +75,7 @@ def read_assessment(store_root: Path, year: int, camera_id: str) -> Assessment |
             if not isinstance(value, str):
                 raise ReportError(f"{document}: field {name!r} must be text, got {value!r}")
         return Assessment(**data, source=str(document))
-    if markdown.is_file():
+    if markdown.exists():
         try:
             text = markdown.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
