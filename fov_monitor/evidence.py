@@ -21,6 +21,7 @@ from fov_monitor.errors import StoreError
 from fov_monitor.homography import Matrix, corners_xy, project
 from fov_monitor.imaging import to_uint8, validate_image
 from fov_monitor.permit import Permit
+from fov_monitor.privacy import fill_privacy_zones
 from fov_monitor.result import CheckResult
 
 PANEL_HEIGHT = 480
@@ -31,7 +32,6 @@ GAP = 8
 _GREEN = (60, 200, 60)
 _RED = (40, 40, 220)
 _YELLOW = (0, 220, 255)
-_ZONE_FILL = (70, 70, 70)
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
@@ -213,8 +213,8 @@ def _fill_zones(
     layout: EvidenceLayout,
     zones_xy: Sequence[Matrix],
 ) -> None:
-    _fill(reference_panel, [layout.on_reference(zone) for zone in zones_xy])
-    _fill(live_panel, [zone for zone in map(layout.on_live, zones_xy) if zone is not None])
+    fill_privacy_zones(reference_panel, [layout.on_reference(zone) for zone in zones_xy])
+    fill_privacy_zones(live_panel, [zone for zone in map(layout.on_live, zones_xy) if zone is not None])
 
 
 def _margins(reference_wh: tuple[int, int], view: Matrix | None) -> tuple[int, int, int, int]:
@@ -304,11 +304,6 @@ def _outline_all(
 ) -> None:
     for polygon in polygons:
         _outline(panel, polygon, colour, width)
-
-
-def _fill(panel: NDArray[np.uint8], polygons: Sequence[np.ndarray]) -> None:
-    if polygons:
-        cv2.fillPoly(panel, [np.round(p).astype(np.int32) for p in polygons], _ZONE_FILL)
 
 
 def _bgr(image: np.ndarray, what: str) -> NDArray[np.uint8]:

@@ -18,7 +18,7 @@ Only the ``privacy`` section is read here; ``database`` (optional: where results
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -124,6 +124,20 @@ def protect(image: np.ndarray, settings: PrivacySettings | None = None) -> np.nd
     if not settings.blur_faces:
         return image
     return blur_faces(image, settings=settings.faces)
+
+
+ZONE_FILL_BGR = (70, 70, 70)
+"""The grey privacy zones are filled with, in every image fov-monitor stores or shows."""
+
+
+def fill_privacy_zones(image: np.ndarray, zones_xy: Sequence[np.ndarray]) -> None:
+    """Fill each privacy zone ((N, 2) float polygon, pixel ``x, y``) on ``image``, in place.
+
+    One polygon at a time: OpenCV fills several polygons given at once by the even-odd rule, which
+    would leave where two zones overlap (or one lies inside another) unfilled.
+    """
+    for zone in zones_xy:
+        cv2.fillPoly(image, [np.round(zone).astype(np.int32)], ZONE_FILL_BGR)
 
 
 def keep_unblurred_copy(

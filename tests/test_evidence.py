@@ -12,11 +12,11 @@ from conftest import sample_bgr
 from fov_monitor.check import check_frame
 from fov_monitor.evidence import PANEL_HEIGHT, render_evidence, write_evidence
 from fov_monitor.permit import Permit
+from fov_monitor.privacy import ZONE_FILL_BGR as ZONE_FILL
 from fov_monitor.reference import Reference
 from fov_monitor.result import Status
 from fov_monitor.synthetic import KnownMove, crop_move
 
-ZONE_FILL = (70, 70, 70)
 YELLOW = (0, 220, 255)
 ZONE_XY = [(60, 120), (160, 120), (160, 220), (60, 220)]
 
@@ -55,6 +55,27 @@ def test_unmoved_view_is_two_panels_and_the_zone_is_filled(coffee: np.ndarray) -
             pixel = image[round(y * scale), left + round(x * scale)]
             assert tuple(int(v) for v in pixel) == ZONE_FILL, (x, y, left, pixel)
     assert (image[PANEL_HEIGHT + 8 : PANEL_HEIGHT + 60, :] < 128).any()  # text is written
+
+
+def test_overlapping_and_nested_zones_are_filled_where_they_overlap(coffee: np.ndarray) -> None:
+    # Filled all at once, OpenCV's even-odd rule left the overlap of two zones, and a zone inside
+    # another, unfilled: the very place two people marked as never to be seen.
+    move = crop_move(coffee, (0.0, 0.0))
+    height, width = move.reference.shape[:2]
+    permit = Permit(
+        permitted_xy=[(0, 0), (width, 0), (width, height), (0, height)],
+        privacy_zones={
+            "door": [(40, 40), (200, 40), (200, 200), (40, 200)],
+            "window": [(120, 120), (280, 120), (280, 280), (120, 280)],
+            "letterbox": [(60, 60), (100, 60), (100, 100), (60, 100)],
+        },
+    )
+    image, _ = _render(move, permit)
+    scale = PANEL_HEIGHT / height
+    for x, y in [(160, 160), (80, 80), (60, 180), (250, 250)]:  # overlap, nested, door only, window only
+        for left in (0, _width(move) + 8):
+            pixel = image[round(y * scale), left + round(x * scale)]
+            assert tuple(int(v) for v in pixel) == ZONE_FILL, (x, y, left, pixel)
 
 
 def test_view_that_left_the_reference_is_drawn_on_a_wider_canvas(coffee: np.ndarray) -> None:

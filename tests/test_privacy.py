@@ -21,8 +21,10 @@ from fov_monitor.privacy import (
     SETTINGS_FILE,
     UNBLURRED_ENV,
     UNBLURRED_FOLDER,
+    ZONE_FILL_BGR,
     PrivacySettings,
     due_unblurred,
+    fill_privacy_zones,
     purge_unblurred,
 )
 from fov_monitor.reference_capture import capture_reference
@@ -125,3 +127,15 @@ def test_no_settings_file_means_blur_and_keep_nothing(tmp_path: Path) -> None:
     settings = PrivacySettings.for_store(tmp_path)
     assert settings.blur_faces
     assert not settings.keep_unblurred
+
+
+def test_privacy_zones_are_filled_where_they_overlap_or_nest() -> None:
+    # The evidence images, the web app's images and the report's drawings all fill zones here.
+    image = np.full((100, 100, 3), 255, np.uint8)
+    square = np.array([[10, 10], [60, 10], [60, 60], [10, 60]], np.float64)
+    fill_privacy_zones(image, [square, square + 30, square / 5 + 20])
+    filled = (image == ZONE_FILL_BGR).all(axis=2)
+    for x, y in [(50, 50), (25, 25), (15, 50), (80, 80)]:  # overlap, nested, first only, second only
+        assert filled[y, x], (x, y)
+    assert not filled[5, 5]
+    assert not filled[95, 5]

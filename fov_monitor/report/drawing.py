@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 
 from fov_monitor.atomic import write_bytes_atomic
 from fov_monitor.errors import FovMonitorError, ReportError
-from fov_monitor.privacy import PrivacySettings, protect
+from fov_monitor.privacy import PrivacySettings, fill_privacy_zones, protect
 from fov_monitor.report.embed import data_uri
 from fov_monitor.report.selection import DamagedFile
 from fov_monitor.store import Store
@@ -53,7 +53,6 @@ CACHE_FOLDER = Path(".cache") / "report-views"
 _CACHE_VERSION = "3"
 _GREEN = (60, 200, 60)
 _RED = (40, 40, 220)
-_ZONE_FILL = (70, 70, 70)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +195,7 @@ def _draw(store: Store, base: _Base, privacy: PrivacySettings) -> PermitDrawing:
     permit = stored.permit
     zones = [np.asarray(zone.exterior.coords) * scale for zone in permit.zones.values()]
     if zones:
-        cv2.fillPoly(image, [np.round(zone).astype(np.int32) for zone in zones], _ZONE_FILL)
+        fill_privacy_zones(image, zones)
         cv2.polylines(image, [np.round(zone).astype(np.int32) for zone in zones], True, _RED, 2, cv2.LINE_AA)
     permitted = np.asarray(permit.permitted.exterior.coords) * scale
     cv2.polylines(image, [np.round(permitted).astype(np.int32)], True, _GREEN, 3, cv2.LINE_AA)

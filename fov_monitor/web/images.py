@@ -23,12 +23,10 @@ from fastapi import Response
 from fov_monitor.database import Database
 from fov_monitor.errors import StoreError
 from fov_monitor.faces import blur_regions, detect_faces
-from fov_monitor.privacy import PrivacySettings, protect
+from fov_monitor.privacy import PrivacySettings, fill_privacy_zones, protect
 from fov_monitor.store import Store, now_utc
 
 JPEG_QUALITY = 85
-ZONE_FILL_BGR = (70, 70, 70)
-"""The colour privacy zones are filled with, as in evidence images."""
 EXTRA_PASSES = 2
 """Searches for faces left after blurring; each pixelates what it finds."""
 CACHE_SIZE = 64
@@ -36,14 +34,6 @@ CACHE_SIZE = 64
 
 _cache: OrderedDict[Hashable, bytes] = OrderedDict()
 _cache_lock = threading.Lock()
-
-
-def fill_zones(image: np.ndarray, zones_xy: Sequence[np.ndarray]) -> np.ndarray:
-    """Return a copy of ``image`` with each zone polygon ((N, 2) float, pixel ``x, y``) filled."""
-    filled = image.copy()
-    for zone in zones_xy:
-        cv2.fillPoly(filled, [np.round(zone).astype(np.int32)], ZONE_FILL_BGR)
-    return filled
 
 
 def zones_for(store: Store, camera_id: str, size_wh: tuple[int, int]) -> list[np.ndarray]:
@@ -66,7 +56,8 @@ def protected_jpeg(image: np.ndarray, zones_xy: Sequence[np.ndarray], privacy: P
         if len(boxes) == 0:
             break
         shown = blur_regions(shown, boxes, method="pixelate", scale=privacy.faces.scale)
-    shown = fill_zones(np.asarray(shown), zones_xy)
+    shown = np.array(shown)  # filled on a copy, never on the caller's image
+    fill_privacy_zones(shown, zones_xy)
     ok, encoded = cv2.imencode(".jpg", shown, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
     if not ok:
         raise StoreError("could not encode an image as JPEG")
