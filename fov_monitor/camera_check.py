@@ -27,7 +27,7 @@ from fov_monitor.reference import Reference
 from fov_monitor.result import CheckResult, Status
 from fov_monitor.settings import CheckSettings
 from fov_monitor.sources import Grab, grab
-from fov_monitor.store import Store, StoredPermit
+from fov_monitor.store import Store, StoredPermit, iso_utc
 
 log = logging.getLogger(__name__)
 
@@ -287,7 +287,7 @@ def judge_grab(
         previous=previous,
     )
     check_ms = (time.perf_counter() - started) * 1e3
-    checked_at = frame.grabbed_at.astimezone(UTC).isoformat(timespec="seconds")
+    checked_at = iso_utc(frame.grabbed_at)
     judgement = Judgement(result, checked_at, None, None, check_ms)
     if evidence == "always" or (evidence == "auto" and result.status is not Status.COMPLIANT):
         evidence_path, evidence_bytes = _render_evidence(

@@ -142,7 +142,12 @@ def check_label(label: object) -> str:
 
 def now_utc() -> str:
     """Return the current time as an ISO 8601 UTC string with seconds."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return iso_utc(datetime.now(UTC))
+
+
+def iso_utc(moment: datetime) -> str:
+    """Return an aware ``moment`` as the database stores times: ISO 8601 in UTC, with seconds."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 class Store:

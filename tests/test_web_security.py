@@ -416,6 +416,9 @@ def test_idle_api_session_is_401(web: WebStore, clock: FakeClock) -> None:
         ("signin_window_minutes", "15"),
         ("signin_lockout_minutes", -1),
         ("signin_lockout_max_minutes", 0.5),
+        ("worker_threads", 0),
+        ("heavy_threads", 2.5),
+        ("history_limit", 1001),
     ],
 )
 def test_settings_are_refused_in_one_line_naming_the_setting(setting: str, value: object) -> None:

@@ -9,6 +9,7 @@ import sys
 
 from fov_monitor.commands.common import EXIT_COMPLIANT, Context, add_json_option, print_json, print_table
 from fov_monitor.errors import InvalidSettingsError
+from fov_monitor.web.roles import Role
 
 
 def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -49,7 +50,7 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
     actions = user.add_subparsers(dest="action", metavar="ACTION", required=True)
     add = actions.add_parser("add", parents=[parent], help="add a user with a role")
     add.add_argument("name", metavar="NAME")
-    add.add_argument("--role", required=True, choices=["admin", "technician", "reviewer", "auditor"])
+    add.add_argument("--role", required=True, choices=[str(role) for role in Role])
     _add_password_stdin(add)
     add.set_defaults(run=run_user_add)
     passwd = actions.add_parser(
@@ -123,7 +124,6 @@ def _read_password(from_stdin: bool) -> str:
 
 def run_user_add(args: argparse.Namespace) -> int:
     from fov_monitor.web.accounts import add_user
-    from fov_monitor.web.roles import Role
 
     context = Context.from_args(args)
     password = _read_password(args.password_stdin)

@@ -23,7 +23,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from fov_monitor.camera_check import Judgement, previous_fingerprint, write_judgement_files
@@ -35,7 +34,7 @@ from fov_monitor.scan.backend import Backend, LocalBackend
 from fov_monitor.scan.cluster import DaskBackend
 from fov_monitor.scan.outcome import Outcome
 from fov_monitor.scan.worker import CameraTask, CheckReply
-from fov_monitor.store import Store
+from fov_monitor.store import Store, now_utc
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +229,7 @@ class _Pipeline:
             )
             self._record(row, record)
             return
-        at = datetime.now(UTC).isoformat(timespec="seconds")
+        at = now_utc()
         self._record(
             ScanOutcomeRow(self.run_id, job.camera_id, at, outcome, reason, False, None),
             ScanRecord(self.settings.actor, audit_detail={"worker": worker} if worker else {}),

@@ -7,7 +7,9 @@ Every change to a user is written to the audit log in the same transaction.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -95,16 +97,23 @@ def add_user(database: Database, name: str, password: str, role: Role, *, actor:
     return user
 
 
+_USER_COLUMNS = "name, role, created_at, disabled"
+
+
+def _user(row: Sequence[Any]) -> User:
+    """Return the user of a row that starts with :data:`_USER_COLUMNS`."""
+    return User(row[0], Role(row[1]), row[2], bool(row[3]))
+
+
 def users(database: Database) -> list[User]:
     """Return every user, by name."""
-    rows = database.read("SELECT name, role, created_at, disabled FROM users ORDER BY name")
-    return [User(row[0], Role(row[1]), row[2], bool(row[3])) for row in rows]
+    return [_user(row) for row in database.read(f"SELECT {_USER_COLUMNS} FROM users ORDER BY name")]
 
 
 def find_user(database: Database, name: str) -> User | None:
     """Return the user called ``name``, or None."""
-    rows = database.read("SELECT name, role, created_at, disabled FROM users WHERE name = ?", (name,))
-    return User(rows[0][0], Role(rows[0][1]), rows[0][2], bool(rows[0][3])) if rows else None
+    rows = database.read(f"SELECT {_USER_COLUMNS} FROM users WHERE name = ?", (name,))
+    return _user(rows[0]) if rows else None
 
 
 def disable_user(database: Database, name: str, *, actor: str) -> None:
@@ -193,9 +202,7 @@ def verify_password(database: Database, name: str, password: str) -> User | None
     """
     if len(password) > MAX_PASSWORD_LENGTH:
         return None
-    rows = database.read(
-        "SELECT name, role, created_at, disabled, password_hash FROM users WHERE name = ?", (name,)
-    )
+    rows = database.read(f"SELECT {_USER_COLUMNS}, password_hash FROM users WHERE name = ?", (name,))
     stored_hash = rows[0][4] if rows else _DUMMY_HASH
     try:
         _HASHER.verify(stored_hash, password)
@@ -208,7 +215,7 @@ def verify_password(database: Database, name: str, password: str) -> User | None
         database.write(
             lambda t: t.execute("UPDATE users SET password_hash = ? WHERE name = ?", (new_hash, name))
         )
-    return User(rows[0][0], Role(rows[0][1]), rows[0][2], False)
+    return _user(rows[0])
 
 
 __all__ = [

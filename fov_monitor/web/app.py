@@ -166,7 +166,6 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(FovMonitorError)
     async def domain_error(request: Request, exc: Exception) -> Response:
-        status = 500
         if isinstance(exc, UnknownCameraError):
             status = 404
         elif isinstance(exc, InvalidPermitError | InvalidSettingsError):

@@ -22,40 +22,31 @@ def _points(
     ]
 
 
-def _polyline(values: Sequence[float | None], width: float, height: float, pad: float) -> str:
-    """Return SVG polyline points for values in 0..1 (gaps skipped), left to right."""
-    return " ".join(f"{x:.1f},{y:.1f}" for x, y in _points(values, width, height, pad))
+def _polyline(points: Sequence[tuple[float, float]]) -> str:
+    """Return the ``points`` attribute of an SVG polyline."""
+    return " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
 
 
-def _dots(values: Sequence[float | None], width: float, height: float, pad: float, kind: str) -> str:
-    """Return a small circle per value, so that a single check shows too."""
-    return "".join(
-        f'<circle class="{kind}" cx="{x:.1f}" cy="{y:.1f}" r="3"/>'
-        for x, y in _points(values, width, height, pad)
-    )
+def _dots(points: Sequence[tuple[float, float]], kind: str) -> str:
+    """Return a small circle per point, so that a single check shows too."""
+    return "".join(f'<circle class="{kind}" cx="{x:.1f}" cy="{y:.1f}" r="3"/>' for x, y in points)
 
 
 def sparkline(rows: Sequence[ResultRow], label: str) -> Markup:
     """Return a 100x24 sparkline of the share outside the permit, oldest result first."""
-    values = [row.outside_fraction for row in rows]
-    points = _polyline(values, 100, 24, 3)
-    dots = _dots(values, 100, 24, 3, "outside")
+    points = _points([row.outside_fraction for row in rows], 100, 24, 3)
     return Markup(
         f'<svg class="spark" viewBox="0 0 100 24" width="100" height="24" role="img" '
-        f'aria-label="{escape(label)}"><polyline class="outside" points="{points}"/>{dots}</svg>'
+        f'aria-label="{escape(label)}"><polyline class="outside" points="{_polyline(points)}"/>'
+        f"{_dots(points, 'outside')}</svg>"
     )
 
 
 def history_chart(rows: Sequence[ResultRow], camera_id: str) -> Markup:
     """Return a chart of the share outside the permit and the confidence, oldest result first."""
     width, height, pad = 600, 200, 24
-    outside_values = [row.outside_fraction for row in rows]
-    confidence_values = [row.confidence for row in rows]
-    outside = _polyline(outside_values, width, height, pad)
-    confidence = _polyline(confidence_values, width, height, pad)
-    dots = _dots(outside_values, width, height, pad, "outside") + _dots(
-        confidence_values, width, height, pad, "confidence"
-    )
+    outside = _points([row.outside_fraction for row in rows], width, height, pad)
+    confidence = _points([row.confidence for row in rows], width, height, pad)
     first = escape(rows[0].checked_at) if rows else ""
     last = escape(rows[-1].checked_at) if rows else ""
     return Markup(
@@ -67,9 +58,9 @@ def history_chart(rows: Sequence[ResultRow], camera_id: str) -> Markup:
         f'<line class="axis" x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}"/>'
         f'<line class="axis" x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}"/>'
         f'<text x="2" y="{pad + 4}">1</text><text x="2" y="{height - pad + 4}">0</text>'
-        f'<polyline class="outside" points="{outside}"/>'
-        f'<polyline class="confidence" points="{confidence}"/>'
-        f"{dots}"
+        f'<polyline class="outside" points="{_polyline(outside)}"/>'
+        f'<polyline class="confidence" points="{_polyline(confidence)}"/>'
+        f"{_dots(outside, 'outside')}{_dots(confidence, 'confidence')}"
         f'<text x="{pad}" y="{height - 6}">{first}</text>'
         f'<text x="{width - pad}" y="{height - 6}" text-anchor="end">{last}</text>'
         "</svg>"

@@ -15,10 +15,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from fov_monitor.database import Database
 from fov_monitor.db.connection import Transaction
+from fov_monitor.store import iso_utc
 from fov_monitor.web.accounts import User
 from fov_monitor.web.roles import Role
 from fov_monitor.web.settings import WebSettings
@@ -40,10 +41,6 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
 def session_id_hash(token: str) -> str:
     """Return the id a session's token is stored under (its SHA-256, hex)."""
     return _hash(token)
@@ -58,17 +55,17 @@ def start_session(
     """
     token = secrets.token_urlsafe(32)
     csrf_token = secrets.token_urlsafe(32)
-    expires_at = _iso(now + timedelta(hours=settings.session_hours))
-    idle_since = _iso(now - timedelta(minutes=settings.session_idle_minutes))
+    expires_at = iso_utc(now + timedelta(hours=settings.session_hours))
+    idle_since = iso_utc(now - timedelta(minutes=settings.session_idle_minutes))
 
     def insert(transaction: Transaction) -> None:
         transaction.execute(
-            "DELETE FROM sessions WHERE expires_at < ? OR last_seen_at < ?", (_iso(now), idle_since)
+            "DELETE FROM sessions WHERE expires_at < ? OR last_seen_at < ?", (iso_utc(now), idle_since)
         )
         transaction.execute(
             "INSERT INTO sessions (id_hash, user_name, created_at, expires_at, csrf_token, last_seen_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            (_hash(token), user.name, _iso(now), expires_at, csrf_token, _iso(now)),
+            (_hash(token), user.name, iso_utc(now), expires_at, csrf_token, iso_utc(now)),
         )
 
     database.write(insert)
@@ -93,7 +90,7 @@ def resume_session(database: Database, token: str, settings: WebSettings, now: d
     if not rows:
         return None
     expires_at, csrf_token, last_seen_at, started_at, name, role, created_at, disabled = rows[0]
-    if disabled or expires_at <= _iso(now):
+    if disabled or expires_at <= iso_utc(now):
         return None
     idle = timedelta(minutes=settings.session_idle_minutes)
     unused = now - datetime.fromisoformat(last_seen_at or started_at)
@@ -103,7 +100,7 @@ def resume_session(database: Database, token: str, settings: WebSettings, now: d
     if unused >= min(TOUCH_EVERY, idle / 10):
         database.write(
             lambda t: t.execute(
-                "UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?", (_iso(now), id_hash)
+                "UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?", (iso_utc(now), id_hash)
             )
         )
     return Session(User(name, Role(role), created_at, False), csrf_token, expires_at, id_hash)

@@ -82,15 +82,9 @@ class WebSettings:
             raise InvalidSettingsError(
                 f"web max_body_bytes must be between 1000 and 100000000, got {self.max_body_bytes!r}"
             )
-        for name in ("worker_threads", "heavy_threads"):
-            if not 1 <= getattr(self, name) <= 256:
-                raise InvalidSettingsError(
-                    f"web {name} must be between 1 and 256, got {getattr(self, name)!r}"
-                )
-        if not 2 <= self.history_limit <= 1000:
-            raise InvalidSettingsError(
-                f"web history_limit must be between 2 and 1000 results, got {self.history_limit!r}"
-            )
+        _check_range("worker_threads", self.worker_threads, 1, 256, "a whole number")
+        _check_range("heavy_threads", self.heavy_threads, 1, 256, "a whole number")
+        _check_range("history_limit", self.history_limit, 2, 1000, "a whole number of results")
 
 
 def _check_range(name: str, value: object, low: float, high: float, unit: str) -> None:

@@ -7,10 +7,11 @@ guess like any other: a stolen session must not make a password-guessing oracle)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fov_monitor.database import Database, append_audit
 from fov_monitor.db.connection import Transaction
+from fov_monitor.store import iso_utc
 from fov_monitor.web.accounts import User, verify_password
 from fov_monitor.web.settings import WebSettings
 from fov_monitor.web.throttle import Lock, clear_account, count_refusal, current_lock, record_failure
@@ -53,7 +54,7 @@ class Attempt:
     @property
     def at(self) -> str:
         """Return the time as the audit log writes it."""
-        return self.now.astimezone(UTC).isoformat(timespec="seconds")
+        return iso_utc(self.now)
 
 
 def try_password(

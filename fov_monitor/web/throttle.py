@@ -17,10 +17,11 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from fov_monitor.database import Database
 from fov_monitor.db.connection import Transaction
+from fov_monitor.store import iso_utc
 from fov_monitor.web.settings import WebSettings
 
 
@@ -107,16 +108,12 @@ def after_failure(count: Count, now: datetime, policy: Policy) -> Count:
     return Count(0, now, now, now + length, lockouts)
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
 def current_lock(database: Database, name: str, address: str, now: datetime) -> Lock | None:
     """Return the lock in force at ``now`` on the account name or the client address, if any."""
     rows = database.read(
         "SELECT kind, locked_until FROM signin_throttle "
         "WHERE ((kind = ? AND subject = ?) OR (kind = ? AND subject = ?)) AND locked_until > ?",
-        (Subject.ACCOUNT.value, name, Subject.ADDRESS.value, address, _iso(now)),
+        (Subject.ACCOUNT.value, name, Subject.ADDRESS.value, address, iso_utc(now)),
     )
     if not rows:
         return None
@@ -137,7 +134,7 @@ def record_failure(
     transaction.execute(
         "DELETE FROM signin_throttle "
         "WHERE last_failure_at < ? AND (locked_until IS NULL OR locked_until < ?)",
-        (_iso(forgotten), _iso(forgotten)),
+        (iso_utc(forgotten), iso_utc(forgotten)),
     )
     started = {
         subject: until
@@ -156,7 +153,7 @@ def _count_one(
         "INSERT INTO signin_throttle "
         "(kind, subject, failures, window_started_at, last_failure_at, locked_until, lockouts) "
         "VALUES (?, ?, 0, ?, ?, NULL, 0) ON CONFLICT (kind, subject) DO NOTHING",
-        (*key, _iso(now), _iso(now)),
+        (*key, iso_utc(now), iso_utc(now)),
     )
     # Lock the row before reading it (PostgreSQL holds an updated row until commit; SQLite's write
     # transactions run one at a time), so that failures in other processes count one after another.
@@ -182,9 +179,9 @@ def _count_one(
         "ELSE refused_while_locked END WHERE kind = ? AND subject = ?",
         (
             after.failures,
-            _iso(after.window_started_at),
-            _iso(after.last_failure_at),
-            _iso(after.locked_until) if after.locked_until else None,
+            iso_utc(after.window_started_at),
+            iso_utc(after.last_failure_at),
+            iso_utc(after.locked_until) if after.locked_until else None,
             after.lockouts,
             int(started),
             *key,
@@ -203,7 +200,7 @@ def count_refusal(transaction: Transaction, name: str, address: str, now: dateti
         "UPDATE signin_throttle SET refused_while_locked = refused_while_locked + 1 "
         "WHERE ((kind = ? AND subject = ?) OR (kind = ? AND subject = ?)) AND locked_until > ? "
         "RETURNING refused_while_locked",
-        (Subject.ACCOUNT.value, name, Subject.ADDRESS.value, address, _iso(now)),
+        (Subject.ACCOUNT.value, name, Subject.ADDRESS.value, address, iso_utc(now)),
     )
     return any(int(row[0]) == 1 for row in rows)
 

@@ -13,6 +13,7 @@ from fov_monitor.web.auth import require
 from fov_monitor.web.context import client_address, get_database, web_context
 from fov_monitor.web.limits import require_json
 from fov_monitor.web.pages import render
+from fov_monitor.web.routes.common import locked_out
 from fov_monitor.web.sessions import Session
 from fov_monitor.web.signin_attempt import Attempt, Refused, try_password
 
@@ -40,8 +41,7 @@ def _change(request: Request, session: Session, database: Database, current: str
     checked = try_password(database, attempt, current, context.settings)
     if isinstance(checked, Refused):
         if checked.lock is not None:
-            seconds = checked.lock.seconds_left(attempt.now)
-            raise HTTPException(429, checked.lock.message(attempt.now), headers={"Retry-After": str(seconds)})
+            raise locked_out(checked.lock, attempt.now)
         raise HTTPException(400, "the current password is wrong; nothing was changed")
     if new == current:
         raise HTTPException(400, "the new password is the current one; choose another")

@@ -1,7 +1,8 @@
-"""What the routes share: checking ids from the URL, cookies."""
+"""What the routes share: checking ids from the URL, cookies, the answer to a locked sign-in."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import HTTPException, Path, Response
@@ -11,6 +12,7 @@ from fov_monitor.errors import InvalidSettingsError
 from fov_monitor.store import Store, check_label
 from fov_monitor.web.auth import SESSION_COOKIE
 from fov_monitor.web.settings import WebSettings
+from fov_monitor.web.throttle import Lock
 
 MAX_ROW_ID = 2**63 - 1
 """The largest id a database row can have (64-bit signed in both dialects)."""
@@ -54,3 +56,8 @@ def set_session_cookie(response: Response, token: str, settings: WebSettings) ->
         httponly=True,
         samesite="strict",
     )
+
+
+def locked_out(lock: Lock, now: datetime) -> HTTPException:
+    """Return the 429 answer to a password refused by a sign-in ``lock``, with ``Retry-After``."""
+    return HTTPException(429, lock.message(now), headers={"Retry-After": str(lock.seconds_left(now))})

@@ -51,9 +51,9 @@ def _reference(
     store = web_context(request).store
     known_camera(store, camera_id)
     valid_label(label)
-    if label not in {info.label for info in store.reference_infos(camera_id)}:
+    info = next((info for info in store.reference_infos(camera_id) if info.label == label), None)
+    if info is None:
         raise HTTPException(404, f"camera {camera_id!r} has no {label!r} reference")
-    size_wh = next(info.size_wh for info in store.reference_infos(camera_id) if info.label == label)
     folder = store.folder(camera_id)
     return image_response(
         store,
@@ -61,7 +61,7 @@ def _reference(
         actor=session.user.name,
         camera_id=camera_id,
         image=lambda: store.reference_image(camera_id, label),  # checked against its checksum
-        zones_xy=zones_for(store, camera_id, size_wh),
+        zones_xy=zones_for(store, camera_id, info.size_wh),
         what={"kind": "reference", "label": label},
         cache_key=(
             str(folder.resolve()),

@@ -15,7 +15,7 @@ from fov_monitor.web.auth import SESSION_COOKIE, optional_session, require
 from fov_monitor.web.context import client_address, get_database, web_context
 from fov_monitor.web.limits import require_json
 from fov_monitor.web.pages import render
-from fov_monitor.web.routes.common import set_session_cookie
+from fov_monitor.web.routes.common import locked_out, set_session_cookie
 from fov_monitor.web.sessions import Session, end_session, start_session
 from fov_monitor.web.signin_attempt import Attempt, Refused, try_password
 
@@ -121,6 +121,16 @@ class SessionInfo(BaseModel):
     csrf_token: str
     expires_at: str
 
+    @classmethod
+    def of(cls, session: Session) -> SessionInfo:
+        """Return what the API tells of ``session``."""
+        return cls(
+            name=session.user.name,
+            role=str(session.user.role),
+            csrf_token=session.csrf_token,
+            expires_at=session.expires_at,
+        )
+
 
 @router.post("/api/session", dependencies=[Depends(require_json)], response_model=SessionInfo)
 def api_signin(
@@ -136,15 +146,11 @@ def api_signin(
     user = try_password(database, attempt, credentials.password, settings)
     if isinstance(user, Refused):
         if user.lock is not None:
-            seconds = user.lock.seconds_left(attempt.now)
-            raise HTTPException(429, user.lock.message(attempt.now), headers={"Retry-After": str(seconds)})
+            raise locked_out(user.lock, attempt.now)
         raise HTTPException(401, "wrong name or password")
     token, session = start_session(database, user, settings, attempt.now)
     database.audit(user.name, "signed in", None, {"via": "api", "address": attempt.address}, at=attempt.at)
-    info = SessionInfo(
-        name=user.name, role=str(user.role), csrf_token=session.csrf_token, expires_at=session.expires_at
-    )
-    response = Response(info.model_dump_json(), media_type="application/json")
+    response = Response(SessionInfo.of(session).model_dump_json(), media_type="application/json")
     set_session_cookie(response, token, settings)
     return response
 
@@ -154,12 +160,7 @@ def api_session(session: Session | None = Depends(optional_session)) -> SessionI
     """Return the signed-in user and their CSRF token (401 when not signed in)."""
     if session is None:
         raise HTTPException(401, "sign in first (POST /api/session)")
-    return SessionInfo(
-        name=session.user.name,
-        role=str(session.user.role),
-        csrf_token=session.csrf_token,
-        expires_at=session.expires_at,
-    )
+    return SessionInfo.of(session)
 
 
 @router.delete("/api/session", status_code=204)
