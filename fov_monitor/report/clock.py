@@ -16,6 +16,9 @@ from fov_monitor.errors import ReportError
 
 DEFAULT_TIMEZONE = "UTC"
 TIMEZONE_EXAMPLE = "Europe/Stockholm"
+OPEN_IN_PERIOD = "opened_at < ? AND (closed_at IS NULL OR closed_at >= ?)"
+"""SQL on ``alerts``: open at some time in a period such as :meth:`LocalTime.year_bounds` gives
+(parameters: its end, then its start). The report's deviations are the alerts open in its year."""
 
 
 def zone_of(name: str) -> tzinfo:

@@ -35,10 +35,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fov_monitor.atomic import write_bytes_atomic
+from fov_monitor.camera import CameraConfig
 from fov_monitor.errors import FovMonitorError, ReportError
 from fov_monitor.privacy import PrivacySettings, fill_privacy_zones, protect
 from fov_monitor.report.embed import data_uri
-from fov_monitor.report.selection import DamagedFile
+from fov_monitor.report.selection import DamagedFile, UnreadableCamera
 from fov_monitor.store import Store
 
 log = logging.getLogger(__name__)
@@ -224,3 +225,14 @@ def _jpeg_uri(image: NDArray[np.uint8], quality: int) -> str:
     if not ok:
         raise ReportError("could not encode the permit drawing as JPEG")
     return data_uri("image/jpeg", encoded.tobytes())
+
+
+def damaged_drawings(
+    drawings: dict[str, PermitDrawing], configs: dict[str, CameraConfig]
+) -> list[UnreadableCamera]:
+    """Return the cameras whose drawing could not be made because a store file of theirs is damaged."""
+    return [
+        UnreadableCamera.of(camera_id, drawing.damaged, drawing.reason, configs[camera_id].group)
+        for camera_id, drawing in drawings.items()
+        if drawing.damaged is not None
+    ]

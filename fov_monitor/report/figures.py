@@ -44,7 +44,7 @@ from shapely.geometry import box
 from fov_monitor.database import Database
 from fov_monitor.errors import FovMonitorError
 from fov_monitor.permit import Decision
-from fov_monitor.report.clock import LocalTime, index_of, parse_stored
+from fov_monitor.report.clock import OPEN_IN_PERIOD, LocalTime, index_of, parse_stored
 from fov_monitor.report.removed import KeptFolders, Removal, RemovedCamera
 from fov_monitor.report.selection import UnreadableCamera
 from fov_monitor.store import Store
@@ -52,9 +52,9 @@ from fov_monitor.store import Store
 log = logging.getLogger(__name__)
 
 REBASELINE_ACTION = "reference rebaselined"
+"""The audit action :func:`fov_monitor.reference_capture.capture_reference` writes for a re-baseline."""
 CARRIED_ACTION = "permit carried over"
 """The audit action a re-baseline of a moved view writes just before its own (with the move)."""
-"""The audit action :func:`fov_monitor.reference_capture.capture_reference` writes for a re-baseline."""
 
 
 class DayStatus(enum.IntEnum):
@@ -499,25 +499,20 @@ def _certified_move(store: Store, camera_id: str, problems: list[str]) -> Certif
     )
 
 
-_OPEN_IN_YEAR = "opened_at < ? AND (closed_at IS NULL OR closed_at >= ?)"
-"""Alerts open at some time in the year (parameters: its end, its start); the report's deviations."""
-
-
 def _deviations(
     database: Database, start: str, end: str, wanted: set[str], clock: LocalTime
 ) -> dict[str, list[Deviation]]:
     notes: dict[int, list[ReviewNote]] = defaultdict(list)
     for alert_id, at, actor, event, note in database.read(
-        "SELECT e.alert_id, e.at, e.actor, e.event, e.note FROM alert_events e JOIN alerts a "
-        "ON a.id = e.alert_id WHERE a.opened_at < ? AND (a.closed_at IS NULL OR a.closed_at >= ?) "
-        "AND e.note <> '' ORDER BY e.id",
+        "SELECT alert_id, at, actor, event, note FROM alert_events "
+        f"WHERE alert_id IN (SELECT id FROM alerts WHERE {OPEN_IN_PERIOD}) AND note <> '' ORDER BY id",
         (end, start),
     ):
         notes[int(alert_id)].append(ReviewNote(clock.text(at), actor, event, note))
     found: dict[str, list[Deviation]] = defaultdict(list)
     for alert_id, camera_id, problem, state, opened_at, closed_at, summary in database.read(
         "SELECT id, camera_id, problem, state, opened_at, closed_at, summary FROM alerts "
-        f"WHERE {_OPEN_IN_YEAR} ORDER BY opened_at, id",
+        f"WHERE {OPEN_IN_PERIOD} ORDER BY opened_at, id",
         (end, start),
     ):
         if camera_id not in wanted:

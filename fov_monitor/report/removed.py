@@ -21,7 +21,7 @@ from pathlib import Path
 from fov_monitor.camera import CameraConfig
 from fov_monitor.database import Database
 from fov_monitor.errors import FovMonitorError
-from fov_monitor.report.clock import LocalTime
+from fov_monitor.report.clock import OPEN_IN_PERIOD, LocalTime
 from fov_monitor.store import Store
 
 REMOVED_FOLDER = ".removed"
@@ -135,7 +135,7 @@ def _ids_with_data(database: Database, year_bounds: tuple[str, str]) -> set[str]
     rows = database.read(
         "SELECT camera_id FROM scan_outcomes WHERE at >= ? AND at < ? "
         "UNION SELECT camera_id FROM results WHERE checked_at >= ? AND checked_at < ? "
-        "UNION SELECT camera_id FROM alerts WHERE opened_at < ? AND (closed_at IS NULL OR closed_at >= ?)",
+        f"UNION SELECT camera_id FROM alerts WHERE {OPEN_IN_PERIOD}",
         (start, end, start, end, end, start),
     )
     return {str(camera_id) for (camera_id,) in rows}

@@ -71,15 +71,17 @@ class UnreadableCamera:
         )
 
 
+_REFERENCE_FIX = (
+    "restore {camera}/references/ from a backup, or capture the reference again with "
+    "'fov-monitor reference rebaseline {camera}'"
+)
 _FIXES = {
     DamagedFile.CAMERA: "restore {camera}/camera.json from a backup, or move the folder {camera} out of "
     "the store if the camera is gone",
     DamagedFile.PERMIT: "restore {camera}/permit.json from {camera}/history/ or a backup, or set the "
     "permit again with 'fov-monitor permit set {camera}'",
-    DamagedFile.REFERENCE_RECORD: "restore {camera}/references/ from a backup, or capture the reference "
-    "again with 'fov-monitor reference rebaseline {camera}'",
-    DamagedFile.REFERENCE_IMAGE: "restore {camera}/references/ from a backup, or capture the reference "
-    "again with 'fov-monitor reference rebaseline {camera}'",
+    DamagedFile.REFERENCE_RECORD: _REFERENCE_FIX,
+    DamagedFile.REFERENCE_IMAGE: _REFERENCE_FIX,
 }
 
 

@@ -30,13 +30,12 @@ from pathlib import Path
 import numpy as np
 
 from fov_monitor import __version__
-from fov_monitor.camera import CameraConfig
 from fov_monitor.database import Database
 from fov_monitor.errors import ReportError
 from fov_monitor.privacy import PrivacySettings
 from fov_monitor.report import charts, export
 from fov_monitor.report.clock import LocalTime
-from fov_monitor.report.drawing import PermitDrawing, permit_drawings
+from fov_monitor.report.drawing import PermitDrawing, damaged_drawings, permit_drawings
 from fov_monitor.report.figures import (
     OUTCOMES,
     VERDICTS,
@@ -47,7 +46,7 @@ from fov_monitor.report.figures import (
 )
 from fov_monitor.report.organisation import Organisation
 from fov_monitor.report.removed import KeptFolders, removed_cameras
-from fov_monitor.report.selection import CameraSelection, UnreadableCamera, select_cameras
+from fov_monitor.report.selection import CameraSelection, select_cameras
 from fov_monitor.report.templates import render
 from fov_monitor.report.weighing import read_assessment
 from fov_monitor.store import Store
@@ -211,17 +210,6 @@ def _drawings(
         if camera.config is None:
             drawings[camera_id] = PermitDrawing(None, None, _NO_SETTINGS)
     return drawings
-
-
-def damaged_drawings(
-    drawings: dict[str, PermitDrawing], configs: dict[str, CameraConfig]
-) -> list[UnreadableCamera]:
-    """Return the cameras whose drawing could not be made because a store file of theirs is damaged."""
-    return [
-        UnreadableCamera.of(camera_id, drawing.damaged, drawing.reason, configs[camera_id].group)
-        for camera_id, drawing in drawings.items()
-        if drawing.damaged is not None
-    ]
 
 
 def _group_rows(fleet: FleetFigures) -> list[dict[str, object]]:
