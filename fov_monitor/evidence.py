@@ -124,8 +124,8 @@ class EvidenceLayout:
     ----------
     reference_wh, live_wh : (int, int)
         The reference's and the live frame's size, pixels.
-    H_live_to_ref : (3, 3) array or None
-        The check's homography (None when the view was not found).
+    H_ref_to_live : (3, 3) array or None
+        The inverse of the check's homography (None when the view was not found).
     view : (4, 2) array or None
         The live frame's corners on the reference, when known and finite.
     margins : (left, top, right, bottom)
@@ -134,7 +134,7 @@ class EvidenceLayout:
 
     reference_wh: tuple[int, int]
     live_wh: tuple[int, int]
-    H_live_to_ref: Matrix | None
+    H_ref_to_live: Matrix | None
     view: Matrix | None
     margins: tuple[int, int, int, int]
 
@@ -143,11 +143,12 @@ class EvidenceLayout:
         cls, reference_wh: tuple[int, int], live_wh: tuple[int, int], H_live_to_ref: Matrix | None
     ) -> EvidenceLayout:
         """Return the layout of a check of a ``live_wh`` frame against a ``reference_wh`` reference."""
-        view = None
-        if H_live_to_ref is not None:
-            view = project(H_live_to_ref, corners_xy(live_wh))
-            view = view if np.isfinite(view).all() else None
-        return cls(reference_wh, live_wh, H_live_to_ref, view, _margins(reference_wh, view))
+        if H_live_to_ref is None:
+            return cls(reference_wh, live_wh, None, None, _margins(reference_wh, None))
+        corners = project(H_live_to_ref, corners_xy(live_wh))
+        view = corners if np.isfinite(corners).all() else None
+        H_ref_to_live: Matrix = np.linalg.inv(H_live_to_ref).astype(np.float64)
+        return cls(reference_wh, live_wh, H_ref_to_live, view, _margins(reference_wh, view))
 
     @property
     def canvas_wh(self) -> tuple[int, int]:
@@ -186,10 +187,9 @@ class EvidenceLayout:
 
     def on_live(self, points_xy: Matrix) -> Matrix | None:
         """Return reference pixels as pixels of the live frame's picture (None when unknown there)."""
-        if self.H_live_to_ref is None:
+        if self.H_ref_to_live is None:
             return None
-        H_ref_to_live: Matrix = np.linalg.inv(self.H_live_to_ref).astype(np.float64)
-        in_live = project(H_ref_to_live, points_xy) * self.live_scale
+        in_live = project(self.H_ref_to_live, points_xy) * self.live_scale
         return in_live if np.isfinite(in_live).all() else None
 
 
