@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from _common import locate_data, video_frames  # noqa: E402
+from loopback import free_port  # noqa: E402
 from postgres_server import REQUIRE_ENV, PostgresServer, find_bindir, running_server  # noqa: E402
 
 from fov_monitor.camera import CameraConfig  # noqa: E402
@@ -192,9 +193,7 @@ def enrolled(enrolled_template: EnrolledCamera, tmp_path: Path) -> Iterator[tupl
 @pytest.fixture
 def closed_port() -> int:
     """A loopback port nothing listens on: connections to it are refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_port()
 
 
 @pytest.fixture

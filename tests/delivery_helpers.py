@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import socket
 import threading
 import time
 from collections import Counter
@@ -90,12 +89,6 @@ def seed(database: Database, channels: list[str], alerts: int = 1, **alert: Any)
 def states(database: Database) -> dict[str, str]:
     """Return each delivery's state by idempotency key."""
     return dict(database.read("SELECT idempotency_key, state FROM deliveries"))  # type: ignore[arg-type]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

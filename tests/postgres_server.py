@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+from loopback import free_port
 
 REQUIRE_ENV = "FOV_MONITOR_REQUIRE_POSTGRES"
 """Set to 1 (``.ci/run`` does) and a missing PostgreSQL fails the tests instead of skipping them."""
@@ -59,7 +59,7 @@ class PostgresServer:
         self.root = root
         self.data = root / "data"
         self.log = root / "server.log"
-        self.port = _free_port()
+        self.port = free_port()
         self._as_user: list[str] = []
         self._names = itertools.count(1)
         if os.geteuid() == 0:
@@ -156,9 +156,3 @@ def running_server(bindir: Path) -> Iterator[PostgresServer]:
         if (server.data / "postmaster.pid").exists():
             server.stop()
         shutil.rmtree(root, ignore_errors=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

@@ -17,7 +17,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from conftest import sample_bgr
-from delivery_helpers import SECRET, SECRET_ENV, Receiver, free_port, payload
+from delivery_helpers import SECRET, SECRET_ENV, Receiver, payload
+from loopback import free_port
 
 from fov_monitor.alerts.channels import DeliveryError, JsonlChannel, SmtpChannel, WebhookChannel
 from fov_monitor.alerts.channels.mail import render_mail

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -10,18 +9,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import uvicorn
+from loopback import free_port
 
 from fov_monitor.db.location import DatabaseLocation
 from fov_monitor.store import Store
 from fov_monitor.web.app import create_app
 from fov_monitor.web.settings import WebSettings
-
-
-def free_port() -> int:
-    """Return a loopback port nothing listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
