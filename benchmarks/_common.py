@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 from shapely.geometry import Polygon, box
 
-from fov_monitor.homography import corners_xy, project
+from fov_monitor.core.homography import corners_xy, project
 
 REPO = Path(__file__).resolve().parents[1]
 VIDEOS = ("vtest.avi", "one-by-one-person-detection.mp4", "video02.avi")

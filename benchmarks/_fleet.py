@@ -12,10 +12,10 @@ import os
 
 import numpy as np
 
-from fov_monitor.camera import CameraConfig
-from fov_monitor.permit import Decision, Permit
-from fov_monitor.reference import Reference
-from fov_monitor.store import ReferenceInfo, Store, now_utc
+from fov_monitor.core.permit import Decision, Permit
+from fov_monitor.core.reference import Reference
+from fov_monitor.store.camera import CameraConfig
+from fov_monitor.store.store import ReferenceInfo, Store, now_utc
 
 
 def enrol_view(

@@ -38,7 +38,7 @@ from _common import (
 )
 
 import fov_monitor as fm
-from fov_monitor.synthetic import Condition, apply_condition, crop_move, dim, ptz_move
+from fov_monitor.core.synthetic import Condition, apply_condition, crop_move, dim, ptz_move
 
 SMALL_MOVES = (0.0025, 0.005)
 """Crop moves (share of the window) that must stay compliant."""
@@ -46,7 +46,8 @@ BIG_MOVES = (0.05, 0.10)
 """Crop moves that must be reported as redirected."""
 DIRECTIONS_DEG = tuple(range(0, 360, 45))
 HARD_CONDITIONS = {"very dark": (2.2, 0.15, 4.0, 0.0), "flat": (1.0, 0.08, 2.0, 60.0)}
-"""``(gamma, gain, noise_sigma, offset)`` of :func:`~fov_monitor.synthetic.dim`: beyond night and dusk."""
+"""``(gamma, gain, noise_sigma, offset)`` of :func:`~fov_monitor.core.synthetic.dim`: beyond night
+and dusk."""
 HARD_TURN = {"pan_deg": 6.0, "tilt_deg": 3.0, "roll_deg": 4.0, "zoom": 1.15}
 
 

@@ -40,10 +40,10 @@ from postgres_server import PostgresServer, find_bindir, running_server  # noqa:
 
 from fov_monitor.alerts import AlertChanges, update_alerts  # noqa: E402
 from fov_monitor.alerts.settings import AlertSettings, ChannelKind, ChannelSettings  # noqa: E402
-from fov_monitor.camera import CameraConfig  # noqa: E402
-from fov_monitor.database import Database  # noqa: E402
 from fov_monitor.db.connection import Transaction  # noqa: E402
-from fov_monitor.store import Store  # noqa: E402
+from fov_monitor.db.database import Database  # noqa: E402
+from fov_monitor.store.camera import CameraConfig  # noqa: E402
+from fov_monitor.store.store import Store  # noqa: E402
 
 SETTINGS = AlertSettings(
     channels=(

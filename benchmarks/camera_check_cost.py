@@ -32,14 +32,14 @@ import numpy as np
 from _common import data_dir, video_frames
 from source_speed import http_server, rtsp_server, write_sources
 
-from fov_monitor.camera import CameraConfig
-from fov_monitor.camera_check import EvidencePolicy, check_camera
-from fov_monitor.check import check_frame
-from fov_monitor.database import Database
-from fov_monitor.permit import Permit
-from fov_monitor.reference import Reference
-from fov_monitor.reference_capture import capture_reference
-from fov_monitor.store import Store
+from fov_monitor.core.check import check_frame
+from fov_monitor.core.permit import Permit
+from fov_monitor.core.reference import Reference
+from fov_monitor.db.database import Database
+from fov_monitor.store.camera import CameraConfig
+from fov_monitor.store.store import Store
+from fov_monitor.workflows.camera_check import EvidencePolicy, check_camera
+from fov_monitor.workflows.reference_capture import capture_reference
 
 STEPS = ("load", "grab", "check", "evidence", "record", "total")
 

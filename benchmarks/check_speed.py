@@ -31,7 +31,7 @@ import numpy as np
 from _common import OrbBaseline, SiftTutorialBaseline, data_dir, frames_at, oxford_pair
 
 import fov_monitor as fm
-from fov_monitor.synthetic import Condition, apply_condition, crop_move
+from fov_monitor.core.synthetic import Condition, apply_condition, crop_move
 
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
 PLAZA = "vtest.avi"

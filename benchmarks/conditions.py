@@ -26,7 +26,7 @@ import numpy as np
 from _common import VIDEOS, data_dir, frame_count, frames_at
 
 import fov_monitor as fm
-from fov_monitor.synthetic import (
+from fov_monitor.core.synthetic import (
     Condition,
     apply_condition,
     black,

@@ -26,7 +26,7 @@ import numpy as np
 from _common import data_dir, video_frames
 
 import fov_monitor as fm
-from fov_monitor.face_model import shipped_model_path
+from fov_monitor.faces.model import shipped_model_path
 
 SIZES = {"360p": (640, 360), "720p": (1280, 720), "1080p": (1920, 1080)}
 

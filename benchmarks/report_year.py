@@ -49,14 +49,14 @@ from report_history import (  # noqa: E402
 )
 from skimage import data as samples  # noqa: E402
 
-from fov_monitor.database import Database  # noqa: E402
+from fov_monitor.db.database import Database  # noqa: E402
 from fov_monitor.report import charts  # noqa: E402
 from fov_monitor.report.drawing import CACHE_FOLDER  # noqa: E402
 from fov_monitor.report.figures import yearly_figures  # noqa: E402
 from fov_monitor.report.output import write_folder  # noqa: E402
 from fov_monitor.report.register import build_register  # noqa: E402
 from fov_monitor.report.yearly import ReportFiles, build_yearly  # noqa: E402
-from fov_monitor.store import Store  # noqa: E402
+from fov_monitor.store.store import Store  # noqa: E402
 
 YEAR = 2026
 GOAL_S = 60.0

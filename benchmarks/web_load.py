@@ -39,8 +39,8 @@ from _common import REPO
 from _fleet import enrol_like, enrol_view
 from skimage import data as samples
 
-from fov_monitor.database import Database
-from fov_monitor.store import Store
+from fov_monitor.db.database import Database
+from fov_monitor.store.store import Store
 from fov_monitor.web.accounts import add_user
 from fov_monitor.web.roles import Role
 

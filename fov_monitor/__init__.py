@@ -9,8 +9,22 @@ The public API::
     safe = fm.blur_faces(frame, settings=fm.FaceSettings())  # before storing or showing a frame
 """
 
-from fov_monitor.alignment import Alignment, AlignmentFailure
-from fov_monitor.check import check_frame
+from fov_monitor.core.alignment import Alignment, AlignmentFailure
+from fov_monitor.core.check import check_frame
+from fov_monitor.core.fingerprint import FrameFingerprint
+from fov_monitor.core.permit import Decision, Permit
+from fov_monitor.core.reference import Reference
+from fov_monitor.core.result import (
+    AlignMethod,
+    CheckResult,
+    FrameQuality,
+    Status,
+    Tamper,
+    TamperKind,
+    ZoneExposure,
+)
+from fov_monitor.core.settings import CheckSettings
+from fov_monitor.core.tamper import assess_reference
 from fov_monitor.errors import (
     FaceModelError,
     FovMonitorError,
@@ -21,23 +35,9 @@ from fov_monitor.errors import (
     InvalidSettingsError,
     ReferenceCacheError,
 )
-from fov_monitor.faces import BlurMethod, FaceSettings, blur_faces, blur_regions, detect_faces
-from fov_monitor.fingerprint import FrameFingerprint
-from fov_monitor.image_files import read_image
-from fov_monitor.permit import Decision, Permit
-from fov_monitor.reference import Reference
-from fov_monitor.reference_cache import load_reference, save_reference
-from fov_monitor.result import (
-    AlignMethod,
-    CheckResult,
-    FrameQuality,
-    Status,
-    Tamper,
-    TamperKind,
-    ZoneExposure,
-)
-from fov_monitor.settings import CheckSettings
-from fov_monitor.tamper import assess_reference
+from fov_monitor.faces.detection import BlurMethod, FaceSettings, blur_faces, blur_regions, detect_faces
+from fov_monitor.files.images import read_image
+from fov_monitor.store.reference_cache import load_reference, save_reference
 
 __version__ = "0.1.0"
 

@@ -17,10 +17,10 @@ from fov_monitor.alerts.settings import (
     SmtpChannelSettings,
     Thresholds,
 )
-from fov_monitor.camera import CameraConfig
-from fov_monitor.database import Database, ScanOutcomeRow, ScanRecord
-from fov_monitor.result import CheckResult, Status
-from fov_monitor.store import Store
+from fov_monitor.core.result import CheckResult, Status
+from fov_monitor.db.database import Database, ScanOutcomeRow, ScanRecord
+from fov_monitor.store.camera import CameraConfig
+from fov_monitor.store.store import Store
 
 AT = "2026-11-29T02:15:07+00:00"
 ACTOR = "night-scan"

@@ -25,15 +25,15 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from _common import locate_data, video_frames  # noqa: E402
 from loopback import free_port  # noqa: E402
 from postgres_server import REQUIRE_ENV, PostgresServer, find_bindir, running_server  # noqa: E402
+from snapshot_server import SnapshotServer  # noqa: E402
 
-from fov_monitor.camera import CameraConfig  # noqa: E402
 from fov_monitor.cli import main  # noqa: E402
-from fov_monitor.database import Database  # noqa: E402
-from fov_monitor.permit import Permit  # noqa: E402
-from fov_monitor.reference_capture import capture_reference  # noqa: E402
-from fov_monitor.snapshot_server import SnapshotServer  # noqa: E402
-from fov_monitor.store import Store  # noqa: E402
-from fov_monitor.synthetic import crop_move  # noqa: E402
+from fov_monitor.core.permit import Permit  # noqa: E402
+from fov_monitor.core.synthetic import crop_move  # noqa: E402
+from fov_monitor.db.database import Database  # noqa: E402
+from fov_monitor.store.camera import CameraConfig  # noqa: E402
+from fov_monitor.store.store import Store  # noqa: E402
+from fov_monitor.workflows.reference_capture import capture_reference  # noqa: E402
 
 # Shared fixtures: the headless Chromium ("browser") of the web app and report tests, and the scan
 # tests' fleet of 20 served cameras ("fleet_template", "fleet").

@@ -10,9 +10,9 @@ import numpy as np
 import psycopg
 from conftest import sample_bgr
 
-from fov_monitor.fingerprint import FrameFingerprint
-from fov_monitor.quality import measure_quality
-from fov_monitor.result import CheckResult, Status
+from fov_monitor.core.fingerprint import FrameFingerprint
+from fov_monitor.core.quality import measure_quality
+from fov_monitor.core.result import CheckResult, Status
 
 RAW_ERRORS: tuple[type[Exception], ...] = (sqlite3.DatabaseError, psycopg.Error)
 

@@ -16,8 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from fov_monitor.database import Database
 from fov_monitor.db.connection import Transaction
+from fov_monitor.db.database import Database
 
 T0 = datetime(2026, 1, 1, 2, 0, 0, tzinfo=UTC)
 """When the test alerts were opened (in the past, so that a real-time sender finds them due)."""

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from _fleet import enrol_like, enrol_view
 from conftest import sample_bgr
+from snapshot_server import SnapshotServer
 
-from fov_monitor.snapshot_server import SnapshotServer
-from fov_monitor.store import Store
-from fov_monitor.synthetic import crop_move
+from fov_monitor.core.synthetic import crop_move
+from fov_monitor.store.store import Store
 
 VIEWS = ("coffee", "astronaut", "chelsea")
 NORMAL = [f"cam-{i:02d}" for i in range(12)]

@@ -18,12 +18,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from fov_monitor.camera import CameraConfig
-from fov_monitor.database import Database
+from fov_monitor.core.permit import Decision, Permit
 from fov_monitor.db.connection import Transaction
-from fov_monitor.permit import Decision, Permit
+from fov_monitor.db.database import Database
 from fov_monitor.report.figures import REBASELINE_ACTION
-from fov_monitor.store import REFERENCE_SCHEMA_VERSION, Store
+from fov_monitor.store.camera import CameraConfig
+from fov_monitor.store.store import REFERENCE_SCHEMA_VERSION, Store
 
 ACTOR = "night-scan"
 SCAN_TIME = "02:15:07"

@@ -23,9 +23,9 @@ from fov_monitor.alerts import (
 )
 from fov_monitor.alerts.queries import StateFilter
 from fov_monitor.alerts.settings import AlertSettings
-from fov_monitor.database import Database
+from fov_monitor.db.database import Database
 from fov_monitor.errors import InvalidSettingsError
-from fov_monitor.store import Store
+from fov_monitor.store.store import Store
 
 GROUPS = {"cam-n": "north", "cam-s": "south", "cam-ok": "north"}
 

@@ -9,7 +9,7 @@ from alert_helpers import SETTINGS, counts, make_store, record_run
 from db_helpers import raw
 
 from fov_monitor.alerts import AlertChanges, update_alerts
-from fov_monitor.database import Database
+from fov_monitor.db.database import Database
 
 CAMERAS = [f"cam-{i:04d}" for i in range(1000)]
 BROKEN = {camera: ("redirected", "zone_exposed", "tampered")[i % 3] for i, camera in enumerate(CAMERAS[::20])}

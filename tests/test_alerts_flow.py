@@ -17,7 +17,7 @@ from conftest import run_main
 from delivery_helpers import SECRET, SECRET_ENV, Receiver
 from fleet import GARBAGE, MOVED, NO_PERMIT, SILENT, Fleet, serve_fleet
 
-from fov_monitor.store import Store
+from fov_monitor.store.store import Store
 
 
 @pytest.fixture

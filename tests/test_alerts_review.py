@@ -30,9 +30,9 @@ from fov_monitor.alerts import (
     update_alerts,
 )
 from fov_monitor.alerts.queries import StateFilter
-from fov_monitor.database import Database
+from fov_monitor.db.database import Database
 from fov_monitor.errors import AlertError, FovMonitorError
-from fov_monitor.store import Store
+from fov_monitor.store.store import Store
 
 Cli = Callable[..., tuple[int, str, str]]
 GROUPS = {"cam-n": "north", "cam-s": "south", "cam-x": "south"}

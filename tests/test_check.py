@@ -14,11 +14,11 @@ from conftest import assert_one_line, sample_bgr
 from shapely.geometry import Polygon, box
 
 import fov_monitor as fm
-from fov_monitor.alignment import is_dark_or_flat
-from fov_monitor.check import judge_view
-from fov_monitor.geometry import ViewGeometry
-from fov_monitor.homography import ViewMotion, corners_xy, project
-from fov_monitor.synthetic import Condition, KnownMove, apply_condition, crop_move, dim, ptz_move
+from fov_monitor.core.alignment import is_dark_or_flat
+from fov_monitor.core.check import judge_view
+from fov_monitor.core.geometry import ViewGeometry
+from fov_monitor.core.homography import ViewMotion, corners_xy, project
+from fov_monitor.core.synthetic import Condition, KnownMove, apply_condition, crop_move, dim, ptz_move
 
 PHOTOS = ["astronaut", "coffee", "chelsea", "rocket"]
 DIRECTIONS = [0, 45, 90, 135, 180, 225, 270, 315]
@@ -340,7 +340,7 @@ def test_frame_without_the_reference_view_is_tampered_with_its_kind(
     astronaut, make_frame, status: fm.Status, fragment: str
 ) -> None:
     # Measured against a detailed, well-lit reference, a frame that shows none of its structure is
-    # black, blinded or covered; the gate's kinds are documented in fov_monitor.tamper.
+    # black, blinded or covered; the gate's kinds are documented in fov_monitor.core.tamper.
     reference, permit = _whole(astronaut)
     result = fm.check_frame(reference, permit, make_frame())
     assert result.status is status, result.reasons

@@ -12,8 +12,8 @@ from conftest import VIDEOS
 from shapely.geometry import Polygon, box
 
 import fov_monitor as fm
-from fov_monitor.homography import corners_xy, project
-from fov_monitor.synthetic import Condition, apply_condition, crop_move, ptz_move
+from fov_monitor.core.homography import corners_xy, project
+from fov_monitor.core.synthetic import Condition, apply_condition, crop_move, ptz_move
 
 SCENE_SIZE_WH = {"oxford_graf": (800, 640), "oxford_leuven": (900, 600)}
 

@@ -13,9 +13,9 @@ import pytest
 from conftest import png_header_only, sample_bgr
 
 import fov_monitor as fm
+from fov_monitor.core.synthetic import crop_move
 from fov_monitor.errors import SourceUnreachable
 from fov_monitor.sources import grab
-from fov_monitor.synthetic import crop_move
 
 
 def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:

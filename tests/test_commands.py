@@ -20,10 +20,10 @@ from conftest import (
     temporary_files,
     tree_bytes,
 )
+from snapshot_server import SnapshotServer
 
-from fov_monitor.database import Database
-from fov_monitor.snapshot_server import SnapshotServer
-from fov_monitor.synthetic import crop_move
+from fov_monitor.core.synthetic import crop_move
+from fov_monitor.db.database import Database
 
 Enrolled = tuple[EnrolledCamera, Path]
 Cli = Callable[..., tuple[int, str, str]]

@@ -12,14 +12,14 @@ import pytest
 from conftest import assert_one_line
 from db_helpers import RAW_ERRORS, is_postgres, raw, row_counts, sample_result
 
-from fov_monitor.database import Database, ScanOutcomeRow, ScanRecord
+from fov_monitor.core.result import Status
+from fov_monitor.db.database import Database, ScanOutcomeRow, ScanRecord
 from fov_monitor.db.location import DatabaseLocation, Dialect
 from fov_monitor.db.postgres import PostgresConnection, to_psycopg
 from fov_monitor.db.retry import RetryPolicy
 from fov_monitor.db.schema import POSTGRES_MIGRATIONS, SCHEMA_VERSION, SQLITE_MIGRATIONS
 from fov_monitor.db.sqlite import SqliteConnection
 from fov_monitor.errors import StoreError
-from fov_monitor.result import Status
 
 AT = "2026-03-01T02:15:00+00:00"
 

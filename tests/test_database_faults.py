@@ -17,10 +17,10 @@ from conftest import assert_one_line
 from db_helpers import raw, row_counts, sample_result
 from postgres_server import PASSWORD, PostgresServer
 
-from fov_monitor.database import Database, ScanOutcomeRow, ScanRecord
+from fov_monitor.core.result import Status
+from fov_monitor.db.database import Database, ScanOutcomeRow, ScanRecord
 from fov_monitor.db.retry import RetryPolicy
 from fov_monitor.errors import ScanLockedError, StoreError
-from fov_monitor.result import Status
 
 AT = "2026-03-01T02:15:00+00:00"
 FAST = RetryPolicy(attempts=4, first_delay_s=0.05, max_delay_s=0.2, busy_timeout_s=0.1, connect_timeout_s=2)

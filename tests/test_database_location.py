@@ -13,7 +13,7 @@ from postgres_server import PASSWORD
 
 from fov_monitor.db.location import DATABASE_ENV, DatabaseLocation, Dialect, resolve_location
 from fov_monitor.errors import InvalidSettingsError
-from fov_monitor.privacy import PrivacySettings
+from fov_monitor.faces.privacy import PrivacySettings
 
 Cli = Callable[..., tuple[int, str, str]]
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import sample_bgr
 
-from fov_monitor.enrolment import TRIAL_SHIFTS, self_test
+from fov_monitor.core.enrolment import TRIAL_SHIFTS, self_test
 
 
 @pytest.mark.parametrize("name", ["coffee", "astronaut"])

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from conftest import sample_bgr
 
-from fov_monitor.check import check_frame
-from fov_monitor.evidence import PANEL_HEIGHT, render_evidence, write_evidence
-from fov_monitor.permit import Permit
-from fov_monitor.privacy import ZONE_FILL_BGR as ZONE_FILL
-from fov_monitor.reference import Reference
-from fov_monitor.result import Status
-from fov_monitor.synthetic import KnownMove, crop_move
+from fov_monitor.core.check import check_frame
+from fov_monitor.core.permit import Permit
+from fov_monitor.core.reference import Reference
+from fov_monitor.core.result import Status
+from fov_monitor.core.synthetic import KnownMove, crop_move
+from fov_monitor.faces.privacy import ZONE_FILL_BGR as ZONE_FILL
+from fov_monitor.workflows.evidence import PANEL_HEIGHT, render_evidence, write_evidence
 
 YELLOW = (0, 220, 255)
 ZONE_XY = [(60, 120), (160, 120), (160, 220), (60, 220)]

@@ -11,7 +11,7 @@ import pytest
 from _common import video_frames
 
 import fov_monitor as fm
-from fov_monitor.face_model import shipped_model_path
+from fov_monitor.faces.model import shipped_model_path
 
 ASTRONAUT_FACE_CENTRE_XY = (225, 117)
 """Centre of Eileen Collins's face in scikit-image's ``astronaut()`` (looked up by eye)."""

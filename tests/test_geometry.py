@@ -7,8 +7,8 @@ import pytest
 from shapely.geometry import Polygon, box
 
 import fov_monitor as fm
-from fov_monitor.geometry import measure_view
-from fov_monitor.homography import corners_xy, project
+from fov_monitor.core.geometry import measure_view
+from fov_monitor.core.homography import corners_xy, project
 
 REF_WH = (640, 480)
 

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from fov_monitor.homography import (
+from fov_monitor.core.homography import (
     corners_xy,
     degeneracy,
     estimate_homography,

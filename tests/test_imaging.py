@@ -8,7 +8,7 @@ import pytest
 from conftest import assert_one_line, sample_bgr
 
 import fov_monitor as fm
-from fov_monitor.imaging import to_uint8, to_working_gray, validate_image
+from fov_monitor.core.imaging import to_uint8, to_working_gray, validate_image
 
 UNUSABLE = [
     (np.zeros((0, 0), np.uint8), "at least 48 px"),

@@ -10,7 +10,7 @@ import pytest
 from fov_monitor.alerts.settings import AlertSettings
 from fov_monitor.db.location import resolve_location
 from fov_monitor.errors import FovMonitorError, InvalidSettingsError, ReportError
-from fov_monitor.privacy import PrivacySettings
+from fov_monitor.faces.privacy import PrivacySettings
 from fov_monitor.report.organisation import Organisation
 from fov_monitor.report.weighing import read_assessment
 

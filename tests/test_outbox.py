@@ -23,8 +23,8 @@ from delivery_helpers import SECRET, SECRET_ENV, T0, Receiver, seed, states, wri
 
 from fov_monitor.alerts.outbox import _claim, deliver_due, lease_s, outbox_rows
 from fov_monitor.alerts.settings import AlertSettings
-from fov_monitor.database import Database
-from fov_monitor.store import Store
+from fov_monitor.db.database import Database
+from fov_monitor.store.store import Store
 
 HOUR = timedelta(hours=1)
 
@@ -278,7 +278,7 @@ WRITER = """
 import os, signal, sys
 sys.path.insert(0, {tests!r})
 from delivery_helpers import seed
-from fov_monitor.database import Database
+from fov_monitor.db.database import Database
 database = Database({database!r})
 seed(database, ["hook", "log"], alerts=4)
 os.kill(os.getpid(), signal.SIGKILL)  # dies right after the alerts and their outbox rows are written

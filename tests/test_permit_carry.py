@@ -14,14 +14,15 @@ import cv2
 import numpy as np
 import pytest
 
-from fov_monitor.camera_check import check_camera
-from fov_monitor.database import Database
-from fov_monitor.demo import demo_scene, enrol_demo
+from fov_monitor.core.permit import Permit
+from fov_monitor.core.permit_carry import carry_permit
+from fov_monitor.db.database import Database
 from fov_monitor.errors import InvalidPermitError, InvalidSettingsError, StoreError
-from fov_monitor.permit import Permit
-from fov_monitor.permit_carry import carry_permit
-from fov_monitor.reference_capture import Approval, capture_reference
-from fov_monitor.store import Store
+from fov_monitor.sources.demo import demo_scene
+from fov_monitor.store.store import Store
+from fov_monitor.workflows.camera_check import check_camera
+from fov_monitor.workflows.demo import enrol_demo
+from fov_monitor.workflows.reference_capture import Approval, capture_reference
 
 SIZE = (640, 480)
 SQUARE = [(100.0, 100.0), (300.0, 100.0), (300.0, 300.0), (100.0, 300.0)]

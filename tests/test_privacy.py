@@ -14,10 +14,8 @@ import pytest
 from conftest import assert_one_line
 
 import fov_monitor as fm
-from fov_monitor.camera import CameraConfig
-from fov_monitor.camera_check import check_camera
-from fov_monitor.database import Database
-from fov_monitor.privacy import (
+from fov_monitor.db.database import Database
+from fov_monitor.faces.privacy import (
     SETTINGS_FILE,
     UNBLURRED_ENV,
     UNBLURRED_FOLDER,
@@ -27,8 +25,10 @@ from fov_monitor.privacy import (
     fill_privacy_zones,
     purge_unblurred,
 )
-from fov_monitor.reference_capture import capture_reference
-from fov_monitor.store import Store
+from fov_monitor.store.camera import CameraConfig
+from fov_monitor.store.store import Store
+from fov_monitor.workflows.camera_check import check_camera
+from fov_monitor.workflows.reference_capture import capture_reference
 
 
 @pytest.fixture(autouse=True)

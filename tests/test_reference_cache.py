@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import fov_monitor as fm
-from fov_monitor.synthetic import crop_move
+from fov_monitor.core.synthetic import crop_move
 
 
 @pytest.fixture

@@ -36,13 +36,13 @@ from report_history import (
 )
 
 from fov_monitor.cli import main
-from fov_monitor.database import Database
+from fov_monitor.db.database import Database
 from fov_monitor.report import drawing
 from fov_monitor.report.clock import LocalTime
 from fov_monitor.report.figures import DayStatus, FleetFigures, yearly_figures
 from fov_monitor.report.removed import removed_cameras
 from fov_monitor.report.wording import hours_in_words
-from fov_monitor.store import Store
+from fov_monitor.store.store import Store
 
 START = date(2026, 3, 1)
 MARCH_1 = 31 + 28
@@ -383,7 +383,7 @@ def test_every_drawing_goes_through_protect_and_is_cached(
         return real(image, settings)
 
     monkeypatch.setattr(drawing, "protect", spy)
-    from fov_monitor.privacy import PrivacySettings
+    from fov_monitor.faces.privacy import PrivacySettings
 
     first = drawing.permit_drawings(store, ["cam-a", "cam-b"], PrivacySettings(), jobs=1)
     assert len(calls) == 2
@@ -396,8 +396,8 @@ def test_every_drawing_goes_through_protect_and_is_cached(
 
 
 def test_drawings_never_show_a_face_whatever_the_stores_settings(tmp_path: Path) -> None:
-    from fov_monitor.faces import detect_faces
-    from fov_monitor.privacy import PrivacySettings
+    from fov_monitor.faces.detection import detect_faces
+    from fov_monitor.faces.privacy import PrivacySettings
 
     astronaut = sample_bgr("astronaut")
     assert len(detect_faces(astronaut)) >= 1

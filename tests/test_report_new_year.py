@@ -19,9 +19,9 @@ import pytest
 from conftest import run_main, sample_bgr
 from report_history import make_store, troubles_of, write_alert, write_alerts, write_scans
 
-from fov_monitor.database import Database
+from fov_monitor.db.database import Database
 from fov_monitor.report.figures import FleetFigures, yearly_figures
-from fov_monitor.store import Store
+from fov_monitor.store.store import Store
 
 R, C = "redirected", "compliant"
 ALERTS = {

@@ -19,9 +19,9 @@ from conftest import run_main, sample_bgr
 from report_history import make_store, troubles_of, write_alerts, write_scans
 
 from fov_monitor.cli import main
-from fov_monitor.database import Database
+from fov_monitor.db.database import Database
 from fov_monitor.report.removed import removed_cameras
-from fov_monitor.store import Store
+from fov_monitor.store.store import Store
 
 START = date(2026, 3, 1)
 C, R = "compliant", "redirected"

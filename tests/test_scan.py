@@ -32,10 +32,10 @@ from fleet import (
 )
 from postgres_server import PASSWORD
 
-from fov_monitor.database import Database
-from fov_monitor.permit import Decision
+from fov_monitor.core.permit import Decision
+from fov_monitor.db.database import Database
 from fov_monitor.scan import ScanLock, is_due
-from fov_monitor.store import Store
+from fov_monitor.store.store import Store
 
 Cli = Callable[..., tuple[int, str, str]]
 

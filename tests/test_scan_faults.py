@@ -21,10 +21,10 @@ import cv2
 import pytest
 from _fleet import enrol_view
 from conftest import REPO, run_main, sample_bgr
+from snapshot_server import SnapshotServer
 
-from fov_monitor.snapshot_server import SnapshotServer
-from fov_monitor.store import Store
-from fov_monitor.synthetic import crop_move
+from fov_monitor.core.synthetic import crop_move
+from fov_monitor.store.store import Store
 
 TIMEOUT_S = 10.0
 GOOD, REFUSED, RESIZED, DAMAGED, MOVED = "cam-good", "cam-refused", "cam-resized", "cam-damaged", "cam-moved"

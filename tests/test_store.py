@@ -15,17 +15,17 @@ import numpy as np
 import pytest
 from conftest import assert_one_line, temporary_files, tree_bytes
 
-import fov_monitor.reference_capture as capture_module
-from fov_monitor.atomic import write_json_atomic
-from fov_monitor.camera import CameraConfig, check_camera_id
-from fov_monitor.database import Database
-from fov_monitor.enrolment import SelfTest
+import fov_monitor.workflows.reference_capture as capture_module
+from fov_monitor.core.enrolment import SelfTest
+from fov_monitor.core.permit import Permit
+from fov_monitor.core.reference import Reference
+from fov_monitor.db.database import Database
 from fov_monitor.errors import InvalidPermitError, InvalidSettingsError, StoreError, UnknownCameraError
-from fov_monitor.permit import Permit
-from fov_monitor.reference import Reference
-from fov_monitor.reference_cache import save_reference
-from fov_monitor.reference_capture import Approval, capture_reference
-from fov_monitor.store import ReferenceInfo, Store, check_label
+from fov_monitor.files.atomic import write_json_atomic
+from fov_monitor.store.camera import CameraConfig, check_camera_id
+from fov_monitor.store.reference_cache import save_reference
+from fov_monitor.store.store import ReferenceInfo, Store, check_label
+from fov_monitor.workflows.reference_capture import Approval, capture_reference
 
 UNSAFE_IDS = ["../x", "a/b", "", "c" * 200, ".hidden", "_x", "..", "a..b", "a b", "cam\n1"]
 

@@ -10,8 +10,8 @@ import pytest
 from conftest import sample_bgr
 
 import fov_monitor as fm
-from fov_monitor.homography import measure_motion
-from fov_monitor.synthetic import Condition, apply_condition, crop_move, ptz_move
+from fov_monitor.core.homography import measure_motion
+from fov_monitor.core.synthetic import Condition, apply_condition, crop_move, ptz_move
 
 
 @pytest.mark.parametrize(

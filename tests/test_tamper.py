@@ -11,7 +11,7 @@ from _common import frames_at
 from conftest import assert_one_line, sample_bgr
 
 import fov_monitor as fm
-from fov_monitor.synthetic import (
+from fov_monitor.core.synthetic import (
     Condition,
     apply_condition,
     black,

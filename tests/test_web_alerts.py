@@ -31,8 +31,8 @@ from web_helpers import (
 
 from fov_monitor.alerts.channels.mail import render_mail
 from fov_monitor.alerts.settings import EvidenceMode
-from fov_monitor.database import Database
-from fov_monitor.faces import detect_faces
+from fov_monitor.db.database import Database
+from fov_monitor.faces.detection import detect_faces
 from fov_monitor.web.accounts import add_user
 from fov_monitor.web.roles import Role
 

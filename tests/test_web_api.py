@@ -30,17 +30,17 @@ from web_helpers import (
     user_name,
 )
 
-from fov_monitor.camera import CameraConfig
-from fov_monitor.database import Database, append_audit
-from fov_monitor.evidence import GAP, PANEL_HEIGHT, EvidenceLayout
-from fov_monitor.faces import detect_faces
-from fov_monitor.privacy import ZONE_FILL_BGR
-from fov_monitor.store import Store
-from fov_monitor.synthetic import crop_move
+from fov_monitor.core.synthetic import crop_move
+from fov_monitor.db.database import Database, append_audit
+from fov_monitor.faces.detection import detect_faces
+from fov_monitor.faces.privacy import ZONE_FILL_BGR
+from fov_monitor.store.camera import CameraConfig
+from fov_monitor.store.store import Store
 from fov_monitor.web.app import ROUTERS
 from fov_monitor.web.review import ReviewStep
 from fov_monitor.web.roles import GRANTS, Permission, Role
 from fov_monitor.web.settings import WebSettings
+from fov_monitor.workflows.evidence import GAP, PANEL_HEIGHT, EvidenceLayout
 
 # (method, path, permission, is_page); permission None: any signed-in user
 READS: list[tuple[str, str, Permission | None, bool]] = [

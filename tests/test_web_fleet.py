@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from alert_helpers import make_store, record_run
 
-from fov_monitor.database import Database
-from fov_monitor.store import Store
+from fov_monitor.db.database import Database
+from fov_monitor.store.store import Store
 from fov_monitor.web.fleet import FleetStatus, fleet_page, recent_results
 
 GROUPS = {f"cam-{i:02d}": ("north" if i % 2 else "south") for i in range(7)}

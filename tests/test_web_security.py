@@ -19,7 +19,7 @@ from db_helpers import raw
 from fastapi.testclient import TestClient
 from web_helpers import PASSWORD, FakeClock, WebStore, app_client, audit_rows, build_store, sign_in, user_name
 
-from fov_monitor.database import Database
+from fov_monitor.db.database import Database
 from fov_monitor.errors import InvalidSettingsError
 from fov_monitor.web.roles import Role
 from fov_monitor.web.settings import WebSettings

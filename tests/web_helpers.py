@@ -21,18 +21,18 @@ from db_helpers import sample_result
 from fastapi.testclient import TestClient
 
 from fov_monitor.alerts import AlertSettings, update_alerts
-from fov_monitor.camera_check import check_camera
-from fov_monitor.database import Database, ScanOutcomeRow, ScanRecord
+from fov_monitor.core.permit import Permit
+from fov_monitor.core.result import Status
+from fov_monitor.core.synthetic import crop_move
+from fov_monitor.db.database import Database, ScanOutcomeRow, ScanRecord
 from fov_monitor.db.location import DatabaseLocation
-from fov_monitor.permit import Permit
-from fov_monitor.result import Status
-from fov_monitor.store import Store
-from fov_monitor.synthetic import crop_move
+from fov_monitor.store.store import Store
 from fov_monitor.web.accounts import add_user
 from fov_monitor.web.app import create_app
 from fov_monitor.web.context import system_clock
 from fov_monitor.web.roles import Role
 from fov_monitor.web.settings import WebSettings
+from fov_monitor.workflows.camera_check import check_camera
 
 PASSWORD = "correct horse battery"
 FACE_CAMERA = "cam-face"

@@ -37,9 +37,9 @@ from fov_monitor.alerts.model import (
 )
 from fov_monitor.alerts.queries import StateFilter, camera_facts, camera_group, list_alerts, split_reasons
 from fov_monitor.alerts.settings import AlertSettings, Thresholds
-from fov_monitor.database import Database
 from fov_monitor.db.connection import Transaction
-from fov_monitor.store import Store, now_utc
+from fov_monitor.db.database import Database
+from fov_monitor.store.store import Store, now_utc
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fov_monitor.alerts.model import Alert, CameraFacts, Event, Finding, build_payload, idempotency_key
-from fov_monitor.database import append_audit
 from fov_monitor.db.connection import Transaction
+from fov_monitor.db.database import append_audit
 
 
 def record_event(

@@ -32,8 +32,8 @@ from fov_monitor.alerts.settings import (
     SmtpChannelSettings,
     WebhookChannelSettings,
 )
-from fov_monitor.database import Database, append_audit
 from fov_monitor.db.connection import Transaction
+from fov_monitor.db.database import Database, append_audit
 from fov_monitor.db.location import Dialect
 from fov_monitor.errors import FovMonitorError
 

@@ -16,9 +16,9 @@ from fov_monitor.alerts.model import (
     Finding,
     Problem,
 )
-from fov_monitor.database import Database
+from fov_monitor.db.database import Database
 from fov_monitor.errors import AlertError, FovMonitorError
-from fov_monitor.store import Store
+from fov_monitor.store.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -25,11 +25,11 @@ from fov_monitor.alerts.model import (
 )
 from fov_monitor.alerts.queries import alert_events, alert_finding, camera_facts, load_alert
 from fov_monitor.alerts.settings import AlertSettings
-from fov_monitor.database import Database
 from fov_monitor.db.connection import Transaction
+from fov_monitor.db.database import Database
 from fov_monitor.errors import AlertError, FovMonitorError
-from fov_monitor.reference_capture import Approval, capture_reference
-from fov_monitor.store import Store, now_utc
+from fov_monitor.store.store import Store, now_utc
+from fov_monitor.workflows.reference_capture import Approval, capture_reference
 
 REBASELINE_PROBLEMS = frozenset({Problem.REDIRECTED, Problem.ZONE_EXPOSED})
 """Problems a re-baseline can answer: a view that moved on purpose. Not a covered lens, nor no frame."""
@@ -167,7 +167,7 @@ def approve_rebaseline(
     The approval is recorded first, in a transaction that checks the proposal is still pending, so
     that of two reviewers deciding at once only one goes on. Then the reference the alert's latest
     result matched (the camera's first when unknown) is replaced by
-    :func:`fov_monitor.reference_capture.capture_reference`, which grabs, self-tests, keeps the old
+    :func:`fov_monitor.workflows.reference_capture.capture_reference`, which grabs, self-tests, keeps the old
     one in the camera's history, moves the permit's drawing with a moved view and audits it all; a
     ``rebaseline_applied`` event says what it did. When the capture fails, a ``rebaseline_failed``
     event puts the proposal back to pending. The alert stays dismissed; the next scan, compliant

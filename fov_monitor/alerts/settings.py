@@ -29,8 +29,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fov_monitor.errors import InvalidSettingsError
-from fov_monitor.json_files import read_json_file
-from fov_monitor.secret_files import read_secret_file
+from fov_monitor.files.json_files import read_json_file
+from fov_monitor.files.secret_files import read_secret_file
 
 ALERTS_FILE = "alerts.json"
 ALERTS_SCHEMA_VERSION = 1

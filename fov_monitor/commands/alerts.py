@@ -21,7 +21,7 @@ from fov_monitor.alerts import (
 )
 from fov_monitor.commands.common import EXIT_COMPLIANT, Context, add_json_option, print_json, print_table
 from fov_monitor.commands.outbox import register_outbox
-from fov_monitor.database import Database
+from fov_monitor.db.database import Database
 
 SUMMARY_SHOWN = 70
 """Characters of an alert's summary in the list; ``show`` and ``--json`` have it whole."""

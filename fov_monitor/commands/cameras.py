@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from fov_monitor.camera import CameraConfig
 from fov_monitor.commands.common import (
     EXIT_COMPLIANT,
     EXIT_ERROR,
@@ -17,7 +16,8 @@ from fov_monitor.commands.common import (
 )
 from fov_monitor.errors import FovMonitorError, InvalidSettingsError
 from fov_monitor.sources import SourceAuth, redact
-from fov_monitor.store import Store
+from fov_monitor.store.camera import CameraConfig
+from fov_monitor.store.store import Store
 
 
 def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:

@@ -8,8 +8,6 @@ import time
 from datetime import date
 from pathlib import Path
 
-from fov_monitor.camera_check import CameraCheck, check_camera
-from fov_monitor.check import check_frame
 from fov_monitor.commands.common import (
     EXIT_BY_STATUS,
     EXIT_CODES_TEXT,
@@ -20,12 +18,14 @@ from fov_monitor.commands.common import (
     print_table,
     warn,
 )
-from fov_monitor.database import Database
+from fov_monitor.core.check import check_frame
+from fov_monitor.core.permit import Permit
+from fov_monitor.core.reference import Reference
+from fov_monitor.core.result import CheckResult
+from fov_monitor.db.database import Database
 from fov_monitor.errors import InvalidPermitError, InvalidSettingsError
-from fov_monitor.image_files import read_image
-from fov_monitor.permit import Permit
-from fov_monitor.reference import Reference
-from fov_monitor.result import CheckResult
+from fov_monitor.files.images import read_image
+from fov_monitor.workflows.camera_check import CameraCheck, check_camera
 
 
 def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:

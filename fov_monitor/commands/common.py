@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fov_monitor.database import Database
+from fov_monitor.core.result import Status
+from fov_monitor.db.database import Database
 from fov_monitor.db.location import DATABASE_ENV, DatabaseLocation, resolve_location
-from fov_monitor.result import Status
-from fov_monitor.store import DEFAULT_STORE, Store, now_utc
+from fov_monitor.store.store import DEFAULT_STORE, Store, now_utc
 
 EXIT_COMPLIANT = 0
 EXIT_ERROR = 1

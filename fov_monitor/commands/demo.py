@@ -31,7 +31,8 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
 
 
 def run(args: argparse.Namespace) -> int:
-    from fov_monitor.demo import DEMO_GROUP, demo_cameras, enrol_demo
+    from fov_monitor.sources.demo import DEMO_GROUP, demo_cameras
+    from fov_monitor.workflows.demo import enrol_demo
 
     context = Context.from_args(args)
     context.store.init()

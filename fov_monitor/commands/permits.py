@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from fov_monitor.commands.common import EXIT_COMPLIANT, Context, add_json_option, print_json
+from fov_monitor.core.permit import Decision, Permit
 from fov_monitor.errors import InvalidPermitError
-from fov_monitor.permit import Decision, Permit
 
 _POLYGON_HELP = "points as 'x,y x,y x,y ...' in reference pixels"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from fov_monitor.commands.common import EXIT_COMPLIANT, Context, add_json_option, print_json, print_table
-from fov_monitor.privacy import PrivacySettings, due_unblurred, purge_unblurred
+from fov_monitor.faces.privacy import PrivacySettings, due_unblurred, purge_unblurred
 
 
 def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:

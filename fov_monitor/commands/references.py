@@ -13,8 +13,8 @@ from fov_monitor.commands.common import (
     print_table,
     warn,
 )
-from fov_monitor.enrolment import SelfTest
-from fov_monitor.reference_capture import Approval, capture_reference
+from fov_monitor.core.enrolment import SelfTest
+from fov_monitor.workflows.reference_capture import Approval, capture_reference
 
 
 def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from fov_monitor.alerts import AlertChanges, AlertSettings, runs_to_update, update_alerts
 from fov_monitor.alerts.outbox import deliver_due
 from fov_monitor.commands.common import Context, print_table, warn
-from fov_monitor.database import Database, ScanOutcomeRow, ScanRun
+from fov_monitor.db.database import Database, ScanOutcomeRow, ScanRun
 from fov_monitor.errors import InvalidSettingsError, ScanError, ScanLockedError, StoreError
 from fov_monitor.scan import (
     SCAN_EXIT_CODES_TEXT,
@@ -27,7 +27,7 @@ from fov_monitor.scan import (
     select_cameras,
 )
 from fov_monitor.scan.outcome import EXIT_SCAN_FAILED, EXIT_SCAN_RUNNING
-from fov_monitor.store import now_utc
+from fov_monitor.store.store import now_utc
 
 RESUME_WITHIN = timedelta(hours=12)
 """An unfinished run older than this is closed, not resumed: last night's run is not tonight's."""

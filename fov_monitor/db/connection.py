@@ -1,4 +1,4 @@
-"""What :class:`fov_monitor.database.Database` asks of a connection, whatever the server."""
+"""What :class:`fov_monitor.db.database.Database` asks of a connection, whatever the server."""
 
 from __future__ import annotations
 

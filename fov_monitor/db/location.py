@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from fov_monitor.errors import InvalidSettingsError
-from fov_monitor.json_files import read_json_file
+from fov_monitor.files.json_files import read_json_file
 
 DATABASE_ENV = "FOV_MONITOR_DB"
 SETTINGS_FILE = "settings.json"

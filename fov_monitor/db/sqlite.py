@@ -2,7 +2,7 @@
 
 A write takes the file's write lock at once (``BEGIN IMMEDIATE``) and waits up to the retry policy's
 ``busy_timeout_s`` for another process's lock; ``database is locked`` after that is a passing failure
-that :class:`fov_monitor.database.Database` tries again.
+that :class:`fov_monitor.db.database.Database` tries again.
 """
 
 from __future__ import annotations

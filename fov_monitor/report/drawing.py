@@ -1,6 +1,6 @@
 """The permit drawing: the reference with the permitted area and the privacy zones, faces blurred.
 
-Every image leaving fov-monitor goes through :func:`fov_monitor.privacy.protect`: the reference is
+Every image leaving fov-monitor goes through :func:`fov_monitor.faces.privacy.protect`: the reference is
 protected, shrunk to the report's working width, then the zones are filled (grey, red
 border) and the permitted area outlined (green), as on the evidence images.
 
@@ -34,13 +34,13 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from fov_monitor.atomic import write_bytes_atomic
-from fov_monitor.camera import CameraConfig
 from fov_monitor.errors import FovMonitorError, ReportError
-from fov_monitor.privacy import PrivacySettings, fill_privacy_zones, protect
+from fov_monitor.faces.privacy import PrivacySettings, fill_privacy_zones, protect
+from fov_monitor.files.atomic import write_bytes_atomic
 from fov_monitor.report.embed import data_uri
 from fov_monitor.report.selection import DamagedFile, UnreadableCamera
-from fov_monitor.store import Store
+from fov_monitor.store.camera import CameraConfig
+from fov_monitor.store.store import Store
 
 log = logging.getLogger(__name__)
 

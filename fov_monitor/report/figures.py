@@ -41,18 +41,19 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry import box
 
-from fov_monitor.database import Database
+from fov_monitor.core.permit import Decision
+from fov_monitor.db.database import Database
 from fov_monitor.errors import FovMonitorError
-from fov_monitor.permit import Decision
 from fov_monitor.report.clock import OPEN_IN_PERIOD, LocalTime, index_of, parse_stored
 from fov_monitor.report.removed import KeptFolders, Removal, RemovedCamera
 from fov_monitor.report.selection import UnreadableCamera
-from fov_monitor.store import Store
+from fov_monitor.store.store import Store
 
 log = logging.getLogger(__name__)
 
 REBASELINE_ACTION = "reference rebaselined"
-"""The audit action :func:`fov_monitor.reference_capture.capture_reference` writes for a re-baseline."""
+"""The audit action :func:`~fov_monitor.workflows.reference_capture.capture_reference` writes for a
+re-baseline."""
 CARRIED_ACTION = "permit carried over"
 """The audit action a re-baseline of a moved view writes just before its own (with the move)."""
 

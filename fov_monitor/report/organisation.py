@@ -22,7 +22,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from fov_monitor.errors import ReportError
-from fov_monitor.json_files import read_json_file
+from fov_monitor.files.json_files import read_json_file
 from fov_monitor.report.clock import DEFAULT_TIMEZONE, LocalTime
 
 ORGANISATION_FILE = "organisation.json"

@@ -22,13 +22,13 @@ from pathlib import Path
 
 from fov_monitor import __version__
 from fov_monitor.errors import FovMonitorError
-from fov_monitor.privacy import PrivacySettings
+from fov_monitor.faces.privacy import PrivacySettings
 from fov_monitor.report.drawing import damaged_drawings, permit_drawings
 from fov_monitor.report.organisation import Organisation
 from fov_monitor.report.selection import UnreadableCamera, select_cameras
 from fov_monitor.report.templates import render
 from fov_monitor.report.wording import date_in_words, hours_in_words
-from fov_monitor.store import Store
+from fov_monitor.store.store import Store
 
 
 @dataclass(frozen=True, slots=True)

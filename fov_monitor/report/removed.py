@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fov_monitor.camera import CameraConfig
-from fov_monitor.database import Database
+from fov_monitor.db.database import Database
 from fov_monitor.errors import FovMonitorError
 from fov_monitor.report.clock import OPEN_IN_PERIOD, LocalTime
-from fov_monitor.store import Store
+from fov_monitor.store.camera import CameraConfig
+from fov_monitor.store.store import Store
 
 REMOVED_FOLDER = ".removed"
 REMOVED_ACTION = "camera removed"

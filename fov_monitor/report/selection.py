@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from fov_monitor.camera import CameraConfig
 from fov_monitor.errors import FovMonitorError, ReportError
 from fov_monitor.report.removed import RemovedCamera
-from fov_monitor.store import Store
+from fov_monitor.store.camera import CameraConfig
+from fov_monitor.store.store import Store
 
 
 class DamagedFile(StrEnum):

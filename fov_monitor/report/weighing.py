@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fov_monitor.errors import ReportError
-from fov_monitor.json_files import read_json_file
+from fov_monitor.files.json_files import read_json_file
 
 WEIGHING_FOLDER = "weighing"
 

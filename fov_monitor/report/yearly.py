@@ -30,9 +30,9 @@ from pathlib import Path
 import numpy as np
 
 from fov_monitor import __version__
-from fov_monitor.database import Database
+from fov_monitor.db.database import Database
 from fov_monitor.errors import ReportError
-from fov_monitor.privacy import PrivacySettings
+from fov_monitor.faces.privacy import PrivacySettings
 from fov_monitor.report import charts, export
 from fov_monitor.report.clock import LocalTime
 from fov_monitor.report.drawing import PermitDrawing, damaged_drawings, permit_drawings
@@ -49,7 +49,7 @@ from fov_monitor.report.removed import KeptFolders, removed_cameras
 from fov_monitor.report.selection import CameraSelection, select_cameras
 from fov_monitor.report.templates import render
 from fov_monitor.report.weighing import read_assessment
-from fov_monitor.store import Store
+from fov_monitor.store.store import Store
 
 FIRST_YEAR = 2000
 """The first year a report can be asked for."""

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from fov_monitor.errors import ScanError
 from fov_monitor.scan.worker import CameraTask, CheckReply, CheckTask, check_task, grab_camera, start_worker
 from fov_monitor.sources import Grab
-from fov_monitor.store import Store
+from fov_monitor.store.store import Store
 
 _POOL_DIED = (
     "a scan worker process died (killed or out of memory); run 'fov-monitor scan' again to finish the run"

@@ -31,7 +31,7 @@ from typing import Any
 from fov_monitor.errors import FovMonitorError, ScanError
 from fov_monitor.scan.outcome import Outcome
 from fov_monitor.scan.worker import CameraTask, CheckReply, grab_and_check
-from fov_monitor.store import Store
+from fov_monitor.store.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 
-from fov_monitor.result import Status
+from fov_monitor.core.result import Status
 
 
 class Outcome(enum.StrEnum):

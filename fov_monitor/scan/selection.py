@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from fov_monitor.errors import FovMonitorError
-from fov_monitor.store import Store
+from fov_monitor.store.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal, cast
 
 from fov_monitor.errors import InvalidSettingsError, SourceAuthError
-from fov_monitor.secret_files import read_secret_file
+from fov_monitor.files.secret_files import read_secret_file
 
 AuthKind = Literal["basic", "digest"]
 _KINDS: tuple[AuthKind, ...] = ("basic", "digest")

@@ -83,7 +83,7 @@ def grab(
         (``folder:uploads/cam-07`` or an existing directory: its newest image, partial uploads and
         hidden files passed over); an ``http(s)://`` snapshot URL (JPEG, PNG; of an MJPEG multipart
         stream the first frame); an ``rtsp(s)://`` stream (its first decodable frame, over TCP); or
-        ``demo:NAME``, a built-in demo camera (see :mod:`fov_monitor.demo`).
+        ``demo:NAME``, a built-in demo camera (see :mod:`fov_monitor.workflows.demo`).
     auth : SourceAuth or None
         Credentials for HTTP (basic or digest) and RTSP. A ``user:password@`` in the URL is used when
         ``auth`` is None, but belongs in a secret, not in settings.

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import numpy as np
 from numpy.typing import NDArray
 
-from fov_monitor.image_files import decode_image_bytes
+from fov_monitor.files.images import decode_image_bytes
 from fov_monitor.sources.deadline import Deadline
 
 

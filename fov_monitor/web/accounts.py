@@ -14,10 +14,10 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from fov_monitor.database import Database, append_audit  # one transaction: the change and its audit
 from fov_monitor.db.connection import Transaction
+from fov_monitor.db.database import Database, append_audit  # one transaction: the change and its audit
 from fov_monitor.errors import InvalidSettingsError
-from fov_monitor.store import now_utc
+from fov_monitor.store.store import now_utc
 from fov_monitor.web.roles import Role
 from fov_monitor.web.throttle import clear_account
 

@@ -26,7 +26,7 @@ from fov_monitor.errors import (
     SourceError,
     UnknownCameraError,
 )
-from fov_monitor.store import Store
+from fov_monitor.store.store import Store
 from fov_monitor.web.auth import SESSION_COOKIE, SignInRequired
 from fov_monitor.web.context import STATIC, TEMPLATES, WebContext, public_text, system_clock
 from fov_monitor.web.limits import BodyLimit, SecurityHeaders

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from fastapi import Depends, HTTPException, Request
 
-from fov_monitor.database import Database
+from fov_monitor.db.database import Database
 from fov_monitor.web.context import get_database, web_context
 from fov_monitor.web.roles import Permission, allows
 from fov_monitor.web.sessions import Session, csrf_matches, resume_session

@@ -7,7 +7,7 @@ from html import escape
 
 from markupsafe import Markup
 
-from fov_monitor.database import ResultRow
+from fov_monitor.db.database import ResultRow
 
 
 def _points(

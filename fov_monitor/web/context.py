@@ -12,8 +12,8 @@ import anyio.to_thread
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
-from fov_monitor.database import Database
-from fov_monitor.store import Store
+from fov_monitor.db.database import Database
+from fov_monitor.store.store import Store
 from fov_monitor.web.pool import DatabasePool
 from fov_monitor.web.settings import WebSettings
 

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fov_monitor.camera import CameraConfig
-from fov_monitor.database import Database, ResultRow
+from fov_monitor.core.result import Status
+from fov_monitor.db.database import Database, ResultRow
 from fov_monitor.errors import FovMonitorError
-from fov_monitor.result import Status
-from fov_monitor.store import Store
+from fov_monitor.store.camera import CameraConfig
+from fov_monitor.store.store import Store
 from fov_monitor.web.context import public_text
 
 TREND_LENGTH = 10

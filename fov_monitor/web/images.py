@@ -20,11 +20,11 @@ import cv2
 import numpy as np
 from fastapi import Response
 
-from fov_monitor.database import Database
+from fov_monitor.db.database import Database
 from fov_monitor.errors import StoreError
-from fov_monitor.faces import blur_regions, detect_faces
-from fov_monitor.privacy import PrivacySettings, fill_privacy_zones, protect
-from fov_monitor.store import Store, now_utc
+from fov_monitor.faces.detection import blur_regions, detect_faces
+from fov_monitor.faces.privacy import PrivacySettings, fill_privacy_zones, protect
+from fov_monitor.store.store import Store, now_utc
 
 JPEG_QUALITY = 85
 EXTRA_PASSES = 2

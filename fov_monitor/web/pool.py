@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from fov_monitor.database import Database
+from fov_monitor.db.database import Database
 from fov_monitor.db.location import DatabaseLocation
 
 

@@ -26,8 +26,8 @@ from fov_monitor.alerts import (
     resolve,
 )
 from fov_monitor.alerts.review import REBASELINE_PROBLEMS, pending_proposal
-from fov_monitor.database import Database
-from fov_monitor.store import Store
+from fov_monitor.db.database import Database
+from fov_monitor.store.store import Store
 from fov_monitor.web.roles import Permission
 
 MAX_NOTE_LENGTH = 2000

@@ -17,9 +17,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from fov_monitor.database import Database
 from fov_monitor.db.connection import Transaction
-from fov_monitor.store import iso_utc
+from fov_monitor.db.database import Database
+from fov_monitor.store.store import iso_utc
 from fov_monitor.web.accounts import User
 from fov_monitor.web.roles import Role
 from fov_monitor.web.settings import WebSettings

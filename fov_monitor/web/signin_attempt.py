@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from fov_monitor.database import Database, append_audit
 from fov_monitor.db.connection import Transaction
-from fov_monitor.store import iso_utc
+from fov_monitor.db.database import Database, append_audit
+from fov_monitor.store.store import iso_utc
 from fov_monitor.web.accounts import User, verify_password
 from fov_monitor.web.settings import WebSettings
 from fov_monitor.web.throttle import Lock, clear_account, count_refusal, current_lock, record_failure

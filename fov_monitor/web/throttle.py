@@ -19,9 +19,9 @@ import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from fov_monitor.database import Database
 from fov_monitor.db.connection import Transaction
-from fov_monitor.store import iso_utc
+from fov_monitor.db.database import Database
+from fov_monitor.store.store import iso_utc
 from fov_monitor.web.settings import WebSettings
 
 

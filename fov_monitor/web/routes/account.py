@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from fov_monitor.database import Database
+from fov_monitor.db.database import Database
 from fov_monitor.errors import InvalidSettingsError
 from fov_monitor.web.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, change_password
 from fov_monitor.web.auth import require

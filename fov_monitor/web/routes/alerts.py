@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from fov_monitor.alerts import Alert, Problem, StateFilter, list_alerts
-from fov_monitor.database import Database
+from fov_monitor.db.database import Database
 from fov_monitor.errors import AlertError
 from fov_monitor.web.auth import require
 from fov_monitor.web.context import get_database, run_heavy, web_context

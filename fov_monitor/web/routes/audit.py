@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from fov_monitor.database import AuditEntry, Database
+from fov_monitor.db.database import AuditEntry, Database
 from fov_monitor.web.auth import require
 from fov_monitor.web.context import get_database
 from fov_monitor.web.pages import render

@@ -7,10 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from fov_monitor.camera_check import check_camera
-from fov_monitor.database import Database, ResultRow
+from fov_monitor.db.database import Database, ResultRow
 from fov_monitor.sources import redact
-from fov_monitor.store import Store
+from fov_monitor.store.store import Store
 from fov_monitor.web.auth import require
 from fov_monitor.web.charts import history_chart
 from fov_monitor.web.context import get_database, run_heavy, web_context
@@ -19,6 +18,7 @@ from fov_monitor.web.pages import render
 from fov_monitor.web.roles import Permission
 from fov_monitor.web.routes.common import known_camera
 from fov_monitor.web.sessions import Session
+from fov_monitor.workflows.camera_check import check_camera
 
 router = APIRouter()
 

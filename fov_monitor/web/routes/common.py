@@ -7,9 +7,9 @@ from typing import Any
 
 from fastapi import HTTPException, Path, Response
 
-from fov_monitor.camera import check_camera_id
 from fov_monitor.errors import InvalidSettingsError
-from fov_monitor.store import Store, check_label
+from fov_monitor.store.camera import check_camera_id
+from fov_monitor.store.store import Store, check_label
 from fov_monitor.web.auth import SESSION_COOKIE
 from fov_monitor.web.settings import WebSettings
 from fov_monitor.web.throttle import Lock

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from fov_monitor.database import Database
+from fov_monitor.db.database import Database
 from fov_monitor.web.auth import require
 from fov_monitor.web.charts import sparkline
 from fov_monitor.web.context import get_database, web_context

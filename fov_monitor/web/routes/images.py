@@ -12,19 +12,19 @@ import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
-from fov_monitor.camera_check import evidence_folder
-from fov_monitor.database import Database
-from fov_monitor.evidence import GAP, PANEL_HEIGHT, EvidenceLayout, hide_zones
-from fov_monitor.homography import project
-from fov_monitor.image_files import read_image
-from fov_monitor.privacy import ZONE_FILL_BGR
-from fov_monitor.store import Store
+from fov_monitor.core.homography import project
+from fov_monitor.db.database import Database
+from fov_monitor.faces.privacy import ZONE_FILL_BGR
+from fov_monitor.files.images import read_image
+from fov_monitor.store.store import Store
 from fov_monitor.web.auth import require
 from fov_monitor.web.context import get_database, run_heavy, web_context
 from fov_monitor.web.images import image_response, zones_for
 from fov_monitor.web.roles import Permission
 from fov_monitor.web.routes.common import known_camera, row_id, valid_label
 from fov_monitor.web.sessions import Session
+from fov_monitor.workflows.camera_check import evidence_folder
+from fov_monitor.workflows.evidence import GAP, PANEL_HEIGHT, EvidenceLayout, hide_zones
 
 router = APIRouter()
 

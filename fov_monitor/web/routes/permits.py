@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from fov_monitor.database import Database
-from fov_monitor.permit import Permit
-from fov_monitor.store import now_utc
+from fov_monitor.core.permit import Permit
+from fov_monitor.db.database import Database
+from fov_monitor.store.store import now_utc
 from fov_monitor.web.auth import require
 from fov_monitor.web.context import get_database, web_context
 from fov_monitor.web.limits import require_json

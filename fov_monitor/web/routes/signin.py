@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from fov_monitor.database import Database
-from fov_monitor.store import now_utc
+from fov_monitor.db.database import Database
+from fov_monitor.store.store import now_utc
 from fov_monitor.web.accounts import MAX_PASSWORD_LENGTH
 from fov_monitor.web.auth import SESSION_COOKIE, optional_session, require
 from fov_monitor.web.context import client_address, get_database, web_context

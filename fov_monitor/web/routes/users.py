@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from fov_monitor.database import Database
+from fov_monitor.db.database import Database
 from fov_monitor.web.accounts import MAX_PASSWORD_LENGTH, add_user, disable_user, reset_password, users
 from fov_monitor.web.auth import require
 from fov_monitor.web.context import get_database

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from fov_monitor.core.permit import DEFAULT_TOLERANCE
 from fov_monitor.errors import InvalidSettingsError
-from fov_monitor.permit import DEFAULT_TOLERANCE
 from fov_monitor.sources import SourceAuth
 
 CAMERA_SCHEMA_VERSION = 1

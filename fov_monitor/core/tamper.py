@@ -2,11 +2,11 @@
 
 Everything is relative to the camera's own reference, not to fixed absolute levels, which fail on
 plain or dark scenes. The kinds are looked for in this order, and the first one found is the verdict
-(:class:`~fov_monitor.result.TamperKind`):
+(:class:`~fov_monitor.core.result.TamperKind`):
 
 1. ``black``: no picture at all (a black frame or no signal), while a reference shows one.
 2. ``frozen``: the picture repeats the previous grab within encoding noise (needs the previous
-   grab's :class:`~fov_monitor.fingerprint.FrameFingerprint`; without it, cannot tell).
+   grab's :class:`~fov_monitor.core.fingerprint.FrameFingerprint`; without it, cannot tell).
 3. ``blinded``: glare saturates a share of the view the reference does not.
 4. ``covered``: where the reference shows structure, the live frame shows none that matches it.
 5. ``defocused``: the fine detail is gone, relative to the reference, while the coarse structure
@@ -28,12 +28,12 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from fov_monitor.homography import Matrix, corners_xy, project
-from fov_monitor.imaging import GrayImage
-from fov_monitor.quality import measure_detail, noise_level
-from fov_monitor.reference import Reference
-from fov_monitor.result import Tamper, TamperKind
-from fov_monitor.settings import CheckSettings
+from fov_monitor.core.homography import Matrix, corners_xy, project
+from fov_monitor.core.imaging import GrayImage
+from fov_monitor.core.quality import measure_detail, noise_level
+from fov_monitor.core.reference import Reference
+from fov_monitor.core.result import Tamper, TamperKind
+from fov_monitor.core.settings import CheckSettings
 
 BLACK_PEAK = 24
 """A frame whose 99th-percentile gray level is at most this shows no picture."""

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from fov_monitor.core.result import CheckResult
 from fov_monitor.db.connection import Connection, Transaction
 from fov_monitor.db.location import DatabaseLocation, Dialect
 from fov_monitor.db.retry import RetryPolicy
 from fov_monitor.db.schema import SCHEMA_VERSION
 from fov_monitor.errors import ScanLockedError, StoreError
-from fov_monitor.result import CheckResult
 
 log = logging.getLogger(__name__)
 

@@ -13,13 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from fov_monitor.check import check_frame
-from fov_monitor.permit import Permit
-from fov_monitor.reference import Reference
-from fov_monitor.result import Status
-from fov_monitor.settings import CheckSettings
-from fov_monitor.synthetic import crop_move
-from fov_monitor.tamper import assess_reference
+from fov_monitor.core.check import check_frame
+from fov_monitor.core.permit import Permit
+from fov_monitor.core.reference import Reference
+from fov_monitor.core.result import Status
+from fov_monitor.core.settings import CheckSettings
+from fov_monitor.core.synthetic import crop_move
+from fov_monitor.core.tamper import assess_reference
 
 TRIAL_SHIFTS = (0.0025, 0.005, 0.01, 0.02, 0.04)
 """Moves tried, as a share of the frame's width (pans) or height (tilts), smallest first."""

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from fov_monitor.features import (
+from fov_monitor.core.features import (
     RATIO_ORB,
     RATIO_SIFT,
     FeatureIndex,
@@ -36,12 +36,12 @@ from fov_monitor.features import (
     normalise_for_tracking,
     track_points,
 )
-from fov_monitor.homography import Estimate, Matrix, corners_xy, degeneracy, estimate_homography, project
-from fov_monitor.imaging import GrayImage
-from fov_monitor.quality import measure_quality
-from fov_monitor.reference import Reference
-from fov_monitor.result import AlignMethod
-from fov_monitor.settings import CheckSettings
+from fov_monitor.core.homography import Estimate, Matrix, corners_xy, degeneracy, estimate_homography, project
+from fov_monitor.core.imaging import GrayImage
+from fov_monitor.core.quality import measure_quality
+from fov_monitor.core.reference import Reference
+from fov_monitor.core.result import AlignMethod
+from fov_monitor.core.settings import CheckSettings
 
 RANDOM_SEED = 20250101
 TRACK_THRESHOLD_PX = 1.5

@@ -18,8 +18,8 @@ import numpy as np
 from shapely.geometry import Polygon, box
 from shapely.geometry.polygon import orient
 
+from fov_monitor.core.permit import FAR_OUTSIDE_MARGIN, Permit, PointsXY
 from fov_monitor.errors import InvalidPermitError
-from fov_monitor.permit import FAR_OUTSIDE_MARGIN, Permit, PointsXY
 
 NEGLIGIBLE_MOVE = 0.005
 """When no corner of the frame moves by this share of the frame (either axis; ~3 px at 640), the

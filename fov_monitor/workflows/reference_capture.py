@@ -11,16 +11,16 @@ from pathlib import Path
 
 import numpy as np
 
-from fov_monitor.check import check_frame
-from fov_monitor.database import Database
-from fov_monitor.enrolment import SelfTest, self_test
+from fov_monitor.core.check import check_frame
+from fov_monitor.core.enrolment import SelfTest, self_test
+from fov_monitor.core.permit_carry import CarriedPermit, carry_permit
+from fov_monitor.core.reference import Reference
+from fov_monitor.core.settings import CheckSettings
+from fov_monitor.db.database import Database
 from fov_monitor.errors import FovMonitorError, InvalidSettingsError
-from fov_monitor.permit_carry import CarriedPermit, carry_permit
-from fov_monitor.privacy import PrivacySettings, protect
-from fov_monitor.reference import Reference
-from fov_monitor.settings import CheckSettings
+from fov_monitor.faces.privacy import PrivacySettings, protect
 from fov_monitor.sources import grab
-from fov_monitor.store import ReferenceInfo, Store, check_label, now_utc
+from fov_monitor.store.store import ReferenceInfo, Store, check_label, now_utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +40,7 @@ class CaptureOutcome:
     """What was stored: the reference's record, its self-test and where the old one was kept.
 
     For a re-baseline also what became of the permit's drawing: ``carried`` when the view had moved
-    and the drawing was moved with it (see :mod:`fov_monitor.permit_carry`), ``permit_note`` when
+    and the drawing was moved with it (see :mod:`fov_monitor.core.permit_carry`), ``permit_note`` when
     the new view could not be aligned to the old one and the drawing was left as it was.
     """
 

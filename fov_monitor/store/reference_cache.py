@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from fov_monitor.atomic import atomic_writer
+from fov_monitor.core.features import Keypoints
+from fov_monitor.core.reference import Reference
+from fov_monitor.core.result import FrameQuality
+from fov_monitor.core.settings import CheckSettings
 from fov_monitor.errors import ReferenceCacheError
-from fov_monitor.features import Keypoints
-from fov_monitor.reference import Reference
-from fov_monitor.result import FrameQuality
-from fov_monitor.settings import CheckSettings
+from fov_monitor.files.atomic import atomic_writer
 
 CACHE_FORMAT_VERSION = 1
 """Version of the file layout; a file of another version is refused and rebuilt."""

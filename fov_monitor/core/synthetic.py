@@ -129,7 +129,7 @@ def ptz_move(
         The real frame; the reference is its centre window.
     pan_deg, tilt_deg, roll_deg : float
         The turn, degrees: pan right, tilt down and a counter-clockwise roll of the camera (the
-        picture turns clockwise) are positive, as :class:`~fov_monitor.result.CheckResult` measures.
+        picture turns clockwise) are positive, as :class:`~fov_monitor.core.result.CheckResult` measures.
     zoom : float
         Focal length factor against the reference.
     hfov_deg : float

@@ -8,8 +8,8 @@ import math
 import cv2
 import numpy as np
 
-from fov_monitor.imaging import GrayImage
-from fov_monitor.result import FrameQuality
+from fov_monitor.core.imaging import GrayImage
+from fov_monitor.core.result import FrameQuality
 
 TEXTURE_SHRINK = 8
 """The texture figure is measured on the frame shrunk this many times, which averages sensor noise

@@ -44,7 +44,7 @@ class CheckSettings:
         Gray-level spread under which a live frame (or a mean under ``dark_luma``) that no stage
         aligned confidently is tried once more on contrast-equalised images.
     plain_texture : float
-        Texture figure (see :class:`~fov_monitor.result.FrameQuality`) under which a frame is too plain
+        Texture figure (see :class:`~fov_monitor.core.result.FrameQuality`) under which a frame is too plain
         to support a verdict.
     min_detail : float
         Share of the frame's grid cells that must hold a distinct corner for a frame that does not

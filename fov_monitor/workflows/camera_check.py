@@ -16,18 +16,18 @@ from typing import Literal
 
 import numpy as np
 
-from fov_monitor.camera import CameraConfig
-from fov_monitor.check import check_frame
-from fov_monitor.database import Database
+from fov_monitor.core.check import check_frame
+from fov_monitor.core.fingerprint import FrameFingerprint
+from fov_monitor.core.reference import Reference
+from fov_monitor.core.result import CheckResult, Status
+from fov_monitor.core.settings import CheckSettings
+from fov_monitor.db.database import Database
 from fov_monitor.errors import InvalidFingerprintError, InvalidPermitError, StoreError
-from fov_monitor.evidence import encode_evidence, render_evidence, write_encoded_evidence
-from fov_monitor.fingerprint import FrameFingerprint
-from fov_monitor.privacy import PrivacySettings, encode_unblurred_copy, protect, write_unblurred_copy
-from fov_monitor.reference import Reference
-from fov_monitor.result import CheckResult, Status
-from fov_monitor.settings import CheckSettings
+from fov_monitor.faces.privacy import PrivacySettings, encode_unblurred_copy, protect, write_unblurred_copy
 from fov_monitor.sources import Grab, grab
-from fov_monitor.store import Store, StoredPermit, iso_utc
+from fov_monitor.store.camera import CameraConfig
+from fov_monitor.store.store import Store, StoredPermit, iso_utc
+from fov_monitor.workflows.evidence import encode_evidence, render_evidence, write_encoded_evidence
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from fov_monitor.imaging import GrayImage
+from fov_monitor.core.imaging import GrayImage
 
 PointsXY = NDArray[np.float32]
 """(N, 2) float32 array of ``(x, y)`` pixel positions."""

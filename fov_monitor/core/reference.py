@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from fov_monitor.features import (
+from fov_monitor.core.features import (
     FeatureIndex,
     Keypoints,
     PointsXY,
@@ -17,10 +17,10 @@ from fov_monitor.features import (
     normalise_for_tracking,
     select_track_points,
 )
-from fov_monitor.imaging import GrayImage, to_working_gray
-from fov_monitor.quality import measure_quality
-from fov_monitor.result import FrameQuality
-from fov_monitor.settings import CheckSettings
+from fov_monitor.core.imaging import GrayImage, to_working_gray
+from fov_monitor.core.quality import measure_quality
+from fov_monitor.core.result import FrameQuality
+from fov_monitor.core.settings import CheckSettings
 
 T = TypeVar("T")
 
@@ -30,7 +30,7 @@ class Reference:
     """A reference image of one camera in one condition, prepared for fast checks.
 
     Build it with :meth:`from_image`; keep it (in memory, or on disk with
-    :func:`fov_monitor.reference_cache.save_reference`) and pass it to every check of the camera.
+    :func:`fov_monitor.store.reference_cache.save_reference`) and pass it to every check of the camera.
     Its feature indexes are built on first use and kept; share a reference between processes, not
     between threads checking at the same time.
 
@@ -49,14 +49,15 @@ class Reference:
     orb : Keypoints
         ORB features of ``gray``.
     sift : Keypoints
-        SIFT features of ``gray`` after contrast equalisation (see :func:`~fov_monitor.features.detect_sift`).
+        SIFT features of ``gray`` after contrast equalisation
+        (see :func:`~fov_monitor.core.features.detect_sift`).
     quality : FrameQuality
         Exposure and texture of the reference.
     working_width : int
         The working width the features were computed at.
     track_gray : (h, w) uint8 array
         ``gray`` normalised for tracking (derived, see
-        :func:`~fov_monitor.features.normalise_for_tracking`).
+        :func:`~fov_monitor.core.features.normalise_for_tracking`).
     """
 
     label: str

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
-    from fov_monitor.fingerprint import FrameFingerprint
+    from fov_monitor.core.fingerprint import FrameFingerprint
 
 
 class Status(enum.StrEnum):
@@ -43,7 +43,7 @@ class AlignMethod(enum.StrEnum):
 
 
 class TamperKind(enum.StrEnum):
-    """What was done to a camera, in the order the check looks for it (see :mod:`fov_monitor.tamper`)."""
+    """What was done to a camera, in the order the check looks for it (see :mod:`fov_monitor.core.tamper`)."""
 
     BLACK = "black"
     """No picture: black, or no signal. Figure: the frame's mean gray level."""

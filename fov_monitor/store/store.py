@@ -3,7 +3,7 @@
 Layout (``reference_frames/`` by default)::
 
     <store>/
-      fov-monitor.sqlite              results and the audit log (see fov_monitor.database)
+      fov-monitor.sqlite              results and the audit log (see fov_monitor.db.database)
       <camera_id>/
         camera.json                   CameraConfig
         permit.json                   the permitted area, privacy zones and the decision
@@ -13,7 +13,7 @@ Layout (``reference_frames/`` by default)::
         history/                      every permit and reference ever replaced, never deleted
       .removed/<camera_id>-<time>/    removed cameras, kept
 
-Every write is atomic (:mod:`fov_monitor.atomic`): a crash leaves the old state whole.
+Every write is atomic (:mod:`fov_monitor.files.atomic`): a crash leaves the old state whole.
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from fov_monitor.atomic import write_bytes_atomic, write_json_atomic
-from fov_monitor.camera import CameraConfig, check_camera_id
+from fov_monitor.core.permit import Permit
+from fov_monitor.core.reference import Reference
+from fov_monitor.core.settings import CheckSettings
 from fov_monitor.errors import (
     FovMonitorError,
     InvalidPermitError,
@@ -44,12 +45,11 @@ from fov_monitor.errors import (
     StoreError,
     UnknownCameraError,
 )
-from fov_monitor.image_files import read_image
-from fov_monitor.permit import Permit
-from fov_monitor.reference import Reference
-from fov_monitor.reference_cache import load_reference, save_reference
-from fov_monitor.settings import CheckSettings
+from fov_monitor.files.atomic import write_bytes_atomic, write_json_atomic
+from fov_monitor.files.images import read_image
 from fov_monitor.sources import SourceAuth
+from fov_monitor.store.camera import CameraConfig, check_camera_id
+from fov_monitor.store.reference_cache import load_reference, save_reference
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ import numpy as np
 from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
-from fov_monitor.homography import Matrix, corners_xy, project
-from fov_monitor.imaging import GrayImage
-from fov_monitor.permit import Permit
-from fov_monitor.result import ZoneExposure
+from fov_monitor.core.homography import Matrix, corners_xy, project
+from fov_monitor.core.imaging import GrayImage
+from fov_monitor.core.permit import Permit
+from fov_monitor.core.result import ZoneExposure
 
 MASK_MAX_STD = 4.0
 """Gray-level spread under which the part of a privacy zone in view counts as blanked by the

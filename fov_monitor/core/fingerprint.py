@@ -10,8 +10,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from fov_monitor.core.imaging import GrayImage
 from fov_monitor.errors import InvalidFingerprintError
-from fov_monitor.imaging import GrayImage
 
 THUMBNAIL_WIDTH = 32
 """Thumbnail width in pixels. Each thumbnail pixel averages a 20 x 20 block of the working image,

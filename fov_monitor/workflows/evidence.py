@@ -16,13 +16,13 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from fov_monitor.atomic import write_bytes_atomic
+from fov_monitor.core.homography import Matrix, corners_xy, project
+from fov_monitor.core.imaging import to_uint8, validate_image
+from fov_monitor.core.permit import Permit
+from fov_monitor.core.result import CheckResult
 from fov_monitor.errors import StoreError
-from fov_monitor.homography import Matrix, corners_xy, project
-from fov_monitor.imaging import to_uint8, validate_image
-from fov_monitor.permit import Permit
-from fov_monitor.privacy import fill_privacy_zones
-from fov_monitor.result import CheckResult
+from fov_monitor.faces.privacy import fill_privacy_zones
+from fov_monitor.files.atomic import write_bytes_atomic
 
 PANEL_HEIGHT = 480
 """Height of each picture in the evidence image, pixels."""

@@ -26,10 +26,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from fov_monitor.atomic import write_bytes_atomic
 from fov_monitor.errors import InvalidSettingsError, StoreError
-from fov_monitor.faces import FaceSettings, blur_faces
-from fov_monitor.json_files import read_json_file
+from fov_monitor.faces.detection import FaceSettings, blur_faces
+from fov_monitor.files.atomic import write_bytes_atomic
+from fov_monitor.files.json_files import read_json_file
 
 SETTINGS_FILE = "settings.json"
 SETTINGS_SCHEMA_VERSION = 1

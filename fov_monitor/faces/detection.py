@@ -23,8 +23,9 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from fov_monitor.core.imaging import MIN_SIDE_PX, describe_array, to_uint8
 from fov_monitor.errors import InvalidImageError, InvalidSettingsError
-from fov_monitor.face_model import (
+from fov_monitor.faces.model import (
     MODEL_ENV,
     SIDE_MULTIPLE_PX,
     STRIDE_PX,
@@ -32,7 +33,6 @@ from fov_monitor.face_model import (
     FaceModel,
     load_face_model,
 )
-from fov_monitor.imaging import MIN_SIDE_PX, describe_array, to_uint8
 
 DEFAULT_THRESHOLD = 0.2
 """Heatmap score above which a face is reported (see ``benchmarks/faces.py``)."""

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from fov_monitor.features import PointsXY
+from fov_monitor.core.features import PointsXY
 
 Matrix = NDArray[np.float64]
 

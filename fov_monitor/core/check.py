@@ -7,18 +7,18 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fov_monitor.alignment import AlignmentFailure, align
+from fov_monitor.core.alignment import AlignmentFailure, align
+from fov_monitor.core.fingerprint import FrameFingerprint
+from fov_monitor.core.geometry import ViewGeometry, measure_view
+from fov_monitor.core.homography import Matrix, ViewMotion, measure_motion, scale_matrix
+from fov_monitor.core.imaging import GrayImage, to_working_gray
+from fov_monitor.core.permit import Permit
+from fov_monitor.core.quality import measure_detail, measure_quality, texture_above_noise
+from fov_monitor.core.reference import Reference
+from fov_monitor.core.result import CheckResult, FrameQuality, Status, Tamper, TamperKind
+from fov_monitor.core.settings import CheckSettings
+from fov_monitor.core.tamper import exposure_tamper, view_tamper
 from fov_monitor.errors import InvalidImageError, InvalidPermitError, InvalidSettingsError
-from fov_monitor.fingerprint import FrameFingerprint
-from fov_monitor.geometry import ViewGeometry, measure_view
-from fov_monitor.homography import Matrix, ViewMotion, measure_motion, scale_matrix
-from fov_monitor.imaging import GrayImage, to_working_gray
-from fov_monitor.permit import Permit
-from fov_monitor.quality import measure_detail, measure_quality, texture_above_noise
-from fov_monitor.reference import Reference
-from fov_monitor.result import CheckResult, FrameQuality, Status, Tamper, TamperKind
-from fov_monitor.settings import CheckSettings
-from fov_monitor.tamper import exposure_tamper, view_tamper
 
 CONFINED_DETAIL = 0.5
 """A frame that does not align and has distinct corners in at most this share of the grid cells the
@@ -59,7 +59,7 @@ def check_frame(
     Returns
     -------
     CheckResult
-        ``tampered`` (black, frozen, blinded, covered, defocused; see :mod:`fov_monitor.tamper` for
+        ``tampered`` (black, frozen, blinded, covered, defocused; see :mod:`fov_monitor.core.tamper` for
         the order) outranks every verdict on the view; the view is still measured when it aligns.
 
     Raises
@@ -284,7 +284,7 @@ def _detail_of(reference: Reference) -> float:
 def frame_unfit_reason(quality: FrameQuality, settings: CheckSettings) -> str | None:
     """Return why a frame cannot support a verdict (too dark, too plain), or None if it can.
 
-    ``quality`` must carry the noise and detail figures (:func:`~fov_monitor.quality.measure_detail`).
+    ``quality`` must carry the noise and detail figures (:func:`~fov_monitor.core.quality.measure_detail`).
     """
     if quality.contrast < settings.flat_contrast and quality.mean_luma < settings.dark_luma:
         return f"too dark: mean gray level {quality.mean_luma:.0f} with contrast {quality.contrast:.0f}"

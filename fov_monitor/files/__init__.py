@@ -1,0 +1,1 @@
+"""Files on disk: atomic writes, image files, JSON documents and secret files, read with clear errors."""

@@ -1,0 +1,5 @@
+"""The per-camera store: one readable, diffable folder per camera, written atomically.
+
+``store`` (the folders: cameras, permits, references), ``camera`` (a camera's settings) and
+``reference_cache`` (a reference's features cached beside its image).
+"""
