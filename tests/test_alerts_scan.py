@@ -33,7 +33,7 @@ def test_scan_opens_updates_and_closes_alerts_and_catches_up_after_the_engine_fa
     def broken(*_: object, **__: object) -> None:
         raise StoreError("database unreachable")
 
-    monkeypatch.setattr("fov_monitor.commands.scan.update_alerts", broken)
+    monkeypatch.setattr("fov_monitor.scan.nightly.update_alerts", broken)
     code, out, err = scan(camera.panned, 1)
     assert code == 5
     assert "scan run 1 is recorded but its alerts were not updated (database unreachable)" in err

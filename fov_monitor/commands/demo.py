@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from fov_monitor.commands.common import EXIT_COMPLIANT, Context
-from fov_monitor.commands.scan import scan_store
+from fov_monitor.commands.scan_output import scan_and_print
 from fov_monitor.scan import SCAN_EXIT_CODES_TEXT, ScanSettings, Selection
 
 
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     if enrolled:
         print(f"enrolled the demo cameras {', '.join(enrolled)} in {context.store.root}", flush=True)
     settings = ScanSettings(context.actor, concurrency=4, workers=min(2, os.cpu_count() or 1), cluster=None)
-    code = scan_store(context, Selection(DEMO_GROUP, (), False), settings, json_path=args.json)
+    code = scan_and_print(context, Selection(DEMO_GROUP, (), False), settings, json_path=args.json)
     print()
     as_told = True
     with context.database() as database:

@@ -1,0 +1,158 @@
+"""How the nightly pass is shown: progress as it goes, the summary, the run as JSON, the exit code.
+
+Shared by ``fov-monitor scan`` and ``fov-monitor demo``; the pass itself is
+:func:`fov_monitor.scan.nightly.run_nightly_pass`, which prints nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+
+from fov_monitor.alerts import AlertSettings
+from fov_monitor.commands.common import Context, print_table, warn
+from fov_monitor.db.database import Database, ScanOutcomeRow, ScanRun
+from fov_monitor.errors import ScanError, ScanLockedError, StoreError
+from fov_monitor.scan import Outcome, ScanSettings, Selection
+from fov_monitor.scan.nightly import NightlySummary, run_nightly_pass
+from fov_monitor.scan.outcome import EXIT_SCAN_FAILED, EXIT_SCAN_RUNNING
+
+PROBLEMS_SHOWN = 50
+"""The summary lists at most this many cameras that are not compliant; ``--json`` has them all."""
+LOG_EVERY = 0.05
+"""Without a terminal, a progress line at every this share of the run (problems always get a line)."""
+
+
+def scan_and_print(
+    context: Context,
+    selection: Selection,
+    settings: ScanSettings,
+    *,
+    json_path: Path | None = None,
+    new: bool = False,
+    deliver: bool = True,
+) -> int:
+    """Run the nightly pass over the selected cameras of the store, printing as it goes.
+
+    Returns
+    -------
+    int
+        The scan's exit code (see ``SCAN_EXIT_CODES_TEXT``).
+    """
+    context.store.require()
+    for camera_id in selection.cameras:
+        context.store.camera(camera_id)
+    alert_settings = AlertSettings.for_store(context.store.root)  # a bad alerts.json fails before the run
+    try:
+        with context.database() as database:
+            try:
+                summary = run_nightly_pass(
+                    context.store,
+                    database,
+                    selection,
+                    settings,
+                    alert_settings,
+                    new=new,
+                    deliver=deliver,
+                    listener=_Printer(database),
+                )
+            except ScanLockedError:
+                raise
+            except (ScanError, OSError, StoreError) as exc:
+                print(f"error: scan failed: {exc}", file=sys.stderr)
+                return EXIT_SCAN_FAILED
+            if summary.alerts_error is not None:
+                print(f"error: scan failed: {summary.alerts_error}", file=sys.stderr)
+            if json_path is not None:
+                _write_json(json_path, database, summary)
+            return summary.exit_code
+    except ScanLockedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_SCAN_RUNNING
+
+
+class _Printer:
+    """The nightly pass told on the terminal or in a log: steps, a progress line, the summary.
+
+    Counts by outcome: a rewritten line on a terminal, plain lines in a log.
+    """
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.total = 0
+        self.counts: Counter[str] = Counter()
+        self.started_at = time.monotonic()
+        self.terminal = sys.stdout.isatty()
+        self.shown_at = 0.0
+        self.logged = 0
+
+    def note(self, message: str) -> None:
+        print(message, flush=True)
+
+    def warning(self, message: str) -> None:
+        warn(message)
+
+    def started(self, total: int, counts: Mapping[str, int]) -> None:
+        self.total = total
+        self.counts = Counter(counts)
+        self.started_at = time.monotonic()
+        self.logged = sum(self.counts.values())
+
+    def scanned(self, run: ScanRun, counts: Mapping[str, int], elapsed_s: float) -> None:
+        if self.terminal:
+            print()
+        _summary(self.database, run, counts, elapsed_s)
+
+    def outcome(self, row: ScanOutcomeRow) -> None:
+        self.counts[row.outcome] += 1
+        done = sum(self.counts.values())
+        if self.terminal:
+            now = time.monotonic()
+            if now - self.shown_at > 0.2 or done == self.total:
+                self.shown_at = now
+                print(f"\r{self._line(done)}", end="", flush=True)
+            return
+        if row.outcome != Outcome.COMPLIANT:
+            print(f"{row.camera_id}: {row.outcome}: {row.reason}", flush=True)
+        if done - self.logged >= max(1, int(self.total * LOG_EVERY)) or done == self.total:
+            self.logged = done
+            print(self._line(done), flush=True)
+
+    def _line(self, done: int) -> str:
+        rate = done / max(time.monotonic() - self.started_at, 1e-9)
+        counts = ", ".join(f"{name} {count}" for name, count in sorted(self.counts.items()))
+        return f"[{done}/{self.total}] {counts}  ({rate:.1f} cameras/s)"
+
+
+def _summary(database: Database, run: ScanRun, counts: Mapping[str, int], elapsed_s: float) -> None:
+    total = sum(counts.values())
+    print(f"scan run {run.run_id}: {total} camera(s), {elapsed_s:.1f} s this session")
+    print_table(["outcome", "cameras"], [(outcome, counts.get(outcome, 0)) for outcome in Outcome])
+    problems = [row for row in database.scan_outcomes(run.run_id) if row.outcome != Outcome.COMPLIANT]
+    if problems:
+        print()
+        rows = [
+            (row.camera_id, row.outcome, "yes" if row.rechecked else "no", row.reason[:90])
+            for row in problems[:PROBLEMS_SHOWN]
+        ]
+        print_table(["camera", "outcome", "re-checked", "why"], rows)
+        if len(problems) > PROBLEMS_SHOWN:
+            print(f"... and {len(problems) - PROBLEMS_SHOWN} more (see --json or the database)")
+
+
+def _write_json(path: Path, database: Database, summary: NightlySummary) -> None:
+    run = summary.run
+    document = {
+        "run_id": run.run_id,
+        "started_at": run.started_at,
+        "selection": dict(run.selection),
+        "counts": summary.counts,
+        "exit_code": summary.exit_code,
+        "alerts": summary.alerts.to_dict() if summary.alerts is not None else None,
+        "cameras": [row.to_dict() for row in database.scan_outcomes(run.run_id)],
+    }
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
