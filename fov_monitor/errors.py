@@ -84,3 +84,7 @@ class AlertError(FovMonitorError):
 
 class ReportError(FovMonitorError):
     """A report cannot be built: bad options, missing organisation settings, an unwritable folder."""
+
+
+class MissingExtraError(FovMonitorError, ImportError):
+    """A command needs optional packages that are not installed (``pip install 'fov-monitor[web]'``)."""

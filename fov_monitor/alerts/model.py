@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from fov_monitor.scan.outcome import Outcome
+from fov_monitor.core.result import Outcome
 
 PAYLOAD_SCHEMA = "fov-monitor.alert-event/1"
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fov_monitor.commands.common import EXIT_COMPLIANT, EXIT_UNVERIFIABLE, Context, warn
+from fov_monitor.extras import Extra, needs_extra
 from fov_monitor.report.output import write_folder
 from fov_monitor.report.selection import UnreadableCamera
-from fov_monitor.report.yearly import ReportFiles, build_yearly, check_year
+
+if TYPE_CHECKING:
+    from fov_monitor.report.yearly import ReportFiles
 
 EXIT_NOT_REPORTED = EXIT_UNVERIFIABLE
 """The report was written, but cameras whose store files cannot be read are not in it (4, as a check
@@ -66,6 +70,9 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
 
 
 def run_yearly(args: argparse.Namespace) -> int:
+    with needs_extra(Extra.REPORT, "fov-monitor report"):
+        from fov_monitor.report.yearly import ReportFiles, build_yearly, check_year
+
     year = check_year(args.year)
     context = Context.from_args(args)
     with context.database() as database:
@@ -86,7 +93,9 @@ def run_yearly(args: argparse.Namespace) -> int:
 
 
 def run_register(args: argparse.Namespace) -> int:
-    from fov_monitor.report.register import build_register
+    with needs_extra(Extra.REPORT, "fov-monitor report"):
+        from fov_monitor.report.register import build_register
+        from fov_monitor.report.yearly import ReportFiles
 
     context = Context.from_args(args)
     context.store.require()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fov_monitor.commands.common import Context
 from fov_monitor.commands.scan_output import scan_and_print
+from fov_monitor.extras import Extra, needs_extra
 from fov_monitor.scan import SCAN_EXIT_CODES_TEXT, ScanSettings, Selection
 
 CLUSTER_ENV = "FOV_MONITOR_CLUSTER"
@@ -62,6 +63,9 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
 
 
 def run_scan_command(args: argparse.Namespace) -> int:
+    if args.cluster:
+        with needs_extra(Extra.CLUSTER, "fov-monitor scan --cluster"):
+            import distributed  # noqa: F401 (known missing before a run is opened, not in its middle)
     context = Context.from_args(args)
     settings = ScanSettings(context.actor, args.concurrency, args.workers, args.cluster)
     selection = Selection(args.group, tuple(sorted(set(args.cameras))), args.due)

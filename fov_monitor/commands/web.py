@@ -9,6 +9,7 @@ import sys
 
 from fov_monitor.commands.common import EXIT_COMPLIANT, Context, add_json_option, print_json, print_table
 from fov_monitor.errors import InvalidSettingsError
+from fov_monitor.extras import Extra, needs_extra
 from fov_monitor.web.roles import Role
 
 
@@ -89,10 +90,11 @@ def _is_loopback(host: str) -> bool:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    with needs_extra(Extra.WEB, "fov-monitor serve"):
+        import uvicorn
 
-    from fov_monitor.web.app import create_app
-    from fov_monitor.web.settings import WebSettings
+        from fov_monitor.web.app import create_app
+        from fov_monitor.web.settings import WebSettings
 
     if args.insecure_cookies and not _is_loopback(args.host):
         raise InvalidSettingsError(
@@ -123,7 +125,8 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def run_user_add(args: argparse.Namespace) -> int:
-    from fov_monitor.web.accounts import add_user
+    with needs_extra(Extra.WEB, "fov-monitor user"):
+        from fov_monitor.web.accounts import add_user
 
     context = Context.from_args(args)
     password = _read_password(args.password_stdin)
@@ -134,7 +137,8 @@ def run_user_add(args: argparse.Namespace) -> int:
 
 
 def run_user_passwd(args: argparse.Namespace) -> int:
-    from fov_monitor.web.accounts import reset_password
+    with needs_extra(Extra.WEB, "fov-monitor user"):
+        from fov_monitor.web.accounts import reset_password
 
     context = Context.from_args(args)
     password = _read_password(args.password_stdin)
@@ -145,7 +149,8 @@ def run_user_passwd(args: argparse.Namespace) -> int:
 
 
 def run_user_list(args: argparse.Namespace) -> int:
-    from fov_monitor.web.accounts import users
+    with needs_extra(Extra.WEB, "fov-monitor user"):
+        from fov_monitor.web.accounts import users
 
     with Context.from_args(args).database() as database:
         every = users(database)
@@ -160,7 +165,8 @@ def run_user_list(args: argparse.Namespace) -> int:
 
 
 def run_user_disable(args: argparse.Namespace) -> int:
-    from fov_monitor.web.accounts import disable_user
+    with needs_extra(Extra.WEB, "fov-monitor user"):
+        from fov_monitor.web.accounts import disable_user
 
     context = Context.from_args(args)
     with context.database() as database:

@@ -28,6 +28,25 @@ class Status(enum.StrEnum):
     """The frame itself cannot support a verdict (too dark, too plain)."""
 
 
+class Outcome(enum.StrEnum):
+    """A camera's outcome in a scan run: a verdict's :class:`Status`, or why there is none (a superset)."""
+
+    COMPLIANT = "compliant"
+    REDIRECTED = "redirected"
+    ZONE_EXPOSED = "zone_exposed"
+    TAMPERED = "tampered"
+    UNVERIFIABLE = "unverifiable"
+    OFFLINE = "offline"
+    """No usable frame: the camera timed out, refused, asked for other credentials or sent no image."""
+    ERROR = "error"
+    """The camera's enrolment cannot support a check (no reference, damaged file, bad permit)."""
+
+    @classmethod
+    def of(cls, status: Status) -> Outcome:
+        """Return the outcome of a verdict's status."""
+        return cls(str(status))
+
+
 class AlignMethod(enum.StrEnum):
     """The stage of the alignment cascade that produced the accepted homography."""
 

@@ -24,6 +24,7 @@ from fov_monitor.db.location import DatabaseLocation, Dialect
 from fov_monitor.db.retry import RetryPolicy
 from fov_monitor.db.schema import SCHEMA_VERSION
 from fov_monitor.errors import ScanLockedError, StoreError
+from fov_monitor.extras import Extra, needs_extra
 
 log = logging.getLogger(__name__)
 
@@ -387,7 +388,8 @@ class ScanRecord:
 def _connect(location: DatabaseLocation, retry: RetryPolicy) -> Connection:
     """Return the connection of the location's dialect (psycopg is imported only for PostgreSQL)."""
     if location.dialect is Dialect.POSTGRESQL:
-        from fov_monitor.db.postgres import PostgresConnection
+        with needs_extra(Extra.POSTGRES, "a PostgreSQL results database"):
+            from fov_monitor.db.postgres import PostgresConnection
 
         return PostgresConnection(location, retry)
     from fov_monitor.db.sqlite import SqliteConnection

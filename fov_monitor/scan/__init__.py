@@ -5,8 +5,9 @@ command. A run is recorded in the database (``scan_runs``, ``scan_outcomes``), o
 camera, so a run killed at any moment is finished, without duplicates, by the next ``scan``.
 """
 
+from fov_monitor.core.result import Outcome
 from fov_monitor.scan.lock import ScanLock
-from fov_monitor.scan.outcome import SCAN_EXIT_CODES_TEXT, Outcome, exit_code
+from fov_monitor.scan.outcome import SCAN_EXIT_CODES_TEXT, exit_code
 from fov_monitor.scan.runner import ScanSettings, run_scan
 from fov_monitor.scan.selection import Selection, is_due, select_cameras
 

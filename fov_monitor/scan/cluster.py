@@ -28,8 +28,9 @@ from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, wait
 from types import TracebackType
 from typing import Any
 
+from fov_monitor.core.result import Outcome
 from fov_monitor.errors import FovMonitorError, ScanError
-from fov_monitor.scan.outcome import Outcome
+from fov_monitor.extras import Extra, needs_extra
 from fov_monitor.scan.worker import CameraTask, CheckReply, grab_and_check
 from fov_monitor.store.store import Store
 
@@ -86,8 +87,10 @@ class DaskBackend:
         self.starved_since: float | None = None
 
     def __enter__(self) -> DaskBackend:
+        with needs_extra(Extra.CLUSTER, "fov-monitor scan --cluster"):
+            from distributed import Client
+
         self._reachable()
-        from distributed import Client
 
         try:
             self.client = Client(self.address, timeout=self.connect_timeout_s, set_as_default=False)

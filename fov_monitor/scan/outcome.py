@@ -2,30 +2,9 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 
-from fov_monitor.core.result import Status
-
-
-class Outcome(enum.StrEnum):
-    """A camera's outcome in a scan run: a verdict's status, or why there is none."""
-
-    COMPLIANT = "compliant"
-    REDIRECTED = "redirected"
-    ZONE_EXPOSED = "zone_exposed"
-    TAMPERED = "tampered"
-    UNVERIFIABLE = "unverifiable"
-    OFFLINE = "offline"
-    """No usable frame: the camera timed out, refused, asked for other credentials or sent no image."""
-    ERROR = "error"
-    """The camera's enrolment cannot support a check (no reference, damaged file, bad permit)."""
-
-    @classmethod
-    def of(cls, status: Status) -> Outcome:
-        """Return the outcome of a verdict's status."""
-        return cls(str(status))
-
+from fov_monitor.core.result import Outcome
 
 NOT_COMPLIANT = frozenset({Outcome.REDIRECTED, Outcome.ZONE_EXPOSED, Outcome.TAMPERED})
 

@@ -25,13 +25,12 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from fov_monitor.core.result import Status
+from fov_monitor.core.result import Outcome, Status
 from fov_monitor.db.database import Database, ScanOutcomeRow, ScanRecord, ScanRun
 from fov_monitor.errors import InvalidSettingsError
 from fov_monitor.faces.privacy import PrivacySettings
 from fov_monitor.scan.backend import Backend, LocalBackend
 from fov_monitor.scan.cluster import DaskBackend
-from fov_monitor.scan.outcome import Outcome
 from fov_monitor.scan.worker import CameraTask, CheckReply
 from fov_monitor.store.store import Store, now_utc
 from fov_monitor.workflows.camera_check import Judgement, previous_fingerprint, write_judgement_files

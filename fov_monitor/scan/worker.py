@@ -23,10 +23,10 @@ from pathlib import Path
 import cv2
 
 from fov_monitor.core.fingerprint import FrameFingerprint
+from fov_monitor.core.result import Outcome
 from fov_monitor.errors import FovMonitorError, ImageFileError, SourceError
 from fov_monitor.faces.model import use_memory_arena
 from fov_monitor.faces.privacy import PrivacySettings
-from fov_monitor.scan.outcome import Outcome
 from fov_monitor.sources import Grab, grab
 from fov_monitor.store.store import Store
 from fov_monitor.workflows.camera_check import Judgement, judge_grab, load_camera
