@@ -1,7 +1,7 @@
 """The nightly scan on a real Dask cluster: worker processes over TCP on loopback, the fleet of ``fleet.py``.
 
 One cluster per module: a ``LocalCluster`` of 2 worker processes, and a third worker started with
-the ``dask worker`` command as the README says, inside "site north" (``--resources site-north=1``).
+the ``dask worker`` command as docs/operations.md says, inside "site north" (``--resources site-north=1``).
 """
 
 from __future__ import annotations

@@ -69,7 +69,7 @@ class Delivery:
 
     @property
     def payload(self) -> dict[str, Any]:
-        """The payload as a dict (see the README's "Alert delivery")."""
+        """The payload as a dict (see docs/alerts.md, "Delivery")."""
         document = json.loads(self.payload_json)
         assert isinstance(document, dict)
         return document
