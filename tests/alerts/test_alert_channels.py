@@ -16,9 +16,6 @@ import cv2
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from conftest import sample_bgr
-from delivery_helpers import SECRET, SECRET_ENV, Receiver, payload
-from loopback import free_port
 
 from fov_monitor.alerts.channels import DeliveryError, JsonlChannel, SmtpChannel, WebhookChannel
 from fov_monitor.alerts.channels.mail import render_mail
@@ -31,6 +28,9 @@ from fov_monitor.alerts.settings import (
     SmtpChannelSettings,
     WebhookChannelSettings,
 )
+from tests.support.delivery import SECRET, SECRET_ENV, Receiver, payload
+from tests.support.images import sample_bgr
+from tests.support.loopback import free_port
 
 SMTP_USER, SMTP_PASSWORD = "fov", "mail-pass"
 

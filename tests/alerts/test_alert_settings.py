@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import assert_one_line
 
 from fov_monitor.alerts.settings import (
     AlertSettings,
@@ -21,6 +20,7 @@ from fov_monitor.alerts.settings import (
     WebhookChannelSettings,
 )
 from fov_monitor.errors import InvalidSettingsError
+from tests.support.messages import assert_one_line
 
 EXAMPLE: dict[str, Any] = {
     "schema_version": 1,

@@ -7,9 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alert_helpers import ACTOR, SETTINGS, counts, make_store, record_run, scan_and_alert
-from conftest import assert_one_line
-from db_helpers import raw
 
 from fov_monitor.alerts import (
     AlertChanges,
@@ -26,6 +23,9 @@ from fov_monitor.alerts.settings import AlertSettings
 from fov_monitor.db.database import Database
 from fov_monitor.errors import InvalidSettingsError
 from fov_monitor.store.store import Store
+from tests.support.alert_runs import ACTOR, SETTINGS, counts, make_store, record_run, scan_and_alert
+from tests.support.database import raw
+from tests.support.messages import assert_one_line
 
 GROUPS = {"cam-n": "north", "cam-s": "south", "cam-ok": "north"}
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alert_helpers import SETTINGS, counts, make_store, record_run
-from db_helpers import raw
-
 from fov_monitor.alerts import AlertChanges, update_alerts
 from fov_monitor.db.database import Database
+from tests.support.alert_runs import SETTINGS, counts, make_store, record_run
+from tests.support.database import raw
 
 CAMERAS = [f"cam-{i:04d}" for i in range(1000)]
 BROKEN = {camera: ("redirected", "zone_exposed", "tampered")[i % 3] for i, camera in enumerate(CAMERAS[::20])}

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import run_main
-from delivery_helpers import SECRET, SECRET_ENV, Receiver
-from fleet import GARBAGE, MOVED, NO_PERMIT, SILENT, Fleet, serve_fleet
 
 from fov_monitor.store.store import Store
+from tests.support.cli import run_main
+from tests.support.delivery import SECRET, SECRET_ENV, Receiver
+from tests.support.fleet import GARBAGE, MOVED, NO_PERMIT, SILENT, Fleet, serve_fleet
 
 
 @pytest.fixture

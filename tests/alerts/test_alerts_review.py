@@ -15,9 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from alert_helpers import SETTINGS, make_store, record_run
-from conftest import CAMERA_SHIFT, REPO, EnrolledCamera, assert_cli_error, run_main
-from db_helpers import raw
 
 from fov_monitor.alerts import (
     Alert,
@@ -33,6 +30,11 @@ from fov_monitor.alerts.queries import StateFilter
 from fov_monitor.db.database import Database
 from fov_monitor.errors import AlertError, FovMonitorError
 from fov_monitor.store.store import Store
+from tests.support.alert_runs import SETTINGS, make_store, record_run
+from tests.support.cli import assert_cli_error, run_main
+from tests.support.database import raw
+from tests.support.enrolled_camera import CAMERA_SHIFT, EnrolledCamera
+from tests.support.paths import REPO
 
 Cli = Callable[..., tuple[int, str, str]]
 GROUPS = {"cam-n": "north", "cam-s": "south", "cam-x": "south"}

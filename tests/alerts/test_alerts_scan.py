@@ -7,10 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import EnrolledCamera, run_main
-from db_helpers import raw
 
 from fov_monitor.errors import StoreError
+from tests.support.cli import run_main
+from tests.support.database import raw
+from tests.support.enrolled_camera import EnrolledCamera
 
 
 def test_scan_opens_updates_and_closes_alerts_and_catches_up_after_the_engine_failed(

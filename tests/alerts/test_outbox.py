@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, run_main
-from delivery_helpers import SECRET, SECRET_ENV, T0, Receiver, seed, states, write_settings
 
 from fov_monitor.alerts.outbox import _claim, deliver_due, lease_s, outbox_rows
 from fov_monitor.alerts.settings import AlertSettings
 from fov_monitor.db.database import Database
 from fov_monitor.store.store import Store
+from tests.support.cli import run_main
+from tests.support.delivery import SECRET, SECRET_ENV, T0, Receiver, seed, states, write_settings
+from tests.support.paths import REPO
 
 HOUR = timedelta(hours=1)
 
@@ -275,9 +276,8 @@ def test_sender_killed_while_the_receiver_holds_the_request_loses_nothing(
 
 
 WRITER = """
-import os, signal, sys
-sys.path.insert(0, {tests!r})
-from delivery_helpers import seed
+import os, signal
+from tests.support.delivery import seed
 from fov_monitor.db.database import Database
 database = Database({database!r})
 seed(database, ["hook", "log"], alerts=4)
@@ -289,7 +289,7 @@ def test_writer_killed_before_any_send_then_everything_is_sent_by_the_next_deliv
     store: Path, receiver: Receiver
 ) -> None:
     write_settings(store, [hook(receiver.url), {"name": "log", "kind": "jsonl", "path": "log.jsonl"}])
-    script = WRITER.format(tests=str(REPO / "tests"), database=str(store / "results.sqlite"))
+    script = WRITER.format(database=str(store / "results.sqlite"))
     writer = subprocess.run(
         [sys.executable, "-c", script], env=os.environ | {"PYTHONPATH": str(REPO)}, check=False
     )

@@ -12,11 +12,9 @@ from pathlib import Path
 
 import pytest
 
-BENCHMARKS = sorted(
-    path
-    for path in (Path(__file__).resolve().parents[1] / "benchmarks").glob("*.py")
-    if not path.name.startswith("_")
-)
+from tests.support.paths import REPO
+
+BENCHMARKS = sorted(path for path in (REPO / "benchmarks").glob("*.py") if not path.name.startswith("_"))
 
 
 def test_there_are_benchmarks() -> None:

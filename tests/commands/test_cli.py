@@ -10,12 +10,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import png_header_only, sample_bgr
 
 import fov_monitor as fm
 from fov_monitor.core.synthetic import crop_move
 from fov_monitor.errors import SourceUnreachable
 from fov_monitor.sources import grab
+from tests.support.images import png_header_only, sample_bgr
 
 
 def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:

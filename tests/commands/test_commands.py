@@ -11,19 +11,14 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
-from conftest import (
-    CAMERA_SHIFT,
-    EnrolledCamera,
-    assert_cli_error,
-    run_main,
-    sample_bgr,
-    temporary_files,
-    tree_bytes,
-)
-from snapshot_server import SnapshotServer
 
 from fov_monitor.core.synthetic import crop_move
 from fov_monitor.db.database import Database
+from tests.support.cli import assert_cli_error, run_main
+from tests.support.enrolled_camera import CAMERA_SHIFT, EnrolledCamera
+from tests.support.files import temporary_files, tree_bytes
+from tests.support.images import sample_bgr
+from tests.support.snapshot_server import SnapshotServer
 
 Enrolled = tuple[EnrolledCamera, Path]
 Cli = Callable[..., tuple[int, str, str]]

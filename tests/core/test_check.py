@@ -9,8 +9,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from _common import frames_at
-from conftest import assert_one_line, sample_bgr
 from shapely.geometry import Polygon, box
 
 import fov_monitor as fm
@@ -19,6 +17,9 @@ from fov_monitor.core.check import judge_view
 from fov_monitor.core.geometry import ViewGeometry
 from fov_monitor.core.homography import ViewMotion, corners_xy, project
 from fov_monitor.core.synthetic import Condition, KnownMove, apply_condition, crop_move, dim, ptz_move
+from tests.support.images import sample_bgr
+from tests.support.messages import assert_one_line
+from tests.support.real_data import frames_at
 
 PHOTOS = ["astronaut", "coffee", "chelsea", "rocket"]
 DIRECTIONS = [0, 45, 90, 135, 180, 225, 270, 315]

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _common import corner_error, oxford_pair
-from conftest import VIDEOS
 from shapely.geometry import Polygon, box
 
 import fov_monitor as fm
 from fov_monitor.core.homography import corners_xy, project
 from fov_monitor.core.synthetic import Condition, apply_condition, crop_move, ptz_move
+from tests.support.real_data import VIDEOS, corner_error, oxford_pair
 
 SCENE_SIZE_WH = {"oxford_graf": (800, 640), "oxford_leuven": (900, 600)}
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import sample_bgr
 
 from fov_monitor.core.enrolment import TRIAL_SHIFTS, self_test
+from tests.support.images import sample_bgr
 
 
 @pytest.mark.parametrize("name", ["coffee", "astronaut"])

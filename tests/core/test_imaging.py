@@ -5,10 +5,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from conftest import assert_one_line, sample_bgr
 
 import fov_monitor as fm
 from fov_monitor.core.imaging import to_uint8, to_working_gray, validate_image
+from tests.support.images import sample_bgr
+from tests.support.messages import assert_one_line
 
 UNUSABLE = [
     (np.zeros((0, 0), np.uint8), "at least 48 px"),

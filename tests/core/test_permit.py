@@ -8,9 +8,9 @@ from datetime import date
 
 import numpy as np
 import pytest
-from conftest import assert_one_line
 
 import fov_monitor as fm
+from tests.support.messages import assert_one_line
 
 SQUARE = [(0, 0), (100, 0), (100, 100), (0, 100)]
 

@@ -7,11 +7,11 @@ import math
 import cv2
 import numpy as np
 import pytest
-from conftest import sample_bgr
 
 import fov_monitor as fm
 from fov_monitor.core.homography import measure_motion
 from fov_monitor.core.synthetic import Condition, apply_condition, crop_move, ptz_move
+from tests.support.images import sample_bgr
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from _common import frames_at
-from conftest import assert_one_line, sample_bgr
 
 import fov_monitor as fm
 from fov_monitor.core.synthetic import (
@@ -21,6 +19,9 @@ from fov_monitor.core.synthetic import (
     glare,
     reencode,
 )
+from tests.support.images import sample_bgr
+from tests.support.messages import assert_one_line
+from tests.support.real_data import frames_at
 
 PHOTOS = ["astronaut", "coffee", "chelsea"]
 

@@ -1,7 +1,7 @@
 """The results database on both dialects: SQLite files and a real PostgreSQL server.
 
 Every test here runs twice through the ``database_location`` fixture: once on a new SQLite file, once
-on a new database of the session's PostgreSQL server (tests/postgres_server.py).
+on a new database of the session's PostgreSQL server (tests/support/postgres_server.py).
 """
 
 from __future__ import annotations
@@ -9,8 +9,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-from conftest import assert_one_line
-from db_helpers import RAW_ERRORS, is_postgres, raw, row_counts, sample_result
 
 from fov_monitor.core.result import Status
 from fov_monitor.db.database import Database, ScanOutcomeRow, ScanRecord
@@ -20,6 +18,8 @@ from fov_monitor.db.retry import RetryPolicy
 from fov_monitor.db.schema import POSTGRES_MIGRATIONS, SCHEMA_VERSION, SQLITE_MIGRATIONS
 from fov_monitor.db.sqlite import SqliteConnection
 from fov_monitor.errors import StoreError
+from tests.support.database import RAW_ERRORS, is_postgres, raw, row_counts, sample_result
+from tests.support.messages import assert_one_line
 
 AT = "2026-03-01T02:15:00+00:00"
 

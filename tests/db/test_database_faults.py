@@ -13,14 +13,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import assert_one_line
-from db_helpers import raw, row_counts, sample_result
-from postgres_server import PASSWORD, PostgresServer
 
 from fov_monitor.core.result import Status
 from fov_monitor.db.database import Database, ScanOutcomeRow, ScanRecord
 from fov_monitor.db.retry import RetryPolicy
 from fov_monitor.errors import ScanLockedError, StoreError
+from tests.support.database import raw, row_counts, sample_result
+from tests.support.messages import assert_one_line
+from tests.support.postgres_server import PASSWORD, PostgresServer
 
 AT = "2026-03-01T02:15:00+00:00"
 FAST = RetryPolicy(attempts=4, first_delay_s=0.05, max_delay_s=0.2, busy_timeout_s=0.1, connect_timeout_s=2)

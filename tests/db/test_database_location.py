@@ -7,13 +7,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import assert_one_line, run_main
-from db_helpers import row_counts
-from postgres_server import PASSWORD
 
 from fov_monitor.db.location import DATABASE_ENV, DatabaseLocation, Dialect, resolve_location
 from fov_monitor.errors import InvalidSettingsError
 from fov_monitor.faces.privacy import PrivacySettings
+from tests.support.cli import run_main
+from tests.support.database import row_counts
+from tests.support.messages import assert_one_line
+from tests.support.postgres_server import PASSWORD
 
 Cli = Callable[..., tuple[int, str, str]]
 

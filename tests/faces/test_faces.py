@@ -8,10 +8,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from _common import video_frames
 
 import fov_monitor as fm
 from fov_monitor.faces.model import shipped_model_path
+from tests.support.real_data import video_frames
 
 ASTRONAUT_FACE_CENTRE_XY = (225, 117)
 """Centre of Eileen Collins's face in scikit-image's ``astronaut()`` (looked up by eye)."""

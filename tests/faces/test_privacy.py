@@ -11,7 +11,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import assert_one_line
 
 import fov_monitor as fm
 from fov_monitor.db.database import Database
@@ -29,6 +28,7 @@ from fov_monitor.store.camera import CameraConfig
 from fov_monitor.store.store import Store
 from fov_monitor.workflows.camera_check import check_camera
 from fov_monitor.workflows.reference_capture import capture_reference
+from tests.support.messages import assert_one_line
 
 
 @pytest.fixture(autouse=True)

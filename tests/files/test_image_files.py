@@ -12,9 +12,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import assert_one_line, png_chunk, png_header_only
 
 import fov_monitor as fm
+from tests.support.images import png_chunk, png_header_only
+from tests.support.messages import assert_one_line
 
 MiB = 1024 * 1024
 

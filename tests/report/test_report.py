@@ -1,9 +1,9 @@
 """The yearly report and the public register, on a small hand-made history with known figures.
 
-Ten cameras, 30 nights from 1 March 2026 (tests/report_history.py writes them through the database
-API), alerts for each stretch of trouble with a reviewer's note, a re-baseline in the year and one
-the year before. The figures are checked exactly; the pages are parsed (alt texts, embedded images,
-no external resources, heading order) and opened in a real headless Chromium.
+Ten cameras, 30 nights from 1 March 2026 (tests/support/report_history.py writes them through the
+database API), alerts for each stretch of trouble with a reviewer's note, a re-baseline in the year
+and one the year before. The figures are checked exactly; the pages are parsed (alt texts, embedded
+images, no external resources, heading order) and opened in a real headless Chromium.
 """
 
 from __future__ import annotations
@@ -22,8 +22,18 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import assert_cli_error, run_main, sample_bgr
-from report_history import (
+
+from fov_monitor.cli import main
+from fov_monitor.db.database import Database
+from fov_monitor.report import drawing
+from fov_monitor.report.clock import LocalTime
+from fov_monitor.report.figures import DayStatus, FleetFigures, yearly_figures
+from fov_monitor.report.removed import removed_cameras
+from fov_monitor.report.wording import hours_in_words
+from fov_monitor.store.store import Store
+from tests.support.cli import assert_cli_error, run_main
+from tests.support.images import sample_bgr
+from tests.support.report_history import (
     ORGANISATION,
     Trouble,
     make_store,
@@ -34,15 +44,6 @@ from report_history import (
     write_scan_run,
     write_scans,
 )
-
-from fov_monitor.cli import main
-from fov_monitor.db.database import Database
-from fov_monitor.report import drawing
-from fov_monitor.report.clock import LocalTime
-from fov_monitor.report.figures import DayStatus, FleetFigures, yearly_figures
-from fov_monitor.report.removed import removed_cameras
-from fov_monitor.report.wording import hours_in_words
-from fov_monitor.store.store import Store
 
 START = date(2026, 3, 1)
 MARCH_1 = 31 + 28

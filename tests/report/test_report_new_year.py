@@ -1,8 +1,8 @@
 """Deviations open over New Year: listed in every year they were open, time to fix in the year they closed.
 
-One camera per alert (one alert each, written through the database API by tests/report_history.py),
-reported for 2026 in UTC; a camera redirected from December 2025 to the end of February 2026 for the
-whole story of one alert across two reports.
+One camera per alert (one alert each, written through the database API by
+tests/support/report_history.py), reported for 2026 in UTC; a camera redirected from December 2025
+to the end of February 2026 for the whole story of one alert across two reports.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import run_main, sample_bgr
-from report_history import make_store, troubles_of, write_alert, write_alerts, write_scans
 
 from fov_monitor.db.database import Database
 from fov_monitor.report.figures import FleetFigures, yearly_figures
 from fov_monitor.store.store import Store
+from tests.support.cli import run_main
+from tests.support.images import sample_bgr
+from tests.support.report_history import make_store, troubles_of, write_alert, write_alerts, write_scans
 
 R, C = "redirected", "compliant"
 ALERTS = {

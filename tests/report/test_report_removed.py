@@ -1,7 +1,7 @@
 """A camera removed during the year keeps its year in the yearly report; the register leaves it out.
 
-Three cameras, 30 nights from 1 March 2026 (tests/report_history.py); cam-b was redirected for five
-nights, then removed with ``fov-monitor camera remove`` (its folder kept under ``.removed/``).
+Three cameras, 30 nights from 1 March 2026 (tests/support/report_history.py); cam-b was redirected
+for five nights, then removed with ``fov-monitor camera remove`` (its folder kept under ``.removed/``).
 Without it the report would say the year was 100% compliant with no deviation.
 """
 
@@ -15,13 +15,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import run_main, sample_bgr
-from report_history import make_store, troubles_of, write_alerts, write_scans
 
 from fov_monitor.cli import main
 from fov_monitor.db.database import Database
 from fov_monitor.report.removed import removed_cameras
 from fov_monitor.store.store import Store
+from tests.support.cli import run_main
+from tests.support.images import sample_bgr
+from tests.support.report_history import make_store, troubles_of, write_alerts, write_scans
 
 START = date(2026, 3, 1)
 C, R = "compliant", "redirected"

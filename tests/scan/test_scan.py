@@ -17,9 +17,14 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run_main
-from db_helpers import raw
-from fleet import (
+
+from fov_monitor.core.permit import Decision
+from fov_monitor.db.database import Database
+from fov_monitor.scan import ScanLock, is_due
+from fov_monitor.store.store import Store
+from tests.support.cli import run_main
+from tests.support.database import raw
+from tests.support.fleet import (
     EVERY,
     EXPECTED,
     GARBAGE,
@@ -30,12 +35,8 @@ from fleet import (
     SILENT,
     wait_for_progress,
 )
-from postgres_server import PASSWORD
-
-from fov_monitor.core.permit import Decision
-from fov_monitor.db.database import Database
-from fov_monitor.scan import ScanLock, is_due
-from fov_monitor.store.store import Store
+from tests.support.paths import REPO
+from tests.support.postgres_server import PASSWORD
 
 Cli = Callable[..., tuple[int, str, str]]
 

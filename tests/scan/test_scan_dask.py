@@ -18,8 +18,10 @@ from pathlib import Path
 
 import distributed
 import pytest
-from conftest import REPO, run_main
-from fleet import EVERY, EXPECTED, MOVED, NORMAL, Fleet, outcomes, wait_for_progress
+
+from tests.support.cli import run_main
+from tests.support.fleet import EVERY, EXPECTED, MOVED, NORMAL, Fleet, outcomes, wait_for_progress
+from tests.support.paths import REPO
 
 Cli = Callable[..., tuple[int, str, str]]
 SITE_WORKER = "north"

@@ -19,12 +19,14 @@ from pathlib import Path
 
 import cv2
 import pytest
-from _fleet import enrol_view
-from conftest import REPO, run_main, sample_bgr
-from snapshot_server import SnapshotServer
 
 from fov_monitor.core.synthetic import crop_move
 from fov_monitor.store.store import Store
+from tests.support.cli import run_main
+from tests.support.enrol import enrol_view
+from tests.support.images import sample_bgr
+from tests.support.paths import REPO
+from tests.support.snapshot_server import SnapshotServer
 
 TIMEOUT_S = 10.0
 GOOD, REFUSED, RESIZED, DAMAGED, MOVED = "cam-good", "cam-refused", "cam-resized", "cam-damaged", "cam-moved"

@@ -30,6 +30,7 @@ from fov_monitor.errors import (
     SourceUnreachable,
 )
 from fov_monitor.sources import Grab, SourceAuth, grab, redact
+from tests.support.paths import RTSP_SERVER
 
 USER = "viewer"
 PASSWORD = "s3cr3t:pw@!"  # ':' and '@' on purpose: they must survive headers and URLs
@@ -39,7 +40,6 @@ NONCE = base64.b64encode(os.urandom(12)).decode()
 TIMEOUT_S = 1.0
 MARGIN_S = 0.5
 SYSTEM_PYTHON = Path("/usr/bin/python3")
-RTSP_SERVER = Path(__file__).with_name("rtsp_server.py")
 
 
 # --- a camera on loopback, good and bad --------------------------------------------------------------
@@ -513,7 +513,7 @@ def test_auth_settings_are_strict(data: dict[str, object], fragment: str) -> Non
 
 @pytest.fixture(scope="module")
 def rtsp_camera(shared_data: Path) -> Iterator[str]:
-    """Start tests/rtsp_server.py with Debian's python (which has gi) and return the stream's URL."""
+    """Start tests/support/rtsp_server.py with Debian's python (which has gi) and return the stream's URL."""
     probe = "import gi; gi.require_version('GstRtspServer', '1.0')"
     has_gi = SYSTEM_PYTHON.exists() and subprocess.run([str(SYSTEM_PYTHON), "-c", probe]).returncode == 0
     if not has_gi:

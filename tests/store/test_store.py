@@ -13,7 +13,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import assert_one_line, temporary_files, tree_bytes
 
 import fov_monitor.workflows.reference_capture as capture_module
 from fov_monitor.core.enrolment import SelfTest
@@ -26,6 +25,8 @@ from fov_monitor.store.camera import CameraConfig, check_camera_id
 from fov_monitor.store.reference_cache import save_reference
 from fov_monitor.store.store import ReferenceInfo, Store, check_label
 from fov_monitor.workflows.reference_capture import Approval, capture_reference
+from tests.support.files import temporary_files, tree_bytes
+from tests.support.messages import assert_one_line
 
 UNSAFE_IDS = ["../x", "a/b", "", "c" * 200, ".hidden", "_x", "..", "a..b", "a b", "cam\n1"]
 

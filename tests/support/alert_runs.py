@@ -7,8 +7,6 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from db_helpers import raw, sample_result
-
 from fov_monitor.alerts import AlertChanges, update_alerts
 from fov_monitor.alerts.settings import (
     AlertSettings,
@@ -21,6 +19,7 @@ from fov_monitor.core.result import CheckResult, Status
 from fov_monitor.db.database import Database, ScanOutcomeRow, ScanRecord
 from fov_monitor.store.camera import CameraConfig
 from fov_monitor.store.store import Store
+from tests.support.database import raw, sample_result
 
 AT = "2026-11-29T02:15:07+00:00"
 ACTOR = "night-scan"

@@ -8,11 +8,11 @@ from typing import Any
 import cv2
 import numpy as np
 import psycopg
-from conftest import sample_bgr
 
 from fov_monitor.core.fingerprint import FrameFingerprint
 from fov_monitor.core.quality import measure_quality
 from fov_monitor.core.result import CheckResult, Status
+from tests.support.images import sample_bgr
 
 RAW_ERRORS: tuple[type[Exception], ...] = (sqlite3.DatabaseError, psycopg.Error)
 

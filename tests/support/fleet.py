@@ -2,7 +2,7 @@
 
 12 cameras as enrolled, 3 moved, 1 moved on its first frame only (a passing bus), 2 that accept the
 connection and never answer, 1 that answers with garbage and 1 whose permit is missing. Shared by
-``test_scan.py`` (this machine) and ``test_scan_dask.py`` (a Dask cluster).
+``tests/scan/test_scan.py`` (this machine) and ``tests/scan/test_scan_dask.py`` (a Dask cluster).
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from _fleet import enrol_like, enrol_view
-from conftest import sample_bgr
-from snapshot_server import SnapshotServer
 
 from fov_monitor.core.synthetic import crop_move
 from fov_monitor.store.store import Store
+from tests.support.enrol import enrol_like, enrol_view
+from tests.support.images import sample_bgr
+from tests.support.snapshot_server import SnapshotServer
 
 VIEWS = ("coffee", "astronaut", "chelsea")
 NORMAL = [f"cam-{i:02d}" for i in range(12)]

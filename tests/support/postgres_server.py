@@ -18,7 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
-from loopback import free_port
+
+from tests.support.loopback import free_port
 
 REQUIRE_ENV = "FOV_MONITOR_REQUIRE_POSTGRES"
 """Set to 1 (``.ci/run`` does) and a missing PostgreSQL fails the tests instead of skipping them."""

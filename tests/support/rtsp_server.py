@@ -3,7 +3,7 @@
 Run with Debian's system python, which has ``gi`` (``python3-gi``, ``gir1.2-gst-rtsp-server-1.0``,
 the gstreamer plugins: see ``.ci/run``); fov-monitor's own environment does not need it::
 
-    /usr/bin/python3 tests/rtsp_server.py VIDEO [--port 0]
+    /usr/bin/python3 tests/support/rtsp_server.py VIDEO [--port 0]
 
 It prints ``READY rtsp://127.0.0.1:PORT/cam`` once it listens, and exits when its stdin closes (so it
 never outlives the test that started it). Every client gets its own pipeline, from the first frame.

@@ -9,12 +9,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import uvicorn
-from loopback import free_port
 
 from fov_monitor.db.location import DatabaseLocation
 from fov_monitor.store.store import Store
 from fov_monitor.web.app import create_app
 from fov_monitor.web.settings import WebSettings
+from tests.support.loopback import free_port
 
 
 @contextmanager

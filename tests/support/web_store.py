@@ -14,10 +14,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from _fleet import enrol_view
-from alert_helpers import SETTINGS_JSON
-from conftest import sample_bgr
-from db_helpers import sample_result
 from fastapi.testclient import TestClient
 
 from fov_monitor.alerts import AlertSettings, update_alerts
@@ -33,6 +29,10 @@ from fov_monitor.web.context import system_clock
 from fov_monitor.web.roles import Role
 from fov_monitor.web.settings import WebSettings
 from fov_monitor.workflows.camera_check import check_camera
+from tests.support.alert_runs import SETTINGS_JSON
+from tests.support.database import sample_result
+from tests.support.enrol import enrol_view
+from tests.support.images import sample_bgr
 
 PASSWORD = "correct horse battery"
 FACE_CAMERA = "cam-face"

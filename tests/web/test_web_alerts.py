@@ -16,7 +16,14 @@ import httpx
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import (
+
+from fov_monitor.alerts.channels.mail import render_mail
+from fov_monitor.alerts.settings import EvidenceMode
+from fov_monitor.db.database import Database
+from fov_monitor.faces.detection import detect_faces
+from fov_monitor.web.accounts import add_user
+from fov_monitor.web.roles import Role
+from tests.support.web_store import (
     BASE,
     FACE_CAMERA,
     MOVED_CAMERA,
@@ -28,13 +35,6 @@ from web_helpers import (
     sign_in,
     user_name,
 )
-
-from fov_monitor.alerts.channels.mail import render_mail
-from fov_monitor.alerts.settings import EvidenceMode
-from fov_monitor.db.database import Database
-from fov_monitor.faces.detection import detect_faces
-from fov_monitor.web.accounts import add_user
-from fov_monitor.web.roles import Role
 
 FACE_ALERT, MOVED_ALERT = 1, 2
 SECOND_REVIEWER = "second-reviewer"

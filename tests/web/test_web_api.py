@@ -12,23 +12,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import run_main, sample_bgr, tree_bytes
-from db_helpers import raw
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from web_helpers import (
-    FACE_CAMERA,
-    MOVED_CAMERA,
-    PASSWORD,
-    ZONE_XY,
-    WebStore,
-    app_client,
-    audit_rows,
-    build_store,
-    open_alerts,
-    sign_in,
-    user_name,
-)
 
 from fov_monitor.core.synthetic import crop_move
 from fov_monitor.db.database import Database, append_audit
@@ -41,6 +26,23 @@ from fov_monitor.web.review import ReviewStep
 from fov_monitor.web.roles import GRANTS, Permission, Role
 from fov_monitor.web.settings import WebSettings
 from fov_monitor.workflows.evidence import GAP, PANEL_HEIGHT, EvidenceLayout
+from tests.support.cli import run_main
+from tests.support.database import raw
+from tests.support.files import tree_bytes
+from tests.support.images import sample_bgr
+from tests.support.web_store import (
+    FACE_CAMERA,
+    MOVED_CAMERA,
+    PASSWORD,
+    ZONE_XY,
+    WebStore,
+    app_client,
+    audit_rows,
+    build_store,
+    open_alerts,
+    sign_in,
+    user_name,
+)
 
 # (method, path, permission, is_page); permission None: any signed-in user
 READS: list[tuple[str, str, Permission | None, bool]] = [

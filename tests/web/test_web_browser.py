@@ -1,6 +1,6 @@
 """End to end in a real headless Chromium (Debian's, driven by Playwright): sign in, draw, save, review.
 
-The browser comes from ``tests/browser.py``: nothing is downloaded, and without Chromium the tests
+The browser comes from ``tests/support/browser.py``: nothing is downloaded, and without Chromium the tests
 are skipped unless ``FOV_MONITOR_REQUIRE_BROWSER=1`` (CI), where they fail.
 """
 
@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from web_helpers import FACE_CAMERA, MOVED_CAMERA, PASSWORD, build_store, open_alerts, user_name
-from web_server import running_server
 
 from fov_monitor.web.roles import Role
+from tests.support.web_server import running_server
+from tests.support.web_store import FACE_CAMERA, MOVED_CAMERA, PASSWORD, build_store, open_alerts, user_name
 
 SCREENSHOTS_ENV = "FOV_MONITOR_SCREENSHOTS"
 """A folder to copy the screenshots to, for people to look at (they always go to pytest's tmp dir)."""

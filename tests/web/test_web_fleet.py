@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alert_helpers import make_store, record_run
 
 from fov_monitor.db.database import Database
 from fov_monitor.store.store import Store
 from fov_monitor.web.fleet import FleetStatus, fleet_page, recent_results
+from tests.support.alert_runs import make_store, record_run
 
 GROUPS = {f"cam-{i:02d}": ("north" if i % 2 else "south") for i in range(7)}
 """Seven cameras; cam-06 is never checked."""

@@ -1,6 +1,7 @@
 """Sign-in throttling, password change and reset, and idle sessions, through the real app.
 
-Time is the app's own clock (:class:`web_helpers.FakeClock`), moved on by the tests: nothing waits.
+Time is the app's own clock (:class:`tests.support.web_store.FakeClock`), moved on by the tests:
+nothing waits.
 """
 
 from __future__ import annotations
@@ -14,16 +15,25 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import run_main
-from db_helpers import raw
 from fastapi.testclient import TestClient
-from web_helpers import PASSWORD, FakeClock, WebStore, app_client, audit_rows, build_store, sign_in, user_name
 
 from fov_monitor.db.database import Database
 from fov_monitor.errors import InvalidSettingsError
 from fov_monitor.web.roles import Role
 from fov_monitor.web.settings import WebSettings
 from fov_monitor.web.throttle import Count, Policy, after_failure, record_failure
+from tests.support.cli import run_main
+from tests.support.database import raw
+from tests.support.web_store import (
+    PASSWORD,
+    FakeClock,
+    WebStore,
+    app_client,
+    audit_rows,
+    build_store,
+    sign_in,
+    user_name,
+)
 
 NEW_PASSWORD = "a new and longer passphrase"
 WRONG = "not the password"

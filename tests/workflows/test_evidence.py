@@ -7,7 +7,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import sample_bgr
 
 from fov_monitor.core.check import check_frame
 from fov_monitor.core.permit import Permit
@@ -16,6 +15,7 @@ from fov_monitor.core.result import Status
 from fov_monitor.core.synthetic import KnownMove, crop_move
 from fov_monitor.faces.privacy import ZONE_FILL_BGR as ZONE_FILL
 from fov_monitor.workflows.evidence import PANEL_HEIGHT, render_evidence, write_evidence
+from tests.support.images import sample_bgr
 
 YELLOW = (0, 220, 255)
 ZONE_XY = [(60, 120), (160, 120), (160, 220), (60, 220)]
