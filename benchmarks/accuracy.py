@@ -25,20 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cv2
 import numpy as np
-from _common import (
-    VIDEOS,
-    SiftTutorialBaseline,
-    corner_error,
-    data_dir,
-    frame_count,
-    frames_at,
-    outside_share,
-    oxford_pair,
-    video_frames,
-)
+from _common import SiftTutorialBaseline, data_dir, frame_count, outside_share
 
 import fov_monitor as fm
 from fov_monitor.core.synthetic import Condition, apply_condition, crop_move, dim, ptz_move
+from tests.support.real_data import VIDEOS, corner_error, frames_at, oxford_pair, video_frames
 
 SMALL_MOVES = (0.0025, 0.005)
 """Crop moves (share of the window) that must stay compliant."""

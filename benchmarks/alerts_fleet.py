@@ -33,17 +33,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
+import _common  # noqa: F401  (puts the repository's root on sys.path)
 
-from postgres_server import PostgresServer, find_bindir, running_server  # noqa: E402
-
-from fov_monitor.alerts import AlertChanges, update_alerts  # noqa: E402
-from fov_monitor.alerts.settings import AlertSettings, ChannelKind, ChannelSettings  # noqa: E402
-from fov_monitor.db.connection import Transaction  # noqa: E402
-from fov_monitor.db.database import Database  # noqa: E402
-from fov_monitor.store.camera import CameraConfig  # noqa: E402
-from fov_monitor.store.store import Store  # noqa: E402
+from fov_monitor.alerts import AlertChanges, update_alerts
+from fov_monitor.alerts.settings import AlertSettings, ChannelKind, ChannelSettings
+from fov_monitor.db.connection import Transaction
+from fov_monitor.db.database import Database
+from fov_monitor.store.camera import CameraConfig
+from fov_monitor.store.store import Store
+from tests.support.postgres_server import PostgresServer, find_bindir, running_server
 
 SETTINGS = AlertSettings(
     channels=(

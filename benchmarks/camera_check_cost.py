@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cv2
 import numpy as np
-from _common import data_dir, video_frames
+from _common import data_dir
 from source_speed import http_server, rtsp_server, write_sources
 
 from fov_monitor.core.check import check_frame
@@ -40,6 +40,7 @@ from fov_monitor.store.camera import CameraConfig
 from fov_monitor.store.store import Store
 from fov_monitor.workflows.camera_check import EvidencePolicy, check_camera
 from fov_monitor.workflows.reference_capture import capture_reference
+from tests.support.real_data import video_frames
 
 STEPS = ("load", "grab", "check", "evidence", "record", "total")
 

@@ -28,10 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cv2
 import numpy as np
-from _common import OrbBaseline, SiftTutorialBaseline, data_dir, frames_at, oxford_pair
+from _common import OrbBaseline, SiftTutorialBaseline, data_dir
 
 import fov_monitor as fm
 from fov_monitor.core.synthetic import Condition, apply_condition, crop_move
+from tests.support.real_data import frames_at, oxford_pair
 
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
 PLAZA = "vtest.avi"

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cv2
 import numpy as np
-from _common import VIDEOS, data_dir, frame_count, frames_at
+from _common import data_dir, frame_count
 
 import fov_monitor as fm
 from fov_monitor.core.synthetic import (
@@ -36,6 +36,7 @@ from fov_monitor.core.synthetic import (
     glare,
     reencode,
 )
+from tests.support.real_data import VIDEOS, frames_at
 
 ALARMS = (fm.Status.TAMPERED, fm.Status.REDIRECTED, fm.Status.ZONE_EXPOSED)
 DEFOCUS_SIGMAS = (2.0, 4.0, 6.0, 8.0)

@@ -23,10 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cv2
 import numpy as np
-from _common import data_dir, video_frames
+from _common import data_dir
 
 import fov_monitor as fm
 from fov_monitor.faces.model import shipped_model_path
+from tests.support.real_data import video_frames
 
 SIZES = {"360p": (640, 360), "720p": (1280, 720), "1080p": (1920, 1080)}
 

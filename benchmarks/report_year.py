@@ -3,7 +3,7 @@
 A store of N cameras (500 by default), each with its own 1280x720 reference (a photograph with a face,
 so that face blurring really works) and a permit with a privacy zone, and a year of history written
 straight into SQLite: 365 nightly scan runs, an alert for each stretch of trouble with a reviewer's
-note, re-baselines (tests/report_history.py). Filling is not what is measured.
+note, re-baselines (tests/support/report_history.py). Filling is not what is measured.
 
 Measured, in one run:
 
@@ -32,14 +32,21 @@ import time
 from datetime import date
 from pathlib import Path
 
+import _common  # noqa: F401  (puts the repository's root on sys.path)
 import cv2
+import matplotlib.pyplot as plt
 import numpy as np
+from skimage import data as samples
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
-
-import matplotlib.pyplot as plt  # noqa: E402
-from report_history import (  # noqa: E402
+from fov_monitor.db.database import Database
+from fov_monitor.report import charts
+from fov_monitor.report.drawing import CACHE_FOLDER
+from fov_monitor.report.figures import yearly_figures
+from fov_monitor.report.output import write_folder
+from fov_monitor.report.register import build_register
+from fov_monitor.report.yearly import ReportFiles, build_yearly
+from fov_monitor.store.store import Store
+from tests.support.report_history import (
     fleet_schedule,
     make_store,
     troubles_of,
@@ -47,16 +54,6 @@ from report_history import (  # noqa: E402
     write_rebaseline,
     write_scans,
 )
-from skimage import data as samples  # noqa: E402
-
-from fov_monitor.db.database import Database  # noqa: E402
-from fov_monitor.report import charts  # noqa: E402
-from fov_monitor.report.drawing import CACHE_FOLDER  # noqa: E402
-from fov_monitor.report.figures import yearly_figures  # noqa: E402
-from fov_monitor.report.output import write_folder  # noqa: E402
-from fov_monitor.report.register import build_register  # noqa: E402
-from fov_monitor.report.yearly import ReportFiles, build_yearly  # noqa: E402
-from fov_monitor.store.store import Store  # noqa: E402
 
 YEAR = 2026
 GOAL_S = 60.0

@@ -44,16 +44,16 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import numpy as np
-from _common import VIDEOS, data_dir, video_frames
-from _fleet import enrol_like, enrol_view
-from snapshot_server import SnapshotServer
+from _common import data_dir
 
 from fov_monitor.core.synthetic import crop_move
 from fov_monitor.store.camera import CameraConfig
 from fov_monitor.store.store import Store
+from tests.support.enrol import enrol_like, enrol_view
+from tests.support.real_data import VIDEOS, video_frames
+from tests.support.snapshot_server import SnapshotServer
 
 MOVED_SHARE, SILENT_SHARE, GARBAGE_SHARE = 0.05, 0.05, 0.01
 SILENT_TIMEOUT_S, TIMEOUT_S = 2.0, 10.0

@@ -2,7 +2,7 @@
 
 Sources: an image file, a snapshot folder, HTTP snapshots (JPEG and PNG, 1280x720, a real frame of
 vtest.avi scaled up) from Python's http.server, and the first frame of an RTSP stream (vtest.avi as
-H.264, 768x576) from GStreamer's RTSP server (tests/rtsp_server.py under Debian's /usr/bin/python3).
+H.264, 768x576) from GStreamer's RTSP server (tests/support/rtsp_server.py under Debian's /usr/bin/python3).
 Each figure is the median of N grabs, split into connect (``list`` for a folder), transfer and decode.
 
 Usage: python benchmarks/source_speed.py [--repeats N] [--data DIR]
@@ -26,9 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cv2
 import numpy as np
-from _common import REPO, data_dir, video_frames
+from _common import data_dir
 
 from fov_monitor.sources import grab
+from tests.support.paths import RTSP_SERVER
+from tests.support.real_data import video_frames
 
 STAGES = ("connect", "list", "transfer", "decode")
 
@@ -52,9 +54,9 @@ def http_server(folder: Path) -> Iterator[str]:
 
 @contextmanager
 def rtsp_server(video: Path) -> Iterator[str]:
-    """Run tests/rtsp_server.py with Debian's python and yield the stream's URL."""
+    """Run tests/support/rtsp_server.py with Debian's python and yield the stream's URL."""
     server = subprocess.Popen(
-        ["/usr/bin/python3", str(REPO / "tests" / "rtsp_server.py"), str(video)],
+        ["/usr/bin/python3", str(RTSP_SERVER), str(video)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:

@@ -36,13 +36,13 @@ from pathlib import Path
 import httpx
 import numpy as np
 from _common import REPO
-from _fleet import enrol_like, enrol_view
 from skimage import data as samples
 
 from fov_monitor.db.database import Database
 from fov_monitor.store.store import Store
 from fov_monitor.web.accounts import add_user
 from fov_monitor.web.roles import Role
+from tests.support.enrol import enrol_like, enrol_view
 
 PASSWORD = "load test password"
 

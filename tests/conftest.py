@@ -1,45 +1,37 @@
-"""Shared fixtures: sample images that ship with scikit-image, and the real data in ../shared/data."""
+"""Shared fixtures: sample images that ship with scikit-image, and the real data in ../shared/data.
+
+The helpers and servers behind them are in ``tests.support``.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
 import socket
-import struct
 import subprocess
-import sys
-import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
-from skimage import data as samples
 
-REPO = Path(__file__).resolve().parents[1]
-# The tests read the real data through the same module as the benchmarks.
-sys.path.insert(0, str(REPO / "benchmarks"))
-
-from _common import locate_data, video_frames  # noqa: E402
-from loopback import free_port  # noqa: E402
-from postgres_server import REQUIRE_ENV, PostgresServer, find_bindir, running_server  # noqa: E402
-from snapshot_server import SnapshotServer  # noqa: E402
-
-from fov_monitor.cli import main  # noqa: E402
-from fov_monitor.core.permit import Permit  # noqa: E402
-from fov_monitor.core.synthetic import crop_move  # noqa: E402
-from fov_monitor.db.database import Database  # noqa: E402
-from fov_monitor.store.camera import CameraConfig  # noqa: E402
-from fov_monitor.store.store import Store  # noqa: E402
-from fov_monitor.workflows.reference_capture import capture_reference  # noqa: E402
+from fov_monitor.core.permit import Permit
+from fov_monitor.core.synthetic import crop_move
+from fov_monitor.db.database import Database
+from fov_monitor.store.camera import CameraConfig
+from fov_monitor.store.store import Store
+from fov_monitor.workflows.reference_capture import capture_reference
+from tests.support.enrolled_camera import CAMERA_SHIFT, EnrolledCamera
+from tests.support.images import sample_bgr
+from tests.support.loopback import free_port
+from tests.support.postgres_server import REQUIRE_ENV, PostgresServer, find_bindir, running_server
+from tests.support.real_data import VIDEOS, locate_data, video_frames
+from tests.support.snapshot_server import SnapshotServer
 
 # Shared fixtures: the headless Chromium ("browser") of the web app and report tests, and the scan
 # tests' fleet of 20 served cameras ("fleet_template", "fleet").
-pytest_plugins = ["browser", "fleet"]
+pytest_plugins = ["tests.support.browser", "tests.support.fleet"]
 
-VIDEOS = ["vtest.avi", "one-by-one-person-detection.mp4", "video02.avi"]
 VIDEO_STEP = 25
 """Every this-many-th frame of each video is checked (a fixed camera changes slowly)."""
 
@@ -72,92 +64,9 @@ def video_samples(shared_data: Path) -> dict[str, list[tuple[int, np.ndarray]]]:
     return {name: list(video_frames(shared_data / "videos" / name, every=VIDEO_STEP)) for name in VIDEOS}
 
 
-def sample_bgr(name: str) -> np.ndarray:
-    """Return a scikit-image sample photograph as BGR uint8."""
-    image = getattr(samples, name)()
-    if image.ndim == 2:
-        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-    return cv2.cvtColor(image[:, :, :3], cv2.COLOR_RGB2BGR)
-
-
-def assert_one_line(error: BaseException, *fragments: str) -> None:
-    """Assert that an error message is one line and contains every fragment (the input it names)."""
-    message = str(error)
-    assert message.strip(), f"{type(error).__name__} has an empty message"
-    assert "\n" not in message, f"message is not one line: {message!r}"
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in {message!r}"
-
-
-def png_chunk(kind: bytes, body: bytes) -> bytes:
-    """Return one PNG chunk: length, type, body and CRC."""
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-
-def png_header_only(width: int, height: int) -> bytes:
-    """Return a PNG whose header claims ``width`` x ``height`` (its pixel data is far too short)."""
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + png_chunk(b"IHDR", header)
-        + png_chunk(b"IDAT", zlib.compress(b"\x00" * 64))
-        + png_chunk(b"IEND", b"")
-    )
-
-
 @pytest.fixture(scope="session")
 def astronaut() -> np.ndarray:
     return sample_bgr("astronaut")
-
-
-def run_main(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
-    """Run ``fov-monitor`` in this process; return its exit code, stdout and stderr."""
-    capsys.readouterr()
-    try:
-        code = main([str(arg) for arg in args])
-    except SystemExit as exc:  # argparse's usage errors and --help
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_cli_error(result: tuple[int, str, str], *fragments: str | Path) -> str:
-    """Assert that a command failed with exit 1 and one ``error:`` line naming every fragment."""
-    code, _, err = result
-    assert code == 1, result
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, f"stderr is not one line: {err!r}"
-    assert lines[0].startswith("error: "), lines[0]
-    for fragment in fragments:
-        assert str(fragment) in lines[0], (fragment, lines[0])
-    return lines[0]
-
-
-def tree_bytes(folder: Path) -> dict[str, bytes]:
-    """Return every file below ``folder`` (relative path to content), to prove nothing changed."""
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def temporary_files(folder: Path) -> list[Path]:
-    """Return the atomic writers' leftover temporary files below ``folder``."""
-    return sorted(p for p in folder.rglob(".*.tmp"))
-
-
-CAMERA_SHIFT = 0.10
-"""How far the 'panned' view of the enrolled camera is moved (share of the width)."""
-
-
-@dataclass(frozen=True)
-class EnrolledCamera:
-    """A store with one camera served over HTTP, its reference captured and its permit set."""
-
-    server: SnapshotServer
-    template: Path
-    camera_id: str
-    path: str
-    reference: np.ndarray
-    panned: np.ndarray
-    permit_xy: list[tuple[float, float]]
 
 
 @pytest.fixture(scope="session")
@@ -205,7 +114,7 @@ def silent_port() -> Iterator[int]:
         yield int(sock.getsockname()[1])
 
 
-# A real PostgreSQL server (tests/postgres_server.py), and the results database of either dialect.
+# A real PostgreSQL server (tests/support/postgres_server.py), and the results database of either dialect.
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,180 @@
+"""End to end in a real headless Chromium (Debian's, driven by Playwright): sign in, draw, save, review.
+
+The browser comes from ``tests/support/browser.py``: nothing is downloaded, and without Chromium the tests
+are skipped unless ``FOV_MONITOR_REQUIRE_BROWSER=1`` (CI), where they fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fov_monitor.web.roles import Role
+from tests.support.web_server import running_server
+from tests.support.web_store import FACE_CAMERA, MOVED_CAMERA, PASSWORD, build_store, open_alerts, user_name
+
+SCREENSHOTS_ENV = "FOV_MONITOR_SCREENSHOTS"
+"""A folder to copy the screenshots to, for people to look at (they always go to pytest's tmp dir)."""
+
+
+@pytest.fixture
+def site(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The app over a fresh store, served by uvicorn on loopback; yields (base URL, store)."""
+    root = tmp_path / "store"
+    template = tmp_path_factory.getbasetemp() / "web-browser-template" / "store"
+    if not template.exists():
+        build_store(template)
+    shutil.copytree(template, root)
+    with running_server(root) as url:
+        yield url, root
+
+
+def _shoot(page: Any, folder: Path, name: str) -> Path:
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    copy_to = os.environ.get(SCREENSHOTS_ENV)
+    if copy_to:
+        Path(copy_to).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(copy_to) / path.name)
+    return path
+
+
+def _sign_in(page: Any, url: str, path: str, role: Role) -> None:
+    page.goto(url + path)
+    assert "/signin" in page.url, "an anonymous visitor is sent to sign in"
+    page.get_by_label("Name").fill(user_name(role))
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(url + path)
+
+
+def test_technician_draws_and_saves_a_permit(browser: Any, site: tuple[str, Path], tmp_path: Path) -> None:
+    url, root = site
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    _sign_in(page, url, f"/cameras/{FACE_CAMERA}", Role.TECHNICIAN)
+    page.wait_for_load_state("networkidle")
+    _shoot(page, tmp_path, "camera-page")
+
+    page.get_by_role("link", name="Edit permit").click()
+    page.wait_for_url(f"{url}/cameras/{FACE_CAMERA}/permit")
+    page.wait_for_load_state("networkidle")
+    page.get_by_role("button", name="Clear shape").click()
+    drawing = page.locator("#drawing")
+    box = drawing.bounding_box()
+    scale = 512 / box["width"]  # the reference is 512 px wide, shown at whatever width fits
+    clicks = [(50, 60), (450, 60), (450, 420), (250, 470), (50, 420)]
+    for x, y in clicks:
+        drawing.click(position={"x": x / scale, "y": y / scale})
+    # The keyboard's way: the last point is selected; Delete removes it.
+    page.locator('#drawing circle[data-index="4"]').focus()
+    page.keyboard.press("Delete")
+    assert page.locator("#drawing circle").count() == 4
+    page.get_by_role("button", name="Save permit").click()
+    page.get_by_text("Saved.").wait_for()
+    _shoot(page, tmp_path, "permit-editor")
+
+    saved = json.loads((root / FACE_CAMERA / "permit.json").read_text())
+    assert saved["set_by"] == user_name(Role.TECHNICIAN)
+    assert len(saved["permitted_xy"]) == 4
+    for (x, y), (sx, sy) in zip(clicks[:4], saved["permitted_xy"], strict=True):
+        assert abs(sx - x) <= 2, (clicks, saved["permitted_xy"])
+        assert abs(sy - y) <= 2, (clicks, saved["permitted_xy"])
+    assert saved["privacy_zones"], "the zone drawn before is kept"
+    with sqlite3.connect(root / "fov-monitor.sqlite") as connection:
+        edits = connection.execute(
+            "SELECT actor, camera_id, detail_json FROM audit WHERE action = 'permit set'"
+        ).fetchall()
+        views = connection.execute("SELECT COUNT(*) FROM audit WHERE action = 'image viewed'").fetchone()[0]
+    assert [(actor, camera) for actor, camera, _ in edits] == [(user_name(Role.TECHNICIAN), FACE_CAMERA)]
+    assert json.loads(edits[0][2])["permit"]["permitted_xy"] == saved["permitted_xy"]
+    assert views >= 3, "reference and evidence on the camera page, reference in the editor"
+
+    # A bad drawing is refused with the reason, and nothing changes on disk.
+    page.get_by_role("button", name="Clear shape").click()
+    for x, y in [(50, 60), (450, 420), (450, 60), (50, 420)]:  # a bow tie
+        drawing.click(position={"x": x / scale, "y": y / scale})
+    page.get_by_role("button", name="Save permit").click()
+    page.get_by_text("not a simple polygon").wait_for()
+    assert json.loads((root / FACE_CAMERA / "permit.json").read_text()) == saved
+    context.close()
+
+
+def test_fleet_overview_on_a_phone(browser: Any, site: tuple[str, Path], tmp_path: Path) -> None:
+    url, _ = site
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True
+    )
+    page = context.new_page()
+    _sign_in(page, url, "/", Role.REVIEWER)
+    rows = page.locator("table.fleet tbody tr")
+    assert rows.count() == 2
+    _shoot(page, tmp_path, "fleet-phone")
+    page.get_by_label("Status").select_option("redirected")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url(f"{url}/?group=&status=redirected")
+    assert page.locator("table.fleet tbody tr").count() == 1
+    assert page.get_by_role("link", name=MOVED_CAMERA).is_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the fleet page scrolls sideways on a phone ({width} px)"
+    context.close()
+
+
+def test_auditor_reads_the_audit_log(browser: Any, site: tuple[str, Path], tmp_path: Path) -> None:
+    url, _ = site
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    _sign_in(page, url, "/", Role.AUDITOR)
+    _shoot(page, tmp_path, "fleet")
+    page.get_by_role("link", name="Audit log").click()
+    page.wait_for_url(f"{url}/audit")
+    assert page.get_by_role("cell", name="signed in").first.is_visible()
+    _shoot(page, tmp_path, "audit-log")
+    assert page.goto(f"{url}/cameras/{FACE_CAMERA}/permit").status == 403
+    context.close()
+
+
+def test_reviewer_resolves_a_redirected_camera(browser: Any, site: tuple[str, Path], tmp_path: Path) -> None:
+    url, root = site
+    moved_alert = open_alerts(root)[MOVED_CAMERA]
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    _sign_in(page, url, "/alerts", Role.REVIEWER)
+    row = page.locator("table.alerts tbody tr", has_text=MOVED_CAMERA)
+    assert "redirected" in row.inner_text()
+    assert "open" in row.inner_text()
+    _shoot(page, tmp_path, "review-queue")
+
+    row.get_by_role("link", name=MOVED_CAMERA).click()
+    page.wait_for_url(f"{url}/alerts/{moved_alert}")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("figure.evidence img").evaluate("img => img.naturalWidth") > 0, "evidence shown"
+    _shoot(page, tmp_path, "alert-page")
+    page.get_by_label("Note (resolve: what was fixed)").fill("re-aimed on site, bracket tightened")
+    page.get_by_role("button", name="Resolve").click()
+    page.wait_for_url(f"{url}/alerts/{moved_alert}")
+    assert page.locator("h1 .badge.state-resolved").is_visible()
+    assert page.get_by_text("re-aimed on site, bracket tightened").is_visible(), "the note is in the timeline"
+    _shoot(page, tmp_path, "alert-resolved")
+    context.close()
+
+    reviewer = user_name(Role.REVIEWER)
+    with sqlite3.connect(root / "fov-monitor.sqlite") as connection:
+        state = connection.execute("SELECT state FROM alerts WHERE id = ?", (moved_alert,)).fetchone()[0]
+        audit = connection.execute(
+            "SELECT action, actor, camera_id, detail_json FROM audit "
+            "WHERE action IN ('alert resolved', 'image viewed') ORDER BY id"
+        ).fetchall()
+    assert state == "resolved"
+    assert {(actor, camera) for _, actor, camera, _ in audit} == {(reviewer, MOVED_CAMERA)}
+    # The evidence on the page before the step and again after it: each view has its line.
+    assert [action for action, _, _, _ in audit] == ["image viewed", "alert resolved", "image viewed"]
+    assert json.loads(audit[0][3])["alert_id"] == moved_alert
+    assert json.loads(audit[1][3])["note"] == "re-aimed on site, bracket tightened"
