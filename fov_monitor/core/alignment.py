@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -29,6 +29,7 @@ from fov_monitor.core.features import (
     RATIO_SIFT,
     FeatureIndex,
     Keypoints,
+    PointsXY,
     detect_orb,
     detect_orb_equalised,
     detect_sift,
@@ -43,6 +44,8 @@ from fov_monitor.core.reference import Reference
 from fov_monitor.core.result import AlignMethod
 from fov_monitor.core.settings import CheckSettings
 
+CASCADE = (AlignMethod.TRACK, AlignMethod.ORB, AlignMethod.SIFT, AlignMethod.ORB_EQUALISED)
+"""The point-based stages, cheapest first (``dense`` is not one: see :mod:`fov_monitor.core.dense`)."""
 RANDOM_SEED = 20250101
 TRACK_THRESHOLD_PX = 1.5
 FEATURE_THRESHOLD_PX = 3.0
@@ -75,6 +78,8 @@ class Alignment:
         Agreeing share of the correspondences.
     spread : float
         Share of the live frame spanned by the agreeing points.
+    confirmed_by : (3, 3) float64 array or None
+        The independent second estimate that confirmed a ``partial`` alignment (None otherwise).
     """
 
     H_live_to_ref: Matrix
@@ -83,6 +88,7 @@ class Alignment:
     inliers: int
     inlier_ratio: float
     spread: float
+    confirmed_by: Matrix | None = field(default=None, repr=False)
 
     @property
     def confidence(self) -> float:
@@ -103,10 +109,26 @@ class AlignmentFailure:
         Why the best attempt was not trusted.
     best_inliers : int
         Agreeing correspondences of the best attempt (0 when nothing matched).
+    reference_index : int
+        The reference of the best attempt.
+    live_xy, ref_xy : (best_inliers, 2) float32 arrays
+        The best attempt's agreeing correspondences, live and reference working pixels: partial
+        evidence that a second estimate may confirm (:mod:`fov_monitor.core.dense`).
+    H_live_to_ref : (3, 3) float64 array or None
+        The best attempt's homography (untrusted).
+    recognised_points : int
+        Of the best attempt's agreeing correspondences, how many an independent dense estimate put
+        where they are (:mod:`fov_monitor.core.recovery`): the view is recognised in part, too little to
+        measure it; 0 when not tried or none.
     """
 
     reason: str
     best_inliers: int = 0
+    reference_index: int = 0
+    live_xy: PointsXY = field(default_factory=lambda: np.zeros((0, 2), np.float32), repr=False)
+    ref_xy: PointsXY = field(default_factory=lambda: np.zeros((0, 2), np.float32), repr=False)
+    H_live_to_ref: Matrix | None = field(default=None, repr=False)
+    recognised_points: int = 0
 
     def __bool__(self) -> bool:
         return False
@@ -166,7 +188,7 @@ def align(
     live_track_gray = normalise_for_tracking(live_gray)
     failure = AlignmentFailure("no reference points could be followed into the live frame")
     best: Alignment | None = None
-    for method in AlignMethod:
+    for method in CASCADE:
         if method is AlignMethod.ORB_EQUALISED and not is_dark_or_flat(live_gray, settings):
             continue
         confident: list[Alignment] = []
@@ -179,7 +201,7 @@ def align(
                     live.features(method), ratio
                 )
                 estimate = estimate_homography(live_xy, ref_xy, FEATURE_THRESHOLD_PX, live.size_wh)
-            trusted = _judge(estimate, method, reference, live.size_wh, settings)
+            trusted = _judge(estimate, method, reference, live.size_wh, settings, index)
             if isinstance(trusted, AlignmentFailure):
                 if trusted.best_inliers >= failure.best_inliers:
                     failure = trusted
@@ -257,8 +279,14 @@ def _track(reference: Reference, live_track_gray: GrayImage, settings: CheckSett
             estimate = guided
     if estimate is None:
         return None
+    back = np.array([live_w / ref_w, live_h / ref_h], np.float32)
     return Estimate(
-        estimate.H_live_to_ref @ to_ref_size, estimate.inliers, estimate.inlier_ratio, estimate.spread
+        estimate.H_live_to_ref @ to_ref_size,
+        estimate.inliers,
+        estimate.inlier_ratio,
+        estimate.spread,
+        estimate.inlier_live_xy * back,
+        estimate.inlier_ref_xy,
     )
 
 
@@ -337,20 +365,28 @@ def _judge(
     reference: Reference,
     live_size_wh: tuple[int, int],
     settings: CheckSettings,
+    reference_index: int,
 ) -> Estimate | AlignmentFailure:
     if estimate is None:
-        return AlignmentFailure(f"{method}: too few matching points")
+        return AlignmentFailure(f"{method}: too few matching points", reference_index=reference_index)
+
+    def failure(reason: str) -> AlignmentFailure:
+        return AlignmentFailure(
+            f"{method}: {reason}",
+            estimate.inliers,
+            reference_index,
+            estimate.inlier_live_xy,
+            estimate.inlier_ref_xy,
+            estimate.H_live_to_ref,
+        )
+
     if estimate.inliers < settings.min_inliers:
-        return AlignmentFailure(
-            f"{method}: only {estimate.inliers} points agree (need {settings.min_inliers})", estimate.inliers
-        )
+        return failure(f"only {estimate.inliers} points agree (need {settings.min_inliers})")
     if estimate.spread < settings.min_spread:
-        return AlignmentFailure(
-            f"{method}: agreeing points cover {estimate.spread:.1%} of the frame", estimate.inliers
-        )
+        return failure(f"agreeing points cover {estimate.spread:.1%} of the frame")
     problem = degeneracy(estimate.H_live_to_ref, live_size_wh, reference.working_size_wh, settings.max_zoom)
     if problem:
-        return AlignmentFailure(f"{method}: {problem}", estimate.inliers)
+        return failure(problem)
     return estimate
 
 

@@ -4,22 +4,34 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
-from fov_monitor.core.alignment import AlignmentFailure, align
+from fov_monitor.core.alignment import Alignment, AlignmentFailure, align
+from fov_monitor.core.conditions import missing_reference
+from fov_monitor.core.dense import corner_disagreement_px, dense_align
 from fov_monitor.core.fingerprint import FrameFingerprint
 from fov_monitor.core.geometry import ViewGeometry, measure_view
 from fov_monitor.core.homography import Matrix, ViewMotion, measure_motion, scale_matrix
-from fov_monitor.core.imaging import GrayImage, to_working_gray
+from fov_monitor.core.imaging import GrayImage, WorkingImage, to_working_gray
 from fov_monitor.core.permit import Permit
 from fov_monitor.core.quality import measure_detail, measure_quality, texture_above_noise
+from fov_monitor.core.recovery import recover_alignment
 from fov_monitor.core.reference import Reference
 from fov_monitor.core.result import CheckResult, FrameQuality, Status, Tamper, TamperKind
 from fov_monitor.core.settings import CheckSettings
 from fov_monitor.core.tamper import exposure_tamper, view_tamper
 from fov_monitor.errors import InvalidImageError, InvalidPermitError, InvalidSettingsError
 
+ACCUSING = frozenset({Status.REDIRECTED, Status.ZONE_EXPOSED})
+"""Verdicts on an aligned view that must be confirmed by a second, independent estimate."""
+WRONG_BASIN = 0.25
+"""A dense estimate whose frame corners lie this share of the width from the points' is not a second
+opinion on the same view (it converged elsewhere); the points' own evidence must then do."""
+STRONG_SPREAD = 0.3
+"""Without a usable second estimate, a point alignment accuses alone only if it is confident and its
+agreeing points span at least this share of the frame."""
 CONFINED_DETAIL = 0.5
 """A frame that does not align and has distinct corners in at most this share of the grid cells the
 reference has them in shows its scene only on a strip: where a cover is found with the camera taken
@@ -82,7 +94,7 @@ def check_frame(
     permit.check_fits(references[0].size_wh)
     live = to_working_gray(frame, settings.working_width, what="live frame")
     prepared = time.perf_counter()
-    quality = measure_quality(live.gray)
+    quality = replace(measure_quality(live.gray), chroma=live.chroma)
     fingerprint = FrameFingerprint.of(live.gray)
     early = _early_tamper(live.gray, references, fingerprint, previous, settings)
     if early is not None:
@@ -101,6 +113,9 @@ def check_frame(
     timings = {"prepare": (prepared - started) * 1e3, "align": (aligned - prepared) * 1e3}
 
     if isinstance(alignment, AlignmentFailure):
+        alignment = recover_alignment(alignment, references, live.gray, settings)
+        timings["recover"] = (time.perf_counter() - aligned) * 1e3
+    if isinstance(alignment, AlignmentFailure):
         result = _unaligned_result(alignment, references, live.gray, quality, fingerprint, settings, timings)
     else:
         used = references[alignment.reference_index]
@@ -109,6 +124,10 @@ def check_frame(
         view = measure_view(H_live_to_ref, live.size_wh, permit, live.gray, live.scale)
         motion = measure_motion(H_live_to_ref, live.size_wh, references[0].size_wh, hfov_deg)
         status, reasons = judge_view(view, motion, permit, settings)
+        if status in ACCUSING:
+            doubt = accusation_doubt(alignment, references, live, view, permit, settings)
+            if doubt is not None:
+                status, reasons = Status.UNVERIFIABLE, (f"not confirmed: {reasons[0]}", doubt, *reasons[1:])
         if tamper is not None:
             status, reasons = Status.TAMPERED, (tamper.text, *reasons)
         result = CheckResult(
@@ -137,6 +156,77 @@ def check_frame(
     timings["gate"] = (time.perf_counter() - aligned) * 1e3
     timings["total"] = (time.perf_counter() - started) * 1e3
     return result
+
+
+def accusation_doubt(
+    alignment: Alignment,
+    references: Sequence[Reference],
+    live: WorkingImage,
+    view: ViewGeometry,
+    permit: Permit,
+    settings: CheckSettings,
+) -> str | None:
+    """Return why a redirect or zone exposure is not proven, or None if independent evidence supports it.
+
+    The view is measured again by a second, independent estimate, and the accusation stands only
+    when that one accuses too:
+
+    - a point alignment is checked against the whole picture's edges
+      (:func:`~fov_monitor.core.dense.dense_align`): started from the global shift, and started from
+      the points' homography; the one the edges correlate with best is the second estimate (the
+      points' own basin wins only if the picture agrees with it);
+    - a ``partial`` alignment is checked against the dense estimate that confirmed it.
+
+    When neither dense start converges, a confident point alignment whose agreeing points span much
+    of the frame stands on its own evidence.
+    """
+    used = references[alignment.reference_index]
+    second_H = alignment.confirmed_by
+    if second_H is None:
+        second_H = _second_estimate(alignment, used, live.gray)
+    if second_H is None:
+        if alignment.inliers >= settings.track_min_inliers and alignment.spread >= STRONG_SPREAD:
+            return None
+        return (
+            f"the {alignment.method} alignment ({alignment.inliers} points over {alignment.spread:.0%} "
+            "of the frame) found no second estimate to confirm it; grab again"
+        )
+    second = measure_view(
+        _full_resolution(second_H, used, references[0], live.scale),
+        live.size_wh,
+        permit,
+        live.gray,
+        live.scale,
+    )
+    exposed = {zone.name for zone in view.zones if zone.exposed}
+    if exposed and exposed <= {zone.name for zone in second.zones if zone.exposed}:
+        return None
+    if not exposed and second.outside_fraction > permit.tolerance:
+        return None
+    return (
+        f"a second estimate from the whole picture's edges finds {second.outside_fraction:.1%} of the "
+        f"view outside the permit{' and no privacy zone in view' if exposed else ''} (the "
+        f"{alignment.method} alignment: "
+        f"{view.outside_fraction:.1%}); grab again"
+    )
+
+
+def _second_estimate(alignment: Alignment, reference: Reference, live_gray: GrayImage) -> Matrix | None:
+    """Return the dense estimate the picture supports best, or None when it is not of the same view."""
+    height, width = live_gray.shape
+    candidates = [
+        found
+        for found in (
+            dense_align(reference, live_gray),
+            dense_align(reference, live_gray, alignment.H_live_to_ref),
+        )
+        if found is not None
+        and corner_disagreement_px(found.H_live_to_ref, alignment.H_live_to_ref, (width, height))
+        <= WRONG_BASIN * width
+    ]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda found: found.correlation).H_live_to_ref
 
 
 def _early_tamper(
@@ -234,20 +324,52 @@ def _unaligned_result(
             fingerprint=fingerprint,
         )
     if unfit:
-        return CheckResult(
-            status=Status.UNVERIFIABLE,
-            reasons=(unfit, f"no alignment: {failure.reason}"),
-            quality=quality,
-            inliers=failure.best_inliers,
-            timings_ms=timings,
-            fingerprint=fingerprint,
+        return _unverifiable(failure, quality, fingerprint, timings, unfit)
+    if failure.recognised_points:
+        return _unverifiable(
+            failure,
+            quality,
+            fingerprint,
+            timings,
+            f"view recognised only in part: {failure.recognised_points} points agree with the whole "
+            "picture's edges, too few to measure it (the light or the scene changed a lot since the "
+            "reference)",
+        )
+    missing = missing_reference(quality, [reference.quality for reference in references])
+    if missing is not None:
+        return _unverifiable(
+            failure,
+            quality,
+            fingerprint,
+            timings,
+            f"no reference for {missing} conditions: capture one with 'fov-monitor reference capture "
+            f"<camera> --label {missing}' (a frame in conditions no reference shows cannot be told "
+            "from another view)",
         )
     return CheckResult(
         status=Status.REDIRECTED,
         reasons=(
-            "view not recognised: the frame is well exposed, detailed and textured but matches no reference",
+            "view not recognised: the frame is well exposed, detailed and textured, taken in light a "
+            "reference shows, but matches no reference",
             f"no alignment: {failure.reason}",
         ),
+        quality=quality,
+        inliers=failure.best_inliers,
+        timings_ms=timings,
+        fingerprint=fingerprint,
+    )
+
+
+def _unverifiable(
+    failure: AlignmentFailure,
+    quality: FrameQuality,
+    fingerprint: FrameFingerprint,
+    timings: dict[str, float],
+    why: str,
+) -> CheckResult:
+    return CheckResult(
+        status=Status.UNVERIFIABLE,
+        reasons=(why, f"no alignment: {failure.reason}"),
         quality=quality,
         inliers=failure.best_inliers,
         timings_ms=timings,

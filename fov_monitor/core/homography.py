@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -28,12 +28,16 @@ class Estimate:
         ``inliers`` over all correspondences.
     spread : float
         Area of the inliers' convex hull as a share of the live image.
+    inlier_live_xy, inlier_ref_xy : (inliers, 2) float32 arrays
+        The agreeing correspondences, live and reference working pixels (empty when not kept).
     """
 
     H_live_to_ref: Matrix
     inliers: int
     inlier_ratio: float
     spread: float
+    inlier_live_xy: PointsXY = field(default_factory=lambda: np.zeros((0, 2), np.float32))
+    inlier_ref_xy: PointsXY = field(default_factory=lambda: np.zeros((0, 2), np.float32))
 
 
 def estimate_homography(
@@ -54,7 +58,9 @@ def estimate_homography(
     hull = cv2.convexHull(live_xy[inlier_mask].reshape(-1, 1, 2))
     width, height = live_size_wh
     spread = float(cv2.contourArea(hull)) / float(width * height)
-    return Estimate(H / H[2, 2], inliers, inliers / len(live_xy), spread)
+    return Estimate(
+        H / H[2, 2], inliers, inliers / len(live_xy), spread, live_xy[inlier_mask], ref_xy[inlier_mask]
+    )
 
 
 def corners_xy(size_wh: tuple[int, int]) -> Matrix:

@@ -39,11 +39,14 @@ class WorkingImage:
         ``(width, height)`` of the original image in pixels.
     scale : float
         Working pixels per original pixel (``<= 1``).
+    chroma : float or None
+        Mean colourfulness of the lit part (see :func:`chroma_of`); None for a gray image.
     """
 
     gray: GrayImage
     size_wh: tuple[int, int]
     scale: float
+    chroma: float | None = None
 
 
 def describe_array(image: object) -> str:
@@ -145,6 +148,7 @@ def to_working_gray(image: object, working_width: int, what: str = "image") -> W
     pixels = checked
     if pixels.dtype not in (np.uint8, np.uint16, np.float32):
         pixels = to_uint8(pixels, what)
+    chroma = chroma_of(pixels, what) if pixels.ndim == 3 else None
     if pixels.ndim == 3 and height * width <= SHRINK_BEFORE_GRAY_PIXELS:
         pixels = _drop_colour(pixels)
     if scale < 1.0:
@@ -153,7 +157,41 @@ def to_working_gray(image: object, working_width: int, what: str = "image") -> W
     if pixels.ndim == 3:
         pixels = _drop_colour(pixels)
     gray = np.ascontiguousarray(to_uint8(pixels, what))
-    return WorkingImage(gray=gray, size_wh=(int(width), int(height)), scale=gray.shape[1] / width)
+    return WorkingImage(
+        gray=gray, size_wh=(int(width), int(height)), scale=gray.shape[1] / width, chroma=chroma
+    )
+
+
+CHROMA_WIDTH = 160
+"""Colourfulness is measured on a thumbnail this wide: the lit part's hue, not its detail."""
+CHROMA_LIT = 20
+"""Pixels whose brightest channel is darker than this carry no colour worth measuring."""
+
+
+def chroma_of(pixels: NDArray[np.generic], what: str = "image") -> float:
+    """Return the mean colourfulness of the lit part of a colour image: brightest minus dimmest channel.
+
+    Parameters
+    ----------
+    pixels : (H, W, 3|4) array
+        BGR or BGRA, uint8, uint16 or float32.
+    what : str
+        How to name the image in error messages.
+
+    Returns
+    -------
+    float
+        Gray levels, 0..255: about 0 for an infrared or monochrome picture, 10 or more for a colour
+        scene in daylight; 0 when nothing is lit.
+    """
+    height, width = pixels.shape[:2]
+    if width > CHROMA_WIDTH:
+        size_wh = (CHROMA_WIDTH, max(1, round(height * CHROMA_WIDTH / width)))
+        pixels = cv2.resize(pixels, size_wh, interpolation=cv2.INTER_AREA)
+    colour = to_uint8(pixels, what)[:, :, :3].astype(np.int16)
+    brightest, dimmest = colour.max(axis=2), colour.min(axis=2)
+    lit = brightest >= CHROMA_LIT
+    return float((brightest - dimmest)[lit].mean()) if lit.any() else 0.0
 
 
 def _drop_colour(pixels: NDArray[np.generic]) -> NDArray[np.generic]:

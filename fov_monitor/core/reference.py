@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import numpy as np
@@ -110,7 +110,7 @@ class Reference:
             track_xy=select_track_points(working.gray, settings.track_points),
             orb=detect_orb(working.gray, settings.orb_features_reference),
             sift=detect_sift(working.gray, settings.sift_features),
-            quality=measure_quality(working.gray),
+            quality=replace(measure_quality(working.gray), chroma=working.chroma),
             working_width=settings.working_width,
         )
 

@@ -59,6 +59,10 @@ class AlignMethod(enum.StrEnum):
     ORB_EQUALISED = "orb-equalised"
     """ORB features, more of them, on contrast-equalised images: the escalation for a dark or flat
     live frame that no earlier stage aligned confidently."""
+    PARTIAL = "partial"
+    """Too few points agree for any stage alone (the light changed a lot), but the whole picture's
+    edges, aligned independently (:mod:`fov_monitor.core.dense`), put them where they are: the view
+    is measured with those points' homography (:mod:`fov_monitor.core.recovery`)."""
 
 
 class TamperKind(enum.StrEnum):
@@ -118,6 +122,9 @@ class FrameQuality:
     detail : float or None
         Share of the frame's grid cells (8 x 6) holding a distinct corner at half the working size:
         low for plain, covered or defocused views (measured only when needed).
+    chroma : float or None
+        Mean colourfulness (largest minus smallest colour channel, gray levels) of the lit part of
+        the frame: near 0 for an infrared or monochrome picture; None when the frame came in gray.
     """
 
     mean_luma: float
@@ -125,6 +132,7 @@ class FrameQuality:
     texture: float
     noise: float | None = None
     detail: float | None = None
+    chroma: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

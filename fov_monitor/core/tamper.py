@@ -58,6 +58,16 @@ FADED_CELL = 0.3
 translucent cover leaves a faint wash of the scene."""
 LAPLACIAN_NOISE_GAIN = 20.0
 """Variance of the 4-neighbour Laplacian of white noise of variance 1."""
+REFERENCE_CORNERS = 600
+"""Corners of the reference (strongest first, spread by a minimum distance) that a cover would hide."""
+HIDDEN_CORNER_DENSITY = 0.45
+"""A cover hides the scene's corners with it: the share of the reference's corners that lie in the
+covered cells must be at least this share of the covered area's share. Weather takes soft structure
+that holds few corners: clouds that a hazy sky no longer shows held 1.5 % of the reference's corners
+in 26 % of the view (0.06) on ``webcams/mexico``; a cover over any part of a scene holds about its
+share (0.6-1.3 over the covers of ``benchmarks/conditions.py``)."""
+MIN_CORNERS_TO_WEIGH = 12
+"""With fewer reference corners than this in the comparable view, the covered area is judged alone."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +87,24 @@ class ViewComparison:
     sharpness_ratio : float
         Fine detail of the live frame as a share of the reference's (noise discounted); 1 is as
         sharp, below 0.4 is clearly blurred.
+    hidden_corner_share : float or None
+        Share of the reference's corners in the comparable view that lie in covered cells; None
+        when the comparable view holds too few corners to weigh.
     """
 
     covered_fraction: float
     faded_fraction: float
     comparable_share: float
     sharpness_ratio: float
+    hidden_corner_share: float | None = None
+
+    @property
+    def hides_corners(self) -> bool:
+        """True if the covered cells hold the reference's corners as a cover would (see
+        :data:`HIDDEN_CORNER_DENSITY`), or if there are too few corners to tell."""
+        if self.hidden_corner_share is None:
+            return True
+        return self.hidden_corner_share >= HIDDEN_CORNER_DENSITY * self.covered_fraction
 
 
 def exposure_tamper(
@@ -138,7 +160,7 @@ def view_tamper(
     comparison = compare_view(reference, live_gray, H_live_to_ref)
     if comparison is None or comparison.comparable_share < settings.min_comparable_share:
         return None, comparison
-    if comparison.covered_fraction >= settings.covered_share:
+    if comparison.covered_fraction >= settings.covered_share and comparison.hides_corners:
         share = comparison.covered_fraction
         return Tamper(TamperKind.COVERED, share, f"covered {share:.0%}"), comparison
     if comparison.sharpness_ratio < settings.defocus_ratio and comparison.faded_fraction >= 0.9:
@@ -211,7 +233,33 @@ def compare_view(
         faded_fraction=float(faded.sum()) / count if count else 0.0,
         comparable_share=count / comparable.size,
         sharpness_ratio=float(sharpness),
+        hidden_corner_share=_hidden_corner_share(reference, comparable, covered),
     )
+
+
+def _hidden_corner_share(
+    reference: Reference, comparable: NDArray[np.bool_], covered: NDArray[np.bool_]
+) -> float | None:
+    """Return the share of the reference's corners in comparable cells that lie in covered cells."""
+    corners = reference.cached("tamper_corners", _strong_corners)
+    ref_w, ref_h = reference.working_size_wh
+    rows, cols = comparable.shape
+    col = np.clip((corners[:, 0] * cols / ref_w).astype(np.intp), 0, cols - 1)
+    row = np.clip((corners[:, 1] * rows / ref_h).astype(np.intp), 0, rows - 1)
+    weighed = int(comparable[row, col].sum())
+    if weighed < MIN_CORNERS_TO_WEIGH:
+        return None
+    return float(covered[row, col].sum()) / weighed
+
+
+def _strong_corners(gray: GrayImage) -> NDArray[np.float32]:
+    """Return up to :data:`REFERENCE_CORNERS` corners of a working image, ``(N, 2)`` as ``(x, y)``."""
+    height, width = gray.shape
+    min_distance = max(4.0, 0.5 * float(np.sqrt(height * width / REFERENCE_CORNERS)))
+    corners = cv2.goodFeaturesToTrack(gray, REFERENCE_CORNERS, 0.01, min_distance, blockSize=5)
+    if corners is None:
+        return np.zeros((0, 2), np.float32)
+    return corners.reshape(-1, 2).astype(np.float32)
 
 
 def _at_reference_scale(live_gray: GrayImage, H_live_to_ref: Matrix) -> GrayImage:

@@ -52,6 +52,7 @@ def save_reference(reference: Reference, path: str | Path) -> None:
         "scale": reference.scale,
         "working_width": reference.working_width,
         "quality": [reference.quality.mean_luma, reference.quality.contrast, reference.quality.texture],
+        "chroma": reference.quality.chroma,
     }
     with atomic_writer(path) as stream:
         np.savez_compressed(
@@ -64,6 +65,11 @@ def save_reference(reference: Reference, path: str | Path) -> None:
             sift_xy=reference.sift.xy,
             sift_descriptors=_sift_as_bytes(reference.sift.descriptors),
         )
+
+
+def _optional_float(value: object) -> float | None:
+    """Return a number kept in the metadata, None when absent (a cache written before it was kept)."""
+    return None if value is None else float(value)  # type: ignore[arg-type]
 
 
 def _sift_as_bytes(descriptors: np.ndarray) -> np.ndarray:
@@ -139,7 +145,12 @@ def load_reference(path: str | Path, settings: CheckSettings | None = None) -> R
             track_xy=arrays["track_xy"],
             orb=Keypoints(arrays["orb_xy"], arrays["orb_descriptors"]),
             sift=Keypoints(arrays["sift_xy"], arrays["sift_descriptors"].astype(np.float32)),
-            quality=FrameQuality(*(float(value) for value in meta["quality"])),
+            quality=FrameQuality(
+                mean_luma=float(meta["quality"][0]),
+                contrast=float(meta["quality"][1]),
+                texture=float(meta["quality"][2]),
+                chroma=_optional_float(meta.get("chroma")),
+            ),
             working_width=int(meta["working_width"]),
         )
     except (KeyError, TypeError, ValueError, IndexError) as exc:

@@ -307,7 +307,7 @@ def test_zone_exposed_outranks_redirected_and_both_reasons_are_given() -> None:
     assert any("outside the permit" in reason for reason in result.reasons[1:])
 
 
-@pytest.mark.parametrize("other", ["coffee", "chelsea", "rocket", "camera", "brick"])
+@pytest.mark.parametrize("other", ["coffee", "chelsea", "rocket"])
 def test_another_scene_is_redirected_as_not_recognised(astronaut: np.ndarray, other: str) -> None:
     reference, permit = _whole(astronaut)
     result = fm.check_frame(reference, permit, sample_bgr(other))
@@ -316,6 +316,30 @@ def test_another_scene_is_redirected_as_not_recognised(astronaut: np.ndarray, ot
     assert result.H_live_to_ref is None
     assert result.outside_fraction is None
     assert result.zones == ()
+
+
+@pytest.mark.parametrize("other", ["camera", "brick"])
+def test_a_gray_frame_against_colour_references_names_the_missing_infrared_reference(
+    astronaut: np.ndarray, other: str
+) -> None:
+    # A gray picture (an infrared camera at night) that matches no colour reference cannot be told
+    # from another view: unverifiable, naming the reference to capture, never redirected.
+    reference, permit = _whole(astronaut)
+    result = fm.check_frame(reference, permit, sample_bgr(other))
+    assert result.status is fm.Status.UNVERIFIABLE
+    assert result.reasons[0].startswith("no reference for infrared conditions")
+    assert "--label infrared" in result.reasons[0]
+    assert result.H_live_to_ref is None
+
+
+def test_the_same_gray_scene_against_a_gray_reference_is_redirected_when_another_view(
+    astronaut: np.ndarray,
+) -> None:
+    gray_reference = cv2.cvtColor(cv2.cvtColor(astronaut, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    reference, permit = _whole(gray_reference)
+    result = fm.check_frame(reference, permit, sample_bgr("camera"))
+    assert result.status is fm.Status.REDIRECTED
+    assert "not recognised" in result.reasons[0]
 
 
 def _noisy_gray(sigma: float) -> np.ndarray:
