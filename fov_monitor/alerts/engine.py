@@ -37,6 +37,7 @@ from fov_monitor.alerts.model import (
 )
 from fov_monitor.alerts.queries import StateFilter, camera_facts, camera_group, list_alerts, split_reasons
 from fov_monitor.alerts.settings import AlertSettings, Thresholds
+from fov_monitor.core.result import Outcome
 from fov_monitor.db.connection import Transaction
 from fov_monitor.db.database import Database
 from fov_monitor.store.store import Store, now_utc
@@ -54,7 +55,7 @@ class _Seen:
     """A camera's outcome in the run, with its result's evidence."""
 
     camera_id: str
-    outcome: str
+    outcome: Outcome
     reason: str
     result_id: int | None
     outside_fraction: float | None
@@ -320,7 +321,7 @@ def _run_outcomes(database: Database, run_id: int) -> list[_Seen]:
         "ORDER BY o.camera_id",
         (run_id,),
     )
-    return [_Seen(*row) for row in rows]
+    return [_Seen(row[0], Outcome(row[1]), *row[2:]) for row in rows]
 
 
 def _active_alerts(database: Database, run_id: int) -> dict[str, list[Alert]]:

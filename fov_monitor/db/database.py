@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from fov_monitor.core.result import CheckResult
+from fov_monitor.core.result import CheckResult, Outcome, Status
 from fov_monitor.db.connection import Connection, Transaction
 from fov_monitor.db.location import DatabaseLocation, Dialect
 from fov_monitor.db.retry import RetryPolicy
@@ -40,7 +40,7 @@ class ResultRow:
     result_id: int
     camera_id: str
     checked_at: str
-    status: str
+    status: Status
     summary: str
     outside_fraction: float | None
     shift_fraction: float | None
@@ -49,9 +49,21 @@ class ResultRow:
     source: str
     evidence_path: str | None
 
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> ResultRow:
+        """Build a row from the columns of :data:`RESULT_COLUMNS`."""
+        return cls(row[0], row[1], row[2], Status(row[3]), *row[4:])
+
     def to_dict(self) -> dict[str, Any]:
         """Return the row as a JSON-ready dict."""
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+RESULT_COLUMNS = (
+    "id, camera_id, checked_at, status, summary, outside_fraction, shift_fraction, confidence, "
+    "reference_label, source, evidence_path"
+)
+"""The ``results`` columns a :class:`ResultRow` is read from, in its order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +84,7 @@ class ScanOutcomeRow:
     run_id: int
     camera_id: str
     at: str
-    outcome: str
+    outcome: Outcome
     reason: str
     rechecked: bool
     result_id: int | None
@@ -265,12 +277,13 @@ class Database:
         run_id, started_at, finished_at, actor, selection_json = rows[0]
         return ScanRun(run_id, started_at, finished_at, actor, json.loads(selection_json))
 
-    def finish_scan_run(self, run_id: int, at: str, actor: str, counts: Mapping[str, int]) -> None:
+    def finish_scan_run(self, run_id: int, at: str, actor: str, counts: Mapping[Outcome, int]) -> None:
         """Mark a scan run finished and write its counts to the audit log."""
 
         def finish(transaction: Transaction) -> None:
             transaction.execute("UPDATE scan_runs SET finished_at = ? WHERE id = ?", (at, run_id))
-            append_audit(transaction, at, actor, "scan finished", None, {"run_id": run_id, **counts})
+            by_outcome = {str(outcome): count for outcome, count in counts.items()}
+            append_audit(transaction, at, actor, "scan finished", None, {"run_id": run_id, **by_outcome})
 
         self.write(finish)
 
@@ -305,24 +318,23 @@ class Database:
             (run_id,),
         )
         for row in rows:
-            yield ScanOutcomeRow(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6])
+            yield ScanOutcomeRow(row[0], row[1], row[2], Outcome(row[3]), row[4], bool(row[5]), row[6])
 
-    def scan_counts(self, run_id: int) -> dict[str, int]:
+    def scan_counts(self, run_id: int) -> dict[Outcome, int]:
         """Return how many cameras of the run ended in each outcome."""
         rows = self.read(
             "SELECT outcome, COUNT(*) FROM scan_outcomes WHERE run_id = ? GROUP BY outcome", (run_id,)
         )
-        return {row[0]: int(row[1]) for row in rows}
+        return {Outcome(row[0]): int(row[1]) for row in rows}
 
     def history(self, camera_id: str, limit: int = 20) -> list[ResultRow]:
         """Return the camera's latest results, newest first."""
         rows = self.read(
-            "SELECT id, camera_id, checked_at, status, summary, outside_fraction, shift_fraction, "
-            "confidence, reference_label, source, evidence_path FROM results WHERE camera_id = ? "
+            f"SELECT {RESULT_COLUMNS} FROM results WHERE camera_id = ? "
             "ORDER BY checked_at DESC, id DESC LIMIT ?",
             (camera_id, limit),
         )
-        return [ResultRow(*row) for row in rows]
+        return [ResultRow.from_row(row) for row in rows]
 
     def last_fingerprint(self, camera_id: str) -> bytes | None:
         """Return the frame fingerprint stored with the camera's latest result, if any."""
@@ -506,6 +518,7 @@ def _largest(pair: tuple[float, float] | None) -> float | None:
 
 
 __all__ = [
+    "RESULT_COLUMNS",
     "SCHEMA_VERSION",
     "AuditEntry",
     "Database",

@@ -172,7 +172,7 @@ def _monthly_bars(figure: Figure, monthly_counts: NDArray[np.int64]) -> None:
     axes = figure.add_subplot()
     bottom = np.zeros(12)
     for column, outcome in enumerate(OUTCOMES):
-        status = DayStatus[outcome.upper()]
+        status = DayStatus.of(outcome)
         values = monthly_counts[:, column].astype(float)
         axes.bar(_MONTHS, values, bottom=bottom, color=STATUS_COLOURS[status], label=STATUS_LABELS[status])
         bottom += values

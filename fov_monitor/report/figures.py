@@ -41,7 +41,9 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry import box
 
+from fov_monitor.alerts.model import Problem, State
 from fov_monitor.core.permit import Decision
+from fov_monitor.core.result import Outcome
 from fov_monitor.db.database import Database
 from fov_monitor.errors import FovMonitorError
 from fov_monitor.report.clock import OPEN_IN_PERIOD, LocalTime, index_of, parse_stored
@@ -59,7 +61,11 @@ CARRIED_ACTION = "permit carried over"
 
 
 class DayStatus(enum.IntEnum):
-    """A day's worst scan outcome, for the timeline; higher is worse."""
+    """A day's worst scan outcome, for the timeline; higher is worse.
+
+    The members but ``NO_CHECK`` are the :class:`~fov_monitor.core.result.Outcome` of the same name,
+    ranked.
+    """
 
     NO_CHECK = 0
     COMPLIANT = 1
@@ -70,11 +76,16 @@ class DayStatus(enum.IntEnum):
     ZONE_EXPOSED = 6
     TAMPERED = 7
 
+    @classmethod
+    def of(cls, outcome: Outcome) -> DayStatus:
+        """Return the rank of a scan outcome."""
+        return cls[outcome.name]
 
-_DAY_STATUS = {status.name.lower(): status for status in DayStatus if status is not DayStatus.NO_CHECK}
-NON_COMPLIANT = frozenset({"redirected", "zone_exposed", "tampered"})
-VERDICTS = frozenset({"compliant", "unverifiable"}) | NON_COMPLIANT
-OUTCOMES = ("compliant", "redirected", "zone_exposed", "tampered", "unverifiable", "offline", "error")
+
+OUTCOMES: tuple[Outcome, ...] = tuple(Outcome)
+"""The outcomes in the order of the monthly counts' columns."""
+VERDICTS = frozenset(outcome for outcome in Outcome if outcome.status is not None)
+"""The outcomes of a verdict on a real frame (not offline, not error): the share compliant's base."""
 _COLUMN = {outcome: index for index, outcome in enumerate(OUTCOMES)}
 
 
@@ -97,8 +108,8 @@ class Deviation:
     """
 
     alert_id: int
-    problem: str
-    state: str
+    problem: Problem
+    state: State
     start: str
     end: str | None
     time_to_fix_h: float | None
@@ -177,7 +188,7 @@ class CameraFigures:
     permit: PermitFacts | None
     certified_move: CertifiedMove | None
     checks: int
-    status_counts: dict[str, int]
+    status_counts: dict[Outcome, int]
     share_compliant: float | None
     days_checked: int
     days_non_compliant: int
@@ -203,7 +214,7 @@ class CameraFigures:
     @property
     def non_compliance_deviations(self) -> int:
         """Alerts for a view that was wrong (redirected, zone exposed, tampered)."""
-        return sum(1 for deviation in self.deviations if deviation.problem in NON_COMPLIANT)
+        return sum(1 for deviation in self.deviations if deviation.problem.outcome.non_compliant)
 
     @property
     def carried_over_deviations(self) -> int:
@@ -302,7 +313,7 @@ def yearly_figures(
     start, end = clock.year_bounds(year)
     calendar = _Calendar(year, clock.day_starts_s(year), clock.month_starts_s(year))
     wanted = set(camera_ids)
-    rows_by_camera: dict[str, list[tuple[str, str, float | None, str | None]]] = defaultdict(list)
+    rows_by_camera: dict[str, list[tuple[str, Outcome, float | None, str | None]]] = defaultdict(list)
     rows = database.read(
         "SELECT o.camera_id, o.at, o.outcome, r.outside_fraction, r.summary FROM scan_outcomes o "
         "LEFT JOIN results r ON r.id = o.result_id WHERE o.at >= ? AND o.at < ? ORDER BY o.camera_id, o.at",
@@ -310,7 +321,7 @@ def yearly_figures(
     )
     for camera_id, at, outcome, outside, summary in rows:
         if camera_id in wanted:
-            rows_by_camera[camera_id].append((at, outcome, outside, summary))
+            rows_by_camera[camera_id].append((at, Outcome(outcome), outside, summary))
     deviations = _deviations(database, start, end, wanted, clock)
     rebaselines = _rebaselines(database, start, end, wanted, clock)
     cameras = [
@@ -373,7 +384,7 @@ class _Calendar:
 def _camera_figures(
     settings: _Settings,
     calendar: _Calendar,
-    rows: Sequence[tuple[str, str, float | None, str | None]],
+    rows: Sequence[tuple[str, Outcome, float | None, str | None]],
     deviations: list[Deviation],
     rebaselines: list[Rebaseline],
 ) -> CameraFigures:
@@ -391,16 +402,14 @@ def _camera_figures(
         when_s = parse_stored(at).timestamp()
         times_s[index] = when_s
         day = index_of(day_starts_s, when_s)
-        if outcome in _COLUMN:
-            monthly[index_of(month_starts_s, when_s), _COLUMN[outcome]] += 1
-        counts[outcome] = counts.get(outcome, 0) + 1
-        code = _DAY_STATUS.get(outcome, DayStatus.ERROR)
-        day_status[day] = max(day_status[day], code)
+        monthly[index_of(month_starts_s, when_s), _COLUMN[outcome]] += 1
+        counts[outcome] += 1
+        day_status[day] = max(day_status[day], DayStatus.of(outcome))
         if outside is not None and not outside <= day_outside[day]:
             day_outside[day] = outside
-        if outcome == "zone_exposed":
+        if outcome is Outcome.ZONE_EXPOSED:
             exposures[day].append(summary or "a privacy zone was in view")
-        offline[index] = outcome == "offline"
+        offline[index] = outcome is Outcome.OFFLINE
     verdicts = sum(counts[outcome] for outcome in VERDICTS)
     spans_h = _spans_h(times_s, day_starts_s[-1])
     observed_h = float(spans_h.sum())
@@ -416,7 +425,7 @@ def _camera_figures(
         certified_move=settings.move,
         checks=len(rows),
         status_counts=counts,
-        share_compliant=counts["compliant"] / verdicts if verdicts else None,
+        share_compliant=counts[Outcome.COMPLIANT] / verdicts if verdicts else None,
         days_checked=int(np.count_nonzero(day_status)),
         days_non_compliant=int(np.isin(day_status, non_compliant_codes).sum()),
         zone_exposures=[
@@ -521,8 +530,8 @@ def _deviations(
         found[camera_id].append(
             Deviation(
                 int(alert_id),
-                problem,
-                state,
+                Problem(problem),
+                State(state),
                 clock.text(opened_at),
                 clock.text(closed_at) if closed_at is not None else None,
                 _time_to_fix_h(opened_at, closed_at, end),
@@ -578,7 +587,7 @@ def _rebaselines(
 
 
 def _totals(cameras: Sequence[CameraFigures], year_end: datetime) -> FleetTotals:
-    compliant = sum(camera.status_counts["compliant"] for camera in cameras)
+    compliant = sum(camera.status_counts[Outcome.COMPLIANT] for camera in cameras)
     verdicts = sum(sum(camera.status_counts[o] for o in VERDICTS) for camera in cameras)
     deviations = [deviation for camera in cameras for deviation in camera.deviations]
     fixes = [d.time_to_fix_h for d in deviations if d.time_to_fix_h is not None]
