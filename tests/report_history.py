@@ -19,9 +19,9 @@ import cv2
 import numpy as np
 
 from fov_monitor.core.permit import Decision, Permit
+from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.connection import Transaction
 from fov_monitor.db.database import Database
-from fov_monitor.report.figures import REBASELINE_ACTION
 from fov_monitor.store.camera import CameraConfig
 from fov_monitor.store.store import REFERENCE_SCHEMA_VERSION, Store
 
@@ -243,14 +243,14 @@ def write_rebaseline(
     """Append the audit line a re-baseline writes (after the one of its permit carried over, if moved)."""
     if moved is not None:
         carried = {"label": "day", "shift_fraction": list(moved), "zones_out_of_view": []}
-        database.audit("technician-bo", "permit carried over", camera_id, carried, at=at)
+        database.audit("technician-bo", AuditAction.PERMIT_CARRIED_OVER, camera_id, carried, at=at)
     detail = {
         "label": "day",
         "reason": "pole replaced after a storm",
         "approved_by": "head-of-ops",
         "self_test": SELF_TEST,
     }
-    database.audit("technician-bo", REBASELINE_ACTION, camera_id, detail, at=at)
+    database.audit("technician-bo", AuditAction.REFERENCE_REBASELINED, camera_id, detail, at=at)
 
 
 def troubles_of(schedule: Mapping[str, Sequence[str]]) -> list[Trouble]:

@@ -1,11 +1,13 @@
-"""One enum per idea: the statuses and their outcome superset, spelt once, and the sets derived from them."""
+"""One enum per idea: the statuses and their outcome superset spelt once, the sets derived from them, and
+the audit log's actions."""
 
 from __future__ import annotations
 
 import pytest
 
-from fov_monitor.alerts.model import Problem
+from fov_monitor.alerts.model import Event, Problem
 from fov_monitor.core.result import Outcome, Status
+from fov_monitor.db.audit import AuditAction
 from fov_monitor.report.figures import OUTCOMES, VERDICTS, DayStatus
 from fov_monitor.web.fleet import FleetStatus
 
@@ -53,3 +55,28 @@ def test_the_report_and_the_overview_rank_and_count_the_same_outcomes() -> None:
     assert {status.name for status in DayStatus} == {outcome.name for outcome in Outcome} | {"NO_CHECK"}
     assert all(DayStatus.of(outcome).name == outcome.name for outcome in Outcome)
     assert {status.value for status in Status} <= {status.value for status in FleetStatus}
+
+
+STORED_ACTIONS = {
+    "check", "scan started", "scan finished", "watch started", "evidence not written",
+    "unblurred copy kept", "unblurred copies purged", "store initialised", "camera added",
+    "camera edited", "camera removed", "reference captured", "reference rebaseline started",
+    "reference rebaseline failed", "reference rebaselined", "permit carried over", "permit set",
+    "alerts updated", "alert opened", "alert updated", "alert closed", "alert acknowledged",
+    "alert resolved", "alert dismissed", "alert rebaseline proposed", "alert rebaseline approved",
+    "alert rebaseline rejected", "alert rebaseline applied", "alert rebaseline failed", "delivery sent",
+    "delivery failed", "delivery retried", "report written", "image viewed", "signed in", "signed out",
+    "sign-in refused", "sign-in locked", "user added", "user disabled", "password changed",
+    "password reset",
+}  # fmt: skip
+"""The actions existing databases hold: a value is never changed, only added."""
+
+
+def test_the_audit_actions_keep_the_values_databases_hold() -> None:
+    assert {str(action) for action in AuditAction} == STORED_ACTIONS
+
+
+@pytest.mark.parametrize("event", list(Event), ids=str)
+def test_every_alert_event_has_its_audit_action(event: Event) -> None:
+    assert event.audit_action in AuditAction
+    assert event.audit_action.value == f"alert {event.value.replace('_', ' ')}"

@@ -38,14 +38,13 @@ from fov_monitor.alerts.model import (
 from fov_monitor.alerts.queries import StateFilter, camera_facts, camera_group, list_alerts, split_reasons
 from fov_monitor.alerts.settings import AlertSettings, Thresholds
 from fov_monitor.core.result import Outcome
+from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.connection import Transaction
-from fov_monitor.db.database import Database
+from fov_monitor.db.database import Database, append_audit
 from fov_monitor.store.store import Store, now_utc
 
 log = logging.getLogger(__name__)
 
-ALERTS_UPDATED = "alerts updated"
-"""The audit action that marks a run as gone through by the engine (its detail names the run)."""
 BATCH_CAMERAS = 200
 """Cameras whose changes share one transaction: one commit each would cost a disk flush apiece."""
 
@@ -132,10 +131,10 @@ def update_alerts(
     changes = AlertChanges()
     for chunk in _chunks(plans, max(1, batch_cameras)):
         changes += database.write(_applying(chunk, run_id, settings, actor, at))
+    # The mark of a run gone through (runs_to_update reads it).
     database.write(
-        lambda transaction: transaction.execute(
-            "INSERT INTO audit (at, actor, action, camera_id, detail_json) VALUES (?, ?, ?, NULL, ?)",
-            (at, actor, ALERTS_UPDATED, json.dumps({"run_id": run_id, **changes.to_dict()})),
+        lambda transaction: append_audit(
+            transaction, at, actor, AuditAction.ALERTS_UPDATED, None, {"run_id": run_id, **changes.to_dict()}
         )
     )
     log.info("alerts for scan run %d: %s", run_id, changes)
@@ -203,7 +202,8 @@ def runs_to_update(database: Database) -> list[int]:
     if latest is None:
         return []
     marks = database.read(
-        "SELECT detail_json FROM audit WHERE action = ? ORDER BY id DESC LIMIT 1", (ALERTS_UPDATED,)
+        "SELECT detail_json FROM audit WHERE action = ? ORDER BY id DESC LIMIT 1",
+        (str(AuditAction.ALERTS_UPDATED),),
     )
     done = json.loads(marks[0][0]).get("run_id", 0) if marks else 0
     return [int(latest)] if int(latest) > int(done) else []

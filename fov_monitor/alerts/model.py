@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fov_monitor.core.result import Outcome
+from fov_monitor.db.audit import AuditAction
 
 PAYLOAD_SCHEMA = "fov-monitor.alert-event/1"
 
@@ -78,6 +79,11 @@ class Event(enum.StrEnum):
     def delivered(self) -> bool:
         """True for the events the channels announce; repeats and other review steps stay quiet."""
         return self in (Event.OPENED, Event.CLOSED, Event.RESOLVED)
+
+    @property
+    def audit_action(self) -> AuditAction:
+        """The audit line's action for this event: ``alert`` and the event in words."""
+        return AuditAction(f"alert {self.value.replace('_', ' ')}")
 
 
 ALERT_COLUMNS = (

@@ -14,6 +14,7 @@ from fov_monitor.commands.common import (
     print_json,
     print_table,
 )
+from fov_monitor.db.audit import AuditAction
 from fov_monitor.errors import FovMonitorError, InvalidSettingsError
 from fov_monitor.sources import SourceAuth, redact
 from fov_monitor.store.camera import CameraConfig
@@ -116,7 +117,7 @@ def _changes(args: argparse.Namespace, where: str) -> dict[str, Any]:
 def run_init(args: argparse.Namespace) -> int:
     context = Context.from_args(args)
     created = context.store.init()
-    context.audit("store initialised", None, store=str(context.store.root))
+    context.audit(AuditAction.STORE_INITIALISED, None, store=str(context.store.root))
     print(f"{'created' if created else 'store already exists:'} {context.store.root}")
     return EXIT_COMPLIANT
 
@@ -125,7 +126,7 @@ def run_add(args: argparse.Namespace) -> int:
     context = Context.from_args(args)
     config = CameraConfig(camera_id=args.camera_id, **_changes(args, f"camera {args.camera_id}"))
     context.store.add_camera(config)
-    context.audit("camera added", config.camera_id, settings=_public(config))
+    context.audit(AuditAction.CAMERA_ADDED, config.camera_id, settings=_public(config))
     print(f"added {config.camera_id}; next: fov-monitor reference capture {config.camera_id}")
     return EXIT_COMPLIANT
 
@@ -138,7 +139,7 @@ def run_edit(args: argparse.Namespace) -> int:
         raise InvalidSettingsError("camera edit: nothing to change; give e.g. --source or --tolerance")
     after = before.with_changes(**changes)
     context.store.save_camera(after)
-    context.audit("camera edited", args.camera_id, before=_public(before), after=_public(after))
+    context.audit(AuditAction.CAMERA_EDITED, args.camera_id, before=_public(before), after=_public(after))
     print(f"updated {args.camera_id}: {', '.join(sorted(changes))}")
     return EXIT_COMPLIANT
 
@@ -151,7 +152,7 @@ def run_remove(args: argparse.Namespace) -> int:
     settings = AlertSettings.for_store(context.store.root)
     facts = camera_facts(context.store, args.camera_id)  # the announcement names it; read while it is there
     kept = context.store.remove_camera(args.camera_id)
-    context.audit("camera removed", args.camera_id, kept_at=str(kept))
+    context.audit(AuditAction.CAMERA_REMOVED, args.camera_id, kept_at=str(kept))
     print(f"removed {args.camera_id}; its folder is kept at {kept}")
     with context.database() as database:
         closed = close_camera_alerts(

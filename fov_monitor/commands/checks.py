@@ -22,6 +22,7 @@ from fov_monitor.core.check import check_frame
 from fov_monitor.core.permit import Permit
 from fov_monitor.core.reference import Reference
 from fov_monitor.core.result import CheckResult
+from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.database import Database
 from fov_monitor.errors import InvalidPermitError, InvalidSettingsError
 from fov_monitor.files.images import read_image
@@ -137,7 +138,7 @@ def camera_check_document(outcome: CameraCheck) -> dict[str, object]:
 
 def _watch(context: Context, database: Database, args: argparse.Namespace) -> int:
     print(f"watching {args.camera_id} every {args.watch:g} s (not recorded); Ctrl-C to stop")
-    context.audit("watch started", args.camera_id, every_s=args.watch)
+    context.audit(AuditAction.WATCH_STARTED, args.camera_id, every_s=args.watch)
     status = EXIT_COMPLIANT
     try:
         while True:

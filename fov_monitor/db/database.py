@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from fov_monitor.core.result import CheckResult, Outcome, Status
+from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.connection import Connection, Transaction
 from fov_monitor.db.location import DatabaseLocation, Dialect
 from fov_monitor.db.retry import RetryPolicy
@@ -96,7 +97,11 @@ class ScanOutcomeRow:
 
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
-    """One line of the audit log: who did what, when, to which camera."""
+    """One line of the audit log: who did what, when, to which camera.
+
+    ``action`` is the text stored: an :class:`~fov_monitor.db.audit.AuditAction` value for every line
+    fov-monitor writes (compare it with the members), kept as text so that any line can be read.
+    """
 
     entry_id: int
     at: str
@@ -261,7 +266,9 @@ class Database:
                 "INSERT INTO scan_runs (started_at, actor, selection_json) VALUES (?, ?, ?) RETURNING id",
                 (at, actor, json.dumps(dict(selection), sort_keys=True)),
             )
-            append_audit(transaction, at, actor, "scan started", None, {"run_id": run_id, **selection})
+            append_audit(
+                transaction, at, actor, AuditAction.SCAN_STARTED, None, {"run_id": run_id, **selection}
+            )
             return run_id
 
         return ScanRun(self.write(start), at, None, actor, dict(selection))
@@ -283,7 +290,9 @@ class Database:
         def finish(transaction: Transaction) -> None:
             transaction.execute("UPDATE scan_runs SET finished_at = ? WHERE id = ?", (at, run_id))
             by_outcome = {str(outcome): count for outcome, count in counts.items()}
-            append_audit(transaction, at, actor, "scan finished", None, {"run_id": run_id, **by_outcome})
+            append_audit(
+                transaction, at, actor, AuditAction.SCAN_FINISHED, None, {"run_id": run_id, **by_outcome}
+            )
 
         self.write(finish)
 
@@ -351,7 +360,7 @@ class Database:
         return json.loads(rows[0][0]) if rows else None
 
     def audit(
-        self, actor: str, action: str, camera_id: str | None, detail: Mapping[str, Any], at: str
+        self, actor: str, action: AuditAction, camera_id: str | None, detail: Mapping[str, Any], at: str
     ) -> None:
         """Append one line to the audit log."""
         self.write(lambda transaction: append_audit(transaction, at, actor, action, camera_id, detail))
@@ -361,7 +370,7 @@ class Database:
         camera_id: str | None = None,
         limit: int = 100,
         *,
-        action: str | None = None,
+        action: AuditAction | str | None = None,
         actor: str | None = None,
         before_id: int | None = None,
     ) -> list[AuditEntry]:
@@ -369,14 +378,17 @@ class Database:
 
         Parameters
         ----------
-        camera_id, action, actor : str, optional
-            Only the lines about this camera, of this action, by this actor.
+        camera_id, actor : str, optional
+            Only the lines about this camera, by this actor.
+        action : AuditAction or str, optional
+            Only the lines of this action (text as asked for, e.g. on the web app's audit page).
         limit : int
             How many lines at most.
         before_id : int, optional
             Only lines older than this one (the next page after a page whose last line it is).
         """
-        filters = {"camera_id = ?": camera_id, "action = ?": action, "actor = ?": actor, "id < ?": before_id}
+        text = None if action is None else str(action)
+        filters = {"camera_id = ?": camera_id, "action = ?": text, "actor = ?": actor, "id < ?": before_id}
         kept = {clause: value for clause, value in filters.items() if value is not None}
         query = "SELECT id, at, actor, action, camera_id, detail_json FROM audit"
         if kept:
@@ -394,7 +406,7 @@ class ScanRecord:
     source: str = ""
     evidence_path: str | None = None
     audit_detail: Mapping[str, Any] = field(default_factory=dict)
-    audit_lines: tuple[tuple[str, Mapping[str, Any]], ...] = ()
+    audit_lines: tuple[tuple[AuditAction, Mapping[str, Any]], ...] = ()
 
 
 def _connect(location: DatabaseLocation, retry: RetryPolicy) -> Connection:
@@ -436,7 +448,7 @@ def _insert_scan_outcome(transaction: Transaction, outcome: ScanOutcomeRow, reco
             transaction,
             outcome.at,
             record.actor,
-            "check",
+            AuditAction.CHECK,
             outcome.camera_id,
             detail | {"status": outcome.outcome, "reason": outcome.reason},
         )
@@ -491,7 +503,7 @@ def _insert_result(
         transaction,
         checked_at,
         actor,
-        "check",
+        AuditAction.CHECK,
         camera_id,
         {"result_id": result_id, "status": str(result.status), "evidence": evidence_path, **audit_detail},
     )
@@ -502,14 +514,14 @@ def append_audit(
     transaction: Transaction,
     at: str,
     actor: str,
-    action: str,
+    action: AuditAction,
     camera_id: str | None,
     detail: Mapping[str, Any],
 ) -> None:
     """Append an audit line inside ``transaction``, so that a change and its line land together."""
     transaction.execute(
         "INSERT INTO audit (at, actor, action, camera_id, detail_json) VALUES (?, ?, ?, ?, ?)",
-        (at, actor, action, camera_id, json.dumps(dict(detail), default=str)),
+        (at, actor, str(action), camera_id, json.dumps(dict(detail), default=str)),
     )
 
 

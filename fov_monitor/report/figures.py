@@ -44,6 +44,7 @@ from shapely.geometry import box
 from fov_monitor.alerts.model import Problem, State
 from fov_monitor.core.permit import Decision
 from fov_monitor.core.result import Outcome
+from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.database import Database
 from fov_monitor.errors import FovMonitorError
 from fov_monitor.report.clock import OPEN_IN_PERIOD, LocalTime, index_of, parse_stored
@@ -52,12 +53,6 @@ from fov_monitor.report.selection import UnreadableCamera
 from fov_monitor.store.store import Store
 
 log = logging.getLogger(__name__)
-
-REBASELINE_ACTION = "reference rebaselined"
-"""The audit action :func:`~fov_monitor.workflows.reference_capture.capture_reference` writes for a
-re-baseline."""
-CARRIED_ACTION = "permit carried over"
-"""The audit action a re-baseline of a moved view writes just before its own (with the move)."""
 
 
 class DayStatus(enum.IntEnum):
@@ -561,12 +556,12 @@ def _rebaselines(
     for at, actor, action, camera_id, detail_json in database.read(
         "SELECT at, actor, action, camera_id, detail_json FROM audit WHERE action IN (?, ?) AND at >= ? "
         "AND at < ? ORDER BY id",
-        (CARRIED_ACTION, REBASELINE_ACTION, start, end),
+        (str(AuditAction.PERMIT_CARRIED_OVER), str(AuditAction.REFERENCE_REBASELINED), start, end),
     ):
         if camera_id not in wanted:
             continue
         detail = _json_object(detail_json)
-        if action == CARRIED_ACTION:
+        if action == AuditAction.PERMIT_CARRIED_OVER:
             shift = detail.get("shift_fraction")
             if isinstance(shift, list) and len(shift) == 2:
                 carried[camera_id] = (float(shift[0]), float(shift[1]))

@@ -21,6 +21,7 @@ from fov_monitor.core.fingerprint import FrameFingerprint
 from fov_monitor.core.reference import Reference
 from fov_monitor.core.result import CheckResult, Status
 from fov_monitor.core.settings import CheckSettings
+from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.database import Database
 from fov_monitor.errors import InvalidFingerprintError, InvalidPermitError, StoreError
 from fov_monitor.faces.privacy import PrivacySettings, encode_unblurred_copy, protect, write_unblurred_copy
@@ -135,14 +136,18 @@ def check_camera(
         kept, delete_after = judged.unblurred
         database.audit(
             actor,
-            "unblurred copy kept",
+            AuditAction.UNBLURRED_COPY_KEPT,
             camera_id,
             {"path": str(kept), "delete_after": delete_after.isoformat(timespec="seconds")},
             at=checked_at,
         )
     if judged.evidence_error is not None:
         database.audit(
-            actor, "evidence not written", camera_id, {"error": judged.evidence_error}, at=checked_at
+            actor,
+            AuditAction.EVIDENCE_NOT_WRITTEN,
+            camera_id,
+            {"error": judged.evidence_error},
+            at=checked_at,
         )
     written = time.perf_counter()
     result_id = 0
