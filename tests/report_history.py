@@ -160,17 +160,18 @@ def write_scan_run(database: Database, at: str, outcomes: Mapping[str, str]) -> 
         for camera_id, outcome in outcomes.items():
             if not outcome:
                 continue
+            reasons = json.dumps([SUMMARY[outcome]])
             result_id = None
             if outcome not in ("offline", "error"):
                 result_id = transaction.insert(
-                    "INSERT INTO results (camera_id, checked_at, status, summary, outside_fraction, "
+                    "INSERT INTO results (camera_id, checked_at, status, reasons_json, outside_fraction, "
                     "source, result_json, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                    (camera_id, at, outcome, SUMMARY[outcome], OUTSIDE.get(outcome), "fixture", "{}", run_id),
+                    (camera_id, at, outcome, reasons, OUTSIDE.get(outcome), "fixture", "{}", run_id),
                 )
             transaction.execute(
-                "INSERT INTO scan_outcomes (run_id, camera_id, at, outcome, reason, rechecked, "
+                "INSERT INTO scan_outcomes (run_id, camera_id, at, outcome, reasons_json, rechecked, "
                 "result_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (run_id, camera_id, at, outcome, SUMMARY[outcome], 0, result_id),
+                (run_id, camera_id, at, outcome, reasons, 0, result_id),
             )
 
     database.write(write)

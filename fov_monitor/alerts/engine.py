@@ -35,12 +35,13 @@ from fov_monitor.alerts.model import (
     Problem,
     State,
 )
-from fov_monitor.alerts.queries import StateFilter, camera_facts, camera_group, list_alerts, split_reasons
+from fov_monitor.alerts.queries import StateFilter, camera_facts, camera_group, list_alerts
 from fov_monitor.alerts.settings import AlertSettings, Thresholds
 from fov_monitor.core.result import Outcome
 from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.connection import Transaction
 from fov_monitor.db.database import Database, append_audit
+from fov_monitor.db.reasons import joined, read_reasons
 from fov_monitor.store.store import Store, now_utc
 
 log = logging.getLogger(__name__)
@@ -55,14 +56,19 @@ class _Seen:
 
     camera_id: str
     outcome: Outcome
-    reason: str
+    reasons: tuple[str, ...]
     result_id: int | None
     outside_fraction: float | None
     evidence_path: str | None
 
     @property
+    def summary(self) -> str:
+        """The alert's summary: the reasons in one line, to show (the finding keeps the list)."""
+        return joined(self.reasons)
+
+    @property
     def finding(self) -> Finding:
-        return Finding(split_reasons(self.reason), self.outside_fraction, self.evidence_path)
+        return Finding(self.reasons, self.outside_fraction, self.evidence_path)
 
 
 @dataclass(slots=True)
@@ -273,7 +279,7 @@ def _apply(
             "evidence_path = COALESCE(?, evidence_path) "
             "WHERE id = ? AND closed_at IS NULL AND (last_run_id IS NULL OR last_run_id < ?) "
             f"RETURNING {ALERT_COLUMNS}",
-            (at, seen.reason, seen.result_id, run_id, seen.evidence_path, plan.update.alert_id, run_id),
+            (at, seen.summary, seen.result_id, run_id, seen.evidence_path, plan.update.alert_id, run_id),
         )
         if row is not None:
             record_event(transaction, Alert.from_row(row), Event.UPDATED, actor=actor, at=at, detail=detail)
@@ -291,7 +297,7 @@ def _apply(
                 State.OPEN,
                 at,
                 at,
-                seen.reason,
+                seen.summary,
                 seen.result_id,
                 seen.result_id,
                 run_id,
@@ -316,12 +322,12 @@ def _apply(
 
 def _run_outcomes(database: Database, run_id: int) -> list[_Seen]:
     rows = database.read(
-        "SELECT o.camera_id, o.outcome, o.reason, o.result_id, r.outside_fraction, r.evidence_path "
+        "SELECT o.camera_id, o.outcome, o.reasons_json, o.result_id, r.outside_fraction, r.evidence_path "
         "FROM scan_outcomes o LEFT JOIN results r ON r.id = o.result_id WHERE o.run_id = ? "
         "ORDER BY o.camera_id",
         (run_id,),
     )
-    return [_Seen(row[0], Outcome(row[1]), *row[2:]) for row in rows]
+    return [_Seen(row[0], Outcome(row[1]), read_reasons(row[2]), *row[3:]) for row in rows]
 
 
 def _active_alerts(database: Database, run_id: int) -> dict[str, list[Alert]]:

@@ -22,6 +22,7 @@ from fov_monitor.core.result import CheckResult, Outcome, Status
 from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.connection import Connection, Transaction
 from fov_monitor.db.location import DatabaseLocation, Dialect
+from fov_monitor.db.reasons import joined, read_reasons, reasons_json
 from fov_monitor.db.retry import RetryPolicy
 from fov_monitor.db.schema import SCHEMA_VERSION
 from fov_monitor.errors import ScanLockedError, StoreError
@@ -36,13 +37,13 @@ OnRetry = Callable[[int, Exception], None]
 
 @dataclass(frozen=True, slots=True)
 class ResultRow:
-    """One stored check result."""
+    """One stored check result; ``reasons`` as the check gave them, most important first."""
 
     result_id: int
     camera_id: str
     checked_at: str
     status: Status
-    summary: str
+    reasons: tuple[str, ...]
     outside_fraction: float | None
     shift_fraction: float | None
     confidence: float | None
@@ -53,15 +54,21 @@ class ResultRow:
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> ResultRow:
         """Build a row from the columns of :data:`RESULT_COLUMNS`."""
-        return cls(row[0], row[1], row[2], Status(row[3]), *row[4:])
+        return cls(row[0], row[1], row[2], Status(row[3]), read_reasons(row[4]), *row[5:])
+
+    @property
+    def summary(self) -> str:
+        """The reasons in one line, to show."""
+        return joined(self.reasons)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the row as a JSON-ready dict."""
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+        """Return the row as a JSON-ready dict: the reasons as a list, and in one line (``summary``)."""
+        fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        return fields | {"reasons": list(self.reasons), "summary": self.summary}
 
 
 RESULT_COLUMNS = (
-    "id, camera_id, checked_at, status, summary, outside_fraction, shift_fraction, confidence, "
+    "id, camera_id, checked_at, status, reasons_json, outside_fraction, shift_fraction, confidence, "
     "reference_label, source, evidence_path"
 )
 """The ``results`` columns a :class:`ResultRow` is read from, in its order."""
@@ -80,19 +87,29 @@ class ScanRun:
 
 @dataclass(frozen=True, slots=True)
 class ScanOutcomeRow:
-    """What one scan run recorded for one camera: a verdict, ``offline`` or ``error``, with its reason."""
+    """What one scan run recorded for one camera: a verdict, ``offline`` or ``error``, with its reasons.
+
+    A verdict's reasons are its result's (a re-check that got no verdict adds why); ``offline`` and
+    ``error`` have one, the message of what failed.
+    """
 
     run_id: int
     camera_id: str
     at: str
     outcome: Outcome
-    reason: str
+    reasons: tuple[str, ...]
     rechecked: bool
     result_id: int | None
 
+    @property
+    def reason(self) -> str:
+        """The reasons in one line, to show."""
+        return joined(self.reasons)
+
     def to_dict(self) -> dict[str, Any]:
-        """Return the row as a JSON-ready dict."""
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+        """Return the row as a JSON-ready dict: the reasons as a list, and in one line (``reason``)."""
+        fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        return fields | {"reasons": list(self.reasons), "reason": self.reason}
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,12 +339,14 @@ class Database:
     def scan_outcomes(self, run_id: int) -> Iterator[ScanOutcomeRow]:
         """Yield the outcomes of a scan run by camera id."""
         rows = self.read(
-            "SELECT run_id, camera_id, at, outcome, reason, rechecked, result_id FROM scan_outcomes "
+            "SELECT run_id, camera_id, at, outcome, reasons_json, rechecked, result_id FROM scan_outcomes "
             "WHERE run_id = ? ORDER BY camera_id",
             (run_id,),
         )
         for row in rows:
-            yield ScanOutcomeRow(row[0], row[1], row[2], Outcome(row[3]), row[4], bool(row[5]), row[6])
+            yield ScanOutcomeRow(
+                row[0], row[1], row[2], Outcome(row[3]), read_reasons(row[4]), bool(row[5]), row[6]
+            )
 
     def scan_counts(self, run_id: int) -> dict[Outcome, int]:
         """Return how many cameras of the run ended in each outcome."""
@@ -453,14 +472,14 @@ def _insert_scan_outcome(transaction: Transaction, outcome: ScanOutcomeRow, reco
             detail | {"status": outcome.outcome, "reason": outcome.reason},
         )
     transaction.execute(
-        "INSERT INTO scan_outcomes (run_id, camera_id, at, outcome, reason, rechecked, result_id) "
+        "INSERT INTO scan_outcomes (run_id, camera_id, at, outcome, reasons_json, rechecked, result_id) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         (
             outcome.run_id,
             outcome.camera_id,
             outcome.at,
-            outcome.outcome,
-            outcome.reason,
+            str(outcome.outcome),
+            reasons_json(outcome.reasons),
             int(outcome.rechecked),
             result_id,
         ),
@@ -480,14 +499,14 @@ def _insert_result(
     audit_detail: Mapping[str, Any],
 ) -> int:
     result_id = transaction.insert(
-        "INSERT INTO results (camera_id, checked_at, status, summary, outside_fraction, "
+        "INSERT INTO results (camera_id, checked_at, status, reasons_json, outside_fraction, "
         "shift_fraction, confidence, reference_label, source, evidence_path, result_json, "
         "fingerprint, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             camera_id,
             checked_at,
             str(result.status),
-            "; ".join(result.reasons),
+            reasons_json(result.reasons),
             result.outside_fraction,
             _largest(result.shift_fraction),
             result.confidence,

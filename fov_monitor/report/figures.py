@@ -46,6 +46,7 @@ from fov_monitor.core.permit import Decision
 from fov_monitor.core.result import Outcome
 from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.database import Database
+from fov_monitor.db.reasons import read_reasons
 from fov_monitor.errors import FovMonitorError
 from fov_monitor.report.clock import OPEN_IN_PERIOD, LocalTime, index_of, parse_stored
 from fov_monitor.report.removed import KeptFolders, Removal, RemovedCamera
@@ -308,15 +309,15 @@ def yearly_figures(
     start, end = clock.year_bounds(year)
     calendar = _Calendar(year, clock.day_starts_s(year), clock.month_starts_s(year))
     wanted = set(camera_ids)
-    rows_by_camera: dict[str, list[tuple[str, Outcome, float | None, str | None]]] = defaultdict(list)
+    rows_by_camera: dict[str, list[_Checked]] = defaultdict(list)
     rows = database.read(
-        "SELECT o.camera_id, o.at, o.outcome, r.outside_fraction, r.summary FROM scan_outcomes o "
+        "SELECT o.camera_id, o.at, o.outcome, r.outside_fraction, r.reasons_json FROM scan_outcomes o "
         "LEFT JOIN results r ON r.id = o.result_id WHERE o.at >= ? AND o.at < ? ORDER BY o.camera_id, o.at",
         (start, end),
     )
-    for camera_id, at, outcome, outside, summary in rows:
+    for camera_id, at, outcome, outside, reasons in rows:
         if camera_id in wanted:
-            rows_by_camera[camera_id].append((at, Outcome(outcome), outside, summary))
+            rows_by_camera[camera_id].append(_Checked(at, Outcome(outcome), outside, read_reasons(reasons)))
     deviations = _deviations(database, start, end, wanted, clock)
     rebaselines = _rebaselines(database, start, end, wanted, clock)
     cameras = [
@@ -336,6 +337,16 @@ def yearly_figures(
     return FleetFigures(
         year, group, cameras, _totals(cameras, year_end), monthly, clock.name, list(not_reported)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """One scan outcome of a camera: when (stored UTC text), what, and its result's figure and reasons."""
+
+    at: str
+    outcome: Outcome
+    outside_fraction: float | None
+    reasons: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,7 +390,7 @@ class _Calendar:
 def _camera_figures(
     settings: _Settings,
     calendar: _Calendar,
-    rows: Sequence[tuple[str, Outcome, float | None, str | None]],
+    rows: Sequence[_Checked],
     deviations: list[Deviation],
     rebaselines: list[Rebaseline],
 ) -> CameraFigures:
@@ -393,8 +404,9 @@ def _camera_figures(
     first_day = date(calendar.year, 1, 1).toordinal()
     times_s = np.empty(len(rows))
     offline = np.zeros(len(rows), bool)
-    for index, (at, outcome, outside, summary) in enumerate(rows):
-        when_s = parse_stored(at).timestamp()
+    for index, checked in enumerate(rows):
+        outcome, outside = checked.outcome, checked.outside_fraction
+        when_s = parse_stored(checked.at).timestamp()
         times_s[index] = when_s
         day = index_of(day_starts_s, when_s)
         monthly[index_of(month_starts_s, when_s), _COLUMN[outcome]] += 1
@@ -403,7 +415,7 @@ def _camera_figures(
         if outside is not None and not outside <= day_outside[day]:
             day_outside[day] = outside
         if outcome is Outcome.ZONE_EXPOSED:
-            exposures[day].append(summary or "a privacy zone was in view")
+            exposures[day].extend(checked.reasons or ("a privacy zone was in view",))
         offline[index] = outcome is Outcome.OFFLINE
     verdicts = sum(counts[outcome] for outcome in VERDICTS)
     spans_h = _spans_h(times_s, day_starts_s[-1])

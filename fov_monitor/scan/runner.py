@@ -205,7 +205,7 @@ class _Pipeline:
                 job.camera_id,
                 judgement.checked_at,
                 Outcome.of(result.status),
-                "; ".join(result.reasons),
+                result.reasons,
                 job.final,
                 None,
             ),
@@ -223,7 +223,7 @@ class _Pipeline:
                 job.camera_id,
                 first.checked_at,
                 Outcome.of(first.result.status),
-                "; ".join((*first.result.reasons, f"not confirmed, the re-check got no verdict: {reason}")),
+                (*first.result.reasons, f"not confirmed, the re-check got no verdict: {reason}"),
                 False,
                 None,
             )
@@ -231,7 +231,7 @@ class _Pipeline:
             return
         at = now_utc()
         self._record(
-            ScanOutcomeRow(self.run_id, job.camera_id, at, outcome, reason, False, None),
+            ScanOutcomeRow(self.run_id, job.camera_id, at, outcome, (reason,), False, None),
             ScanRecord(self.settings.actor, audit_detail={"worker": worker} if worker else {}),
         )
 
