@@ -1,15 +1,20 @@
-"""One enum per idea: the statuses and their outcome superset spelt once, the sets derived from them, and
-the audit log's actions."""
+"""One enum per idea: the statuses and their outcome superset spelt once, the sets derived from them, the
+audit log's actions, and the modes once spelt as ``Literal`` strings (values and spellings kept)."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
 from fov_monitor.alerts.model import Event, Problem
 from fov_monitor.core.result import Outcome, Status
 from fov_monitor.db.audit import AuditAction
+from fov_monitor.errors import InvalidSettingsError
 from fov_monitor.report.figures import OUTCOMES, VERDICTS, DayStatus
+from fov_monitor.sources import AuthKind, SourceAuth
 from fov_monitor.web.fleet import FleetStatus
+from fov_monitor.workflows.camera_check import EvidencePolicy
 
 
 def test_every_status_is_the_outcome_of_its_name_and_value() -> None:
@@ -80,3 +85,29 @@ def test_the_audit_actions_keep_the_values_databases_hold() -> None:
 def test_every_alert_event_has_its_audit_action(event: Event) -> None:
     assert event.audit_action in AuditAction
     assert event.audit_action.value == f"alert {event.value.replace('_', ' ')}"
+
+
+@pytest.mark.parametrize("kind", ["basic", "digest", AuthKind.BASIC, AuthKind.DIGEST])
+def test_an_auth_kind_is_taken_as_its_value_or_member_and_written_as_its_value(kind: str) -> None:
+    auth = SourceAuth.from_dict({"kind": kind, "username": "viewer", "password_env": "X"}, where="w")
+    assert auth.kind is AuthKind(kind)
+    assert SourceAuth(kind, "viewer", password_env="X") == auth
+    assert json.dumps(auth.to_dict()) == f'{{"kind": "{kind}", "username": "viewer", "password_env": "X"}}'
+
+
+def test_an_unknown_auth_kind_is_refused_naming_the_kinds() -> None:
+    with pytest.raises(InvalidSettingsError, match="must be one of basic, digest, got 'ntlm'"):
+        SourceAuth.from_dict({"kind": "ntlm", "username": "viewer", "password_env": "X"}, where="w")
+
+
+@pytest.mark.parametrize(
+    ("policy", "written_for"),
+    [
+        ("auto", {status for status in Status if status is not Status.COMPLIANT}),
+        ("always", set(Status)),
+        ("never", set()),
+    ],
+)
+def test_the_evidence_policy_says_which_verdicts_get_an_image(policy: str, written_for: set[Status]) -> None:
+    assert {status for status in Status if EvidencePolicy(policy).wants(status)} == written_for
+    assert str(EvidencePolicy(policy)) == policy  # the spelling of check --evidence

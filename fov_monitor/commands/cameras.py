@@ -16,7 +16,7 @@ from fov_monitor.commands.common import (
 )
 from fov_monitor.db.audit import AuditAction
 from fov_monitor.errors import FovMonitorError, InvalidSettingsError
-from fov_monitor.sources import SourceAuth, redact
+from fov_monitor.sources import AuthKind, SourceAuth, redact
 from fov_monitor.store.camera import CameraConfig
 from fov_monitor.store.store import Store
 
@@ -87,7 +87,9 @@ def _add_setting_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", dest="ptz_preset", help="PTZ preset the permit is drawn for")
     parser.add_argument("--tolerance", type=float, help="share of the view allowed outside the permit (0.02)")
     parser.add_argument("--timeout", type=float, dest="timeout_s", metavar="SECONDS", help="grab time limit")
-    parser.add_argument("--auth", choices=["basic", "digest", "none"], help="HTTP authentication")
+    parser.add_argument(
+        "--auth", choices=[*(kind.value for kind in AuthKind), "none"], help="HTTP authentication"
+    )
     parser.add_argument("--username", help="user name for --auth")
     secret = parser.add_mutually_exclusive_group()
     secret.add_argument("--password-env", metavar="VAR", help="environment variable holding the password")
