@@ -79,17 +79,18 @@ def write_run(database: Database, outcomes: dict[str, str], at: str) -> int:
         )
         for camera_id, outcome in outcomes.items():
             result_id = None
+            reasons = json.dumps([f"{outcome}: bench"])
             if outcome != "offline":
                 result_id = transaction.insert(
-                    "INSERT INTO results (camera_id, checked_at, status, summary, outside_fraction, source, "
-                    "evidence_path, result_json, run_id) VALUES (?, ?, ?, ?, 0.12, 'bench', ?, '{}', ?) "
-                    "RETURNING id",
-                    (camera_id, at, outcome, f"{outcome}: bench", f"/evidence/{camera_id}.jpg", run_id),
+                    "INSERT INTO results (camera_id, checked_at, status, reasons_json, outside_fraction, "
+                    "source, evidence_path, result_json, run_id) "
+                    "VALUES (?, ?, ?, ?, 0.12, 'bench', ?, '{}', ?) RETURNING id",
+                    (camera_id, at, outcome, reasons, f"/evidence/{camera_id}.jpg", run_id),
                 )
             transaction.execute(
-                "INSERT INTO scan_outcomes (run_id, camera_id, at, outcome, reason, rechecked, result_id) "
-                "VALUES (?, ?, ?, ?, ?, 1, ?)",
-                (run_id, camera_id, at, outcome, f"{outcome}: bench", result_id),
+                "INSERT INTO scan_outcomes (run_id, camera_id, at, outcome, reasons_json, rechecked, "
+                "result_id) VALUES (?, ?, ?, ?, ?, 1, ?)",
+                (run_id, camera_id, at, outcome, reasons, result_id),
             )
         return run_id
 

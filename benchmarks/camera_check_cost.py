@@ -140,11 +140,15 @@ def main() -> None:
                 camera_id = f"cam-{index}"
                 enrol(store, database, camera_id, source)
                 refresh = None if source.startswith("rtsp") else live_writer(folder, frame_720p)
-                for evidence in ("never", "always"):
+                for evidence in (EvidencePolicy.NEVER, EvidencePolicy.ALWAYS):
                     medians, status = measure(store, database, camera_id, evidence, args.repeats, refresh)
                     figures = " ".join(f"{medians[step]:9.1f}" for step in STEPS)
                     print(f"{name:28} {evidence:>9} {figures}  {status}")
-                    if source.startswith("http") and source.endswith(".jpg") and evidence == "never":
+                    if (
+                        source.startswith("http")
+                        and source.endswith(".jpg")
+                        and evidence is EvidencePolicy.NEVER
+                    ):
                         baseline = naive_check(frame_720p, source, args.repeats)
                         print(
                             f"{'  baseline: urllib, no cache':40} total {baseline:9.1f}   "

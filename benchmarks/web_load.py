@@ -64,9 +64,9 @@ def build_store(root: Path, cameras: int, history: int) -> list[str]:
             for index, camera_id in enumerate(ids):
                 for step in range(history):
                     transaction.execute(
-                        "INSERT INTO results (camera_id, checked_at, status, summary, outside_fraction, "
+                        "INSERT INTO results (camera_id, checked_at, status, reasons_json, outside_fraction, "
                         "shift_fraction, confidence, reference_label, source, evidence_path, result_json) "
-                        "VALUES (?, ?, ?, '', ?, ?, ?, 'day', 'unused.png', NULL, '{}')",
+                        "VALUES (?, ?, ?, '[]', ?, ?, ?, 'day', 'unused.png', NULL, '{}')",
                         (
                             camera_id,
                             f"2026-01-{1 + step % 28:02d}T{step % 24:02d}:00:00+00:00",

@@ -35,16 +35,17 @@ from fov_monitor.alerts.model import (
     Problem,
     State,
 )
-from fov_monitor.alerts.queries import StateFilter, camera_facts, camera_group, list_alerts, split_reasons
+from fov_monitor.alerts.queries import StateFilter, camera_facts, camera_group, list_alerts
 from fov_monitor.alerts.settings import AlertSettings, Thresholds
+from fov_monitor.core.result import Outcome
+from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.connection import Transaction
-from fov_monitor.db.database import Database
+from fov_monitor.db.database import Database, append_audit
+from fov_monitor.db.reasons import joined, read_reasons
 from fov_monitor.store.store import Store, now_utc
 
 log = logging.getLogger(__name__)
 
-ALERTS_UPDATED = "alerts updated"
-"""The audit action that marks a run as gone through by the engine (its detail names the run)."""
 BATCH_CAMERAS = 200
 """Cameras whose changes share one transaction: one commit each would cost a disk flush apiece."""
 
@@ -54,15 +55,20 @@ class _Seen:
     """A camera's outcome in the run, with its result's evidence."""
 
     camera_id: str
-    outcome: str
-    reason: str
+    outcome: Outcome
+    reasons: tuple[str, ...]
     result_id: int | None
     outside_fraction: float | None
     evidence_path: str | None
 
     @property
+    def summary(self) -> str:
+        """The alert's summary: the reasons in one line, to show (the finding keeps the list)."""
+        return joined(self.reasons)
+
+    @property
     def finding(self) -> Finding:
-        return Finding(split_reasons(self.reason), self.outside_fraction, self.evidence_path)
+        return Finding(self.reasons, self.outside_fraction, self.evidence_path)
 
 
 @dataclass(slots=True)
@@ -131,10 +137,10 @@ def update_alerts(
     changes = AlertChanges()
     for chunk in _chunks(plans, max(1, batch_cameras)):
         changes += database.write(_applying(chunk, run_id, settings, actor, at))
+    # The mark of a run gone through (runs_to_update reads it).
     database.write(
-        lambda transaction: transaction.execute(
-            "INSERT INTO audit (at, actor, action, camera_id, detail_json) VALUES (?, ?, ?, NULL, ?)",
-            (at, actor, ALERTS_UPDATED, json.dumps({"run_id": run_id, **changes.to_dict()})),
+        lambda transaction: append_audit(
+            transaction, at, actor, AuditAction.ALERTS_UPDATED, None, {"run_id": run_id, **changes.to_dict()}
         )
     )
     log.info("alerts for scan run %d: %s", run_id, changes)
@@ -202,7 +208,8 @@ def runs_to_update(database: Database) -> list[int]:
     if latest is None:
         return []
     marks = database.read(
-        "SELECT detail_json FROM audit WHERE action = ? ORDER BY id DESC LIMIT 1", (ALERTS_UPDATED,)
+        "SELECT detail_json FROM audit WHERE action = ? ORDER BY id DESC LIMIT 1",
+        (str(AuditAction.ALERTS_UPDATED),),
     )
     done = json.loads(marks[0][0]).get("run_id", 0) if marks else 0
     return [int(latest)] if int(latest) > int(done) else []
@@ -272,7 +279,7 @@ def _apply(
             "evidence_path = COALESCE(?, evidence_path) "
             "WHERE id = ? AND closed_at IS NULL AND (last_run_id IS NULL OR last_run_id < ?) "
             f"RETURNING {ALERT_COLUMNS}",
-            (at, seen.reason, seen.result_id, run_id, seen.evidence_path, plan.update.alert_id, run_id),
+            (at, seen.summary, seen.result_id, run_id, seen.evidence_path, plan.update.alert_id, run_id),
         )
         if row is not None:
             record_event(transaction, Alert.from_row(row), Event.UPDATED, actor=actor, at=at, detail=detail)
@@ -290,7 +297,7 @@ def _apply(
                 State.OPEN,
                 at,
                 at,
-                seen.reason,
+                seen.summary,
                 seen.result_id,
                 seen.result_id,
                 run_id,
@@ -315,12 +322,12 @@ def _apply(
 
 def _run_outcomes(database: Database, run_id: int) -> list[_Seen]:
     rows = database.read(
-        "SELECT o.camera_id, o.outcome, o.reason, o.result_id, r.outside_fraction, r.evidence_path "
+        "SELECT o.camera_id, o.outcome, o.reasons_json, o.result_id, r.outside_fraction, r.evidence_path "
         "FROM scan_outcomes o LEFT JOIN results r ON r.id = o.result_id WHERE o.run_id = ? "
         "ORDER BY o.camera_id",
         (run_id,),
     )
-    return [_Seen(*row) for row in rows]
+    return [_Seen(row[0], Outcome(row[1]), read_reasons(row[2]), *row[3:]) for row in rows]
 
 
 def _active_alerts(database: Database, run_id: int) -> dict[str, list[Alert]]:

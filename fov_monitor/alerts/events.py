@@ -95,5 +95,5 @@ def record_event(
         "deliveries": written,
         **extra,
     }
-    append_audit(transaction, at, actor, f"alert {event.replace('_', ' ')}", alert.camera_id, audit)
+    append_audit(transaction, at, actor, event.audit_action, alert.camera_id, audit)
     return written

@@ -7,33 +7,40 @@ from dataclasses import dataclass
 from typing import Any
 
 from fov_monitor.core.result import Outcome
+from fov_monitor.db.audit import AuditAction
 
 PAYLOAD_SCHEMA = "fov-monitor.alert-event/1"
 
 
 class Problem(enum.StrEnum):
-    """What is wrong with a camera; one active alert per camera and problem."""
+    """What is wrong with a camera: an :class:`Outcome` other than ``compliant``; one active alert per
+    camera and problem.
 
-    REDIRECTED = "redirected"
-    ZONE_EXPOSED = "zone_exposed"
-    TAMPERED = "tampered"
-    UNVERIFIABLE = "unverifiable"
-    OFFLINE = "offline"
-    ERROR = "error"
+    An enum of its own, with :class:`Outcome`'s values (not spelt again), so that an alert's problem
+    can never be ``compliant``: the type says it, and reading an alert row checks it.
+    """
+
+    REDIRECTED = Outcome.REDIRECTED.value
+    ZONE_EXPOSED = Outcome.ZONE_EXPOSED.value
+    TAMPERED = Outcome.TAMPERED.value
+    UNVERIFIABLE = Outcome.UNVERIFIABLE.value
+    OFFLINE = Outcome.OFFLINE.value
+    ERROR = Outcome.ERROR.value
 
     @classmethod
-    def of(cls, outcome: str) -> Problem | None:
+    def of(cls, outcome: Outcome) -> Problem | None:
         """Return the problem of a scan outcome, None for ``compliant``."""
-        return None if outcome == Outcome.COMPLIANT else cls(outcome)
+        return None if outcome is Outcome.COMPLIANT else cls(outcome.value)
+
+    @property
+    def outcome(self) -> Outcome:
+        """The scan outcome this problem is."""
+        return Outcome(self.value)
 
     @property
     def seen(self) -> bool:
         """True for a verdict on a real frame of the view (not: no frame, no verdict possible)."""
-        return self in SEEN_PROBLEMS
-
-
-SEEN_PROBLEMS = frozenset({Problem.REDIRECTED, Problem.ZONE_EXPOSED, Problem.TAMPERED})
-"""A camera seen with one of these is online and judged: its other alerts no longer hold."""
+        return self.outcome.non_compliant
 
 
 class State(enum.StrEnum):
@@ -72,6 +79,11 @@ class Event(enum.StrEnum):
     def delivered(self) -> bool:
         """True for the events the channels announce; repeats and other review steps stay quiet."""
         return self in (Event.OPENED, Event.CLOSED, Event.RESOLVED)
+
+    @property
+    def audit_action(self) -> AuditAction:
+        """The audit line's action for this event: ``alert`` and the event in words."""
+        return AuditAction(f"alert {self.value.replace('_', ' ')}")
 
 
 ALERT_COLUMNS = (

@@ -32,6 +32,7 @@ from fov_monitor.alerts.settings import (
     SmtpChannelSettings,
     WebhookChannelSettings,
 )
+from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.connection import Transaction
 from fov_monitor.db.database import Database, append_audit
 from fov_monitor.db.location import Dialect
@@ -251,7 +252,7 @@ def _mark_sent(database: Database, delivery: Delivery, clock: _Clock, actor: str
             (DeliveryState.SENT.value, at, delivery.delivery_id, DeliveryState.PENDING.value),
         )
         if row is not None:
-            _audit(transaction, at, actor, "delivery sent", delivery, {})
+            _audit(transaction, at, actor, AuditAction.DELIVERY_SENT, delivery, {})
 
     database.write(mark)
     log.info("delivery %s sent through %s", delivery.idempotency_key, delivery.channel)
@@ -309,7 +310,7 @@ def _mark_failed(
             ),
         )
         if row is not None:
-            _audit(transaction, at, actor, "delivery failed", delivery, {"error": error})
+            _audit(transaction, at, actor, AuditAction.DELIVERY_FAILED, delivery, {"error": error})
 
     database.write(mark)
     log.warning("delivery %s through %s failed: %s", delivery.idempotency_key, delivery.channel, error)
@@ -319,7 +320,12 @@ def _mark_failed(
 
 
 def _audit(
-    transaction: Transaction, at: str, actor: str, action: str, delivery: Delivery, extra: Mapping[str, Any]
+    transaction: Transaction,
+    at: str,
+    actor: str,
+    action: AuditAction,
+    delivery: Delivery,
+    extra: Mapping[str, Any],
 ) -> None:
     alert = delivery.payload.get("alert") or {}
     detail = {
@@ -373,7 +379,14 @@ def retry_failed(database: Database, delivery_id: int, actor: str, now: datetime
             "UPDATE deliveries SET state = ?, attempts = 0, next_attempt_at = ? WHERE id = ?",
             (DeliveryState.PENDING.value, at, delivery_id),
         )
-        _audit(transaction, at, actor, "delivery retried", delivery, {"last_error": delivery.last_error})
+        _audit(
+            transaction,
+            at,
+            actor,
+            AuditAction.DELIVERY_RETRIED,
+            delivery,
+            {"last_error": delivery.last_error},
+        )
         return Delivery.from_row((*row[:6], DeliveryState.PENDING.value, 0, at, *row[9:]))
 
     return database.write(retry)

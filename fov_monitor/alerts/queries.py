@@ -17,6 +17,7 @@ from fov_monitor.alerts.model import (
     Problem,
 )
 from fov_monitor.db.database import Database
+from fov_monitor.db.reasons import read_reasons
 from fov_monitor.errors import AlertError, FovMonitorError
 from fov_monitor.store.store import Store
 
@@ -141,19 +142,18 @@ def camera_group(store: Store, camera_id: str) -> str:
 
 
 def alert_finding(database: Database, alert: Alert) -> Finding:
-    """Return the evidence of the alert's latest result (its summary alone when it has none)."""
+    """Return the evidence of the alert's latest result.
+
+    An alert without a result (offline, error: no verdict) has its summary as its one reason, the
+    message of what failed.
+    """
     rows = []
     if alert.last_result_id is not None:
         rows = database.read(
-            "SELECT summary, outside_fraction, evidence_path FROM results WHERE id = ?",
+            "SELECT reasons_json, outside_fraction, evidence_path FROM results WHERE id = ?",
             (alert.last_result_id,),
         )
     if not rows:
-        return Finding(split_reasons(alert.summary), None, alert.evidence_path)
-    summary, outside, evidence = rows[0]
-    return Finding(split_reasons(summary), outside, evidence)
-
-
-def split_reasons(summary: str) -> tuple[str, ...]:
-    """Return the reasons a scan joined with ``"; "`` into one line."""
-    return tuple(part for part in summary.split("; ") if part)
+        return Finding((alert.summary,) if alert.summary else (), None, alert.evidence_path)
+    reasons, outside, evidence = rows[0]
+    return Finding(read_reasons(reasons), outside, evidence)

@@ -14,8 +14,9 @@ from fov_monitor.commands.common import (
     print_json,
     print_table,
 )
+from fov_monitor.db.audit import AuditAction
 from fov_monitor.errors import FovMonitorError, InvalidSettingsError
-from fov_monitor.sources import SourceAuth, redact
+from fov_monitor.sources import AuthKind, SourceAuth, redact
 from fov_monitor.store.camera import CameraConfig
 from fov_monitor.store.store import Store
 
@@ -86,7 +87,9 @@ def _add_setting_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", dest="ptz_preset", help="PTZ preset the permit is drawn for")
     parser.add_argument("--tolerance", type=float, help="share of the view allowed outside the permit (0.02)")
     parser.add_argument("--timeout", type=float, dest="timeout_s", metavar="SECONDS", help="grab time limit")
-    parser.add_argument("--auth", choices=["basic", "digest", "none"], help="HTTP authentication")
+    parser.add_argument(
+        "--auth", choices=[*(kind.value for kind in AuthKind), "none"], help="HTTP authentication"
+    )
     parser.add_argument("--username", help="user name for --auth")
     secret = parser.add_mutually_exclusive_group()
     secret.add_argument("--password-env", metavar="VAR", help="environment variable holding the password")
@@ -116,7 +119,7 @@ def _changes(args: argparse.Namespace, where: str) -> dict[str, Any]:
 def run_init(args: argparse.Namespace) -> int:
     context = Context.from_args(args)
     created = context.store.init()
-    context.audit("store initialised", None, store=str(context.store.root))
+    context.audit(AuditAction.STORE_INITIALISED, None, store=str(context.store.root))
     print(f"{'created' if created else 'store already exists:'} {context.store.root}")
     return EXIT_COMPLIANT
 
@@ -125,7 +128,7 @@ def run_add(args: argparse.Namespace) -> int:
     context = Context.from_args(args)
     config = CameraConfig(camera_id=args.camera_id, **_changes(args, f"camera {args.camera_id}"))
     context.store.add_camera(config)
-    context.audit("camera added", config.camera_id, settings=_public(config))
+    context.audit(AuditAction.CAMERA_ADDED, config.camera_id, settings=_public(config))
     print(f"added {config.camera_id}; next: fov-monitor reference capture {config.camera_id}")
     return EXIT_COMPLIANT
 
@@ -138,7 +141,7 @@ def run_edit(args: argparse.Namespace) -> int:
         raise InvalidSettingsError("camera edit: nothing to change; give e.g. --source or --tolerance")
     after = before.with_changes(**changes)
     context.store.save_camera(after)
-    context.audit("camera edited", args.camera_id, before=_public(before), after=_public(after))
+    context.audit(AuditAction.CAMERA_EDITED, args.camera_id, before=_public(before), after=_public(after))
     print(f"updated {args.camera_id}: {', '.join(sorted(changes))}")
     return EXIT_COMPLIANT
 
@@ -151,7 +154,7 @@ def run_remove(args: argparse.Namespace) -> int:
     settings = AlertSettings.for_store(context.store.root)
     facts = camera_facts(context.store, args.camera_id)  # the announcement names it; read while it is there
     kept = context.store.remove_camera(args.camera_id)
-    context.audit("camera removed", args.camera_id, kept_at=str(kept))
+    context.audit(AuditAction.CAMERA_REMOVED, args.camera_id, kept_at=str(kept))
     print(f"removed {args.camera_id}; its folder is kept at {kept}")
     with context.database() as database:
         closed = close_camera_alerts(

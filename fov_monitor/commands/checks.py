@@ -22,10 +22,11 @@ from fov_monitor.core.check import check_frame
 from fov_monitor.core.permit import Permit
 from fov_monitor.core.reference import Reference
 from fov_monitor.core.result import CheckResult
+from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.database import Database
 from fov_monitor.errors import InvalidPermitError, InvalidSettingsError
 from fov_monitor.files.images import read_image
-from fov_monitor.workflows.camera_check import CameraCheck, check_camera
+from fov_monitor.workflows.camera_check import CameraCheck, EvidencePolicy, check_camera
 
 
 def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -42,8 +43,8 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
     check.add_argument("--from", dest="source", metavar="SOURCE", help="check this file or URL instead")
     check.add_argument(
         "--evidence",
-        choices=["auto", "always", "never"],
-        default="auto",
+        choices=[policy.value for policy in EvidencePolicy],
+        default=EvidencePolicy.AUTO.value,
         help="write an evidence image: when not compliant (auto, default), always, or never",
     )
     check.add_argument(
@@ -95,7 +96,7 @@ def run_check(args: argparse.Namespace) -> int:
             args.camera_id,
             actor=context.actor,
             source=args.source,
-            evidence=args.evidence,
+            evidence=EvidencePolicy(args.evidence),
         )
     if args.json:
         print_json(camera_check_document(outcome))
@@ -137,7 +138,7 @@ def camera_check_document(outcome: CameraCheck) -> dict[str, object]:
 
 def _watch(context: Context, database: Database, args: argparse.Namespace) -> int:
     print(f"watching {args.camera_id} every {args.watch:g} s (not recorded); Ctrl-C to stop")
-    context.audit("watch started", args.camera_id, every_s=args.watch)
+    context.audit(AuditAction.WATCH_STARTED, args.camera_id, every_s=args.watch)
     status = EXIT_COMPLIANT
     try:
         while True:
@@ -147,7 +148,7 @@ def _watch(context: Context, database: Database, args: argparse.Namespace) -> in
                 args.camera_id,
                 actor=context.actor,
                 source=args.source,
-                evidence="never",
+                evidence=EvidencePolicy.NEVER,
             )
             result = outcome.result
             shift = result.shift_fraction or (0.0, 0.0)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from fov_monitor.core.result import Status
+from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.database import Database
 from fov_monitor.db.location import DATABASE_ENV, DatabaseLocation, resolve_location
 from fov_monitor.store.store import DEFAULT_STORE, Store, now_utc
@@ -60,7 +61,7 @@ class Context:
         self.store.require()
         return Database(self.database_location())
 
-    def audit(self, action: str, camera_id: str | None, **detail: Any) -> None:
+    def audit(self, action: AuditAction, camera_id: str | None, **detail: Any) -> None:
         """Write one line to the audit log."""
         with self.database() as database:
             database.audit(self.actor, action, camera_id, detail, at=now_utc())

@@ -47,10 +47,10 @@ def run(args: argparse.Namespace) -> int:
     with context.database() as database:
         for camera in demo_cameras():
             latest = database.history(camera.camera_id, limit=1)
-            verdict = latest[0].status if latest else "not checked"
+            status = latest[0].status if latest else None
             evidence = f"; evidence: {latest[0].evidence_path}" if latest and latest[0].evidence_path else ""
-            print(f"{camera.camera_id} ({camera.story}): {verdict}{evidence}")
-            as_told = as_told and verdict == camera.expected
+            print(f"{camera.camera_id} ({camera.story}): {status or 'not checked'}{evidence}")
+            as_told = as_told and status is camera.expected
     store = context.store.root
     print(f"\nstore: {store} (results and audit log: {context.database_location()})")
     print(f"next: fov-monitor --store {store} alerts list   |   fov-monitor --store {store} scan")

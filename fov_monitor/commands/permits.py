@@ -11,6 +11,7 @@ from typing import Any
 
 from fov_monitor.commands.common import EXIT_COMPLIANT, Context, add_json_option, print_json
 from fov_monitor.core.permit import Decision, Permit
+from fov_monitor.db.audit import AuditAction
 from fov_monitor.errors import InvalidPermitError
 
 _POLYGON_HELP = "points as 'x,y x,y x,y ...' in reference pixels"
@@ -105,7 +106,10 @@ def run_set(args: argparse.Namespace) -> int:
     )
     kept = store.save_permit(args.camera_id, permit, reference_size, context.actor)
     context.audit(
-        "permit set", args.camera_id, permit=permit.to_dict(), previous_kept_at=str(kept) if kept else None
+        AuditAction.PERMIT_SET,
+        args.camera_id,
+        permit=permit.to_dict(),
+        previous_kept_at=str(kept) if kept else None,
     )
     print(
         f"permit of {args.camera_id} set: area {permit.permitted.area:.0f} px², {len(zones)} privacy zone(s)"

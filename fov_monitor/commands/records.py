@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from fov_monitor.commands.common import EXIT_COMPLIANT, Context, add_json_option, print_json, print_table
+from fov_monitor.db.audit import AuditAction
 from fov_monitor.faces.privacy import PrivacySettings, due_unblurred, purge_unblurred
 
 
@@ -51,7 +52,7 @@ def run_purge(args: argparse.Namespace) -> int:
     else:
         due = purge_unblurred(context.store.root, settings.unblurred_retention_days)
         if due:
-            context.audit("unblurred copies purged", None, paths=[str(path) for path in due])
+            context.audit(AuditAction.UNBLURRED_COPIES_PURGED, None, paths=[str(path) for path in due])
     if args.json:
         print_json({"deleted" if not args.dry_run else "due": [str(path) for path in due]})
     else:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fov_monitor.commands.common import EXIT_COMPLIANT, EXIT_UNVERIFIABLE, Context, warn
+from fov_monitor.db.audit import AuditAction
 from fov_monitor.extras import Extra, needs_extra
 from fov_monitor.report.output import write_folder
 from fov_monitor.report.selection import UnreadableCamera
@@ -123,7 +124,7 @@ def _audit(
 ) -> None:
     # A report carries image material (blurred references) out of the store: who wrote which, where.
     context.audit(
-        "report written",
+        AuditAction.REPORT_WRITTEN,
         None,
         kind=kind,
         group=args.group,

@@ -84,7 +84,7 @@ class _Printer:
     def __init__(self, database: Database) -> None:
         self.database = database
         self.total = 0
-        self.counts: Counter[str] = Counter()
+        self.counts: Counter[Outcome] = Counter()
         self.started_at = time.monotonic()
         self.terminal = sys.stdout.isatty()
         self.shown_at = 0.0
@@ -96,13 +96,13 @@ class _Printer:
     def warning(self, message: str) -> None:
         warn(message)
 
-    def started(self, total: int, counts: Mapping[str, int]) -> None:
+    def started(self, total: int, counts: Mapping[Outcome, int]) -> None:
         self.total = total
         self.counts = Counter(counts)
         self.started_at = time.monotonic()
         self.logged = sum(self.counts.values())
 
-    def scanned(self, run: ScanRun, counts: Mapping[str, int], elapsed_s: float) -> None:
+    def scanned(self, run: ScanRun, counts: Mapping[Outcome, int], elapsed_s: float) -> None:
         if self.terminal:
             print()
         _summary(self.database, run, counts, elapsed_s)
@@ -116,7 +116,7 @@ class _Printer:
                 self.shown_at = now
                 print(f"\r{self._line(done)}", end="", flush=True)
             return
-        if row.outcome != Outcome.COMPLIANT:
+        if row.outcome is not Outcome.COMPLIANT:
             print(f"{row.camera_id}: {row.outcome}: {row.reason}", flush=True)
         if done - self.logged >= max(1, int(self.total * LOG_EVERY)) or done == self.total:
             self.logged = done
@@ -128,11 +128,11 @@ class _Printer:
         return f"[{done}/{self.total}] {counts}  ({rate:.1f} cameras/s)"
 
 
-def _summary(database: Database, run: ScanRun, counts: Mapping[str, int], elapsed_s: float) -> None:
+def _summary(database: Database, run: ScanRun, counts: Mapping[Outcome, int], elapsed_s: float) -> None:
     total = sum(counts.values())
     print(f"scan run {run.run_id}: {total} camera(s), {elapsed_s:.1f} s this session")
     print_table(["outcome", "cameras"], [(outcome, counts.get(outcome, 0)) for outcome in Outcome])
-    problems = [row for row in database.scan_outcomes(run.run_id) if row.outcome != Outcome.COMPLIANT]
+    problems = [row for row in database.scan_outcomes(run.run_id) if row.outcome is not Outcome.COMPLIANT]
     if problems:
         print()
         rows = [

@@ -27,15 +27,23 @@ class Status(enum.StrEnum):
     UNVERIFIABLE = "unverifiable"
     """The frame itself cannot support a verdict (too dark, too plain)."""
 
+    @property
+    def non_compliant(self) -> bool:
+        """True when the view breaks the permit: redirected, zone exposed or tampered."""
+        return self in (Status.REDIRECTED, Status.ZONE_EXPOSED, Status.TAMPERED)
+
 
 class Outcome(enum.StrEnum):
-    """A camera's outcome in a scan run: a verdict's :class:`Status`, or why there is none (a superset)."""
+    """A camera's outcome in a scan run: a verdict's :class:`Status`, or why there is none (a superset).
 
-    COMPLIANT = "compliant"
-    REDIRECTED = "redirected"
-    ZONE_EXPOSED = "zone_exposed"
-    TAMPERED = "tampered"
-    UNVERIFIABLE = "unverifiable"
+    The verdicts' values are :class:`Status`'s own, not spelt again.
+    """
+
+    COMPLIANT = Status.COMPLIANT.value
+    REDIRECTED = Status.REDIRECTED.value
+    ZONE_EXPOSED = Status.ZONE_EXPOSED.value
+    TAMPERED = Status.TAMPERED.value
+    UNVERIFIABLE = Status.UNVERIFIABLE.value
     OFFLINE = "offline"
     """No usable frame: the camera timed out, refused, asked for other credentials or sent no image."""
     ERROR = "error"
@@ -44,7 +52,21 @@ class Outcome(enum.StrEnum):
     @classmethod
     def of(cls, status: Status) -> Outcome:
         """Return the outcome of a verdict's status."""
-        return cls(str(status))
+        return cls(status.value)
+
+    @property
+    def status(self) -> Status | None:
+        """The verdict's status; None for ``offline`` and ``error``, which judged no frame."""
+        return _STATUS_OF.get(self)
+
+    @property
+    def non_compliant(self) -> bool:
+        """True for a verdict that the view breaks the permit: redirected, zone exposed or tampered."""
+        status = self.status
+        return status is not None and status.non_compliant
+
+
+_STATUS_OF = {Outcome.of(status): status for status in Status}
 
 
 class AlignMethod(enum.StrEnum):

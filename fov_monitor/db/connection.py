@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -18,14 +18,25 @@ class Transaction:
     ----------
     run : callable
         Runs one statement of the dialect (placeholders translated) and returns its cursor.
+    run_many : callable
+        Runs one statement once per row of parameters (placeholders translated).
     """
 
-    def __init__(self, run: Callable[[str, tuple[Any, ...]], Any]) -> None:
+    def __init__(
+        self,
+        run: Callable[[str, tuple[Any, ...]], Any],
+        run_many: Callable[[str, list[tuple[Any, ...]]], Any],
+    ) -> None:
         self._run = run
+        self._run_many = run_many
 
     def execute(self, sql: str, parameters: Sequence[Any] = ()) -> None:
         """Run one statement."""
         self._run(sql, tuple(parameters))
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one statement once per row of parameters, in one go (a migration's many updates)."""
+        self._run_many(sql, [tuple(row) for row in rows])
 
     def fetchone(self, sql: str, parameters: Sequence[Any] = ()) -> Row | None:
         """Run one query and return its first row, if any."""

@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from fov_monitor.core.result import CheckResult
+from fov_monitor.core.result import CheckResult, Outcome, Status
+from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.connection import Connection, Transaction
 from fov_monitor.db.location import DatabaseLocation, Dialect
+from fov_monitor.db.reasons import joined, read_reasons, reasons_json
 from fov_monitor.db.retry import RetryPolicy
 from fov_monitor.db.schema import SCHEMA_VERSION
 from fov_monitor.errors import ScanLockedError, StoreError
@@ -35,13 +37,13 @@ OnRetry = Callable[[int, Exception], None]
 
 @dataclass(frozen=True, slots=True)
 class ResultRow:
-    """One stored check result."""
+    """One stored check result; ``reasons`` as the check gave them, most important first."""
 
     result_id: int
     camera_id: str
     checked_at: str
-    status: str
-    summary: str
+    status: Status
+    reasons: tuple[str, ...]
     outside_fraction: float | None
     shift_fraction: float | None
     confidence: float | None
@@ -49,9 +51,27 @@ class ResultRow:
     source: str
     evidence_path: str | None
 
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> ResultRow:
+        """Build a row from the columns of :data:`RESULT_COLUMNS`."""
+        return cls(row[0], row[1], row[2], Status(row[3]), read_reasons(row[4]), *row[5:])
+
+    @property
+    def summary(self) -> str:
+        """The reasons in one line, to show."""
+        return joined(self.reasons)
+
     def to_dict(self) -> dict[str, Any]:
-        """Return the row as a JSON-ready dict."""
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+        """Return the row as a JSON-ready dict: the reasons as a list, and in one line (``summary``)."""
+        fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        return fields | {"reasons": list(self.reasons), "summary": self.summary}
+
+
+RESULT_COLUMNS = (
+    "id, camera_id, checked_at, status, reasons_json, outside_fraction, shift_fraction, confidence, "
+    "reference_label, source, evidence_path"
+)
+"""The ``results`` columns a :class:`ResultRow` is read from, in its order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,24 +87,38 @@ class ScanRun:
 
 @dataclass(frozen=True, slots=True)
 class ScanOutcomeRow:
-    """What one scan run recorded for one camera: a verdict, ``offline`` or ``error``, with its reason."""
+    """What one scan run recorded for one camera: a verdict, ``offline`` or ``error``, with its reasons.
+
+    A verdict's reasons are its result's (a re-check that got no verdict adds why); ``offline`` and
+    ``error`` have one, the message of what failed.
+    """
 
     run_id: int
     camera_id: str
     at: str
-    outcome: str
-    reason: str
+    outcome: Outcome
+    reasons: tuple[str, ...]
     rechecked: bool
     result_id: int | None
 
+    @property
+    def reason(self) -> str:
+        """The reasons in one line, to show."""
+        return joined(self.reasons)
+
     def to_dict(self) -> dict[str, Any]:
-        """Return the row as a JSON-ready dict."""
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+        """Return the row as a JSON-ready dict: the reasons as a list, and in one line (``reason``)."""
+        fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        return fields | {"reasons": list(self.reasons), "reason": self.reason}
 
 
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
-    """One line of the audit log: who did what, when, to which camera."""
+    """One line of the audit log: who did what, when, to which camera.
+
+    ``action`` is the text stored: an :class:`~fov_monitor.db.audit.AuditAction` value for every line
+    fov-monitor writes (compare it with the members), kept as text so that any line can be read.
+    """
 
     entry_id: int
     at: str
@@ -249,7 +283,9 @@ class Database:
                 "INSERT INTO scan_runs (started_at, actor, selection_json) VALUES (?, ?, ?) RETURNING id",
                 (at, actor, json.dumps(dict(selection), sort_keys=True)),
             )
-            append_audit(transaction, at, actor, "scan started", None, {"run_id": run_id, **selection})
+            append_audit(
+                transaction, at, actor, AuditAction.SCAN_STARTED, None, {"run_id": run_id, **selection}
+            )
             return run_id
 
         return ScanRun(self.write(start), at, None, actor, dict(selection))
@@ -265,12 +301,15 @@ class Database:
         run_id, started_at, finished_at, actor, selection_json = rows[0]
         return ScanRun(run_id, started_at, finished_at, actor, json.loads(selection_json))
 
-    def finish_scan_run(self, run_id: int, at: str, actor: str, counts: Mapping[str, int]) -> None:
+    def finish_scan_run(self, run_id: int, at: str, actor: str, counts: Mapping[Outcome, int]) -> None:
         """Mark a scan run finished and write its counts to the audit log."""
 
         def finish(transaction: Transaction) -> None:
             transaction.execute("UPDATE scan_runs SET finished_at = ? WHERE id = ?", (at, run_id))
-            append_audit(transaction, at, actor, "scan finished", None, {"run_id": run_id, **counts})
+            by_outcome = {str(outcome): count for outcome, count in counts.items()}
+            append_audit(
+                transaction, at, actor, AuditAction.SCAN_FINISHED, None, {"run_id": run_id, **by_outcome}
+            )
 
         self.write(finish)
 
@@ -300,29 +339,30 @@ class Database:
     def scan_outcomes(self, run_id: int) -> Iterator[ScanOutcomeRow]:
         """Yield the outcomes of a scan run by camera id."""
         rows = self.read(
-            "SELECT run_id, camera_id, at, outcome, reason, rechecked, result_id FROM scan_outcomes "
+            "SELECT run_id, camera_id, at, outcome, reasons_json, rechecked, result_id FROM scan_outcomes "
             "WHERE run_id = ? ORDER BY camera_id",
             (run_id,),
         )
         for row in rows:
-            yield ScanOutcomeRow(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6])
+            yield ScanOutcomeRow(
+                row[0], row[1], row[2], Outcome(row[3]), read_reasons(row[4]), bool(row[5]), row[6]
+            )
 
-    def scan_counts(self, run_id: int) -> dict[str, int]:
+    def scan_counts(self, run_id: int) -> dict[Outcome, int]:
         """Return how many cameras of the run ended in each outcome."""
         rows = self.read(
             "SELECT outcome, COUNT(*) FROM scan_outcomes WHERE run_id = ? GROUP BY outcome", (run_id,)
         )
-        return {row[0]: int(row[1]) for row in rows}
+        return {Outcome(row[0]): int(row[1]) for row in rows}
 
     def history(self, camera_id: str, limit: int = 20) -> list[ResultRow]:
         """Return the camera's latest results, newest first."""
         rows = self.read(
-            "SELECT id, camera_id, checked_at, status, summary, outside_fraction, shift_fraction, "
-            "confidence, reference_label, source, evidence_path FROM results WHERE camera_id = ? "
+            f"SELECT {RESULT_COLUMNS} FROM results WHERE camera_id = ? "
             "ORDER BY checked_at DESC, id DESC LIMIT ?",
             (camera_id, limit),
         )
-        return [ResultRow(*row) for row in rows]
+        return [ResultRow.from_row(row) for row in rows]
 
     def last_fingerprint(self, camera_id: str) -> bytes | None:
         """Return the frame fingerprint stored with the camera's latest result, if any."""
@@ -339,7 +379,7 @@ class Database:
         return json.loads(rows[0][0]) if rows else None
 
     def audit(
-        self, actor: str, action: str, camera_id: str | None, detail: Mapping[str, Any], at: str
+        self, actor: str, action: AuditAction, camera_id: str | None, detail: Mapping[str, Any], at: str
     ) -> None:
         """Append one line to the audit log."""
         self.write(lambda transaction: append_audit(transaction, at, actor, action, camera_id, detail))
@@ -349,7 +389,7 @@ class Database:
         camera_id: str | None = None,
         limit: int = 100,
         *,
-        action: str | None = None,
+        action: AuditAction | str | None = None,
         actor: str | None = None,
         before_id: int | None = None,
     ) -> list[AuditEntry]:
@@ -357,14 +397,17 @@ class Database:
 
         Parameters
         ----------
-        camera_id, action, actor : str, optional
-            Only the lines about this camera, of this action, by this actor.
+        camera_id, actor : str, optional
+            Only the lines about this camera, by this actor.
+        action : AuditAction or str, optional
+            Only the lines of this action (text as asked for, e.g. on the web app's audit page).
         limit : int
             How many lines at most.
         before_id : int, optional
             Only lines older than this one (the next page after a page whose last line it is).
         """
-        filters = {"camera_id = ?": camera_id, "action = ?": action, "actor = ?": actor, "id < ?": before_id}
+        text = None if action is None else str(action)
+        filters = {"camera_id = ?": camera_id, "action = ?": text, "actor = ?": actor, "id < ?": before_id}
         kept = {clause: value for clause, value in filters.items() if value is not None}
         query = "SELECT id, at, actor, action, camera_id, detail_json FROM audit"
         if kept:
@@ -382,7 +425,7 @@ class ScanRecord:
     source: str = ""
     evidence_path: str | None = None
     audit_detail: Mapping[str, Any] = field(default_factory=dict)
-    audit_lines: tuple[tuple[str, Mapping[str, Any]], ...] = ()
+    audit_lines: tuple[tuple[AuditAction, Mapping[str, Any]], ...] = ()
 
 
 def _connect(location: DatabaseLocation, retry: RetryPolicy) -> Connection:
@@ -424,19 +467,19 @@ def _insert_scan_outcome(transaction: Transaction, outcome: ScanOutcomeRow, reco
             transaction,
             outcome.at,
             record.actor,
-            "check",
+            AuditAction.CHECK,
             outcome.camera_id,
             detail | {"status": outcome.outcome, "reason": outcome.reason},
         )
     transaction.execute(
-        "INSERT INTO scan_outcomes (run_id, camera_id, at, outcome, reason, rechecked, result_id) "
+        "INSERT INTO scan_outcomes (run_id, camera_id, at, outcome, reasons_json, rechecked, result_id) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         (
             outcome.run_id,
             outcome.camera_id,
             outcome.at,
-            outcome.outcome,
-            outcome.reason,
+            str(outcome.outcome),
+            reasons_json(outcome.reasons),
             int(outcome.rechecked),
             result_id,
         ),
@@ -456,14 +499,14 @@ def _insert_result(
     audit_detail: Mapping[str, Any],
 ) -> int:
     result_id = transaction.insert(
-        "INSERT INTO results (camera_id, checked_at, status, summary, outside_fraction, "
+        "INSERT INTO results (camera_id, checked_at, status, reasons_json, outside_fraction, "
         "shift_fraction, confidence, reference_label, source, evidence_path, result_json, "
         "fingerprint, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             camera_id,
             checked_at,
             str(result.status),
-            "; ".join(result.reasons),
+            reasons_json(result.reasons),
             result.outside_fraction,
             _largest(result.shift_fraction),
             result.confidence,
@@ -479,7 +522,7 @@ def _insert_result(
         transaction,
         checked_at,
         actor,
-        "check",
+        AuditAction.CHECK,
         camera_id,
         {"result_id": result_id, "status": str(result.status), "evidence": evidence_path, **audit_detail},
     )
@@ -490,14 +533,14 @@ def append_audit(
     transaction: Transaction,
     at: str,
     actor: str,
-    action: str,
+    action: AuditAction,
     camera_id: str | None,
     detail: Mapping[str, Any],
 ) -> None:
     """Append an audit line inside ``transaction``, so that a change and its line land together."""
     transaction.execute(
         "INSERT INTO audit (at, actor, action, camera_id, detail_json) VALUES (?, ?, ?, ?, ?)",
-        (at, actor, action, camera_id, json.dumps(dict(detail), default=str)),
+        (at, actor, str(action), camera_id, json.dumps(dict(detail), default=str)),
     )
 
 
@@ -506,6 +549,7 @@ def _largest(pair: tuple[float, float] | None) -> float | None:
 
 
 __all__ = [
+    "RESULT_COLUMNS",
     "SCHEMA_VERSION",
     "AuditEntry",
     "Database",

@@ -34,6 +34,14 @@ def to_psycopg(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
+def _transaction(cursor: psycopg.Cursor[Any]) -> Transaction:
+    """Return the statements of an open transaction on ``cursor``, written with ``?`` placeholders."""
+    return Transaction(
+        lambda sql, parameters: cursor.execute(to_psycopg(sql), parameters),
+        lambda sql, rows: cursor.executemany(to_psycopg(sql), rows),
+    )
+
+
 class PostgresConnection:
     """A PostgreSQL results database.
 
@@ -83,7 +91,7 @@ class PostgresConnection:
         """Open a write transaction, committed when the block ends and rolled back when it raises."""
         connection = self._connected()
         with connection.transaction(), connection.cursor() as cursor:
-            yield Transaction(lambda sql, parameters: cursor.execute(to_psycopg(sql), parameters))
+            yield _transaction(cursor)
 
     def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[Row]:
         """Run one read-only query and return its rows."""
@@ -118,7 +126,12 @@ class PostgresConnection:
             version = 0 if row is None else int(row[0])
             self._check_not_newer(version)
             for number in range(version, upto):
-                connection.execute(POSTGRES_MIGRATIONS[number])
+                step = POSTGRES_MIGRATIONS[number]
+                if isinstance(step, str):
+                    connection.execute(step)
+                else:
+                    with connection.cursor() as cursor:
+                        step(_transaction(cursor))
             if upto > version:
                 connection.execute("UPDATE schema_version SET version = %s", (upto,))
 

@@ -61,7 +61,7 @@ class SqliteConnection:
         connection = self._connected()
         connection.execute("BEGIN IMMEDIATE")
         try:
-            yield Transaction(connection.execute)
+            yield Transaction(connection.execute, connection.executemany)
             connection.execute("COMMIT")
         except BaseException:
             if connection.in_transaction:
@@ -87,8 +87,12 @@ class SqliteConnection:
                 self._check_not_newer(version)
                 if version >= upto:  # another process migrated meanwhile
                     break
-                for statement in sqlite_statements(SQLITE_MIGRATIONS[version]):
-                    transaction.execute(statement)
+                step = SQLITE_MIGRATIONS[version]
+                if isinstance(step, str):
+                    for statement in sqlite_statements(step):
+                        transaction.execute(statement)
+                else:
+                    step(transaction)
                 transaction.execute(f"PRAGMA user_version = {version + 1}")
 
     def _check_not_newer(self, version: int) -> None:

@@ -23,6 +23,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
+from fov_monitor.core.result import Outcome
 from fov_monitor.errors import ReportError
 from fov_monitor.report.embed import data_uri
 from fov_monitor.report.figures import OUTCOMES, DayStatus
@@ -41,14 +42,10 @@ STATUS_COLOURS: Mapping[DayStatus, str] = {
 
 STATUS_LABELS: Mapping[DayStatus, str] = {
     DayStatus.NO_CHECK: "no check",
-    DayStatus.COMPLIANT: "compliant",
-    DayStatus.UNVERIFIABLE: "unverifiable",
-    DayStatus.OFFLINE: "offline",
-    DayStatus.ERROR: "error",
-    DayStatus.REDIRECTED: "redirected",
+    **{DayStatus.of(outcome): str(outcome) for outcome in Outcome},
     DayStatus.ZONE_EXPOSED: "privacy zone in view",
-    DayStatus.TAMPERED: "tampered",
 }
+"""How the daily statuses are named in the legend and the strip's text: an outcome by its value."""
 
 _MONTH_STARTS = (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -172,7 +169,7 @@ def _monthly_bars(figure: Figure, monthly_counts: NDArray[np.int64]) -> None:
     axes = figure.add_subplot()
     bottom = np.zeros(12)
     for column, outcome in enumerate(OUTCOMES):
-        status = DayStatus[outcome.upper()]
+        status = DayStatus.of(outcome)
         values = monthly_counts[:, column].astype(float)
         axes.bar(_MONTHS, values, bottom=bottom, color=STATUS_COLOURS[status], label=STATUS_LABELS[status])
         bottom += values

@@ -41,8 +41,12 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry import box
 
+from fov_monitor.alerts.model import Problem, State
 from fov_monitor.core.permit import Decision
+from fov_monitor.core.result import Outcome
+from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.database import Database
+from fov_monitor.db.reasons import read_reasons
 from fov_monitor.errors import FovMonitorError
 from fov_monitor.report.clock import OPEN_IN_PERIOD, LocalTime, index_of, parse_stored
 from fov_monitor.report.removed import KeptFolders, Removal, RemovedCamera
@@ -51,15 +55,13 @@ from fov_monitor.store.store import Store
 
 log = logging.getLogger(__name__)
 
-REBASELINE_ACTION = "reference rebaselined"
-"""The audit action :func:`~fov_monitor.workflows.reference_capture.capture_reference` writes for a
-re-baseline."""
-CARRIED_ACTION = "permit carried over"
-"""The audit action a re-baseline of a moved view writes just before its own (with the move)."""
-
 
 class DayStatus(enum.IntEnum):
-    """A day's worst scan outcome, for the timeline; higher is worse."""
+    """A day's worst scan outcome, for the timeline; higher is worse.
+
+    The members but ``NO_CHECK`` are the :class:`~fov_monitor.core.result.Outcome` of the same name,
+    ranked.
+    """
 
     NO_CHECK = 0
     COMPLIANT = 1
@@ -70,11 +72,16 @@ class DayStatus(enum.IntEnum):
     ZONE_EXPOSED = 6
     TAMPERED = 7
 
+    @classmethod
+    def of(cls, outcome: Outcome) -> DayStatus:
+        """Return the rank of a scan outcome."""
+        return cls[outcome.name]
 
-_DAY_STATUS = {status.name.lower(): status for status in DayStatus if status is not DayStatus.NO_CHECK}
-NON_COMPLIANT = frozenset({"redirected", "zone_exposed", "tampered"})
-VERDICTS = frozenset({"compliant", "unverifiable"}) | NON_COMPLIANT
-OUTCOMES = ("compliant", "redirected", "zone_exposed", "tampered", "unverifiable", "offline", "error")
+
+OUTCOMES: tuple[Outcome, ...] = tuple(Outcome)
+"""The outcomes in the order of the monthly counts' columns."""
+VERDICTS = frozenset(outcome for outcome in Outcome if outcome.status is not None)
+"""The outcomes of a verdict on a real frame (not offline, not error): the share compliant's base."""
 _COLUMN = {outcome: index for index, outcome in enumerate(OUTCOMES)}
 
 
@@ -97,8 +104,8 @@ class Deviation:
     """
 
     alert_id: int
-    problem: str
-    state: str
+    problem: Problem
+    state: State
     start: str
     end: str | None
     time_to_fix_h: float | None
@@ -177,7 +184,7 @@ class CameraFigures:
     permit: PermitFacts | None
     certified_move: CertifiedMove | None
     checks: int
-    status_counts: dict[str, int]
+    status_counts: dict[Outcome, int]
     share_compliant: float | None
     days_checked: int
     days_non_compliant: int
@@ -203,7 +210,7 @@ class CameraFigures:
     @property
     def non_compliance_deviations(self) -> int:
         """Alerts for a view that was wrong (redirected, zone exposed, tampered)."""
-        return sum(1 for deviation in self.deviations if deviation.problem in NON_COMPLIANT)
+        return sum(1 for deviation in self.deviations if deviation.problem.outcome.non_compliant)
 
     @property
     def carried_over_deviations(self) -> int:
@@ -302,15 +309,15 @@ def yearly_figures(
     start, end = clock.year_bounds(year)
     calendar = _Calendar(year, clock.day_starts_s(year), clock.month_starts_s(year))
     wanted = set(camera_ids)
-    rows_by_camera: dict[str, list[tuple[str, str, float | None, str | None]]] = defaultdict(list)
+    rows_by_camera: dict[str, list[_Checked]] = defaultdict(list)
     rows = database.read(
-        "SELECT o.camera_id, o.at, o.outcome, r.outside_fraction, r.summary FROM scan_outcomes o "
+        "SELECT o.camera_id, o.at, o.outcome, r.outside_fraction, r.reasons_json FROM scan_outcomes o "
         "LEFT JOIN results r ON r.id = o.result_id WHERE o.at >= ? AND o.at < ? ORDER BY o.camera_id, o.at",
         (start, end),
     )
-    for camera_id, at, outcome, outside, summary in rows:
+    for camera_id, at, outcome, outside, reasons in rows:
         if camera_id in wanted:
-            rows_by_camera[camera_id].append((at, outcome, outside, summary))
+            rows_by_camera[camera_id].append(_Checked(at, Outcome(outcome), outside, read_reasons(reasons)))
     deviations = _deviations(database, start, end, wanted, clock)
     rebaselines = _rebaselines(database, start, end, wanted, clock)
     cameras = [
@@ -330,6 +337,16 @@ def yearly_figures(
     return FleetFigures(
         year, group, cameras, _totals(cameras, year_end), monthly, clock.name, list(not_reported)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """One scan outcome of a camera: when (stored UTC text), what, and its result's figure and reasons."""
+
+    at: str
+    outcome: Outcome
+    outside_fraction: float | None
+    reasons: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,7 +390,7 @@ class _Calendar:
 def _camera_figures(
     settings: _Settings,
     calendar: _Calendar,
-    rows: Sequence[tuple[str, str, float | None, str | None]],
+    rows: Sequence[_Checked],
     deviations: list[Deviation],
     rebaselines: list[Rebaseline],
 ) -> CameraFigures:
@@ -387,20 +404,19 @@ def _camera_figures(
     first_day = date(calendar.year, 1, 1).toordinal()
     times_s = np.empty(len(rows))
     offline = np.zeros(len(rows), bool)
-    for index, (at, outcome, outside, summary) in enumerate(rows):
-        when_s = parse_stored(at).timestamp()
+    for index, checked in enumerate(rows):
+        outcome, outside = checked.outcome, checked.outside_fraction
+        when_s = parse_stored(checked.at).timestamp()
         times_s[index] = when_s
         day = index_of(day_starts_s, when_s)
-        if outcome in _COLUMN:
-            monthly[index_of(month_starts_s, when_s), _COLUMN[outcome]] += 1
-        counts[outcome] = counts.get(outcome, 0) + 1
-        code = _DAY_STATUS.get(outcome, DayStatus.ERROR)
-        day_status[day] = max(day_status[day], code)
+        monthly[index_of(month_starts_s, when_s), _COLUMN[outcome]] += 1
+        counts[outcome] += 1
+        day_status[day] = max(day_status[day], DayStatus.of(outcome))
         if outside is not None and not outside <= day_outside[day]:
             day_outside[day] = outside
-        if outcome == "zone_exposed":
-            exposures[day].append(summary or "a privacy zone was in view")
-        offline[index] = outcome == "offline"
+        if outcome is Outcome.ZONE_EXPOSED:
+            exposures[day].extend(checked.reasons or ("a privacy zone was in view",))
+        offline[index] = outcome is Outcome.OFFLINE
     verdicts = sum(counts[outcome] for outcome in VERDICTS)
     spans_h = _spans_h(times_s, day_starts_s[-1])
     observed_h = float(spans_h.sum())
@@ -416,7 +432,7 @@ def _camera_figures(
         certified_move=settings.move,
         checks=len(rows),
         status_counts=counts,
-        share_compliant=counts["compliant"] / verdicts if verdicts else None,
+        share_compliant=counts[Outcome.COMPLIANT] / verdicts if verdicts else None,
         days_checked=int(np.count_nonzero(day_status)),
         days_non_compliant=int(np.isin(day_status, non_compliant_codes).sum()),
         zone_exposures=[
@@ -521,8 +537,8 @@ def _deviations(
         found[camera_id].append(
             Deviation(
                 int(alert_id),
-                problem,
-                state,
+                Problem(problem),
+                State(state),
                 clock.text(opened_at),
                 clock.text(closed_at) if closed_at is not None else None,
                 _time_to_fix_h(opened_at, closed_at, end),
@@ -552,12 +568,12 @@ def _rebaselines(
     for at, actor, action, camera_id, detail_json in database.read(
         "SELECT at, actor, action, camera_id, detail_json FROM audit WHERE action IN (?, ?) AND at >= ? "
         "AND at < ? ORDER BY id",
-        (CARRIED_ACTION, REBASELINE_ACTION, start, end),
+        (str(AuditAction.PERMIT_CARRIED_OVER), str(AuditAction.REFERENCE_REBASELINED), start, end),
     ):
         if camera_id not in wanted:
             continue
         detail = _json_object(detail_json)
-        if action == CARRIED_ACTION:
+        if action == AuditAction.PERMIT_CARRIED_OVER:
             shift = detail.get("shift_fraction")
             if isinstance(shift, list) and len(shift) == 2:
                 carried[camera_id] = (float(shift[0]), float(shift[1]))
@@ -578,7 +594,7 @@ def _rebaselines(
 
 
 def _totals(cameras: Sequence[CameraFigures], year_end: datetime) -> FleetTotals:
-    compliant = sum(camera.status_counts["compliant"] for camera in cameras)
+    compliant = sum(camera.status_counts[Outcome.COMPLIANT] for camera in cameras)
     verdicts = sum(sum(camera.status_counts[o] for o in VERDICTS) for camera in cameras)
     deviations = [deviation for camera in cameras for deviation in camera.deviations]
     fixes = [d.time_to_fix_h for d in deviations if d.time_to_fix_h is not None]

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.database import Database
 from fov_monitor.errors import FovMonitorError
 from fov_monitor.report.clock import OPEN_IN_PERIOD, LocalTime
@@ -25,8 +26,6 @@ from fov_monitor.store.camera import CameraConfig
 from fov_monitor.store.store import Store
 
 REMOVED_FOLDER = ".removed"
-REMOVED_ACTION = "camera removed"
-"""The audit action ``fov-monitor camera remove`` writes."""
 
 # The folder names Store.remove_camera gives: "<camera_id>-%Y%m%dT%H%M%S.%fZ" (UTC).
 _KEPT_NAME = re.compile(r"(?P<camera_id>.+)-(?P<stamp>\d{8}T\d{6}\.\d{6}Z)")
@@ -168,7 +167,7 @@ def _audited_removals(database: Database) -> Mapping[str, str]:
     """Return when each camera was last removed, by the audit log (for a kept folder that is gone)."""
     rows = database.read(
         "SELECT camera_id, at FROM audit WHERE action = ? AND camera_id IS NOT NULL ORDER BY id",
-        (REMOVED_ACTION,),
+        (str(AuditAction.CAMERA_REMOVED),),
     )
     return {str(camera_id): str(at) for camera_id, at in rows}
 

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from fov_monitor import __version__
+from fov_monitor.core.result import Outcome
 from fov_monitor.db.database import Database
 from fov_monitor.errors import ReportError
 from fov_monitor.faces.privacy import PrivacySettings
@@ -218,7 +219,7 @@ def _group_rows(fleet: FleetFigures) -> list[dict[str, object]]:
         members[camera.group].append(camera)
     rows = []
     for name, cameras in sorted(members.items()):
-        compliant = sum(c.status_counts["compliant"] for c in cameras)
+        compliant = sum(c.status_counts[Outcome.COMPLIANT] for c in cameras)
         verdicts = sum(sum(c.status_counts[o] for o in VERDICTS) for c in cameras)
         rows.append(
             {

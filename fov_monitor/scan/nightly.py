@@ -15,6 +15,7 @@ from typing import Protocol
 
 from fov_monitor.alerts import AlertChanges, AlertSettings, runs_to_update, update_alerts
 from fov_monitor.alerts.outbox import DeliveryReport, deliver_due
+from fov_monitor.core.result import Outcome
 from fov_monitor.db.database import Database, ScanOutcomeRow, ScanRun
 from fov_monitor.errors import InvalidSettingsError, StoreError
 from fov_monitor.scan.lock import ScanLock
@@ -36,13 +37,13 @@ class NightlyListener(Protocol):
     def warning(self, message: str) -> None:
         """Something went wrong that the pass went on past."""
 
-    def started(self, total: int, counts: Mapping[str, int]) -> None:
+    def started(self, total: int, counts: Mapping[Outcome, int]) -> None:
         """The run checks ``total`` cameras; ``counts`` by outcome are those a resumed run had already."""
 
     def outcome(self, row: ScanOutcomeRow) -> None:
         """One camera's outcome was recorded."""
 
-    def scanned(self, run: ScanRun, counts: Mapping[str, int], elapsed_s: float) -> None:
+    def scanned(self, run: ScanRun, counts: Mapping[Outcome, int], elapsed_s: float) -> None:
         """Every selected camera has its outcome and the run is finished; the alerts come next."""
 
 
@@ -55,13 +56,13 @@ class SilentListener:
     def warning(self, message: str) -> None:
         """Tell nobody."""
 
-    def started(self, total: int, counts: Mapping[str, int]) -> None:
+    def started(self, total: int, counts: Mapping[Outcome, int]) -> None:
         """Tell nobody."""
 
     def outcome(self, row: ScanOutcomeRow) -> None:
         """Tell nobody."""
 
-    def scanned(self, run: ScanRun, counts: Mapping[str, int], elapsed_s: float) -> None:
+    def scanned(self, run: ScanRun, counts: Mapping[Outcome, int], elapsed_s: float) -> None:
         """Tell nobody."""
 
 
@@ -73,7 +74,7 @@ class NightlySummary:
     ----------
     run : ScanRun
         The run (a new one, or the unfinished one it resumed).
-    counts : dict of str to int
+    counts : dict of Outcome to int
         Cameras by outcome over the whole run.
     elapsed_s : float
         Seconds this pass spent scanning (a resumed run's earlier part not included).
@@ -87,7 +88,7 @@ class NightlySummary:
     """
 
     run: ScanRun
-    counts: dict[str, int]
+    counts: dict[Outcome, int]
     elapsed_s: float
     alerts: AlertChanges | None
     alerts_error: str | None = None

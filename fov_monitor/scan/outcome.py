@@ -6,8 +6,6 @@ from collections.abc import Mapping
 
 from fov_monitor.core.result import Outcome
 
-NOT_COMPLIANT = frozenset({Outcome.REDIRECTED, Outcome.ZONE_EXPOSED, Outcome.TAMPERED})
-
 EXIT_ALL_COMPLIANT = 0
 EXIT_NOT_COMPLIANT = 3
 EXIT_UNCHECKED = 4
@@ -23,10 +21,10 @@ SCAN_EXIT_CODES_TEXT = (
 )
 
 
-def exit_code(counts: Mapping[str, int]) -> int:
+def exit_code(counts: Mapping[Outcome, int]) -> int:
     """Return the exit code of a finished run from its counts by outcome."""
-    if any(counts.get(outcome, 0) for outcome in NOT_COMPLIANT):
+    if any(counts.get(outcome, 0) for outcome in Outcome if outcome.non_compliant):
         return EXIT_NOT_COMPLIANT
-    if any(count for outcome, count in counts.items() if outcome != Outcome.COMPLIANT):
+    if any(count for outcome, count in counts.items() if outcome is not Outcome.COMPLIANT):
         return EXIT_UNCHECKED
     return EXIT_ALL_COMPLIANT

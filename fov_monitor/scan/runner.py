@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fov_monitor.core.result import Outcome, Status
+from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.database import Database, ScanOutcomeRow, ScanRecord, ScanRun
 from fov_monitor.errors import InvalidSettingsError
 from fov_monitor.faces.privacy import PrivacySettings
@@ -185,18 +186,18 @@ class _Pipeline:
             detail["first_status"] = str(job.first.result.status)
         if reply.worker:
             detail["worker"] = reply.worker
-        lines: tuple[tuple[str, dict[str, Any]], ...] = ()
+        lines: tuple[tuple[AuditAction, dict[str, Any]], ...] = ()
         if judgement.unblurred is not None:
             kept, delete_after = judgement.unblurred
             lines = (
                 (
-                    "unblurred copy kept",
+                    AuditAction.UNBLURRED_COPY_KEPT,
                     {"path": str(kept), "delete_after": delete_after.isoformat(timespec="seconds")},
                 ),
             )
         if judgement.evidence_error is not None:
             detail["evidence_error"] = judgement.evidence_error
-            lines += (("evidence not written", {"error": judgement.evidence_error}),)
+            lines += ((AuditAction.EVIDENCE_NOT_WRITTEN, {"error": judgement.evidence_error}),)
         evidence = str(judgement.evidence_path) if judgement.evidence_path else None
         self._record(
             ScanOutcomeRow(
@@ -204,7 +205,7 @@ class _Pipeline:
                 job.camera_id,
                 judgement.checked_at,
                 Outcome.of(result.status),
-                "; ".join(result.reasons),
+                result.reasons,
                 job.final,
                 None,
             ),
@@ -222,7 +223,7 @@ class _Pipeline:
                 job.camera_id,
                 first.checked_at,
                 Outcome.of(first.result.status),
-                "; ".join((*first.result.reasons, f"not confirmed, the re-check got no verdict: {reason}")),
+                (*first.result.reasons, f"not confirmed, the re-check got no verdict: {reason}"),
                 False,
                 None,
             )
@@ -230,7 +231,7 @@ class _Pipeline:
             return
         at = now_utc()
         self._record(
-            ScanOutcomeRow(self.run_id, job.camera_id, at, outcome, reason, False, None),
+            ScanOutcomeRow(self.run_id, job.camera_id, at, outcome, (reason,), False, None),
             ScanRecord(self.settings.actor, audit_detail={"worker": worker} if worker else {}),
         )
 

@@ -29,7 +29,7 @@ from fov_monitor.faces.model import use_memory_arena
 from fov_monitor.faces.privacy import PrivacySettings
 from fov_monitor.sources import Grab, grab
 from fov_monitor.store.store import Store
-from fov_monitor.workflows.camera_check import Judgement, judge_grab, load_camera
+from fov_monitor.workflows.camera_check import EvidencePolicy, Judgement, judge_grab, load_camera
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ def check_task(task: CheckTask) -> CheckReply:
             camera,
             task.frame,
             previous=task.previous,
-            evidence="auto" if task.final else "never",
+            evidence=EvidencePolicy.AUTO if task.final else EvidencePolicy.NEVER,
             privacy=task.privacy or PrivacySettings.for_store(store.root),
             write_files=task.write_files,
         )

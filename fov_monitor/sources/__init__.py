@@ -3,14 +3,23 @@
 Every grab has a hard wall-clock limit, so no camera can hang a scan, and every source it names is
 redacted (no user, password or token), so it is safe to log::
 
-    from fov_monitor.sources import SourceAuth, grab
-    auth = SourceAuth(kind="digest", username="viewer", password_env="CAM07_PASSWORD")
+    from fov_monitor.sources import AuthKind, SourceAuth, grab
+    auth = SourceAuth(kind=AuthKind.DIGEST, username="viewer", password_env="CAM07_PASSWORD")
     frame = grab("http://10.0.0.7/snapshot.jpg", auth=auth, timeout_s=5.0).image
 """
 
-from fov_monitor.sources.auth import SourceAuth
+from fov_monitor.sources.auth import AuthKind, SourceAuth
 from fov_monitor.sources.dispatch import DEFAULT_MAX_BYTES, SourceKind, grab, source_kind
 from fov_monitor.sources.redaction import redact
 from fov_monitor.sources.result import Grab
 
-__all__ = ["DEFAULT_MAX_BYTES", "Grab", "SourceAuth", "SourceKind", "grab", "redact", "source_kind"]
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "AuthKind",
+    "Grab",
+    "SourceAuth",
+    "SourceKind",
+    "grab",
+    "redact",
+    "source_kind",
+]

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import enum
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, cast
+from typing import cast
 
 from fov_monitor.errors import InvalidSettingsError, SourceAuthError
 from fov_monitor.files.secret_files import read_secret_file
 
-AuthKind = Literal["basic", "digest"]
-_KINDS: tuple[AuthKind, ...] = ("basic", "digest")
+
+class AuthKind(enum.StrEnum):
+    """The HTTP authentication scheme a camera is signed in to with (``"kind"`` in its settings)."""
+
+    BASIC = "basic"
+    DIGEST = "digest"
+
+
 _FIELDS = ("kind", "username", "password_env", "password_file")
 
 
@@ -25,8 +32,9 @@ class SourceAuth:
 
     Attributes
     ----------
-    kind : {"basic", "digest"}
-        The HTTP authentication scheme. RTSP ignores it (FFmpeg follows what the camera asks for).
+    kind : AuthKind
+        The HTTP authentication scheme (``"basic"`` or ``"digest"`` are taken too). RTSP ignores it
+        (FFmpeg follows what the camera asks for).
     username : str
         The user to sign in as.
     password_env : str or None
@@ -41,10 +49,11 @@ class SourceAuth:
     password_file: Path | None = None
 
     def __post_init__(self) -> None:
-        if self.kind not in _KINDS:
+        if self.kind not in tuple(AuthKind):
             raise InvalidSettingsError(
-                f"auth field 'kind' must be one of {', '.join(_KINDS)}, got {self.kind!r}"
+                f"auth field 'kind' must be one of {', '.join(AuthKind)}, got {self.kind!r}"
             )
+        object.__setattr__(self, "kind", AuthKind(self.kind))
         if not self.username:
             raise InvalidSettingsError("auth field 'username' is empty; give the camera's user name")
         if (self.password_env is None) == (self.password_file is None):
@@ -86,7 +95,7 @@ class SourceAuth:
         password_file = data.get("password_file")
         try:
             return cls(
-                kind=cast(AuthKind, data["kind"]),
+                kind=cast(AuthKind, data["kind"]),  # a str: checked and made an AuthKind on construction
                 username=cast(str, data["username"]),
                 password_env=cast("str | None", data.get("password_env")),
                 password_file=Path(password_file) if isinstance(password_file, str) else None,
@@ -96,7 +105,7 @@ class SourceAuth:
 
     def to_dict(self) -> dict[str, object]:
         """Return the settings mapping :meth:`from_dict` reads (no password in it)."""
-        data: dict[str, object] = {"kind": self.kind, "username": self.username}
+        data: dict[str, object] = {"kind": str(self.kind), "username": self.username}
         if self.password_env is not None:
             data["password_env"] = self.password_env
         if self.password_file is not None:

@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from skimage import data as samples
 
 from fov_monitor.core.permit import Permit
+from fov_monitor.core.result import Status
 from fov_monitor.core.synthetic import crop_move
 from fov_monitor.errors import SourceUnreachable
 from fov_monitor.sources.deadline import Deadline
@@ -38,7 +39,7 @@ class DemoCamera:
 
     camera_id: str
     story: str
-    expected: str
+    expected: Status
     reference: NDArray[np.uint8]
     permit: Permit
     live: NDArray[np.uint8]
@@ -61,7 +62,7 @@ def demo_cameras() -> tuple[DemoCamera, ...]:
     unchanged = DemoCamera(
         "cam-01-square",
         "unchanged",
-        "compliant",
+        Status.COMPLIANT,
         still.reference,
         Permit.whole_image((width, height)),
         still.live,
@@ -74,7 +75,7 @@ def demo_cameras() -> tuple[DemoCamera, ...]:
         permitted_xy=[(margin, 0), (width - margin, 0), (width - margin, height), (margin, height)]
     )
     knocked = DemoCamera(
-        "cam-02-cafe", "knocked 10% to the right", "redirected", panned.reference, permit, panned.live
+        "cam-02-cafe", "knocked 10% to the right", Status.REDIRECTED, panned.reference, permit, panned.live
     )
 
     # The camera blanks a neighbour's window with its own privacy mask, fixed in image coordinates;
@@ -90,7 +91,12 @@ def demo_cameras() -> tuple[DemoCamera, ...]:
         privacy_zones={"neighbour-window": [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]},
     )
     exposed = DemoCamera(
-        "cam-03-launch", "turned 12% left off its privacy mask", "zone_exposed", reference, zone_permit, live
+        "cam-03-launch",
+        "turned 12% left off its privacy mask",
+        Status.ZONE_EXPOSED,
+        reference,
+        zone_permit,
+        live,
     )
     return (unchanged, knocked, exposed)
 

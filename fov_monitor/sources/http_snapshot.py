@@ -88,12 +88,12 @@ def grab_http(
             raise SourceError(f"{deadline.source} broke off the answer ({exc!r}); check the camera") from None
 
     started = time.monotonic()
-    first = None if credentials is None or credentials.kind != "basic" else _basic(credentials)
+    first = None if credentials is None or credentials.kind is not AuthKind.BASIC else _basic(credentials)
     response, sock = get(first)
     if response.status == 401 and credentials is not None:
         challenge = _challenge(response)
         # A basic password sent up front is retried only to say which scheme the camera wants instead.
-        if first is None or (challenge and "basic" not in challenge):
+        if first is None or (challenge and AuthKind.BASIC not in challenge):
             response.close()
             response, sock = get(_answer(challenge, credentials, path, deadline.source))
     _check_status(response, credentials, deadline.source)
@@ -149,9 +149,9 @@ def _challenge(response: http.client.HTTPResponse) -> dict[str, dict[str, str]]:
 
 
 def _answer(challenge: dict[str, dict[str, str]], credentials: _Credentials, path: str, source: str) -> str:
-    if credentials.kind in (None, "digest") and "digest" in challenge:
-        return _digest(challenge["digest"], credentials, "GET", path, source)
-    if credentials.kind is None and "basic" in challenge:
+    if credentials.kind in (None, AuthKind.DIGEST) and AuthKind.DIGEST in challenge:
+        return _digest(challenge[AuthKind.DIGEST], credentials, "GET", path, source)
+    if credentials.kind is None and AuthKind.BASIC in challenge:
         return _basic(credentials)
     asked = " or ".join(sorted(challenge)) or "nothing the camera names"
     raise SourceAuthError(

@@ -14,6 +14,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.connection import Transaction
 from fov_monitor.db.database import Database, append_audit  # one transaction: the change and its audit
 from fov_monitor.errors import InvalidSettingsError
@@ -89,7 +90,9 @@ def add_user(database: Database, name: str, password: str, role: Role, *, actor:
             "INSERT INTO users (name, password_hash, role, created_at, disabled) VALUES (?, ?, ?, ?, 0)",
             (name, password_hash, str(user.role), user.created_at),
         )
-        append_audit(transaction, user.created_at, actor, "user added", None, {"user": name, "role": role})
+        append_audit(
+            transaction, user.created_at, actor, AuditAction.USER_ADDED, None, {"user": name, "role": role}
+        )
         return True
 
     if not database.write(insert):
@@ -131,7 +134,7 @@ def disable_user(database: Database, name: str, *, actor: str) -> None:
             return False
         transaction.execute("UPDATE users SET disabled = 1 WHERE name = ?", (name,))
         transaction.execute("DELETE FROM sessions WHERE user_name = ?", (name,))
-        append_audit(transaction, at, actor, "user disabled", None, {"user": name})
+        append_audit(transaction, at, actor, AuditAction.USER_DISABLED, None, {"user": name})
         return True
 
     if not database.write(disable):
@@ -182,7 +185,7 @@ def _store_password(
         transaction.execute(
             "DELETE FROM sessions WHERE user_name = ? AND id_hash <> ?", (name, keep_session or "")
         )
-        action = "password changed" if keep_session is not None else "password reset"
+        action = AuditAction.PASSWORD_CHANGED if keep_session is not None else AuditAction.PASSWORD_RESET
         if keep_session is None:
             clear_account(transaction, name)
         append_audit(transaction, at, actor, action, None, {"user": name, "sessions_ended": ended})

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from fov_monitor.core.result import Status
-from fov_monitor.db.database import Database, ResultRow
+from fov_monitor.db.database import RESULT_COLUMNS, Database, ResultRow
 from fov_monitor.errors import FovMonitorError
 from fov_monitor.store.camera import CameraConfig
 from fov_monitor.store.store import Store
@@ -22,10 +22,6 @@ PAGE_SIZE = 200
 """Cameras on one page of the overview (and of ``GET /api/fleet``)."""
 CHUNK = 200
 """Cameras per query for their latest results (SQLite joins at most 500 SELECTs with UNION ALL)."""
-_RESULT_COLUMNS = (
-    "id, camera_id, checked_at, status, summary, outside_fraction, shift_fraction, confidence, "
-    "reference_label, source, evidence_path"
-)
 
 
 class FleetStatus(enum.StrEnum):
@@ -204,12 +200,12 @@ def recent_results(
     for start in range(0, len(camera_ids), CHUNK):
         chunk = camera_ids[start : start + CHUNK]
         sql = " UNION ALL ".join(
-            f"SELECT * FROM (SELECT {_RESULT_COLUMNS} FROM results WHERE camera_id = ? "
+            f"SELECT * FROM (SELECT {RESULT_COLUMNS} FROM results WHERE camera_id = ? "
             f"ORDER BY checked_at DESC, id DESC LIMIT ?) AS r{index}"
             for index in range(len(chunk))
         )
         for row in database.read(sql, tuple(p for camera_id in chunk for p in (camera_id, per_camera))):
-            found.setdefault(row[1], []).append(ResultRow(*row))
+            found.setdefault(row[1], []).append(ResultRow.from_row(row))
     for rows in found.values():
         rows.sort(key=lambda row: (row.checked_at, row.result_id), reverse=True)
     return found

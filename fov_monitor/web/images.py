@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 from fastapi import Response
 
+from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.database import Database
 from fov_monitor.errors import StoreError
 from fov_monitor.faces.detection import blur_regions, detect_faces
@@ -103,7 +104,7 @@ def image_response(
             _cache[cache_key] = data
             while len(_cache) > CACHE_SIZE:
                 _cache.popitem(last=False)
-    database.audit(actor, "image viewed", camera_id, dict(what), at=now_utc())
+    database.audit(actor, AuditAction.IMAGE_VIEWED, camera_id, dict(what), at=now_utc())
     return Response(
         data,
         media_type="image/jpeg",

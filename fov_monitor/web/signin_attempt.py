@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.connection import Transaction
 from fov_monitor.db.database import Database, append_audit
 from fov_monitor.store.store import iso_utc
@@ -79,7 +80,7 @@ def try_password(
 
         def refuse(transaction: Transaction) -> None:
             if count_refusal(transaction, attempt.name, attempt.address, attempt.now):
-                append_audit(transaction, attempt.at, attempt.name, "sign-in locked", None, detail)
+                append_audit(transaction, attempt.at, attempt.name, AuditAction.SIGN_IN_LOCKED, None, detail)
 
         database.write(refuse)
         return Refused(lock)
@@ -94,7 +95,7 @@ def try_password(
         if started is not None:
             detail["locked"] = [str(subject) for subject in started.subjects]
             detail["locked_for_s"] = started.seconds_left(attempt.now)
-        append_audit(transaction, attempt.at, attempt.name, "sign-in refused", None, detail)
+        append_audit(transaction, attempt.at, attempt.name, AuditAction.SIGN_IN_REFUSED, None, detail)
         return started
 
     return Refused(database.write(count))

@@ -7,12 +7,12 @@ that the technician's ``check``, the nightly scan and the web app's "check now" 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import logging
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from fov_monitor.core.fingerprint import FrameFingerprint
 from fov_monitor.core.reference import Reference
 from fov_monitor.core.result import CheckResult, Status
 from fov_monitor.core.settings import CheckSettings
+from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.database import Database
 from fov_monitor.errors import InvalidFingerprintError, InvalidPermitError, StoreError
 from fov_monitor.faces.privacy import PrivacySettings, encode_unblurred_copy, protect, write_unblurred_copy
@@ -31,8 +32,21 @@ from fov_monitor.workflows.evidence import encode_evidence, render_evidence, wri
 
 log = logging.getLogger(__name__)
 
-EvidencePolicy = Literal["auto", "always", "never"]
-"""When to write an evidence image: for non-compliant verdicts, every time, or never."""
+
+class EvidencePolicy(enum.StrEnum):
+    """When to write an evidence image (``check --evidence``)."""
+
+    AUTO = "auto"
+    """For a verdict that is not compliant."""
+    ALWAYS = "always"
+    """For every verdict (the web app's "check now" shows the last live frame from it)."""
+    NEVER = "never"
+
+    def wants(self, status: Status) -> bool:
+        """Return True if a verdict of ``status`` gets an evidence image."""
+        return self is EvidencePolicy.ALWAYS or (
+            self is EvidencePolicy.AUTO and status is not Status.COMPLIANT
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +90,7 @@ def check_camera(
     *,
     actor: str,
     source: str | None = None,
-    evidence: EvidencePolicy = "auto",
+    evidence: EvidencePolicy = EvidencePolicy.AUTO,
     settings: CheckSettings | None = None,
     privacy: PrivacySettings | None = None,
     record: bool = True,
@@ -95,8 +109,9 @@ def check_camera(
         Who asked (a user name, ``"scan"``); written to the audit log.
     source : str, optional
         Grab from here instead of the camera's own source (e.g. a file a technician brought).
-    evidence : {"auto", "always", "never"}
-        Write an evidence image for non-compliant verdicts, always, or never.
+    evidence : EvidencePolicy
+        Write an evidence image for non-compliant verdicts, always, or never (``"always"`` and the
+        other values are taken too).
     settings : CheckSettings, optional
         Core thresholds.
     privacy : PrivacySettings, optional
@@ -135,14 +150,18 @@ def check_camera(
         kept, delete_after = judged.unblurred
         database.audit(
             actor,
-            "unblurred copy kept",
+            AuditAction.UNBLURRED_COPY_KEPT,
             camera_id,
             {"path": str(kept), "delete_after": delete_after.isoformat(timespec="seconds")},
             at=checked_at,
         )
     if judged.evidence_error is not None:
         database.audit(
-            actor, "evidence not written", camera_id, {"error": judged.evidence_error}, at=checked_at
+            actor,
+            AuditAction.EVIDENCE_NOT_WRITTEN,
+            camera_id,
+            {"error": judged.evidence_error},
+            at=checked_at,
         )
     written = time.perf_counter()
     result_id = 0
@@ -244,7 +263,7 @@ def judge_grab(
     frame: Grab,
     *,
     previous: FrameFingerprint | None,
-    evidence: EvidencePolicy = "auto",
+    evidence: EvidencePolicy = EvidencePolicy.AUTO,
     settings: CheckSettings | None = None,
     privacy: PrivacySettings | None = None,
     write_files: bool = True,
@@ -264,8 +283,9 @@ def judge_grab(
         The live frame (only its image, grab time and source are used).
     previous : FrameFingerprint or None
         The fingerprint of the camera's previous recorded frame, to tell a frozen feed.
-    evidence : {"auto", "always", "never"}
-        Write an evidence image for non-compliant verdicts, always, or never.
+    evidence : EvidencePolicy
+        Write an evidence image for non-compliant verdicts, always, or never (``"always"`` and the
+        other values are taken too).
     settings, privacy : CheckSettings, PrivacySettings, optional
         Core thresholds; face blurring of what is written (on by default).
     write_files : bool
@@ -289,7 +309,7 @@ def judge_grab(
     check_ms = (time.perf_counter() - started) * 1e3
     checked_at = iso_utc(frame.grabbed_at)
     judgement = Judgement(result, checked_at, None, None, check_ms)
-    if evidence == "always" or (evidence == "auto" and result.status is not Status.COMPLIANT):
+    if EvidencePolicy(evidence).wants(result.status):
         evidence_path, evidence_bytes = _render_evidence(
             store, camera.camera_id, camera.references[0].label, camera.stored, result, frame.image, privacy
         )

@@ -16,6 +16,7 @@ from fov_monitor.core.enrolment import SelfTest, self_test
 from fov_monitor.core.permit_carry import CarriedPermit, carry_permit
 from fov_monitor.core.reference import Reference
 from fov_monitor.core.settings import CheckSettings
+from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.database import Database
 from fov_monitor.errors import FovMonitorError, InvalidSettingsError
 from fov_monitor.faces.privacy import PrivacySettings, protect
@@ -151,7 +152,7 @@ def capture_reference(
         # still on record (started, never finished), never silent.
         database.audit(
             actor,
-            "reference rebaseline started",
+            AuditAction.REFERENCE_REBASELINE_STARTED,
             camera_id,
             {"label": label, "reason": approval.reason, "approved_by": approval.approved_by},
             at=now_utc(),
@@ -164,7 +165,7 @@ def capture_reference(
         if approval:
             database.audit(
                 actor,
-                "reference rebaseline failed",
+                AuditAction.REFERENCE_REBASELINE_FAILED,
                 camera_id,
                 {"label": label, "error": str(exc)},
                 at=now_utc(),
@@ -172,7 +173,7 @@ def capture_reference(
         raise
     database.audit(
         actor,
-        "reference rebaselined" if approval else "reference captured",
+        AuditAction.REFERENCE_REBASELINED if approval else AuditAction.REFERENCE_CAPTURED,
         camera_id,
         {
             "label": label,
@@ -253,7 +254,7 @@ def _save_with_permit(
         raise
     database.audit(
         actor,
-        "permit carried over",
+        AuditAction.PERMIT_CARRIED_OVER,
         camera_id,
         {
             "label": label,

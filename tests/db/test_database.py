@@ -110,11 +110,11 @@ def test_scan_outcome_is_written_once_per_run_and_camera(database_location: str)
     with Database(database_location) as database:
         run = database.start_scan_run("night-scan", {"group": "harbour"}, AT)
         assert database.unfinished_scan_run() == run
-        verdict = ScanOutcomeRow(run.run_id, "cam-2", AT, "redirected", "moved", True, None)
+        verdict = ScanOutcomeRow(run.run_id, "cam-2", AT, "redirected", ("moved",), True, None)
         record = ScanRecord("night-scan", sample_result(Status.REDIRECTED), "src", "e.png", {"first": "x"})
         assert database.record_scan_outcome(verdict, record) is True
         assert database.record_scan_outcome(verdict, record) is False  # a resumed run: kept, not doubled
-        offline = ScanOutcomeRow(run.run_id, "cam-1", AT, "offline", "timed out", False, None)
+        offline = ScanOutcomeRow(run.run_id, "cam-1", AT, "offline", ("timed out",), False, None)
         assert database.record_scan_outcome(offline, ScanRecord("night-scan")) is True
         assert database.scanned_camera_ids(run.run_id) == {"cam-1", "cam-2"}
         assert database.scan_counts(run.run_id) == {"offline": 1, "redirected": 1}
@@ -131,8 +131,8 @@ def test_scan_outcome_is_written_once_per_run_and_camera(database_location: str)
     with pytest.raises(RAW_ERRORS):  # the database itself refuses a second outcome
         raw(
             database_location,
-            "INSERT INTO scan_outcomes (run_id, camera_id, at, outcome, reason, rechecked) "
-            "VALUES (?, 'cam-1', 't', 'compliant', '', 0)",
+            "INSERT INTO scan_outcomes (run_id, camera_id, at, outcome, reasons_json, rechecked) "
+            "VALUES (?, 'cam-1', 't', 'compliant', '[]', 0)",
             (run.run_id,),
         )
 
@@ -156,7 +156,7 @@ def test_database_at_the_previous_version_is_migrated_keeping_its_rows(database_
         [row] = database.history("cam-1")
         run = database.start_scan_run("night-scan", {}, AT)
         database.record_scan_outcome(
-            ScanOutcomeRow(run.run_id, "cam-1", AT, "offline", "refused", False, None), ScanRecord("n")
+            ScanOutcomeRow(run.run_id, "cam-1", AT, "offline", ("refused",), False, None), ScanRecord("n")
         )
         assert database.last_fingerprint("cam-1") == b"\x01\x02"
     assert (row.camera_id, row.status) == ("cam-1", "compliant")

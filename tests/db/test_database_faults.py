@@ -43,7 +43,7 @@ class Retries:
 def write_scan_outcome(database: Database, camera_id: str = "cam-1") -> bool:
     """Write one camera's verdict in a scan run: a result, its audit lines and its outcome."""
     run = database.unfinished_scan_run() or database.start_scan_run("night-scan", {}, AT)
-    row = ScanOutcomeRow(run.run_id, camera_id, AT, "redirected", "moved", True, None)
+    row = ScanOutcomeRow(run.run_id, camera_id, AT, "redirected", ("moved",), True, None)
     record = ScanRecord("night-scan", sample_result(Status.REDIRECTED), "src", None, {}, (("note", {}),))
     return database.record_scan_outcome(row, record)
 

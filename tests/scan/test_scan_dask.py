@@ -118,9 +118,10 @@ def test_camera_of_a_site_is_grabbed_only_by_a_worker_of_that_site(
     assert {workers[camera] for camera in north} == {SITE_WORKER}
     assert {workers[camera] for camera in anywhere} <= cluster.worker_names()
     with sqlite3.connect(fleet / "fov-monitor.sqlite") as connection:
-        (reason,) = connection.execute(
-            "SELECT reason FROM scan_outcomes WHERE camera_id = ?", (south,)
+        (reasons,) = connection.execute(
+            "SELECT reasons_json FROM scan_outcomes WHERE camera_id = ?", (south,)
         ).fetchone()
+    [reason] = json.loads(reasons)
     assert "no Dask worker serves site 'south'" in reason
     assert f"dask worker {cluster.address} --resources site-south=1" in reason
 

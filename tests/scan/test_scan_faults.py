@@ -74,13 +74,14 @@ def store(server: SnapshotServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     return root
 
 
-def _outcomes(root: Path) -> dict[str, tuple[str, str]]:
+def _outcomes(root: Path) -> dict[str, tuple[str, list[str]]]:
+    """Return each camera's outcome in the latest run with its reasons."""
     with sqlite3.connect(root / "fov-monitor.sqlite") as connection:
         rows = connection.execute(
-            "SELECT camera_id, outcome, reason FROM scan_outcomes "
+            "SELECT camera_id, outcome, reasons_json FROM scan_outcomes "
             "WHERE run_id = (SELECT MAX(id) FROM scan_runs)"
         ).fetchall()
-    return {camera: (outcome, reason) for camera, outcome, reason in rows}
+    return {camera: (outcome, json.loads(reasons)) for camera, outcome, reasons in rows}
 
 
 def test_each_fault_costs_its_own_camera_only(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -89,14 +90,16 @@ def test_each_fault_costs_its_own_camera_only(store: Path, capsys: pytest.Captur
     assert set(found) == {GOOD, REFUSED, RESIZED, DAMAGED, MOVED}, (out, err)
     assert found[GOOD][0] == "compliant"
     assert found[REFUSED][0] == "offline"
-    assert "refused" in found[REFUSED][1]
+    [refused] = found[REFUSED][1]  # offline and error: one reason, what failed
+    assert "refused" in refused
     # Half the resolution, the same view: still judged, and judged right.
     assert found[RESIZED][0] == "compliant", found[RESIZED]
     assert found[DAMAGED][0] == "error"
-    assert "day.png" in found[DAMAGED][1]
+    [damaged] = found[DAMAGED][1]
+    assert "day.png" in damaged
     assert found[MOVED][0] == "redirected"
     assert code == 3
-    assert all("\n" not in reason for _, reason in found.values())
+    assert all("\n" not in reason for _, reasons in found.values() for reason in reasons)
 
 
 @pytest.mark.skipif(shutil.which("unshare") is None, reason="needs util-linux's unshare for a private tmpfs")

@@ -63,7 +63,7 @@ def record_run(database: Database, outcomes: Mapping[str, str], at: str = AT) ->
             f"http://{camera_id}/snapshot.jpg",
             f"/evidence/{camera_id}.jpg" if verdict and outcome != "compliant" else None,
         )
-        row = ScanOutcomeRow(run.run_id, camera_id, at, outcome, REASONS[outcome], verdict, None)
+        row = ScanOutcomeRow(run.run_id, camera_id, at, outcome, (REASONS[outcome],), verdict, None)
         database.record_scan_outcome(row, record)
     database.finish_scan_run(run.run_id, at, ACTOR, database.scan_counts(run.run_id))
     return run.run_id

@@ -19,9 +19,9 @@ import cv2
 import numpy as np
 
 from fov_monitor.core.permit import Decision, Permit
+from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.connection import Transaction
 from fov_monitor.db.database import Database
-from fov_monitor.report.figures import REBASELINE_ACTION
 from fov_monitor.store.camera import CameraConfig
 from fov_monitor.store.store import REFERENCE_SCHEMA_VERSION, Store
 
@@ -160,17 +160,18 @@ def write_scan_run(database: Database, at: str, outcomes: Mapping[str, str]) -> 
         for camera_id, outcome in outcomes.items():
             if not outcome:
                 continue
+            reasons = json.dumps([SUMMARY[outcome]])
             result_id = None
             if outcome not in ("offline", "error"):
                 result_id = transaction.insert(
-                    "INSERT INTO results (camera_id, checked_at, status, summary, outside_fraction, "
+                    "INSERT INTO results (camera_id, checked_at, status, reasons_json, outside_fraction, "
                     "source, result_json, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                    (camera_id, at, outcome, SUMMARY[outcome], OUTSIDE.get(outcome), "fixture", "{}", run_id),
+                    (camera_id, at, outcome, reasons, OUTSIDE.get(outcome), "fixture", "{}", run_id),
                 )
             transaction.execute(
-                "INSERT INTO scan_outcomes (run_id, camera_id, at, outcome, reason, rechecked, "
+                "INSERT INTO scan_outcomes (run_id, camera_id, at, outcome, reasons_json, rechecked, "
                 "result_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (run_id, camera_id, at, outcome, SUMMARY[outcome], 0, result_id),
+                (run_id, camera_id, at, outcome, reasons, 0, result_id),
             )
 
     database.write(write)
@@ -243,14 +244,14 @@ def write_rebaseline(
     """Append the audit line a re-baseline writes (after the one of its permit carried over, if moved)."""
     if moved is not None:
         carried = {"label": "day", "shift_fraction": list(moved), "zones_out_of_view": []}
-        database.audit("technician-bo", "permit carried over", camera_id, carried, at=at)
+        database.audit("technician-bo", AuditAction.PERMIT_CARRIED_OVER, camera_id, carried, at=at)
     detail = {
         "label": "day",
         "reason": "pole replaced after a storm",
         "approved_by": "head-of-ops",
         "self_test": SELF_TEST,
     }
-    database.audit("technician-bo", REBASELINE_ACTION, camera_id, detail, at=at)
+    database.audit("technician-bo", AuditAction.REFERENCE_REBASELINED, camera_id, detail, at=at)
 
 
 def troubles_of(schedule: Mapping[str, Sequence[str]]) -> list[Trouble]:

@@ -148,7 +148,7 @@ def open_alerts(root: Path) -> dict[str, int]:
         for camera_id, outcome in FOUND.items():
             evidence = database.history(camera_id, limit=1)[0].evidence_path
             record = ScanRecord(SCAN_ACTOR, sample_result(Status(outcome)), f"{camera_id}.png", evidence)
-            row = ScanOutcomeRow(run.run_id, camera_id, SCAN_AT, outcome, f"found {outcome}", True, None)
+            row = ScanOutcomeRow(run.run_id, camera_id, SCAN_AT, outcome, (f"found {outcome}",), True, None)
             database.record_scan_outcome(row, record)
         database.finish_scan_run(run.run_id, SCAN_AT, SCAN_ACTOR, database.scan_counts(run.run_id))
         update_alerts(database, store, run.run_id, AlertSettings.for_store(root), actor=SCAN_ACTOR)

@@ -18,7 +18,7 @@ from fov_monitor.web.pages import render
 from fov_monitor.web.roles import Permission
 from fov_monitor.web.routes.common import known_camera
 from fov_monitor.web.sessions import Session
-from fov_monitor.workflows.camera_check import check_camera
+from fov_monitor.workflows.camera_check import EvidencePolicy, check_camera
 
 router = APIRouter()
 
@@ -125,7 +125,9 @@ def _check_now(request: Request, camera_id: str, session: Session, database: Dat
     store = web_context(request).store
     known_camera(store, camera_id)
     # "always": the camera page shows the last live frame, which only an evidence image keeps.
-    checked = check_camera(store, database, camera_id, actor=session.user.name, evidence="always")
+    checked = check_camera(
+        store, database, camera_id, actor=session.user.name, evidence=EvidencePolicy.ALWAYS
+    )
     return {
         "camera_id": camera_id,
         "result_id": checked.result_id,

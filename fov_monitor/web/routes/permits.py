@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from fov_monitor.core.permit import Permit
+from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.database import Database
 from fov_monitor.store.store import now_utc
 from fov_monitor.web.auth import require
@@ -132,7 +133,7 @@ def api_save_permit(
     kept = store.save_permit(camera_id, permit, infos[0].size_wh, session.user.name)
     database.audit(
         session.user.name,
-        "permit set",
+        AuditAction.PERMIT_SET,
         camera_id,
         {"permit": permit.to_dict(), "previous_kept_at": str(kept) if kept else None, "via": "web"},
         at=now_utc(),

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.database import Database
 from fov_monitor.store.store import now_utc
 from fov_monitor.web.accounts import MAX_PASSWORD_LENGTH
@@ -87,7 +88,9 @@ def signin(
             return response
         return _signin_form(request, next, "Wrong name or password.", 401)
     token, _ = start_session(database, user, context.settings, attempt.now)
-    database.audit(user.name, "signed in", None, {"via": "page", "address": attempt.address}, at=attempt.at)
+    database.audit(
+        user.name, AuditAction.SIGNED_IN, None, {"via": "page", "address": attempt.address}, at=attempt.at
+    )
     redirect = RedirectResponse(_safe_next(next), status_code=303)
     set_session_cookie(redirect, token, context.settings)
     redirect.delete_cookie(SIGNIN_COOKIE, path="/signin")
@@ -99,7 +102,7 @@ def signout(
     request: Request, session: Session = Depends(require(None)), database: Database = Depends(get_database)
 ) -> Response:
     end_session(database, request.cookies.get(SESSION_COOKIE, ""))
-    database.audit(session.user.name, "signed out", None, {}, at=now_utc())
+    database.audit(session.user.name, AuditAction.SIGNED_OUT, None, {}, at=now_utc())
     response = RedirectResponse("/signin", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -149,7 +152,9 @@ def api_signin(
             raise locked_out(user.lock, attempt.now)
         raise HTTPException(401, "wrong name or password")
     token, session = start_session(database, user, settings, attempt.now)
-    database.audit(user.name, "signed in", None, {"via": "api", "address": attempt.address}, at=attempt.at)
+    database.audit(
+        user.name, AuditAction.SIGNED_IN, None, {"via": "api", "address": attempt.address}, at=attempt.at
+    )
     response = Response(SessionInfo.of(session).model_dump_json(), media_type="application/json")
     set_session_cookie(response, token, settings)
     return response
@@ -169,7 +174,7 @@ def api_signout(
 ) -> Response:
     """Sign out: the session ends at once."""
     end_session(database, request.cookies.get(SESSION_COOKIE, ""))
-    database.audit(session.user.name, "signed out", None, {}, at=now_utc())
+    database.audit(session.user.name, AuditAction.SIGNED_OUT, None, {}, at=now_utc())
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
