@@ -12,8 +12,6 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_main
-from db_helpers import RAW_ERRORS, is_postgres, raw, sample_result
 
 from fov_monitor.alerts import update_alerts
 from fov_monitor.alerts.queries import alert_finding, list_alerts, load_alert
@@ -28,6 +26,8 @@ from fov_monitor.db.sqlite import SqliteConnection
 from fov_monitor.report.figures import yearly_figures
 from fov_monitor.store.camera import CameraConfig
 from fov_monitor.store.store import Store
+from tests.support.cli import run_main
+from tests.support.database import RAW_ERRORS, is_postgres, raw, sample_result
 
 AT = "2026-03-01T02:15:00+00:00"
 PLAIN = (
