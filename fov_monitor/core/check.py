@@ -427,8 +427,15 @@ def frame_unfit_reason(quality: FrameQuality, settings: CheckSettings) -> str | 
 
 
 def _full_resolution(H_working: Matrix, used: Reference, first: Reference, live_scale: float) -> Matrix:
-    """Scale a working-size homography to full live pixels -> pixels of the first reference."""
-    to_first = np.diag([first.size_wh[0] / used.size_wh[0], first.size_wh[1] / used.size_wh[1], 1.0])
+    """Scale a working-size homography to full live pixels -> pixels of the first (base) reference.
+
+    A learned reference is mapped by its verified homography to the base; one of the base's own
+    framing at another resolution by the ratio of the sizes.
+    """
+    if used.to_base is not None:
+        to_first = used.to_base
+    else:
+        to_first = np.diag([first.size_wh[0] / used.size_wh[0], first.size_wh[1] / used.size_wh[1], 1.0])
     H = to_first @ scale_matrix(1.0 / used.scale) @ H_working @ scale_matrix(live_scale)
     return H / H[2, 2]  # type: ignore[no-any-return]
 

@@ -51,12 +51,13 @@ def missing_reference(live: FrameQuality, references: Sequence[FrameQuality]) ->
         ``day`` for a frame more than :data:`LIGHT_RATIO` times darker or brighter than every
         reference; None when some reference was taken in comparable conditions.
     """
-    if all(not _comparable(live, reference) for reference in references):
+    if all(not comparable(live, reference) for reference in references):
         return _condition(live)
     return None
 
 
-def _comparable(live: FrameQuality, reference: FrameQuality) -> bool:
+def comparable(live: FrameQuality, reference: FrameQuality) -> bool:
+    """Return True if a frame and a reference were taken in comparable light (level and colour)."""
     if (_is_gray(live) and _is_colour(reference)) or (_is_colour(live) and _is_gray(reference)):
         return False
     ratio = math.log((live.mean_luma + 4.0) / (reference.mean_luma + 4.0))

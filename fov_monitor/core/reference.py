@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from fov_monitor.core.features import (
     FeatureIndex,
@@ -23,6 +24,7 @@ from fov_monitor.core.result import FrameQuality
 from fov_monitor.core.settings import CheckSettings
 
 T = TypeVar("T")
+Matrix = NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -58,6 +60,10 @@ class Reference:
     track_gray : (h, w) uint8 array
         ``gray`` normalised for tracking (derived, see
         :func:`~fov_monitor.core.features.normalise_for_tracking`).
+    to_base : (3, 3) float64 array or None
+        For a reference the camera's bank learned (:mod:`fov_monitor.core.bank`): its pixels to the
+        pixels of the approved base reference, as verified against it; None for a reference of the
+        base's own framing (the base itself, one a technician captured).
     """
 
     label: str
@@ -69,6 +75,7 @@ class Reference:
     sift: Keypoints
     quality: FrameQuality
     working_width: int
+    to_base: Matrix | None = None
     track_gray: GrayImage = field(init=False, repr=False)
     _indexes: dict[str, FeatureIndex] = field(default_factory=dict, init=False, repr=False)
     _derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
@@ -78,7 +85,12 @@ class Reference:
 
     @classmethod
     def from_image(
-        cls, image: np.ndarray, *, label: str = "day", settings: CheckSettings | None = None
+        cls,
+        image: np.ndarray,
+        *,
+        label: str = "day",
+        settings: CheckSettings | None = None,
+        to_base: Matrix | None = None,
     ) -> Reference:
         """Prepare a reference from an image.
 
@@ -90,6 +102,8 @@ class Reference:
             What the reference shows (``"day"``, ``"night"``, a preset name).
         settings : CheckSettings, optional
             Feature counts and working size; the defaults when omitted.
+        to_base : (3, 3) array, optional
+            For a learned reference, its pixels to the base reference's (see :attr:`to_base`).
 
         Returns
         -------
@@ -112,6 +126,7 @@ class Reference:
             sift=detect_sift(working.gray, settings.sift_features),
             quality=replace(measure_quality(working.gray), chroma=working.chroma),
             working_width=settings.working_width,
+            to_base=None if to_base is None else np.asarray(to_base, np.float64),
         )
 
     def index(self, kind: str) -> FeatureIndex:

@@ -53,6 +53,7 @@ def save_reference(reference: Reference, path: str | Path) -> None:
         "working_width": reference.working_width,
         "quality": [reference.quality.mean_luma, reference.quality.contrast, reference.quality.texture],
         "chroma": reference.quality.chroma,
+        "to_base": None if reference.to_base is None else reference.to_base.tolist(),
     }
     with atomic_writer(path) as stream:
         np.savez_compressed(
@@ -70,6 +71,16 @@ def save_reference(reference: Reference, path: str | Path) -> None:
 def _optional_float(value: object) -> float | None:
     """Return a number kept in the metadata, None when absent (a cache written before it was kept)."""
     return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+def _optional_matrix(value: object) -> np.ndarray | None:
+    """Return a 3x3 matrix kept in the metadata, None when absent."""
+    if value is None:
+        return None
+    matrix = np.asarray(value, np.float64)
+    if matrix.shape != (3, 3) or not np.isfinite(matrix).all():
+        raise ValueError(f"to_base must be a finite 3x3 matrix, got shape {matrix.shape}")
+    return matrix
 
 
 def _sift_as_bytes(descriptors: np.ndarray) -> np.ndarray:
@@ -152,6 +163,7 @@ def load_reference(path: str | Path, settings: CheckSettings | None = None) -> R
                 chroma=_optional_float(meta.get("chroma")),
             ),
             working_width=int(meta["working_width"]),
+            to_base=_optional_matrix(meta.get("to_base")),
         )
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise ReferenceCacheError(
