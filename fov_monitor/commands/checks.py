@@ -96,6 +96,7 @@ def run_check(args: argparse.Namespace) -> int:
             actor=context.actor,
             source=args.source,
             evidence=args.evidence,
+            privacy=context.settings.privacy,
         )
     if args.json:
         print_json(camera_check_document(outcome))
@@ -148,6 +149,7 @@ def _watch(context: Context, database: Database, args: argparse.Namespace) -> in
                 actor=context.actor,
                 source=args.source,
                 evidence="never",
+                privacy=context.settings.privacy,
             )
             result = outcome.result
             shift = result.shift_fraction or (0.0, 0.0)

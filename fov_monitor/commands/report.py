@@ -80,7 +80,13 @@ def run_yearly(args: argparse.Namespace) -> int:
             args.out,
             "yearly",
             lambda folder: build_yearly(
-                context.store, database, year, folder, group=args.group, jobs=args.jobs
+                context.store,
+                database,
+                year,
+                folder,
+                privacy=context.settings.privacy,
+                group=args.group,
+                jobs=args.jobs,
             ),
         )
     files = ReportFiles.of(args.out, len(fleet.cameras))
@@ -102,7 +108,9 @@ def run_register(args: argparse.Namespace) -> int:
     built = write_folder(
         args.out,
         "register",
-        lambda folder: build_register(context.store, folder, group=args.group, jobs=args.jobs),
+        lambda folder: build_register(
+            context.store, folder, privacy=context.settings.privacy, group=args.group, jobs=args.jobs
+        ),
     )
     files = ReportFiles.of(args.out, built.cameras)
     _audit(context, "register", args, files, built.not_reported)

@@ -114,10 +114,3 @@ def _end(pattern: re.Pattern[str], text: str, index: int) -> int:
     match = pattern.match(text, index)
     assert match is not None
     return match.end()
-
-
-def read_json_file(
-    path: Path, *, error: type[FovMonitorError] = InvalidSettingsError, fix: str = "fix or remove it"
-) -> object:
-    """Return the parsed contents of the JSON file at ``path`` (see :func:`read_json_document`)."""
-    return read_json_document(path, error=error, fix=fix).data

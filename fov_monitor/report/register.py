@@ -58,11 +58,13 @@ def build_register(
     store: Store,
     folder: Path,
     *,
+    privacy: PrivacySettings,
     group: str | None = None,
-    privacy: PrivacySettings | None = None,
     jobs: int | None = None,
 ) -> RegisterBuild:
     """Write the public register of the store's cameras (of ``group``) into ``folder``.
+
+    Faces in the permit drawings are blurred as ``privacy`` (the store's settings) says.
 
     Raises
     ------
@@ -73,7 +75,6 @@ def build_register(
     organisation = Organisation.require(store.root)
     clock = organisation.clock
     selection = select_cameras(store, group)
-    privacy = privacy or PrivacySettings.for_store(store.root)
     drawings = permit_drawings(store, selection.camera_ids, privacy, jobs=jobs)
     selection = selection.without(damaged_drawings(drawings, selection.configs))
     camera_ids = selection.camera_ids

@@ -24,6 +24,7 @@ from fov_monitor.db.database import Database
 from fov_monitor.errors import StoreError
 from fov_monitor.faces.detection import blur_regions, detect_faces
 from fov_monitor.faces.privacy import PrivacySettings, fill_privacy_zones, protect
+from fov_monitor.settings import StoreSettings
 from fov_monitor.store.store import Store, now_utc
 
 JPEG_QUALITY = 85
@@ -98,7 +99,7 @@ def image_response(
         if data is not None:
             _cache.move_to_end(cache_key)
     if data is None:
-        data = protected_jpeg(image(), zones_xy, PrivacySettings.for_store(store.root))
+        data = protected_jpeg(image(), zones_xy, StoreSettings(store.root).privacy)
         with _cache_lock:
             _cache[cache_key] = data
             while len(_cache) > CACHE_SIZE:

@@ -27,6 +27,7 @@ from fov_monitor.alerts import (
 )
 from fov_monitor.alerts.review import REBASELINE_PROBLEMS, pending_proposal
 from fov_monitor.db.database import Database
+from fov_monitor.settings import StoreSettings
 from fov_monitor.store.store import Store
 from fov_monitor.web.roles import Permission
 
@@ -153,7 +154,8 @@ def take_step(
         case ReviewStep.DISMISS:
             return dismiss(database, alert_id, actor=actor, note=note, propose_rebaseline=propose_rebaseline)
         case ReviewStep.APPROVE_REBASELINE:
-            return approve_rebaseline(database, store, alert_id, approver=actor, reason=note)
+            privacy = StoreSettings(store.root).privacy
+            return approve_rebaseline(database, store, alert_id, approver=actor, reason=note, privacy=privacy)
         case ReviewStep.REJECT_REBASELINE:
             return reject_rebaseline(database, alert_id, actor=actor, note=note)
 

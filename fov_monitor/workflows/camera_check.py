@@ -78,7 +78,7 @@ def check_camera(
     source: str | None = None,
     evidence: EvidencePolicy = "auto",
     settings: CheckSettings | None = None,
-    privacy: PrivacySettings | None = None,
+    privacy: PrivacySettings,
     record: bool = True,
 ) -> CameraCheck:
     """Grab a live frame of an enrolled camera, judge it, write evidence and record the result.
@@ -99,8 +99,8 @@ def check_camera(
         Write an evidence image for non-compliant verdicts, always, or never.
     settings : CheckSettings, optional
         Core thresholds.
-    privacy : PrivacySettings, optional
-        Face blurring of what is written; on by default.
+    privacy : PrivacySettings
+        The store's face blurring of what is written, and whether an unblurred copy is kept.
     record : bool
         Store the result (and compare with the previous one to detect a frozen feed). Off for the
         re-aim aid, whose grabs seconds apart would look frozen and would flood the history.
@@ -115,7 +115,6 @@ def check_camera(
         One line naming the camera and what to do.
     """
     started = time.perf_counter()
-    privacy = privacy or PrivacySettings.for_store(store.root)
     loaded_camera = load_camera(store, camera_id, settings)
     loaded = time.perf_counter()
 
@@ -246,7 +245,7 @@ def judge_grab(
     previous: FrameFingerprint | None,
     evidence: EvidencePolicy = "auto",
     settings: CheckSettings | None = None,
-    privacy: PrivacySettings | None = None,
+    privacy: PrivacySettings,
     write_files: bool = True,
 ) -> Judgement:
     """Judge a grabbed frame of a loaded camera and write its evidence image; record nothing.
@@ -266,8 +265,10 @@ def judge_grab(
         The fingerprint of the camera's previous recorded frame, to tell a frozen feed.
     evidence : {"auto", "always", "never"}
         Write an evidence image for non-compliant verdicts, always, or never.
-    settings, privacy : CheckSettings, PrivacySettings, optional
-        Core thresholds; face blurring of what is written (on by default).
+    settings : CheckSettings, optional
+        Core thresholds.
+    privacy : PrivacySettings
+        The store's face blurring of what is written, and whether an unblurred copy is kept.
     write_files : bool
         Write the evidence image (and unblurred copy) into the store. False: return them encoded
         in the judgement instead, for a caller that can write the store when this process cannot.
@@ -276,7 +277,6 @@ def judge_grab(
     -------
     Judgement
     """
-    privacy = privacy or PrivacySettings.for_store(store.root)
     started = time.perf_counter()
     result = check_frame(
         camera.references,

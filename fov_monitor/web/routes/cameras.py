@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from fov_monitor.db.database import Database, ResultRow
+from fov_monitor.settings import StoreSettings
 from fov_monitor.sources import redact
 from fov_monitor.store.store import Store
 from fov_monitor.web.auth import require
@@ -125,7 +126,10 @@ def _check_now(request: Request, camera_id: str, session: Session, database: Dat
     store = web_context(request).store
     known_camera(store, camera_id)
     # "always": the camera page shows the last live frame, which only an evidence image keeps.
-    checked = check_camera(store, database, camera_id, actor=session.user.name, evidence="always")
+    privacy = StoreSettings(store.root).privacy
+    checked = check_camera(
+        store, database, camera_id, actor=session.user.name, evidence="always", privacy=privacy
+    )
     return {
         "camera_id": camera_id,
         "result_id": checked.result_id,
