@@ -66,8 +66,8 @@ def protected_jpeg(image: np.ndarray, zones_xy: Sequence[np.ndarray], privacy: P
 
 
 def image_response(
-    store: Store,
     database: Database,
+    settings: StoreSettings,
     *,
     actor: str,
     camera_id: str,
@@ -80,8 +80,11 @@ def image_response(
 
     Parameters
     ----------
-    store, database : Store, Database
-        The store (its face-model settings) and the audit log.
+    database : Database
+        The audit log.
+    settings : StoreSettings
+        The request's reading of the store's settings: the face model's, read only when the image
+        is not in the cache.
     actor : str
         The signed-in user who views the image.
     camera_id : str
@@ -99,7 +102,7 @@ def image_response(
         if data is not None:
             _cache.move_to_end(cache_key)
     if data is None:
-        data = protected_jpeg(image(), zones_xy, StoreSettings(store.root).privacy)
+        data = protected_jpeg(image(), zones_xy, settings.privacy)
         with _cache_lock:
             _cache[cache_key] = data
             while len(_cache) > CACHE_SIZE:
