@@ -58,21 +58,21 @@ def build_register(
     store: Store,
     folder: Path,
     *,
+    organisation: Organisation,
     privacy: PrivacySettings,
     group: str | None = None,
     jobs: int | None = None,
 ) -> RegisterBuild:
     """Write the public register of the store's cameras (of ``group``) into ``folder``.
 
-    Faces in the permit drawings are blurred as ``privacy`` (the store's settings) says.
+    ``organisation`` (from ``organisation.json``, :meth:`Organisation.require`) is named on every
+    page; faces in the permit drawings are blurred as ``privacy`` (the store's settings) says.
 
     Raises
     ------
     ReportError
-        When ``<store>/organisation.json`` is missing or invalid, the store has no camera, or none
-        of ``group``.
+        When the store has no camera, or none of ``group``.
     """
-    organisation = Organisation.require(store.root)
     clock = organisation.clock
     selection = select_cameras(store, group)
     drawings = permit_drawings(store, selection.camera_ids, privacy, jobs=jobs)

@@ -89,6 +89,7 @@ def build_yearly(
     year: int,
     folder: Path,
     *,
+    organisation: Organisation | None,
     privacy: PrivacySettings,
     group: str | None = None,
     jobs: int | None = None,
@@ -107,6 +108,8 @@ def build_yearly(
         The calendar year (checked with :func:`check_year` by the caller).
     folder : Path
         An existing empty folder (see :func:`fov_monitor.report.output.write_folder`).
+    organisation : Organisation or None
+        Who owns the cameras, from ``organisation.json``; None: the store's folder name, in UTC.
     privacy : PrivacySettings
         The store's settings, by which faces are blurred in the permit drawings.
     group : str, optional
@@ -114,7 +117,6 @@ def build_yearly(
     jobs : int, optional
         Processes for face blurring of references not cached yet.
     """
-    organisation = Organisation.for_store(store.root)
     organisation_name = organisation.name if organisation else store.root.resolve().name
     clock = organisation.clock if organisation else LocalTime()
     selection = select_cameras(store, group, removed_cameras(store, database, clock.year_bounds(year)))
