@@ -244,6 +244,15 @@ def test_settings_json_takes_what_it_took_before(tmp_path: Path, text: str, acce
     assert_one_line(caught.value, f"{tmp_path / 'settings.json'}, line 1: field '")
 
 
+def test_json_that_only_pythons_parser_takes_is_not_readable(tmp_path: Path) -> None:
+    # A lone surrogate escape: json.loads takes it, the schema's parser does not.
+    path = tmp_path / "settings.json"
+    path.write_text('{"schema_version": 1,\n "privacy": {"face_model": "\\ud800"}}', encoding="utf-8")
+    with pytest.raises(InvalidSettingsError) as caught:
+        StoreSettings(tmp_path).read_all()
+    assert_one_line(caught.value, f"{path} is not readable JSON (", "; fix or remove it")
+
+
 def test_a_secret_written_into_alerts_json_is_never_repeated(tmp_path: Path) -> None:
     text = CHANNELS % ("587", ',\n     "secret": "hunter2"')
     (tmp_path / "alerts.json").write_text(text, encoding="utf-8")

@@ -136,18 +136,19 @@ def read_settings_file(
         what came, and what to do. Of several problems the first in the file is named, a missing
         field after the others.
     """
-    document = read_json_document(
-        path, error=error, fix=f"fix it, e.g. {example}" if example else "fix or remove it"
-    )
+    fix = f"fix it, e.g. {example}" if example else "fix or remove it"
+    document = read_json_document(path, error=error, fix=fix)
     try:
         return schema.model_validate_json(document.text)
     except ValidationError as exc:
-        # A missing field last: the unknown one beside it is often the same, misspelt.
-        places = [(_walk(schema, _loc(details)), details) for details in exc.errors(include_url=False)]
-        place, details = min(
-            places, key=lambda pair: (pair[1]["type"] == "missing", document.line(pair[0].at))
-        )
-        raise error(_message(document, place, details, example)) from None
+        errors = exc.errors(include_url=False)
+    for details in errors:
+        if details["type"] == "json_invalid":  # what Python's parser takes and pydantic's does not
+            raise error(f"{path} is not readable JSON ({details['msg']}); {fix}")
+    # A missing field last: the unknown one beside it is often the same, misspelt.
+    places = [(_walk(schema, _loc(details)), details) for details in errors]
+    place, details = min(places, key=lambda pair: (pair[1]["type"] == "missing", document.line(pair[0].at)))
+    raise error(_message(document, place, details, example))
 
 
 @dataclass(frozen=True, slots=True)
