@@ -18,6 +18,7 @@ import pytest
 from fov_monitor.core.permit import Permit
 from fov_monitor.core.synthetic import crop_move
 from fov_monitor.db.database import Database
+from fov_monitor.settings import StoreSettings
 from fov_monitor.store.camera import CameraConfig
 from fov_monitor.store.store import Store
 from fov_monitor.workflows.reference_capture import capture_reference
@@ -84,7 +85,7 @@ def enrolled_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Enro
             CameraConfig("cam-a", source=server.url("/cam-a.jpg"), hfov_deg=60.0, group="harbour")
         )
         with Database(store.database_path) as database:
-            capture_reference(store, database, "cam-a", actor="fixture")
+            capture_reference(store, database, "cam-a", actor="fixture", privacy=StoreSettings(root).privacy)
         store.save_permit("cam-a", Permit(permitted_xy=permit_xy), (width, height), "fixture")
         yield EnrolledCamera(server, root, "cam-a", "/cam-a.jpg", move.reference, move.live, permit_xy)
 

@@ -17,6 +17,7 @@ LAYERS = [
     {"store", "db"},
     {"workflows"},
     {"alerts"},
+    {"settings"},
     {"scan"},
     {"report", "web"},
     {"commands"},

@@ -28,6 +28,7 @@ from fov_monitor.alerts.settings import AlertSettings
 from fov_monitor.db.connection import Transaction
 from fov_monitor.db.database import Database
 from fov_monitor.errors import AlertError, FovMonitorError
+from fov_monitor.faces.privacy import PrivacySettings
 from fov_monitor.store.store import Store, now_utc
 from fov_monitor.workflows.reference_capture import Approval, capture_reference
 
@@ -160,7 +161,14 @@ def dismiss(
 
 
 def approve_rebaseline(
-    database: Database, store: Store, alert_id: int, *, approver: str, reason: str, at: str | None = None
+    database: Database,
+    store: Store,
+    alert_id: int,
+    *,
+    approver: str,
+    reason: str,
+    privacy: PrivacySettings,
+    at: str | None = None,
 ) -> Alert:
     """Approve a proposed re-baseline: grab the camera's current view as its reference (the old one kept).
 
@@ -171,7 +179,8 @@ def approve_rebaseline(
     one in the camera's history, moves the permit's drawing with a moved view and audits it all; a
     ``rebaseline_applied`` event says what it did. When the capture fails, a ``rebaseline_failed``
     event puts the proposal back to pending. The alert stays dismissed; the next scan, compliant
-    against the new reference, closes it.
+    against the new reference, closes it. ``privacy`` are the store's settings the new reference is
+    blurred by.
 
     Raises
     ------
@@ -196,7 +205,13 @@ def approve_rebaseline(
     approved = _decide(database, alert, Event.REBASELINE_APPROVED, approver, reason, claimed, at)
     try:
         outcome = capture_reference(
-            store, database, alert.camera_id, label=label, actor=approver, approval=Approval(reason, approver)
+            store,
+            database,
+            alert.camera_id,
+            label=label,
+            actor=approver,
+            approval=Approval(reason, approver),
+            privacy=privacy,
         )
     except FovMonitorError as exc:
         _record(database, approved, Event.REBASELINE_FAILED, approver, str(exc), claimed)

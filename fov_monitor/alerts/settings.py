@@ -21,19 +21,26 @@ read at each send so that a rotated secret is picked up and settings can be show
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
+
 from fov_monitor.errors import InvalidSettingsError
-from fov_monitor.files.json_files import read_json_file
 from fov_monitor.files.secret_files import read_secret_file
+from fov_monitor.files.settings_files import (
+    Expect,
+    SettingsSchema,
+    problem,
+    read_settings_file,
+    refuse_null,
+    unfit,
+)
 
 ALERTS_FILE = "alerts.json"
-ALERTS_SCHEMA_VERSION = 1
 
 
 class ChannelKind(StrEnum):
@@ -206,8 +213,7 @@ class AlertSettings:
         path = Path(store_root) / ALERTS_FILE
         if not path.exists():
             return cls()
-        document = read_json_file(path)
-        return _Reader(path, Path(store_root)).settings(document)
+        return read_settings_file(path, AlertsFile).to_settings(path)
 
     def routes(self, group: str) -> list[str]:
         """Return the names of the channels that take alerts of cameras in ``group``."""
@@ -218,244 +224,267 @@ class AlertSettings:
         return next((channel for channel in self.channels if channel.name == name), None)
 
 
-_DEFAULT_RETRY = RetrySettings()
-_TOP = {"schema_version", "thresholds", "retry", "channels"}
-_COMMON = {"name", "kind", "groups"}
-_SMTP = _COMMON | {
-    "host",
-    "port",
-    "starttls",
-    "tls",
-    "username",
-    "password_env",
-    "password_file",
-    "from",
-    "to",
-    "evidence",
-    "timeout_s",
-    "ca_file",
-    "review_url",
-}
-_WEBHOOK = _COMMON | {"url", "secret_env", "secret_file", "timeout_s", "ca_file"}
-_JSONL = _COMMON | {"path"}
-_INLINE_SECRETS = {"password": "password", "secret": "secret"}
+def _non_blank(value: str) -> str:
+    if not value.strip():
+        raise unfit()
+    return value
 
 
-class _Reader:
-    """Builds the settings from the parsed document, naming ``path`` and the field in every error."""
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise unfit()
+    return value
 
-    def __init__(self, path: Path, store_root: Path) -> None:
-        self.path = path
-        self.root = store_root
 
-    def fail(self, where: str, problem: str) -> InvalidSettingsError:
-        return InvalidSettingsError(f"{self.path}: field '{where}' {problem}")
+def _mail_addresses(addresses: list[str]) -> list[str]:
+    if not addresses:
+        raise problem("must name at least one recipient; add one")
+    for address in addresses:
+        _mail_address(address)
+    return addresses
 
-    def settings(self, document: Any) -> AlertSettings:
-        if not isinstance(document, dict):
-            raise InvalidSettingsError(f"{self.path}: expected a JSON object at the top")
-        self.known(document, _TOP, "")
-        if document.get("schema_version") != ALERTS_SCHEMA_VERSION:
-            raise self.fail("schema_version", f"must be {ALERTS_SCHEMA_VERSION}")
-        thresholds = self.section(document, "thresholds")
-        retry = self.section(document, "retry")
-        self.known(thresholds, set(Thresholds.__dataclass_fields__), "thresholds.")
-        self.known(retry, set(RetrySettings.__dataclass_fields__), "retry.")
-        channels_doc = document.get("channels", [])
-        if not isinstance(channels_doc, list):
-            raise self.fail("channels", f"must be a list, got {type(channels_doc).__name__}")
-        channels = tuple(self.channel(item, f"channels[{i}]") for i, item in enumerate(channels_doc))
-        seen: set[str] = set()
-        for i, channel in enumerate(channels):
-            if channel.name in seen:
-                raise self.fail(f"channels[{i}].name", f"'{channel.name}' is used by an earlier channel")
-            seen.add(channel.name)
-        first = self.number(retry, "first_backoff_s", "retry.", _DEFAULT_RETRY.first_backoff_s, 0.001, 86400)
-        longest = self.number(
-            retry, "max_backoff_s", "retry.", _DEFAULT_RETRY.max_backoff_s, 0.001, 7 * 86400
-        )
-        if longest < first:
-            raise self.fail(
-                "retry.max_backoff_s", f"must be at least first_backoff_s ({first}), got {longest}"
+
+def _mail_address(address: str) -> str:
+    if "@" not in address or any(c.isspace() for c in address):
+        raise problem(f"holds {address!r}, which is not a mail address; correct it")
+    return address
+
+
+Text = Annotated[str, AfterValidator(_non_blank), Expect("a non-empty string")]
+PathText = Annotated[str, AfterValidator(_non_blank), Expect("a file path")]
+HttpUrl = Annotated[str, AfterValidator(_http_url), Expect("an http:// or https:// URL with a host")]
+Timeout = Annotated[float, Field(ge=0.05, le=600), Expect("a number 0.05..600")]
+Scans = Annotated[int, Field(ge=1, le=1000), Expect("a whole number 1..1000")]
+
+
+class ThresholdsSection(SettingsSchema):
+    """``thresholds``: scans in a row before an alert opens."""
+
+    offline_after_scans: Scans = Field(3, description="Scans in a row a camera may give no frame.")
+    unverifiable_after_scans: Scans = Field(
+        3, description="Scans in a row a camera's view may be unverifiable."
+    )
+    error_after_scans: Scans = Field(3, description="Scans in a row a camera's check may fail.")
+
+
+class RetrySection(SettingsSchema):
+    """``retry``: how a delivery that failed for a passing reason is tried again."""
+
+    max_attempts: Scans = Field(10, description="Tries before a delivery is given up.")
+    first_backoff_s: Annotated[float, Field(ge=0.001, le=86400), Expect("a number 0.001..86400")] = Field(
+        30.0, description="Seconds to wait after the first failed try; doubled after each further one."
+    )
+    max_backoff_s: Annotated[float, Field(ge=0.001, le=7 * 86400), Expect("a number 0.001..604800")] = Field(
+        3600.0, description="The longest wait in seconds between two tries."
+    )
+
+    @model_validator(mode="after")
+    def _longest_after_first(self) -> RetrySection:
+        if self.max_backoff_s < self.first_backoff_s:
+            raise problem(
+                f"must be at least first_backoff_s ({self.first_backoff_s:g}), got {self.max_backoff_s:g}; "
+                "raise it or lower first_backoff_s",
+                "max_backoff_s",
             )
-        return AlertSettings(
-            thresholds=Thresholds(
-                **{
-                    name: self.integer(thresholds, name, "thresholds.", 3, 1, 1000)
-                    for name in Thresholds.__dataclass_fields__
-                }
-            ),
-            retry=RetrySettings(
-                max_attempts=self.integer(
-                    retry, "max_attempts", "retry.", _DEFAULT_RETRY.max_attempts, 1, 1000
-                ),
-                first_backoff_s=first,
-                max_backoff_s=longest,
-            ),
-            channels=channels,
-            source=self.path,
-        )
+        return self
 
-    def section(self, document: Mapping[str, Any], name: str) -> Mapping[str, Any]:
-        value = document.get(name, {})
-        if not isinstance(value, dict):
-            raise self.fail(name, f"must be an object, got {type(value).__name__}")
-        return value
 
-    def known(self, document: Mapping[str, Any], allowed: set[str], prefix: str) -> None:
-        for name in document:
-            if name in _INLINE_SECRETS and prefix.startswith("channels"):
-                raise self.fail(
-                    f"{prefix}{name}",
+class _ChannelSection(SettingsSchema):
+    """What every channel has: its name, its kind and the groups it takes."""
+
+    name: Text = Field(
+        description="The channel's name, unique in the file; deliveries and the audit log name it."
+    )
+    groups: list[Text] | None = Field(
+        None, description="The camera groups whose alerts it takes; absent, null or empty: every group."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secret_in_the_file(cls, data: Any) -> Any:
+        for name in ("password", "secret"):
+            if isinstance(data, dict) and name in data:
+                raise problem(
                     f"holds a secret in the file; put it in an environment variable ({name}_env) or an "
                     f"owner-only file ({name}_file, chmod 600) and name that instead",
+                    name,
                 )
-            if name not in allowed:
-                raise self.fail(
-                    f"{prefix}{name}", f"is unknown; expected one of {', '.join(sorted(allowed))}"
-                )
+        return data
 
-    def channel(self, item: Any, where: str) -> ChannelSettings:
-        if not isinstance(item, dict):
-            raise self.fail(where, f"must be an object, got {type(item).__name__}")
-        prefix = f"{where}."
-        kind_text = item.get("kind")
-        try:
-            kind = ChannelKind(str(kind_text))
-        except ValueError:
-            expected = ", ".join(kind.value for kind in ChannelKind)
-            raise self.fail(f"{prefix}kind", f"must be one of {expected}, got {kind_text!r}") from None
-        allowed = {ChannelKind.SMTP: _SMTP, ChannelKind.WEBHOOK: _WEBHOOK, ChannelKind.JSONL: _JSONL}[kind]
-        self.known(item, allowed, prefix)
-        name = self.text(item, "name", prefix)
-        groups = tuple(self.texts(item, "groups", prefix, required=False))
-        common: dict[str, Any] = {"name": name, "kind": kind, "groups": groups}
-        if kind is ChannelKind.SMTP:
-            return self.smtp(item, prefix, common)
-        if kind is ChannelKind.WEBHOOK:
-            url = self.http_url(item, "url", prefix)
-            secret = self.secret(item, "secret", prefix, required=True)
-            assert secret is not None
-            return WebhookChannelSettings(
-                **common,
-                url=url,
-                secret=secret,
-                timeout_s=self.number(item, "timeout_s", prefix, 10.0, 0.05, 600),
-                ca_file=self.optional_path(item, "ca_file", prefix),
-            )
-        return JsonlChannelSettings(**common, path=self.resolve(Path(self.text(item, "path", prefix))))
+    def common(self, kind: ChannelKind) -> dict[str, Any]:
+        """Return the settings every kind of channel has."""
+        return {"name": self.name, "kind": kind, "groups": tuple(self.groups or ())}
 
-    def smtp(self, item: Mapping[str, Any], prefix: str, common: dict[str, Any]) -> SmtpChannelSettings:
-        to = self.texts(item, "to", prefix, required=True)
-        if not to:
-            raise self.fail(f"{prefix}to", "must name at least one recipient")
-        for address in [*to, self.text(item, "from", prefix)]:
-            if "@" not in address or any(c.isspace() for c in address):
-                raise self.fail(
-                    f"{prefix}to" if address in to else f"{prefix}from", f"{address!r} is not a mail address"
-                )
-        username = item.get("username")
-        if username is not None and (not isinstance(username, str) or not username):
-            raise self.fail(f"{prefix}username", "must be a non-empty string")
-        password = self.secret(item, "password", prefix, required=False)
-        if password is not None and username is None:
-            raise self.fail(f"{prefix}username", "is needed with a password")
-        evidence_text = item.get("evidence", EvidenceMode.ATTACH.value)
-        try:
-            evidence = EvidenceMode(evidence_text)
-        except ValueError:
-            expected = ", ".join(mode.value for mode in EvidenceMode)
-            raise self.fail(
-                f"{prefix}evidence", f"must be one of {expected}, got {evidence_text!r}"
-            ) from None
-        tls = item.get("tls", False)
-        if not isinstance(tls, bool):
-            raise self.fail(f"{prefix}tls", "must be true or false")
-        starttls = item.get("starttls", not tls)
-        if not isinstance(starttls, bool):
-            raise self.fail(f"{prefix}starttls", "must be true or false")
-        if tls and starttls:
-            raise self.fail(
-                f"{prefix}starttls", "cannot be true with 'tls' (TLS from the first byte); keep one"
+
+class SmtpSection(_ChannelSection):
+    """A channel of ``kind`` ``smtp``: e-mail."""
+
+    kind: Literal["smtp"] = Field(description="How the channel delivers: e-mail over SMTP.")
+    host: Text = Field(description="The SMTP server.")
+    port: Annotated[int, Field(ge=1, le=65535), Expect("a port number 1..65535")] = Field(
+        587, description="The server's port; 465 by default with 'tls', else 587."
+    )
+    starttls: bool = Field(
+        True, description="Upgrade the connection with STARTTLS (port 587); by default when 'tls' is not set."
+    )
+    tls: bool = Field(False, description="TLS from the first byte (SMTPS, port 465).")
+    username: Text | None = Field(None, description="The login; none: no login.")
+    password_env: Text | None = Field(
+        None, description="The environment variable holding the login's password."
+    )
+    password_file: PathText | None = Field(
+        None, description="The file (chmod 600) holding the login's password, relative to the store."
+    )
+    from_address: Annotated[Text, AfterValidator(_mail_address)] = Field(
+        alias="from", description="The sender's mail address."
+    )
+    to: Annotated[list[Text], AfterValidator(_mail_addresses), Expect("a list of mail addresses")] = Field(
+        description="The recipients' mail addresses."
+    )
+    evidence: EvidenceMode = Field(
+        EvidenceMode.ATTACH, description="What a mail carries of the (face-blurred) evidence image."
+    )
+    timeout_s: Timeout = Field(30.0, description="Seconds to wait for the server.")
+    ca_file: PathText | None = Field(
+        None, description="A CA bundle to trust instead of the system's (an in-house relay)."
+    )
+    review_url: Annotated[HttpUrl | None, BeforeValidator(refuse_null)] = Field(
+        None, description="The web app's address: each mail links to the alert's page there."
+    )
+
+    @model_validator(mode="after")
+    def _safe_login(self) -> SmtpSection:
+        if self.password_env is not None and self.password_file is not None:
+            raise problem("and 'password_file' are both given; keep one", "password_env")
+        password = self.password_env is not None or self.password_file is not None
+        if password and self.username is None:
+            raise problem("is needed with a password; add it", "username")
+        if self.tls and self.starttls and "starttls" in self.model_fields_set:
+            raise problem("cannot be true with 'tls' (TLS from the first byte); keep one", "starttls")
+        if password and not (self.tls or self.starttls):
+            raise problem(
+                "would be sent in the clear; set 'starttls' (port 587) or 'tls' (port 465)", "password"
             )
-        if password is not None and not (tls or starttls):
-            raise self.fail(
-                f"{prefix}password",
-                "would be sent in the clear; set 'starttls' (port 587) or 'tls' (port 465)",
-            )
+        return self
+
+    def to_settings(self, index: int, store_root: Path) -> SmtpChannelSettings:
+        """Return the channel, the ``index``-th of the file, its relative paths below ``store_root``."""
+        starttls = self.starttls if "starttls" in self.model_fields_set else not self.tls
         return SmtpChannelSettings(
-            **common,
-            host=self.text(item, "host", prefix),
-            port=self.integer(item, "port", prefix, 465 if tls else 587, 1, 65535),
+            **self.common(ChannelKind.SMTP),
+            host=self.host,
+            port=self.port if "port" in self.model_fields_set else (465 if self.tls else 587),
             starttls=starttls,
-            tls=tls,
-            username=username,
-            password=password,
-            from_address=self.text(item, "from", prefix),
-            to=tuple(to),
-            evidence=evidence,
-            timeout_s=self.number(item, "timeout_s", prefix, 30.0, 0.05, 600),
-            ca_file=self.optional_path(item, "ca_file", prefix),
-            review_url=self.http_url(item, "review_url", prefix) if "review_url" in item else None,
+            tls=self.tls,
+            username=self.username,
+            password=_secret(index, "password", self.password_env, self.password_file, store_root),
+            from_address=self.from_address,
+            to=tuple(self.to),
+            evidence=self.evidence,
+            timeout_s=self.timeout_s,
+            ca_file=_below(store_root, self.ca_file),
+            review_url=self.review_url,
         )
 
-    def http_url(self, item: Mapping[str, Any], key: str, prefix: str) -> str:
-        url = self.text(item, key, prefix)
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise self.fail(f"{prefix}{key}", f"must be an http:// or https:// URL with a host, got {url!r}")
-        return url
 
-    def secret(self, item: Mapping[str, Any], stem: str, prefix: str, *, required: bool) -> Secret | None:
-        env, file = item.get(f"{stem}_env"), item.get(f"{stem}_file")
-        if env is not None and file is not None:
-            raise self.fail(f"{prefix}{stem}_env", f"and '{stem}_file' are both given; keep one")
-        if env is None and file is None:
-            if required:
-                raise self.fail(f"{prefix}{stem}_env", f"is missing; name the variable (or '{stem}_file')")
-            return None
-        if env is not None:
-            return Secret(f"{prefix}{stem}_env", env=self.text(item, f"{stem}_env", prefix))
-        return Secret(
-            f"{prefix}{stem}_file", file=self.resolve(Path(self.text(item, f"{stem}_file", prefix)))
+class WebhookSection(_ChannelSection):
+    """A channel of ``kind`` ``webhook``: a signed JSON POST."""
+
+    kind: Literal["webhook"] = Field(
+        description="How the channel delivers: a JSON POST signed with HMAC-SHA256."
+    )
+    url: HttpUrl = Field(description="Where the POST goes.")
+    secret_env: Text | None = Field(None, description="The environment variable holding the signing key.")
+    secret_file: PathText | None = Field(
+        None, description="The file (chmod 600) holding the signing key, relative to the store."
+    )
+    timeout_s: Timeout = Field(10.0, description="Seconds to wait for the answer.")
+    ca_file: PathText | None = Field(None, description="A CA bundle to trust instead of the system's.")
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> WebhookSection:
+        if self.secret_env is not None and self.secret_file is not None:
+            raise problem("and 'secret_file' are both given; keep one", "secret_env")
+        if self.secret_env is None and self.secret_file is None:
+            raise problem("is missing; name the variable (or 'secret_file')", "secret_env")
+        return self
+
+    def to_settings(self, index: int, store_root: Path) -> WebhookChannelSettings:
+        """Return the channel, the ``index``-th of the file, its relative paths below ``store_root``."""
+        secret = _secret(index, "secret", self.secret_env, self.secret_file, store_root)
+        assert secret is not None
+        return WebhookChannelSettings(
+            **self.common(ChannelKind.WEBHOOK),
+            url=self.url,
+            secret=secret,
+            timeout_s=self.timeout_s,
+            ca_file=_below(store_root, self.ca_file),
         )
 
-    def optional_path(self, item: Mapping[str, Any], name: str, prefix: str) -> Path | None:
-        return None if item.get(name) is None else self.resolve(Path(self.text(item, name, prefix)))
 
-    def resolve(self, path: Path) -> Path:
-        return path if path.is_absolute() else self.root / path
+class JsonlSection(_ChannelSection):
+    """A channel of ``kind`` ``jsonl``: one JSON line per delivery, appended to a file."""
 
-    def text(self, item: Mapping[str, Any], name: str, prefix: str) -> str:
-        value = item.get(name)
-        if value is None:
-            raise self.fail(f"{prefix}{name}", "is missing")
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(f"{prefix}{name}", f"must be a non-empty string, got {value!r}")
-        return value
+    kind: Literal["jsonl"] = Field(description="How the channel delivers: lines appended to a file.")
+    path: PathText = Field(description="The file, relative to the store.")
 
-    def texts(self, item: Mapping[str, Any], name: str, prefix: str, *, required: bool) -> list[str]:
-        value = item.get(name)
-        if value is None:
-            if required:
-                raise self.fail(f"{prefix}{name}", "is missing")
-            return []
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            raise self.fail(f"{prefix}{name}", f"must be a list of non-empty strings, got {value!r}")
-        return list(value)
+    def to_settings(self, index: int, store_root: Path) -> JsonlChannelSettings:
+        """Return the channel, its path below ``store_root`` when relative."""
+        path = _below(store_root, self.path)
+        assert path is not None
+        return JsonlChannelSettings(**self.common(ChannelKind.JSONL), path=path)
 
-    def integer(
-        self, item: Mapping[str, Any], name: str, prefix: str, default: int, low: int, high: int
-    ) -> int:
-        value = item.get(name, default)
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise self.fail(f"{prefix}{name}", f"must be a whole number {low}..{high}, got {value!r}")
-        return value
 
-    def number(
-        self, item: Mapping[str, Any], name: str, prefix: str, default: float, low: float, high: float
-    ) -> float:
-        value = item.get(name, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-            raise self.fail(f"{prefix}{name}", f"must be a number {low:g}..{high:g}, got {value!r}")
-        return float(value)
+Channel = Annotated[SmtpSection | WebhookSection | JsonlSection, Field(discriminator="kind")]
+
+
+class AlertsFile(SettingsSchema):
+    """``<store>/alerts.json``, as the file writes it."""
+
+    schema_version: Literal[1] = Field(description="The version of this file's format: 1.")
+    thresholds: ThresholdsSection = Field(
+        default=ThresholdsSection(), description="Scans in a row before an alert opens."
+    )
+    retry: RetrySection = Field(default=RetrySection(), description="How failed deliveries are retried.")
+    channels: list[Channel] = Field([], description="Where alerts go, in this order; none: nowhere.")
+
+    @field_validator("channels")
+    @classmethod
+    def _unique_names(cls, channels: list[Channel]) -> list[Channel]:
+        seen: set[str] = set()
+        for index, channel in enumerate(channels):
+            if channel.name in seen:
+                raise problem(
+                    f"repeats {channel.name!r}, the name of an earlier channel; give each its own",
+                    index,
+                    "name",
+                )
+            seen.add(channel.name)
+        return channels
+
+    def to_settings(self, path: Path) -> AlertSettings:
+        """Return the settings the file at ``path`` gives (relative paths are below its folder, the store)."""
+        return AlertSettings(
+            thresholds=Thresholds(**self.thresholds.model_dump()),
+            retry=RetrySettings(**self.retry.model_dump()),
+            channels=tuple(channel.to_settings(i, path.parent) for i, channel in enumerate(self.channels)),
+            source=path,
+        )
+
+
+def _secret(index: int, stem: str, env: str | None, file: str | None, store_root: Path) -> Secret | None:
+    """Return where a channel's secret is kept (``<stem>_env`` or ``<stem>_file``); None when neither."""
+    if env is not None:
+        return Secret(f"channels[{index}].{stem}_env", env=env)
+    if file is not None:
+        return Secret(f"channels[{index}].{stem}_file", file=_below(store_root, file))
+    return None
+
+
+def _below(store_root: Path, text: str | None) -> Path | None:
+    """Return the path ``text`` names, below ``store_root`` when relative; None for none."""
+    if text is None:
+        return None
+    path = Path(text)
+    return path if path.is_absolute() else store_root / path

@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 from fov_monitor.alerts import (
     Alert,
-    AlertSettings,
     StateFilter,
     acknowledge,
     alert_deliveries,
@@ -155,8 +154,9 @@ def run_ack(args: argparse.Namespace) -> int:
 
 def run_resolve(args: argparse.Namespace) -> int:
     def step(database: Database, context: Context, by: str) -> Alert:
-        settings = AlertSettings.for_store(context.store.root)
-        return resolve(database, context.store, settings, args.alert_id, actor=by, note=args.text)
+        return resolve(
+            database, context.store, context.settings.alerts, args.alert_id, actor=by, note=args.text
+        )
 
     return _review(args, step)
 
@@ -174,7 +174,14 @@ def run_approve(args: argparse.Namespace) -> int:
     lines = ["re-baseline approved; the camera's previous reference is kept in its history"]
 
     def approve(database: Database, context: Context, by: str) -> Alert:
-        alert = approve_rebaseline(database, context.store, args.alert_id, approver=by, reason=args.text)
+        alert = approve_rebaseline(
+            database,
+            context.store,
+            args.alert_id,
+            approver=by,
+            reason=args.text,
+            privacy=context.settings.privacy,
+        )
         permit = alert_events(database, alert.alert_id)[-1].detail.get("permit")
         lines.extend([permit] if permit else [])
         return alert

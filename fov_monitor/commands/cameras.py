@@ -147,11 +147,11 @@ def run_edit(args: argparse.Namespace) -> int:
 
 
 def run_remove(args: argparse.Namespace) -> int:
-    from fov_monitor.alerts import AlertSettings, close_camera_alerts
+    from fov_monitor.alerts import close_camera_alerts
     from fov_monitor.alerts.queries import camera_facts
 
     context = Context.from_args(args)
-    settings = AlertSettings.for_store(context.store.root)
+    settings = context.settings.alerts
     facts = camera_facts(context.store, args.camera_id)  # the announcement names it; read while it is there
     kept = context.store.remove_camera(args.camera_id)
     context.audit(AuditAction.CAMERA_REMOVED, args.camera_id, kept_at=str(kept))

@@ -97,6 +97,7 @@ def run_check(args: argparse.Namespace) -> int:
             actor=context.actor,
             source=args.source,
             evidence=EvidencePolicy(args.evidence),
+            privacy=context.settings.privacy,
         )
     if args.json:
         print_json(camera_check_document(outcome))
@@ -149,6 +150,7 @@ def _watch(context: Context, database: Database, args: argparse.Namespace) -> in
                 actor=context.actor,
                 source=args.source,
                 evidence=EvidencePolicy.NEVER,
+                privacy=context.settings.privacy,
             )
             result = outcome.result
             shift = result.shift_fraction or (0.0, 0.0)

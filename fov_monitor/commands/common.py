@@ -16,6 +16,7 @@ from fov_monitor.core.result import Status
 from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.database import Database
 from fov_monitor.db.location import DATABASE_ENV, DatabaseLocation, resolve_location
+from fov_monitor.settings import StoreSettings
 from fov_monitor.store.store import DEFAULT_STORE, Store, now_utc
 
 EXIT_COMPLIANT = 0
@@ -40,21 +41,27 @@ EXIT_CODES_TEXT = (
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """The store, the person acting and the results database, as the global options give them."""
+    """The store, its settings, the person acting and the results database, as the global options give them.
+
+    ``settings`` is the command's one reading of the store's settings files: what the command needs of
+    them is passed down from here.
+    """
 
     store: Store
     actor: str
+    settings: StoreSettings
     database_option: str | None = None
     """``--db`` as given (None: ``$FOV_MONITOR_DB``, the store's settings or its SQLite file)."""
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Context:
         """Build the context from ``--store``, ``--actor`` and ``--db``."""
-        return cls(Store(args.store), args.actor, getattr(args, "db", None))
+        store = Store(args.store)
+        return cls(store, args.actor, StoreSettings(store.root), getattr(args, "db", None))
 
     def database_location(self) -> DatabaseLocation:
         """Return the results database: ``--db``, ``$FOV_MONITOR_DB``, settings.json, or the store's file."""
-        return resolve_location(self.store.root, self.database_option)
+        return resolve_location(self.store.root, self.database_option, settings=self.settings)
 
     def database(self) -> Database:
         """Open the results and audit database of the store."""

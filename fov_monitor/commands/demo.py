@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     context = Context.from_args(args)
     context.store.init()
     with context.database() as database:
-        enrolled = enrol_demo(context.store, database, context.actor)
+        enrolled = enrol_demo(context.store, database, context.settings.privacy, context.actor)
     if enrolled:
         print(f"enrolled the demo cameras {', '.join(enrolled)} in {context.store.root}", flush=True)
     settings = ScanSettings(context.actor, concurrency=4, workers=min(2, os.cpu_count() or 1), cluster=None)

@@ -18,7 +18,6 @@ from fov_monitor.alerts.outbox import (
     retry_failed,
     seconds_until_due,
 )
-from fov_monitor.alerts.settings import AlertSettings
 from fov_monitor.commands.common import (
     EXIT_COMPLIANT,
     Context,
@@ -28,6 +27,7 @@ from fov_monitor.commands.common import (
     warn,
 )
 from fov_monitor.errors import InvalidSettingsError
+from fov_monitor.settings import StoreSettings
 
 STATES = ("pending", "sent", "failed", "all")
 
@@ -105,7 +105,7 @@ def _row(delivery: Delivery) -> tuple[object, ...]:
 def run_deliver(args: argparse.Namespace) -> int:
     context = Context.from_args(args)
     root = context.store.root
-    settings = AlertSettings.for_store(root)
+    settings = context.settings.alerts
     with context.database() as database:
         if not args.loop:
             report = deliver_due(database, root, settings, actor=context.actor)
@@ -114,7 +114,7 @@ def run_deliver(args: argparse.Namespace) -> int:
         with _stopped_by_signals() as stop:
             while not stop.is_set():
                 try:
-                    settings = AlertSettings.for_store(root)  # picked up without a restart
+                    settings = StoreSettings(root).alerts  # read again each round: no restart needed
                 except InvalidSettingsError as exc:
                     warn(f"{exc}; keeping the settings read before")
                 report = deliver_due(database, root, settings, actor=context.actor, stop=stop)

@@ -6,7 +6,7 @@ import argparse
 
 from fov_monitor.commands.common import EXIT_COMPLIANT, Context, add_json_option, print_json, print_table
 from fov_monitor.db.audit import AuditAction
-from fov_monitor.faces.privacy import PrivacySettings, due_unblurred, purge_unblurred
+from fov_monitor.faces.privacy import due_unblurred, purge_unblurred
 
 
 def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -46,7 +46,7 @@ def run_audit(args: argparse.Namespace) -> int:
 def run_purge(args: argparse.Namespace) -> int:
     context = Context.from_args(args)
     context.store.require()
-    settings = PrivacySettings.for_store(context.store.root)
+    settings = context.settings.privacy
     if args.dry_run:
         due = due_unblurred(context.store.root, settings.unblurred_retention_days)
     else:

@@ -99,6 +99,7 @@ def _store_reference(args: argparse.Namespace, *, rebaseline: bool) -> int:
             actor=context.actor,
             source=str(args.from_file) if args.from_file else None,
             approval=approval,
+            privacy=context.settings.privacy,
         )
     test = outcome.self_test
     if args.json:

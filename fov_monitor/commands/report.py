@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from fov_monitor.commands.common import EXIT_COMPLIANT, EXIT_UNVERIFIABLE, Context, warn
 from fov_monitor.db.audit import AuditAction
 from fov_monitor.extras import Extra, needs_extra
+from fov_monitor.report.organisation import Organisation
 from fov_monitor.report.output import write_folder
 from fov_monitor.report.selection import UnreadableCamera
 
@@ -76,12 +77,20 @@ def run_yearly(args: argparse.Namespace) -> int:
 
     year = check_year(args.year)
     context = Context.from_args(args)
+    organisation = Organisation.for_store(context.store.root)
     with context.database() as database:
         fleet = write_folder(
             args.out,
             "yearly",
             lambda folder: build_yearly(
-                context.store, database, year, folder, group=args.group, jobs=args.jobs
+                context.store,
+                database,
+                year,
+                folder,
+                organisation=organisation,
+                privacy=context.settings.privacy,
+                group=args.group,
+                jobs=args.jobs,
             ),
         )
     files = ReportFiles.of(args.out, len(fleet.cameras))
@@ -100,10 +109,18 @@ def run_register(args: argparse.Namespace) -> int:
 
     context = Context.from_args(args)
     context.store.require()
+    organisation = Organisation.require(context.store.root)
     built = write_folder(
         args.out,
         "register",
-        lambda folder: build_register(context.store, folder, group=args.group, jobs=args.jobs),
+        lambda folder: build_register(
+            context.store,
+            folder,
+            organisation=organisation,
+            privacy=context.settings.privacy,
+            group=args.group,
+            jobs=args.jobs,
+        ),
     )
     files = ReportFiles.of(args.out, built.cameras)
     _audit(context, "register", args, files, built.not_reported)

@@ -13,7 +13,6 @@ from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
-from fov_monitor.alerts import AlertSettings
 from fov_monitor.commands.common import Context, print_table, warn
 from fov_monitor.db.database import Database, ScanOutcomeRow, ScanRun
 from fov_monitor.errors import ScanError, ScanLockedError, StoreError
@@ -46,7 +45,7 @@ def scan_and_print(
     context.store.require()
     for camera_id in selection.cameras:
         context.store.camera(camera_id)
-    alert_settings = AlertSettings.for_store(context.store.root)  # a bad alerts.json fails before the run
+    context.settings.read_all()  # a bad settings.json or alerts.json fails now, not after the run
     try:
         with context.database() as database:
             try:
@@ -55,7 +54,7 @@ def scan_and_print(
                     database,
                     selection,
                     settings,
-                    alert_settings,
+                    context.settings,
                     new=new,
                     deliver=deliver,
                     listener=_Printer(database),

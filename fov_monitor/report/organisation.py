@@ -17,16 +17,16 @@ the register show.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field
 
 from fov_monitor.errors import ReportError
-from fov_monitor.files.json_files import read_json_file
-from fov_monitor.report.clock import DEFAULT_TIMEZONE, LocalTime
+from fov_monitor.files.settings_files import Expect, SettingsSchema, problem, read_settings_file, unfit
+from fov_monitor.report.clock import DEFAULT_TIMEZONE, TIMEZONE_EXAMPLE, LocalTime
 
 ORGANISATION_FILE = "organisation.json"
-ORGANISATION_SCHEMA_VERSION = 1
 
 _EXAMPLE = (
     '{"schema_version": 1, "name": "...", "contact": "e-mail, phone", "address": "...", '
@@ -34,48 +34,34 @@ _EXAMPLE = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Organisation:
-    """The camera owner as the public and auditors see it.
+def _named(value: str) -> str:
+    if not value.strip():
+        raise problem("is empty; the public register must name it: fill it in")
+    return value
 
-    Attributes
-    ----------
-    name : str
-        The organisation that owns the cameras.
-    contact : str
-        How people ask about the cameras (e-mail, phone), in words.
-    address : str
-        Where to write.
-    responsible : str
-        Who within the organisation answers for the cameras (a role); optional.
-    website : str
-        Where to read more; optional.
-    timezone : str
-        The IANA time zone of the days and times shown (``"Europe/Stockholm"``); UTC by default.
-    """
 
-    name: str
-    contact: str
-    address: str
-    responsible: str = ""
-    website: str = ""
-    timezone: str = DEFAULT_TIMEZONE
+def _time_zone(name: str) -> str:
+    try:
+        LocalTime(name)
+    except ReportError:
+        raise unfit() from None
+    return name
 
-    def __post_init__(self) -> None:
-        for item in fields(self):
-            value = getattr(self, item.name)
-            if not isinstance(value, str):
-                raise ReportError(f"organisation {item.name} must be text, got {value!r}")
-        for name in ("name", "contact", "address"):
-            if not getattr(self, name).strip():
-                raise ReportError(f"organisation {name} is empty; the public register must name it")
-        try:
-            LocalTime(self.timezone)
-        except ReportError:
-            raise ReportError(
-                f"field 'timezone' is {self.timezone!r}, not an IANA time zone name; give one like "
-                "'Europe/Stockholm'"
-            ) from None
+
+Named = Annotated[str, AfterValidator(_named)]
+
+
+class Organisation(SettingsSchema):
+    """The camera owner as the public and auditors see it: ``organisation.json`` without its version."""
+
+    name: Named = Field(description="The organisation that owns the cameras.")
+    contact: Named = Field(description="How people ask about the cameras (e-mail, phone), in words.")
+    address: Named = Field(description="Where to write.")
+    responsible: str = Field("", description="Who within the organisation answers for the cameras (a role).")
+    website: str = Field("", description="Where to read more.")
+    timezone: Annotated[
+        str, AfterValidator(_time_zone), Expect(f"an IANA time zone name like {TIMEZONE_EXAMPLE!r}")
+    ] = Field(DEFAULT_TIMEZONE, description="The time zone of the days and times shown; UTC by default.")
 
     @property
     def clock(self) -> LocalTime:
@@ -94,25 +80,8 @@ class Organisation:
         path = Path(store_root) / ORGANISATION_FILE
         if not path.exists():
             return None
-        document = read_json_file(path, error=ReportError, fix=f"fix it, e.g. {_EXAMPLE}")
-        if not isinstance(document, Mapping):
-            raise ReportError(f"{path}: expected a JSON object, e.g. {_EXAMPLE}")
-        if document.get("schema_version") != ORGANISATION_SCHEMA_VERSION:
-            raise ReportError(
-                f"{path}: field 'schema_version' is {document.get('schema_version')!r}, expected "
-                f"{ORGANISATION_SCHEMA_VERSION}"
-            )
-        known = {item.name for item in fields(cls)}
-        unknown = sorted(set(document) - known - {"schema_version"})
-        if unknown:
-            raise ReportError(f"{path}: unknown field {unknown[0]!r}; expected {', '.join(sorted(known))}")
-        missing = [name for name in ("name", "contact", "address") if name not in document]
-        if missing:
-            raise ReportError(f"{path}: field {missing[0]!r} is missing, e.g. {_EXAMPLE}")
-        try:
-            return cls(**{key: value for key, value in document.items() if key != "schema_version"})
-        except ReportError as exc:
-            raise ReportError(f"{path}: {exc}") from None
+        document = read_settings_file(path, OrganisationFile, error=ReportError, example=_EXAMPLE)
+        return cls(**document.model_dump(exclude={"schema_version"}))
 
     @classmethod
     def require(cls, store_root: Path) -> Organisation:
@@ -124,3 +93,9 @@ class Organisation:
                 f"responsible: write it, e.g. {_EXAMPLE}"
             )
         return organisation
+
+
+class OrganisationFile(Organisation):
+    """``<store>/organisation.json``, as the file writes it."""
+
+    schema_version: Literal[1] = Field(description="The version of this file's format: 1.")

@@ -58,22 +58,23 @@ def build_register(
     store: Store,
     folder: Path,
     *,
+    organisation: Organisation,
+    privacy: PrivacySettings,
     group: str | None = None,
-    privacy: PrivacySettings | None = None,
     jobs: int | None = None,
 ) -> RegisterBuild:
     """Write the public register of the store's cameras (of ``group``) into ``folder``.
 
+    ``organisation`` (from ``organisation.json``, :meth:`Organisation.require`) is named on every
+    page; faces in the permit drawings are blurred as ``privacy`` (the store's settings) says.
+
     Raises
     ------
     ReportError
-        When ``<store>/organisation.json`` is missing or invalid, the store has no camera, or none
-        of ``group``.
+        When the store has no camera, or none of ``group``.
     """
-    organisation = Organisation.require(store.root)
     clock = organisation.clock
     selection = select_cameras(store, group)
-    privacy = privacy or PrivacySettings.for_store(store.root)
     drawings = permit_drawings(store, selection.camera_ids, privacy, jobs=jobs)
     selection = selection.without(damaged_drawings(drawings, selection.configs))
     camera_ids = selection.camera_ids

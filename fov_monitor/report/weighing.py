@@ -11,12 +11,13 @@ Absent, the report shows a placeholder marked "to be completed".
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import Field
+
 from fov_monitor.errors import ReportError
-from fov_monitor.files.json_files import read_json_file
+from fov_monitor.files.settings_files import SettingsSchema, read_settings_file
 
 WEIGHING_FOLDER = "weighing"
 
@@ -51,7 +52,14 @@ class Assessment:
         return [part.strip() for part in self.text.split("\n\n") if part.strip()]
 
 
-_JSON_FIELDS = ("value", "intrusion", "conclusion", "assessed_by", "assessed_at")
+class AssessmentFile(SettingsSchema):
+    """``<store>/weighing/<year>/<camera>.json``, as the owner writes it; every field is text."""
+
+    value: str = Field("", description="What the camera is worth.")
+    intrusion: str = Field("", description="What it costs in privacy.")
+    conclusion: str = Field("", description="What the owner decides: keep, change or remove it.")
+    assessed_by: str = Field("", description="Who wrote the assessment.")
+    assessed_at: str = Field("", description="When, as a date (2027-01-15).")
 
 
 def read_assessment(store_root: Path, year: int, camera_id: str) -> Assessment | None:
@@ -65,16 +73,8 @@ def read_assessment(store_root: Path, year: int, camera_id: str) -> Assessment |
     folder = Path(store_root) / WEIGHING_FOLDER / str(year)
     markdown, document = folder / f"{camera_id}.md", folder / f"{camera_id}.json"
     if document.exists():
-        data = read_json_file(document, error=ReportError, fix="fix it")
-        if not isinstance(data, Mapping):
-            raise ReportError(f"{document}: expected a JSON object with {', '.join(_JSON_FIELDS)}")
-        unknown = sorted(set(data) - set(_JSON_FIELDS))
-        if unknown:
-            raise ReportError(f"{document}: unknown field {unknown[0]!r}; expected {', '.join(_JSON_FIELDS)}")
-        for name, value in data.items():
-            if not isinstance(value, str):
-                raise ReportError(f"{document}: field {name!r} must be text, got {value!r}")
-        return Assessment(**data, source=str(document))
+        written = read_settings_file(document, AssessmentFile, error=ReportError)
+        return Assessment(**written.model_dump(), source=str(document))
     if markdown.exists():
         try:
             text = markdown.read_text(encoding="utf-8")

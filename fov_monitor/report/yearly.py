@@ -90,8 +90,9 @@ def build_yearly(
     year: int,
     folder: Path,
     *,
+    organisation: Organisation | None,
+    privacy: PrivacySettings,
     group: str | None = None,
-    privacy: PrivacySettings | None = None,
     jobs: int | None = None,
 ) -> FleetFigures:
     """Write the yearly report of the store's cameras (of ``group``) into ``folder``; return its figures.
@@ -108,17 +109,17 @@ def build_yearly(
         The calendar year (checked with :func:`check_year` by the caller).
     folder : Path
         An existing empty folder (see :func:`fov_monitor.report.output.write_folder`).
+    organisation : Organisation or None
+        Who owns the cameras, from ``organisation.json``; None: the store's folder name, in UTC.
+    privacy : PrivacySettings
+        The store's settings, by which faces are blurred in the permit drawings.
     group : str, optional
         Only the cameras of this group.
-    privacy : PrivacySettings, optional
-        How faces are blurred in the permit drawings (default: the store's settings).
     jobs : int, optional
         Processes for face blurring of references not cached yet.
     """
-    organisation = Organisation.for_store(store.root)
     organisation_name = organisation.name if organisation else store.root.resolve().name
     clock = organisation.clock if organisation else LocalTime()
-    privacy = privacy or PrivacySettings.for_store(store.root)
     selection = select_cameras(store, group, removed_cameras(store, database, clock.year_bounds(year)))
     removed = list(selection.removed.values())
     store = KeptFolders(store, removed)

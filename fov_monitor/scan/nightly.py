@@ -22,6 +22,7 @@ from fov_monitor.scan.lock import ScanLock
 from fov_monitor.scan.outcome import EXIT_SCAN_FAILED, exit_code
 from fov_monitor.scan.runner import ScanSettings, run_scan
 from fov_monitor.scan.selection import Selection, select_cameras
+from fov_monitor.settings import StoreSettings
 from fov_monitor.store.store import Store, now_utc
 
 RESUME_WITHIN = timedelta(hours=12)
@@ -105,7 +106,7 @@ def run_nightly_pass(
     database: Database,
     selection: Selection,
     settings: ScanSettings,
-    alert_settings: AlertSettings,
+    store_settings: StoreSettings,
     *,
     new: bool = False,
     deliver: bool = True,
@@ -130,8 +131,9 @@ def run_nightly_pass(
         Which cameras (group, ids, due now).
     settings : ScanSettings
         Concurrency, worker processes or Dask cluster, and the actor for the audit log.
-    alert_settings : AlertSettings
-        The store's alert settings (read once, before the pass: a bad ``alerts.json`` fails first).
+    store_settings : StoreSettings
+        The store's settings, the caller's one reading of them: the privacy settings every check gets,
+        and the alert settings (read them before the pass, so that a bad ``alerts.json`` fails first).
     new : bool
         Start a new run even if one is unfinished.
     deliver : bool
@@ -154,9 +156,9 @@ def run_nightly_pass(
     """
     listener = listener or SilentListener()
     with ScanLock(store.root), database.scan_lock():
-        _catch_up_alerts(store, database, alert_settings, settings.actor, listener)
+        _catch_up_alerts(store, database, store_settings.alerts, settings.actor, listener)
         run = _open_run(database, selection, new, settings.actor, listener)
-        return _scan(store, database, run, settings, alert_settings, deliver, listener)
+        return _scan(store, database, run, settings, store_settings, deliver, listener)
 
 
 def _scan(
@@ -164,7 +166,7 @@ def _scan(
     database: Database,
     run: ScanRun,
     settings: ScanSettings,
-    alert_settings: AlertSettings,
+    store_settings: StoreSettings,
     deliver: bool,
     listener: NightlyListener,
 ) -> NightlySummary:
@@ -172,11 +174,12 @@ def _scan(
     camera_ids = list(select_cameras(store, Selection.from_dict(run.selection), started))
     listener.started(len(camera_ids), database.scan_counts(run.run_id))
     began = time.monotonic()
-    run_scan(store, database, run, camera_ids, settings, listener.outcome)
+    run_scan(store, database, run, camera_ids, settings, store_settings.privacy, listener.outcome)
     elapsed_s = time.monotonic() - began
     counts = database.scan_counts(run.run_id)
     database.finish_scan_run(run.run_id, now_utc(), settings.actor, counts)
     listener.scanned(run, counts, elapsed_s)
+    alert_settings = store_settings.alerts
     try:
         alerts = update_alerts(database, store, run.run_id, alert_settings, actor=settings.actor)
     except StoreError as exc:

@@ -96,6 +96,7 @@ def run_scan(
     run: ScanRun,
     camera_ids: Iterable[str],
     settings: ScanSettings,
+    privacy: PrivacySettings,
     on_outcome: Callable[[ScanOutcomeRow], None] = lambda _: None,
 ) -> None:
     """Check every camera of ``camera_ids`` not yet recorded in ``run``, recording each as it finishes.
@@ -109,6 +110,9 @@ def run_scan(
     camera_ids : iterable of str
         The cameras the run covers, consumed lazily.
     settings : ScanSettings
+    privacy : PrivacySettings
+        The store's privacy settings, given to every check (worker processes and Dask workers read
+        no settings file).
     on_outcome : callable
         Called with each outcome once it is recorded (progress).
 
@@ -117,14 +121,11 @@ def run_scan(
     ScanError
         When the worker processes die, or the Dask cluster cannot be reached or is lost (the cameras
         in flight are left for the resumed run).
-    InvalidSettingsError
-        When the store's privacy settings are unreadable.
     StoreError
         When the database refuses a write.
     """
     done = database.scanned_camera_ids(run.run_id)
     todo = (camera_id for camera_id in camera_ids if camera_id not in done)
-    privacy = PrivacySettings.for_store(store.root)
     with settings.backend(store) as backend:
         _Pipeline(store, database, run, settings, backend, privacy, on_outcome).run(todo)
 

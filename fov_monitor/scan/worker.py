@@ -1,13 +1,13 @@
 """The scan's workers: grab a camera's frame, judge it against the camera's own references.
 
 On one machine (:func:`check_task`) the parent grabs in threads and each task carries the frame,
-decoded once by the grab, and the camera's id; the worker process loads the settings, permit and
-(cached) reference features from the store itself, so nothing but frames crosses the process
-boundary and memory does not grow with the fleet. On a Dask cluster (:func:`grab_and_check`) the
-worker grabs the frame itself, so frames never cross the network and a worker inside a site's
-network reaches cameras the scan's machine cannot; it returns the evidence image encoded instead
-of writing it, so it needs read access to the store only. Workers never touch the database: the
-parent records what they return.
+decoded once by the grab, the camera's id and the scan's privacy settings; the worker process loads
+the camera's own settings, permit and (cached) reference features from the store itself, so nothing
+but frames crosses the process boundary and memory does not grow with the fleet. On a Dask cluster
+(:func:`grab_and_check`) the worker grabs the frame itself, so frames never cross the network and
+a worker inside a site's network reaches cameras the scan's machine cannot; it returns the evidence
+image encoded instead of writing it, so it needs read access to the store only. Workers never
+touch the database: the parent records what they return.
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ class CheckTask:
     frame: Grab
     previous: FrameFingerprint | None
     final: bool
-    privacy: PrivacySettings | None = None
-    """The scan's privacy settings; None reads the store's."""
+    privacy: PrivacySettings
+    """The scan's privacy settings (read once by the scan's parent, not by the worker)."""
     write_files: bool = True
     """Write evidence into the store; False returns it in the judgement for the parent to write."""
 
@@ -172,7 +172,7 @@ def check_task(task: CheckTask) -> CheckReply:
             task.frame,
             previous=task.previous,
             evidence=EvidencePolicy.AUTO if task.final else EvidencePolicy.NEVER,
-            privacy=task.privacy or PrivacySettings.for_store(store.root),
+            privacy=task.privacy,
             write_files=task.write_files,
         )
     except FovMonitorError as exc:

@@ -13,6 +13,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from fov_monitor.db.database import Database
+from fov_monitor.settings import StoreSettings
 from fov_monitor.store.store import Store
 from fov_monitor.web.pool import DatabasePool
 from fov_monitor.web.settings import WebSettings
@@ -56,6 +57,15 @@ def web_context(request: Request) -> WebContext:
     """Return the app's context (a FastAPI dependency)."""
     context: WebContext = request.app.state.web
     return context
+
+
+def store_settings(request: Request) -> StoreSettings:
+    """Return the store's settings for this request (a FastAPI dependency: one per request).
+
+    Each file is read when the request first needs it, so that what an admin writes is seen by the
+    next request, without a restart, and pages that need no settings never read them.
+    """
+    return StoreSettings(web_context(request).store.root)
 
 
 def client_address(request: Request) -> str:

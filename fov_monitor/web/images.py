@@ -25,6 +25,7 @@ from fov_monitor.db.database import Database
 from fov_monitor.errors import StoreError
 from fov_monitor.faces.detection import blur_regions, detect_faces
 from fov_monitor.faces.privacy import PrivacySettings, fill_privacy_zones, protect
+from fov_monitor.settings import StoreSettings
 from fov_monitor.store.store import Store, now_utc
 
 JPEG_QUALITY = 85
@@ -66,8 +67,8 @@ def protected_jpeg(image: np.ndarray, zones_xy: Sequence[np.ndarray], privacy: P
 
 
 def image_response(
-    store: Store,
     database: Database,
+    settings: StoreSettings,
     *,
     actor: str,
     camera_id: str,
@@ -80,8 +81,11 @@ def image_response(
 
     Parameters
     ----------
-    store, database : Store, Database
-        The store (its face-model settings) and the audit log.
+    database : Database
+        The audit log.
+    settings : StoreSettings
+        The request's reading of the store's settings: the face model's, read only when the image
+        is not in the cache.
     actor : str
         The signed-in user who views the image.
     camera_id : str
@@ -99,7 +103,7 @@ def image_response(
         if data is not None:
             _cache.move_to_end(cache_key)
     if data is None:
-        data = protected_jpeg(image(), zones_xy, PrivacySettings.for_store(store.root))
+        data = protected_jpeg(image(), zones_xy, settings.privacy)
         with _cache_lock:
             _cache[cache_key] = data
             while len(_cache) > CACHE_SIZE:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from fov_monitor.alerts import (
     Alert,
     AlertEvent,
-    AlertSettings,
     DeliveryState,
     State,
     acknowledge,
@@ -27,6 +26,7 @@ from fov_monitor.alerts import (
 )
 from fov_monitor.alerts.review import REBASELINE_PROBLEMS, pending_proposal
 from fov_monitor.db.database import Database
+from fov_monitor.settings import StoreSettings
 from fov_monitor.store.store import Store
 from fov_monitor.web.roles import Permission
 
@@ -127,6 +127,7 @@ def _evidence_result(database: Database, alert: Alert) -> int | None:
 def take_step(
     database: Database,
     store: Store,
+    settings: StoreSettings,
     alert_id: int,
     step: ReviewStep,
     *,
@@ -135,6 +136,9 @@ def take_step(
     propose_rebaseline: bool = False,
 ) -> Alert:
     """Take ``step`` on the alert as ``actor`` with ``note`` (the reason, when approving); return it after.
+
+    ``settings`` is the request's reading of the store's settings: resolving sends what the alert
+    settings say, approving a re-baseline blurs the new reference as the privacy settings say.
 
     Raises
     ------
@@ -148,12 +152,13 @@ def take_step(
         case ReviewStep.ACKNOWLEDGE:
             return acknowledge(database, alert_id, actor=actor, note=note)
         case ReviewStep.RESOLVE:
-            settings = AlertSettings.for_store(store.root)
-            return resolve(database, store, settings, alert_id, actor=actor, note=note)
+            return resolve(database, store, settings.alerts, alert_id, actor=actor, note=note)
         case ReviewStep.DISMISS:
             return dismiss(database, alert_id, actor=actor, note=note, propose_rebaseline=propose_rebaseline)
         case ReviewStep.APPROVE_REBASELINE:
-            return approve_rebaseline(database, store, alert_id, approver=actor, reason=note)
+            return approve_rebaseline(
+                database, store, alert_id, approver=actor, reason=note, privacy=settings.privacy
+            )
         case ReviewStep.REJECT_REBASELINE:
             return reject_rebaseline(database, alert_id, actor=actor, note=note)
 

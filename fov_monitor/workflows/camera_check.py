@@ -92,7 +92,7 @@ def check_camera(
     source: str | None = None,
     evidence: EvidencePolicy = EvidencePolicy.AUTO,
     settings: CheckSettings | None = None,
-    privacy: PrivacySettings | None = None,
+    privacy: PrivacySettings,
     record: bool = True,
 ) -> CameraCheck:
     """Grab a live frame of an enrolled camera, judge it, write evidence and record the result.
@@ -114,8 +114,8 @@ def check_camera(
         other values are taken too).
     settings : CheckSettings, optional
         Core thresholds.
-    privacy : PrivacySettings, optional
-        Face blurring of what is written; on by default.
+    privacy : PrivacySettings
+        The store's face blurring of what is written, and whether an unblurred copy is kept.
     record : bool
         Store the result (and compare with the previous one to detect a frozen feed). Off for the
         re-aim aid, whose grabs seconds apart would look frozen and would flood the history.
@@ -130,7 +130,6 @@ def check_camera(
         One line naming the camera and what to do.
     """
     started = time.perf_counter()
-    privacy = privacy or PrivacySettings.for_store(store.root)
     loaded_camera = load_camera(store, camera_id, settings)
     loaded = time.perf_counter()
 
@@ -265,7 +264,7 @@ def judge_grab(
     previous: FrameFingerprint | None,
     evidence: EvidencePolicy = EvidencePolicy.AUTO,
     settings: CheckSettings | None = None,
-    privacy: PrivacySettings | None = None,
+    privacy: PrivacySettings,
     write_files: bool = True,
 ) -> Judgement:
     """Judge a grabbed frame of a loaded camera and write its evidence image; record nothing.
@@ -286,8 +285,10 @@ def judge_grab(
     evidence : EvidencePolicy
         Write an evidence image for non-compliant verdicts, always, or never (``"always"`` and the
         other values are taken too).
-    settings, privacy : CheckSettings, PrivacySettings, optional
-        Core thresholds; face blurring of what is written (on by default).
+    settings : CheckSettings, optional
+        Core thresholds.
+    privacy : PrivacySettings
+        The store's face blurring of what is written, and whether an unblurred copy is kept.
     write_files : bool
         Write the evidence image (and unblurred copy) into the store. False: return them encoded
         in the judgement instead, for a caller that can write the store when this process cannot.
@@ -296,7 +297,6 @@ def judge_grab(
     -------
     Judgement
     """
-    privacy = privacy or PrivacySettings.for_store(store.root)
     started = time.perf_counter()
     result = check_frame(
         camera.references,

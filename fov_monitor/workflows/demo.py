@@ -12,18 +12,19 @@ from pathlib import Path
 import cv2
 
 from fov_monitor.db.database import Database
+from fov_monitor.faces.privacy import PrivacySettings
 from fov_monitor.sources.demo import DEMO_GROUP, demo_cameras
 from fov_monitor.store.camera import CameraConfig
 from fov_monitor.store.store import Store
 from fov_monitor.workflows.reference_capture import capture_reference
 
 
-def enrol_demo(store: Store, database: Database, actor: str = "demo") -> list[str]:
+def enrol_demo(store: Store, database: Database, privacy: PrivacySettings, actor: str = "demo") -> list[str]:
     """Enrol the demo cameras a store does not hold yet, as a technician would; return their ids.
 
     Each is added with its ``demo:`` source, given a reference captured from the view it was
-    installed with (faces blurred, self-tested) and its permit drawn on that reference. A camera
-    already there keeps what it has; a step a crash left undone is done now.
+    installed with (faces blurred as ``privacy`` says, self-tested) and its permit drawn on that
+    reference. A camera already there keeps what it has; a step a crash left undone is done now.
     """
     store.init()
     enrolled = []
@@ -44,7 +45,9 @@ def enrol_demo(store: Store, database: Database, actor: str = "demo") -> list[st
             with tempfile.TemporaryDirectory(prefix="fov-monitor-demo-") as folder:
                 installed = Path(folder) / f"{camera.camera_id}.png"
                 cv2.imwrite(str(installed), camera.reference)
-                capture_reference(store, database, camera.camera_id, actor=actor, source=str(installed))
+                capture_reference(
+                    store, database, camera.camera_id, actor=actor, source=str(installed), privacy=privacy
+                )
         if store.permit(camera.camera_id) is None:
             height, width = camera.reference.shape[:2]
             store.save_permit(camera.camera_id, camera.permit, (width, height), actor)

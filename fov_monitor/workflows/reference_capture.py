@@ -76,7 +76,7 @@ def capture_reference(
     source: str | None = None,
     approval: Approval | None = None,
     settings: CheckSettings | None = None,
-    privacy: PrivacySettings | None = None,
+    privacy: PrivacySettings,
 ) -> CaptureOutcome:
     """Grab and store a reference of an enrolled camera.
 
@@ -97,8 +97,8 @@ def capture_reference(
         is refused.
     settings : CheckSettings, optional
         Core settings, for the self-test and the features.
-    privacy : PrivacySettings, optional
-        Face blurring (on by default): the stored reference never shows a face.
+    privacy : PrivacySettings
+        The store's face blurring: the stored reference never shows a face.
 
     Returns
     -------
@@ -123,7 +123,7 @@ def capture_reference(
         auth=None if source else store.source_auth(config),
         timeout_s=config.timeout_s,
     )
-    image = protect(frame.image, privacy or PrivacySettings.for_store(store.root))
+    image = protect(frame.image, privacy)
     size = (int(image.shape[1]), int(image.shape[0]))
     _check_fits_the_camera(store, camera_id, infos, label, size)
 

@@ -29,6 +29,7 @@ from fov_monitor.alerts import (
 from fov_monitor.alerts.queries import StateFilter
 from fov_monitor.db.database import Database
 from fov_monitor.errors import AlertError, FovMonitorError
+from fov_monitor.settings import StoreSettings
 from fov_monitor.store.store import Store
 from tests.support.alert_runs import SETTINGS, make_store, record_run
 from tests.support.cli import assert_cli_error, run_main
@@ -314,7 +315,14 @@ def test_an_approval_in_progress_holds_off_a_rejection_and_a_failed_one_is_pendi
     def approve() -> None:
         with Database(store.database_path) as database:
             try:
-                approve_rebaseline(database, store, alert.alert_id, approver="J. Berg", reason="new pole")
+                approve_rebaseline(
+                    database,
+                    store,
+                    alert.alert_id,
+                    approver="J. Berg",
+                    reason="new pole",
+                    privacy=StoreSettings(store.root).privacy,
+                )
             except FovMonitorError as exc:
                 failures.append(exc)
 

@@ -18,6 +18,7 @@ from fov_monitor.core.permit import Permit
 from fov_monitor.core.permit_carry import carry_permit
 from fov_monitor.db.database import Database
 from fov_monitor.errors import InvalidPermitError, InvalidSettingsError, StoreError
+from fov_monitor.faces.privacy import PrivacySettings
 from fov_monitor.sources.demo import demo_scene
 from fov_monitor.store.store import Store
 from fov_monitor.workflows.camera_check import check_camera
@@ -98,7 +99,7 @@ def demo_store(tmp_path: Path) -> Iterator[tuple[Store, Database]]:
     store = Store(tmp_path / "store")
     store.init()
     with Database(store.database_path) as database:
-        enrol_demo(store, database, "technician")
+        enrol_demo(store, database, PrivacySettings(), "technician")
         yield store, database
 
 
@@ -109,6 +110,7 @@ def _rebaseline(store: Store, database: Database, camera_id: str) -> None:
         camera_id,
         actor="approver",
         approval=Approval("dismissed as a false alarm", "J. Berg"),
+        privacy=PrivacySettings(),
     )
 
 
@@ -130,7 +132,7 @@ def test_a_rebaseline_cannot_hide_a_privacy_zone_exposure(demo_store: tuple[Stor
     old_x = min(x for x, _ in before.permit.privacy_zones["neighbour-window"])
     new_x = min(x for x, _ in after.permit.privacy_zones["neighbour-window"])
     assert new_x - old_x == pytest.approx(0.12 * width, abs=0.01 * width)  # still on the window
-    result = check_camera(store, database, camera_id, actor="scan").result
+    result = check_camera(store, database, camera_id, actor="scan", privacy=PrivacySettings()).result
     assert result.status == "zone_exposed", result.reasons
 
 
@@ -139,7 +141,7 @@ def test_a_rebaseline_cannot_widen_the_permit_of_a_moved_camera(demo_store: tupl
     camera_id = "cam-02-cafe"  # knocked 10% to the right, out of its permit
     _rebaseline(store, database, camera_id)
     assert len(_carried_lines(database, camera_id)) == 1
-    result = check_camera(store, database, camera_id, actor="scan").result
+    result = check_camera(store, database, camera_id, actor="scan", privacy=PrivacySettings()).result
     assert result.status == "redirected", result.reasons
     assert result.outside_fraction == pytest.approx(0.15, abs=0.02)
 
@@ -151,7 +153,10 @@ def test_a_rebaseline_of_an_unmoved_view_keeps_the_drawing(demo_store: tuple[Sto
     _rebaseline(store, database, camera_id)
     assert _carried_lines(database, camera_id) == []
     assert (store.folder(camera_id) / "permit.json").read_bytes() == before
-    assert check_camera(store, database, camera_id, actor="scan").result.status == "compliant"
+    assert (
+        check_camera(store, database, camera_id, actor="scan", privacy=PrivacySettings()).result.status
+        == "compliant"
+    )
 
 
 def test_a_moved_view_with_other_references_is_refused_and_nothing_changes(
@@ -163,7 +168,15 @@ def test_a_moved_view_with_other_references_is_refused_and_nothing_changes(
     assert scene is not None
     night = tmp_path / "night.png"
     cv2.imwrite(str(night), (scene.reference * 0.4).astype(np.uint8))
-    capture_reference(store, database, camera_id, label="night", actor="technician", source=str(night))
+    capture_reference(
+        store,
+        database,
+        camera_id,
+        label="night",
+        actor="technician",
+        source=str(night),
+        privacy=PrivacySettings(),
+    )
     permit_before = (store.folder(camera_id) / "permit.json").read_bytes()
     day_before = (store.folder(camera_id) / "references" / "day.png").read_bytes()
     with pytest.raises(InvalidSettingsError, match=r"other references \(night\) show the old view"):

@@ -11,6 +11,7 @@ import pytest
 from fov_monitor.db.location import DATABASE_ENV, DatabaseLocation, Dialect, resolve_location
 from fov_monitor.errors import InvalidSettingsError
 from fov_monitor.faces.privacy import PrivacySettings
+from fov_monitor.settings import StoreSettings
 from tests.support.cli import run_main
 from tests.support.database import row_counts
 from tests.support.messages import assert_one_line
@@ -62,25 +63,28 @@ def test_unusable_location_is_a_one_line_error(given: str, fragments: list[str])
 def test_db_option_then_environment_then_settings_then_the_store_file(tmp_path: Path) -> None:
     store = tmp_path / "store"
     store.mkdir()
-    assert resolve_location(store, None, {}) == DatabaseLocation(
+    assert resolve_location(store, None, {}, StoreSettings(store)) == DatabaseLocation(
         Dialect.SQLITE, str(store / "fov-monitor.sqlite")
     )
     (store / "settings.json").write_text(json.dumps({"schema_version": 1, "database": "db/results.sqlite"}))
-    assert resolve_location(store, None, {}).path == store / "db" / "results.sqlite"  # relative to the store
-    environ = {DATABASE_ENV: "postgresql://fov@env/fov"}
-    assert resolve_location(store, None, environ).target == "postgresql://fov@env/fov"
+    settings = StoreSettings(store)
     assert (
-        resolve_location(store, "postgresql://fov@option/fov", environ).target
+        resolve_location(store, None, {}, settings).path == store / "db" / "results.sqlite"
+    )  # below the store
+    environ = {DATABASE_ENV: "postgresql://fov@env/fov"}
+    assert resolve_location(store, None, environ, settings).target == "postgresql://fov@env/fov"
+    assert (
+        resolve_location(store, "postgresql://fov@option/fov", environ, settings).target
         == "postgresql://fov@option/fov"
     )
-    # The privacy settings of the same file ignore the key they do not own.
-    assert PrivacySettings.for_store(store) == PrivacySettings()
+    # The privacy settings of the same file are the defaults: it has no privacy section.
+    assert settings.privacy == PrivacySettings()
 
 
 def test_settings_database_of_the_wrong_type_names_the_file_and_field(tmp_path: Path) -> None:
     (tmp_path / "settings.json").write_text(json.dumps({"schema_version": 1, "database": 5432}))
     with pytest.raises(InvalidSettingsError) as caught:
-        resolve_location(tmp_path, None, {})
+        resolve_location(tmp_path, None, {}, StoreSettings(tmp_path))
     assert_one_line(caught.value, str(tmp_path / "settings.json"), "field 'database'", "5432")
 
 

@@ -15,7 +15,6 @@ import pytest
 import fov_monitor as fm
 from fov_monitor.db.database import Database
 from fov_monitor.faces.privacy import (
-    SETTINGS_FILE,
     UNBLURRED_ENV,
     UNBLURRED_FOLDER,
     ZONE_FILL_BGR,
@@ -24,6 +23,7 @@ from fov_monitor.faces.privacy import (
     fill_privacy_zones,
     purge_unblurred,
 )
+from fov_monitor.settings import SETTINGS_FILE, StoreSettings
 from fov_monitor.store.camera import CameraConfig
 from fov_monitor.store.store import Store
 from fov_monitor.workflows.camera_check import check_camera
@@ -57,7 +57,7 @@ def _enrolled(tmp_path: Path, astronaut: np.ndarray) -> tuple[Store, Database, P
     store.init()
     store.add_camera(CameraConfig(camera_id="cam-1", source=str(frame)))
     database = Database(store.database_path)
-    capture_reference(store, database, "cam-1", actor="tech")
+    capture_reference(store, database, "cam-1", actor="tech", privacy=PrivacySettings())
     store.save_permit("cam-1", fm.Permit.whole_image((512, 512)), (512, 512), "tech")
     return store, database, frame
 
@@ -71,7 +71,9 @@ def test_stored_reference_and_evidence_show_no_sharp_face(
     assert _detail(stored, face_box) < 0.5 * _detail(astronaut, face_box)
     np.testing.assert_array_equal(stored[400:, 400:], astronaut[400:, 400:])
 
-    outcome = check_camera(store, database, "cam-1", actor="tech", evidence="always")
+    outcome = check_camera(
+        store, database, "cam-1", actor="tech", evidence="always", privacy=PrivacySettings()
+    )
     assert outcome.evidence_path is not None
     # A blurred face still has a face's shape; the detector is no longer sure of it.
     assert fm.detect_faces(astronaut)[0, 4] > 0.8
@@ -87,7 +89,8 @@ def test_unblurred_copy_needs_the_setting_is_audited_private_and_purged(
     (store.root / SETTINGS_FILE).write_text(
         json.dumps({"schema_version": 1, "privacy": {"keep_unblurred": True, "unblurred_retention_days": 7}})
     )
-    check_camera(store, database, "cam-1", actor="reviewer-7", evidence="always")
+    privacy = StoreSettings(store.root).privacy
+    check_camera(store, database, "cam-1", actor="reviewer-7", evidence="always", privacy=privacy)
     copies = list((store.root / UNBLURRED_FOLDER / "cam-1").glob("*.png"))
     assert len(copies) == 1
     np.testing.assert_array_equal(fm.read_image(copies[0]), astronaut)
@@ -119,12 +122,12 @@ def test_malformed_privacy_settings_name_the_file_and_field(
 ) -> None:
     (tmp_path / SETTINGS_FILE).write_text(json.dumps({"schema_version": 1, "privacy": privacy}))
     with pytest.raises(fm.InvalidSettingsError) as caught:
-        PrivacySettings.for_store(tmp_path)
+        _ = StoreSettings(tmp_path).privacy
     assert_one_line(caught.value, str(tmp_path / SETTINGS_FILE), fragment)
 
 
 def test_no_settings_file_means_blur_and_keep_nothing(tmp_path: Path) -> None:
-    settings = PrivacySettings.for_store(tmp_path)
+    settings = StoreSettings(tmp_path).privacy
     assert settings.blur_faces
     assert not settings.keep_unblurred
 

@@ -10,13 +10,18 @@ import pytest
 from fov_monitor.alerts.settings import AlertSettings
 from fov_monitor.db.location import resolve_location
 from fov_monitor.errors import FovMonitorError, InvalidSettingsError, ReportError
-from fov_monitor.faces.privacy import PrivacySettings
 from fov_monitor.report.organisation import Organisation
 from fov_monitor.report.weighing import read_assessment
+from fov_monitor.settings import StoreSettings
 
 READERS: list[tuple[str, str, Callable[[Path], object], type[FovMonitorError]]] = [
-    ("privacy", "settings.json", PrivacySettings.for_store, InvalidSettingsError),
-    ("database", "settings.json", lambda root: resolve_location(root, environ={}), InvalidSettingsError),
+    ("privacy", "settings.json", lambda root: StoreSettings(root).privacy, InvalidSettingsError),
+    (
+        "database",
+        "settings.json",
+        lambda root: resolve_location(root, environ={}, settings=StoreSettings(root)),
+        InvalidSettingsError,
+    ),
     ("alerts", "alerts.json", AlertSettings.for_store, InvalidSettingsError),
     ("organisation", "organisation.json", Organisation.for_store, ReportError),
     (

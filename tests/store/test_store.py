@@ -20,6 +20,7 @@ from fov_monitor.core.permit import Permit
 from fov_monitor.core.reference import Reference
 from fov_monitor.db.database import Database
 from fov_monitor.errors import InvalidPermitError, InvalidSettingsError, StoreError, UnknownCameraError
+from fov_monitor.faces.privacy import PrivacySettings
 from fov_monitor.files.atomic import write_json_atomic
 from fov_monitor.store.camera import CameraConfig, check_camera_id
 from fov_monitor.store.reference_cache import save_reference
@@ -29,6 +30,9 @@ from tests.support.files import temporary_files, tree_bytes
 from tests.support.messages import assert_one_line
 
 UNSAFE_IDS = ["../x", "a/b", "", "c" * 200, ".hidden", "_x", "..", "a..b", "a b", "cam\n1"]
+
+BLUR = PrivacySettings()
+"""The privacy settings of a store without settings.json: faces blurred, nothing unblurred kept."""
 
 
 @pytest.mark.parametrize("camera_id", UNSAFE_IDS)
@@ -240,7 +244,7 @@ def store_with_reference(tmp_path: Path, astronaut: np.ndarray) -> tuple[Store, 
     store.init()
     store.add_camera(CameraConfig("cam-1", source=str(image_path)))
     database = Database(store.database_path)
-    capture_reference(store, database, "cam-1", actor="ann")
+    capture_reference(store, database, "cam-1", actor="ann", privacy=BLUR)
     return store, database, image_path
 
 
@@ -265,7 +269,9 @@ def test_failed_rebaseline_leaves_the_old_reference_whole(
     monkeypatch.setattr(store, "save_reference", failing_save)
     monkeypatch.setattr(capture_module, "self_test", _no_self_test)
     with pytest.raises(StoreError) as caught:
-        capture_reference(store, database, "cam-1", actor="bob", approval=approval, source=str(new_view))
+        capture_reference(
+            store, database, "cam-1", actor="bob", approval=approval, source=str(new_view), privacy=BLUR
+        )
     assert_one_line(caught.value, "cannot write")
     monkeypatch.undo()
     assert tree_bytes(references) == before
@@ -302,11 +308,11 @@ def test_failed_first_capture_leaves_no_half_reference_and_can_be_retried(
 
         monkeypatch.setattr(store, "save_reference", failing_save)
         with pytest.raises(StoreError):
-            capture_reference(store, database, "cam-1", actor="ann")
+            capture_reference(store, database, "cam-1", actor="ann", privacy=BLUR)
         monkeypatch.setattr(store, "save_reference", real_save)
         assert store.reference_infos("cam-1") == []
         # A retry is a capture, not a re-baseline of a reference that never was.
-        capture_reference(store, database, "cam-1", actor="ann")
+        capture_reference(store, database, "cam-1", actor="ann", privacy=BLUR)
     assert [info.label for info in store.reference_infos("cam-1")] == ["day"]
 
 
@@ -390,10 +396,12 @@ def test_reference_is_never_replaced_silently(store_with_reference: tuple[Store,
     store, database, _ = store_with_reference
     before = tree_bytes(store.root / "cam-1")
     with pytest.raises(InvalidSettingsError) as caught:
-        capture_reference(store, database, "cam-1", actor="bob")
+        capture_reference(store, database, "cam-1", actor="bob", privacy=BLUR)
     assert_one_line(caught.value, "already has a 'day' reference", "rebaseline cam-1")
     with pytest.raises(InvalidSettingsError) as caught:
-        capture_reference(store, database, "cam-1", label="night", actor="bob", approval=Approval("x", "y"))
+        capture_reference(
+            store, database, "cam-1", label="night", actor="bob", approval=Approval("x", "y"), privacy=BLUR
+        )
     assert_one_line(caught.value, "no 'night' reference to replace")
     with pytest.raises(InvalidSettingsError):
         Approval(" ", "chief")
@@ -454,7 +462,13 @@ def test_rebaseline_killed_between_image_and_record_is_rolled_back_on_the_next_l
     new_view = image_path.with_name("new-view.png")
     cv2.imwrite(str(new_view), cv2.flip(cv2.imread(str(image_path)), 1))
     capture_reference(
-        store, database, "cam-1", actor="bob", approval=Approval("pole moved", "chief"), source=str(new_view)
+        store,
+        database,
+        "cam-1",
+        actor="bob",
+        approval=Approval("pole moved", "chief"),
+        source=str(new_view),
+        privacy=BLUR,
     )
     new_record = (references / "day.json").read_bytes()
     # A process killed after the new image but before the new record: the old record (kept in

@@ -22,6 +22,7 @@ from fov_monitor.core.result import Status
 from fov_monitor.core.synthetic import crop_move
 from fov_monitor.db.database import Database, ScanOutcomeRow, ScanRecord
 from fov_monitor.db.location import DatabaseLocation
+from fov_monitor.settings import StoreSettings
 from fov_monitor.store.store import Store
 from fov_monitor.web.accounts import add_user
 from fov_monitor.web.app import create_app
@@ -73,9 +74,10 @@ def build_store(root: Path) -> WebStore:
     )
     store.save_permit(FACE_CAMERA, permit, (width, height), "fixture")
     enrol_view(store, MOVED_CAMERA, str(sources / "moved.png"), move.reference, timeout_s=10.0, group="south")
+    privacy = StoreSettings(root).privacy
     with Database(store.database_path) as database:
         for camera_id in (FACE_CAMERA, MOVED_CAMERA):
-            check_camera(store, database, camera_id, actor="fixture", evidence="always")
+            check_camera(store, database, camera_id, actor="fixture", evidence="always", privacy=privacy)
         for role in Role:
             add_user(database, user_name(role), PASSWORD, role, actor="fixture")
     return WebStore(root, face)

@@ -17,8 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from fov_monitor.alerts import Alert, Problem, StateFilter, list_alerts
 from fov_monitor.db.database import Database
 from fov_monitor.errors import AlertError
+from fov_monitor.settings import StoreSettings
 from fov_monitor.web.auth import require
-from fov_monitor.web.context import get_database, run_heavy, web_context
+from fov_monitor.web.context import get_database, run_heavy, store_settings, web_context
 from fov_monitor.web.pages import render
 from fov_monitor.web.review import MAX_NOTE_LENGTH, AlertView, ReviewStep, alert_view, take_step
 from fov_monitor.web.roles import Permission, allows
@@ -66,7 +67,13 @@ def _note(note: str) -> str:
 
 
 async def _take(
-    request: Request, database: Database, alert_id: int, step: ReviewStep, session: Session, note: ReviewNote
+    request: Request,
+    database: Database,
+    settings: StoreSettings,
+    alert_id: int,
+    step: ReviewStep,
+    session: Session,
+    note: ReviewNote,
 ) -> Alert:
     _view(database, alert_id)  # 404 before anything else
     text = _note(note.note)
@@ -77,6 +84,7 @@ async def _take(
         lambda: take_step(
             database,
             store,
+            settings,
             alert_id,
             step,
             actor=session.user.name,
@@ -134,11 +142,13 @@ async def step_form(
     propose_rebaseline: bool = Form(False),
     session: Session = Depends(_step_session),
     database: Database = Depends(get_database),
+    settings: StoreSettings = Depends(store_settings),
 ) -> Response:
     try:
         await _take(
             request,
             database,
+            settings,
             alert_id,
             step,
             session,
@@ -188,6 +198,7 @@ async def api_alert_evidence(
     alert_id: int = AlertId,
     session: Session = Depends(require(Permission.VIEW_IMAGES)),
     database: Database = Depends(get_database),
+    settings: StoreSettings = Depends(store_settings),
 ) -> Response:
     """Return the alert's evidence image (faces blurred); the view is audited with the alert's id."""
     view = _view(database, alert_id)
@@ -197,7 +208,13 @@ async def api_alert_evidence(
     return await run_heavy(
         request,
         lambda: evidence_response(
-            request, view.alert.camera_id, result_id, session, database, about={"alert_id": alert_id}
+            request,
+            view.alert.camera_id,
+            result_id,
+            session,
+            database,
+            settings,
+            about={"alert_id": alert_id},
         ),
     )
 
@@ -210,6 +227,7 @@ async def api_step(
     alert_id: int = AlertId,
     session: Session = Depends(_step_session),
     database: Database = Depends(get_database),
+    settings: StoreSettings = Depends(store_settings),
 ) -> dict[str, Any]:
     """Take a review step as the signed-in user; return the alert as it is after.
 
@@ -217,4 +235,4 @@ async def api_step(
     than the proposer. 409 with the reason when the alert's state does not allow the step; 404 for
     an unknown alert.
     """
-    return (await _take(request, database, alert_id, step, session, body)).to_dict()
+    return (await _take(request, database, settings, alert_id, step, session, body)).to_dict()

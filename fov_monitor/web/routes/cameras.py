@@ -8,11 +8,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from fov_monitor.db.database import Database, ResultRow
+from fov_monitor.settings import StoreSettings
 from fov_monitor.sources import redact
 from fov_monitor.store.store import Store
 from fov_monitor.web.auth import require
 from fov_monitor.web.charts import history_chart
-from fov_monitor.web.context import get_database, run_heavy, web_context
+from fov_monitor.web.context import get_database, run_heavy, store_settings, web_context
 from fov_monitor.web.fleet import camera_status
 from fov_monitor.web.pages import render
 from fov_monitor.web.roles import Permission
@@ -121,12 +122,19 @@ def _public_row(row: ResultRow) -> dict[str, Any]:
     return shown
 
 
-def _check_now(request: Request, camera_id: str, session: Session, database: Database) -> dict[str, Any]:
+def _check_now(
+    request: Request, camera_id: str, session: Session, database: Database, settings: StoreSettings
+) -> dict[str, Any]:
     store = web_context(request).store
     known_camera(store, camera_id)
     # "always": the camera page shows the last live frame, which only an evidence image keeps.
     checked = check_camera(
-        store, database, camera_id, actor=session.user.name, evidence=EvidencePolicy.ALWAYS
+        store,
+        database,
+        camera_id,
+        actor=session.user.name,
+        evidence=EvidencePolicy.ALWAYS,
+        privacy=settings.privacy,
     )
     return {
         "camera_id": camera_id,
@@ -145,8 +153,9 @@ async def check_now_form(
     camera_id: str,
     session: Session = Depends(require(Permission.RUN_CHECK)),
     database: Database = Depends(get_database),
+    settings: StoreSettings = Depends(store_settings),
 ) -> Response:
-    await run_heavy(request, lambda: _check_now(request, camera_id, session, database))
+    await run_heavy(request, lambda: _check_now(request, camera_id, session, database, settings))
     return RedirectResponse(f"/cameras/{camera_id}", status_code=303)
 
 
@@ -156,6 +165,7 @@ async def api_check_now(
     camera_id: str,
     session: Session = Depends(require(Permission.RUN_CHECK)),
     database: Database = Depends(get_database),
+    settings: StoreSettings = Depends(store_settings),
 ) -> dict[str, Any]:
     """Grab a live frame now, judge it, store the result with an evidence image; return the verdict."""
-    return await run_heavy(request, lambda: _check_now(request, camera_id, session, database))
+    return await run_heavy(request, lambda: _check_now(request, camera_id, session, database, settings))

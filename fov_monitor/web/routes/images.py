@@ -16,9 +16,10 @@ from fov_monitor.core.homography import project
 from fov_monitor.db.database import Database
 from fov_monitor.faces.privacy import ZONE_FILL_BGR
 from fov_monitor.files.images import read_image
+from fov_monitor.settings import StoreSettings
 from fov_monitor.store.store import Store
 from fov_monitor.web.auth import require
-from fov_monitor.web.context import get_database, run_heavy, web_context
+from fov_monitor.web.context import get_database, run_heavy, store_settings, web_context
 from fov_monitor.web.images import image_response, zones_for
 from fov_monitor.web.roles import Permission
 from fov_monitor.web.routes.common import known_camera, row_id, valid_label
@@ -40,13 +41,21 @@ async def reference_image(
     label: str,
     session: Session = Depends(require(Permission.VIEW_IMAGES)),
     database: Database = Depends(get_database),
+    settings: StoreSettings = Depends(store_settings),
 ) -> Response:
     """Return a reference image (faces blurred, privacy zones filled); the view is audited."""
-    return await run_heavy(request, lambda: _reference(request, camera_id, label, session, database))
+    return await run_heavy(
+        request, lambda: _reference(request, camera_id, label, session, database, settings)
+    )
 
 
 def _reference(
-    request: Request, camera_id: str, label: str, session: Session, database: Database
+    request: Request,
+    camera_id: str,
+    label: str,
+    session: Session,
+    database: Database,
+    settings: StoreSettings,
 ) -> Response:
     store = web_context(request).store
     known_camera(store, camera_id)
@@ -56,8 +65,8 @@ def _reference(
         raise HTTPException(404, f"camera {camera_id!r} has no {label!r} reference")
     folder = store.folder(camera_id)
     return image_response(
-        store,
         database,
+        settings,
         actor=session.user.name,
         camera_id=camera_id,
         image=lambda: store.reference_image(camera_id, label),  # checked against its checksum
@@ -79,10 +88,11 @@ async def evidence_image(
     result_id: int = row_id("result"),
     session: Session = Depends(require(Permission.VIEW_IMAGES)),
     database: Database = Depends(get_database),
+    settings: StoreSettings = Depends(store_settings),
 ) -> Response:
     """Return a result's evidence image (reference and live frame, faces blurred); the view is audited."""
     return await run_heavy(
-        request, lambda: evidence_response(request, camera_id, result_id, session, database)
+        request, lambda: evidence_response(request, camera_id, result_id, session, database, settings)
     )
 
 
@@ -92,12 +102,15 @@ def evidence_response(
     result_id: int,
     session: Session,
     database: Database,
+    settings: StoreSettings,
     about: Mapping[str, Any] | None = None,
 ) -> Response:
     """Return a result's evidence image, faces blurred, after writing its ``image viewed`` audit line.
 
     Parameters
     ----------
+    settings : StoreSettings
+        The request's reading of the store's settings (the face model's).
     about : mapping, optional
         More to say in the audit line (the alert the image was viewed for).
 
@@ -125,8 +138,8 @@ def evidence_response(
         str(checked_at), label, recorded.get("H_live_to_ref"), recorded.get("view_polygon_xy")
     )
     return image_response(
-        store,
         database,
+        settings,
         actor=session.user.name,
         camera_id=camera_id,
         image=lambda: zones_since(store, camera_id, read_image(path), drawn),
