@@ -16,8 +16,8 @@ shifted by the whole margin right, left, down and up (a real pan or tilt of 8% o
 
 Modes: ``single`` checks every image against the one reference. ``bank`` takes the images in time
 order as the nightly scan would, each camera's reference bank learning from what it is offered
-(:class:`BankRunner`, an adapter whose first implementation is the single reference: it learns
-nothing yet). An image's moved windows are checked before its unmoved window is offered; every
+(:class:`BankRunner`: :class:`fov_monitor.core.bank.ReferenceBank`, as the scan keeps it). An
+image's moved windows are checked before its unmoved window is offered; every
 checked window is offered with the check's own result, so a moved window reaches the bank as
 compliant only when the check judged it so.
 
@@ -54,6 +54,8 @@ import numpy as np
 from _common import OrbBaseline, SiftTutorialBaseline, data_dir, outside_share
 
 import fov_monitor as fm
+from fov_monitor.core.bank import ReferenceBank
+from fov_monitor.core.enrolment import self_test
 
 MARGIN = 0.08
 """The view's margin on each side, as a share of the image's width (left, right) and height (top, bottom)."""
@@ -175,27 +177,30 @@ class Figures:
 
 
 class BankRunner:
-    """One camera's reference bank, as the nightly scan will keep it: the two calls the benchmark makes.
+    """One camera's reference bank, as the nightly scan keeps it: the two calls the benchmark makes.
 
-    The bank API does not exist yet. This first implementation checks every frame against the
-    enrolment reference alone and learns nothing from what it is offered (it only counts the
-    offers), so its figures are the single mode's. Wire :meth:`check` and :meth:`offer` to the bank
-    when it exists; the benchmark's protocol around them stays as it is.
+    :class:`fov_monitor.core.bank.ReferenceBank`, certified with the base reference's own self-test
+    (as ``reference capture`` does): a frame checked compliant with confidence, in conditions no
+    reference covers yet and verified directly against the base, becomes a condition reference.
     """
 
-    def __init__(self, reference: fm.Reference, permit: fm.Permit) -> None:
-        self._references = [reference]
+    def __init__(self, reference: fm.Reference, permit: fm.Permit, image: np.ndarray) -> None:
+        certified = self_test(image).smallest_shift_fraction
+        self._bank = ReferenceBank(reference, certified_move=certified)
         self._permit = permit
         self.offered: Counter[str] = Counter()
+        self.learned: list[str] = []
 
     def check(self, frame: np.ndarray) -> fm.CheckResult:
         """Check a live frame against the bank as it stands."""
-        return fm.check_frame(self._references, self._permit, frame)
+        return fm.check_frame(self._bank.references, self._permit, frame)
 
-    def offer(self, frame: np.ndarray, result: fm.CheckResult) -> None:
+    def offer(self, frame: np.ndarray, result: fm.CheckResult, name: str = "") -> None:
         """Offer a checked frame with the check's own result; the bank may learn from a compliant one."""
-        del frame  # the single reference learns nothing
         self.offered[str(result.status)] += 1
+        learned = self._bank.consider(frame, result, f"learned-{len(self.learned) + 1}")
+        if isinstance(learned, fm.Reference):
+            self.learned.append(name or learned.label)
 
 
 class Baseline(Protocol):
@@ -277,8 +282,8 @@ def run_bank(camera: Camera, runner: BankRunner) -> list[Outcome]:
             result, ms = timed_check(runner.check, frame)
             outcomes.append(outcome_of(image, case, result, ms))
             checked.append((frame, result))
-        for frame, result in [*checked[1:], checked[0]]:
-            runner.offer(frame, result)
+        for (frame, result), case in zip([*checked[1:], checked[0]], [*CASES[1:], CASES[0]], strict=True):
+            runner.offer(frame, result, f"{image} {case}")
     return outcomes
 
 
@@ -361,6 +366,7 @@ def main() -> int:
     started = time.perf_counter()
     results: dict[str, dict[str, list[Outcome]]] = {method: {} for method in methods}
     offered: dict[str, dict[str, int]] = {}
+    learned: dict[str, list[str]] = {}
     for camera in cameras(folder, args.cameras, args.limit):
         reference_view = window(camera.images[0][1])
         reference = fm.Reference.from_image(reference_view)
@@ -368,9 +374,10 @@ def main() -> int:
         if "single" in modes:
             results["single"][camera.name] = run_single(camera, reference, permit)
         if "bank" in modes:
-            runner = BankRunner(reference, permit)
+            runner = BankRunner(reference, permit, reference_view)
             results["bank"][camera.name] = run_bank(camera, runner)
             offered[camera.name] = dict(runner.offered)
+            learned[camera.name] = list(runner.learned)
         for baseline in (SiftTutorialBaseline(reference_view), OrbBaseline(reference_view)):
             results[baseline.name][camera.name] = run_baseline(camera, baseline, reference.size_wh)
         print(f"{camera.name}: {len(camera.images)} images done", file=sys.stderr, flush=True)
@@ -399,6 +406,8 @@ def main() -> int:
         if method == "bank":
             statuses = sum((Counter(counts) for counts in offered.values()), Counter[str]())
             print(f"offered to the banks, by the check's status: {dict(statuses)}")
+            for name, frames in learned.items():
+                print(f"learned by {name}'s bank ({len(frames)}): {', '.join(frames) or 'none'}")
 
     goals = []
     for mode in modes:

@@ -157,7 +157,10 @@ class _LiveFrame:
 
 
 def align(
-    references: Sequence[Reference], live_gray: GrayImage, settings: CheckSettings
+    references: Sequence[Reference],
+    live_gray: GrayImage,
+    settings: CheckSettings,
+    stages: Sequence[AlignMethod] = CASCADE,
 ) -> Alignment | AlignmentFailure:
     """Align a live working image to the best of a camera's references.
 
@@ -175,6 +178,9 @@ def align(
         The live frame at the working size.
     settings : CheckSettings
         Thresholds and feature counts.
+    stages : sequence of AlignMethod
+        The stages to try, in order (the whole cascade by default; a second, independent estimate
+        asks for other stages than the first one's).
 
     Returns
     -------
@@ -188,7 +194,7 @@ def align(
     live_track_gray = normalise_for_tracking(live_gray)
     failure = AlignmentFailure("no reference points could be followed into the live frame")
     best: Alignment | None = None
-    for method in CASCADE:
+    for method in stages:
         if method is AlignMethod.ORB_EQUALISED and not is_dark_or_flat(live_gray, settings):
             continue
         confident: list[Alignment] = []

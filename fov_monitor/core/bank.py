@@ -6,7 +6,9 @@ references of the conditions no reference shows yet, under rules that keep it fr
 view:
 
 - only a frame judged ``compliant`` with high confidence teaches (:func:`learning_refusal`);
-- only in conditions no reference of the bank covers yet (light level, colour or infrared);
+- only in conditions no reference of the bank covers yet: light level, colour or infrared, or a look
+  the references' own corners no longer follow (the fast path did not align it; the sun on the
+  other side, snow, foliage);
 - it is verified directly against the approved base reference, never against a learned one
   (:func:`verify_against_base`): aligned with confidence, and within the smallest move the camera's
   enrolment self-test certified, so that a learned reference cannot carry a drift;
@@ -29,7 +31,7 @@ import numpy as np
 from fov_monitor.core.alignment import Alignment, align
 from fov_monitor.core.conditions import comparable
 from fov_monitor.core.homography import Matrix, measure_motion, scale_matrix
-from fov_monitor.core.imaging import GrayImage
+from fov_monitor.core.imaging import GrayImage, to_working_gray
 from fov_monitor.core.reference import Reference
 from fov_monitor.core.result import AlignMethod, CheckResult, Status
 from fov_monitor.core.settings import CheckSettings
@@ -115,7 +117,7 @@ def learning_refusal(
             f"aligned with confidence {result.confidence or 0.0:.2f} (needs {LEARN_CONFIDENCE:.2f})"
         )
     covering = next((ref for ref in references if comparable(result.quality, ref.quality)), None)
-    if covering is not None:
+    if covering is not None and result.method is AlignMethod.TRACK:
         return Refusal(f"its conditions are covered by reference {covering.label!r}")
     learned = sum(1 for ref in references if ref.to_base is not None)
     if learned >= max_learned:
@@ -177,3 +179,68 @@ def verify_against_base(
         alignment.inliers,
         alignment.method,
     )
+
+
+class ReferenceBank:
+    """A camera's references in memory: the base first, then the others; learns from offered frames.
+
+    The store keeps the same bank on disk (learned references beside the technician's); this is the
+    in-memory form for a caller that checks a camera's frames in a row (a benchmark, a live re-aim aid).
+
+    Parameters
+    ----------
+    base : Reference
+        The approved base reference.
+    others : sequence of Reference
+        The technician's references of other conditions, and learned ones.
+    certified_move : float, optional
+        The smallest move the base's self-test certified (share of the frame).
+    settings : CheckSettings, optional
+        The check's settings.
+    max_learned : int
+        The bound on learned references.
+    """
+
+    def __init__(
+        self,
+        base: Reference,
+        others: Sequence[Reference] = (),
+        *,
+        certified_move: float | None = None,
+        settings: CheckSettings | None = None,
+        max_learned: int = MAX_LEARNED,
+    ) -> None:
+        self.references: list[Reference] = [base, *others]
+        self.certified_move = certified_move
+        self.settings = settings or CheckSettings()
+        self.max_learned = max_learned
+
+    def consider(self, frame: np.ndarray, result: CheckResult, label: str) -> Reference | Refusal:
+        """Learn ``frame`` (already checked, with ``result``) as a condition reference if the rules allow.
+
+        Parameters
+        ----------
+        frame : (H, W) or (H, W, 3) array
+            The checked frame, as it will be stored (faces blurred).
+        result : CheckResult
+            Its verdict against :attr:`references`.
+        label : str
+            The new reference's label.
+
+        Returns
+        -------
+        Reference or Refusal
+            The learned reference (added to :attr:`references`), or why not.
+        """
+        refusal = learning_refusal(result, self.references, max_learned=self.max_learned)
+        if refusal is not None:
+            return refusal
+        working = to_working_gray(frame, self.settings.working_width, what="candidate reference")
+        verified = verify_against_base(
+            self.references[0], working.gray, working.scale, self.settings, self.certified_move
+        )
+        if isinstance(verified, Refusal):
+            return verified
+        learned = Reference.from_image(frame, label=label, settings=self.settings, to_base=verified.to_base)
+        self.references.append(learned)
+        return learned

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -19,13 +19,20 @@ from fov_monitor.core.permit import Permit
 from fov_monitor.core.quality import measure_detail, measure_quality, texture_above_noise
 from fov_monitor.core.recovery import recover_alignment
 from fov_monitor.core.reference import Reference
-from fov_monitor.core.result import CheckResult, FrameQuality, Status, Tamper, TamperKind
+from fov_monitor.core.result import AlignMethod, CheckResult, FrameQuality, Status, Tamper, TamperKind
 from fov_monitor.core.settings import CheckSettings
 from fov_monitor.core.tamper import exposure_tamper, view_tamper
 from fov_monitor.errors import InvalidImageError, InvalidPermitError, InvalidSettingsError
 
 ACCUSING = frozenset({Status.REDIRECTED, Status.ZONE_EXPOSED})
 """Verdicts on an aligned view that must be confirmed by a second, independent estimate."""
+OTHER_STAGES = {
+    AlignMethod.TRACK: (AlignMethod.ORB, AlignMethod.SIFT),
+    AlignMethod.ORB: (AlignMethod.TRACK, AlignMethod.SIFT),
+    AlignMethod.SIFT: (AlignMethod.TRACK, AlignMethod.ORB),
+    AlignMethod.ORB_EQUALISED: (AlignMethod.TRACK, AlignMethod.SIFT),
+}
+"""The point stages that give a second, independent estimate of an alignment made by each stage."""
 WRONG_BASIN = 0.25
 """A dense estimate whose frame corners lie this share of the width from the points' is not a second
 opinion on the same view (it converged elsewhere); the points' own evidence must then do."""
@@ -168,65 +175,67 @@ def accusation_doubt(
 ) -> str | None:
     """Return why a redirect or zone exposure is not proven, or None if independent evidence supports it.
 
-    The view is measured again by a second, independent estimate, and the accusation stands only
-    when that one accuses too:
+    The view is measured again by second estimates that owe nothing to the first, cheapest first,
+    and the accusation stands as soon as one of them, converged on the same view, accuses too:
 
-    - a point alignment is checked against the whole picture's edges
-      (:func:`~fov_monitor.core.dense.dense_align`): started from the global shift, and started from
-      the points' homography; the one the edges correlate with best is the second estimate (the
-      points' own basin wins only if the picture agrees with it);
-    - a ``partial`` alignment is checked against the dense estimate that confirmed it.
+    - the point stages the first estimate did not use (features for a tracked alignment, tracking
+      for a feature one), on the same reference;
+    - the whole picture's edges (:func:`~fov_monitor.core.dense.dense_align`), started from the
+      global shift and from the first estimate (the one the edges correlate with best);
+    - for a ``partial`` alignment, the dense estimate that confirmed it.
 
-    When neither dense start converges, a confident point alignment whose agreeing points span much
-    of the frame stands on its own evidence.
+    When no second estimate converges on the same view, a confident alignment whose agreeing points
+    span much of the frame stands on its own evidence.
     """
     used = references[alignment.reference_index]
-    second_H = alignment.confirmed_by
-    if second_H is None:
-        second_H = _second_estimate(alignment, used, live.gray)
-    if second_H is None:
+    exposed = {zone.name for zone in view.zones if zone.exposed}
+    measured: list[ViewGeometry] = []
+    for second_H in _second_estimates(alignment, used, live.gray, settings):
+        full = _full_resolution(second_H, used, references[0], live.scale)
+        second = measure_view(full, live.size_wh, permit, live.gray, live.scale)
+        seconds_zones = {zone.name for zone in second.zones if zone.exposed}
+        if exposed and exposed <= seconds_zones:
+            return None
+        if not exposed and second.outside_fraction > permit.tolerance:
+            return None
+        measured.append(second)
+    if not measured:
         if alignment.inliers >= settings.track_min_inliers and alignment.spread >= STRONG_SPREAD:
             return None
         return (
             f"the {alignment.method} alignment ({alignment.inliers} points over {alignment.spread:.0%} "
             "of the frame) found no second estimate to confirm it; grab again"
         )
-    second = measure_view(
-        _full_resolution(second_H, used, references[0], live.scale),
-        live.size_wh,
-        permit,
-        live.gray,
-        live.scale,
-    )
-    exposed = {zone.name for zone in view.zones if zone.exposed}
-    if exposed and exposed <= {zone.name for zone in second.zones if zone.exposed}:
-        return None
-    if not exposed and second.outside_fraction > permit.tolerance:
-        return None
+    least = min(second.outside_fraction for second in measured)
     return (
-        f"a second estimate from the whole picture's edges finds {second.outside_fraction:.1%} of the "
-        f"view outside the permit{' and no privacy zone in view' if exposed else ''} (the "
-        f"{alignment.method} alignment: "
+        f"a second, independent estimate finds {least:.1%} of the view outside the permit"
+        f"{' and no privacy zone in view' if exposed else ''} (the {alignment.method} alignment: "
         f"{view.outside_fraction:.1%}); grab again"
     )
 
 
-def _second_estimate(alignment: Alignment, reference: Reference, live_gray: GrayImage) -> Matrix | None:
-    """Return the dense estimate the picture supports best, or None when it is not of the same view."""
+def _second_estimates(
+    alignment: Alignment, reference: Reference, live_gray: GrayImage, settings: CheckSettings
+) -> Iterator[Matrix]:
+    """Yield independent estimates of the same view (working pixels of ``reference``), cheapest first."""
     height, width = live_gray.shape
-    candidates = [
-        found
-        for found in (
-            dense_align(reference, live_gray),
-            dense_align(reference, live_gray, alignment.H_live_to_ref),
-        )
-        if found is not None
-        and corner_disagreement_px(found.H_live_to_ref, alignment.H_live_to_ref, (width, height))
-        <= WRONG_BASIN * width
-    ]
-    if not candidates:
-        return None
-    return max(candidates, key=lambda found: found.correlation).H_live_to_ref
+
+    def same_view(H: Matrix) -> bool:
+        return corner_disagreement_px(H, alignment.H_live_to_ref, (width, height)) <= WRONG_BASIN * width
+
+    if alignment.confirmed_by is not None:
+        yield alignment.confirmed_by
+        return
+    others = OTHER_STAGES.get(alignment.method, ())
+    if others:
+        found = align([reference], live_gray, settings, stages=others)
+        if isinstance(found, Alignment) and same_view(found.H_live_to_ref):
+            yield found.H_live_to_ref
+    starts = (None, alignment.H_live_to_ref)
+    converged = [found for found in (dense_align(reference, live_gray, start) for start in starts) if found]
+    on_view = [found for found in converged if same_view(found.H_live_to_ref)]
+    if on_view:
+        yield max(on_view, key=lambda found: found.correlation).H_live_to_ref
 
 
 def _early_tamper(
@@ -332,7 +341,7 @@ def _unaligned_result(
             fingerprint,
             timings,
             f"view recognised only in part: {failure.recognised_points} points agree with the whole "
-            "picture's edges, too few to measure it (the light or the scene changed a lot since the "
+            "picture's edges, not enough to measure it (the light or the scene changed a lot since the "
             "reference)",
         )
     missing = missing_reference(quality, [reference.quality for reference in references])

@@ -83,6 +83,24 @@ def select_track_points(gray: GrayImage, max_points: int, grid_wh: tuple[int, in
     return np.concatenate(found).astype(np.float32)
 
 
+STRONG_CORNERS = 600
+"""Corners of a reference (strongest first, spread by a minimum distance) that stand for its fixed
+structure: a cover hides them with it; the dense estimate weighs the picture around them."""
+
+
+def strong_corners(gray: GrayImage) -> PointsXY:
+    """Return up to :data:`STRONG_CORNERS` corners of a working image, ``(N, 2)`` as ``(x, y)``.
+
+    Clouds, haze and water hold few of them; buildings, poles and kerbs many.
+    """
+    height, width = gray.shape
+    min_distance = max(4.0, 0.5 * float(np.sqrt(height * width / STRONG_CORNERS)))
+    corners = cv2.goodFeaturesToTrack(gray, STRONG_CORNERS, 0.01, min_distance, blockSize=5)
+    if corners is None:
+        return np.zeros((0, 2), np.float32)
+    return corners.reshape(-1, 2).astype(np.float32)
+
+
 LOCAL_MEAN_WINDOW = (25, 25)
 NORMALISED_STD = 30.0
 

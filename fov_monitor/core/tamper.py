@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from fov_monitor.core.features import strong_corners
 from fov_monitor.core.homography import Matrix, corners_xy, project
 from fov_monitor.core.imaging import GrayImage
 from fov_monitor.core.quality import measure_detail, noise_level
@@ -58,10 +59,9 @@ FADED_CELL = 0.3
 translucent cover leaves a faint wash of the scene."""
 LAPLACIAN_NOISE_GAIN = 20.0
 """Variance of the 4-neighbour Laplacian of white noise of variance 1."""
-REFERENCE_CORNERS = 600
-"""Corners of the reference (strongest first, spread by a minimum distance) that a cover would hide."""
 HIDDEN_CORNER_DENSITY = 0.45
-"""A cover hides the scene's corners with it: the share of the reference's corners that lie in the
+"""A cover hides the scene's corners with it: the share of the reference's strong corners (see
+:func:`~fov_monitor.core.features.strong_corners`) that lie in the
 covered cells must be at least this share of the covered area's share. Weather takes soft structure
 that holds few corners: clouds that a hazy sky no longer shows held 1.5 % of the reference's corners
 in 26 % of the view (0.06) on ``webcams/mexico``; a cover over any part of a scene holds about its
@@ -241,7 +241,7 @@ def _hidden_corner_share(
     reference: Reference, comparable: NDArray[np.bool_], covered: NDArray[np.bool_]
 ) -> float | None:
     """Return the share of the reference's corners in comparable cells that lie in covered cells."""
-    corners = reference.cached("tamper_corners", _strong_corners)
+    corners = reference.cached("strong_corners", strong_corners)
     ref_w, ref_h = reference.working_size_wh
     rows, cols = comparable.shape
     col = np.clip((corners[:, 0] * cols / ref_w).astype(np.intp), 0, cols - 1)
@@ -250,16 +250,6 @@ def _hidden_corner_share(
     if weighed < MIN_CORNERS_TO_WEIGH:
         return None
     return float(covered[row, col].sum()) / weighed
-
-
-def _strong_corners(gray: GrayImage) -> NDArray[np.float32]:
-    """Return up to :data:`REFERENCE_CORNERS` corners of a working image, ``(N, 2)`` as ``(x, y)``."""
-    height, width = gray.shape
-    min_distance = max(4.0, 0.5 * float(np.sqrt(height * width / REFERENCE_CORNERS)))
-    corners = cv2.goodFeaturesToTrack(gray, REFERENCE_CORNERS, 0.01, min_distance, blockSize=5)
-    if corners is None:
-        return np.zeros((0, 2), np.float32)
-    return corners.reshape(-1, 2).astype(np.float32)
 
 
 def _at_reference_scale(live_gray: GrayImage, H_live_to_ref: Matrix) -> GrayImage:
