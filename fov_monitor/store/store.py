@@ -19,16 +19,14 @@ Every write is atomic (:mod:`fov_monitor.files.atomic`): a crash leaves the old 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
@@ -39,7 +37,6 @@ from fov_monitor.core.reference import Reference
 from fov_monitor.core.settings import CheckSettings
 from fov_monitor.errors import (
     FovMonitorError,
-    InvalidPermitError,
     InvalidSettingsError,
     ReferenceCacheError,
     StoreError,
@@ -49,95 +46,21 @@ from fov_monitor.files.atomic import write_bytes_atomic, write_json_atomic
 from fov_monitor.files.images import read_image
 from fov_monitor.sources import SourceAuth
 from fov_monitor.store.camera import CameraConfig, check_camera_id
+from fov_monitor.store.records import (
+    PERMIT_SCHEMA_VERSION,
+    REFERENCE_SCHEMA_VERSION,
+    ReferenceInfo,
+    StoredPermit,
+    check_label,
+    read_json,
+    read_stored_permit,
+)
 from fov_monitor.store.reference_cache import load_reference, save_reference
 
 log = logging.getLogger(__name__)
 
-PERMIT_SCHEMA_VERSION = 1
-REFERENCE_SCHEMA_VERSION = 1
 DATABASE_NAME = "fov-monitor.sqlite"
 DEFAULT_STORE = Path("reference_frames")
-
-_LABEL_RULE = "1-32 letters, digits, '_' or '-' (e.g. 'day', 'night', 'preset-3')"
-
-
-@dataclass(frozen=True, slots=True)
-class StoredPermit:
-    """A camera's permit as stored, with the size of the reference it was drawn on."""
-
-    permit: Permit
-    reference_size: tuple[int, int] | None
-    set_at: str
-    set_by: str
-
-
-@dataclass(frozen=True, slots=True)
-class ReferenceInfo:
-    """What is recorded about one reference image (``references/<label>.json``)."""
-
-    label: str
-    size_wh: tuple[int, int]
-    captured_at: str
-    captured_by: str
-    source: str
-    image_sha256: str
-    self_test: Mapping[str, Any]
-    rebaseline: Mapping[str, Any] | None = None
-    features_sha256: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON form."""
-        return {
-            "schema_version": REFERENCE_SCHEMA_VERSION,
-            "label": self.label,
-            "size_wh": list(self.size_wh),
-            "captured_at": self.captured_at,
-            "captured_by": self.captured_by,
-            "source": self.source,
-            "image_sha256": self.image_sha256,
-            "self_test": dict(self.self_test),
-            "rebaseline": dict(self.rebaseline) if self.rebaseline else None,
-            "features_sha256": self.features_sha256,
-        }
-
-    @classmethod
-    def from_dict(cls, data: object, *, where: str) -> ReferenceInfo:
-        """Read the JSON form, naming ``where`` and the field in errors."""
-        if not isinstance(data, Mapping):
-            raise InvalidSettingsError(f"{where}: expected a JSON object describing the reference")
-        if data.get("schema_version") != REFERENCE_SCHEMA_VERSION:
-            raise InvalidSettingsError(
-                f"{where}: field 'schema_version' is {data.get('schema_version')!r}, expected "
-                f"{REFERENCE_SCHEMA_VERSION}"
-            )
-        try:
-            width, height = (int(v) for v in data["size_wh"])
-            return cls(
-                label=str(data["label"]),
-                size_wh=(width, height),
-                captured_at=str(data["captured_at"]),
-                captured_by=str(data["captured_by"]),
-                source=str(data["source"]),
-                image_sha256=str(data["image_sha256"]),
-                self_test=dict(data.get("self_test") or {}),
-                rebaseline=data.get("rebaseline"),
-                features_sha256=data.get("features_sha256"),
-            )
-        except KeyError as exc:
-            raise InvalidSettingsError(f"{where}: field {exc.args[0]!r} is missing") from None
-        except (TypeError, ValueError) as exc:
-            raise InvalidSettingsError(f"{where}: field 'size_wh' is malformed ({exc})") from None
-
-
-def check_label(label: object) -> str:
-    """Return ``label`` if it is a valid reference label, else raise naming the rule."""
-    if (
-        not isinstance(label, str)
-        or not 0 < len(label) <= 32
-        or not all(c.isascii() and (c.isalnum() or c in "_-") for c in label)
-    ):
-        raise InvalidSettingsError(f"reference label {label!r} is not allowed; use {_LABEL_RULE}")
-    return label
 
 
 def now_utc() -> str:
@@ -217,7 +140,7 @@ class Store:
                 f"camera {camera_id!r} is not in the store {self.root}; see 'fov-monitor camera list' "
                 "or add it with 'fov-monitor camera add'"
             )
-        config = CameraConfig.from_dict(_read_json(path), where=str(path))
+        config = CameraConfig.from_dict(read_json(path), where=str(path))
         if config.camera_id != camera_id:
             raise InvalidSettingsError(
                 f"{path}: field 'camera_id' is {config.camera_id!r} but the folder is {camera_id!r}; "
@@ -269,32 +192,7 @@ class Store:
         """Load the camera's permit, or None when none is set yet."""
         config = self.camera(camera_id)
         path = self.folder(camera_id) / "permit.json"
-        if not path.exists():
-            return None
-        data = _read_json(path)
-        if not isinstance(data, Mapping):
-            raise InvalidPermitError(f"{path}: expected a JSON object with 'permitted_xy'")
-        if data.get("schema_version") != PERMIT_SCHEMA_VERSION:
-            raise InvalidPermitError(
-                f"{path}: field 'schema_version' is {data.get('schema_version')!r}, expected "
-                f"{PERMIT_SCHEMA_VERSION}"
-            )
-        extra = {"schema_version", "reference_size", "set_at", "set_by"}
-        body = {key: value for key, value in data.items() if key not in extra}
-        body["tolerance"] = config.tolerance
-        permit = Permit.from_dict(body, source=str(path))
-        size = data.get("reference_size")
-        reference_size = None
-        if size is not None:
-            if not (
-                isinstance(size, list) and len(size) == 2 and all(type(v) is int and v > 0 for v in size)
-            ):
-                raise InvalidPermitError(
-                    f"{path}: field 'reference_size' must be [width, height] in pixels, got {size!r}; "
-                    "set the permit again with 'fov-monitor permit set'"
-                )
-            reference_size = (size[0], size[1])
-        return StoredPermit(permit, reference_size, str(data.get("set_at", "")), str(data.get("set_by", "")))
+        return read_stored_permit(path, config.tolerance) if path.exists() else None
 
     def save_permit(
         self, camera_id: str, permit: Permit, reference_size: tuple[int, int] | None, actor: str
@@ -325,7 +223,7 @@ class Store:
         self.camera(camera_id)
         folder = self.folder(camera_id) / "references"
         infos = [
-            ReferenceInfo.from_dict(_read_json(path), where=str(path))
+            ReferenceInfo.from_dict(read_json(path), where=str(path))
             for path in sorted(folder.glob("*.json"))
             if not path.name.startswith(".")
         ]
@@ -468,7 +366,7 @@ class Store:
                 f"camera {camera_id!r} has no {label!r} reference (has: {known}); capture one with "
                 f"'fov-monitor reference capture {camera_id} --label {label}'"
             )
-        return ReferenceInfo.from_dict(_read_json(path), where=str(path))
+        return ReferenceInfo.from_dict(read_json(path), where=str(path))
 
     def _reference_path(self, camera_id: str, label: str, suffix: str) -> Path:
         return self.folder(camera_id) / "references" / f"{check_label(label)}{suffix}"
@@ -505,15 +403,6 @@ class Store:
         return history
 
 
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise StoreError(f"{path} is missing; restore it or re-create it with fov-monitor") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidSettingsError(f"{path} is not valid JSON ({exc}); fix or restore the file") from None
-
-
 def _file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -537,4 +426,12 @@ def _writing(path: Path) -> Iterator[None]:
         ) from None
 
 
-__all__ = ["ReferenceInfo", "Store", "StoredPermit", "check_label", "now_utc"]
+__all__ = [
+    "PERMIT_SCHEMA_VERSION",
+    "REFERENCE_SCHEMA_VERSION",
+    "ReferenceInfo",
+    "Store",
+    "StoredPermit",
+    "check_label",
+    "now_utc",
+]
