@@ -190,10 +190,8 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    store = Context.from_args(args).store
-    config = store.camera(args.camera_id)
-    stored = store.permit(args.camera_id)
-    infos = store.reference_infos(args.camera_id)
+    state = Context.from_args(args).store.camera_state(args.camera_id)
+    config, stored, infos = state.config, state.stored_permit, state.infos
     document = {
         "camera": _public(config),
         "permit": None
