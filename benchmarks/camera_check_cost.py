@@ -36,6 +36,7 @@ from fov_monitor.core.check import check_frame
 from fov_monitor.core.permit import Permit
 from fov_monitor.core.reference import Reference
 from fov_monitor.db.database import Database
+from fov_monitor.settings import StoreSettings
 from fov_monitor.store.camera import CameraConfig
 from fov_monitor.store.store import Store
 from fov_monitor.workflows.camera_check import EvidencePolicy, check_camera
@@ -48,7 +49,8 @@ STEPS = ("load", "grab", "check", "evidence", "record", "total")
 def enrol(store: Store, database: Database, camera_id: str, source: str) -> None:
     """Enrol one camera through ``source`` as a technician would."""
     store.add_camera(CameraConfig(camera_id=camera_id, source=source, timeout_s=15.0))
-    outcome = capture_reference(store, database, camera_id, actor="benchmark")
+    privacy = StoreSettings(store.root).privacy
+    outcome = capture_reference(store, database, camera_id, actor="benchmark", privacy=privacy)
     store.save_permit(camera_id, Permit.whole_image(outcome.info.size_wh), outcome.info.size_wh, "benchmark")
 
 
@@ -65,13 +67,20 @@ def measure(
     ``refresh`` gives the camera a new picture before each check (outside the timing), as a live
     camera has; without it the check is not recorded, since the same picture twice is a frozen feed.
     """
+    privacy = StoreSettings(store.root).privacy
     runs = []
     for _ in range(repeats):
         if refresh is not None:
             refresh()
         runs.append(
             check_camera(
-                store, database, camera_id, actor="benchmark", evidence=evidence, record=refresh is not None
+                store,
+                database,
+                camera_id,
+                actor="benchmark",
+                evidence=evidence,
+                privacy=privacy,
+                record=refresh is not None,
             )
         )
     medians = {step: statistics.median(run.timings_ms[step] for run in runs) for step in STEPS}

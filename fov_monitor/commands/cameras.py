@@ -18,7 +18,7 @@ from fov_monitor.db.audit import AuditAction
 from fov_monitor.errors import FovMonitorError, InvalidSettingsError
 from fov_monitor.sources import AuthKind, SourceAuth, redact
 from fov_monitor.store.camera import CameraConfig
-from fov_monitor.store.store import Store
+from fov_monitor.store.store import LoadedCamera, Store
 
 
 def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -68,7 +68,15 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
         "validate",
         parents=[parent],
         help="check every camera folder; errors name the file and the field",
-        description="Read every camera's settings, permit and references and report what is wrong.",
+        description="Read every camera's settings, permit and references and report what is wrong. "
+        "Reading writes nothing: a feature cache a check cannot use (missing, damaged, stale) or a "
+        "reference image that only its copy in history/ matches is reported here; --repair writes "
+        "them back.",
+    )
+    validate.add_argument(
+        "--repair",
+        action="store_true",
+        help="rebuild unusable feature caches and put back reference images from history/ (audited)",
     )
     add_json_option(validate)
     validate.set_defaults(run=run_validate)
@@ -182,10 +190,8 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    store = Context.from_args(args).store
-    config = store.camera(args.camera_id)
-    stored = store.permit(args.camera_id)
-    infos = store.reference_infos(args.camera_id)
+    state = Context.from_args(args).store.camera_state(args.camera_id)
+    config, stored, infos = state.config, state.stored_permit, state.infos
     document = {
         "camera": _public(config),
         "permit": None
@@ -216,11 +222,10 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    store = Context.from_args(args).store
-    store.require()
+    context = Context.from_args(args)
+    context.store.require()
     report = [
-        {"camera": camera_id, "problems": validate_camera(store, camera_id)}
-        for camera_id in _camera_folders(store)
+        _validate(context, camera_id, repair=args.repair) for camera_id in _camera_folders(context.store)
     ]
     if args.json:
         print_json(report)
@@ -228,53 +233,75 @@ def run_validate(args: argparse.Namespace) -> int:
         for entry in report:
             problems = entry["problems"]
             print(f"{entry['camera']}: {'ok' if not problems else 'PROBLEMS'}")
+            for done in entry.get("repaired", []):
+                print(f"  repaired: {done}")
             for problem in problems:
                 print(f"  - {problem}")
         print(f"{len(report)} camera folder(s), {sum(bool(e['problems']) for e in report)} with problems")
     return EXIT_ERROR if any(entry["problems"] for entry in report) else EXIT_COMPLIANT
 
 
-def validate_camera(store: Store, camera_id: str) -> list[str]:
-    """Return what is wrong with one camera folder (empty when nothing)."""
-    problems: list[str] = []
+def _validate(context: Context, camera_id: str, *, repair: bool) -> dict[str, Any]:
+    """Return one camera's entry of the report: its problems, and with ``repair`` what was written."""
+    store = context.store
+    entry: dict[str, Any] = {"camera": camera_id}
     try:
-        store.camera(camera_id)
-        stored = store.permit(camera_id)
-        infos = store.reference_infos(camera_id)
+        camera = store.load_camera(camera_id)
+        if repair:
+            entry["repaired"] = store.repair(camera)
+            if entry["repaired"]:
+                context.audit(AuditAction.STORE_REPAIRED, camera_id, repaired=entry["repaired"])
+                camera = store.load_camera(camera_id)  # what is left, read as a check reads it
     except FovMonitorError as exc:
-        return [str(exc)]
+        return entry | {"problems": [str(exc)]}
+    return entry | {"problems": camera_problems(camera)}
+
+
+def camera_problems(camera: LoadedCamera) -> list[str]:
+    """Return what is wrong with a loaded camera (empty when nothing)."""
+    problems: list[str] = []
+    state, camera_id = camera.state, camera.camera_id
+    stored, infos = state.stored_permit, state.infos
     if stored is None:
-        problems.append(
-            f"{store.folder(camera_id) / 'permit.json'} is missing; set it with 'fov-monitor permit set'"
-        )
+        problems.append(f"{state.permit_path} is missing; set it with 'fov-monitor permit set'")
     if not infos:
         problems.append(
             f"camera {camera_id} has no reference; capture one with 'fov-monitor reference capture'"
         )
-    for info in infos:
-        try:
-            image = store.reference_image(camera_id, info.label)
-        except FovMonitorError as exc:
-            problems.append(str(exc))
+    for loaded in camera.references:
+        info = loaded.info
+        if loaded.prepared is None:
+            problems.append(str(loaded.error))
             continue
-        size = (image.shape[1], image.shape[0])
+        size = loaded.prepared.size_wh
         if size != info.size_wh:
             problems.append(
                 f"reference {info.label}: image is {size[0]}x{size[1]}, its record says "
                 f"{info.size_wh[0]}x{info.size_wh[1]}"
             )
+        if loaded.restored_from is not None:
+            problems.append(
+                f"reference image {state.reference_path(info.label, '.png')} does not match its record; "
+                f"checks read its copy in {loaded.restored_from.parent}: put it back with 'fov-monitor "
+                "validate --repair'"
+            )
+        if loaded.cache_problem is not None:
+            problems.append(
+                f"reference {info.label}: {loaded.cache_problem}; checks compute its features from the "
+                "image each time (slower): rebuild it with 'fov-monitor validate --repair'"
+            )
     if stored is not None and infos:
         first = infos[0].size_wh
         if stored.reference_size is not None and tuple(stored.reference_size) != tuple(first):
             problems.append(
-                f"{store.folder(camera_id) / 'permit.json'}: field 'reference_size' is "
+                f"{state.permit_path}: field 'reference_size' is "
                 f"{stored.reference_size[0]}x{stored.reference_size[1]}, the reference is "
                 f"{first[0]}x{first[1]}; redraw the permit with 'fov-monitor permit set {camera_id}'"
             )
         try:
             stored.permit.check_fits(first)
         except FovMonitorError as exc:
-            problems.append(f"{store.folder(camera_id) / 'permit.json'}: {exc}")
+            problems.append(f"{state.permit_path}: {exc}")
     return problems
 
 

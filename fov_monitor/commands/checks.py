@@ -102,12 +102,7 @@ def run_check(args: argparse.Namespace) -> int:
     if args.json:
         print_json(camera_check_document(outcome))
     else:
-        permit = context.store.permit(args.camera_id)
-        print(
-            format_result(
-                outcome.result, f"{args.camera_id} ({outcome.source})", permit.permit if permit else None
-            )
-        )
+        print(format_result(outcome.result, f"{args.camera_id} ({outcome.source})", outcome.permit))
         if outcome.evidence_path:
             print(f"  evidence    {outcome.evidence_path}")
         if outcome.evidence_error:

@@ -75,8 +75,8 @@ def parse_points(text: str, what: str) -> list[tuple[float, float]]:
 def run_set(args: argparse.Namespace) -> int:
     context = Context.from_args(args)
     store = context.store
-    current = store.permit(args.camera_id)
-    infos = store.reference_infos(args.camera_id)
+    state = store.camera_state(args.camera_id)
+    current, infos = state.stored_permit, state.infos
     reference_size = infos[0].size_wh if infos else None
 
     permitted: Any = None if current is None else current.permit.to_dict()["permitted_xy"]
@@ -101,7 +101,7 @@ def run_set(args: argparse.Namespace) -> int:
     permit = Permit(
         permitted_xy=permitted,
         privacy_zones=zones,
-        tolerance=store.camera(args.camera_id).tolerance,
+        tolerance=state.config.tolerance,
         decision=_decision(args, current.permit.decision if current else None),
     )
     kept = store.save_permit(args.camera_id, permit, reference_size, context.actor)

@@ -39,6 +39,9 @@ class AuditAction(enum.StrEnum):
     """A re-baseline of a moved view carried the permit's drawing with it; written just before its
     :attr:`REFERENCE_REBASELINED`."""
     PERMIT_SET = "permit set"
+    STORE_REPAIRED = "store repaired"
+    """``fov-monitor validate --repair`` wrote back what reading a camera had to make up for (a feature
+    cache rebuilt, a reference image put back from ``history/``)."""
 
     # Alerts: the engine's pass over a run, each event of an alert, each delivery.
     ALERTS_UPDATED = "alerts updated"

@@ -19,7 +19,6 @@ from typing import Any, Protocol
 
 from fov_monitor.errors import ScanError
 from fov_monitor.scan.worker import CameraTask, CheckReply, CheckTask, check_task, grab_camera, start_worker
-from fov_monitor.sources import Grab
 from fov_monitor.store.store import Store
 
 _POOL_DIED = (
@@ -109,7 +108,7 @@ class LocalBackend:
         return in_flight < self.capacity and len(self.grabbing) < self.concurrency
 
     def start(self, task: CameraTask) -> Future[Any]:
-        future = self.grabs.submit(grab_camera, self.store, task.camera_id)
+        future = self.grabs.submit(grab_camera, self.store, task, write_files=True)
         self.grabbing[future] = task
         return future
 
@@ -125,15 +124,12 @@ class LocalBackend:
             except BrokenProcessPool:
                 raise ScanError(_POOL_DIED) from None
             return dataclasses.replace(reply, source=source)
-        grabbed: Grab | CheckReply = future.result()  # grab_camera answers for every camera fault
-        if isinstance(grabbed, CheckReply):
-            return grabbed
-        check = CheckTask(
-            task.store_root, task.camera_id, grabbed, task.previous, task.final, task.privacy, True
-        )
+        check: CheckTask | CheckReply = future.result()  # grab_camera answers for every camera fault
+        if isinstance(check, CheckReply):
+            return check
         try:
             checking = self.checks.submit(check_task, check)
         except BrokenProcessPool:
             raise ScanError(_POOL_DIED) from None
-        self.sources[checking] = grabbed.source
+        self.sources[checking] = check.frame.source
         return checking

@@ -3,7 +3,7 @@
 ::
 
     parent (fov-monitor scan --cluster tcp://scheduler:8786)
-        │ CameraTask (camera id, previous fingerprint, privacy settings; no frame)
+        │ CameraTask (camera id and settings, previous fingerprint, privacy settings; no frame)
         ▼
     Dask scheduler ──► any worker, or only workers started with --resources site-<site>=1
                           │ grab (the worker reaches the camera), judge (reads the store),
@@ -19,6 +19,7 @@ guards the rest). A lost scheduler, or cameras left with no worker able to take 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import socket
 import time
@@ -112,9 +113,10 @@ class DaskBackend:
 
     def start(self, task: CameraTask) -> Future[Any]:
         try:
-            site = self.store.camera(task.camera_id).site
+            config = self.store.camera(task.camera_id)
         except FovMonitorError as exc:
             return _done(CheckReply(task.camera_id, None, str(exc), Outcome.ERROR))
+        site = config.site
         need = site_resource(site) if site else ANY_WORKER
         if need not in self.offered:
             self._refresh()
@@ -130,7 +132,7 @@ class DaskBackend:
             )
         future = self.executor.submit(
             grab_and_check,
-            task,
+            dataclasses.replace(task, config=config),  # the worker does not read camera.json again
             key=f"check-{task.camera_id}-{uuid.uuid4().hex[:12]}",
             resources={need: 1} if site else None,
         )

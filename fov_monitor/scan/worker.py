@@ -1,13 +1,16 @@
 """The scan's workers: grab a camera's frame, judge it against the camera's own references.
 
 On one machine (:func:`check_task`) the parent grabs in threads and each task carries the frame,
-decoded once by the grab, the camera's id and the scan's privacy settings; the worker process loads
-the camera's own settings, permit and (cached) reference features from the store itself, so nothing
-but frames crosses the process boundary and memory does not grow with the fleet. On a Dask cluster
-(:func:`grab_and_check`) the worker grabs the frame itself, so frames never cross the network and
-a worker inside a site's network reaches cameras the scan's machine cannot; it returns the evidence
-image encoded instead of writing it, so it needs read access to the store only. Workers never
-touch the database: the parent records what they return.
+decoded once by the grab, the camera's id, the settings the grab read and the scan's privacy
+settings; the worker process loads the permit and (cached) reference features from the store
+itself, so nothing but frames crosses the process boundary and memory does not grow with the fleet.
+On a Dask cluster (:func:`grab_and_check`) the worker grabs the frame itself, with the settings the
+scan's machine read to route the task, so frames never cross the network and a worker inside a
+site's network reaches cameras the scan's machine cannot; it returns the evidence image encoded
+instead of writing it, so it needs read access to the store only. Either way a task reads each of
+its camera's files once (:meth:`Store.load_camera <fov_monitor.store.store.Store.load_camera>`) and
+writes nothing into the camera's folder. Workers never touch the database: the parent records what
+they return.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from fov_monitor.errors import FovMonitorError, ImageFileError, SourceError
 from fov_monitor.faces.model import use_memory_arena
 from fov_monitor.faces.privacy import PrivacySettings
 from fov_monitor.sources import Grab, grab
+from fov_monitor.store.camera import CameraConfig
 from fov_monitor.store.store import Store
 from fov_monitor.workflows.camera_check import EvidencePolicy, Judgement, judge_grab, load_camera
 
@@ -60,6 +64,8 @@ class CheckTask:
     """The scan's privacy settings (read once by the scan's parent, not by the worker)."""
     write_files: bool = True
     """Write evidence into the store; False returns it in the judgement for the parent to write."""
+    config: CameraConfig | None = None
+    """The camera's settings as the grab read them (``camera.json`` is not read again); None reads them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +84,9 @@ class CameraTask:
     privacy : PrivacySettings
         The scan's privacy settings (face blurring of the evidence), so that every worker applies
         the scan machine's, whatever its own environment says.
+    config : CameraConfig or None
+        The camera's settings when the scan's machine read them already (to route the task to a
+        worker of the camera's site): the worker does not read ``camera.json`` again.
     """
 
     store_root: Path
@@ -85,6 +94,7 @@ class CameraTask:
     previous: FrameFingerprint | None
     final: bool
     privacy: PrivacySettings
+    config: CameraConfig | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,10 +137,25 @@ def start_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def grab_camera(store: Store, camera_id: str) -> Grab | CheckReply:
-    """Grab a camera's frame without its encoded bytes; a camera that gives none is a reply saying why."""
+def grab_camera(store: Store, task: CameraTask, *, write_files: bool) -> CheckTask | CheckReply:
+    """Grab a camera's frame: the check to run on it, or a reply saying why there is none.
+
+    Parameters
+    ----------
+    store : Store
+    task : CameraTask
+        The camera; its settings are read from the store unless the task carries them.
+    write_files : bool
+        As :attr:`CheckTask.write_files`.
+
+    Returns
+    -------
+    CheckTask or CheckReply
+        The frame (without its encoded bytes) with the settings the grab used, or why there is none.
+    """
+    camera_id = task.camera_id
     try:
-        config = store.camera(camera_id)
+        config = task.config or store.camera(camera_id)
         frame = grab(config.source, auth=store.source_auth(config), timeout_s=config.timeout_s)
     except (SourceError, ImageFileError) as exc:
         return CheckReply(camera_id, None, str(exc), Outcome.OFFLINE)
@@ -139,7 +164,10 @@ def grab_camera(store: Store, camera_id: str) -> Grab | CheckReply:
     except Exception as exc:  # a bug must cost one camera, not the night's scan
         log.exception("camera %s: unexpected failure of the grab", camera_id)
         return CheckReply(camera_id, None, f"unexpected {type(exc).__name__} in the grab: {exc}")
-    return dataclasses.replace(frame, encoded=None)  # the judge needs the image only
+    frame = dataclasses.replace(frame, encoded=None)  # the judge needs the image only
+    return CheckTask(
+        task.store_root, camera_id, frame, task.previous, task.final, task.privacy, write_files, config
+    )
 
 
 def grab_and_check(task: CameraTask) -> CheckReply:
@@ -150,22 +178,22 @@ def grab_and_check(task: CameraTask) -> CheckReply:
     """
     _set_up_dask_worker()
     store = Store(task.store_root)
-    grabbed = grab_camera(store, task.camera_id)
+    grabbed = grab_camera(store, task, write_files=False)
     if isinstance(grabbed, CheckReply):
         reply = grabbed
     else:
-        check = CheckTask(
-            task.store_root, task.camera_id, grabbed, task.previous, task.final, task.privacy, False
-        )
-        reply = dataclasses.replace(check_task(check), source=grabbed.source)
+        reply = dataclasses.replace(_check(store, grabbed), source=grabbed.frame.source)
     return dataclasses.replace(reply, worker=_dask_worker_name())
 
 
 def check_task(task: CheckTask) -> CheckReply:
     """Judge one frame; never raise for a camera's own fault (the scan goes on)."""
-    store = Store(task.store_root)
+    return _check(Store(task.store_root), task)
+
+
+def _check(store: Store, task: CheckTask) -> CheckReply:
     try:
-        camera = load_camera(store, task.camera_id)
+        camera = load_camera(store, task.camera_id, config=task.config)
         judgement = judge_grab(
             store,
             camera,

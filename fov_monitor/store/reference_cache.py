@@ -2,12 +2,13 @@
 
 The file is a NumPy ``.npz`` archive (no pickled objects) written atomically: a crash mid-write
 leaves the previous file whole. A file of another format version, made at another working width,
-or damaged is refused with :class:`~fov_monitor.errors.ReferenceCacheError`; the caller rebuilds it
-from the reference image.
+or damaged is refused with :class:`~fov_monitor.errors.ReferenceCacheError`; the reader then computes
+the features from the reference image, and the store's next repair writes the file again.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from pathlib import Path
@@ -22,7 +23,7 @@ from fov_monitor.errors import ReferenceCacheError
 from fov_monitor.files.atomic import atomic_writer
 
 CACHE_FORMAT_VERSION = 1
-"""Version of the file layout; a file of another version is refused and rebuilt."""
+"""Version of the file layout; a file of another version is refused (and rebuilt by a repair)."""
 
 _ARRAYS = {
     "gray": (np.uint8, 2),
@@ -113,11 +114,43 @@ def load_reference(path: str | Path, settings: CheckSettings | None = None) -> R
         When the file is missing, damaged, of another format version or working width.
     """
     path = Path(path)
-    settings = settings or CheckSettings()
     if not path.is_file():
         raise ReferenceCacheError(f"feature cache {path} does not exist; prepare the reference again")
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReferenceCacheError(
+            f"feature cache {path} is damaged ({type(exc).__name__}); prepare the reference again"
+        ) from None
+    return decode_reference(data, path, settings)
+
+
+def decode_reference(data: bytes, path: str | Path, settings: CheckSettings | None = None) -> Reference:
+    """Read a reference from the bytes of a file written by :func:`save_reference`.
+
+    For a caller that has read the file already (to check it against its recorded checksum).
+
+    Parameters
+    ----------
+    data : bytes
+        The ``.npz`` file's content.
+    path : str or Path
+        Where it was read from, named in errors.
+    settings : CheckSettings, optional
+        As :func:`load_reference`.
+
+    Returns
+    -------
+    Reference
+
+    Raises
+    ------
+    ReferenceCacheError
+        When the content is damaged, of another format version or working width.
+    """
+    settings = settings or CheckSettings()
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             meta = json.loads(archive["meta"].tobytes().decode("utf-8"))
             arrays = {name: archive[name] for name in _ARRAYS}
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError, EOFError) as exc:

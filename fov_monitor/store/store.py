@@ -9,7 +9,7 @@ Layout (``reference_frames/`` by default)::
         permit.json                   the permitted area, privacy zones and the decision
         references/<label>.png        the reference image (faces blurred)
         references/<label>.json       when, by whom, from where; its checksum; the enrolment self-test
-        references/<label>.npz        cached features (rebuilt from the image when missing or damaged)
+        references/<label>.npz        cached features (written with the image; see Store.repair)
         history/                      every permit and reference ever replaced, never deleted
       .removed/<camera_id>-<time>/    removed cameras, kept
 
@@ -19,16 +19,14 @@ Every write is atomic (:mod:`fov_monitor.files.atomic`): a crash leaves the old 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
@@ -37,107 +35,33 @@ from numpy.typing import NDArray
 from fov_monitor.core.permit import Permit
 from fov_monitor.core.reference import Reference
 from fov_monitor.core.settings import CheckSettings
-from fov_monitor.errors import (
-    FovMonitorError,
-    InvalidPermitError,
-    InvalidSettingsError,
-    ReferenceCacheError,
-    StoreError,
-    UnknownCameraError,
-)
+from fov_monitor.errors import FovMonitorError, InvalidSettingsError, StoreError, UnknownCameraError
 from fov_monitor.files.atomic import write_bytes_atomic, write_json_atomic
-from fov_monitor.files.images import read_image
+from fov_monitor.files.images import decode_image_bytes
 from fov_monitor.sources import SourceAuth
 from fov_monitor.store.camera import CameraConfig, check_camera_id
-from fov_monitor.store.reference_cache import load_reference, save_reference
+from fov_monitor.store.loaded import (
+    CameraState,
+    LoadedCamera,
+    prepare_camera,
+    read_reference_image,
+    reference_path,
+)
+from fov_monitor.store.records import (
+    PERMIT_SCHEMA_VERSION,
+    REFERENCE_SCHEMA_VERSION,
+    ReferenceInfo,
+    StoredPermit,
+    check_label,
+    read_json,
+    read_stored_permit,
+)
+from fov_monitor.store.reference_cache import save_reference
 
 log = logging.getLogger(__name__)
 
-PERMIT_SCHEMA_VERSION = 1
-REFERENCE_SCHEMA_VERSION = 1
 DATABASE_NAME = "fov-monitor.sqlite"
 DEFAULT_STORE = Path("reference_frames")
-
-_LABEL_RULE = "1-32 letters, digits, '_' or '-' (e.g. 'day', 'night', 'preset-3')"
-
-
-@dataclass(frozen=True, slots=True)
-class StoredPermit:
-    """A camera's permit as stored, with the size of the reference it was drawn on."""
-
-    permit: Permit
-    reference_size: tuple[int, int] | None
-    set_at: str
-    set_by: str
-
-
-@dataclass(frozen=True, slots=True)
-class ReferenceInfo:
-    """What is recorded about one reference image (``references/<label>.json``)."""
-
-    label: str
-    size_wh: tuple[int, int]
-    captured_at: str
-    captured_by: str
-    source: str
-    image_sha256: str
-    self_test: Mapping[str, Any]
-    rebaseline: Mapping[str, Any] | None = None
-    features_sha256: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON form."""
-        return {
-            "schema_version": REFERENCE_SCHEMA_VERSION,
-            "label": self.label,
-            "size_wh": list(self.size_wh),
-            "captured_at": self.captured_at,
-            "captured_by": self.captured_by,
-            "source": self.source,
-            "image_sha256": self.image_sha256,
-            "self_test": dict(self.self_test),
-            "rebaseline": dict(self.rebaseline) if self.rebaseline else None,
-            "features_sha256": self.features_sha256,
-        }
-
-    @classmethod
-    def from_dict(cls, data: object, *, where: str) -> ReferenceInfo:
-        """Read the JSON form, naming ``where`` and the field in errors."""
-        if not isinstance(data, Mapping):
-            raise InvalidSettingsError(f"{where}: expected a JSON object describing the reference")
-        if data.get("schema_version") != REFERENCE_SCHEMA_VERSION:
-            raise InvalidSettingsError(
-                f"{where}: field 'schema_version' is {data.get('schema_version')!r}, expected "
-                f"{REFERENCE_SCHEMA_VERSION}"
-            )
-        try:
-            width, height = (int(v) for v in data["size_wh"])
-            return cls(
-                label=str(data["label"]),
-                size_wh=(width, height),
-                captured_at=str(data["captured_at"]),
-                captured_by=str(data["captured_by"]),
-                source=str(data["source"]),
-                image_sha256=str(data["image_sha256"]),
-                self_test=dict(data.get("self_test") or {}),
-                rebaseline=data.get("rebaseline"),
-                features_sha256=data.get("features_sha256"),
-            )
-        except KeyError as exc:
-            raise InvalidSettingsError(f"{where}: field {exc.args[0]!r} is missing") from None
-        except (TypeError, ValueError) as exc:
-            raise InvalidSettingsError(f"{where}: field 'size_wh' is malformed ({exc})") from None
-
-
-def check_label(label: object) -> str:
-    """Return ``label`` if it is a valid reference label, else raise naming the rule."""
-    if (
-        not isinstance(label, str)
-        or not 0 < len(label) <= 32
-        or not all(c.isascii() and (c.isalnum() or c in "_-") for c in label)
-    ):
-        raise InvalidSettingsError(f"reference label {label!r} is not allowed; use {_LABEL_RULE}")
-    return label
 
 
 def now_utc() -> str:
@@ -211,13 +135,8 @@ class Store:
         InvalidSettingsError
             When ``camera.json`` is malformed (naming the file and field).
         """
-        path = self.folder(camera_id) / "camera.json"
-        if not path.is_file():
-            raise UnknownCameraError(
-                f"camera {camera_id!r} is not in the store {self.root}; see 'fov-monitor camera list' "
-                "or add it with 'fov-monitor camera add'"
-            )
-        config = CameraConfig.from_dict(_read_json(path), where=str(path))
+        path = self._camera_json(camera_id)
+        config = CameraConfig.from_dict(read_json(path), where=str(path))
         if config.camera_id != camera_id:
             raise InvalidSettingsError(
                 f"{path}: field 'camera_id' is {config.camera_id!r} but the folder is {camera_id!r}; "
@@ -267,34 +186,7 @@ class Store:
 
     def permit(self, camera_id: str) -> StoredPermit | None:
         """Load the camera's permit, or None when none is set yet."""
-        config = self.camera(camera_id)
-        path = self.folder(camera_id) / "permit.json"
-        if not path.exists():
-            return None
-        data = _read_json(path)
-        if not isinstance(data, Mapping):
-            raise InvalidPermitError(f"{path}: expected a JSON object with 'permitted_xy'")
-        if data.get("schema_version") != PERMIT_SCHEMA_VERSION:
-            raise InvalidPermitError(
-                f"{path}: field 'schema_version' is {data.get('schema_version')!r}, expected "
-                f"{PERMIT_SCHEMA_VERSION}"
-            )
-        extra = {"schema_version", "reference_size", "set_at", "set_by"}
-        body = {key: value for key, value in data.items() if key not in extra}
-        body["tolerance"] = config.tolerance
-        permit = Permit.from_dict(body, source=str(path))
-        size = data.get("reference_size")
-        reference_size = None
-        if size is not None:
-            if not (
-                isinstance(size, list) and len(size) == 2 and all(type(v) is int and v > 0 for v in size)
-            ):
-                raise InvalidPermitError(
-                    f"{path}: field 'reference_size' must be [width, height] in pixels, got {size!r}; "
-                    "set the permit again with 'fov-monitor permit set'"
-                )
-            reference_size = (size[0], size[1])
-        return StoredPermit(permit, reference_size, str(data.get("set_at", "")), str(data.get("set_by", "")))
+        return self._stored_permit(self.camera(camera_id))
 
     def save_permit(
         self, camera_id: str, permit: Permit, reference_size: tuple[int, int] | None, actor: str
@@ -323,92 +215,104 @@ class Store:
     def reference_infos(self, camera_id: str) -> list[ReferenceInfo]:
         """Return the camera's references, the first captured (the one permits are drawn on) first."""
         self.camera(camera_id)
-        folder = self.folder(camera_id) / "references"
-        infos = [
-            ReferenceInfo.from_dict(_read_json(path), where=str(path))
-            for path in sorted(folder.glob("*.json"))
-            if not path.name.startswith(".")
-        ]
-        return sorted(infos, key=lambda info: (info.captured_at, info.label))
+        return self._reference_infos(camera_id)
 
     def reference_image(self, camera_id: str, label: str) -> NDArray[np.uint8]:
-        """Read a reference image, checking it against its recorded checksum."""
-        self._verified_image_bytes(camera_id, self._info(camera_id, label))
-        return read_image(self._reference_path(camera_id, label, ".png"))
+        """Read a reference image, checked against its record (see :func:`read_reference_image`)."""
+        folder = self.folder(camera_id)
+        data, _ = read_reference_image(folder, camera_id, self._info(camera_id, label))
+        return decode_image_bytes(data, f"image file {reference_path(folder, label, '.png')}")
 
-    def _verified_image_bytes(self, camera_id: str, info: ReferenceInfo) -> bytes:
-        """Return the reference image file's bytes, raising unless they match the recorded checksum."""
-        path = self._reference_path(camera_id, info.label, ".png")
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise StoreError(
-                f"reference image {path} is missing; capture it again with 'fov-monitor reference "
-                f"rebaseline {camera_id} --label {info.label}'"
-            ) from None
-        if hashlib.sha256(data).hexdigest() != info.image_sha256:
-            restored = self._restore_from_history(camera_id, info)
-            if restored is not None:
-                return restored
-            raise StoreError(
-                f"reference image {path} does not match its recorded checksum (damaged or edited); "
-                f"restore it from backup or re-baseline with 'fov-monitor reference rebaseline {camera_id}'"
-            )
-        return data
+    # a camera in one pass
 
-    def references(self, camera_id: str, settings: CheckSettings | None = None) -> list[Reference]:
-        """Load the camera's prepared references, first captured first.
+    def camera_state(self, camera_id: str, *, config: CameraConfig | None = None) -> CameraState:
+        """Read what the camera's JSON files say: settings, permit, reference records, each file once.
 
-        A missing, damaged or outdated feature cache is rebuilt from the reference image and
-        written again; a damaged image is an error, never a silent rebuild. The image is checked
-        against its recorded checksum on every load, so a damaged reference is reported by the
-        next check, not only when evidence is drawn.
+        Parameters
+        ----------
+        camera_id : str
+        config : CameraConfig, optional
+            The camera's settings when the caller has read them already (a scan grabs the frame
+            before it judges it): ``camera.json`` is then not read again.
+
+        Raises
+        ------
+        UnknownCameraError, InvalidSettingsError, InvalidPermitError, StoreError
+            Naming the camera, or the file and the field.
         """
-        settings = settings or CheckSettings()
-        prepared = []
-        for info in self.reference_infos(camera_id):
-            self._verified_image_bytes(camera_id, info)
-            cache = self._reference_path(camera_id, info.label, ".npz")
-            try:
-                if info.features_sha256 is not None and _file_sha256(cache) != info.features_sha256:
-                    raise ReferenceCacheError(f"{cache} does not match its recorded checksum")
-                prepared.append(load_reference(cache, settings))
+        if config is None:
+            config = self.camera(camera_id)
+        elif config.camera_id != camera_id:
+            raise InvalidSettingsError(f"settings of camera {config.camera_id!r} given for {camera_id!r}")
+        else:
+            self._camera_json(camera_id)  # still enrolled
+        stored_permit = self._stored_permit(config)
+        infos = tuple(self._reference_infos(camera_id))
+        return CameraState(self.folder(camera_id), config, stored_permit, infos)
+
+    def load_camera(
+        self, camera_id: str, settings: CheckSettings | None = None, *, config: CameraConfig | None = None
+    ) -> LoadedCamera:
+        """Read a camera in one pass: its state, each reference's image and features; write nothing.
+
+        Each file is read once: ``camera.json`` (not at all when ``config`` is given), ``permit.json``,
+        and each reference's ``.json``, ``.png`` (checked against its record) and ``.npz``. A cache that
+        cannot be used costs speed only (the features are computed from the image); a reference that
+        cannot be read is kept with its error (see :class:`LoadedCamera`). Neither is written back
+        here: :meth:`repair` does that.
+
+        Parameters
+        ----------
+        camera_id : str
+        settings : CheckSettings, optional
+            The settings the checks will run with.
+        config : CameraConfig, optional
+            As :meth:`camera_state`.
+
+        Raises
+        ------
+        UnknownCameraError, InvalidSettingsError, InvalidPermitError, StoreError
+            When the camera's JSON files cannot be read, naming the camera, or the file and the field.
+        """
+        return self.prepare(self.camera_state(camera_id, config=config), settings)
+
+    def prepare(self, state: CameraState, settings: CheckSettings | None = None) -> LoadedCamera:
+        """Read each reference's image and features for a state read already (see :meth:`load_camera`)."""
+        return prepare_camera(state, settings)
+
+    def repair(self, camera: LoadedCamera) -> list[str]:
+        """Write back what reading ``camera`` had to make up for; return what was written.
+
+        An image read from its copy in ``history/`` is put back; a feature cache that could not be
+        used is written again from the features computed on load, and its checksum recorded. The
+        record goes last, as in :meth:`save_reference`.
+
+        Raises
+        ------
+        StoreError
+            When the store cannot be written (what was there is unchanged).
+        """
+        done = []
+        for loaded in camera.references:
+            if loaded.prepared is None:
                 continue
-            except (ReferenceCacheError, FileNotFoundError) as exc:
-                log.warning("rebuilding the feature cache of %s/%s: %s", camera_id, info.label, exc)
-            reference = Reference.from_image(
-                self.reference_image(camera_id, info.label), label=info.label, settings=settings
-            )
-            self._rewrite_cache(camera_id, info, reference)
-            prepared.append(reference)
-        return prepared
-
-    def _rewrite_cache(self, camera_id: str, info: ReferenceInfo, reference: Reference) -> None:
-        """Write a rebuilt feature cache and record its checksum; a read-only store only loses speed."""
-        cache = self._reference_path(camera_id, info.label, ".npz")
-        try:
-            save_reference(reference, cache)
-            record = replace(info, features_sha256=_file_sha256(cache)).to_dict()
-            write_json_atomic(self._reference_path(camera_id, info.label, ".json"), record)
-        except OSError as exc:
-            log.warning("could not rewrite the feature cache %s: %s", cache, exc)
-
-    def _restore_from_history(self, camera_id: str, info: ReferenceInfo) -> bytes | None:
-        """Put back the image the record names from ``history/`` (a re-baseline cut short by a crash)."""
-        history = self.folder(camera_id) / "history"
-        for kept in sorted(history.glob(f"reference-{info.label}-*/{info.label}.png"), reverse=True):
-            data = kept.read_bytes()
-            if hashlib.sha256(data).hexdigest() == info.image_sha256:
-                log.warning(
-                    "restoring %s/%s from %s: its image did not match its record",
-                    camera_id,
-                    info.label,
-                    kept.parent,
-                )
-                with _writing(kept):
-                    write_bytes_atomic(self._reference_path(camera_id, info.label, ".png"), data)
-                return data
-        return None
+            info, label = loaded.info, loaded.info.label
+            if loaded.restored_from is not None:
+                data = loaded.restored_from.read_bytes()
+                if hashlib.sha256(data).hexdigest() != info.image_sha256:
+                    raise StoreError(f"{loaded.restored_from} changed since it was read; validate again")
+                png = camera.state.reference_path(label, ".png")
+                with _writing(png):
+                    write_bytes_atomic(png, data)
+                done.append(f"reference {label}: image put back from {loaded.restored_from.parent}")
+            if loaded.cache_problem is not None:
+                cache = camera.state.reference_path(label, ".npz")
+                with _writing(cache):
+                    save_reference(loaded.prepared, cache)
+                    record = replace(info, features_sha256=_file_sha256(cache)).to_dict()
+                    write_json_atomic(camera.state.reference_path(label, ".json"), record)
+                done.append(f"reference {label}: feature cache {cache.name} rebuilt")
+        return done
 
     def save_reference(
         self,
@@ -460,6 +364,29 @@ class Store:
 
     # helpers
 
+    def _camera_json(self, camera_id: str) -> Path:
+        """Return the camera's ``camera.json``, raising when the camera is not in the store."""
+        path = self.folder(camera_id) / "camera.json"
+        if not path.is_file():
+            raise UnknownCameraError(
+                f"camera {camera_id!r} is not in the store {self.root}; see 'fov-monitor camera list' "
+                "or add it with 'fov-monitor camera add'"
+            )
+        return path
+
+    def _stored_permit(self, config: CameraConfig) -> StoredPermit | None:
+        path = self.folder(config.camera_id) / "permit.json"
+        return read_stored_permit(path, config.tolerance) if path.exists() else None
+
+    def _reference_infos(self, camera_id: str) -> list[ReferenceInfo]:
+        folder = self.folder(camera_id) / "references"
+        infos = [
+            ReferenceInfo.from_dict(read_json(path), where=str(path))
+            for path in sorted(folder.glob("*.json"))
+            if not path.name.startswith(".")
+        ]
+        return sorted(infos, key=lambda info: (info.captured_at, info.label))
+
     def _info(self, camera_id: str, label: str) -> ReferenceInfo:
         path = self._reference_path(camera_id, label, ".json")
         if not path.exists():
@@ -468,7 +395,7 @@ class Store:
                 f"camera {camera_id!r} has no {label!r} reference (has: {known}); capture one with "
                 f"'fov-monitor reference capture {camera_id} --label {label}'"
             )
-        return ReferenceInfo.from_dict(_read_json(path), where=str(path))
+        return ReferenceInfo.from_dict(read_json(path), where=str(path))
 
     def _reference_path(self, camera_id: str, label: str, suffix: str) -> Path:
         return self.folder(camera_id) / "references" / f"{check_label(label)}{suffix}"
@@ -505,15 +432,6 @@ class Store:
         return history
 
 
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise StoreError(f"{path} is missing; restore it or re-create it with fov-monitor") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidSettingsError(f"{path} is not valid JSON ({exc}); fix or restore the file") from None
-
-
 def _file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -537,4 +455,15 @@ def _writing(path: Path) -> Iterator[None]:
         ) from None
 
 
-__all__ = ["ReferenceInfo", "Store", "StoredPermit", "check_label", "now_utc"]
+__all__ = [
+    "PERMIT_SCHEMA_VERSION",
+    "REFERENCE_SCHEMA_VERSION",
+    "CameraState",
+    "LoadedCamera",
+    "ReferenceInfo",
+    "Store",
+    "StoredPermit",
+    "check_label",
+    "iso_utc",
+    "now_utc",
+]

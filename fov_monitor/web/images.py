@@ -26,7 +26,7 @@ from fov_monitor.errors import StoreError
 from fov_monitor.faces.detection import blur_regions, detect_faces
 from fov_monitor.faces.privacy import PrivacySettings, fill_privacy_zones, protect
 from fov_monitor.settings import StoreSettings
-from fov_monitor.store.store import Store, now_utc
+from fov_monitor.store.store import StoredPermit, now_utc
 
 JPEG_QUALITY = 85
 EXTRA_PASSES = 2
@@ -38,9 +38,8 @@ _cache: OrderedDict[Hashable, bytes] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def zones_for(store: Store, camera_id: str, size_wh: tuple[int, int]) -> list[np.ndarray]:
-    """Return the camera's privacy zones scaled to an image of ``size_wh`` (the permit's reference is 1:1)."""
-    stored = store.permit(camera_id)
+def zones_for(stored: StoredPermit | None, size_wh: tuple[int, int]) -> list[np.ndarray]:
+    """Return a camera's privacy zones scaled to an image of ``size_wh`` (the permit's reference is 1:1)."""
     if stored is None or not stored.permit.zones:
         return []
     drawn_wh = stored.reference_size or size_wh

@@ -18,6 +18,7 @@ import numpy as np
 
 from fov_monitor.core.check import check_frame
 from fov_monitor.core.fingerprint import FrameFingerprint
+from fov_monitor.core.permit import Permit
 from fov_monitor.core.reference import Reference
 from fov_monitor.core.result import CheckResult, Status
 from fov_monitor.core.settings import CheckSettings
@@ -27,7 +28,7 @@ from fov_monitor.errors import InvalidFingerprintError, InvalidPermitError, Stor
 from fov_monitor.faces.privacy import PrivacySettings, encode_unblurred_copy, protect, write_unblurred_copy
 from fov_monitor.sources import Grab, grab
 from fov_monitor.store.camera import CameraConfig
-from fov_monitor.store.store import Store, StoredPermit, iso_utc
+from fov_monitor.store.store import LoadedCamera, Store, StoredPermit, iso_utc
 from fov_monitor.workflows.evidence import encode_evidence, render_evidence, write_encoded_evidence
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,8 @@ class CameraCheck:
         evidence, record, total.
     evidence_error : str or None
         Why the evidence image could not be written (e.g. disk full); the verdict stands.
+    permit : Permit or None
+        The permit the frame was judged against, as loaded for the check.
     """
 
     camera_id: str
@@ -81,6 +84,7 @@ class CameraCheck:
     result_id: int
     timings_ms: dict[str, float] = field(default_factory=dict)
     evidence_error: str | None = None
+    permit: Permit | None = None
 
 
 def check_camera(
@@ -191,37 +195,38 @@ def check_camera(
         result_id,
         timings,
         judged.evidence_error,
+        loaded_camera.stored_permit.permit if loaded_camera.stored_permit else None,
     )
 
 
-@dataclass(frozen=True, slots=True)
-class LoadedCamera:
-    """What a check of one camera needs from the store: settings, permit and prepared references."""
+def load_camera(
+    store: Store,
+    camera_id: str,
+    settings: CheckSettings | None = None,
+    *,
+    config: CameraConfig | None = None,
+) -> LoadedCamera:
+    """Load a camera in one pass (see :meth:`Store.load_camera`) and check that it can be judged.
 
-    camera_id: str
-    config: CameraConfig
-    stored: StoredPermit
-    references: list[Reference]
-
-
-def load_camera(store: Store, camera_id: str, settings: CheckSettings | None = None) -> LoadedCamera:
-    """Load a camera's settings, permit and references, checking that they fit together.
+    Parameters
+    ----------
+    store : Store
+    camera_id : str
+    settings : CheckSettings, optional
+        Core thresholds (the working width the features are made at).
+    config : CameraConfig, optional
+        The camera's settings when they were read for the grab already: not read again.
 
     Raises
     ------
     UnknownCameraError, StoreError, InvalidPermitError, InvalidSettingsError
-        One line naming the camera (or file) and what to do.
+        One line naming the camera (or file) and what to do: no permit, no reference, a reference
+        that cannot be read, a permit drawn on another size.
     """
-    config = store.camera(camera_id)
-    stored = _permit_of(store, camera_id)
-    references = store.references(camera_id, settings)
-    if not references:
-        raise StoreError(
-            f"camera {camera_id!r} has no reference yet; capture one with "
-            f"'fov-monitor reference capture {camera_id}'"
-        )
-    _check_permit_size(store, camera_id, stored, references[0].size_wh)
-    return LoadedCamera(camera_id, config, stored, references)
+    camera = store.load_camera(camera_id, settings, config=config)
+    stored, references = _checkable(camera)
+    _check_permit_size(camera, stored, references[0].size_wh)
+    return camera
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,7 +282,8 @@ def judge_grab(
     store : Store
         Where evidence images and unblurred copies go.
     camera : LoadedCamera
-        From :func:`load_camera`.
+        From :func:`load_camera`; nothing of the camera is read again (evidence is drawn on its
+        first reference image, kept in it).
     frame : Grab
         The live frame (only its image, grab time and source are used).
     previous : FrameFingerprint or None
@@ -297,10 +303,11 @@ def judge_grab(
     -------
     Judgement
     """
+    stored, references = _checkable(camera)
     started = time.perf_counter()
     result = check_frame(
-        camera.references,
-        camera.stored.permit,
+        references,
+        stored.permit,
         frame.image,
         hfov_deg=camera.config.hfov_deg,
         settings=settings,
@@ -310,9 +317,7 @@ def judge_grab(
     checked_at = iso_utc(frame.grabbed_at)
     judgement = Judgement(result, checked_at, None, None, check_ms)
     if EvidencePolicy(evidence).wants(result.status):
-        evidence_path, evidence_bytes = _render_evidence(
-            store, camera.camera_id, camera.references[0].label, camera.stored, result, frame.image, privacy
-        )
+        evidence_path, evidence_bytes = _render_evidence(store, camera, stored, result, frame.image, privacy)
         judgement = dataclasses.replace(judgement, evidence_path=evidence_path, evidence_bytes=evidence_bytes)
         if privacy.keep_unblurred:
             path, data, delete_after = encode_unblurred_copy(
@@ -365,18 +370,18 @@ def previous_fingerprint(database: Database, camera_id: str) -> FrameFingerprint
         return None
 
 
-def _permit_of(store: Store, camera_id: str) -> StoredPermit:
-    stored = store.permit(camera_id)
-    if stored is None:
+def _checkable(camera: LoadedCamera) -> tuple[StoredPermit, list[Reference]]:
+    """Return the camera's permit and prepared references, raising when it has either not."""
+    if camera.stored_permit is None:
         raise StoreError(
-            f"camera {camera_id!r} has no permit yet; set one with 'fov-monitor permit set {camera_id} "
-            "--polygon ...'"
+            f"camera {camera.camera_id!r} has no permit yet; set one with 'fov-monitor permit set "
+            f"{camera.camera_id} --polygon ...'"
         )
-    return stored
+    return camera.stored_permit, camera.prepared()
 
 
-def _check_permit_size(store: Store, camera_id: str, stored: StoredPermit, size_wh: tuple[int, int]) -> None:
-    path = store.folder(camera_id) / "permit.json"
+def _check_permit_size(camera: LoadedCamera, stored: StoredPermit, size_wh: tuple[int, int]) -> None:
+    path, camera_id = camera.state.permit_path, camera.camera_id
     if stored.reference_size is not None and tuple(stored.reference_size) != tuple(size_wh):
         raise InvalidPermitError(
             f"{path}: drawn on a {stored.reference_size[0]}x{stored.reference_size[1]} reference, but the "
@@ -390,21 +395,19 @@ def _check_permit_size(store: Store, camera_id: str, stored: StoredPermit, size_
 
 def _render_evidence(
     store: Store,
-    camera_id: str,
-    label: str,
+    camera: LoadedCamera,
     stored: StoredPermit,
     result: CheckResult,
     live: np.ndarray,
     privacy: PrivacySettings,
 ) -> tuple[Path, bytes]:
-    reference_image = store.reference_image(camera_id, label)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     image = render_evidence(
-        reference_image,
+        camera.base_image(),
         protect(live, privacy),
         stored.permit,
         result,
-        title=f"camera {camera_id}   {stamp}",
+        title=f"camera {camera.camera_id}   {stamp}",
     )
-    path = evidence_folder(store, camera_id) / f"{stamp}-{result.status}.jpg"
+    path = evidence_folder(store, camera.camera_id) / f"{stamp}-{result.status}.jpg"
     return path, encode_evidence(image, path)

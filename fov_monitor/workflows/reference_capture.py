@@ -21,7 +21,7 @@ from fov_monitor.db.database import Database
 from fov_monitor.errors import FovMonitorError, InvalidSettingsError
 from fov_monitor.faces.privacy import PrivacySettings, protect
 from fov_monitor.sources import grab
-from fov_monitor.store.store import ReferenceInfo, Store, check_label, now_utc
+from fov_monitor.store.store import CameraState, ReferenceInfo, Store, check_label, now_utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +105,8 @@ def capture_reference(
     CaptureOutcome
     """
     label = check_label(label)
-    config = store.camera(camera_id)
-    infos = store.reference_infos(camera_id)
+    state = store.camera_state(camera_id)
+    config, infos = state.config, state.infos
     existing = {info.label: info for info in infos}
     if approval is not None and label not in existing:
         raise InvalidSettingsError(
@@ -125,11 +125,9 @@ def capture_reference(
     )
     image = protect(frame.image, privacy)
     size = (int(image.shape[1]), int(image.shape[0]))
-    _check_fits_the_camera(store, camera_id, infos, label, size)
+    _check_fits_the_camera(state, label, size)
 
-    carried, permit_note = (
-        _carry_permit(store, camera_id, label, infos, image, settings) if approval else (None, None)
-    )
+    carried, permit_note = _carry_permit(store, state, label, image, settings) if approval else (None, None)
     test = self_test(image, label=label, hfov_deg=config.hfov_deg, settings=settings)
     record = (
         {"reason": approval.reason, "approved_by": approval.approved_by, "at": now_utc(), "by": actor}
@@ -159,7 +157,7 @@ def capture_reference(
         )
     try:
         kept = _save_with_permit(
-            store, database, camera_id, label, image, info, prepared, carried, actor, approval
+            store, database, state, label, image, info, prepared, carried, actor, approval
         )
     except FovMonitorError as exc:
         if approval:
@@ -190,17 +188,17 @@ def capture_reference(
 
 def _carry_permit(
     store: Store,
-    camera_id: str,
+    state: CameraState,
     label: str,
-    infos: list[ReferenceInfo],
     image: np.ndarray,
     settings: CheckSettings | None,
 ) -> tuple[CarriedPermit | None, str | None]:
     """Measure how the new view sits on the reference it replaces; move the drawing if it moved."""
-    stored = store.permit(camera_id)
+    camera_id, stored = state.camera_id, state.stored_permit
     if stored is None:
         return None, None
-    old = next(reference for reference in store.references(camera_id, settings) if reference.label == label)
+    references = store.prepare(state, settings).prepared()
+    old = next(reference for reference in references if reference.label == label)
     measured = check_frame(old, stored.permit, image, settings=settings)
     if measured.H_live_to_ref is None or measured.shift_fraction is None:
         return None, (
@@ -210,7 +208,7 @@ def _carry_permit(
         )
     size = (int(image.shape[1]), int(image.shape[0]))
     carried = carry_permit(stored.permit, measured.H_live_to_ref, size, measured.shift_fraction)
-    others = [info.label for info in infos if info.label != label]
+    others = [info.label for info in state.infos if info.label != label]
     if carried is not None and others:
         dx, dy = carried.shift_fraction
         raise InvalidSettingsError(
@@ -225,7 +223,7 @@ def _carry_permit(
 def _save_with_permit(
     store: Store,
     database: Database,
-    camera_id: str,
+    state: CameraState,
     label: str,
     image: np.ndarray,
     info: ReferenceInfo,
@@ -240,12 +238,12 @@ def _save_with_permit(
     back. A crash in between leaves the old reference with the moved drawing, which the next check
     reports as a moved view (a false alarm), never a privacy zone drawn off its window (a miss).
     """
+    camera_id, previous = state.camera_id, state.stored_permit
     if carried is None:
         return store.save_reference(
             camera_id, label, image, info, prepared, replace_existing=approval is not None
         )
-    previous = store.permit(camera_id)
-    assert previous is not None
+    assert previous is not None  # a drawing is carried only when there is one
     store.save_permit(camera_id, carried.permit, info.size_wh, actor)
     try:
         kept = store.save_reference(camera_id, label, image, info, prepared, replace_existing=True)
@@ -269,10 +267,9 @@ def _save_with_permit(
     return kept
 
 
-def _check_fits_the_camera(
-    store: Store, camera_id: str, infos: list[ReferenceInfo], label: str, size: tuple[int, int]
-) -> None:
+def _check_fits_the_camera(state: CameraState, label: str, size: tuple[int, int]) -> None:
     """Refuse a reference that does not match the view the permit is drawn on."""
+    infos = state.infos
     if infos and infos[0].label != label:
         first = infos[0]
         first_aspect, aspect = first.size_wh[0] / first.size_wh[1], size[0] / size[1]
@@ -282,7 +279,7 @@ def _check_fits_the_camera(
                 f"{first.size_wh[0]}x{first.size_wh[1]}: references of one view must share an aspect ratio"
             )
         return
-    stored = store.permit(camera_id)
+    stored = state.stored_permit
     if stored is None:
         return
     if stored.reference_size is not None and tuple(stored.reference_size) != size:

@@ -331,7 +331,7 @@ def test_validate_names_the_damaged_file_and_field(
 
 
 @pytest.mark.parametrize("damage", ["deleted", "truncated"])
-def test_check_rebuilds_a_missing_or_truncated_feature_cache(
+def test_check_reads_past_a_missing_or_truncated_feature_cache_and_validate_repairs_it(
     cli: Cli, enrolled: Enrolled, damage: str
 ) -> None:
     _, store = enrolled
@@ -341,11 +341,24 @@ def test_check_rebuilds_a_missing_or_truncated_feature_cache(
         cache.unlink()
     else:
         cache.write_bytes(cache.read_bytes()[: size // 3])
+    before = tree_bytes(store / "cam-a")
     code, out, err = cli("check", "cam-a", "--store", store, "--json")
     assert code == 0, err
     assert json.loads(out)["status"] == "compliant"
+    assert tree_bytes(store / "cam-a") == before  # a check reads the camera, it never writes it
+    code, out, _ = cli("validate", "--store", store, "--json")
+    [report] = json.loads(out)
+    assert code == 1
+    [problem] = report["problems"]
+    assert str(cache) in problem
+    assert "validate --repair" in problem
+    code, out, err = cli("validate", "--store", store, "--repair")
+    assert code == 0, out + err
+    assert "repaired: reference day: feature cache day.npz rebuilt" in out
     assert cache.stat().st_size == pytest.approx(size, rel=0.05)
     assert temporary_files(store) == []
+    assert audit_actions(store, "cam-a")[-1] == ("tess", "store repaired")
+    assert cli("validate", "--store", store, "--json")[0] == 0
 
 
 @pytest.mark.parametrize("camera_id", ["../x", "a/b", "", "c" * 200, ".hidden", "_x"])

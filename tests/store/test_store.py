@@ -357,23 +357,27 @@ def test_read_only_store_is_a_one_line_error_and_loses_nothing(
 
 
 @pytest.mark.parametrize("damage", ["deleted", "truncated", "garbage"])
-def test_missing_or_damaged_feature_cache_is_rebuilt(
+def test_missing_or_damaged_feature_cache_is_computed_on_read_and_rebuilt_by_repair(
     store_with_reference: tuple[Store, Database, Path], damage: str
 ) -> None:
     store, _, _ = store_with_reference
     cache = store.root / "cam-1" / "references" / "day.npz"
-    intact = store.references("cam-1")[0]
+    intact = store.load_camera("cam-1").prepared()[0]
     if damage == "deleted":
         cache.unlink()
-    elif damage == "truncated":
-        cache.write_bytes(cache.read_bytes()[:1000])
     else:
-        cache.write_bytes(b"not a zip file")
-    rebuilt = store.references("cam-1")[0]
+        cache.write_bytes(cache.read_bytes()[:1000] if damage == "truncated" else b"not a zip file")
+    before = tree_bytes(store.root / "cam-1")
+    loaded = store.load_camera("cam-1")
+    rebuilt = loaded.prepared()[0]
     assert rebuilt.size_wh == intact.size_wh
     np.testing.assert_array_equal(rebuilt.gray, intact.gray)
-    np.testing.assert_array_equal(store.references("cam-1")[0].track_xy, intact.track_xy)
-    assert cache.stat().st_size > 1000  # written again
+    np.testing.assert_array_equal(rebuilt.track_xy, intact.track_xy)
+    assert "feature cache" in (loaded.references[0].cache_problem or "")
+    assert tree_bytes(store.root / "cam-1") == before  # a read writes nothing
+    assert store.repair(loaded) == ["reference day: feature cache day.npz rebuilt"]
+    assert cache.stat().st_size > 1000  # written by the repair
+    assert store.load_camera("cam-1").references[0].cache_problem is None
 
 
 def test_reference_image_that_does_not_match_its_checksum_is_refused(
@@ -386,7 +390,10 @@ def test_reference_image_that_does_not_match_its_checksum_is_refused(
     data = bytearray(png.read_bytes())
     data[-20] ^= 0xFF
     png.write_bytes(bytes(data))
-    for load in (lambda: store.reference_image("cam-1", "day"), lambda: store.references("cam-1")):
+    for load in (
+        lambda: store.reference_image("cam-1", "day"),
+        lambda: store.load_camera("cam-1").prepared(),
+    ):
         with pytest.raises(StoreError) as caught:
             load()
         assert_one_line(caught.value, str(png), "checksum", "rebaseline cam-1")
@@ -453,12 +460,13 @@ def test_database_of_a_newer_schema_or_not_a_database_is_a_one_line_error(tmp_pa
     assert_one_line(caught.value, str(garbage), "cannot be used")
 
 
-def test_rebaseline_killed_between_image_and_record_is_rolled_back_on_the_next_load(
+def test_rebaseline_killed_between_image_and_record_reads_the_kept_image_until_repaired(
     store_with_reference: tuple[Store, Database, Path],
 ) -> None:
     store, database, image_path = store_with_reference
     references = store.root / "cam-1" / "references"
     old_png = (references / "day.png").read_bytes()
+    old_reference = store.load_camera("cam-1").prepared()[0]
     new_view = image_path.with_name("new-view.png")
     cv2.imwrite(str(new_view), cv2.flip(cv2.imread(str(image_path)), 1))
     capture_reference(
@@ -476,23 +484,41 @@ def test_rebaseline_killed_between_image_and_record_is_rolled_back_on_the_next_l
     kept = sorted((store.root / "cam-1" / "history").glob("reference-day-*"))[-1]
     (references / "day.json").write_bytes((kept / "day.json").read_bytes())
     assert (references / "day.png").read_bytes() != old_png
-    loaded = store.references("cam-1")
+    before = tree_bytes(store.root / "cam-1")
+    loaded = store.load_camera("cam-1")
+    # The read uses the kept image (and computes its features: the cache is the new view's) and
+    # writes nothing; the repair puts the image and its cache back.
+    assert tree_bytes(store.root / "cam-1") == before
+    assert loaded.references[0].restored_from == kept / "day.png"
+    np.testing.assert_array_equal(loaded.prepared()[0].gray, old_reference.gray)
+    assert loaded.base_png == old_png
+    assert store.reference_image("cam-1", "day").shape[1::-1] == loaded.state.infos[0].size_wh
+    assert tree_bytes(store.root / "cam-1") == before
+    assert store.repair(loaded) == [
+        f"reference day: image put back from {kept}",
+        "reference day: feature cache day.npz rebuilt",
+    ]
     assert (references / "day.png").read_bytes() == old_png
-    assert loaded[0].size_wh == store.reference_infos("cam-1")[0].size_wh
     assert (references / "day.json").read_bytes() != new_record
+    repaired = store.load_camera("cam-1").references[0]
+    assert (repaired.restored_from, repaired.cache_problem) == (None, None)
 
 
-def test_feature_cache_that_does_not_match_its_record_is_rebuilt(
+def test_feature_cache_that_does_not_match_its_record_is_not_used(
     store_with_reference: tuple[Store, Database, Path],
 ) -> None:
     store, _, _ = store_with_reference
     references = store.root / "cam-1" / "references"
-    intact = store.references("cam-1")[0]
+    intact = store.load_camera("cam-1").prepared()[0]
     # A valid cache of another image, put in place of this camera's: only the checksum tells.
     stranger = Reference.from_image(cv2.flip(store.reference_image("cam-1", "day"), 0))
     save_reference(stranger, references / "day.npz")
-    rebuilt = store.references("cam-1")[0]
-    np.testing.assert_array_equal(rebuilt.gray, intact.gray)
+    before = tree_bytes(references)
+    loaded = store.load_camera("cam-1")
+    np.testing.assert_array_equal(loaded.prepared()[0].gray, intact.gray)
+    assert "does not match its recorded checksum" in (loaded.references[0].cache_problem or "")
+    assert tree_bytes(references) == before
+    store.repair(loaded)
     record = json.loads((references / "day.json").read_text())
     assert record["features_sha256"] == hashlib.sha256((references / "day.npz").read_bytes()).hexdigest()
 

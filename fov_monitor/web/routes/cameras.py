@@ -26,11 +26,12 @@ router = APIRouter()
 
 def camera_document(store: Store, camera_id: str) -> dict[str, Any]:
     """Return a camera's settings (no credentials: none in its source either), permit and references."""
-    config = store.camera(camera_id).to_dict()
+    state = store.camera_state(camera_id)
+    config = state.config.to_dict()
     config.pop("auth", None)
     # A user:password@ or a token in the URL would hand read-only roles the unblurred, unaudited feed.
     config["source"] = redact(config["source"])
-    stored = store.permit(camera_id)
+    stored = state.stored_permit
     permit = None
     if stored is not None:
         permit = stored.permit.to_dict() | {
@@ -45,7 +46,7 @@ def camera_document(store: Store, camera_id: str) -> dict[str, Any]:
             "captured_at": info.captured_at,
             "captured_by": info.captured_by,
         }
-        for info in store.reference_infos(camera_id)
+        for info in state.infos
     ]
     return {"camera": config, "permit": permit, "references": references}
 

@@ -60,17 +60,18 @@ def _reference(
     store = web_context(request).store
     known_camera(store, camera_id)
     valid_label(label)
-    info = next((info for info in store.reference_infos(camera_id) if info.label == label), None)
+    state = store.camera_state(camera_id)
+    info = next((info for info in state.infos if info.label == label), None)
     if info is None:
         raise HTTPException(404, f"camera {camera_id!r} has no {label!r} reference")
-    folder = store.folder(camera_id)
+    folder = state.folder
     return image_response(
         database,
         settings,
         actor=session.user.name,
         camera_id=camera_id,
         image=lambda: store.reference_image(camera_id, label),  # checked against its checksum
-        zones_xy=zones_for(store, camera_id, info.size_wh),
+        zones_xy=zones_for(state.stored_permit, info.size_wh),
         what={"kind": "reference", "label": label},
         cache_key=(
             str(folder.resolve()),
@@ -175,7 +176,7 @@ def zones_since(store: Store, camera_id: str, evidence: np.ndarray, drawn: _Draw
     if info is not None and info.captured_at <= drawn.checked_at:
         H = None if drawn.H_live_to_ref is None else np.asarray(drawn.H_live_to_ref, dtype=np.float64)
         layout = EvidenceLayout.of(info.size_wh, _live_size(drawn, info.size_wh, shown.shape[1]), H)
-        if hide_zones(shown, layout, zones_for(store, camera_id, info.size_wh)):
+        if hide_zones(shown, layout, zones_for(stored, info.size_wh)):
             return shown
     shown[:PANEL_HEIGHT] = ZONE_FILL_BGR
     return shown

@@ -119,14 +119,14 @@ def api_save_permit(
     for name in drawing.privacy_zones:
         if not name.strip() or len(name) > 64:
             raise HTTPException(400, f"privacy zone name {name[:70]!r} must be 1-64 characters")
-    infos = store.reference_infos(camera_id)
+    state = store.camera_state(camera_id)
+    infos, current = state.infos, state.stored_permit
     if not infos:
         raise HTTPException(409, f"camera {camera_id!r} has no reference to draw on; capture one first")
-    current = store.permit(camera_id)
     permit = Permit(
         permitted_xy=drawing.permitted_xy,
         privacy_zones=drawing.privacy_zones,
-        tolerance=store.camera(camera_id).tolerance,
+        tolerance=state.config.tolerance,
         decision=current.permit.decision if current else None,
     )
     permit.check_fits(infos[0].size_wh)
