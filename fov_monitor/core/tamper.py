@@ -59,6 +59,11 @@ FADED_CELL = 0.3
 translucent cover leaves a faint wash of the scene."""
 LAPLACIAN_NOISE_GAIN = 20.0
 """Variance of the 4-neighbour Laplacian of white noise of variance 1."""
+SHARPNESS_GRID = (6, 4)
+"""Cells (columns, rows) the view's sharpness is measured in."""
+SHARP_CELLS = 0.75
+"""The quantile of the cells' sharpness that stands for the view: its sharper parts (see
+:func:`_sharpness`)."""
 HIDDEN_CORNER_DENSITY = 0.45
 """A cover hides the scene's corners with it: the share of the reference's strong corners (see
 :func:`~fov_monitor.core.features.strong_corners`) that lie in the
@@ -127,9 +132,32 @@ def exposure_tamper(
     if peak <= BLACK_PEAK and brightest >= 2.0 * mean + 8.0:
         return Tamper(TamperKind.BLACK, mean, f"black: mean gray level {mean:.0f}")
     excess = saturated - min(ref.cached("tamper_levels", _levels)[1] for ref in references)
-    if excess >= settings.blinded_share:
+    if excess >= settings.blinded_share and _glare_hides_corners(live_gray, references, excess):
         return Tamper(TamperKind.BLINDED, excess, f"blinded {excess:.0%}")
     return None
+
+
+def _glare_hides_corners(live_gray: GrayImage, references: Sequence[Reference], excess: float) -> bool:
+    """Return True if the newly saturated part of the view holds the reference's corners as glare would.
+
+    Glare into the lens washes out whatever lies under it; a hazy or overcast sky that the camera
+    renders white is saturated too, but holds few of the scene's corners. Taken with the camera
+    unmoved (black, frozen and blinded are judged before alignment), against each reference: the
+    least damning one counts.
+    """
+    for reference in references:
+        corners = reference.cached("strong_corners", strong_corners)
+        live = live_gray
+        if live.shape != reference.gray.shape:
+            live = cv2.resize(live_gray, reference.working_size_wh, interpolation=cv2.INTER_AREA)
+        column = np.clip(corners[:, 0].astype(np.intp), 0, live.shape[1] - 1)
+        row = np.clip(corners[:, 1].astype(np.intp), 0, live.shape[0] - 1)
+        if len(corners) < MIN_CORNERS_TO_WEIGH:
+            continue
+        washed = cv2.blur(live, (5, 5))[row, column] >= SATURATED_LEVEL
+        if float(washed.mean()) < HIDDEN_CORNER_DENSITY * excess:
+            return False
+    return True
 
 
 def view_tamper(
@@ -224,9 +252,11 @@ def compare_view(
     count = int(comparable.sum())
     # Unmoved and at the reference's size, the live band just computed is the one sharpness needs.
     same_half = identity and half_wh == (max(16, live_w // 2), max(16, live_h // 2))
-    sharpness = _sharpness(
-        _at_reference_scale(live_gray, H_live_to_ref), live_band if same_half else None
-    ) / max(reference.cached("tamper_sharpness", _sharpness), 1e-6)
+    live_sharp = _sharpness(_at_reference_scale(live_gray, H_live_to_ref), live_band if same_half else None)
+    ref_sharp = reference.cached("tamper_sharpness", _sharpness)
+    # Defocused only if both the whole view and its sharper parts lost their fine detail: a defocus
+    # blurs near and far alike, haze and rain only what is far.
+    sharpness = max(live / max(ref, 1e-6) for live, ref in zip(live_sharp, ref_sharp, strict=True))
     faded = comparable & (ratio < WEAK_CELL)
     return ViewComparison(
         covered_fraction=float(covered.sum()) / count if count else 0.0,
@@ -305,19 +335,29 @@ def _local_mean(image: NDArray[np.float32]) -> NDArray[np.float32]:
     return cv2.GaussianBlur(small, (0, 0), NEIGHBOURHOOD_SIGMA)  # type: ignore[no-any-return]
 
 
-def _sharpness(gray: GrayImage, band_of_half: NDArray[np.float32] | None = None) -> float:
-    """Return fine detail over coarse structure: the Laplacian's spread, noise discounted, over the band's.
+def _sharpness(gray: GrayImage, band_of_half: NDArray[np.float32] | None = None) -> tuple[float, float]:
+    """Return fine detail over coarse structure, noise discounted: the whole view, and its sharper parts.
 
-    Exposure and contrast scale both alike, so the ratio is left to what focus does: a blur takes
-    the fine detail long before the coarse structure. ``band_of_half`` is ``_band(_half(gray))``
-    when the caller has it already.
+    The Laplacian's spread over the band's: exposure and contrast scale both alike, so the ratio is
+    left to what focus does (a blur takes the fine detail long before the coarse structure). The
+    second figure is the :data:`SHARP_CELLS` quantile of the same ratio over the cells of a
+    :data:`SHARPNESS_GRID` that hold structure. ``band_of_half`` is ``_band(_half(gray))`` when the
+    caller has it already.
     """
     laplacian = cv2.Laplacian(gray, cv2.CV_32F, ksize=1)
-    fine_var = float(cv2.meanStdDev(laplacian)[1][0][0]) ** 2
-    signal = max(0.0, fine_var - LAPLACIAN_NOISE_GAIN * noise_level(gray) ** 2)
+    noise_var = LAPLACIAN_NOISE_GAIN * noise_level(gray) ** 2
     band = _band(_half(gray)) if band_of_half is None else band_of_half
-    coarse = float(cv2.meanStdDev(band)[1][0][0])
-    return math.sqrt(signal) / max(coarse, 0.5)
+    fine_var = float(cv2.meanStdDev(laplacian)[1][0][0]) ** 2
+    whole = math.sqrt(max(0.0, fine_var - noise_var)) / max(float(cv2.meanStdDev(band)[1][0][0]), 0.5)
+    cols, rows = SHARPNESS_GRID
+    fine = cv2.resize(laplacian * laplacian, (cols, rows), interpolation=cv2.INTER_AREA)
+    fine_mean = cv2.resize(laplacian, (cols, rows), interpolation=cv2.INTER_AREA)
+    coarse = np.sqrt(cv2.resize(band * band, (cols, rows), interpolation=cv2.INTER_AREA))
+    signal = np.sqrt(np.maximum(0.0, fine - fine_mean * fine_mean - noise_var))
+    structured = coarse >= TEXTURED
+    if not structured.any():
+        return whole, whole
+    return whole, float(np.quantile(signal[structured] / np.maximum(coarse[structured], 0.5), SHARP_CELLS))
 
 
 def assess_reference(reference: Reference, settings: CheckSettings | None = None) -> list[str]:
