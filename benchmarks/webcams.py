@@ -56,14 +56,13 @@ from _common import OrbBaseline, SiftTutorialBaseline, data_dir, outside_share
 import fov_monitor as fm
 from fov_monitor.core.bank import ReferenceBank
 from fov_monitor.core.enrolment import self_test
+from tests.support.real_data import WEBCAM_MARGIN, WEBCAM_MOVES, webcam_window
 
-MARGIN = 0.08
-"""The view's margin on each side, as a share of the image's width (left, right) and height (top, bottom)."""
+MARGIN = WEBCAM_MARGIN
 TOLERANCE = 0.02
 """The permit's tolerance, and the baselines' threshold on the share of the view outside the reference."""
 UNMOVED = "unmoved"
-MOVES: dict[str, tuple[int, int]] = {"right": (1, 0), "left": (-1, 0), "down": (0, 1), "up": (0, -1)}
-"""The moved windows: the view shifted by the whole margin, in units of the margin ``(x, y)``."""
+MOVES = WEBCAM_MOVES
 CASES = (UNMOVED, *MOVES)
 ALARMS = frozenset({fm.Status.REDIRECTED, fm.Status.ZONE_EXPOSED, fm.Status.TAMPERED})
 FLAGS = frozenset({fm.Status.REDIRECTED, fm.Status.ZONE_EXPOSED})
@@ -231,18 +230,10 @@ def cameras(folder: Path, names: Sequence[str], limit: int | None) -> Iterator[C
         yield Camera(name, images)
 
 
-def window(image: np.ndarray, move: tuple[int, int] = (0, 0)) -> np.ndarray:
-    """Return the camera's view in ``image``: its central window, shifted by ``move`` margins."""
-    height, width = image.shape[:2]
-    margin_x, margin_y = round(MARGIN * width), round(MARGIN * height)
-    left, top = margin_x * (1 + move[0]), margin_y * (1 + move[1])
-    return np.ascontiguousarray(image[top : top + height - 2 * margin_y, left : left + width - 2 * margin_x])
-
-
 def checked_windows(camera: Camera) -> Iterator[tuple[str, list[tuple[str, np.ndarray]]]]:
     """Yield, for every image but the reference, its name and its five windows (unmoved first)."""
     for name, image in camera.images[1:]:
-        yield name, [(case, window(image, MOVES.get(case, (0, 0)))) for case in CASES]
+        yield name, [(case, webcam_window(image, MOVES.get(case, (0, 0)))) for case in CASES]
 
 
 def timed_check(
@@ -368,7 +359,7 @@ def main() -> int:
     offered: dict[str, dict[str, int]] = {}
     learned: dict[str, list[str]] = {}
     for camera in cameras(folder, args.cameras, args.limit):
-        reference_view = window(camera.images[0][1])
+        reference_view = webcam_window(camera.images[0][1])
         reference = fm.Reference.from_image(reference_view)
         permit = fm.Permit.whole_image(reference.size_wh, tolerance=TOLERANCE)
         if "single" in modes:

@@ -14,6 +14,8 @@ from fov_monitor.commands.common import (
     warn,
 )
 from fov_monitor.core.enrolment import SelfTest
+from fov_monitor.store.records import ReferenceInfo
+from fov_monitor.workflows.bank import forget_reference
 from fov_monitor.workflows.reference_capture import Approval, capture_reference
 
 
@@ -33,10 +35,31 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
     add_json_option(capture)
     capture.set_defaults(run=run_capture)
 
-    listing = actions.add_parser("list", parents=[parent], help="list a camera's references")
+    listing = actions.add_parser(
+        "list",
+        parents=[parent],
+        help="list a camera's references: the technician's and those its bank learned",
+        description="List a camera's references. The base reference (its pixels are the permit's) comes "
+        "first; references the nightly scan learned (the camera's reference bank: compliant frames in "
+        "conditions no reference covered, verified against the base) are marked with the frame they "
+        "came from and how far from the base they were measured. --json has every record whole.",
+    )
     listing.add_argument("camera_id", metavar="CAMERA")
     add_json_option(listing)
     listing.set_defaults(run=run_list)
+
+    forget = actions.add_parser(
+        "forget",
+        parents=[parent],
+        help="remove a learned reference from a camera's bank (kept in history/)",
+        description="Remove a reference the scan learned (see 'reference list'); it is kept in the camera's "
+        "history/ folder and the removal goes to the audit log. A technician's reference is replaced only "
+        "by 'reference rebaseline'.",
+    )
+    forget.add_argument("camera_id", metavar="CAMERA")
+    forget.add_argument("label", metavar="LABEL", help="the learned reference's label (learned-...)")
+    forget.add_argument("--why", default="removed by a technician", help="the reason, for the audit log")
+    forget.set_defaults(run=run_forget)
 
     rebaseline = actions.add_parser(
         "rebaseline",
@@ -75,15 +98,33 @@ def run_list(args: argparse.Namespace) -> int:
     rows = [
         (
             info.label,
+            _kind(info, index),
             f"{info.size_wh[0]}x{info.size_wh[1]}",
             info.captured_at,
             info.captured_by,
             info.self_test.get("smallest_shift_fraction"),
             len(info.self_test.get("warnings", [])),
         )
-        for info in infos
+        for index, info in enumerate(infos)
     ]
-    print_table(["label", "size", "captured", "by", "smallest move", "warnings"], rows)
+    print_table(["label", "kind", "size", "captured", "by", "smallest move", "warnings"], rows)
+    return EXIT_COMPLIANT
+
+
+def _kind(info: ReferenceInfo, index: int) -> str:
+    if info.learned is None:
+        return "base" if index == 0 else "captured"
+    dx, dy = info.learned.get("shift_fraction", (0.0, 0.0))
+    return f"learned from the frame of {info.learned.get('frame_at')} ({dx:+.2%}, {dy:+.2%} from the base)"
+
+
+def run_forget(args: argparse.Namespace) -> int:
+    context = Context.from_args(args)
+    with context.database() as database:
+        forget_reference(
+            context.store, database, args.camera_id, args.label, actor=context.actor, why=args.why
+        )
+    print(f"removed the learned reference {args.label} of {args.camera_id} (kept in its history/ folder)")
     return EXIT_COMPLIANT
 
 

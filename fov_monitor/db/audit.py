@@ -35,6 +35,12 @@ class AuditAction(enum.StrEnum):
     REFERENCE_REBASELINE_FAILED = "reference rebaseline failed"
     REFERENCE_REBASELINED = "reference rebaselined"
     """An approved re-baseline replaced a reference (the report lists them)."""
+    REFERENCE_LEARNED = "reference learned"
+    """The scan added a compliant frame in new conditions to the camera's reference bank (its detail
+    names the frame and what it was verified against); written before the files."""
+    REFERENCE_LEARNING_FAILED = "reference learning failed"
+    REFERENCE_FORGOTTEN = "reference forgotten"
+    """A learned reference was removed from the bank (by a technician, or retired by a re-baseline)."""
     PERMIT_CARRIED_OVER = "permit carried over"
     """A re-baseline of a moved view carried the permit's drawing with it; written just before its
     :attr:`REFERENCE_REBASELINED`."""

@@ -202,6 +202,7 @@ def _check(store: Store, task: CheckTask) -> CheckReply:
             evidence=EvidencePolicy.AUTO if task.final else EvidencePolicy.NEVER,
             privacy=task.privacy,
             write_files=task.write_files,
+            learn=True,
         )
     except FovMonitorError as exc:
         return CheckReply(task.camera_id, None, str(exc))

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -274,6 +274,16 @@ def reference_path(folder: Path, label: str, suffix: str) -> Path:
 
 
 def _features(
+    state: CameraState, info: ReferenceInfo, png: bytes, settings: CheckSettings
+) -> tuple[Reference, str | None]:
+    """Return the reference's features, with a learned reference's homography to the base from its record."""
+    reference, problem = _cached_or_computed(state, info, png, settings)
+    if info.is_learned:
+        reference = replace(reference, to_base=info.to_base())
+    return reference, problem
+
+
+def _cached_or_computed(
     state: CameraState, info: ReferenceInfo, png: bytes, settings: CheckSettings
 ) -> tuple[Reference, str | None]:
     """Return the reference's features from its cache, else computed from ``png`` with the reason."""

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from fov_monitor.core.permit import Permit
 from fov_monitor.errors import InvalidPermitError, InvalidSettingsError, StoreError
 
@@ -44,6 +46,21 @@ class ReferenceInfo:
     self_test: Mapping[str, Any]
     rebaseline: Mapping[str, Any] | None = None
     features_sha256: str | None = None
+    learned: Mapping[str, Any] | None = None
+    """For a reference the scan learned (the camera's reference bank): from which frame (``result_id``,
+    ``scan_run``, ``frame_at``), verified against which base reference (``verified_against``), how
+    far from it (``shift_fraction``, ``zoom``), and ``to_base``, its pixels to the base's (3x3)."""
+
+    @property
+    def is_learned(self) -> bool:
+        """True for a reference the scan learned, False for one a technician captured."""
+        return self.learned is not None
+
+    def to_base(self) -> np.ndarray | None:
+        """Return a learned reference's homography to the base reference (None for the others)."""
+        if self.learned is None:
+            return None
+        return np.asarray(self.learned["to_base"], np.float64)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form."""
@@ -58,6 +75,7 @@ class ReferenceInfo:
             "self_test": dict(self.self_test),
             "rebaseline": dict(self.rebaseline) if self.rebaseline else None,
             "features_sha256": self.features_sha256,
+            "learned": dict(self.learned) if self.learned else None,
         }
 
     @classmethod
@@ -82,11 +100,29 @@ class ReferenceInfo:
                 self_test=dict(data.get("self_test") or {}),
                 rebaseline=data.get("rebaseline"),
                 features_sha256=data.get("features_sha256"),
+                learned=_learned(data.get("learned"), where),
             )
         except KeyError as exc:
             raise InvalidSettingsError(f"{where}: field {exc.args[0]!r} is missing") from None
         except (TypeError, ValueError) as exc:
             raise InvalidSettingsError(f"{where}: field 'size_wh' is malformed ({exc})") from None
+
+
+def _learned(value: object, where: str) -> Mapping[str, Any] | None:
+    """Read a learned reference's provenance; its ``to_base`` must be a finite 3x3 matrix."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise InvalidSettingsError(f"{where}: field 'learned' must be an object or null")
+    try:
+        matrix = np.asarray(value["to_base"], np.float64)
+    except KeyError:
+        raise InvalidSettingsError(f"{where}: field 'learned.to_base' is missing") from None
+    except (TypeError, ValueError):
+        matrix = np.zeros(0)
+    if matrix.shape != (3, 3) or not np.isfinite(matrix).all():
+        raise InvalidSettingsError(f"{where}: field 'learned.to_base' must be a finite 3x3 matrix")
+    return dict(value)
 
 
 def check_label(label: object) -> str:

@@ -362,6 +362,18 @@ class Store:
                 raise
         return kept
 
+    def retire_reference(self, camera_id: str, label: str) -> Path:
+        """Move a reference out of the camera's references into ``history/``; return where it went.
+
+        The record goes first (a reference exists only while its record does), then the image and
+        its cache; a crash between leaves files without a record, which the next capture overwrites.
+        """
+        kept = self._keep_references_in_history(camera_id, label)
+        with _writing(kept):
+            for suffix in (".json", ".png", ".npz"):
+                self._reference_path(camera_id, label, suffix).unlink(missing_ok=True)
+        return kept
+
     # helpers
 
     def _camera_json(self, camera_id: str) -> Path:
@@ -385,7 +397,8 @@ class Store:
             for path in sorted(folder.glob("*.json"))
             if not path.name.startswith(".")
         ]
-        return sorted(infos, key=lambda info: (info.captured_at, info.label))
+        # The base reference first (its pixels are the permit's), learned ones last.
+        return sorted(infos, key=lambda info: (info.is_learned, info.captured_at, info.label))
 
     def _info(self, camera_id: str, label: str) -> ReferenceInfo:
         path = self._reference_path(camera_id, label, ".json")

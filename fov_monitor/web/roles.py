@@ -44,6 +44,7 @@ class Permission(enum.StrEnum):
     VIEW_IMAGES = "view images"
     EDIT_PERMIT = "edit permit"
     RUN_CHECK = "run check"
+    MANAGE_REFERENCES = "remove learned references"
     VIEW_ALERTS = "view alerts"
     REVIEW_ALERTS = "review alerts"
     APPROVE_REBASELINE = "approve a re-baseline"
@@ -60,6 +61,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_IMAGES,
             Permission.EDIT_PERMIT,
             Permission.RUN_CHECK,
+            Permission.MANAGE_REFERENCES,
             Permission.VIEW_ALERTS,
         }
     ),

@@ -22,6 +22,7 @@ from fov_monitor.errors import FovMonitorError, InvalidSettingsError
 from fov_monitor.faces.privacy import PrivacySettings, protect
 from fov_monitor.sources import grab
 from fov_monitor.store.store import CameraState, ReferenceInfo, Store, check_label, now_utc
+from fov_monitor.workflows.bank import forget_learned
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +184,19 @@ def capture_reference(
         },
         at=now_utc(),
     )
+    if approval and _is_base(state, label):
+        # Learned references were verified against the base being replaced: they measure against
+        # it no longer, so they leave the bank (kept in history/), each with its audit line.
+        forget_learned(
+            store, database, camera_id, actor=actor, why=f"the {label!r} base reference was re-baselined"
+        )
     return CaptureOutcome(info, test, kept, carried, permit_note)
+
+
+def _is_base(state: CameraState, label: str) -> bool:
+    """Return True if ``label`` is the camera's base reference (the first a technician captured)."""
+    base = next((info for info in state.infos if not info.is_learned), None)
+    return base is not None and base.label == label
 
 
 def _carry_permit(
@@ -208,7 +221,8 @@ def _carry_permit(
         )
     size = (int(image.shape[1]), int(image.shape[0]))
     carried = carry_permit(stored.permit, measured.H_live_to_ref, size, measured.shift_fraction)
-    others = [info.label for info in state.infos if info.label != label]
+    # Learned references are verified against the base: a re-baseline of the base retires them.
+    others = [info.label for info in state.infos if info.label != label and not info.is_learned]
     if carried is not None and others:
         dx, dy = carried.shift_fraction
         raise InvalidSettingsError(

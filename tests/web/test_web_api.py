@@ -72,6 +72,8 @@ WRITES: list[tuple[str, str, Permission | None, bool]] = [
     ("POST", "/api/account/password", None, False),
     ("POST", f"/cameras/{FACE_CAMERA}/check", Permission.RUN_CHECK, True),
     ("POST", f"/api/cameras/{FACE_CAMERA}/check", Permission.RUN_CHECK, False),
+    ("POST", f"/cameras/{FACE_CAMERA}/references/learned-1/forget", Permission.MANAGE_REFERENCES, True),
+    ("POST", f"/api/cameras/{FACE_CAMERA}/references/learned-1/forget", Permission.MANAGE_REFERENCES, False),
     ("PUT", f"/api/cameras/{FACE_CAMERA}/permit", Permission.EDIT_PERMIT, False),
     ("POST", "/users", Permission.MANAGE_USERS, True),
     ("POST", "/users/auditor-user/disable", Permission.MANAGE_USERS, True),
@@ -133,6 +135,10 @@ def test_every_route_is_in_the_role_matrix() -> None:
     covered = {(m, p.replace(FACE_CAMERA, "{camera_id}")) for m, p, _, _ in READS + WRITES} | PUBLIC
     normalise = {
         "/api/cameras/{camera_id}/references/day/image": "/api/cameras/{camera_id}/references/{label}/image",
+        "/cameras/{camera_id}/references/learned-1/forget": "/cameras/{camera_id}/references/{label}/forget",
+        "/api/cameras/{camera_id}/references/learned-1/forget": (
+            "/api/cameras/{camera_id}/references/{label}/forget"
+        ),
         "/api/cameras/{camera_id}/results/1/evidence": (
             "/api/cameras/{camera_id}/results/{result_id}/evidence"
         ),
