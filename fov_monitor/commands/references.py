@@ -16,7 +16,11 @@ from fov_monitor.commands.common import (
 from fov_monitor.core.enrolment import SelfTest
 from fov_monitor.store.records import ReferenceInfo
 from fov_monitor.workflows.bank import forget_reference
-from fov_monitor.workflows.reference_capture import Approval, capture_reference
+from fov_monitor.workflows.reference_capture import MAX_FRAMES, Approval, capture_reference
+
+DEFAULT_FRAMES = 3
+"""Frames ``reference capture`` grabs of a camera by default: short enough for a technician on site."""
+DEFAULT_EVERY_S = 1.0
 
 
 def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -79,6 +83,22 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("camera_id", metavar="CAMERA")
     parser.add_argument("--label", default="day", help="day, night, snow, a preset name (default: day)")
     parser.add_argument("--from", dest="from_file", type=Path, metavar="FILE", help="use this image file")
+    parser.add_argument(
+        "--frames",
+        type=int,
+        metavar="N",
+        help=f"frames of the view to grab (1-{MAX_FRAMES}; default {DEFAULT_FRAMES}, 1 with --from): the "
+        "first becomes the reference, the others show how much of the view stays the same and are part of "
+        "the self-test",
+    )
+    parser.add_argument(
+        "--every",
+        type=float,
+        default=DEFAULT_EVERY_S,
+        metavar="SECONDS",
+        help=f"seconds between those frames (default {DEFAULT_EVERY_S:g}; a longer span sees more of what "
+        "moves)",
+    )
 
 
 def run_capture(args: argparse.Namespace) -> int:
@@ -141,6 +161,8 @@ def _store_reference(args: argparse.Namespace, *, rebaseline: bool) -> int:
             source=str(args.from_file) if args.from_file else None,
             approval=approval,
             privacy=context.settings.privacy,
+            frames=args.frames if args.frames is not None else (1 if args.from_file else DEFAULT_FRAMES),
+            every_s=args.every,
         )
     test = outcome.self_test
     if args.json:
@@ -171,8 +193,14 @@ def _print_self_test(
         degrees = ""
         if test.smallest_pan_deg is not None and test.smallest_tilt_deg is not None:
             degrees = f" (pan {test.smallest_pan_deg:.2f} deg, tilt {test.smallest_tilt_deg:.2f} deg)"
+        frames = f" over {test.frames} frames" if test.frames > 1 else ""
         print(
             f"self-test: detects pans and tilts from {test.smallest_shift_fraction:.2%} of the frame{degrees}"
+            f"{frames}"
+        )
+    if test.stable_share is not None:
+        print(
+            f"stable structure: {test.stable_share:.0%} of the view stayed the same over {test.frames} frames"
         )
     for line in test.warnings:
         warn(line)

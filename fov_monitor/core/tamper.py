@@ -360,6 +360,42 @@ def _sharpness(gray: GrayImage, band_of_half: NDArray[np.float32] | None = None)
     return whole, float(np.quantile(signal[structured] / np.maximum(coarse[structured], 0.5), SHARP_CELLS))
 
 
+STABLE_CELL = 0.8
+"""A neighbourhood of the reference whose structure another frame repeats with at least this
+correlation stayed the same between the two."""
+
+
+def stable_structure(reference: Reference, others: Sequence[GrayImage]) -> float:
+    """Return the share of the view whose structure stays the same in every other frame of the view.
+
+    Enrolment grabs several frames over a span: water, foliage in the wind, traffic and people move,
+    buildings, kerbs and poles stay. A cell counts when the reference shows structure there and
+    every other frame (taken with the camera unmoved) repeats it.
+
+    Parameters
+    ----------
+    reference : Reference
+        The reference, prepared from the first frame.
+    others : sequence of (h, w) uint8 arrays
+        The other frames at the working size, of the reference's aspect.
+
+    Returns
+    -------
+    float
+        0..1, a share of the whole view.
+    """
+    ref_band = reference.cached("tamper_band", lambda gray: _band(_half(gray)))
+    ref_std = reference.cached("tamper_band_std", lambda gray: np.sqrt(_local_mean(ref_band * ref_band)))
+    stable = ref_std >= TEXTURED
+    half_wh = (ref_band.shape[1], ref_band.shape[0])
+    for gray in others:
+        live_band = _band(cv2.resize(gray, half_wh, interpolation=cv2.INTER_AREA))
+        live_std = np.sqrt(_local_mean(live_band * live_band))
+        correlation = _local_mean(ref_band * live_band) / np.maximum(ref_std * live_std, 1e-6)
+        stable &= correlation >= STABLE_CELL
+    return float(stable.mean())
+
+
 def assess_reference(reference: Reference, settings: CheckSettings | None = None) -> list[str]:
     """Return warnings about a reference that weakens the checks against it (empty when it is fine).
 

@@ -6,6 +6,7 @@ approver, keeps the old reference in the camera's history and writes both to the
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.database import Database
 from fov_monitor.errors import FovMonitorError, InvalidSettingsError
 from fov_monitor.faces.privacy import PrivacySettings, protect
-from fov_monitor.sources import grab
+from fov_monitor.sources import SourceAuth, grab
 from fov_monitor.store.store import CameraState, ReferenceInfo, Store, check_label, now_utc
 from fov_monitor.workflows.bank import forget_learned
 
@@ -78,6 +79,8 @@ def capture_reference(
     approval: Approval | None = None,
     settings: CheckSettings | None = None,
     privacy: PrivacySettings,
+    frames: int = 1,
+    every_s: float = 1.0,
 ) -> CaptureOutcome:
     """Grab and store a reference of an enrolled camera.
 
@@ -98,6 +101,11 @@ def capture_reference(
         is refused.
     settings : CheckSettings, optional
         Core settings, for the self-test and the features.
+    frames : int
+        Frames of the view to grab (1 to :data:`MAX_FRAMES`): the first becomes the reference, the
+        others test how much of the view stays the same and are part of the self-test.
+    every_s : float
+        Seconds between those grabs (0 to :data:`MAX_EVERY_S`).
     privacy : PrivacySettings
         The store's face blurring: the stored reference never shows a face.
 
@@ -105,6 +113,7 @@ def capture_reference(
     -------
     CaptureOutcome
     """
+    frames, every_s = check_frames(frames, every_s)
     label = check_label(label)
     state = store.camera_state(camera_id)
     config, infos = state.config, state.infos
@@ -127,9 +136,18 @@ def capture_reference(
     image = protect(frame.image, privacy)
     size = (int(image.shape[1]), int(image.shape[0]))
     _check_fits_the_camera(state, label, size)
+    others = _more_frames(
+        source or config.source,
+        None if source else store.source_auth(config),
+        config.timeout_s,
+        frames,
+        every_s,
+        size,
+        privacy,
+    )
 
     carried, permit_note = _carry_permit(store, state, label, image, settings) if approval else (None, None)
-    test = self_test(image, label=label, hfov_deg=config.hfov_deg, settings=settings)
+    test = self_test(image, label=label, hfov_deg=config.hfov_deg, settings=settings, others=others)
     record = (
         {"reason": approval.reason, "approved_by": approval.approved_by, "at": now_utc(), "by": actor}
         if approval
@@ -197,6 +215,44 @@ def _is_base(state: CameraState, label: str) -> bool:
     """Return True if ``label`` is the camera's base reference (the first a technician captured)."""
     base = next((info for info in state.infos if not info.is_learned), None)
     return base is not None and base.label == label
+
+
+MAX_FRAMES = 30
+"""Frames an enrolment grabs at most."""
+MAX_EVERY_S = 60.0
+"""Seconds between them at most."""
+
+
+def check_frames(frames: object, every_s: object) -> tuple[int, float]:
+    """Return ``(frames, every_s)`` if they are allowed, else raise naming the rule."""
+    if isinstance(frames, bool) or not isinstance(frames, int) or not 1 <= frames <= MAX_FRAMES:
+        raise InvalidSettingsError(f"frames must be a whole number from 1 to {MAX_FRAMES}, got {frames!r}")
+    if isinstance(every_s, bool) or not isinstance(every_s, int | float) or not 0 <= every_s <= MAX_EVERY_S:
+        raise InvalidSettingsError(f"every must be 0 to {MAX_EVERY_S:g} seconds, got {every_s!r}")
+    return frames, float(every_s)
+
+
+def _more_frames(
+    source: str,
+    auth: SourceAuth | None,
+    timeout_s: float,
+    frames: int,
+    every_s: float,
+    size: tuple[int, int],
+    privacy: PrivacySettings,
+) -> list[np.ndarray]:
+    """Grab the enrolment's further frames of the view (faces blurred), ``every_s`` apart."""
+    others = []
+    for _ in range(frames - 1):
+        time.sleep(every_s)
+        image = protect(grab(source, auth=auth, timeout_s=timeout_s).image, privacy)
+        if (int(image.shape[1]), int(image.shape[0])) != size:
+            raise InvalidSettingsError(
+                f"the camera sent a {image.shape[1]}x{image.shape[0]} frame after a {size[0]}x{size[1]} one "
+                "during enrolment; fix its stream's resolution and capture again"
+            )
+        others.append(image)
+    return others
 
 
 def _carry_permit(
