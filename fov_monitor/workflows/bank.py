@@ -96,7 +96,7 @@ def learning_candidate(
     """
     settings = settings or CheckSettings()
     references = camera.prepared()
-    refusal = learning_refusal(result, references, max_learned=MAX_LEARNED)
+    refusal = learning_refusal(result, references)
     if refusal is not None:
         return refusal
     base_info = next(info for info in camera.state.infos if not info.is_learned)
@@ -136,16 +136,17 @@ def learn_reference(
     scan_run: int | None = None,
     settings: CheckSettings | None = None,
 ) -> ReferenceInfo | None:
-    """Keep a learning candidate as a condition reference of the camera's bank; None when full.
+    """Keep a learning candidate as a condition reference of the camera's bank; None when it was not kept.
+
+    A full bank (:data:`~fov_monitor.core.bank.MAX_LEARNED`) retires its oldest learned reference
+    first (audited, kept in ``history/``).
 
     The audit line (``reference learned``: the frame, the base reference it was verified against, the
     shift and zoom measured) is written before the files; if the files fail, ``reference learning
     failed`` follows and nothing is left half-written.
     """
     state = store.camera_state(camera_id)
-    learned = [info for info in state.infos if info.is_learned]
-    if len(learned) >= MAX_LEARNED:
-        return None
+    learned = sorted((info for info in state.infos if info.is_learned), key=lambda info: info.captured_at)
     label = LEARNED_PREFIX + candidate.frame_at.replace("-", "").replace(":", "")[:15]
     if any(info.label == label for info in state.infos):
         return None
@@ -164,6 +165,9 @@ def learn_reference(
     to_base = np.asarray(provenance["to_base"], np.float64)
     prepared = Reference.from_image(image, label=label, settings=settings, to_base=to_base)
     detail = {"label": label, **{key: value for key, value in provenance.items() if key != "to_base"}}
+    for oldest in learned[: max(0, len(learned) - MAX_LEARNED + 1)]:
+        why = f"the bank holds at most {MAX_LEARNED} learned references: {label} takes its place"
+        forget_reference(store, database, camera_id, oldest.label, actor=actor, why=why)
     database.audit(actor, AuditAction.REFERENCE_LEARNED, camera_id, detail, at=now_utc())
     try:
         store.save_reference(camera_id, label, image, info, prepared)
