@@ -66,6 +66,10 @@ class UnknownCameraError(StoreError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class InventoryError(FovMonitorError, ValueError):
+    """A camera inventory file (``camera import``) cannot be read as a table of cameras."""
+
+
 class InvalidFingerprintError(FovMonitorError, ValueError):
     """Stored frame fingerprint bytes are damaged or of another version."""
 
