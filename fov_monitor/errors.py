@@ -70,6 +70,10 @@ class InventoryError(FovMonitorError, ValueError):
     """A camera inventory file (``camera import``) cannot be read as a table of cameras."""
 
 
+class CaptureError(FovMonitorError):
+    """A capture of many cameras' references could not go on (its worker processes died)."""
+
+
 class InvalidFingerprintError(FovMonitorError, ValueError):
     """Stored frame fingerprint bytes are damaged or of another version."""
 
