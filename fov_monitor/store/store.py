@@ -256,10 +256,13 @@ class Store:
     def enrolment(self, camera_id: str) -> Enrolment:
         """Return which references and permit the camera has, from the files there (nothing parsed)."""
         folder = self.folder(camera_id)
-        references = folder / "references"
-        labels = sorted(path.stem for path in references.glob("*.json") if not path.name.startswith("."))
-        permit = (folder / "permit.json").exists()
-        return Enrolment(tuple(labels), permit, not permit and (folder / PENDING_PERMIT_FILE).exists())
+        try:
+            names = os.listdir(folder / "references")
+        except OSError:  # no folder (yet): no reference
+            names = []
+        labels = sorted(name[:-5] for name in names if name.endswith(".json") and not name.startswith("."))
+        permit = os.path.exists(folder / "permit.json")
+        return Enrolment(tuple(labels), permit, not permit and os.path.exists(folder / PENDING_PERMIT_FILE))
 
     # references
 

@@ -209,6 +209,8 @@ def capture_fleet(
     CaptureError
         When the worker processes died: the references stored so far are kept.
     """
+    if not camera_ids:
+        return []  # no worker process started for nothing
     run = _Run(store, database, settings, privacy, check_settings, listener)
     grabs = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="grab")
     with _shut_down(grabs), _shut_down(_developers(settings.workers)) as developers:
