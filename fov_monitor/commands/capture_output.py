@@ -8,6 +8,7 @@ import time
 from collections import Counter
 
 from fov_monitor.commands.common import Context, print_json, print_table
+from fov_monitor.commands.progress import ProgressLine
 from fov_monitor.errors import CaptureError
 from fov_monitor.workflows.fleet_capture import (
     EXIT_CAPTURE_FAILED,
@@ -21,8 +22,6 @@ from fov_monitor.workflows.fleet_capture import (
 
 PROBLEMS_SHOWN = 50
 """The summary lists at most this many cameras that warned or failed; ``--json`` has them all."""
-LOG_EVERY = 0.05
-"""Without a terminal, a progress line at every this share of the cameras (a failure always gets one)."""
 
 
 def capture_many(context: Context, args: argparse.Namespace) -> int:
@@ -60,42 +59,25 @@ def capture_many(context: Context, args: argparse.Namespace) -> int:
             }
         )
     else:
-        if progress is not None and progress.terminal and captures:
-            print()
+        if progress is not None and captures:
+            progress.line.end()
         _summary(captures, skipped, args.label, elapsed_s)
     return capture_exit_code(captures)
 
 
 class _Progress:
-    """Cameras done by result: a line rewritten on a terminal, plain lines (every 5%) in a log."""
+    """Cameras done by result, as a progress line; in a log, a line for each camera that failed."""
 
     def __init__(self, total: int) -> None:
-        self.total = total
         self.counts: Counter[CaptureResult] = Counter()
-        self.started_at = time.monotonic()
-        self.terminal = sys.stdout.isatty()
-        self.shown_at = 0.0
-        self.logged = 0
+        self.line = ProgressLine(total)
 
     def __call__(self, capture: CameraCapture) -> None:
         self.counts[capture.result] += 1
-        done = sum(self.counts.values())
-        if self.terminal:
-            now = time.monotonic()
-            if now - self.shown_at > 0.2 or done == self.total:
-                self.shown_at = now
-                print(f"\r{self._line(done)}", end="", flush=True)
-            return
-        if capture.result is CaptureResult.FAILED:
+        if not self.line.terminal and capture.result is CaptureResult.FAILED:
             print(f"{capture.camera_id}: failed: {capture.detail}", flush=True)
-        if done - self.logged >= max(1, int(self.total * LOG_EVERY)) or done == self.total:
-            self.logged = done
-            print(self._line(done), flush=True)
-
-    def _line(self, done: int) -> str:
-        rate = done / max(time.monotonic() - self.started_at, 1e-9)
-        counts = ", ".join(f"{result} {self.counts[result]}" for result in list(CaptureResult)[:3])
-        return f"[{done}/{self.total}] {counts}  ({rate:.2f} cameras/s)"
+        shown = ", ".join(f"{result} {self.counts[result]}" for result in list(CaptureResult)[:3])
+        self.line.show(sum(self.counts.values()), shown)
 
 
 def _counts(captures: list[CameraCapture]) -> dict[str, int]:

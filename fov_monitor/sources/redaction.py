@@ -66,18 +66,10 @@ def redact(source: str) -> str:
 def secrets_in(source: str) -> list[str]:
     """Return what secrets a source holds, by name, never by value (empty when none).
 
-    ``rtsp://admin:hunter2@10.0.0.7/stream?token=abc`` holds ``["the password in the URL", "the
-    value of 'token'"]``; a user name alone is no secret. A URL that cannot be taken apart is said to
-    hold one (it cannot be shown to hold none).
-
-    Parameters
-    ----------
-    source : str
-        A file or folder path, or an ``http(s)://`` or ``rtsp(s)://`` URL.
-
-    Returns
-    -------
-    list of str
+    ``rtsp://admin:hunter2@10.0.0.7/stream?token=abc`` (a source as :func:`redact` takes it) holds
+    ``["the password in the URL", "the value of 'token'"]``; a user name alone is no secret, nor a
+    value already masked as ``***``. A URL that cannot be taken apart is said to hold one: it cannot
+    be shown to hold none.
     """
     if "://" not in source:
         return []
