@@ -8,8 +8,8 @@ the file: the row names the environment variable or the file (readable by its ow
 holds it, and a column or key that would hold one, or a source URL with a password or token in it,
 is refused.
 
-CSV cells are text (``62``, ``2026-01-01``, ``06:00-22:00 22:00-23:00``, ``whole view`` or
-``0,0 1920,0 1920,1080``); a JSON line may give numbers as numbers, ``null`` for empty, and the hours
+CSV cells are text (``62`` or ``62,5``, ``2026-01-01``, ``06:00-22:00 22:00-23:00``, ``whole view``
+or ``0,0 1920,0 1920,1080``); a JSON line may give numbers as numbers, ``null`` for empty, and the hours
 and the area as lists. This module reads and writes rows; what a row changes in the store is
 :mod:`fov_monitor.workflows.fleet_import`.
 """
@@ -249,10 +249,13 @@ def _text(cell: object) -> str | None:
 
 def _number(cell: object) -> float | None:
     if isinstance(cell, str):
-        if not cell.strip():
+        text = cell.strip()
+        if not text:
             return None
+        if text.count(",") == 1 and "." not in text:
+            text = text.replace(",", ".")  # a decimal comma, as spreadsheets in many languages write it
         try:
-            value = float(cell.strip())
+            value = float(text)
         except ValueError:
             raise ValueError("a number") from None
     elif cell is None:
