@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from fov_monitor.commands import inventory
 from fov_monitor.commands.common import (
     EXIT_COMPLIANT,
     EXIT_ERROR,
@@ -18,6 +19,7 @@ from fov_monitor.db.audit import AuditAction
 from fov_monitor.errors import FovMonitorError, InvalidSettingsError
 from fov_monitor.sources import AuthKind, SourceAuth, redact
 from fov_monitor.store.camera import CameraConfig
+from fov_monitor.store.records import PENDING_PERMIT_FILE
 from fov_monitor.store.store import LoadedCamera, Store
 
 
@@ -63,6 +65,7 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
     )
     remove.add_argument("camera_id", metavar="CAMERA")
     remove.set_defaults(run=run_remove)
+    inventory.register(actions, parent)
 
     validate = commands.add_parser(
         "validate",
@@ -262,7 +265,12 @@ def camera_problems(camera: LoadedCamera) -> list[str]:
     problems: list[str] = []
     state, camera_id = camera.state, camera.camera_id
     stored, infos = state.stored_permit, state.infos
-    if stored is None:
+    if stored is None and (state.folder / PENDING_PERMIT_FILE).exists():
+        problems.append(
+            f"{state.permit_path} is missing: a permit of the whole view is pending, set when the first "
+            "reference is captured"
+        )
+    elif stored is None:
         problems.append(f"{state.permit_path} is missing; set it with 'fov-monitor permit set'")
     if not infos:
         problems.append(

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from fov_monitor.commands.common import EXIT_COMPLIANT, Context, add_json_option, print_json
-from fov_monitor.core.permit import Decision, Permit
+from fov_monitor.core.permit import POLYGON_TEXT, Decision, Permit, parse_points
 from fov_monitor.db.audit import AuditAction
 from fov_monitor.errors import InvalidPermitError
 
-_POLYGON_HELP = "points as 'x,y x,y x,y ...' in reference pixels"
+_POLYGON_HELP = POLYGON_TEXT
 
 
 def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -59,17 +59,6 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
     show.add_argument("camera_id", metavar="CAMERA")
     add_json_option(show)
     show.set_defaults(run=run_show)
-
-
-def parse_points(text: str, what: str) -> list[tuple[float, float]]:
-    """Parse ``'x,y x,y ...'`` into points, naming ``what`` in the error."""
-    try:
-        points = [tuple(float(v) for v in pair.split(",")) for pair in text.replace(";", " ").split()]
-    except ValueError:
-        raise InvalidPermitError(f"{what}: {text!r} is not a list of points; write {_POLYGON_HELP}") from None
-    if any(len(point) != 2 for point in points):
-        raise InvalidPermitError(f"{what}: {text!r} is not a list of points; write {_POLYGON_HELP}")
-    return [(p[0], p[1]) for p in points]
 
 
 def run_set(args: argparse.Namespace) -> int:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
+from fov_monitor.commands.capture_output import capture_many
 from fov_monitor.commands.common import (
     EXIT_COMPLIANT,
     Context,
@@ -14,8 +16,10 @@ from fov_monitor.commands.common import (
     warn,
 )
 from fov_monitor.core.enrolment import SelfTest
+from fov_monitor.errors import InvalidSettingsError
 from fov_monitor.store.records import ReferenceInfo
 from fov_monitor.workflows.bank import forget_reference
+from fov_monitor.workflows.fleet_capture import CAPTURE_EXIT_CODES_TEXT
 from fov_monitor.workflows.reference_capture import MAX_FRAMES, Approval, capture_reference
 
 DEFAULT_FRAMES = 3
@@ -33,9 +37,35 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
         parents=[parent],
         help="capture a new reference (faces blurred) and self-test what it lets fov-monitor detect",
         description="Grab a frame from the camera (or --from FILE), blur faces, measure the smallest move it "
-        "lets fov-monitor detect, and store it. An existing reference is never replaced: see rebaseline.",
+        "lets fov-monitor detect, and store it. An existing reference is never replaced: see rebaseline. "
+        "With --all, --group or --missing, capture many cameras at once: grabs in parallel, each within "
+        "its camera's timeout, faces blurred and self-tested in worker processes; a camera that fails "
+        "never stops the others, and the summary lists each one that warned or failed.",
+        epilog=CAPTURE_EXIT_CODES_TEXT,
     )
-    _add_common(capture)
+    which = capture.add_mutually_exclusive_group()
+    which.add_argument("camera_id", metavar="CAMERA", nargs="?", help="the camera")
+    which.add_argument("--all", action="store_true", help="every camera without a reference of this label")
+    which.add_argument("--group", help="the cameras of this group without a reference of this label")
+    capture.add_argument(
+        "--missing",
+        action="store_true",
+        help="only cameras without a reference of this label (the default of --all and --group, which "
+        "also count those passed over as skipped)",
+    )
+    capture.add_argument("--label", default="day", help="day, night, snow, a preset name (default: day)")
+    capture.add_argument("--from", dest="from_file", type=Path, metavar="FILE", help="use this image file")
+    capture.add_argument(
+        "--concurrency", type=int, default=16, metavar="N", help="many cameras: grabs at once (default 16)"
+    )
+    capture.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="many cameras: processes that blur and self-test (default: the number of cores)",
+    )
+    _add_span(capture)
     add_json_option(capture)
     capture.set_defaults(run=run_capture)
 
@@ -83,13 +113,18 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("camera_id", metavar="CAMERA")
     parser.add_argument("--label", default="day", help="day, night, snow, a preset name (default: day)")
     parser.add_argument("--from", dest="from_file", type=Path, metavar="FILE", help="use this image file")
+    _add_span(parser)
+
+
+def _add_span(parser: argparse.ArgumentParser) -> None:
+    """Add ``--frames`` and ``--every``: one camera's enrolment over a span."""
     parser.add_argument(
         "--frames",
         type=int,
         metavar="N",
-        help=f"frames of the view to grab (1-{MAX_FRAMES}; default {DEFAULT_FRAMES}, 1 with --from): the "
-        "first becomes the reference, the others show how much of the view stays the same and are part of "
-        "the self-test",
+        help=f"one camera: frames of the view to grab (1-{MAX_FRAMES}; default {DEFAULT_FRAMES}, 1 with "
+        "--from): the first becomes the reference, the others show how much of the view stays the same "
+        "and are part of the self-test",
     )
     parser.add_argument(
         "--every",
@@ -102,6 +137,16 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 
 def run_capture(args: argparse.Namespace) -> int:
+    if args.all or args.group is not None or (args.missing and args.camera_id is None):
+        if args.from_file is not None:
+            raise InvalidSettingsError("--from gives one image: capture one CAMERA with it, not many")
+        if args.frames is not None:
+            raise InvalidSettingsError("--frames is for one camera's enrolment: give a CAMERA, not many")
+        return capture_many(Context.from_args(args), args)
+    if args.camera_id is None:
+        raise InvalidSettingsError("reference capture: give a CAMERA, or --all, --group GROUP or --missing")
+    if args.missing:
+        raise InvalidSettingsError("--missing selects many cameras: give it without CAMERA")
     return _store_reference(args, rebaseline=False)
 
 

@@ -67,6 +67,33 @@ class Decision:
         for window in self.permitted_hours:
             _parse_hours(window, self.reference_number)
 
+    @classmethod
+    def from_dict(cls, data: object, source: str = "permit") -> Decision:
+        """Build a decision from its JSON form (:meth:`to_dict`), naming ``source`` in errors."""
+        if not isinstance(data, Mapping):
+            raise InvalidPermitError(f"{source}: field 'decision' must be an object, got {data!r}")
+        hours = _hours_list(data.get("permitted_hours", ()), source)
+        try:
+            return cls(
+                reference_number=str(data["reference_number"]),
+                valid_from=_date_or_none(data.get("valid_from")),
+                valid_to=_date_or_none(data.get("valid_to")),
+                permitted_hours=hours,
+                purpose=str(data.get("purpose", "")),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidPermitError(f"{source}: field 'decision' is malformed ({exc})") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form: dates as ``YYYY-MM-DD`` or None, the hours as a list."""
+        return {
+            "reference_number": self.reference_number,
+            "valid_from": _iso_or_none(self.valid_from),
+            "valid_to": _iso_or_none(self.valid_to),
+            "permitted_hours": list(self.permitted_hours),
+            "purpose": self.purpose,
+        }
+
     def is_valid_on(self, day: date) -> bool:
         """Return True if the decision is in force on ``day``."""
         return (self.valid_from is None or day >= self.valid_from) and (
@@ -173,10 +200,16 @@ class Permit:
         shapely.prepare(permitted)
 
     @classmethod
-    def whole_image(cls, size_wh: tuple[int, int], tolerance: float = DEFAULT_TOLERANCE) -> Permit:
+    def whole_image(
+        cls, size_wh: tuple[int, int], tolerance: float = DEFAULT_TOLERANCE, decision: Decision | None = None
+    ) -> Permit:
         """Return a permit for the whole reference image of size ``(width, height)``."""
         width, height = size_wh
-        return cls(permitted_xy=[(0, 0), (width, 0), (width, height), (0, height)], tolerance=tolerance)
+        return cls(
+            permitted_xy=[(0, 0), (width, 0), (width, height), (0, height)],
+            tolerance=tolerance,
+            decision=decision,
+        )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str = "permit") -> Permit:
@@ -196,23 +229,7 @@ class Permit:
         if "permitted_xy" not in data:
             raise InvalidPermitError(f"{source}: field 'permitted_xy' is missing")
         decision_data = data.get("decision")
-        decision = None
-        if decision_data is not None:
-            if not isinstance(decision_data, Mapping):
-                raise InvalidPermitError(
-                    f"{source}: field 'decision' must be an object, got {decision_data!r}"
-                )
-            hours = _hours_list(decision_data.get("permitted_hours", ()), source)
-            try:
-                decision = Decision(
-                    reference_number=str(decision_data["reference_number"]),
-                    valid_from=_date_or_none(decision_data.get("valid_from")),
-                    valid_to=_date_or_none(decision_data.get("valid_to")),
-                    permitted_hours=hours,
-                    purpose=str(decision_data.get("purpose", "")),
-                )
-            except (KeyError, TypeError, ValueError) as exc:
-                raise InvalidPermitError(f"{source}: field 'decision' is malformed ({exc})") from None
+        decision = None if decision_data is None else Decision.from_dict(decision_data, source)
         zones = data.get("privacy_zones") or {}
         if not isinstance(zones, Mapping):
             raise InvalidPermitError(f"{source}: field 'privacy_zones' must map names to polygons")
@@ -236,13 +253,7 @@ class Permit:
             "zone_tolerance": self.zone_tolerance,
         }
         if self.decision is not None:
-            data["decision"] = {
-                "reference_number": self.decision.reference_number,
-                "valid_from": _iso_or_none(self.decision.valid_from),
-                "valid_to": _iso_or_none(self.decision.valid_to),
-                "permitted_hours": list(self.decision.permitted_hours),
-                "purpose": self.decision.purpose,
-            }
+            data["decision"] = self.decision.to_dict()
         return data
 
     def check_fits(self, size_wh: tuple[int, int]) -> None:
@@ -270,6 +281,35 @@ class Permit:
                     f"{what} spans x {min_x:.0f}..{max_x:.0f}, y {min_y:.0f}..{max_y:.0f}, far outside "
                     f"the {width}x{height} reference; redraw it on this camera's reference image"
                 )
+
+
+POLYGON_TEXT = "points as 'x,y x,y x,y ...' in reference pixels"
+"""How a polygon is written as text (``permit set --polygon``, an inventory's ``area`` column)."""
+
+
+def parse_points(text: str, what: str) -> list[tuple[float, float]]:
+    """Parse ``'x,y x,y ...'`` (pairs apart by spaces or ``;``) into ``(x, y)`` points.
+
+    Parameters
+    ----------
+    text : str
+        The points, e.g. ``"0,0 1920,0 1920,1080"``.
+    what : str
+        Named in the error (``"--polygon"``).
+
+    Raises
+    ------
+    InvalidPermitError
+        When a pair is not two numbers.
+    """
+    malformed = InvalidPermitError(f"{what}: {text!r} is not a list of points; write {POLYGON_TEXT}")
+    try:
+        points = [tuple(float(v) for v in pair.split(",")) for pair in text.replace(";", " ").split()]
+    except ValueError:
+        raise malformed from None
+    if any(len(point) != 2 for point in points):
+        raise malformed
+    return [(p[0], p[1]) for p in points]
 
 
 def polygon_from_points(points: object, what: str) -> Polygon:

@@ -30,6 +30,13 @@ class AuditAction(enum.StrEnum):
     CAMERA_ADDED = "camera added"
     CAMERA_EDITED = "camera edited"
     CAMERA_REMOVED = "camera removed"
+    CAMERA_IMPORTED = "camera imported"
+    """A row of ``fov-monitor camera import`` added or changed a camera (its settings and permit); written
+    before the camera's files change."""
+    CAMERA_IMPORT_FAILED = "camera import failed"
+    """The files of a :attr:`CAMERA_IMPORTED` line could not be written: what was written is undone."""
+    CAMERAS_EXPORTED = "cameras exported"
+    """The inventory (sources, user names, where the passwords are kept) was exported."""
     REFERENCE_CAPTURED = "reference captured"
     REFERENCE_REBASELINE_STARTED = "reference rebaseline started"
     REFERENCE_REBASELINE_FAILED = "reference rebaseline failed"

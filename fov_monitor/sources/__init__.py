@@ -10,7 +10,7 @@ redacted (no user, password or token), so it is safe to log::
 
 from fov_monitor.sources.auth import AuthKind, SourceAuth
 from fov_monitor.sources.dispatch import DEFAULT_MAX_BYTES, SourceKind, grab, source_kind
-from fov_monitor.sources.redaction import redact
+from fov_monitor.sources.redaction import mask_secrets, redact, secrets_in
 from fov_monitor.sources.result import Grab
 
 __all__ = [
@@ -20,6 +20,8 @@ __all__ = [
     "SourceAuth",
     "SourceKind",
     "grab",
+    "mask_secrets",
     "redact",
+    "secrets_in",
     "source_kind",
 ]

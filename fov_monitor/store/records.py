@@ -1,4 +1,4 @@
-"""What a camera folder's JSON files record: the stored permit and each reference's record.
+"""What a camera folder's JSON files record: the stored permit, a pending one, each reference's record.
 
 Parsed strictly, once, with the file and the field named in every error; see
 :mod:`fov_monitor.store.store` for the folder's layout.
@@ -14,11 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from fov_monitor.core.permit import Permit
+from fov_monitor.core.permit import Decision, Permit
 from fov_monitor.errors import InvalidPermitError, InvalidSettingsError, StoreError
 
 PERMIT_SCHEMA_VERSION = 1
 REFERENCE_SCHEMA_VERSION = 1
+PENDING_PERMIT_FILE = "permit-pending.json"
+"""A camera's permit of the whole view, given before it had a reference (see :class:`PendingPermit`)."""
 
 _LABEL_RULE = "1-32 letters, digits, '_' or '-' (e.g. 'day', 'night', 'preset-3')"
 
@@ -31,6 +33,78 @@ class StoredPermit:
     reference_size: tuple[int, int] | None
     set_at: str
     set_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class PendingPermit:
+    """A permit of the whole view given before the camera had a reference (``permit-pending.json``).
+
+    The whole view has no polygon until there is a picture: the first reference captured sets the
+    permit (its four corners, with this decision) and the file is dropped. A pending permit counts
+    only while the camera has no ``permit.json``.
+    """
+
+    decision: Decision | None
+    set_at: str
+    set_by: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form."""
+        return {
+            "schema_version": PERMIT_SCHEMA_VERSION,
+            "whole_view": True,
+            "decision": self.decision.to_dict() if self.decision else None,
+            "set_at": self.set_at,
+            "set_by": self.set_by,
+        }
+
+    @classmethod
+    def from_dict(cls, data: object, *, where: str) -> PendingPermit:
+        """Read the JSON form, naming ``where`` and the field in errors."""
+        if not isinstance(data, Mapping):
+            raise InvalidPermitError(f"{where}: expected a JSON object describing the pending permit")
+        known = {"schema_version", "whole_view", "decision", "set_at", "set_by"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise InvalidPermitError(
+                f"{where}: unknown field {unknown[0]!r}; expected one of {', '.join(sorted(known))}"
+            )
+        if data.get("schema_version") != PERMIT_SCHEMA_VERSION or data.get("whole_view") is not True:
+            raise InvalidPermitError(
+                f"{where}: fields 'schema_version' and 'whole_view' must be {PERMIT_SCHEMA_VERSION} and "
+                "true; import the camera's row again"
+            )
+        decision = data.get("decision")
+        return cls(
+            None if decision is None else Decision.from_dict(decision, where),
+            str(data.get("set_at", "")),
+            str(data.get("set_by", "")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolment:
+    """How far a camera's enrolment has come, from which of its files exist (none is parsed).
+
+    Attributes
+    ----------
+    labels : tuple of str
+        The references recorded (``references/<label>.json``), sorted.
+    permit : bool
+        ``permit.json`` exists.
+    permit_pending : bool
+        No ``permit.json`` yet, but a permit of the whole view waits for the first reference
+        (:class:`PendingPermit`).
+    """
+
+    labels: tuple[str, ...]
+    permit: bool
+    permit_pending: bool
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """What the camera lacks to be checked: ``"reference"``, ``"permit"``, both or neither."""
+        return (("reference",) if not self.labels else ()) + (("permit",) if not self.permit else ())
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,8 @@ Layout (``reference_frames/`` by default)::
       <camera_id>/
         camera.json                   CameraConfig
         permit.json                   the permitted area, privacy zones and the decision
+        permit-pending.json           a permit of the whole view given before any reference (see
+                                      PendingPermit): set on the first reference, then dropped
         references/<label>.png        the reference image (faces blurred)
         references/<label>.json       when, by whom, from where; its checksum; the enrolment self-test
         references/<label>.npz        cached features (written with the image; see Store.repair)
@@ -48,8 +50,11 @@ from fov_monitor.store.loaded import (
     reference_path,
 )
 from fov_monitor.store.records import (
+    PENDING_PERMIT_FILE,
     PERMIT_SCHEMA_VERSION,
     REFERENCE_SCHEMA_VERSION,
+    Enrolment,
+    PendingPermit,
     ReferenceInfo,
     StoredPermit,
     check_label,
@@ -182,6 +187,20 @@ class Store:
             os.replace(self.folder(camera_id), target)
         return target
 
+    def discard_camera(self, camera_id: str) -> None:
+        """Delete the folder of a camera whose enrolment could not be finished (an import cut short).
+
+        Only a camera without references: one that has any is removed with :meth:`remove_camera`,
+        which keeps it.
+        """
+        folder = self.folder(camera_id)
+        if any((folder / "references").glob("*.json")):
+            raise StoreError(
+                f"camera {camera_id!r} has references; remove it with 'fov-monitor camera remove'"
+            )
+        with _writing(folder):
+            shutil.rmtree(folder)
+
     # permits
 
     def permit(self, camera_id: str) -> StoredPermit | None:
@@ -209,6 +228,41 @@ class Store:
         with _writing(path):
             write_json_atomic(path, document)
         return kept
+
+    def pending_permit(self, camera_id: str) -> PendingPermit | None:
+        """Return the camera's permit of the whole view waiting for its first reference, if any.
+
+        None too when the camera has a ``permit.json``: a pending permit counts only until then.
+        """
+        folder = self.folder(camera_id)
+        path = folder / PENDING_PERMIT_FILE
+        if (folder / "permit.json").exists() or not path.exists():
+            return None
+        return PendingPermit.from_dict(read_json(path), where=str(path))
+
+    def save_pending_permit(self, camera_id: str, pending: PendingPermit) -> None:
+        """Keep a permit of the whole view until the camera's first reference (which sets it)."""
+        self.camera(camera_id)
+        path = self.folder(camera_id) / PENDING_PERMIT_FILE
+        with _writing(path):
+            write_json_atomic(path, pending.to_dict())
+
+    def drop_pending_permit(self, camera_id: str) -> None:
+        """Remove the camera's pending permit (set, or replaced by a drawn one); nothing if none."""
+        path = self.folder(camera_id) / PENDING_PERMIT_FILE
+        with _writing(path):
+            path.unlink(missing_ok=True)
+
+    def enrolment(self, camera_id: str) -> Enrolment:
+        """Return which references and permit the camera has, from the files there (nothing parsed)."""
+        folder = self.folder(camera_id)
+        try:
+            names = os.listdir(folder / "references")
+        except OSError:  # no folder (yet): no reference
+            names = []
+        labels = sorted(name[:-5] for name in names if name.endswith(".json") and not name.startswith("."))
+        permit = os.path.exists(folder / "permit.json")
+        return Enrolment(tuple(labels), permit, not permit and os.path.exists(folder / PENDING_PERMIT_FILE))
 
     # references
 
@@ -472,7 +526,9 @@ __all__ = [
     "PERMIT_SCHEMA_VERSION",
     "REFERENCE_SCHEMA_VERSION",
     "CameraState",
+    "Enrolment",
     "LoadedCamera",
+    "PendingPermit",
     "ReferenceInfo",
     "Store",
     "StoredPermit",

@@ -7,6 +7,7 @@ approver, keeps the old reference in the camera's history and writes both to the
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import numpy as np
 
 from fov_monitor.core.check import check_frame
 from fov_monitor.core.enrolment import SelfTest, self_test
+from fov_monitor.core.permit import Permit
 from fov_monitor.core.permit_carry import CarriedPermit, carry_permit
 from fov_monitor.core.reference import Reference
 from fov_monitor.core.settings import CheckSettings
@@ -21,7 +23,8 @@ from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.database import Database
 from fov_monitor.errors import FovMonitorError, InvalidSettingsError
 from fov_monitor.faces.privacy import PrivacySettings, protect
-from fov_monitor.sources import SourceAuth, grab
+from fov_monitor.sources import Grab, grab
+from fov_monitor.store.camera import CameraConfig
 from fov_monitor.store.store import CameraState, ReferenceInfo, Store, check_label, now_utc
 from fov_monitor.workflows.bank import forget_learned
 
@@ -84,6 +87,11 @@ def capture_reference(
 ) -> CaptureOutcome:
     """Grab and store a reference of an enrolled camera.
 
+    The steps, which a capture of many cameras (:mod:`fov_monitor.workflows.fleet_capture`) runs
+    apart: :func:`capture_state` (may the camera get this reference?), :func:`grab_for_reference`,
+    :func:`develop_reference` (faces blurred, self-test, features) and :func:`keep_reference` (stored,
+    audited).
+
     Parameters
     ----------
     store, database : Store, Database
@@ -101,23 +109,72 @@ def capture_reference(
         is refused.
     settings : CheckSettings, optional
         Core settings, for the self-test and the features.
+    privacy : PrivacySettings
+        The store's face blurring: the stored reference never shows a face.
     frames : int
         Frames of the view to grab (1 to :data:`MAX_FRAMES`): the first becomes the reference, the
         others test how much of the view stays the same and are part of the self-test.
     every_s : float
         Seconds between those grabs (0 to :data:`MAX_EVERY_S`).
-    privacy : PrivacySettings
-        The store's face blurring: the stored reference never shows a face.
 
     Returns
     -------
     CaptureOutcome
     """
     frames, every_s = check_frames(frames, every_s)
+    state = capture_state(store, camera_id, label, approval)
+    frame = grab_for_reference(store, state.config, source)
+    others = [
+        grab_for_reference(store, state.config, source, after_s=every_s).image for _ in range(frames - 1)
+    ]
+    developed = develop_reference(
+        frame.image,
+        check_label(label),
+        hfov_deg=state.config.hfov_deg,
+        settings=settings,
+        privacy=privacy,
+        others=others,
+    )
+    return keep_reference(
+        store, database, state, developed, frame.source, actor=actor, approval=approval, settings=settings
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DevelopedReference:
+    """A grabbed frame made a reference: faces blurred, self-tested, its features computed.
+
+    Attributes
+    ----------
+    image : (H, W, 3) uint8 array
+        The frame with faces blurred: what is stored.
+    self_test : SelfTest
+    prepared : Reference
+        Its features, cached beside the image.
+    """
+
+    image: np.ndarray
+    self_test: SelfTest
+    prepared: Reference
+
+    @property
+    def size_wh(self) -> tuple[int, int]:
+        """Width and height of the image, pixels."""
+        return (int(self.image.shape[1]), int(self.image.shape[0]))
+
+
+def capture_state(store: Store, camera_id: str, label: str, approval: Approval | None) -> CameraState:
+    """Read the camera and return it if it may get a ``label`` reference (a re-baseline with ``approval``).
+
+    Raises
+    ------
+    FovMonitorError
+        When the camera cannot be read; when it has that reference already (not a re-baseline), or
+        has none to replace (a re-baseline).
+    """
     label = check_label(label)
     state = store.camera_state(camera_id)
-    config, infos = state.config, state.infos
-    existing = {info.label: info for info in infos}
+    existing = {info.label for info in state.infos}
     if approval is not None and label not in existing:
         raise InvalidSettingsError(
             f"camera {camera_id} has no {label!r} reference to replace; use 'fov-monitor reference capture'"
@@ -128,26 +185,102 @@ def capture_reference(
             f"use 'fov-monitor reference rebaseline {camera_id} --label {label} --reason ... "
             "--approved-by ...'"
         )
-    frame = grab(
+    return state
+
+
+def grab_for_reference(
+    store: Store, config: CameraConfig, source: str | None = None, *, after_s: float = 0.0
+) -> Grab:
+    """Grab the camera's frame within its timeout, from ``source`` (a file, a URL) when given.
+
+    ``after_s``: wait this long first (the further frames of an enrolment over a span).
+    """
+    if after_s:
+        time.sleep(after_s)
+    return grab(
         source or config.source,
         auth=None if source else store.source_auth(config),
         timeout_s=config.timeout_s,
     )
-    image = protect(frame.image, privacy)
-    size = (int(image.shape[1]), int(image.shape[0]))
-    _check_fits_the_camera(state, label, size)
-    others = _more_frames(
-        source or config.source,
-        None if source else store.source_auth(config),
-        config.timeout_s,
-        frames,
-        every_s,
-        size,
-        privacy,
+
+
+def develop_reference(
+    image: np.ndarray,
+    label: str,
+    *,
+    hfov_deg: float | None,
+    settings: CheckSettings | None,
+    privacy: PrivacySettings,
+    others: Sequence[np.ndarray] = (),
+) -> DevelopedReference:
+    """Blur the faces of a grabbed frame, self-test it and compute its features (no I/O).
+
+    Parameters
+    ----------
+    image : (H, W, 3) uint8 array
+        The frame as grabbed.
+    label : str
+        The reference's label.
+    hfov_deg : float, optional
+        The camera's field of view, to state the self-test in degrees.
+    settings : CheckSettings, optional
+    privacy : PrivacySettings
+        The store's face blurring.
+    others : sequence of (H, W, 3) uint8 arrays
+        Further frames of the view grabbed over a span (faces blurred here too): the self-test measures
+        how much of the view stays the same and certifies the smallest move on each of them.
+
+    Raises
+    ------
+    InvalidSettingsError
+        When a further frame is not of the first one's size.
+    """
+    protected = protect(image, privacy)
+    further = [protect(other, privacy) for other in others]
+    for other in further:
+        if other.shape[:2] != protected.shape[:2]:
+            raise InvalidSettingsError(
+                f"the camera sent a {other.shape[1]}x{other.shape[0]} frame after a "
+                f"{protected.shape[1]}x{protected.shape[0]} one during enrolment; fix its stream's "
+                "resolution and capture again"
+            )
+    test = self_test(protected, label=label, hfov_deg=hfov_deg, settings=settings, others=further)
+    return DevelopedReference(
+        protected, test, Reference.from_image(protected, label=label, settings=settings)
     )
 
+
+def keep_reference(
+    store: Store,
+    database: Database,
+    state: CameraState,
+    developed: DevelopedReference,
+    grabbed_from: str,
+    *,
+    actor: str,
+    approval: Approval | None = None,
+    settings: CheckSettings | None = None,
+) -> CaptureOutcome:
+    """Store a developed reference of the camera read as ``state``, and write it to the audit log.
+
+    A re-baseline (``approval``) moves the permit's drawing with a moved view; the first reference
+    of a camera whose permit of the whole view is pending sets that permit.
+
+    Parameters
+    ----------
+    grabbed_from : str
+        The source the frame came from, redacted (:attr:`Grab.source`).
+
+    Raises
+    ------
+    FovMonitorError
+        When the reference does not fit the camera's view or permit, or cannot be stored.
+    """
+    camera_id, config, label = state.camera_id, state.config, developed.prepared.label
+    image, test, size = developed.image, developed.self_test, developed.size_wh
+    _check_fits_the_camera(state, label, size)
     carried, permit_note = _carry_permit(store, state, label, image, settings) if approval else (None, None)
-    test = self_test(image, label=label, hfov_deg=config.hfov_deg, settings=settings, others=others)
+    existing = {info.label: info for info in state.infos}
     record = (
         {"reason": approval.reason, "approved_by": approval.approved_by, "at": now_utc(), "by": actor}
         if approval
@@ -158,12 +291,12 @@ def capture_reference(
         size_wh=size,
         captured_at=existing[label].captured_at if approval else now_utc(),
         captured_by=actor,
-        source=frame.source,
+        source=grabbed_from,
         image_sha256="",
         self_test=test.to_dict(),
         rebaseline=record,
     )
-    prepared = Reference.from_image(image, label=label, settings=settings)
+    prepared = developed.prepared
     if approval:
         # Written before the files change: if the database fails after them, the replacement is
         # still on record (started, never finished), never silent.
@@ -194,7 +327,7 @@ def capture_reference(
         camera_id,
         {
             "label": label,
-            "source": frame.source,
+            "source": grabbed_from,
             "self_test": test.to_dict(),
             "reason": approval.reason if approval else None,
             "approved_by": approval.approved_by if approval else None,
@@ -202,12 +335,13 @@ def capture_reference(
         },
         at=now_utc(),
     )
+    if not state.infos and state.stored_permit is None:
+        permit_note = _set_pending_permit(store, database, camera_id, size, config.tolerance, actor)
     if approval and _is_base(state, label):
         # Learned references were verified against the base being replaced: they measure against
         # it no longer, so they leave the bank (kept in history/), each with its audit line.
-        forget_learned(
-            store, database, camera_id, actor=actor, why=f"the {label!r} base reference was re-baselined"
-        )
+        why = f"the {label!r} base reference was re-baselined"
+        forget_learned(store, database, state.camera_id, actor=actor, why=why)
     return CaptureOutcome(info, test, kept, carried, permit_note)
 
 
@@ -232,27 +366,25 @@ def check_frames(frames: object, every_s: object) -> tuple[int, float]:
     return frames, float(every_s)
 
 
-def _more_frames(
-    source: str,
-    auth: SourceAuth | None,
-    timeout_s: float,
-    frames: int,
-    every_s: float,
-    size: tuple[int, int],
-    privacy: PrivacySettings,
-) -> list[np.ndarray]:
-    """Grab the enrolment's further frames of the view (faces blurred), ``every_s`` apart."""
-    others = []
-    for _ in range(frames - 1):
-        time.sleep(every_s)
-        image = protect(grab(source, auth=auth, timeout_s=timeout_s).image, privacy)
-        if (int(image.shape[1]), int(image.shape[0])) != size:
-            raise InvalidSettingsError(
-                f"the camera sent a {image.shape[1]}x{image.shape[0]} frame after a {size[0]}x{size[1]} one "
-                "during enrolment; fix its stream's resolution and capture again"
-            )
-        others.append(image)
-    return others
+def _set_pending_permit(
+    store: Store, database: Database, camera_id: str, size_wh: tuple[int, int], tolerance: float, actor: str
+) -> str | None:
+    """Set the permit of the whole view that waited for the camera's first reference; say so."""
+    pending = store.pending_permit(camera_id)
+    if pending is None:
+        return None
+    permit = Permit.whole_image(size_wh, tolerance, pending.decision)
+    database.audit(
+        actor,
+        AuditAction.PERMIT_SET,
+        camera_id,
+        {"permit": permit.to_dict(), "pending_since": pending.set_at, "pending_by": pending.set_by},
+        at=now_utc(),
+    )
+    store.save_permit(camera_id, permit, size_wh, actor)
+    store.drop_pending_permit(camera_id)
+    number = pending.decision.reference_number if pending.decision else "no decision recorded"
+    return f"permit set: the whole view, as given before the reference ({number})"
 
 
 def _carry_permit(

@@ -65,7 +65,8 @@ def test_the_report_and_the_overview_rank_and_count_the_same_outcomes() -> None:
 STORED_ACTIONS = {
     "check", "scan started", "scan finished", "watch started", "evidence not written",
     "unblurred copy kept", "unblurred copies purged", "store initialised", "camera added",
-    "camera edited", "camera removed", "reference captured", "reference rebaseline started",
+    "camera edited", "camera removed", "camera imported", "camera import failed", "cameras exported",
+    "reference captured", "reference rebaseline started",
     "reference rebaseline failed", "reference rebaselined", "reference learned", "reference learning failed",
     "reference forgotten", "permit carried over", "permit set",
     "store repaired",
