@@ -17,7 +17,7 @@ from fov_monitor.commands.common import (
 from fov_monitor.db.audit import AuditAction
 from fov_monitor.errors import FovMonitorError, InvalidSettingsError
 from fov_monitor.sources import AuthKind, SourceAuth, redact
-from fov_monitor.store.camera import CameraConfig
+from fov_monitor.store.camera import CameraConfig, is_reserved_name
 from fov_monitor.store.store import LoadedCamera, Store
 
 
@@ -306,8 +306,12 @@ def camera_problems(camera: LoadedCamera) -> list[str]:
 
 
 def _camera_folders(store: Store) -> list[str]:
+    """Return the folders of the store that are cameras' (a camera's folder under a name the store
+    reserves for its own files, enrolled before names were reserved, is listed: it cannot be read)."""
     return sorted(
-        entry.name for entry in store.root.iterdir() if entry.is_dir() and entry.name[0] not in "._"
+        entry.name
+        for entry in store.root.iterdir()
+        if entry.is_dir() and (not is_reserved_name(entry.name) or (entry / "camera.json").is_file())
     )
 
 

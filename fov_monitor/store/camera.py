@@ -19,12 +19,32 @@ _SITE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 DEFAULT_TIMEOUT_S = 10.0
 
+RESERVED_NAMES = frozenset(
+    {
+        "fov-monitor.sqlite",
+        "fov-monitor.sqlite-wal",
+        "fov-monitor.sqlite-shm",
+        "fov-monitor.sqlite-journal",
+        "settings.json",
+        "alerts.json",
+        "organisation.json",
+        "weighing",
+    }
+)
+"""Names of the store's own files and folders beside the camera folders (lower case). Those that
+begin with ``.`` or ``_`` (``.removed``, ``.scan.lock``, ``.cache``, ``_evidence``, ``_unblurred``)
+are refused by the id's first character already."""
+RESERVED_ENDINGS = (".sqlite", ".sqlite3", ".db", "-wal", "-shm", "-journal", ".json", ".jsonl", ".lock")
+"""Endings of names the store's settings may give its own files (a database named in settings.json,
+a JSON-lines alert channel, SQLite's companions of any database): no camera id ends so."""
+
 
 def check_camera_id(camera_id: object) -> str:
     """Return ``camera_id`` if it is safe as a folder name, else raise.
 
     An id is 1-64 letters, digits, ``_``, ``.`` or ``-``, starting with a letter or digit, and
-    never ``..``: it cannot leave the store or hide as a dot-file.
+    never ``..``: it cannot leave the store or hide as a dot-file. It is never a name the store uses
+    for its own files (:func:`is_reserved_name`).
 
     Raises
     ------
@@ -39,7 +59,23 @@ def check_camera_id(camera_id: object) -> str:
             f"camera id {shown!r} is not allowed; use 1-64 letters, digits, '_', '.' or '-', starting "
             "with a letter or digit (e.g. 'cam-12-harbour')"
         )
+    if is_reserved_name(camera_id):
+        raise InvalidSettingsError(
+            f"camera id {camera_id!r} is not allowed: the store keeps its own files under such names "
+            f"(the database and its -wal, -shm and -journal files, settings, alerts and organisation "
+            f"JSON, weighing/); choose another id (e.g. 'cam-12-harbour')"
+        )
     return camera_id
+
+
+def is_reserved_name(name: str) -> bool:
+    """Tell whether ``name`` is (or may be) one of the store's own files or folders, never a camera's.
+
+    Those are :data:`RESERVED_NAMES`, names ending as in :data:`RESERVED_ENDINGS`, and names that
+    begin with ``.`` or ``_``; compared without case (a store may live on a case-blind disk).
+    """
+    lowered = name.lower()
+    return lowered in RESERVED_NAMES or lowered.endswith(RESERVED_ENDINGS) or name[:1] in ("", ".", "_")
 
 
 @dataclass(frozen=True, slots=True)

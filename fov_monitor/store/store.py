@@ -39,7 +39,7 @@ from fov_monitor.errors import FovMonitorError, InvalidSettingsError, StoreError
 from fov_monitor.files.atomic import write_bytes_atomic, write_json_atomic
 from fov_monitor.files.images import decode_image_bytes
 from fov_monitor.sources import SourceAuth
-from fov_monitor.store.camera import CameraConfig, check_camera_id
+from fov_monitor.store.camera import CameraConfig, check_camera_id, is_reserved_name
 from fov_monitor.store.loaded import (
     CameraState,
     LoadedCamera,
@@ -114,7 +114,7 @@ class Store:
         return sorted(
             entry.name
             for entry in self.root.iterdir()
-            if entry.is_dir() and not entry.name.startswith(".") and (entry / "camera.json").exists()
+            if entry.is_dir() and not is_reserved_name(entry.name) and (entry / "camera.json").exists()
         )
 
     def folder(self, camera_id: str) -> Path:

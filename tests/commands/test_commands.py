@@ -361,7 +361,10 @@ def test_check_reads_past_a_missing_or_truncated_feature_cache_and_validate_repa
     assert cli("validate", "--store", store, "--json")[0] == 0
 
 
-@pytest.mark.parametrize("camera_id", ["../x", "a/b", "", "c" * 200, ".hidden", "_x"])
+@pytest.mark.parametrize(
+    "camera_id",
+    ["../x", "a/b", "", "c" * 200, ".hidden", "_x", "fov-monitor.sqlite-wal", "settings.json", "weighing"],
+)
 def test_unsafe_camera_id_is_refused_by_every_command(cli: Cli, tmp_path: Path, camera_id: str) -> None:
     store = tmp_path / "store"
     cli("init", "--store", store)
@@ -370,6 +373,7 @@ def test_unsafe_camera_id_is_refused_by_every_command(cli: Cli, tmp_path: Path, 
     assert_cli_error(cli("check", camera_id, "--store", store), "is not allowed")
     assert tree_bytes(tmp_path) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]
+    assert cli("audit", "--store", store)[0] == 0  # the store's own files still work
 
 
 def test_duplicate_and_unknown_cameras(cli: Cli, enrolled: Enrolled) -> None:

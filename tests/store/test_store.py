@@ -15,13 +15,21 @@ import numpy as np
 import pytest
 
 import fov_monitor.workflows.reference_capture as capture_module
+from fov_monitor.alerts.settings import ALERTS_FILE
 from fov_monitor.core.enrolment import SelfTest
 from fov_monitor.core.permit import Permit
 from fov_monitor.core.reference import Reference
 from fov_monitor.db.database import Database
+from fov_monitor.db.location import SQLITE_NAME
 from fov_monitor.errors import InvalidPermitError, InvalidSettingsError, StoreError, UnknownCameraError
-from fov_monitor.faces.privacy import PrivacySettings
+from fov_monitor.faces.privacy import UNBLURRED_FOLDER, PrivacySettings
 from fov_monitor.files.atomic import write_json_atomic
+from fov_monitor.report.drawing import CACHE_FOLDER
+from fov_monitor.report.organisation import ORGANISATION_FILE
+from fov_monitor.report.removed import REMOVED_FOLDER
+from fov_monitor.report.weighing import WEIGHING_FOLDER
+from fov_monitor.scan.lock import LOCK_NAME
+from fov_monitor.settings import SETTINGS_FILE
 from fov_monitor.store.camera import CameraConfig, check_camera_id
 from fov_monitor.store.reference_cache import save_reference
 from fov_monitor.store.store import ReferenceInfo, Store, check_label
@@ -44,9 +52,36 @@ def test_unsafe_camera_ids_are_refused_naming_the_rule(camera_id: str, tmp_path:
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("camera_id", ["cam-12", "A", "cam.7_north", "9" * 64])
+@pytest.mark.parametrize("camera_id", ["cam-12", "A", "cam.7_north", "9" * 64, "weighing-2", "db-1"])
 def test_safe_camera_ids_are_accepted(camera_id: str) -> None:
     assert check_camera_id(camera_id) == camera_id
+
+
+STORE_OWN_NAMES = [
+    SQLITE_NAME,
+    *(f"{SQLITE_NAME}{companion}" for companion in ("-wal", "-shm", "-journal")),
+    "results.sqlite",  # a database named in settings.json, relative to the store
+    SETTINGS_FILE,
+    ALERTS_FILE,
+    ORGANISATION_FILE,
+    WEIGHING_FOLDER,
+    "Settings.JSON",  # a case-blind disk
+    "outbox.jsonl",  # a JSON-lines alert channel's file
+    REMOVED_FOLDER,
+    LOCK_NAME,
+    CACHE_FOLDER.parts[0],
+    UNBLURRED_FOLDER,
+    "_evidence",
+]
+
+
+@pytest.mark.parametrize("camera_id", STORE_OWN_NAMES)
+def test_the_store_own_file_names_are_never_camera_ids(camera_id: str, tmp_path: Path) -> None:
+    with pytest.raises(InvalidSettingsError) as caught:
+        Store(tmp_path).folder(camera_id)
+    assert_one_line(caught.value, repr(camera_id), "is not allowed")
+    with pytest.raises(InvalidSettingsError):
+        CameraConfig(camera_id, source="a.jpg")
 
 
 @pytest.mark.parametrize("label", ["", "../day", "night vision", "x" * 33, "dag-ø"])
