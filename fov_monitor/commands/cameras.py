@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +14,15 @@ from fov_monitor.commands.common import (
     add_json_option,
     print_json,
     print_table,
+    warn,
 )
 from fov_monitor.db.audit import AuditAction
 from fov_monitor.errors import FovMonitorError, InvalidSettingsError
 from fov_monitor.sources import AuthKind, SourceAuth, redact
 from fov_monitor.store.camera import CameraConfig, is_reserved_name
 from fov_monitor.store.store import LoadedCamera, Store
+
+log = logging.getLogger(__name__)
 
 
 def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -179,14 +183,21 @@ def run_remove(args: argparse.Namespace) -> int:
 def run_list(args: argparse.Namespace) -> int:
     store = Context.from_args(args).store
     store.require()
-    cameras = [store.camera(camera_id) for camera_id in store.camera_ids()]
+    cameras, unreadable = [], []
+    for camera_id in store.camera_ids():
+        try:
+            cameras.append(store.camera(camera_id))
+        except FovMonitorError as exc:  # one damaged camera.json hides no other camera
+            unreadable.append(f"camera {camera_id} is not listed: {exc}")
     cameras = [c for c in cameras if args.group is None or c.group == args.group]
     if args.json:
         print_json([_public(c) for c in cameras])
-        return EXIT_COMPLIANT
-    rows = [(c.camera_id, c.group, c.name, c.place, redact(c.source)) for c in cameras]
-    print_table(["camera", "group", "name", "place", "source"], rows)
-    return EXIT_COMPLIANT
+    else:
+        rows = [(c.camera_id, c.group, c.name, c.place, redact(c.source)) for c in cameras]
+        print_table(["camera", "group", "name", "place", "source"], rows)
+    for line in unreadable:
+        warn(f"{line}; see 'fov-monitor validate'")
+    return EXIT_ERROR if unreadable else EXIT_COMPLIANT
 
 
 def run_show(args: argparse.Namespace) -> int:
@@ -254,6 +265,9 @@ def _validate(context: Context, camera_id: str, *, repair: bool) -> dict[str, An
                 camera = store.load_camera(camera_id)  # what is left, read as a check reads it
     except FovMonitorError as exc:
         return entry | {"problems": [str(exc)]}
+    except Exception as exc:  # validate names every camera's problem, whatever it is
+        log.info("camera %s: unexpected failure of validate", camera_id, exc_info=True)
+        return entry | {"problems": [f"{store.root / camera_id}: unexpected {type(exc).__name__} ({exc})"]}
     return entry | {"problems": camera_problems(camera)}
 
 

@@ -136,15 +136,16 @@ class CameraConfig:
             )
         if self.hfov_deg is not None and not _number_in(self.hfov_deg, 0.0, 180.0):
             raise InvalidSettingsError(
-                f"{where}: hfov_deg must be degrees between 0 and 180, got {self.hfov_deg!r}"
+                f"{where}: hfov_deg must be degrees between 0 and 180, got {_shown(self.hfov_deg)}"
             )
         if not _number_in(self.tolerance, 0.0, 1.0):
             raise InvalidSettingsError(
-                f"{where}: tolerance must be a share between 0 and 1 (e.g. 0.02), got {self.tolerance!r}"
+                f"{where}: tolerance must be a share between 0 and 1 (e.g. 0.02), "
+                f"got {_shown(self.tolerance)}"
             )
         if not _number_in(self.timeout_s, 0.0, 600.0):
             raise InvalidSettingsError(
-                f"{where}: timeout_s must be seconds between 0 and 600, got {self.timeout_s!r}"
+                f"{where}: timeout_s must be seconds between 0 and 600, got {_shown(self.timeout_s)}"
             )
 
     def with_changes(self, **changes: Any) -> CameraConfig:
@@ -215,4 +216,12 @@ def _number_in(value: object, low: float, high: float) -> bool:
     """Tell whether ``value`` is a real number strictly between ``low`` and ``high``."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
-    return math.isfinite(value) and low < value < high
+    return low < value < high  # False for NaN and the infinities; exact for an integer of any size
+
+
+def _shown(value: object) -> str:
+    """Return ``value`` as an error shows it: a huge integer by its length, anything cut to 40 characters."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**15:
+        return f"a number of {int(abs(value).bit_length() * math.log10(2)) + 1} digits"
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."

@@ -31,7 +31,7 @@ from fov_monitor.core.settings import CheckSettings
 from fov_monitor.errors import FovMonitorError, ReferenceCacheError, StoreError
 from fov_monitor.files.images import decode_image_bytes
 from fov_monitor.store.camera import CameraConfig
-from fov_monitor.store.records import ReferenceInfo, StoredPermit, check_label
+from fov_monitor.store.records import ReferenceInfo, StoredPermit, check_label, unreadable_file
 from fov_monitor.store.reference_cache import decode_reference
 
 log = logging.getLogger(__name__)
@@ -247,11 +247,16 @@ def read_reference_image(folder: Path, camera_id: str, info: ReferenceInfo) -> t
             f"reference image {path} is missing; capture it again with 'fov-monitor reference "
             f"rebaseline {camera_id} --label {info.label}'"
         ) from None
+    except OSError as exc:
+        raise unreadable_file(path, exc) from None
     if _sha256(data) == info.image_sha256:
         return data, None
     history = folder / "history"
     for kept in sorted(history.glob(f"reference-{info.label}-*/{info.label}.png"), reverse=True):
-        data = kept.read_bytes()
+        try:
+            data = kept.read_bytes()
+        except OSError:
+            continue  # a copy that cannot be read is no copy
         if _sha256(data) == info.image_sha256:
             log.warning(
                 "camera %s: reference image %s does not match its record; read the copy in %s instead "

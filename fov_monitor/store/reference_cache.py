@@ -21,6 +21,7 @@ from fov_monitor.core.result import FrameQuality
 from fov_monitor.core.settings import CheckSettings
 from fov_monitor.errors import ReferenceCacheError
 from fov_monitor.files.atomic import atomic_writer
+from fov_monitor.files.json_files import parse_json
 
 CACHE_FORMAT_VERSION = 1
 """Version of the file layout; a file of another version is refused (and rebuilt by a repair)."""
@@ -151,7 +152,9 @@ def decode_reference(data: bytes, path: str | Path, settings: CheckSettings | No
     settings = settings or CheckSettings()
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-            meta = json.loads(archive["meta"].tobytes().decode("utf-8"))
+            meta = parse_json(archive["meta"].tobytes().decode("utf-8"))
+            if not isinstance(meta, dict):
+                raise ValueError("metadata is not an object")
             arrays = {name: archive[name] for name in _ARRAYS}
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError, EOFError) as exc:
         raise ReferenceCacheError(
