@@ -230,6 +230,28 @@ def test_permit_drawn_for_another_reference_size(cli: Cli, enrolled: Enrolled) -
     assert f"{permit_path}: field 'reference_size' is 1920x1080, the reference is 480x320" in out
 
 
+@pytest.mark.parametrize(
+    ("options", "fragments"),
+    [
+        (["--zone", "door=10,10 60,10 60,60", "--zone", "door=100,10 160,10 160,60"], ["'door'", "twice"]),
+        (["--zone", f"{'w' * 300}=10,10 60,10 60,60"], ["privacy zone name", "1-64 characters"]),
+        (["--zone", " =10,10 60,10 60,60"], ["--zone", "NAME="]),
+        (["--polygon", "485,0 500,0 500,320 485,320"], ["covers 0.0%", "480x320", "every check"]),
+        (["--polygon", "0,0 1e300,0 480,320 0,320"], ["spans x 0..1e+300", "480x320"]),
+        (["--polygon", "0,0 1e-9,0 1e-9,1e-9"], ["less than one"]),
+    ],
+    ids=["repeated-zone", "long-zone-name", "blank-zone-name", "outside-in-margin", "1e300", "negligible"],
+)
+def test_permit_set_refuses_what_it_would_store_wrongly(
+    cli: Cli, enrolled: Enrolled, options: list[str], fragments: list[str]
+) -> None:
+    _, store = enrolled
+    before = tree_bytes(store / "cam-a")
+    line = assert_cli_error(cli("permit", "set", "cam-a", "--store", store, *options), *fragments)
+    assert len(line) < 300
+    assert tree_bytes(store / "cam-a") == before
+
+
 def test_rebaseline_keeps_the_old_reference_and_records_who_and_why(
     cli: Cli, enrolled: Enrolled, tmp_path: Path
 ) -> None:
