@@ -10,8 +10,9 @@ Reading never writes. What a read had to make up for is kept in the value and sa
 for ``fov-monitor validate`` to name and ``fov-monitor validate --repair``
 (:meth:`Store.repair <fov_monitor.store.store.Store.repair>`) to write back:
 
-- a feature cache that is missing, damaged, made at another working width or not the one the record
-  names: the features are computed from the image, in memory;
+- a feature cache that is missing, damaged, made at another working width, not the one the record
+  names (or the record names none) or made from another image: the features are computed from the
+  image, in memory;
 - an image that does not match its record while a copy kept in ``history/`` does (a re-baseline cut
   short between the image and its record): that copy is used.
 """
@@ -285,9 +286,17 @@ def _features(
     cache = state.reference_path(info.label, ".npz")
     try:
         data = cache.read_bytes()
-        if info.features_sha256 is not None and _sha256(data) != info.features_sha256:
+        # The record binds the cache to the image: the cache's checksum is in the record beside the
+        # image's, and the cache names the image it was made from. A cache the record does not name
+        # could be any image's (another camera's of the same size would give its verdicts).
+        if info.features_sha256 is None:
+            raise ReferenceCacheError(
+                f"feature cache {cache} is not bound to its image (its record {info.label}.json names no "
+                "checksum for it)"
+            )
+        if _sha256(data) != info.features_sha256:
             raise ReferenceCacheError(f"feature cache {cache} does not match its recorded checksum")
-        return decode_reference(data, cache, settings), None
+        return decode_reference(data, cache, settings, image_sha256=info.image_sha256), None
     except FileNotFoundError:
         problem = f"feature cache {cache} does not exist"
     except OSError as exc:

@@ -308,7 +308,7 @@ class Store:
             if loaded.cache_problem is not None:
                 cache = camera.state.reference_path(label, ".npz")
                 with _writing(cache):
-                    save_reference(loaded.prepared, cache)
+                    save_reference(loaded.prepared, cache, image_sha256=info.image_sha256)
                     record = replace(info, features_sha256=_file_sha256(cache)).to_dict()
                     write_json_atomic(camera.state.reference_path(label, ".json"), record)
                 done.append(f"reference {label}: feature cache {cache.name} rebuilt")
@@ -352,7 +352,7 @@ class Store:
             try:
                 write_bytes_atomic(png, data)
                 cache = self._reference_path(camera_id, label, ".npz")
-                save_reference(reference, cache)
+                save_reference(reference, cache, image_sha256=record["image_sha256"])
                 record["features_sha256"] = _file_sha256(cache)
                 # The record goes last: it is the commit point. A reference counts as stored only once
                 # its record exists, and files that disagree with it are restored or rebuilt on load.

@@ -16,9 +16,11 @@ import pytest
 
 import fov_monitor.workflows.reference_capture as capture_module
 from fov_monitor.alerts.settings import ALERTS_FILE
+from fov_monitor.core.check import check_frame
 from fov_monitor.core.enrolment import SelfTest
 from fov_monitor.core.permit import Permit
 from fov_monitor.core.reference import Reference
+from fov_monitor.core.result import Status
 from fov_monitor.db.database import Database
 from fov_monitor.db.location import SQLITE_NAME
 from fov_monitor.errors import InvalidPermitError, InvalidSettingsError, StoreError, UnknownCameraError
@@ -571,3 +573,33 @@ def test_malformed_reference_size_in_permit_json_names_the_field(
     with pytest.raises(InvalidPermitError) as caught:
         store.permit("cam-1")
     assert_one_line(caught.value, str(path), "reference_size")
+
+
+@pytest.mark.parametrize("forgery", ["record-names-no-cache", "cache-names-another-image"])
+def test_feature_cache_of_another_image_is_never_used(
+    store_with_reference: tuple[Store, Database, Path], forgery: str
+) -> None:
+    store, _, _ = store_with_reference
+    references = store.root / "cam-1" / "references"
+    view = store.reference_image("cam-1", "day")
+    intact = store.load_camera("cam-1").prepared()[0]
+    # Another camera's cache of the same size (here: the view upside down) put in this camera's place.
+    stranger = Reference.from_image(cv2.flip(view, 0))
+    record = json.loads((references / "day.json").read_text())
+    if forgery == "record-names-no-cache":
+        save_reference(stranger, references / "day.npz")
+        record["features_sha256"] = None  # as older records or a hand edit have it
+        problem = "not bound to its image"
+    else:
+        save_reference(stranger, references / "day.npz", image_sha256="0" * 64)
+        record["features_sha256"] = hashlib.sha256((references / "day.npz").read_bytes()).hexdigest()
+        problem = "made from another image"
+    (references / "day.json").write_text(json.dumps(record))
+    loaded = store.load_camera("cam-1")
+    height, width = view.shape[:2]
+    verdict = check_frame(loaded.prepared(), Permit.whole_image((width, height)), view)
+    assert verdict.status is Status.COMPLIANT, verdict.reasons
+    np.testing.assert_array_equal(loaded.prepared()[0].gray, intact.gray)
+    assert problem in (loaded.references[0].cache_problem or "")
+    assert store.repair(loaded) == ["reference day: feature cache day.npz rebuilt"]
+    assert store.load_camera("cam-1").references[0].cache_problem is None
