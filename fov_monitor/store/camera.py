@@ -9,8 +9,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from fov_monitor.core.permit import DEFAULT_TOLERANCE
-from fov_monitor.errors import InvalidSettingsError
-from fov_monitor.sources import SourceAuth
+from fov_monitor.errors import InvalidSettingsError, SourceError
+from fov_monitor.sources import SourceAuth, check_source
 
 CAMERA_SCHEMA_VERSION = 1
 
@@ -129,6 +129,11 @@ class CameraConfig:
                 raise InvalidSettingsError(
                     f"{where}: {name} must be text, got {type(getattr(self, name)).__name__}"
                 )
+        if self.source:
+            try:
+                check_source(self.source)
+            except SourceError as exc:
+                raise InvalidSettingsError(f"{where}: {exc}") from None
         if self.site and not _SITE.fullmatch(self.site):
             raise InvalidSettingsError(
                 f"{where}: site {self.site!r} is not allowed; use 1-64 letters, digits, '_', '.' or '-', "

@@ -412,6 +412,18 @@ def test_duplicate_and_unknown_cameras(cli: Cli, enrolled: Enrolled) -> None:
     )
 
 
+def test_a_url_that_cannot_be_parsed_is_refused_at_camera_add_and_edit(cli: Cli, enrolled: Enrolled) -> None:
+    _, store = enrolled
+    before = tree_bytes(store)
+    assert_cli_error(
+        cli("camera", "add", "cam-v6", "--source", "http://[::1", "--store", store), "not a valid URL"
+    )
+    assert_cli_error(
+        cli("camera", "edit", "cam-a", "--source", "http://[::1", "--store", store), "not a valid URL"
+    )
+    assert tree_bytes(store) == before
+
+
 def test_sources_that_refuse_stall_or_send_html_are_one_line_errors(
     cli: Cli, enrolled: Enrolled, closed_port: int, silent_port: int
 ) -> None:
