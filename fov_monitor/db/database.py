@@ -191,7 +191,7 @@ class Database:
     def _retrying(self, action: Callable[[], T], *, opening: bool = False) -> T:
         """Run ``action`` (one whole transaction or query), again after a passing failure."""
         delays = self.retry.delays_s()
-        attempt = 1
+        attempt, started = 1, time.monotonic()
         while True:
             try:
                 return action()
@@ -200,7 +200,10 @@ class Database:
                     raise StoreError(self._connection.refused_message(exc, opening)) from None
                 delay = next(delays, None)
                 if delay is None:
-                    raise StoreError(self._connection.unavailable_message(exc, attempt, opening)) from None
+                    waited_s = time.monotonic() - started
+                    raise StoreError(
+                        self._connection.unavailable_message(exc, attempt, waited_s, opening)
+                    ) from None
                 reason = self.location.scrub(str(exc))
                 log.info(
                     "database %s: try %d failed (%s); again in %.2f s", self.location, attempt, reason, delay
