@@ -20,6 +20,7 @@ from fov_monitor.db.audit import AuditAction
 from fov_monitor.errors import FovMonitorError, InvalidSettingsError
 from fov_monitor.sources import AuthKind, SourceAuth, redact
 from fov_monitor.store.camera import CameraConfig, is_reserved_name
+from fov_monitor.store.loaded import check_record_size
 from fov_monitor.store.store import LoadedCamera, Store
 
 log = logging.getLogger(__name__)
@@ -287,12 +288,10 @@ def camera_problems(camera: LoadedCamera) -> list[str]:
         if loaded.prepared is None:
             problems.append(str(loaded.error))
             continue
-        size = loaded.prepared.size_wh
-        if size != info.size_wh:
-            problems.append(
-                f"reference {info.label}: image is {size[0]}x{size[1]}, its record says "
-                f"{info.size_wh[0]}x{info.size_wh[1]}"
-            )
+        try:
+            check_record_size(state, info, loaded.prepared.size_wh)
+        except FovMonitorError as exc:
+            problems.append(str(exc))
         if loaded.restored_from is not None:
             problems.append(
                 f"reference image {state.reference_path(info.label, '.png')} does not match its record; "
@@ -305,7 +304,9 @@ def camera_problems(camera: LoadedCamera) -> list[str]:
                 "image each time (slower): rebuild it with 'fov-monitor validate --repair'"
             )
     if stored is not None and infos:
-        first = infos[0].size_wh
+        # The first image's own size: a record that says another is blamed above, not the permit.
+        base = camera.references[0].prepared
+        first = base.size_wh if base is not None else infos[0].size_wh
         if stored.reference_size is not None and tuple(stored.reference_size) != tuple(first):
             problems.append(
                 f"{state.permit_path}: field 'reference_size' is "

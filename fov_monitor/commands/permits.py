@@ -78,8 +78,8 @@ def run_set(args: argparse.Namespace) -> int:
     context = Context.from_args(args)
     store = context.store
     state = store.camera_state(args.camera_id)
-    current, infos = state.stored_permit, state.infos
-    reference_size = infos[0].size_wh if infos else None
+    current = state.stored_permit
+    reference_size = store.first_reference_size(state)
 
     permitted: Any = None if current is None else current.permit.to_dict()["permitted_xy"]
     zones: dict[str, Any] = (

@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 
 from fov_monitor.core.reference import Reference
 from fov_monitor.core.settings import CheckSettings
-from fov_monitor.errors import FovMonitorError, ReferenceCacheError, StoreError
+from fov_monitor.errors import FovMonitorError, InvalidSettingsError, ReferenceCacheError, StoreError
 from fov_monitor.files.images import decode_image_bytes
 from fov_monitor.store.camera import CameraConfig
 from fov_monitor.store.records import ReferenceInfo, StoredPermit, check_label, unreadable_file
@@ -274,6 +274,26 @@ def read_reference_image(folder: Path, camera_id: str, info: ReferenceInfo) -> t
     )
 
 
+def check_record_size(state: CameraState, info: ReferenceInfo, image_wh: tuple[int, int]) -> None:
+    """Raise when the reference's record says another size than its image's ``image_wh``.
+
+    The image matches its recorded checksum, so it is the record's ``size_wh`` that is wrong.
+
+    Raises
+    ------
+    InvalidSettingsError
+        Naming the record, the field, both sizes and the fix.
+    """
+    if tuple(info.size_wh) == tuple(image_wh):
+        return
+    record, png = state.reference_path(info.label, ".json"), state.reference_path(info.label, ".png")
+    raise InvalidSettingsError(
+        f"{record}: field 'size_wh' is {info.size_wh[0]}x{info.size_wh[1]}, but the image {png.name} is "
+        f"{image_wh[0]}x{image_wh[1]}; set it to [{image_wh[0]}, {image_wh[1]}] (the image matches its "
+        "recorded checksum) or restore the record from a backup"
+    )
+
+
 def reference_path(folder: Path, label: str, suffix: str) -> Path:
     """Return the file of reference ``label`` with ``suffix`` in a camera's ``folder``."""
     return folder / "references" / f"{check_label(label)}{suffix}"
@@ -322,6 +342,7 @@ __all__ = [
     "CameraState",
     "LoadedCamera",
     "LoadedReference",
+    "check_record_size",
     "prepare_camera",
     "read_reference_image",
     "reference_path",

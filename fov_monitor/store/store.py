@@ -37,12 +37,13 @@ from fov_monitor.core.reference import Reference
 from fov_monitor.core.settings import CheckSettings
 from fov_monitor.errors import FovMonitorError, InvalidSettingsError, StoreError, UnknownCameraError
 from fov_monitor.files.atomic import write_bytes_atomic, write_json_atomic
-from fov_monitor.files.images import decode_image_bytes
+from fov_monitor.files.images import decode_image_bytes, image_size_wh
 from fov_monitor.sources import SourceAuth
 from fov_monitor.store.camera import CameraConfig, check_camera_id, is_reserved_name
 from fov_monitor.store.loaded import (
     CameraState,
     LoadedCamera,
+    check_record_size,
     prepare_camera,
     read_reference_image,
     reference_path,
@@ -222,6 +223,28 @@ class Store:
         folder = self.folder(camera_id)
         data, _ = read_reference_image(folder, camera_id, self._info(camera_id, label))
         return decode_image_bytes(data, f"image file {reference_path(folder, label, '.png')}")
+
+    def first_reference_size(self, state: CameraState) -> tuple[int, int] | None:
+        """Return the size of the camera's first reference image (its permit is drawn on it).
+
+        Read from the image itself (checked against its record), so that a record that says another
+        size is blamed, not the permit measured against it. None when the camera has no reference.
+
+        Raises
+        ------
+        InvalidSettingsError
+            When the record's ``size_wh`` is not the image's, naming the record and the field.
+        StoreError
+            When the image cannot be read or does not match its record's checksum.
+        """
+        if not state.infos:
+            return None
+        info = state.infos[0]
+        data, _ = read_reference_image(state.folder, state.camera_id, info)
+        png = state.reference_path(info.label, ".png")
+        size = image_size_wh(data, f"image file {png}")
+        check_record_size(state, info, size)
+        return size
 
     # a camera in one pass
 

@@ -230,6 +230,18 @@ def test_permit_drawn_for_another_reference_size(cli: Cli, enrolled: Enrolled) -
     assert f"{permit_path}: field 'reference_size' is 1920x1080, the reference is 480x320" in out
 
 
+def test_a_wrong_size_in_the_reference_record_is_blamed_on_the_record(cli: Cli, enrolled: Enrolled) -> None:
+    _, store = enrolled
+    record = store / "cam-a" / "references" / "day.json"
+    record.write_text(json.dumps(json.loads(record.read_text()) | {"size_wh": [240, 160]}))
+    code, out, _ = cli("validate", "--store", store, "--json")
+    [problem] = json.loads(out)[0]["problems"]  # the record, and not the permit drawn on the image
+    assert code == 1
+    assert problem.startswith(f"{record}: field 'size_wh' is 240x160, but the image day.png is 480x320")
+    whole = "0,0 480,0 480,320 0,320"
+    assert_cli_error(cli("permit", "set", "cam-a", "--polygon", whole, "--store", store), record, "'size_wh'")
+
+
 @pytest.mark.parametrize(
     ("options", "fragments"),
     [
