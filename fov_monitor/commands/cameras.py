@@ -140,8 +140,9 @@ def run_init(args: argparse.Namespace) -> int:
 def run_add(args: argparse.Namespace) -> int:
     context = Context.from_args(args)
     config = CameraConfig(camera_id=args.camera_id, **_changes(args, f"camera {args.camera_id}"))
-    context.store.add_camera(config)
-    context.audit(AuditAction.CAMERA_ADDED, config.camera_id, settings=_public(config))
+    context.store.check_new_camera(config.camera_id)
+    with context.audited_change(AuditAction.CAMERA_ADDED, config.camera_id, settings=_public(config)):
+        context.store.add_camera(config)
     print(f"added {config.camera_id}; next: fov-monitor reference capture {config.camera_id}")
     return EXIT_COMPLIANT
 
@@ -153,8 +154,10 @@ def run_edit(args: argparse.Namespace) -> int:
     if not changes:
         raise InvalidSettingsError("camera edit: nothing to change; give e.g. --source or --tolerance")
     after = before.with_changes(**changes)
-    context.store.save_camera(after)
-    context.audit(AuditAction.CAMERA_EDITED, args.camera_id, before=_public(before), after=_public(after))
+    with context.audited_change(
+        AuditAction.CAMERA_EDITED, args.camera_id, before=_public(before), after=_public(after)
+    ):
+        context.store.save_camera(after)
     print(f"updated {args.camera_id}: {', '.join(sorted(changes))}")
     return EXIT_COMPLIANT
 
@@ -165,14 +168,25 @@ def run_remove(args: argparse.Namespace) -> int:
 
     context = Context.from_args(args)
     settings = context.settings.alerts
-    facts = camera_facts(context.store, args.camera_id)  # the announcement names it; read while it is there
-    kept = context.store.remove_camera(args.camera_id)
-    context.audit(AuditAction.CAMERA_REMOVED, args.camera_id, kept_at=str(kept))
-    print(f"removed {args.camera_id}; its folder is kept at {kept}")
-    with context.database() as database:
-        closed = close_camera_alerts(
-            database, args.camera_id, facts, settings, actor=context.actor, why="the camera was removed"
-        )
+    store, camera_id = context.store, args.camera_id
+    facts = camera_facts(store, camera_id)  # the announcement names it; read while it is there
+    target = store.removal_target(camera_id)
+    with context.audited_change(AuditAction.CAMERA_REMOVED, camera_id, kept_at=str(target)) as database:
+        kept = store.remove_camera(camera_id, target)
+        try:
+            closed = close_camera_alerts(
+                database, camera_id, facts, settings, actor=context.actor, why="the camera was removed"
+            )
+        except BaseException:
+            # A removed camera's alerts would stay open for good: the removal is undone instead.
+            try:
+                store.restore_camera(camera_id, kept)
+            except FovMonitorError as undo:
+                log.error(
+                    "camera %s: its alerts are open and its folder is at %s (%s)", camera_id, kept, undo
+                )
+            raise
+    print(f"removed {camera_id}; its folder is kept at {kept}")
     if closed.closed:
         print(
             f"closed its {closed.closed} active alert(s); {closed.deliveries} announcement(s) in the outbox "
@@ -260,9 +274,10 @@ def _validate(context: Context, camera_id: str, *, repair: bool) -> dict[str, An
     try:
         camera = store.load_camera(camera_id)
         if repair:
-            entry["repaired"] = store.repair(camera)
-            if entry["repaired"]:
-                context.audit(AuditAction.STORE_REPAIRED, camera_id, repaired=entry["repaired"])
+            entry["repaired"] = planned = store.repairs_needed(camera)
+            if planned:
+                with context.audited_change(AuditAction.STORE_REPAIRED, camera_id, repaired=planned):
+                    store.repair(camera)
                 camera = store.load_camera(camera_id)  # what is left, read as a check reads it
     except FovMonitorError as exc:
         return entry | {"problems": [str(exc)]}

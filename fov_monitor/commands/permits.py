@@ -115,13 +115,16 @@ def run_set(args: argparse.Namespace) -> int:
         tolerance=state.config.tolerance,
         decision=_decision(args, current.permit.decision if current else None),
     )
-    kept = store.save_permit(args.camera_id, permit, reference_size, context.actor)
-    context.audit(
+    if reference_size is not None:
+        permit.check_fits(reference_size)  # before the audit line: a refused permit is no change
+    keep_at = store.permit_history_path(args.camera_id)
+    with context.audited_change(
         AuditAction.PERMIT_SET,
         args.camera_id,
         permit=permit.to_dict(),
-        previous_kept_at=str(kept) if kept else None,
-    )
+        previous_kept_at=str(keep_at) if keep_at else None,
+    ):
+        store.save_permit(args.camera_id, permit, reference_size, context.actor, keep_at=keep_at)
     print(
         f"permit of {args.camera_id} set: area {permit.permitted.area:.0f} px², {len(zones)} privacy zone(s)"
     )

@@ -387,6 +387,28 @@ class Database:
         """Append one line to the audit log."""
         self.write(lambda transaction: append_audit(transaction, at, actor, action, camera_id, detail))
 
+    @contextmanager
+    def audited_change(
+        self, actor: str, action: AuditAction, camera_id: str | None, detail: Mapping[str, Any], at: str
+    ) -> Iterator[None]:
+        """Append the audit line of a change to the store, then let the block make the change.
+
+        The line goes first: when the database refuses it (locked, full disk, unreachable), the block
+        never runs, and nothing was changed. When the block fails, having undone what it wrote (the
+        store's writes are all or nothing), a :attr:`~AuditAction.STORE_CHANGE_FAILED` line names the
+        action and the error; the block's error is raised.
+        """
+        self.audit(actor, action, camera_id, detail, at)
+        try:
+            yield
+        except BaseException as exc:
+            failed = {"action": str(action), "error": str(exc) or type(exc).__name__}
+            try:
+                self.audit(actor, AuditAction.STORE_CHANGE_FAILED, camera_id, failed, at)
+            except StoreError as second:
+                log.error("audit log: %r not marked failed (%s)", str(action), second)
+            raise
+
     def audit_entries(
         self,
         camera_id: str | None = None,

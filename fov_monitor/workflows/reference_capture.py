@@ -6,6 +6,7 @@ approver, keeps the old reference in the camera's history and writes both to the
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from fov_monitor.errors import FovMonitorError, InvalidSettingsError
 from fov_monitor.faces.privacy import PrivacySettings, protect
 from fov_monitor.sources import grab
 from fov_monitor.store.store import CameraState, ReferenceInfo, Store, check_label, now_utc
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,42 +148,43 @@ def capture_reference(
         rebaseline=record,
     )
     prepared = Reference.from_image(image, label=label, settings=settings)
-    if approval:
-        # Written before the files change: if the database fails after them, the replacement is
-        # still on record (started, never finished), never silent.
-        database.audit(
-            actor,
-            AuditAction.REFERENCE_REBASELINE_STARTED,
-            camera_id,
-            {"label": label, "reason": approval.reason, "approved_by": approval.approved_by},
-            at=now_utc(),
-        )
+    detail = {
+        "label": label,
+        "source": frame.source,
+        "self_test": test.to_dict(),
+        "reason": approval.reason if approval else None,
+        "approved_by": approval.approved_by if approval else None,
+    }
+    # The audit line goes before the files change: a database that refuses it (locked, full disk)
+    # leaves the store as it was. A first capture's line is its whole record (a capture whose files
+    # then fail is marked failed); a re-baseline's says it started, and its last line, once the files
+    # are written, names where the old reference is kept.
+    if approval is None:
+        with database.audited_change(
+            actor, AuditAction.REFERENCE_CAPTURED, camera_id, detail | {"previous_kept_at": None}, now_utc()
+        ):
+            kept = _save_with_permit(store, database, state, label, image, info, prepared, None, actor, None)
+        return CaptureOutcome(info, test, kept, carried, permit_note)
+    started = {"label": label, "reason": approval.reason, "approved_by": approval.approved_by}
+    database.audit(actor, AuditAction.REFERENCE_REBASELINE_STARTED, camera_id, started, at=now_utc())
     try:
         kept = _save_with_permit(
             store, database, state, label, image, info, prepared, carried, actor, approval
         )
-    except FovMonitorError as exc:
-        if approval:
-            database.audit(
-                actor,
-                AuditAction.REFERENCE_REBASELINE_FAILED,
-                camera_id,
-                {"label": label, "error": str(exc)},
-                at=now_utc(),
+    except BaseException as exc:
+        failed = {"label": label, "error": str(exc)}
+        try:
+            database.audit(actor, AuditAction.REFERENCE_REBASELINE_FAILED, camera_id, failed, at=now_utc())
+        except FovMonitorError as second:
+            log.error(
+                "camera %s: the failed re-baseline of %r was not recorded (%s)", camera_id, label, second
             )
         raise
     database.audit(
         actor,
-        AuditAction.REFERENCE_REBASELINED if approval else AuditAction.REFERENCE_CAPTURED,
+        AuditAction.REFERENCE_REBASELINED,
         camera_id,
-        {
-            "label": label,
-            "source": frame.source,
-            "self_test": test.to_dict(),
-            "reason": approval.reason if approval else None,
-            "approved_by": approval.approved_by if approval else None,
-            "previous_kept_at": str(kept) if kept else None,
-        },
+        detail | {"previous_kept_at": str(kept) if kept else None},
         at=now_utc(),
     )
     return CaptureOutcome(info, test, kept, carried, permit_note)

@@ -67,7 +67,7 @@ STORED_ACTIONS = {
     "unblurred copy kept", "unblurred copies purged", "store initialised", "camera added",
     "camera edited", "camera removed", "reference captured", "reference rebaseline started",
     "reference rebaseline failed", "reference rebaselined", "permit carried over", "permit set",
-    "store repaired",
+    "store change failed", "store repaired",
     "alerts updated", "alert opened", "alert updated", "alert closed", "alert acknowledged",
     "alert resolved", "alert dismissed", "alert rebaseline proposed", "alert rebaseline approved",
     "alert rebaseline rejected", "alert rebaseline applied", "alert rebaseline failed", "delivery sent",
