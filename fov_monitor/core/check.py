@@ -49,6 +49,15 @@ is still the reference's view, not another one."""
 STRONG_SPREAD = 0.3
 """Without a usable second estimate, a point alignment accuses alone only if it is confident and its
 agreeing points span at least this share of the frame."""
+MIN_MATCHED_SIDE_PX = 64
+"""A frame that matches no reference and is smaller than this on a side is unverifiable, not "not
+recognised": at 60x48 px a copy of the very reference view matches nothing (measured on the sample
+photos: 77 px a side and more align)."""
+MAX_SHAPE_CHANGE = 2.0
+"""A frame that matches no reference and whose aspect ratio differs from the reference's by more than
+this factor is unverifiable, not "not recognised": copies of the sample photos stretched up to 2x
+align (and are judged), from 2.2x on most match nothing. Another scene of a shape within the factor
+(a 3:2 view against a square reference) is still "not recognised"."""
 CONFINED_DETAIL = 0.5
 """A frame that does not align and has distinct corners in at most this share of the grid cells the
 reference has them in shows its scene only on a strip: where a cover is found with the camera taken
@@ -136,6 +145,10 @@ def check_frame(
         timings["recover"] = (time.perf_counter() - aligned) * 1e3
     if isinstance(alignment, AlignmentFailure):
         result = _unaligned_result(alignment, references, live.gray, quality, fingerprint, settings, timings)
+        misshapen = _misshapen_reason(live.size_wh, references[0].size_wh)
+        if result.status is Status.REDIRECTED and misshapen is not None:
+            # Not recognised because it cannot be matched, not because it shows another view.
+            result = replace(result, status=Status.UNVERIFIABLE, reasons=(misshapen, *result.reasons[1:]))
     else:
         used = references[alignment.reference_index]
         tamper, _ = view_tamper(used, live.gray, alignment.H_live_to_ref, settings)
@@ -323,6 +336,28 @@ def _check_field_of_view(hfov_deg: float | None) -> None:
             f"hfov_deg must be a number of degrees between 0 and 180 (exclusive), got {hfov_deg!r}; "
             "give the camera's horizontal field of view or leave it out"
         )
+
+
+def _misshapen_reason(live_wh: tuple[int, int], reference_wh: tuple[int, int]) -> str | None:
+    """Return why a frame that matched no reference cannot be matched at all, or None if it could be.
+
+    A frame too small to hold the reference's corners, or stretched (or cut to a strip) far from
+    the reference's shape, matches no reference whatever it shows: it cannot be judged, which is not
+    the same as showing another view.
+    """
+    (width, height), (ref_width, ref_height) = live_wh, reference_wh
+    if min(width, height) < MIN_MATCHED_SIDE_PX:
+        return (
+            f"frame too small to judge: {width}x{height} px (at least {MIN_MATCHED_SIDE_PX} px a side); "
+            "check the camera's stream resolution"
+        )
+    stretch = (width / height) / (ref_width / ref_height)
+    if max(stretch, 1.0 / stretch) > MAX_SHAPE_CHANGE:
+        return (
+            f"frame of another shape than the reference, so not judged: {width}x{height} against "
+            f"{ref_width}x{ref_height} (stretched or cut to a strip); check the camera's stream settings"
+        )
+    return None
 
 
 def _unaligned_result(

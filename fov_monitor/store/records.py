@@ -6,7 +6,6 @@ Parsed strictly, once, with the file and the field named in every error; see
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ import numpy as np
 
 from fov_monitor.core.permit import Decision, Permit
 from fov_monitor.errors import InvalidPermitError, InvalidSettingsError, StoreError
+from fov_monitor.files.json_files import parse_json
 
 PERMIT_SCHEMA_VERSION = 1
 REFERENCE_SCHEMA_VERSION = 1
@@ -159,27 +159,52 @@ class ReferenceInfo:
             raise InvalidSettingsError(f"{where}: expected a JSON object describing the reference")
         if data.get("schema_version") != REFERENCE_SCHEMA_VERSION:
             raise InvalidSettingsError(
-                f"{where}: field 'schema_version' is {data.get('schema_version')!r}, expected "
+                f"{where}: field 'schema_version' is {_shown(data.get('schema_version'))}, expected "
                 f"{REFERENCE_SCHEMA_VERSION}"
             )
-        try:
-            width, height = (int(v) for v in data["size_wh"])
-            return cls(
-                label=str(data["label"]),
-                size_wh=(width, height),
-                captured_at=str(data["captured_at"]),
-                captured_by=str(data["captured_by"]),
-                source=str(data["source"]),
-                image_sha256=str(data["image_sha256"]),
-                self_test=dict(data.get("self_test") or {}),
-                rebaseline=data.get("rebaseline"),
-                features_sha256=data.get("features_sha256"),
-                learned=_learned(data.get("learned"), where),
+        missing = [name for name in _RECORD_FIELDS if name not in data]
+        if missing:
+            raise InvalidSettingsError(f"{where}: field {missing[0]!r} is missing")
+        size = data["size_wh"]
+        if not (isinstance(size, list) and len(size) == 2 and all(type(v) is int and v > 0 for v in size)):
+            raise InvalidSettingsError(
+                f"{where}: field 'size_wh' must be [width, height] in pixels, got {_shown(size)}"
             )
-        except KeyError as exc:
-            raise InvalidSettingsError(f"{where}: field {exc.args[0]!r} is missing") from None
-        except (TypeError, ValueError) as exc:
-            raise InvalidSettingsError(f"{where}: field 'size_wh' is malformed ({exc})") from None
+        for name in ("label", "captured_at", "captured_by", "source", "image_sha256"):
+            if not isinstance(data[name], str):
+                raise InvalidSettingsError(f"{where}: field {name!r} must be text, got {_shown(data[name])}")
+        for name in ("self_test", "rebaseline"):
+            if data.get(name) is not None and not isinstance(data[name], Mapping):
+                raise InvalidSettingsError(
+                    f"{where}: field {name!r} must be an object, got {_shown(data[name])}"
+                )
+        features = data.get("features_sha256")
+        if features is not None and not isinstance(features, str):
+            raise InvalidSettingsError(
+                f"{where}: field 'features_sha256' must be text, got {_shown(features)}"
+            )
+        return cls(
+            label=data["label"],
+            size_wh=(size[0], size[1]),
+            captured_at=data["captured_at"],
+            captured_by=data["captured_by"],
+            source=data["source"],
+            image_sha256=data["image_sha256"],
+            self_test=dict(data.get("self_test") or {}),
+            rebaseline=data.get("rebaseline"),
+            features_sha256=features,
+            learned=_learned(data.get("learned"), where),
+        )
+
+
+_RECORD_FIELDS = ("label", "size_wh", "captured_at", "captured_by", "source", "image_sha256")
+"""The fields every reference record has."""
+
+
+def _shown(value: object) -> str:
+    """Return ``value`` as an error shows it: its repr, cut short (a damaged file may hold anything)."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 def _learned(value: object, where: str) -> Mapping[str, Any] | None:
@@ -230,7 +255,7 @@ def read_stored_permit(path: Path, tolerance: float) -> StoredPermit:
         raise InvalidPermitError(f"{path}: expected a JSON object with 'permitted_xy'")
     if data.get("schema_version") != PERMIT_SCHEMA_VERSION:
         raise InvalidPermitError(
-            f"{path}: field 'schema_version' is {data.get('schema_version')!r}, expected "
+            f"{path}: field 'schema_version' is {_shown(data.get('schema_version'))}, expected "
             f"{PERMIT_SCHEMA_VERSION}"
         )
     extra = {"schema_version", "reference_size", "set_at", "set_by"}
@@ -242,7 +267,7 @@ def read_stored_permit(path: Path, tolerance: float) -> StoredPermit:
     if size is not None:
         if not (isinstance(size, list) and len(size) == 2 and all(type(v) is int and v > 0 for v in size)):
             raise InvalidPermitError(
-                f"{path}: field 'reference_size' must be [width, height] in pixels, got {size!r}; "
+                f"{path}: field 'reference_size' must be [width, height] in pixels, got {_shown(size)}; "
                 "set the permit again with 'fov-monitor permit set'"
             )
         reference_size = (size[0], size[1])
@@ -250,10 +275,33 @@ def read_stored_permit(path: Path, tolerance: float) -> StoredPermit:
 
 
 def read_json(path: Path) -> Any:
-    """Return the parsed content of a store's JSON file; a missing or malformed file is a one-line error."""
+    """Return the parsed content of a store's JSON file; a missing or malformed file is a one-line error.
+
+    Raises
+    ------
+    StoreError
+        When the file is missing, is a folder, or cannot be read.
+    InvalidSettingsError
+        When it is not valid JSON (nested too deep included).
+    """
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise StoreError(f"{path} is missing; restore it or re-create it with fov-monitor") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except OSError as exc:
+        raise unreadable_file(path, exc) from None
+    except UnicodeDecodeError as exc:
         raise InvalidSettingsError(f"{path} is not valid JSON ({exc}); fix or restore the file") from None
+    try:
+        return parse_json(text)
+    except ValueError as exc:
+        raise InvalidSettingsError(f"{path} is not valid JSON ({exc}); fix or restore the file") from None
+
+
+def unreadable_file(path: Path, error: OSError) -> StoreError:
+    """Return the one-line error for a store file that exists but cannot be read (a folder in its place)."""
+    if isinstance(error, IsADirectoryError):
+        return StoreError(f"{path} is a folder, not a file; move it away and restore the file from a backup")
+    return StoreError(
+        f"{path} cannot be read ({error.strerror or error}); check the file and its permissions"
+    )

@@ -142,8 +142,8 @@ def learn_reference(
     first (audited, kept in ``history/``).
 
     The audit line (``reference learned``: the frame, the base reference it was verified against, the
-    shift and zoom measured) is written before the files; if the files fail, ``reference learning
-    failed`` follows and nothing is left half-written.
+    shift and zoom measured) is written before the files; if the files fail, ``store change failed``
+    follows and nothing is left half-written.
     """
     state = store.camera_state(camera_id)
     learned = sorted((info for info in state.infos if info.is_learned), key=lambda info: info.captured_at)
@@ -168,17 +168,10 @@ def learn_reference(
     for oldest in learned[: max(0, len(learned) - MAX_LEARNED + 1)]:
         why = f"the bank holds at most {MAX_LEARNED} learned references: {label} takes its place"
         forget_reference(store, database, camera_id, oldest.label, actor=actor, why=why)
-    database.audit(actor, AuditAction.REFERENCE_LEARNED, camera_id, detail, at=now_utc())
     try:
-        store.save_reference(camera_id, label, image, info, prepared)
+        with database.audited_change(actor, AuditAction.REFERENCE_LEARNED, camera_id, detail, now_utc()):
+            store.save_reference(camera_id, label, image, info, prepared)
     except (FovMonitorError, OSError) as exc:
-        database.audit(
-            actor,
-            AuditAction.REFERENCE_LEARNING_FAILED,
-            camera_id,
-            {"label": label, "error": str(exc)},
-            at=now_utc(),
-        )
         log.warning("camera %s: learned reference %s not kept: %s", camera_id, label, exc)
         return None
     return info

@@ -6,6 +6,7 @@ approver, keeps the old reference in the camera's history and writes both to the
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from fov_monitor.sources import Grab, grab
 from fov_monitor.store.camera import CameraConfig
 from fov_monitor.store.store import CameraState, ReferenceInfo, Store, check_label, now_utc
 from fov_monitor.workflows.bank import forget_learned
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,47 +300,47 @@ def keep_reference(
         rebaseline=record,
     )
     prepared = developed.prepared
-    if approval:
-        # Written before the files change: if the database fails after them, the replacement is
-        # still on record (started, never finished), never silent.
-        database.audit(
-            actor,
-            AuditAction.REFERENCE_REBASELINE_STARTED,
-            camera_id,
-            {"label": label, "reason": approval.reason, "approved_by": approval.approved_by},
-            at=now_utc(),
-        )
+    detail = {
+        "label": label,
+        "source": grabbed_from,
+        "self_test": test.to_dict(),
+        "reason": approval.reason if approval else None,
+        "approved_by": approval.approved_by if approval else None,
+    }
+    # The audit line goes before the files change: a database that refuses it (locked, full disk)
+    # leaves the store as it was. A first capture's line is its whole record (a capture whose files
+    # then fail is marked failed); a re-baseline's says it started, and its last line, once the files
+    # are written, names where the old reference is kept.
+    if approval is None:
+        first = detail | {"previous_kept_at": None}
+        with database.audited_change(actor, AuditAction.REFERENCE_CAPTURED, camera_id, first, now_utc()):
+            kept = _save_with_permit(store, database, state, label, image, info, prepared, None, actor, None)
+        if not state.infos and state.stored_permit is None:
+            permit_note = _set_pending_permit(store, database, camera_id, size, config.tolerance, actor)
+        return CaptureOutcome(info, test, kept, carried, permit_note)
+    started = {"label": label, "reason": approval.reason, "approved_by": approval.approved_by}
+    database.audit(actor, AuditAction.REFERENCE_REBASELINE_STARTED, camera_id, started, at=now_utc())
     try:
         kept = _save_with_permit(
             store, database, state, label, image, info, prepared, carried, actor, approval
         )
-    except FovMonitorError as exc:
-        if approval:
-            database.audit(
-                actor,
-                AuditAction.REFERENCE_REBASELINE_FAILED,
-                camera_id,
-                {"label": label, "error": str(exc)},
-                at=now_utc(),
+    except BaseException as exc:
+        failed = {"label": label, "error": str(exc)}
+        try:
+            database.audit(actor, AuditAction.REFERENCE_REBASELINE_FAILED, camera_id, failed, at=now_utc())
+        except FovMonitorError as second:
+            log.error(
+                "camera %s: the failed re-baseline of %r was not recorded (%s)", camera_id, label, second
             )
         raise
     database.audit(
         actor,
-        AuditAction.REFERENCE_REBASELINED if approval else AuditAction.REFERENCE_CAPTURED,
+        AuditAction.REFERENCE_REBASELINED,
         camera_id,
-        {
-            "label": label,
-            "source": grabbed_from,
-            "self_test": test.to_dict(),
-            "reason": approval.reason if approval else None,
-            "approved_by": approval.approved_by if approval else None,
-            "previous_kept_at": str(kept) if kept else None,
-        },
+        detail | {"previous_kept_at": str(kept) if kept else None},
         at=now_utc(),
     )
-    if not state.infos and state.stored_permit is None:
-        permit_note = _set_pending_permit(store, database, camera_id, size, config.tolerance, actor)
-    if approval and _is_base(state, label):
+    if _is_base(state, label):
         # Learned references were verified against the base being replaced: they measure against
         # it no longer, so they leave the bank (kept in history/), each with its audit line.
         why = f"the {label!r} base reference was re-baselined"

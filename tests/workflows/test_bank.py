@@ -69,7 +69,7 @@ def test_a_learned_reference_that_cannot_be_written_leaves_nothing_and_says_so(
     with Database(resolve_location(store.root, None)) as database:
         assert learn_reference(store, database, CAMERA, candidate, actor="night-scan", scan_run=4) is None
     actions = [action for action, _ in _actions(store.root)]
-    assert actions[-2:] == ["reference learned", "reference learning failed"]
+    assert actions[-2:] == ["reference learned", "store change failed"]
     assert not (store.folder(CAMERA) / "references" / f"{label}.json").exists()
     assert [info.label for info in store.reference_infos(CAMERA)] == ["day"]
 
