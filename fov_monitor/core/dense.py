@@ -8,7 +8,7 @@ shading does not matter), aligned by maximising their correlation (OpenCV's ECC)
 coarse to fine, from the global shift that phase correlation finds.
 
 It serves twice: as the independent second opinion a homography must have before it accuses a
-camera (:func:`~fov_monitor.core.check.check_frame`), and to align a frame whose points only
+camera (:func:`~fov_monitor.core.proof.accusation_doubt`), and to align a frame whose points only
 partly match, when those points agree with it.
 """
 

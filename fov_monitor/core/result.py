@@ -87,7 +87,7 @@ class AlignMethod(enum.StrEnum):
     is measured with those points' homography (:mod:`fov_monitor.core.recovery`)."""
     EDGES = "edges"
     """No points match, but the whole picture's edges line up with a reference's where a camera can
-    look (:func:`fov_monitor.core.check.edge_alignment`): a move well beyond the tolerance is measured
+    look (:func:`fov_monitor.core.proof.edge_alignment`): a move well beyond the tolerance is measured
     and reported, anything less cannot be told."""
 
 
