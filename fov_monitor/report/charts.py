@@ -37,6 +37,7 @@ STATUS_COLOURS: Mapping[DayStatus, str] = {
     DayStatus.REDIRECTED: "#e69f00",
     DayStatus.ZONE_EXPOSED: "#d55e00",
     DayStatus.TAMPERED: "#000000",
+    DayStatus.OUTSIDE_DECISION: "#56b4e9",
 }
 """Colours of the daily statuses (the Okabe-Ito palette, told apart with colour-blindness too)."""
 

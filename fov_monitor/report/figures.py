@@ -71,6 +71,7 @@ class DayStatus(enum.IntEnum):
     REDIRECTED = 5
     ZONE_EXPOSED = 6
     TAMPERED = 7
+    OUTSIDE_DECISION = 8
 
     @classmethod
     def of(cls, outcome: Outcome) -> DayStatus:
@@ -210,7 +211,7 @@ class CameraFigures:
     @property
     def non_compliance_deviations(self) -> int:
         """Alerts for a view that was wrong (redirected, zone exposed, tampered)."""
-        return sum(1 for deviation in self.deviations if deviation.problem.outcome.non_compliant)
+        return sum(1 for deviation in self.deviations if deviation.problem.seen)
 
     @property
     def carried_over_deviations(self) -> int:
