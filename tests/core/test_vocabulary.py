@@ -69,7 +69,7 @@ def test_the_report_and_the_overview_rank_and_count_the_same_outcomes() -> None:
         "outside_decision",
     ]  # fmt: skip
     assert {Outcome.of(status) for status in Status} == VERDICTS
-    assert {status.name for status in DayStatus} == {outcome.name for outcome in Outcome} | {"NO_CHECK"}
+    assert {status.name for status in DayStatus} == {outcome.name for outcome in Outcome} | {"NOT_MONITORED"}
     assert all(DayStatus.of(outcome).name == outcome.name for outcome in Outcome)
     assert {status.value for status in Status} <= {status.value for status in FleetStatus}
 

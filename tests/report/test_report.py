@@ -25,7 +25,8 @@ import pytest
 
 from fov_monitor.cli import main
 from fov_monitor.db.database import Database
-from fov_monitor.report import drawing
+from fov_monitor.errors import ReportError
+from fov_monitor.report import charts, drawing
 from fov_monitor.report.clock import LocalTime
 from fov_monitor.report.figures import DayStatus, FleetFigures, yearly_figures
 from fov_monitor.report.removed import removed_cameras
@@ -62,6 +63,16 @@ SCHEDULE = {
     "cam-09": [C] * 30,
 }
 GROUPS = {camera_id: "north" if index < 5 else "south" for index, camera_id in enumerate(SCHEDULE)}
+WEIGHING = {
+    "purpose": "to keep the market entrance safe at night",
+    "value": "two thefts solved",
+    "intrusion": "low: an empty square at night",
+    "alternatives": "lighting alone was tried in 2024",
+    "measures": "the school is a privacy zone; recordings kept 7 days",
+    "conclusion": "continue",
+    "assessed_by": "ann",
+    "assessed_at": "2027-01-15",
+}
 
 
 @dataclass(frozen=True)
@@ -82,12 +93,7 @@ def _history(root: Path) -> Store:
         write_rebaseline(database, "cam-01", "2025-06-01T10:00:00+00:00")
     weighing = root / "weighing" / "2026"
     weighing.mkdir(parents=True)
-    (weighing / "cam-00.json").write_text(
-        json.dumps(
-            {"value": "two thefts solved", "intrusion": "low", "conclusion": "keep", "assessed_by": "ann"}
-        ),
-        encoding="utf-8",
-    )
+    (weighing / "cam-00.json").write_text(json.dumps(WEIGHING), encoding="utf-8")
     (weighing / "cam-01.md").write_text("Useful at night.\n\nKeep, narrow the view.\n", encoding="utf-8")
     return store
 
@@ -190,7 +196,7 @@ def test_rebaselines_are_those_of_the_year(fleet: FleetFigures) -> None:
 def test_timeline_has_each_days_worst_status_and_outside_share(fleet: FleetFigures) -> None:
     camera = next(c for c in fleet.cameras if c.camera_id == "cam-01")
     assert camera.day_status.shape == (365,)
-    assert camera.day_status[MARCH_1 - 1] == DayStatus.NO_CHECK
+    assert camera.day_status[MARCH_1 - 1] == DayStatus.NOT_MONITORED
     assert camera.day_status[MARCH_1 + 10] == DayStatus.REDIRECTED
     assert camera.day_status[MARCH_1 + 13] == DayStatus.COMPLIANT
     assert camera.day_outside[MARCH_1 + 11] == pytest.approx(0.12)
@@ -229,7 +235,7 @@ def test_permitted_hours_in_words(windows: tuple[str, ...], words: str) -> None:
 def test_csv_and_json_hold_the_same_figures(built: Built, fleet: FleetFigures) -> None:
     rows = {
         row["camera_id"]: row
-        for row in csv.DictReader(io.StringIO((built.yearly / "figures.csv").read_text()))
+        for row in csv.DictReader(io.StringIO((built.yearly / "figures.csv").read_text(encoding="utf-8-sig")))
     }
     assert len(rows) == 10
     assert float(rows["cam-01"]["share_compliant"]) == pytest.approx(0.9)
@@ -334,10 +340,10 @@ def test_camera_page_shows_the_key_sections(built: Built) -> None:
         "Keep, narrow the view.",
     ):
         assert text in html, text
-    assert html.count("<img") == 3  # the drawing, the strip, the outside chart
+    assert html.count("<img") == 2  # the drawing, the timeline (strip and chart on one axis)
     placeholder = (built.yearly / "cameras" / "cam-02.html").read_text(encoding="utf-8")
     assert "To be completed." in placeholder
-    assert "weighing/2026/cam-02.md" in placeholder
+    assert "weighing/2026/cam-02.json" in placeholder
     exposures = (built.yearly / "cameras" / "cam-03.html").read_text(encoding="utf-8")
     assert "2026-03-03" in exposures
     assert "2026-03-21" in exposures
@@ -501,17 +507,26 @@ def test_register_needs_the_organisation(tmp_path: Path, capsys: pytest.CaptureF
 
 
 def test_failed_build_leaves_no_half_report_and_keeps_the_earlier_one(
-    built: Built, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    built: Built, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = tmp_path / "store"
     shutil.copytree(built.store, store)
     out = tmp_path / "out"
     shutil.copytree(built.yearly, out)
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    # cam-05's weighing file is damaged: the build fails on it, after the pages before it were written
-    (store / "weighing" / "2026" / "cam-05.json").write_text('{"value": 3}', encoding="utf-8")
+    # the sixth camera's timeline cannot be drawn: the build fails after the pages before it were written
+    drawn: list[int] = []
+    real = charts.Timeline.render
+
+    def failing(self: charts.Timeline, *args: object) -> str:
+        drawn.append(1)
+        if len(drawn) == 6:
+            raise ReportError("could not encode the timeline as PNG")
+        return real(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(charts.Timeline, "render", failing)
     result = run_main(capsys, "--store", store, "report", "yearly", "--year", "2026", "--out", out)
-    assert_cli_error(result, "cam-05.json", "'value' must be text")
+    assert_cli_error(result, "could not encode the timeline")
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "store"]
 
@@ -605,7 +620,10 @@ def test_a_damaged_camera_is_named_not_reported_and_the_rest_is(
     assert f"<code>{file}</code>" in section
     assert fix in section
     assert "1 camera could not be reported" in index
-    rows = {row["camera_id"]: row for row in csv.DictReader(io.StringIO((out / "figures.csv").read_text()))}
+    rows = {
+        row["camera_id"]: row
+        for row in csv.DictReader(io.StringIO((out / "figures.csv").read_text(encoding="utf-8-sig")))
+    }
     assert fix in rows["cam-02"]["not_reported"]
     assert rows["cam-02"]["checks"] == ""
     assert rows["cam-01"]["not_reported"] == ""
@@ -729,11 +747,11 @@ def test_the_year_is_the_organisations_local_year(
     ("timezone", "day", "status"),
     [
         ("Europe/Stockholm", 0, DayStatus.REDIRECTED),
-        ("Europe/Stockholm", MARCH_29 - 1, DayStatus.NO_CHECK),
+        ("Europe/Stockholm", MARCH_29 - 1, DayStatus.NOT_MONITORED),
         ("Europe/Stockholm", MARCH_29, DayStatus.COMPLIANT),
         ("Europe/Stockholm", MARCH_29 + 1, DayStatus.ZONE_EXPOSED),  # UTC+1 all year would say 29 March
-        ("Europe/Stockholm", 364, DayStatus.NO_CHECK),
-        ("UTC", 0, DayStatus.NO_CHECK),
+        ("Europe/Stockholm", 364, DayStatus.NOT_MONITORED),
+        ("UTC", 0, DayStatus.NOT_MONITORED),
         ("UTC", MARCH_29 - 1, DayStatus.COMPLIANT),
         ("UTC", MARCH_29, DayStatus.ZONE_EXPOSED),
         ("UTC", 364, DayStatus.TAMPERED),
@@ -754,7 +772,7 @@ def test_local_figures_around_new_year_and_summer_time(local_store: Store) -> No
     assert deviation.time_to_fix_h == pytest.approx(1.5)
     assert deviation.notes[0].at == "2026-01-01T07:30:00+01:00"
     assert [e.day for e in camera.zone_exposures] == ["2026-03-30"]
-    assert fleet.monthly_counts[0].tolist() == [0, 1, 0, 0, 0, 0, 0]  # the redirect of 1 January
+    assert fleet.monthly_counts[0].tolist() == [0, 1, 0, 0, 0, 0, 0, 0]  # the redirect of 1 January
     assert fleet.totals.open_at_year_end == 0
 
 

@@ -225,16 +225,18 @@ def _insert_alert(
     )
     acknowledged = (datetime.fromisoformat(opened) + timedelta(hours=7)).isoformat()
     events = [
-        (opened, ACTOR, "opened", ""),
-        (acknowledged, "reviewer-ann", "acknowledged", "site visit planned"),
+        (opened, ACTOR, "opened", "", {}),
+        (acknowledged, "reviewer-ann", "acknowledged", "site visit planned", {}),
     ]
     if closed:
-        events.append((closed, ACTOR, "closed", ""))
-    for at, actor, event, note in events:
+        run_id = transaction.fetchone("SELECT MAX(id) FROM scan_runs WHERE started_at <= ?", (closed,))
+        why = {"run_id": run_id[0] if run_id else None, "why": "the camera is compliant again"}
+        events.append((closed, ACTOR, "closed", "", why))
+    for at, actor, event, note, detail in events:
         transaction.execute(
             "INSERT INTO alert_events (alert_id, at, actor, event, note, detail_json) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            (alert_id, at, actor, event, note, "{}"),
+            (alert_id, at, actor, event, note, json.dumps(detail)),
         )
 
 
