@@ -11,7 +11,7 @@ from fov_monitor.commands.common import EXIT_COMPLIANT, EXIT_UNVERIFIABLE, Conte
 from fov_monitor.db.audit import AuditAction
 from fov_monitor.extras import Extra, needs_extra
 from fov_monitor.report.organisation import Organisation
-from fov_monitor.report.output import write_folder
+from fov_monitor.report.output import MARKER, write_folder
 from fov_monitor.report.selection import UnreadableCamera
 
 if TYPE_CHECKING:
@@ -87,6 +87,23 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
     )
     public.set_defaults(run=run_register)
 
+    signs = kinds.add_parser(
+        "signs",
+        parents=[parent],
+        help="a printable sign per camera (A4 and A5) with a QR code to its page of the register",
+        description=(
+            "Write into --out a sign per camera whose decision is valid today: signs/<camera>-a4.html and "
+            "-a5.html, each printing to one page of its size, with the camera pictogram, who is "
+            "responsible, the purpose, the contact, how long recordings are kept, and a QR code that "
+            "opens the camera's section of the public register ('register_url' of "
+            "<store>/organisation.json, which is needed), and index.html listing them."
+        ),
+        epilog=EXIT_TEXT,
+    )
+    signs.add_argument("--group", metavar="G", help="only the cameras of this group (area)")
+    signs.add_argument("--out", type=Path, required=True, metavar="DIR", help="the signs folder")
+    signs.set_defaults(run=run_signs)
+
 
 def run_yearly(args: argparse.Namespace) -> int:
     with needs_extra(Extra.REPORT, "fov-monitor report"):
@@ -159,6 +176,7 @@ def run_register(args: argparse.Namespace) -> int:
             privacy=context.settings.privacy,
             group=args.group,
             jobs=args.jobs,
+            previous=Path(args.out) if (Path(args.out) / MARKER).is_file() else None,
         ),
     )
     files = ReportFiles.of(args.out, built.cameras)
@@ -167,6 +185,27 @@ def run_register(args: argparse.Namespace) -> int:
         f"wrote the public register of {built.cameras} cameras to {args.out}: {files.files} files, "
         f"{files.total_bytes / 1e6:.1f} MB (largest {files.largest_file}, {files.largest_bytes / 1e6:.2f} MB)"
     )
+    return _warn_not_reported(built.not_reported)
+
+
+def run_signs(args: argparse.Namespace) -> int:
+    with needs_extra(Extra.REPORT, "fov-monitor report signs"):
+        from fov_monitor.report.signs import build_signs
+        from fov_monitor.report.yearly import ReportFiles
+
+    context = Context.from_args(args)
+    context.store.require()
+    organisation = Organisation.require(context.store.root)
+    built = write_folder(
+        args.out,
+        "signs",
+        lambda folder: build_signs(context.store, folder, organisation=organisation, group=args.group),
+    )
+    files = ReportFiles.of(args.out, len(built.signs))
+    _audit(context, "signs", args, files, built.not_reported, without_decision=built.without_decision)
+    print(f"wrote the signs of {len(built.signs)} cameras to {args.out} (A4 and A5 each)")
+    for camera_id in built.without_decision:
+        print(f"no sign for camera {camera_id}: no decision allows it to film today")
     return _warn_not_reported(built.not_reported)
 
 

@@ -37,6 +37,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
+from markdown_it import MarkdownIt
 from markupsafe import Markup
 from pydantic import AfterValidator, Field
 
@@ -289,9 +290,7 @@ def _is_day(text: str) -> bool:
 
 
 @functools.cache
-def _renderer():  # type: ignore[no-untyped-def]
-    from markdown_it import MarkdownIt
-
+def _renderer() -> MarkdownIt:
     parser = MarkdownIt("commonmark", {"html": False})
     # What an owner's text may be: paragraphs, emphasis, lists, quotes and code. No pictures (a page
     # loads nothing from outside), no links, no headings (the page's own outline stays in order).
