@@ -826,3 +826,43 @@ def test_an_unknown_timezone_is_a_one_line_error(
     result = run_main(capsys, "--store", store, "report", kind, *options, "--out", tmp_path / "out")
     assert_cli_error(result, "organisation.json", "'timezone'", repr(name), "Europe/Stockholm")
     assert not (tmp_path / "out").exists()
+
+
+# smaller things an auditor and a reader notice
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_the_timelines_kinds_of_day_reach_3_to_1_against_each_other() -> None:
+    no_verdict = ("NOT_MONITORED", "UNVERIFIABLE", "OFFLINE", "ERROR")
+    not_compliant = ("REDIRECTED", "ZONE_EXPOSED", "TAMPERED", "OUTSIDE_DECISION")
+    kinds = [no_verdict, ("COMPLIANT",), not_compliant]
+    colours = {status.name: colour for status, colour in charts.STATUS_COLOURS.items()}
+    for first, second in itertools.combinations(kinds, 2):
+        for a, b in itertools.product(first, second):
+            light, dark = sorted((_luminance(colours[a]), _luminance(colours[b])), reverse=True)
+            assert (light + 0.05) / (dark + 0.05) >= 3.0, (a, b)
+
+
+def test_every_table_has_a_caption(built: Built) -> None:
+    for path in _pages(built.yearly):
+        html = path.read_text(encoding="utf-8")
+        assert html.count("<table>") == html.count("<table>\n<caption>"), path
+
+
+@pytest.mark.parametrize(("year", "march_1"), [(2026, 59), (2028, 60)])
+def test_the_strip_and_the_chart_share_one_time_axis_with_month_ticks(year: int, march_1: int) -> None:
+    timeline = charts.Timeline(year)
+    strip, chart = timeline.strip_axes, timeline.axes
+    assert strip.get_shared_x_axes().joined(strip, chart)
+    assert strip.get_position().x0 == pytest.approx(chart.get_position().x0)
+    assert strip.get_position().x1 == pytest.approx(chart.get_position().x1)
+    assert chart.get_xlim() == (-0.5, timeline.days - 0.5)
+    ticks = list(chart.get_xticks())
+    assert len(ticks) == 12
+    assert ticks[2] == march_1
+    assert [label.get_text() for label in chart.get_xticklabels()][:3] == ["Jan", "Feb", "Mar"]
