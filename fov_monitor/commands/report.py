@@ -181,8 +181,13 @@ def run_register(args: argparse.Namespace) -> int:
     )
     files = ReportFiles.of(args.out, built.cameras)
     _audit(context, "register", args, files, built.not_reported)
+    apart = (
+        f" (and {built.without_decision} without a valid decision, listed apart)"
+        if built.without_decision
+        else ""
+    )
     print(
-        f"wrote the public register of {built.cameras} cameras to {args.out}: {files.files} files, "
+        f"wrote the public register of {built.cameras} cameras{apart} to {args.out}: {files.files} files, "
         f"{files.total_bytes / 1e6:.1f} MB (largest {files.largest_file}, {files.largest_bytes / 1e6:.2f} MB)"
     )
     return _warn_not_reported(built.not_reported)
