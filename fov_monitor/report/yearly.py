@@ -45,7 +45,7 @@ from fov_monitor.report.organisation import Organisation
 from fov_monitor.report.removed import KeptFolders, removed_cameras
 from fov_monitor.report.selection import CameraSelection, select_cameras
 from fov_monitor.report.templates import render
-from fov_monitor.report.weighing import TEXTS, Weighing, WeighingState, read_weighing
+from fov_monitor.report.weighing import Weighing, WeighingState, read_weighing
 from fov_monitor.report.wording import date_in_words
 from fov_monitor.store.store import Store
 
@@ -206,7 +206,6 @@ def build_yearly(
             timeline=timeline.render(camera.day_status, camera.day_outside, camera.tolerance),
             strip_alt=_strip_alt(camera.day_status),
             weighing=weighings[camera.camera_id],
-            weighing_texts=TEXTS,
             **common,
         )
         (pages / f"{camera.camera_id}.html").write_text(html, encoding="utf-8")

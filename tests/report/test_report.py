@@ -32,6 +32,7 @@ from fov_monitor.report.figures import DayStatus, FleetFigures, yearly_figures
 from fov_monitor.report.removed import removed_cameras
 from fov_monitor.report.wording import hours_in_words
 from fov_monitor.store.store import Store
+from tests.report.conftest import warm
 from tests.support.cli import assert_cli_error, run_main
 from tests.support.images import sample_bgr
 from tests.support.report_history import (
@@ -99,10 +100,10 @@ def _history(root: Path) -> Store:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+def built(tmp_path_factory: pytest.TempPathFactory, view_cache: Path) -> Built:
     """One store with the hand-made history; the yearly report and the register built from it once."""
     root = tmp_path_factory.mktemp("report")
-    store = _history(root / "store")
+    store = warm(_history(root / "store"), view_cache)
     yearly, register = root / "out" / "yearly", root / "out" / "register"
     assert main(["--store", str(store.root), "report", "yearly", "--year", "2026", "--out", str(yearly)]) == 0
     assert main(["--store", str(store.root), "report", "register", "--out", str(register)]) == 0

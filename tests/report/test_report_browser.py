@@ -21,6 +21,7 @@ import pytest
 
 from fov_monitor.cli import main
 from fov_monitor.db.database import Database
+from tests.report.conftest import warm
 from tests.support.images import sample_bgr
 from tests.support.report_history import ORGANISATION, make_store, write_scans
 
@@ -46,9 +47,9 @@ class Built:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+def built(tmp_path_factory: pytest.TempPathFactory, view_cache: Path) -> Built:
     root = tmp_path_factory.mktemp("browser")
-    store = make_store(root / "store", GROUPS, sample_bgr("astronaut"))
+    store = warm(make_store(root / "store", GROUPS, sample_bgr("astronaut")), view_cache)
     (store.root / "organisation.json").write_text(json.dumps(ORGANISATION_TOLD), encoding="utf-8")
     with Database(store.database_path) as database:
         write_scans(database, {"cam-1": ["compliant"] * 60, "cam-2": ["compliant"] * 60}, date(2026, 3, 1))

@@ -24,6 +24,7 @@ from fov_monitor.core.result import Outcome
 from fov_monitor.db.database import Database
 from fov_monitor.report.figures import CameraFigures, FleetFigures, yearly_figures
 from fov_monitor.store.store import Store
+from tests.report.conftest import warm
 from tests.support.cli import assert_cli_error, run_main
 from tests.support.images import sample_bgr
 from tests.support.report_history import (
@@ -79,8 +80,11 @@ def _resolved_alert(database: Database) -> None:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    store = make_store(tmp_path_factory.mktemp("decisions") / "store", CAMERAS, sample_bgr("astronaut"))
+def store(tmp_path_factory: pytest.TempPathFactory, view_cache: Path) -> Store:
+    store = warm(
+        make_store(tmp_path_factory.mktemp("decisions") / "store", CAMERAS, sample_bgr("astronaut")),
+        view_cache,
+    )
     _only_decision(store, "cam-ended", ENDED)
     _only_decision(store, "cam-renewed", FIRST, RENEWED)
     _only_decision(store, "cam-hours", DAYTIME)

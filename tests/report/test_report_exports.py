@@ -18,17 +18,19 @@ from fov_monitor.cli import main
 from fov_monitor.db.database import Database
 from fov_monitor.report.output import MANIFEST
 from fov_monitor.store.store import Store
+from tests.report.conftest import warm
 from tests.support.images import sample_bgr
 from tests.support.report_history import make_store, write_scans
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+def store(tmp_path_factory: pytest.TempPathFactory, view_cache: Path) -> Store:
     store = make_store(
         tmp_path_factory.mktemp("exports") / "store",
         {"cam-1": "söder", "cam-2": "söder"},
         sample_bgr("astronaut"),
     )
+    warm(store, view_cache)
     config = store.camera("cam-1")
     store.save_camera(dataclasses.replace(config, place="Södra hamnen, kaj 4"))
     with Database(store.database_path) as database:

@@ -18,6 +18,7 @@ from fov_monitor.cli import main
 from fov_monitor.db.database import Database
 from fov_monitor.report.figures import DayStatus, yearly_figures
 from fov_monitor.store.store import Store
+from tests.report.conftest import warm
 from tests.support.images import sample_bgr
 from tests.support.report_history import make_store, write_scans
 
@@ -35,12 +36,13 @@ def _gappy_year() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+def store(tmp_path_factory: pytest.TempPathFactory, view_cache: Path) -> Store:
     store = make_store(
         tmp_path_factory.mktemp("monitoring") / "store",
         {"cam-gap": "north", "cam-now": "north"},
         sample_bgr("astronaut"),
     )
+    warm(store, view_cache)
     with Database(store.database_path) as database:
         write_scans(database, {"cam-gap": _gappy_year(), "cam-now": ["compliant"] * 340}, date(2026, 1, 1))
     return store

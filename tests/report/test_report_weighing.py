@@ -12,6 +12,7 @@ import pytest
 
 from fov_monitor.report.weighing import WeighingState, read_weighing
 from fov_monitor.store.store import Store
+from tests.report.conftest import warm
 from tests.support.images import sample_bgr
 from tests.support.report_history import make_store
 
@@ -62,9 +63,13 @@ LABELS = {
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, Path, tuple[int, str, str]]:
+def built(
+    tmp_path_factory: pytest.TempPathFactory, view_cache: Path
+) -> tuple[Store, Path, tuple[int, str, str]]:
     root = tmp_path_factory.mktemp("weighing")
-    store = make_store(root / "store", dict.fromkeys(FILES, "north"), sample_bgr("astronaut"))
+    store = warm(
+        make_store(root / "store", dict.fromkeys(FILES, "north"), sample_bgr("astronaut")), view_cache
+    )
     folder = store.root / "weighing" / "2026"
     folder.mkdir(parents=True)
     for camera_id, written in FILES.items():
