@@ -75,14 +75,15 @@ def _luminance(colour: str) -> float:
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
 
-def _lut_rgba() -> NDArray[np.uint8]:
-    lut = np.zeros((len(DayStatus), 4), np.uint8)
+def _lut_bgr() -> NDArray[np.uint8]:
+    lut = np.zeros((len(DayStatus), 3), np.uint8)
     for status, colour in STATUS_COLOURS.items():
-        lut[status] = (*(int(colour[i : i + 2], 16) for i in (1, 3, 5)), 255)
+        red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+        lut[status] = (blue, green, red)
     return lut
 
 
-_LUT_RGBA = _lut_rgba()
+_LUT_BGR = _lut_bgr()
 
 
 def month_starts(year: int) -> list[int]:
@@ -98,8 +99,8 @@ class Timeline:
     month's first day), so a day's stripe stands right above its point of the chart. Days after the
     period (a report of the current year, to date) are left blank. Drawn by blitting: the axes,
     ticks and grid of each y scale (5%, 10%, 25%, 50% or 100%) are drawn once and kept as pixels; a
-    camera's chart restores them and draws only its strip and two lines. PNG at 150 dpi, sharp
-    enough to print.
+    camera's chart restores them and draws only its two lines, and its strip is painted straight
+    into the pixels. PNG at 150 dpi, sharp enough to print.
 
     Parameters
     ----------
@@ -121,13 +122,7 @@ class Timeline:
             self.strip_axes, self.axes = self.figure.subplots(
                 2, 1, sharex=True, gridspec_kw={"height_ratios": (1, 4)}
             )
-            self.strip = self.strip_axes.imshow(
-                np.zeros((1, self.days, 4), np.uint8),
-                aspect="auto",
-                interpolation="nearest",
-                extent=(-0.5, self.days - 0.5, 0, 1),
-                animated=True,
-            )
+            self.strip_axes.set_ylim(0, 1)
             self.strip_axes.set_yticks([])
             self.strip_axes.set_ylabel("day", rotation=0, ha="right", va="center")
             x = np.arange(self.days)
@@ -144,6 +139,21 @@ class Timeline:
             self.axes.grid(axis="y", color="#dddddd", linewidth=0.5)
             for side in ("top", "right"):
                 self.axes.spines[side].set_visible(False)
+        self._strip_box, self._strip_days = self._strip_pixels()
+
+    def _strip_pixels(self) -> tuple[tuple[slice, slice], NDArray[np.intp]]:
+        """Return the strip's pixel rows and columns in the figure, and the day of each of its columns.
+
+        The strip is painted straight into the figure's pixels (an image artist would cost more
+        than the rest of the chart): each pixel column inside the strip's axes shows its day.
+        """
+        _, height = self.canvas.get_width_height()
+        (x0, y0), (x1, y1) = self.strip_axes.transAxes.transform([(0, 0), (1, 1)])
+        rows = slice(round(height - y1) + 1, round(height - y0) - 1)
+        columns = slice(round(x0) + 1, round(x1) - 1)
+        centres = np.arange(columns.start, columns.stop) + 0.5
+        days = np.clip(np.floor((centres - x0) / (x1 - x0) * self.days), 0, self.days - 1).astype(np.intp)
+        return (rows, columns), days
 
     def render(
         self, day_status: NDArray[np.uint8], day_outside: NDArray[np.float64], tolerance: float | None
@@ -178,10 +188,6 @@ class Timeline:
             background = self._backgrounds[scale] = self.canvas.copy_from_bbox(self.figure.bbox)
         else:
             self.canvas.restore_region(background)
-        pixels = np.zeros((1, self.days, 4), np.uint8)  # transparent: days after the period
-        pixels[0, : status.size] = _LUT_RGBA[status]
-        self.strip.set_data(pixels)
-        self.strip_axes.draw_artist(self.strip)
         padded = np.full(self.days, np.nan)
         padded[: values.size] = values
         self.line.set_ydata(padded)
@@ -189,8 +195,12 @@ class Timeline:
             self.limit.set_ydata([tolerance, tolerance])
             self.axes.draw_artist(self.limit)
         self.axes.draw_artist(self.line)
-        rgba = np.asarray(self.canvas.buffer_rgba())
-        ok, encoded = cv2.imencode(".png", cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGR))
+        bgr = cv2.cvtColor(np.asarray(self.canvas.buffer_rgba()), cv2.COLOR_RGBA2BGR)
+        row = np.full((self._strip_days.size, 3), 255, np.uint8)  # days after the period stay blank
+        shown = self._strip_days < status.size
+        row[shown] = _LUT_BGR[status[self._strip_days[shown]]]
+        bgr[self._strip_box] = row
+        ok, encoded = cv2.imencode(".png", bgr)
         if not ok:
             raise ReportError("could not encode the timeline as PNG")
         return data_uri("image/png", encoded.tobytes())
