@@ -39,9 +39,12 @@ import numpy as np
 from skimage import data as samples
 
 from fov_monitor.db.database import Database
+from fov_monitor.faces.privacy import PrivacySettings
 from fov_monitor.report import charts
+from fov_monitor.report.clock import Period
 from fov_monitor.report.drawing import CACHE_FOLDER
 from fov_monitor.report.figures import yearly_figures
+from fov_monitor.report.organisation import Organisation
 from fov_monitor.report.output import write_folder
 from fov_monitor.report.register import build_register
 from fov_monitor.report.yearly import ReportFiles, build_yearly
@@ -55,7 +58,8 @@ from tests.support.report_history import (
     write_scans,
 )
 
-YEAR = 2026
+YEAR = 2025
+"""A finished year (the current one would be reported to date)."""
 GOAL_S = 60.0
 INDEX_LIMIT = 5_000_000
 PAGE_LIMIT = 1_000_000
@@ -96,16 +100,17 @@ def naive_timeline(day_status: np.ndarray, day_outside: np.ndarray, tolerance: f
 
 def time_charts(store: Store) -> None:
     with Database(store.database_path) as database:
-        fleet = yearly_figures(database, store, YEAR, store.camera_ids())
+        fleet = yearly_figures(
+            database, store, YEAR, store.camera_ids(), period=Period(YEAR, date(YEAR, 12, 31))
+        )
     started = time.perf_counter()
     for camera in fleet.cameras:
         naive_timeline(camera.day_status, camera.day_outside, camera.tolerance)
     naive = time.perf_counter() - started
     started = time.perf_counter()
-    chart = charts.OutsideChart(365)
+    timeline = charts.Timeline(YEAR)
     for camera in fleet.cameras:
-        charts.status_strip(camera.day_status)
-        chart.render(camera.day_outside, camera.tolerance)
+        timeline.render(camera.day_status, camera.day_outside, camera.tolerance)
     ours = time.perf_counter() - started
     print(
         f"timelines of {len(fleet.cameras)} cameras: baseline (pyplot per camera) {naive:.1f} s, "
@@ -116,7 +121,19 @@ def time_charts(store: Store) -> None:
 def build(store: Store, out: Path, jobs: int | None) -> float:
     started = time.perf_counter()
     with Database(store.database_path) as database:
-        write_folder(out, "yearly", lambda folder: build_yearly(store, database, YEAR, folder, jobs=jobs))
+        write_folder(
+            out,
+            "yearly",
+            lambda folder: build_yearly(
+                store,
+                database,
+                YEAR,
+                folder,
+                organisation=Organisation.for_store(store.root),
+                privacy=PrivacySettings(),
+                jobs=jobs,
+            ),
+        )
     return time.perf_counter() - started
 
 
@@ -149,7 +166,14 @@ def main() -> int:
         )
         started = time.perf_counter()
         register = root / "register"
-        write_folder(register, "register", lambda folder: build_register(store, folder))
+        organisation = Organisation.require(store.root)
+        write_folder(
+            register,
+            "register",
+            lambda folder: build_register(
+                store, folder, organisation=organisation, privacy=PrivacySettings()
+            ),
+        )
         register_s = time.perf_counter() - started
         register_files = ReportFiles.of(register, args.cameras)
         print(

@@ -29,7 +29,7 @@ PACKAGES: dict[Extra, frozenset[str]] = {
     ),
     Extra.CLUSTER: frozenset({"distributed", "dask"}),
     Extra.POSTGRES: frozenset({"psycopg", "psycopg_binary"}),
-    Extra.REPORT: frozenset({"matplotlib", "jinja2", "markupsafe"}),
+    Extra.REPORT: frozenset({"matplotlib", "jinja2", "markupsafe", "markdown_it", "mdurl", "segno"}),
 }
 """The top-level modules each extra installs (a missing one of these is the extra missing)."""
 

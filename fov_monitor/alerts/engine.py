@@ -8,7 +8,10 @@ Per camera of the run (cameras not in it are left alone):
   close, since it is online and judged;
 * offline, unverifiable, error (no verdict on the view): its alert opens only after N consecutive
   scans with that outcome (the settings' thresholds); alerts of the other such problems close, alerts
-  of a seen problem stay (not seeing the view is no evidence that it was fixed).
+  of a seen problem stay (not seeing the view is no evidence that it was fixed);
+* outside decision (the camera filmed when its decision does not allow it) is a seen problem; it
+  also closes the announcement that the decision was ending (``decision_ending``,
+  :mod:`fov_monitor.alerts.decisions`), which no other outcome touches.
 
 Idempotent per run: every alert the pass touches gets the run's id (``alerts.last_run_id``), and an
 alert already carrying it (or a later run's) is not touched again, so a second pass over a run
@@ -220,8 +223,12 @@ def _plan(
 ) -> _Plan | None:
     if any(alert.last_run_id is not None and alert.last_run_id > run_id for alert in alerts):
         return None  # a later run has judged this camera already
-    untouched = [alert for alert in alerts if alert.last_run_id != run_id]
     problem = Problem.of(seen.outcome)
+    # A decision ending soon is no view's finding: it closes when renewed, or when filming outside it.
+    alerts = [
+        a for a in alerts if a.problem is not Problem.DECISION_ENDING or problem is Problem.OUTSIDE_DECISION
+    ]
+    untouched = [alert for alert in alerts if alert.last_run_id != run_id]
     plan = _Plan(seen)
     if problem is None:
         plan.close = [(alert, "the camera is compliant again") for alert in untouched]

@@ -13,8 +13,8 @@ PAYLOAD_SCHEMA = "fov-monitor.alert-event/1"
 
 
 class Problem(enum.StrEnum):
-    """What is wrong with a camera: an :class:`Outcome` other than ``compliant``; one active alert per
-    camera and problem.
+    """What is wrong with a camera: an :class:`Outcome` other than ``compliant``, or its decision ending
+    soon; one active alert per camera and problem.
 
     An enum of its own, with :class:`Outcome`'s values (not spelt again), so that an alert's problem
     can never be ``compliant``: the type says it, and reading an alert row checks it.
@@ -26,6 +26,10 @@ class Problem(enum.StrEnum):
     UNVERIFIABLE = Outcome.UNVERIFIABLE.value
     OFFLINE = Outcome.OFFLINE.value
     ERROR = Outcome.ERROR.value
+    OUTSIDE_DECISION = Outcome.OUTSIDE_DECISION.value
+    DECISION_ENDING = "decision_ending"
+    """The camera's decision ends within :data:`~fov_monitor.workflows.decision.NOTICE_DAYS` days: an
+    announcement to the reviewers before filming becomes ``outside_decision`` (no scan outcome)."""
 
     @classmethod
     def of(cls, outcome: Outcome) -> Problem | None:
@@ -33,14 +37,15 @@ class Problem(enum.StrEnum):
         return None if outcome is Outcome.COMPLIANT else cls(outcome.value)
 
     @property
-    def outcome(self) -> Outcome:
-        """The scan outcome this problem is."""
-        return Outcome(self.value)
+    def outcome(self) -> Outcome | None:
+        """The scan outcome this problem is; None for ``decision_ending``, which no scan records."""
+        return None if self is Problem.DECISION_ENDING else Outcome(self.value)
 
     @property
     def seen(self) -> bool:
-        """True for a verdict on a real frame of the view (not: no frame, no verdict possible)."""
-        return self.outcome.non_compliant
+        """True for a finding that the camera breaks its permit (not: no frame, no verdict possible)."""
+        outcome = self.outcome
+        return outcome is not None and outcome.non_compliant
 
 
 class State(enum.StrEnum):

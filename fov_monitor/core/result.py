@@ -48,6 +48,9 @@ class Outcome(enum.StrEnum):
     """No usable frame: the camera timed out, refused, asked for other credentials or sent no image."""
     ERROR = "error"
     """The camera's enrolment cannot support a check (no reference, damaged file, bad permit)."""
+    OUTSIDE_DECISION = "outside_decision"
+    """The camera filmed when its decision does not allow it: before its first day, after its last,
+    or outside its permitted hours. Non-compliant whatever the view shows."""
 
     @classmethod
     def of(cls, status: Status) -> Outcome:
@@ -56,14 +59,14 @@ class Outcome(enum.StrEnum):
 
     @property
     def status(self) -> Status | None:
-        """The verdict's status; None for ``offline`` and ``error``, which judged no frame."""
+        """The verdict's status; None for ``offline``, ``error`` and ``outside_decision`` (not a verdict)."""
         return _STATUS_OF.get(self)
 
     @property
     def non_compliant(self) -> bool:
-        """True for a verdict that the view breaks the permit: redirected, zone exposed or tampered."""
+        """True when the camera breaks its permit: redirected, zone exposed, tampered, or outside decision."""
         status = self.status
-        return status is not None and status.non_compliant
+        return self is Outcome.OUTSIDE_DECISION or (status is not None and status.non_compliant)
 
 
 _STATUS_OF = {Outcome.of(status): status for status in Status}

@@ -1,10 +1,10 @@
 """The report's charts: the per-camera timeline and the organisation's charts, embedded as data URIs.
 
-The timeline has two parts. The strip of daily statuses is a row of coloured pixels: it is drawn
-with numpy straight into a PNG a few hundred bytes long (matplotlib would take 20-30 ms for it), and
-the page scales it up without smoothing. The share of the view outside the permit is a real chart,
-drawn by matplotlib (Agg) on one figure kept for the whole report, blitting each camera's lines onto
-the axes drawn once (see :class:`OutsideChart`). The organisation's charts are drawn once each, as SVG.
+The timeline (:class:`Timeline`) is one figure of two axes on one time axis: the strip of daily
+statuses (a row of coloured pixels shown without smoothing) above the share of the view outside the
+permit. It is drawn by matplotlib (Agg) on one figure kept for the whole report, blitting each
+camera's strip and lines onto the axes drawn once. The organisation's charts are drawn once each, as
+SVG.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 from collections.abc import Mapping, Sequence
+from datetime import date
 
 import cv2
 import matplotlib
@@ -29,26 +30,49 @@ from fov_monitor.report.embed import data_uri
 from fov_monitor.report.figures import OUTCOMES, DayStatus
 
 STATUS_COLOURS: Mapping[DayStatus, str] = {
-    DayStatus.NO_CHECK: "#e4e4e4",
-    DayStatus.COMPLIANT: "#009e73",
-    DayStatus.UNVERIFIABLE: "#f0e442",
-    DayStatus.OFFLINE: "#7a7a7a",
-    DayStatus.ERROR: "#cc79a7",
-    DayStatus.REDIRECTED: "#e69f00",
-    DayStatus.ZONE_EXPOSED: "#d55e00",
+    DayStatus.NOT_MONITORED: "#f2f2f2",
+    DayStatus.UNVERIFIABLE: "#f7eb6c",
+    DayStatus.OFFLINE: "#dde6ea",
+    DayStatus.ERROR: "#fcd5e6",
+    DayStatus.COMPLIANT: "#1e8c5a",
+    DayStatus.REDIRECTED: "#552200",
+    DayStatus.ZONE_EXPOSED: "#5c0a0a",
     DayStatus.TAMPERED: "#000000",
+    DayStatus.OUTSIDE_DECISION: "#24094f",
 }
-"""Colours of the daily statuses (the Okabe-Ito palette, told apart with colour-blindness too)."""
+"""Colours of the daily statuses, in three bands of lightness that reach 3:1 contrast against each
+other: light for a day without a verdict on the view (not monitored, unverifiable, offline, error),
+a middle green for compliant, dark for not compliant (redirected, zone exposed, tampered, outside
+the decision). Within a band the colours differ in hue, and the legend and the tables name them:
+more than three colours cannot all reach 3:1 against each other."""
+
+STATUS_BANDS: tuple[frozenset[DayStatus], ...] = (
+    frozenset({DayStatus.NOT_MONITORED, DayStatus.UNVERIFIABLE, DayStatus.OFFLINE, DayStatus.ERROR}),
+    frozenset({DayStatus.COMPLIANT}),
+    frozenset({DayStatus.REDIRECTED, DayStatus.ZONE_EXPOSED, DayStatus.TAMPERED, DayStatus.OUTSIDE_DECISION}),
+)
+"""The bands of :data:`STATUS_COLOURS`: no verdict, compliant, not compliant."""
 
 STATUS_LABELS: Mapping[DayStatus, str] = {
-    DayStatus.NO_CHECK: "no check",
-    **{DayStatus.of(outcome): str(outcome) for outcome in Outcome},
+    DayStatus.NOT_MONITORED: "not monitored",
+    **{DayStatus.of(outcome): str(outcome).replace("_", " ") for outcome in Outcome},
     DayStatus.ZONE_EXPOSED: "privacy zone in view",
 }
-"""How the daily statuses are named in the legend and the strip's text: an outcome by its value."""
+"""How the daily statuses are named in the legend and the timeline's text: an outcome by its value."""
 
-_MONTH_STARTS = (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    """Return the WCAG contrast ratio of two ``#rrggbb`` colours (1 to 21)."""
+    lighter, darker = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
 
 def _lut_bgr() -> NDArray[np.uint8]:
@@ -62,72 +86,97 @@ def _lut_bgr() -> NDArray[np.uint8]:
 _LUT_BGR = _lut_bgr()
 
 
-def status_strip(day_status: NDArray[np.uint8]) -> str:
-    """Return the strip of daily statuses as a PNG data URI, one pixel per day.
+def month_starts(year: int) -> list[int]:
+    """Return the day of the year (from 0) on which each month of ``year`` starts."""
+    first = date(year, 1, 1).toordinal()
+    return [date(year, month, 1).toordinal() - first for month in range(1, 13)]
+
+
+class Timeline:
+    """A camera's year on one time axis: each day's worst outcome above, the share outside the permit below.
+
+    Both parts are axes of one figure that share their x axis (day of the year, month ticks at each
+    month's first day), so a day's stripe stands right above its point of the chart. Days after the
+    period (a report of the current year, to date) are left blank. Drawn by blitting: the axes,
+    ticks and grid of each y scale (5%, 10%, 25%, 50% or 100%) are drawn once and kept as pixels; a
+    camera's chart restores them and draws only its two lines, and its strip is painted straight
+    into the pixels. PNG at 150 dpi, sharp enough to print.
 
     Parameters
     ----------
-    day_status : (days,) uint8 array
-        :class:`~fov_monitor.report.figures.DayStatus` codes.
-    """
-    pixels = _LUT_BGR[np.asarray(day_status, np.intp)][np.newaxis, :, :]
-    ok, encoded = cv2.imencode(".png", pixels, [cv2.IMWRITE_PNG_COMPRESSION, 9])
-    if not ok:
-        raise ReportError("could not encode the status strip as PNG")
-    return data_uri("image/png", encoded.tobytes())
-
-
-class OutsideChart:
-    """The daily share of the view outside the permit over a year, one figure reused per camera.
-
-    Drawn by blitting: the axes, ticks and grid of each y scale (5%, 10%, 25%, 50% or 100%) are
-    drawn once and kept as pixels; a camera's chart restores them and draws only its two lines
-    (3 ms instead of 35 ms for a full draw). PNG at 150 dpi, sharp enough to print.
-
-    Parameters
-    ----------
-    days : int
-        Days in the year (365 or 366).
+    year : int
+        The calendar year of the axis (365 or 366 days).
     """
 
     SCALES = (0.05, 0.10, 0.25, 0.50, 1.00)
     """Top of the y axis: the smallest that holds the camera's largest share and its tolerance."""
 
-    def __init__(self, days: int) -> None:
-        self.days = days
+    def __init__(self, year: int) -> None:
+        self.days = (date(year + 1, 1, 1) - date(year, 1, 1)).days
         self._backgrounds: dict[float, object] = {}
         with _style():
             # Fixed margins, not a layout engine, so every camera's axes sit at the same pixels.
-            self.figure = Figure(figsize=(7.2, 1.5), dpi=150)
+            self.figure = Figure(figsize=(7.2, 1.9), dpi=150)
             self.canvas = FigureCanvasAgg(self.figure)
-            self.figure.subplots_adjust(left=0.1, right=0.99, top=0.95, bottom=0.17)
-            self.axes = self.figure.add_subplot()
-            x = np.arange(days)
-            (self.line,) = self.axes.plot(x, np.zeros(days), color="#0072b2", linewidth=1.0, animated=True)
+            self.figure.subplots_adjust(left=0.1, right=0.99, top=0.97, bottom=0.14, hspace=0.12)
+            self.strip_axes, self.axes = self.figure.subplots(
+                2, 1, sharex=True, gridspec_kw={"height_ratios": (1, 4)}
+            )
+            self.strip_axes.set_ylim(0, 1)
+            self.strip_axes.set_yticks([])
+            self.strip_axes.set_ylabel("day", rotation=0, ha="right", va="center")
+            x = np.arange(self.days)
+            (self.line,) = self.axes.plot(
+                x, np.zeros(self.days), color="#0072b2", linewidth=1.0, animated=True
+            )
             self.limit = self.axes.axhline(
                 0.02, color="#d55e00", linewidth=0.8, linestyle="--", animated=True
             )
-            self.axes.set_xlim(0, days - 1)
-            self.axes.set_xticks(_MONTH_STARTS, _MONTHS)
+            self.axes.set_xlim(-0.5, self.days - 0.5)
+            self.axes.set_xticks(month_starts(year), _MONTHS)
             self.axes.set_ylabel("outside permit")
             self.axes.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
             self.axes.grid(axis="y", color="#dddddd", linewidth=0.5)
             for side in ("top", "right"):
                 self.axes.spines[side].set_visible(False)
+        self._strip_box, self._strip_days = self._strip_pixels()
 
-    def render(self, day_outside: NDArray[np.float64], tolerance: float | None) -> str:
-        """Return the chart of one camera as a PNG data URI.
+    def _strip_pixels(self) -> tuple[tuple[slice, slice], NDArray[np.intp]]:
+        """Return the strip's pixel rows and columns in the figure, and the day of each of its columns.
+
+        The strip is painted straight into the figure's pixels (an image artist would cost more
+        than the rest of the chart): each pixel column inside the strip's axes shows its day.
+        """
+        _, height = self.canvas.get_width_height()
+        (x0, y0), (x1, y1) = self.strip_axes.transAxes.transform([(0, 0), (1, 1)])
+        rows = slice(round(height - y1) + 1, round(height - y0) - 1)
+        columns = slice(round(x0) + 1, round(x1) - 1)
+        centres = np.arange(columns.start, columns.stop) + 0.5
+        days = np.clip(np.floor((centres - x0) / (x1 - x0) * self.days), 0, self.days - 1).astype(np.intp)
+        return (rows, columns), days
+
+    def render(
+        self, day_status: NDArray[np.uint8], day_outside: NDArray[np.float64], tolerance: float | None
+    ) -> str:
+        """Return the timeline of one camera as a PNG data URI.
 
         Parameters
         ----------
-        day_outside : (days,) float64 array
+        day_status : (period days,) uint8 array
+            :class:`~fov_monitor.report.figures.DayStatus` codes from 1 January; days after the
+            period's last are blank.
+        day_outside : (period days,) float64 array
             The day's largest share outside the permit, NaN where none was measured.
         tolerance : float or None
             The camera's tolerance, drawn as a dashed line; None (not known) draws none.
         """
+        status = np.asarray(day_status, np.intp)
         values = np.asarray(day_outside, np.float64)
-        if values.shape != (self.days,):
-            raise ReportError(f"outside shares must be one per day ({self.days}), got shape {values.shape}")
+        if values.shape != status.shape or not 0 < status.size <= self.days:
+            raise ReportError(
+                f"a timeline needs one status and one share per day (at most {self.days}), "
+                f"got shapes {status.shape} and {values.shape}"
+            )
         finite = values[np.isfinite(values)]
         top = max(float(finite.max()) if finite.size else 0.0, tolerance or 0.0) * 1.1
         scale = next((s for s in self.SCALES if s >= top), self.SCALES[-1])
@@ -135,19 +184,25 @@ class OutsideChart:
         background = self._backgrounds.get(scale)
         if background is None:
             with _style():
-                self.canvas.draw()  # everything but the animated lines
+                self.canvas.draw()  # everything but the animated strip and lines
             background = self._backgrounds[scale] = self.canvas.copy_from_bbox(self.figure.bbox)
         else:
             self.canvas.restore_region(background)
-        self.line.set_ydata(values)
+        padded = np.full(self.days, np.nan)
+        padded[: values.size] = values
+        self.line.set_ydata(padded)
         if tolerance is not None:
             self.limit.set_ydata([tolerance, tolerance])
             self.axes.draw_artist(self.limit)
         self.axes.draw_artist(self.line)
-        rgba = np.asarray(self.canvas.buffer_rgba())
-        ok, encoded = cv2.imencode(".png", cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGR))
+        bgr = cv2.cvtColor(np.asarray(self.canvas.buffer_rgba()), cv2.COLOR_RGBA2BGR)
+        row = np.full((self._strip_days.size, 3), 255, np.uint8)  # days after the period stay blank
+        shown = self._strip_days < status.size
+        row[shown] = _LUT_BGR[status[self._strip_days[shown]]]
+        bgr[self._strip_box] = row
+        ok, encoded = cv2.imencode(".png", bgr)
         if not ok:
-            raise ReportError("could not encode the outside-share chart as PNG")
+            raise ReportError("could not encode the timeline as PNG")
         return data_uri("image/png", encoded.tobytes())
 
 

@@ -69,14 +69,21 @@ class LocalTime:
         start, end = self.midnight(date(year, 1, 1)), self.midnight(date(year + 1, 1, 1))
         return _sortable(start), _sortable(end)
 
-    def day_starts_s(self, year: int) -> list[float]:
-        """Return the UTC epoch seconds at which each local day of ``year`` starts, and the next year.
+    def period_bounds(self, period: Period) -> tuple[str, str]:
+        """Return the first instant of the period's first day and of the day after its last, as UTC texts."""
+        start, end = self.midnight(period.first), self.midnight(period.last + timedelta(days=1))
+        return _sortable(start), _sortable(end)
+
+    def day_starts_s(self, period: Period | int) -> list[float]:
+        """Return the UTC epoch seconds at which each local day of the period (or year) starts, and the next.
 
         ``(days + 1,)`` values; the day of an instant ``t`` is ``bisect_right(starts, t) - 1``.
         """
-        first = date(year, 1, 1)
-        days = (date(year + 1, 1, 1) - first).days
-        return [self.midnight(first + timedelta(days=day)).timestamp() for day in range(days + 1)]
+        if isinstance(period, int):
+            period = Period(period, date(period, 12, 31))
+        return [
+            self.midnight(period.first + timedelta(days=day)).timestamp() for day in range(period.days + 1)
+        ]
 
     def month_starts_s(self, year: int) -> list[float]:
         """Return the UTC epoch seconds at which each local month of ``year`` starts, and the next year."""
@@ -89,7 +96,79 @@ class LocalTime:
 
     def now_text(self) -> str:
         """Return the local time now as ISO text with its offset."""
-        return datetime.now(self.zone).isoformat(timespec="seconds")
+        return utc_now().astimezone(self.zone).isoformat(timespec="seconds")
+
+    def today(self) -> date:
+        """Return the local day now."""
+        return utc_now().astimezone(self.zone).date()
+
+
+def utc_now() -> datetime:
+    """Return the time now (UTC): the one clock a report reads, for the day it is made and the period."""
+    return datetime.now(UTC)
+
+
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """The days a yearly report covers: a whole year, or from 1 January to the day it is made.
+
+    Attributes
+    ----------
+    year : int
+    last : date
+        The last day covered: 31 December, or ``as_of`` for the current year.
+    as_of : date or None
+        The day the report was made, when the year was not over then (the report is "to date").
+    """
+
+    year: int
+    last: date
+    as_of: date | None = None
+
+    @classmethod
+    def of(cls, year: int, today: date) -> Period:
+        """Return the period of ``year`` as seen on ``today`` (local): whole, or to date.
+
+        Raises
+        ------
+        ReportError
+            When the year has not begun on ``today``.
+        """
+        if year > today.year:
+            raise ReportError(f"--year {year} has not begun; give a year up to {today.year}")
+        if year == today.year:
+            return cls(year, today, today)
+        return cls(year, date(year, 12, 31))
+
+    @property
+    def first(self) -> date:
+        """1 January of the year."""
+        return date(self.year, 1, 1)
+
+    @property
+    def days(self) -> int:
+        """The days covered (365 or 366 for a whole year)."""
+        return (self.last - self.first).days + 1
+
+    @property
+    def to_date(self) -> bool:
+        """True when the year was not over when the report was made."""
+        return self.as_of is not None
+
+    @property
+    def words(self) -> str:
+        """The period in words: ``"from 1 January to 31 December 2026"``, or for the current year
+        ``"from 1 January 2026 to date, as of 6 December 2026"``."""
+        if self.as_of is None:
+            return f"from 1 January to 31 December {self.year}"
+        day = self.as_of
+        return f"from 1 January {self.year} to date, as of {day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def parse_stored(text: str) -> datetime:

@@ -5,21 +5,24 @@ Everything here is read from the results database (``scan_outcomes``, ``results`
 returned as plain dataclasses; nothing is drawn or written. Days, months and the year are the
 organisation's local ones (:class:`~fov_monitor.report.clock.LocalTime`): a year runs from 1 January
 00:00 local time to the next, and every time shown is the stored UTC time converted to local ISO
-text with its offset.
+text with its offset. The report of the current year covers its days to date
+(:class:`~fov_monitor.report.clock.Period`): no day after the one it is made on.
 
 Definitions, as the report states them:
 
-* **checks**: the camera's scan outcomes in the year (every nightly answer, offline and error too).
+* **checks**: the camera's scan outcomes in the period (every nightly answer, offline and error too).
+* **outside decision**: a check on a real frame (any verdict) made when none of the camera's
+  decisions allowed filming (:mod:`fov_monitor.report.decisions`), or recorded so by the scan; it
+  counts as ``outside_decision`` whatever the view showed, and its day as not compliant.
 * **share compliant**: compliant outcomes over outcomes with a verdict on a real frame (compliant,
-  redirected, zone exposed, tampered, unverifiable); offline and error are uptime, not compliance.
-* **offline time**: each outcome stands for the time until the camera's next outcome (the last one
-  for the median gap between its outcomes, at most until the year's end); the time of ``offline``
-  outcomes is added up. **Uptime** is one minus offline time over the time all outcomes stand for.
-* **deviations**: alerts open at some time in the year, any problem: opened in it, or opened
-  before it and not closed when it began (carried over). **Time to fix** runs from opening to
-  closing (by a compliant scan or a reviewer's resolve) and is counted in the year the alert
-  closed, so that each alert's time to fix is in one year's figures only: an alert open over New
-  Year is listed in both years, with its time to fix in the second.
+  redirected, zone exposed, tampered, unverifiable, outside decision); offline and error are
+  uptime, not compliance.
+* **not monitored**: a day of the period without any check.
+* **monitored time**: each outcome stands for the time until the camera's next outcome, at most one
+  and a half times the camera's usual interval (the median gap; the last one for a median gap, at
+  most until the period's end): a longer gap is not monitored. **Uptime** is one minus the time of
+  ``offline`` outcomes over the monitored time.
+* **deviations**: :mod:`fov_monitor.report.deviations`.
 * **cameras**: those asked for; a camera removed from the store is reported from the database, its
   settings read from its kept folder when there is one (:mod:`fov_monitor.report.removed`).
 """
@@ -41,14 +44,15 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry import box
 
-from fov_monitor.alerts.model import Problem, State
 from fov_monitor.core.permit import Decision
 from fov_monitor.core.result import Outcome
 from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.database import Database
 from fov_monitor.db.reasons import read_reasons
 from fov_monitor.errors import FovMonitorError
-from fov_monitor.report.clock import OPEN_IN_PERIOD, LocalTime, index_of, parse_stored
+from fov_monitor.report.clock import LocalTime, Period, index_of, parse_stored
+from fov_monitor.report.decisions import DecisionHistory, OutsideDecision, decision_history, stretches
+from fov_monitor.report.deviations import Deviation, read_deviations
 from fov_monitor.report.removed import KeptFolders, Removal, RemovedCamera
 from fov_monitor.report.selection import UnreadableCamera
 from fov_monitor.store.store import Store
@@ -59,11 +63,11 @@ log = logging.getLogger(__name__)
 class DayStatus(enum.IntEnum):
     """A day's worst scan outcome, for the timeline; higher is worse.
 
-    The members but ``NO_CHECK`` are the :class:`~fov_monitor.core.result.Outcome` of the same name,
-    ranked.
+    The members but ``NOT_MONITORED`` (a day without a check) are the
+    :class:`~fov_monitor.core.result.Outcome` of the same name, ranked.
     """
 
-    NO_CHECK = 0
+    NOT_MONITORED = 0
     COMPLIANT = 1
     UNVERIFIABLE = 2
     OFFLINE = 3
@@ -71,6 +75,7 @@ class DayStatus(enum.IntEnum):
     REDIRECTED = 5
     ZONE_EXPOSED = 6
     TAMPERED = 7
+    OUTSIDE_DECISION = 8
 
     @classmethod
     def of(cls, outcome: Outcome) -> DayStatus:
@@ -81,37 +86,14 @@ class DayStatus(enum.IntEnum):
 OUTCOMES: tuple[Outcome, ...] = tuple(Outcome)
 """The outcomes in the order of the monthly counts' columns."""
 VERDICTS = frozenset(outcome for outcome in Outcome if outcome.status is not None)
-"""The outcomes of a verdict on a real frame (not offline, not error): the share compliant's base."""
+"""The outcomes of a verdict on a real frame (not offline, not error, not outside decision)."""
+JUDGED = VERDICTS | {Outcome.OUTSIDE_DECISION}
+"""The outcomes of a real frame, whatever the decision allowed: the share compliant's base."""
+NOT_COMPLIANT_DAYS = frozenset(DayStatus.of(outcome) for outcome in Outcome if outcome.non_compliant)
+"""The day statuses of a day not compliant."""
+GAP_FACTOR = 1.5
+"""An outcome stands for the time until the next at most this many times the camera's median interval."""
 _COLUMN = {outcome: index for index, outcome in enumerate(OUTCOMES)}
-
-
-@dataclass(frozen=True, slots=True)
-class ReviewNote:
-    """One reviewer's step on an alert: who, when, what, and the note written."""
-
-    at: str
-    actor: str
-    event: str
-    note: str
-
-
-@dataclass(frozen=True, slots=True)
-class Deviation:
-    """One alert open in the year: its problem, start, end and time to fix (hours).
-
-    ``time_to_fix_h`` is None unless the alert closed in the year (its time to fix is counted
-    there); ``carried_over_from`` is the year it was opened in when that is before the report's year.
-    """
-
-    alert_id: int
-    problem: Problem
-    state: State
-    start: str
-    end: str | None
-    time_to_fix_h: float | None
-    summary: str
-    notes: tuple[ReviewNote, ...]
-    carried_over_from: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,10 +152,11 @@ class CameraFigures:
     """One camera's year in figures.
 
     ``day_status`` is a ``(days,)`` uint8 array of :class:`DayStatus` codes, one per day of the
-    year; ``day_outside`` a ``(days,)`` float64 array of the day's largest share of the view outside
-    the permit (NaN where no verdict measured it); ``monthly_counts`` a ``(12, len(OUTCOMES))`` int64
-    array of its outcomes per local month. A removed camera whose settings are no longer kept has
-    an empty name, place and group (none known) and no tolerance.
+    period (the year, or its days to date); ``day_outside`` a ``(days,)`` float64 array of the
+    day's largest share of the view outside the permit (NaN where no verdict measured it);
+    ``monthly_counts`` a ``(12, len(OUTCOMES))`` int64 array of its outcomes per local month. A
+    removed camera whose settings are no longer kept has an empty name, place and group (none known)
+    and no tolerance.
     """
 
     camera_id: str
@@ -190,7 +173,7 @@ class CameraFigures:
     days_non_compliant: int
     zone_exposures: list[ZoneExposure]
     offline_hours: float
-    observed_hours: float
+    monitored_hours: float
     uptime: float | None
     deviations: list[Deviation]
     rebaselines: list[Rebaseline]
@@ -201,6 +184,22 @@ class CameraFigures:
     """What could not be read for this camera (a damaged permit file), shown in the report."""
     removal: Removal | None = None
     """How the camera left the store, None while it is in it."""
+    outside_decision: list[OutsideDecision] = field(default_factory=list)
+    """The stretches of days on which it filmed when no decision allowed it, and why not."""
+    decision_days: int | None = None
+    """Days of the period on which one of its decisions was in force; None when none is recorded."""
+    first_decision_day: str | None = None
+    """The first day of its earliest decision (ISO), None when open or none is recorded."""
+
+    @property
+    def days_not_monitored(self) -> int:
+        """Days of the period without any check."""
+        return len(self.day_status) - self.days_checked
+
+    @property
+    def outside_decision_days(self) -> int:
+        """Days on which it filmed when no decision allowed it."""
+        return sum(stretch.days for stretch in self.outside_decision)
 
     @property
     def zone_exposure_days(self) -> int:
@@ -210,7 +209,7 @@ class CameraFigures:
     @property
     def non_compliance_deviations(self) -> int:
         """Alerts for a view that was wrong (redirected, zone exposed, tampered)."""
-        return sum(1 for deviation in self.deviations if deviation.problem.outcome.non_compliant)
+        return sum(1 for deviation in self.deviations if deviation.problem.seen)
 
     @property
     def carried_over_deviations(self) -> int:
@@ -247,6 +246,8 @@ class FleetTotals:
     mean_uptime: float | None
     cameras_without_permit: int
     removed_cameras: int
+    days_not_monitored: int
+    outside_decision_days: int
 
 
 @dataclass(slots=True)
@@ -265,6 +266,13 @@ class FleetFigures:
     monthly_counts: NDArray[np.int64]
     timezone: str = "UTC"
     not_reported: list[UnreadableCamera] = field(default_factory=list)
+    period: Period | None = None
+    """The days covered; None reads as the whole year."""
+
+    @property
+    def covered(self) -> Period:
+        """The days covered: the period, or the whole year."""
+        return self.period or Period(self.year, date(self.year, 12, 31))
 
 
 def days_in_year(year: int) -> int:
@@ -282,6 +290,7 @@ def yearly_figures(
     clock: LocalTime | None = None,
     not_reported: Sequence[UnreadableCamera] = (),
     removed: Sequence[RemovedCamera] = (),
+    period: Period | None = None,
 ) -> FleetFigures:
     """Read the year of ``camera_ids`` into figures.
 
@@ -302,23 +311,28 @@ def yearly_figures(
     removed : sequence of RemovedCamera
         The cameras of ``camera_ids`` that are no longer in the store
         (:func:`fov_monitor.report.removed.removed_cameras`): read from their kept folders, marked.
+    period : Period, optional
+        The days covered; by default the year as seen today on ``clock``: whole, or to date.
     """
     clock = clock or LocalTime()
+    period = period or Period.of(year, clock.today())
     gone = {camera.camera_id: camera for camera in removed}
     store = KeptFolders(store, removed)
-    start, end = clock.year_bounds(year)
-    calendar = _Calendar(year, clock.day_starts_s(year), clock.month_starts_s(year))
+    start, end = clock.period_bounds(period)
+    calendar = _Calendar(period, clock.day_starts_s(period), clock.month_starts_s(year), clock)
     wanted = set(camera_ids)
     rows_by_camera: dict[str, list[_Checked]] = defaultdict(list)
     rows = database.read(
-        "SELECT o.camera_id, o.at, o.outcome, r.outside_fraction, r.reasons_json FROM scan_outcomes o "
-        "LEFT JOIN results r ON r.id = o.result_id WHERE o.at >= ? AND o.at < ? ORDER BY o.camera_id, o.at",
+        "SELECT o.camera_id, o.at, o.outcome, r.outside_fraction, r.reasons_json, o.reasons_json "
+        "FROM scan_outcomes o LEFT JOIN results r ON r.id = o.result_id WHERE o.at >= ? AND o.at < ? "
+        "ORDER BY o.camera_id, o.at",
         (start, end),
     )
-    for camera_id, at, outcome, outside, reasons in rows:
+    for camera_id, at, outcome, outside, reasons, outcome_reasons in rows:
         if camera_id in wanted:
-            rows_by_camera[camera_id].append(_Checked(at, Outcome(outcome), outside, read_reasons(reasons)))
-    deviations = _deviations(database, start, end, wanted, clock)
+            checked = _Checked(at, Outcome(outcome), outside, read_reasons(reasons or outcome_reasons))
+            rows_by_camera[camera_id].append(checked)
+    deviations = read_deviations(database, (start, end), wanted, clock)
     rebaselines = _rebaselines(database, start, end, wanted, clock)
     cameras = [
         _camera_figures(
@@ -333,9 +347,16 @@ def yearly_figures(
     monthly = np.zeros((12, len(OUTCOMES)), np.int64)
     for camera in cameras:
         monthly += camera.monthly_counts
-    year_end = datetime.fromtimestamp(calendar.day_starts_s[-1], UTC)
+    period_end = datetime.fromtimestamp(calendar.day_starts_s[-1], UTC)
     return FleetFigures(
-        year, group, cameras, _totals(cameras, year_end), monthly, clock.name, list(not_reported)
+        year,
+        group,
+        cameras,
+        _totals(cameras, period_end),
+        monthly,
+        clock.name,
+        list(not_reported),
+        period,
     )
 
 
@@ -351,7 +372,7 @@ class _Checked:
 
 @dataclass(frozen=True, slots=True)
 class _Settings:
-    """What the report shows of a camera's settings, permit and references."""
+    """What the report shows of a camera's settings, permit, decisions and references."""
 
     camera_id: str
     name: str
@@ -362,6 +383,7 @@ class _Settings:
     move: CertifiedMove | None
     problems: list[str]
     removal: Removal | None
+    decisions: DecisionHistory = field(default_factory=DecisionHistory)
 
 
 def _settings(store: Store, camera_id: str, removed: RemovedCamera | None, clock: LocalTime) -> _Settings:
@@ -371,20 +393,31 @@ def _settings(store: Store, camera_id: str, removed: RemovedCamera | None, clock
         return _Settings(camera_id, "", "", removed.group or "", None, None, None, unread, removal)
     config = store.camera(camera_id)
     problems: list[str] = []
-    permit = _permit_facts(store, camera_id, problems)
+    permit, decision = _permit_facts(store, camera_id, problems)
     move = _certified_move(store, camera_id, problems)
+    decisions = decision_history(store, camera_id, decision, config.tolerance)
     return _Settings(
-        camera_id, config.name, config.place, config.group, config.tolerance, permit, move, problems, removal
+        camera_id,
+        config.name,
+        config.place,
+        config.group,
+        config.tolerance,
+        permit,
+        move,
+        problems,
+        removal,
+        decisions,
     )
 
 
 @dataclass(frozen=True, slots=True)
 class _Calendar:
-    """The local days and months of the report's year, as UTC epoch seconds where each starts."""
+    """The local days of the period and months of the year: UTC epoch seconds where each starts."""
 
-    year: int
+    period: Period
     day_starts_s: list[float]
     month_starts_s: list[float]
+    clock: LocalTime
 
 
 def _camera_figures(
@@ -401,27 +434,31 @@ def _camera_figures(
     monthly = np.zeros((12, len(OUTCOMES)), np.int64)
     counts = dict.fromkeys(OUTCOMES, 0)
     exposures: dict[int, list[str]] = defaultdict(list)
-    first_day = date(calendar.year, 1, 1).toordinal()
+    breaches: list[tuple[int, str]] = []
+    first_day = calendar.period.first.toordinal()
     times_s = np.empty(len(rows))
     offline = np.zeros(len(rows), bool)
     for index, checked in enumerate(rows):
-        outcome, outside = checked.outcome, checked.outside_fraction
-        when_s = parse_stored(checked.at).timestamp()
+        when = parse_stored(checked.at)
+        when_s = when.timestamp()
         times_s[index] = when_s
         day = index_of(day_starts_s, when_s)
+        outcome, why = _judged(checked, settings.decisions, when, calendar.clock)
+        if why is not None:
+            breaches.append((day, why))
         monthly[index_of(month_starts_s, when_s), _COLUMN[outcome]] += 1
         counts[outcome] += 1
         day_status[day] = max(day_status[day], DayStatus.of(outcome))
+        outside = checked.outside_fraction
         if outside is not None and not outside <= day_outside[day]:
             day_outside[day] = outside
-        if outcome is Outcome.ZONE_EXPOSED:
+        if checked.outcome is Outcome.ZONE_EXPOSED:
             exposures[day].extend(checked.reasons or ("a privacy zone was in view",))
         offline[index] = outcome is Outcome.OFFLINE
-    verdicts = sum(counts[outcome] for outcome in VERDICTS)
+    judged = sum(counts[outcome] for outcome in JUDGED)
     spans_h = _spans_h(times_s, day_starts_s[-1])
-    observed_h = float(spans_h.sum())
+    monitored_h = float(spans_h.sum())
     offline_h = float(spans_h[offline].sum())
-    non_compliant_codes = [DayStatus.REDIRECTED, DayStatus.ZONE_EXPOSED, DayStatus.TAMPERED]
     return CameraFigures(
         camera_id=settings.camera_id,
         name=settings.name,
@@ -432,16 +469,16 @@ def _camera_figures(
         certified_move=settings.move,
         checks=len(rows),
         status_counts=counts,
-        share_compliant=counts[Outcome.COMPLIANT] / verdicts if verdicts else None,
+        share_compliant=counts[Outcome.COMPLIANT] / judged if judged else None,
         days_checked=int(np.count_nonzero(day_status)),
-        days_non_compliant=int(np.isin(day_status, non_compliant_codes).sum()),
+        days_non_compliant=int(np.isin(day_status, list(NOT_COMPLIANT_DAYS)).sum()),
         zone_exposures=[
             ZoneExposure(date.fromordinal(first_day + day).isoformat(), len(reasons), _unique(reasons))
             for day, reasons in sorted(exposures.items())
         ],
         offline_hours=offline_h,
-        observed_hours=observed_h,
-        uptime=1.0 - offline_h / observed_h if observed_h > 0 else None,
+        monitored_hours=monitored_h,
+        uptime=1.0 - offline_h / monitored_h if monitored_h > 0 else None,
         deviations=deviations,
         rebaselines=rebaselines,
         day_status=day_status,
@@ -449,27 +486,59 @@ def _camera_figures(
         monthly_counts=monthly,
         problems=settings.problems,
         removal=settings.removal,
+        outside_decision=stretches(breaches, calendar.period.first),
+        decision_days=settings.decisions.days_in_force(calendar.period),
+        first_decision_day=_iso_or_none(settings.decisions.first_day()),
     )
 
 
-def _spans_h(times_s: NDArray[np.float64], year_end_s: float) -> NDArray[np.float64]:
-    """Return the hours each outcome stands for: until the next, the last one a median gap."""
+def _judged(
+    checked: _Checked, decisions: DecisionHistory, when: datetime, clock: LocalTime
+) -> tuple[Outcome, str | None]:
+    """Return the check's outcome for the report and, outside the decision, why.
+
+    A verdict on a real frame made when no decision allowed filming is ``outside_decision``,
+    whatever the view showed; so is what the scan recorded as such (its first reason says why).
+    """
+    if checked.outcome is Outcome.OUTSIDE_DECISION:
+        breach = decisions.breach(when, clock.zone)
+        if breach is not None:
+            return checked.outcome, breach.why
+        first = checked.reasons[0] if checked.reasons else "outside the decision"
+        return checked.outcome, first.split(", ", 1)[-1] if first.startswith("filmed ") else first
+    if checked.outcome not in VERDICTS:
+        return checked.outcome, None
+    breach = decisions.breach(when, clock.zone)
+    if breach is None:
+        return checked.outcome, None
+    return Outcome.OUTSIDE_DECISION, breach.why
+
+
+def _spans_h(times_s: NDArray[np.float64], end_s: float) -> NDArray[np.float64]:
+    """Return the hours each outcome stands for: until the next, capped; the last one a median gap.
+
+    A gap longer than :data:`GAP_FACTOR` times the median gap counts only that much: the rest of it
+    was not monitored.
+    """
     if times_s.size == 0:
         return np.zeros(0)
     gaps = np.diff(times_s)
-    last = float(np.median(gaps)) if gaps.size else 86400.0
-    last = max(0.0, min(last, year_end_s - float(times_s[-1])))
-    return np.append(gaps, last) / 3600.0
+    usual = float(np.median(gaps)) if gaps.size else 86400.0
+    spans = np.minimum(gaps, GAP_FACTOR * usual)
+    last = max(0.0, min(usual, end_s - float(times_s[-1])))
+    return np.append(spans, last) / 3600.0
 
 
-def _permit_facts(store: Store, camera_id: str, problems: list[str]) -> PermitFacts | None:
+def _permit_facts(
+    store: Store, camera_id: str, problems: list[str]
+) -> tuple[PermitFacts | None, Decision | None]:
     try:
         stored = store.permit(camera_id)
     except FovMonitorError as exc:
         problems.append(f"the permit cannot be read: {exc}")
-        return None
+        return None, None
     if stored is None:
-        return None
+        return None, None
     permit = stored.permit
     if stored.reference_size is not None:
         width, height = stored.reference_size
@@ -479,7 +548,7 @@ def _permit_facts(store: Store, camera_id: str, problems: list[str]) -> PermitFa
     zones = shapely.union_all(list(permit.zones.values())) if permit.zones else None
     zone_share = float(zones.intersection(frame).area / frame.area) if zones is not None else 0.0
     decision = permit.decision
-    return PermitFacts(
+    facts = PermitFacts(
         decision_reference=decision.reference_number if decision else None,
         purpose=decision.purpose if decision else "",
         valid_from=decision.valid_from.isoformat() if decision and decision.valid_from else None,
@@ -490,6 +559,7 @@ def _permit_facts(store: Store, camera_id: str, problems: list[str]) -> PermitFa
         zone_share=zone_share,
         reference_size_wh=stored.reference_size,
     )
+    return facts, decision
 
 
 @functools.cache
@@ -514,50 +584,6 @@ def _certified_move(store: Store, camera_id: str, problems: list[str]) -> Certif
         _float_or_none(test.get("smallest_pan_deg")),
         _float_or_none(test.get("smallest_tilt_deg")),
     )
-
-
-def _deviations(
-    database: Database, start: str, end: str, wanted: set[str], clock: LocalTime
-) -> dict[str, list[Deviation]]:
-    notes: dict[int, list[ReviewNote]] = defaultdict(list)
-    for alert_id, at, actor, event, note in database.read(
-        "SELECT alert_id, at, actor, event, note FROM alert_events "
-        f"WHERE alert_id IN (SELECT id FROM alerts WHERE {OPEN_IN_PERIOD}) AND note <> '' ORDER BY id",
-        (end, start),
-    ):
-        notes[int(alert_id)].append(ReviewNote(clock.text(at), actor, event, note))
-    found: dict[str, list[Deviation]] = defaultdict(list)
-    for alert_id, camera_id, problem, state, opened_at, closed_at, summary in database.read(
-        "SELECT id, camera_id, problem, state, opened_at, closed_at, summary FROM alerts "
-        f"WHERE {OPEN_IN_PERIOD} ORDER BY opened_at, id",
-        (end, start),
-    ):
-        if camera_id not in wanted:
-            continue
-        found[camera_id].append(
-            Deviation(
-                int(alert_id),
-                Problem(problem),
-                State(state),
-                clock.text(opened_at),
-                clock.text(closed_at) if closed_at is not None else None,
-                _time_to_fix_h(opened_at, closed_at, end),
-                summary,
-                tuple(notes[int(alert_id)]),
-                int(clock.text(opened_at)[:4]) if opened_at < start else None,
-            )
-        )
-    return found
-
-
-def _time_to_fix_h(opened_at: str, closed_at: str | None, end: str) -> float | None:
-    """Return the hours from opening to closing if the alert closed before ``end``, else None.
-
-    An alert still open at the year's end has its time to fix counted in the year it closes.
-    """
-    if closed_at is None or not closed_at < end:
-        return None
-    return (parse_stored(closed_at) - parse_stored(opened_at)).total_seconds() / 3600.0
 
 
 def _rebaselines(
@@ -593,9 +619,9 @@ def _rebaselines(
     return found
 
 
-def _totals(cameras: Sequence[CameraFigures], year_end: datetime) -> FleetTotals:
+def _totals(cameras: Sequence[CameraFigures], period_end: datetime) -> FleetTotals:
     compliant = sum(camera.status_counts[Outcome.COMPLIANT] for camera in cameras)
-    verdicts = sum(sum(camera.status_counts[o] for o in VERDICTS) for camera in cameras)
+    verdicts = sum(sum(camera.status_counts[o] for o in JUDGED) for camera in cameras)
     deviations = [deviation for camera in cameras for deviation in camera.deviations]
     fixes = [d.time_to_fix_h for d in deviations if d.time_to_fix_h is not None]
     uptimes = [camera.uptime for camera in cameras if camera.uptime is not None]
@@ -606,7 +632,7 @@ def _totals(cameras: Sequence[CameraFigures], year_end: datetime) -> FleetTotals
         deviations=len(deviations),
         non_compliance_deviations=sum(camera.non_compliance_deviations for camera in cameras),
         carried_over_deviations=sum(camera.carried_over_deviations for camera in cameras),
-        open_at_year_end=sum(1 for d in deviations if d.end is None or parse_stored(d.end) >= year_end),
+        open_at_year_end=sum(1 for d in deviations if d.end is None or parse_stored(d.end) >= period_end),
         median_time_to_fix_h=statistics.median(fixes) if fixes else None,
         rebaselines=sum(len(camera.rebaselines) for camera in cameras),
         zone_exposure_days=sum(camera.zone_exposure_days for camera in cameras),
@@ -614,7 +640,13 @@ def _totals(cameras: Sequence[CameraFigures], year_end: datetime) -> FleetTotals
         mean_uptime=statistics.fmean(uptimes) if uptimes else None,
         cameras_without_permit=sum(1 for camera in cameras if camera.permit is None and camera.settings_kept),
         removed_cameras=sum(1 for camera in cameras if camera.removal is not None),
+        days_not_monitored=sum(camera.days_not_monitored for camera in cameras),
+        outside_decision_days=sum(camera.outside_decision_days for camera in cameras),
     )
+
+
+def _iso_or_none(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
 
 
 def _unique(items: Iterable[str]) -> tuple[str, ...]:

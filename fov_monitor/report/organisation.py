@@ -13,10 +13,29 @@
 ``name``, ``contact`` and ``address`` are required; the public register names them on every page.
 ``timezone`` (an IANA name, UTC when absent) is the time zone of every day and time the report and
 the register show.
+
+What residents must be told of the cameras (the register and the signs say it) is given for the
+organisation and, where a camera differs, under ``cameras`` for that camera::
+
+     "legal_basis": "the Camera Surveillance Act (2018:1200), permit from the county board",
+     "retention": "recordings are deleted after 7 days",
+     "data_protection_officer": "dpo@example.org",
+     "supervisory_authority": "the Swedish Authority for Privacy Protection (IMY), www.imy.se",
+     "sound_recorded": false, "live_watching": false,
+     "accessibility_statement": "https://example.org/accessibility",
+     "register_url": "https://example.org/cameras/",
+     "cameras": {"cam-07": {"sound_recorded": true, "decision_reference": "LST 2025-77",
+                            "without_decision": "stopped"}}
+
+``without_decision`` records, for a camera whose decision is not valid, whether filming there has
+``stopped`` or the camera is ``under_review``. ``register_url`` is where the register is published:
+the signs' QR codes open a camera's page there.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -50,6 +69,44 @@ def _time_zone(name: str) -> str:
 
 Named = Annotated[str, AfterValidator(_named)]
 
+IMY = "the Swedish Authority for Privacy Protection (IMY), www.imy.se"
+
+
+class WithoutDecision(StrEnum):
+    """What the owner records of a camera without a valid decision."""
+
+    STOPPED = "stopped"
+    """Filming there has stopped."""
+    UNDER_REVIEW = "under_review"
+    """A new decision is being sought; the camera does not film until it is made."""
+
+
+class CameraNotice(SettingsSchema):
+    """What residents are told of one camera where it differs from the organisation (``cameras.<id>``)."""
+
+    legal_basis: str | None = Field(None, description="The camera's legal basis, if not the organisation's.")
+    retention: str | None = Field(None, description="How long its recordings are kept, if not as usual.")
+    sound_recorded: bool | None = Field(None, description="Whether it records sound.")
+    live_watching: bool | None = Field(None, description="Whether someone watches it live.")
+    decision_reference: str | None = Field(
+        None, description="The decision's reference number, if not the one of its permit."
+    )
+    without_decision: Literal["stopped", "under_review"] | None = Field(
+        None, description="For a camera without a valid decision: whether filming stopped or is under review."
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """What residents are told of one camera: the organisation's facts with the camera's own over them."""
+
+    legal_basis: str
+    retention: str
+    sound_recorded: bool | None
+    live_watching: bool | None
+    decision_reference: str
+    without_decision: WithoutDecision | None
+
 
 class Organisation(SettingsSchema):
     """The camera owner as the public and auditors see it: ``organisation.json`` without its version."""
@@ -62,6 +119,33 @@ class Organisation(SettingsSchema):
     timezone: Annotated[
         str, AfterValidator(_time_zone), Expect(f"an IANA time zone name like {TIMEZONE_EXAMPLE!r}")
     ] = Field(DEFAULT_TIMEZONE, description="The time zone of the days and times shown; UTC by default.")
+    legal_basis: str = Field("", description="The law and permit by which the cameras film.")
+    retention: str = Field("", description="How long recordings are kept, in words.")
+    data_protection_officer: str = Field("", description="How to reach the data protection officer.")
+    supervisory_authority: str = Field(
+        IMY, description="Where people may complain about the filming: the supervisory authority."
+    )
+    sound_recorded: bool | None = Field(None, description="Whether the cameras record sound.")
+    live_watching: bool | None = Field(None, description="Whether someone watches the cameras live.")
+    accessibility_statement: str = Field("", description="The address of the accessibility statement.")
+    register_url: str = Field(
+        "", description="Where the public register is published (its index's folder); the signs link to it."
+    )
+    cameras: dict[str, CameraNotice] = Field(
+        default_factory=dict, description="What differs for single cameras, by camera id."
+    )
+
+    def notice(self, camera_id: str, decision_reference: str = "") -> Notice:
+        """Return what residents are told of ``camera_id`` (``decision_reference``: its permit's)."""
+        own = self.cameras.get(camera_id, CameraNotice())
+        return Notice(
+            own.legal_basis if own.legal_basis is not None else self.legal_basis,
+            own.retention if own.retention is not None else self.retention,
+            own.sound_recorded if own.sound_recorded is not None else self.sound_recorded,
+            own.live_watching if own.live_watching is not None else self.live_watching,
+            own.decision_reference if own.decision_reference is not None else decision_reference,
+            WithoutDecision(own.without_decision) if own.without_decision else None,
+        )
 
     @property
     def clock(self) -> LocalTime:

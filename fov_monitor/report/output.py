@@ -2,11 +2,14 @@
 
 A build that fails leaves no half report: the new folder only takes the place of ``--out`` once every
 page is written, and an earlier report there is replaced whole. A folder that fov-monitor did not
-make (no marker file) is never replaced.
+make (no marker file) is never replaced. Every folder gets ``SHA256SUMS``, the SHA-256 of each of
+its files in the format ``sha256sum -c SHA256SUMS`` checks, so that a copy of a report (or of one of
+its exports) can be shown to be the one built.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -17,6 +20,7 @@ from typing import TypeVar
 from fov_monitor.errors import ReportError
 
 MARKER = ".fov-monitor-report"
+MANIFEST = "SHA256SUMS"
 T = TypeVar("T")
 
 
@@ -54,6 +58,7 @@ def write_folder(out: Path, kind: str, build: Callable[[Path], T]) -> T:
     try:
         result = build(staging)
         (staging / MARKER).write_text(f"{kind}\n", encoding="utf-8")
+        write_manifest(staging)
         os.chmod(staging, 0o755)
         _swap(staging, out)
     except OSError as exc:
@@ -83,6 +88,20 @@ def _is_writing(error: OSError, out: Path, staging: Path) -> bool:
     # The earlier report moved aside while the new one takes its place (see _swap).
     base, prefix = out.absolute().parent, f".{out.name}."
     return any(path.parent == base and path.name.startswith(prefix) for path in (failed, *failed.parents))
+
+
+def write_manifest(folder: Path) -> Path:
+    """Write ``SHA256SUMS`` into ``folder``: a line ``<sha256>  <path>`` per file below it, sorted by path."""
+    lines = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST):
+        digest = hashlib.sha256()
+        with path.open("rb") as file:
+            for block in iter(lambda: file.read(1 << 20), b""):
+                digest.update(block)
+        lines.append(f"{digest.hexdigest()}  {path.relative_to(folder).as_posix()}\n")
+    manifest = folder / MANIFEST
+    manifest.write_text("".join(lines), encoding="utf-8")
+    return manifest
 
 
 def _swap(staging: Path, out: Path) -> None:

@@ -6,8 +6,9 @@ import functools
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 
-from fov_monitor.report import wording
+from fov_monitor.report import weighing, wording
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -28,8 +29,16 @@ def environment() -> jinja2.Environment:
         day_time=wording.day_time,
         date_in_words=wording.date_in_words,
         hours_in_words=wording.hours_in_words,
+        css_string=css_string,
+        markdown=weighing.markdown,
     )
     return env
+
+
+def css_string(text: str) -> Markup:
+    """Return ``text`` as a quoted CSS string, safe inside ``<style>`` (no quote, backslash or ``<`` left)."""
+    escaped = "".join(ch if ch.isalnum() or ch in " .,:;!?()-_/'+&@" else f"\\{ord(ch):x} " for ch in text)
+    return Markup(f'"{escaped}"')
 
 
 def render(template: str, **context: object) -> str:

@@ -23,12 +23,39 @@ def hours_in_words(permitted_hours: Sequence[str], zone_label: str = "") -> str:
     """
     if not permitted_hours:
         return "all day and all night, every day"
-    windows = []
-    for window in permitted_hours:
-        start, end = (part.strip() for part in window.split("-"))
-        windows.append(f"from {start} to {end}")
+    spans = _joined(sorted(_minutes(window) for window in permitted_hours))
+    if spans == [(0, 1440)]:
+        return "all day and all night, every day"
+    windows = [f"from {_clock(start)} to {_clock(end)}" for start, end in spans]
     words = "every day " + " and ".join(windows)
     return f"{words} ({zone_label})" if zone_label else words
+
+
+def _minutes(window: str) -> tuple[int, int]:
+    """Return a ``"HH:MM-HH:MM"`` window as minutes of the day; one past midnight ends after 1440."""
+    start, end = ((int(h) * 60 + int(m)) for h, m in (part.strip().split(":") for part in window.split("-")))
+    return (start, end) if end > start else (start, end + 1440)
+
+
+def _joined(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Join windows that meet or overlap, also over midnight: 22:00-24:00 and 00:00-06:00 read as one."""
+    joined: list[tuple[int, int]] = []
+    for start, end in spans:
+        if joined and start <= joined[-1][1]:
+            joined[-1] = (joined[-1][0], max(joined[-1][1], end))
+        else:
+            joined.append((start, end))
+    if len(joined) > 1 and joined[-1][1] >= joined[0][0] + 1440:  # the last runs into the first, next day
+        _, first_end = joined.pop(0)
+        joined[-1] = (joined[-1][0], max(joined[-1][1], first_end + 1440))
+    if joined and joined[-1][1] - joined[0][0] >= 1440 and len(joined) == 1:
+        return [(0, 1440)]
+    return joined
+
+
+def _clock(minutes: int) -> str:
+    minutes %= 1440
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def date_in_words(iso_day: str | None) -> str:

@@ -2,16 +2,19 @@
 
 Layout of the report folder::
 
-    index.html              organisation summary, groups, a table of every camera linking to its page
+    index.html              organisation summary, groups, a table of every camera linking to its page,
+                            the sign-off block
     cameras/<camera>.html   permit, drawing, timeline, deviations, re-baselines, exposures, weighing
-    figures.csv             one row per camera
-    figures.json            every figure, daily timelines included
+    figures.csv             one row per camera, with the build (time, version, organisation, period)
+    figures.json            every figure, daily timelines included, and the build
+    SHA256SUMS              the checksum of every file (:mod:`fov_monitor.report.output`)
 
 A camera whose store files cannot be read is not reported but named, with the reason and the fix,
 on the index page and in both exports (:mod:`fov_monitor.report.selection`); the other cameras are
 reported as usual. A camera removed from the store during or after the year is reported, marked
 removed, from the database and its kept folder (:mod:`fov_monitor.report.removed`). Days and times
-are the organisation's local ones (``timezone`` in ``organisation.json``).
+are the organisation's local ones (``timezone`` in ``organisation.json``). A report of the current
+year covers its days to date, as of the day it is made.
 
 One page per camera, not one page for all: a camera's page carries its permit drawing (about 100 KB)
 and charts, so 500 cameras on one page would be a 50 MB file that browsers open slowly and print as
@@ -24,7 +27,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -35,21 +38,15 @@ from fov_monitor.db.database import Database
 from fov_monitor.errors import ReportError
 from fov_monitor.faces.privacy import PrivacySettings
 from fov_monitor.report import charts, export
-from fov_monitor.report.clock import LocalTime
+from fov_monitor.report.clock import LocalTime, Period, utc_now
 from fov_monitor.report.drawing import PermitDrawing, damaged_drawings, permit_drawings
-from fov_monitor.report.figures import (
-    OUTCOMES,
-    VERDICTS,
-    DayStatus,
-    FleetFigures,
-    days_in_year,
-    yearly_figures,
-)
+from fov_monitor.report.figures import JUDGED, OUTCOMES, DayStatus, FleetFigures, yearly_figures
 from fov_monitor.report.organisation import Organisation
 from fov_monitor.report.removed import KeptFolders, removed_cameras
 from fov_monitor.report.selection import CameraSelection, select_cameras
 from fov_monitor.report.templates import render
-from fov_monitor.report.weighing import read_assessment
+from fov_monitor.report.weighing import Weighing, WeighingState, read_weighing
+from fov_monitor.report.wording import date_in_words
 from fov_monitor.store.store import Store
 
 FIRST_YEAR = 2000
@@ -76,9 +73,31 @@ class ReportFiles:
         return cls(cameras, len(sizes), sum(sizes.values()), largest, sizes.get(largest, 0))
 
 
-def check_year(year: int, today: datetime | None = None) -> int:
+@dataclass(frozen=True, slots=True)
+class SignOff:
+    """Who prepared the report and for whom, named in its sign-off block."""
+
+    prepared_by: str
+    prepared_for: str
+
+
+@dataclass(frozen=True, slots=True)
+class YearlyReport:
+    """What a build of the yearly report wrote: the figures, each camera's weighing, the build."""
+
+    fleet: FleetFigures
+    weighings: dict[str, Weighing]
+    build: export.BuildInfo
+
+    @property
+    def unreadable_weighings(self) -> list[Weighing]:
+        """The weighing files that could not be read (named in the report, left out of it)."""
+        return [w for w in self.weighings.values() if w.state is WeighingState.UNREADABLE]
+
+
+def check_year(year: int, today: date | None = None) -> int:
     """Return ``year`` if a report of it can exist (2000 up to this year), else raise."""
-    this_year = (today or datetime.now(UTC)).year
+    this_year = (today or utc_now().date()).year
     if not FIRST_YEAR <= year <= this_year:
         raise ReportError(f"--year {year} is out of range; give a year from {FIRST_YEAR} to {this_year}")
     return year
@@ -94,19 +113,22 @@ def build_yearly(
     privacy: PrivacySettings,
     group: str | None = None,
     jobs: int | None = None,
-) -> FleetFigures:
-    """Write the yearly report of the store's cameras (of ``group``) into ``folder``; return its figures.
+    sign_off: SignOff | None = None,
+    csv_dialect: export.CsvDialect = export.CsvDialect.COMMA,
+) -> YearlyReport:
+    """Write the yearly report of the store's cameras (of ``group``) into ``folder``; return what it wrote.
 
     The cameras that could not be read are in the figures' ``not_reported``, named in the report.
     The cameras removed from the store that have outcomes, results or alerts in the year are
-    reported too, marked removed.
+    reported too, marked removed. A weighing file that cannot be read is named and left out.
 
     Parameters
     ----------
     store, database : Store, Database
         The cameras and their results.
     year : int
-        The calendar year (checked with :func:`check_year` by the caller).
+        The calendar year (checked with :func:`check_year` by the caller); the current year is
+        reported to date.
     folder : Path
         An existing empty folder (see :func:`fov_monitor.report.output.write_folder`).
     organisation : Organisation or None
@@ -117,10 +139,21 @@ def build_yearly(
         Only the cameras of this group.
     jobs : int, optional
         Processes for face blurring of references not cached yet.
+    sign_off : SignOff, optional
+        Who prepared it and for whom (default: fov-monitor, for the organisation).
+    csv_dialect : CsvDialect
+        How ``figures.csv`` separates its cells and writes decimals.
+
+    Raises
+    ------
+    ReportError
+        When there is nothing to report: no camera was checked in the year and no camera had a
+        decision in force in it (a year before the first decision).
     """
     organisation_name = organisation.name if organisation else store.root.resolve().name
     clock = organisation.clock if organisation else LocalTime()
-    selection = select_cameras(store, group, removed_cameras(store, database, clock.year_bounds(year)))
+    period = Period.of(year, clock.today())
+    selection = select_cameras(store, group, removed_cameras(store, database, clock.period_bounds(period)))
     removed = list(selection.removed.values())
     store = KeptFolders(store, removed)
     drawings = _drawings(store, selection, privacy, jobs)
@@ -136,63 +169,88 @@ def build_yearly(
         clock=clock,
         not_reported=selection.unreadable,
         removed=removed,
+        period=period,
     )
-    assessments = {camera_id: read_assessment(store.root, year, camera_id) for camera_id in camera_ids}
-    weighed = {camera_id for camera_id, assessment in assessments.items() if assessment is not None}
+    _check_something_to_report(fleet, store, year)
+    weighings = {camera_id: read_weighing(store.root, year, camera_id) for camera_id in camera_ids}
+    sign_off = sign_off or SignOff(
+        "fov-monitor", organisation.responsible or organisation.name if organisation else ""
+    )
+    build = export.BuildInfo(clock.now_text(), __version__, organisation_name, period, csv_dialect)
+    title = f"Yearly follow-up report {year}: {organisation_name}"
     common = {
         "lang": "en",
         "version": __version__,
-        "generated_at": clock.now_text(),
+        "generated_at": build.built_at,
         "zone_label": clock.label,
         "organisation": organisation,
         "organisation_name": organisation_name,
+        "period": period,
         "legend": [{"colour": charts.STATUS_COLOURS[s], "label": charts.STATUS_LABELS[s]} for s in DayStatus],
     }
     pages = folder / "cameras"
     pages.mkdir()
-    outside = charts.OutsideChart(days_in_year(year))
+    timeline = charts.Timeline(year)
     for camera in fleet.cameras:
+        name = camera.name or camera.camera_id
         html = render(
             "yearly_camera.html",
-            title=f"{camera.name or camera.camera_id}: yearly report {year}",
+            title=f"{name}: yearly report {year}",
+            print_header=f"{title} · {name}",
             year=year,
             camera=camera,
             drawing=drawings[camera.camera_id],
             counts=[
                 (outcome.replace("_", " "), camera.status_counts.get(outcome, 0)) for outcome in OUTCOMES
             ],
-            strip=charts.status_strip(camera.day_status),
+            timeline=timeline.render(camera.day_status, camera.day_outside, camera.tolerance),
             strip_alt=_strip_alt(camera.day_status),
-            outside_chart=outside.render(camera.day_outside, camera.tolerance),
-            assessment=assessments[camera.camera_id],
+            weighing=weighings[camera.camera_id],
             **common,
         )
         (pages / f"{camera.camera_id}.html").write_text(html, encoding="utf-8")
     shares = [camera.share_compliant for camera in fleet.cameras if camera.share_compliant is not None]
     index = render(
         "yearly_index.html",
-        title=f"Yearly follow-up report {year}: {organisation_name}",
+        title=title,
+        print_header=title,
         fleet=fleet,
         groups=_group_rows(fleet),
         rows=[
             {
                 "figures": camera,
                 "href": f"cameras/{camera.camera_id}.html",
-                "weighed": camera.camera_id in weighed,
+                "weighing": weighings[camera.camera_id],
             }
             for camera in fleet.cameras
         ],
-        weighed=len(weighed),
+        weighed=sum(1 for weighing in weighings.values() if weighing.written),
+        unreadable_weighings=[w for w in weighings.values() if w.state is WeighingState.UNREADABLE],
         monthly_chart=charts.monthly_chart(fleet.monthly_counts),
         monthly_alt=_monthly_alt(fleet),
         histogram_chart=charts.compliance_histogram(shares),
         histogram_alt=_histogram_alt(shares),
+        sign_off=sign_off,
         **common,
     )
     (folder / "index.html").write_text(index, encoding="utf-8")
-    (folder / "figures.csv").write_text(export.csv_text(fleet, weighed), encoding="utf-8")
-    (folder / "figures.json").write_text(export.json_text(fleet, weighed), encoding="utf-8")
-    return fleet
+    (folder / "figures.csv").write_bytes(export.csv_bytes(fleet, weighings, build))
+    (folder / "figures.json").write_text(export.json_text(fleet, weighings, build), encoding="utf-8")
+    return YearlyReport(fleet, weighings, build)
+
+
+def _check_something_to_report(fleet: FleetFigures, store: Store, year: int) -> None:
+    """Raise when the year has nothing to report: no check, no deviation, no decision in force."""
+    if any(camera.checks or camera.deviations or camera.rebaselines for camera in fleet.cameras):
+        return
+    if any(camera.decision_days for camera in fleet.cameras):
+        return
+    firsts = [camera.first_decision_day for camera in fleet.cameras if camera.first_decision_day]
+    first = f" (the first starts on {date_in_words(min(firsts))})" if firsts else ""
+    raise ReportError(
+        f"nothing to report for {year}: no camera of the store {store.root} was checked in it and no "
+        f"camera had a decision in force in it{first}; give a year in which the cameras were in use"
+    )
 
 
 _NO_SETTINGS = "the camera was removed; its settings are no longer kept"
@@ -221,7 +279,7 @@ def _group_rows(fleet: FleetFigures) -> list[dict[str, object]]:
     rows = []
     for name, cameras in sorted(members.items()):
         compliant = sum(c.status_counts[Outcome.COMPLIANT] for c in cameras)
-        verdicts = sum(sum(c.status_counts[o] for o in VERDICTS) for c in cameras)
+        verdicts = sum(sum(c.status_counts[o] for o in JUDGED) for c in cameras)
         rows.append(
             {
                 "name": name,
@@ -230,6 +288,7 @@ def _group_rows(fleet: FleetFigures) -> list[dict[str, object]]:
                 "share_compliant": compliant / verdicts if verdicts else None,
                 "deviations": sum(len(c.deviations) for c in cameras),
                 "zone_exposure_days": sum(c.zone_exposure_days for c in cameras),
+                "days_not_monitored": sum(c.days_not_monitored for c in cameras),
             }
         )
     return rows
@@ -250,7 +309,7 @@ def _monthly_alt(fleet: FleetFigures) -> str:
     parts = [
         f"{outcome.replace('_', ' ')} {int(total)}" for outcome, total in zip(OUTCOMES, totals, strict=True)
     ]
-    return "over the year " + ", ".join(parts) + "."
+    return "over the period " + ", ".join(parts) + "."
 
 
 def _histogram_alt(shares: Sequence[float]) -> str:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from fov_monitor.alerts import AlertChanges, AlertSettings, runs_to_update, update_alerts
+from fov_monitor.alerts.decisions import announce_ending_decisions
 from fov_monitor.alerts.outbox import DeliveryReport, deliver_due
 from fov_monitor.core.result import Outcome
 from fov_monitor.db.database import Database, ScanOutcomeRow, ScanRun
@@ -182,6 +183,9 @@ def _scan(
     alert_settings = store_settings.alerts
     try:
         alerts = update_alerts(database, store, run.run_id, alert_settings, actor=settings.actor)
+        alerts += announce_ending_decisions(
+            database, store, camera_ids, alert_settings, today=datetime.now().date(), actor=settings.actor
+        )
     except StoreError as exc:
         # The outcomes are committed: only the alerts wait, for the next pass to bring them up to date.
         error = (

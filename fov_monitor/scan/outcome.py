@@ -14,9 +14,10 @@ EXIT_SCAN_RUNNING = 6
 
 SCAN_EXIT_CODES_TEXT = (
     "exit codes: 0 every camera compliant; 1 bad input (unknown camera, no store, other options than the "
-    "unfinished run's); 3 any camera redirected, zone exposed or tampered; 4 none of those, but some "
-    "camera unverifiable, offline or in error; 5 the scan itself failed (database, worker processes), "
-    "run it again to resume (also when its alerts could not be written: the next scan writes them); "
+    "unfinished run's); 3 any camera redirected, zone exposed, tampered or filming outside its decision; "
+    "4 none of those, but some camera unverifiable, offline or in error; 5 the scan itself failed "
+    "(database, worker processes), run it again to resume (also when its alerts could not be written: "
+    "the next scan writes them); "
     "6 another scan holds the store's lock."
 )
 

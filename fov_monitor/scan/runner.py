@@ -85,6 +85,7 @@ class _Job:
     camera_id: str
     first: Judgement | None = None  # the first frame's verdict, while its re-check runs
     source: str = ""  # as the first grab named it, credentials removed
+    first_breach: str | None = None  # the first frame filmed outside the camera's decision: why
 
     @property
     def final(self) -> bool:
@@ -176,7 +177,9 @@ class _Pipeline:
             self._no_verdict(job, reply.outcome, reply.error or "the check failed", reply.worker)
         elif not job.final and judgement.result.status is not Status.COMPLIANT:
             # A bird or a passing bus must not raise an alert: a second frame confirms first.
-            self.rechecks.append(_Job(job.camera_id, first=judgement, source=reply.source))
+            self.rechecks.append(
+                _Job(job.camera_id, first=judgement, source=reply.source, first_breach=reply.outside_decision)
+            )
         else:
             # Files a Dask worker rendered but could not write (it reads the store only).
             self._verdict(job, write_judgement_files(judgement), reply)
@@ -188,6 +191,8 @@ class _Pipeline:
             detail["first_status"] = str(job.first.result.status)
         if reply.worker:
             detail["worker"] = reply.worker
+        if reply.outside_decision is not None:
+            detail["outside_decision"] = reply.outside_decision
         lines: tuple[tuple[AuditAction, dict[str, Any]], ...] = ()
         if judgement.unblurred is not None:
             kept, delete_after = judgement.unblurred
@@ -201,15 +206,10 @@ class _Pipeline:
             detail["evidence_error"] = judgement.evidence_error
             lines += ((AuditAction.EVIDENCE_NOT_WRITTEN, {"error": judgement.evidence_error}),)
         evidence = str(judgement.evidence_path) if judgement.evidence_path else None
+        outcome, reasons = _outcome(result.status, result.reasons, reply.outside_decision)
         self._record(
             ScanOutcomeRow(
-                self.run_id,
-                job.camera_id,
-                judgement.checked_at,
-                Outcome.of(result.status),
-                result.reasons,
-                job.final,
-                None,
+                self.run_id, job.camera_id, judgement.checked_at, outcome, reasons, job.final, None
             ),
             ScanRecord(self.settings.actor, result, reply.source or job.source, evidence, detail, lines),
         )
@@ -239,15 +239,12 @@ class _Pipeline:
             # The re-check could not be made: keep the first frame's verdict rather than lose it.
             detail = {"recheck_failed": f"{outcome}: {reason}"} | ({"worker": worker} if worker else {})
             record = ScanRecord(self.settings.actor, first.result, job.source, None, detail)
-            row = ScanOutcomeRow(
-                self.run_id,
-                job.camera_id,
-                first.checked_at,
-                Outcome.of(first.result.status),
+            outcome, reasons = _outcome(
+                first.result.status,
                 (*first.result.reasons, f"not confirmed, the re-check got no verdict: {reason}"),
-                False,
-                None,
+                job.first_breach,
             )
+            row = ScanOutcomeRow(self.run_id, job.camera_id, first.checked_at, outcome, reasons, False, None)
             self._record(row, record)
             return
         at = now_utc()
@@ -261,6 +258,15 @@ class _Pipeline:
             self.on_outcome(row)
         else:
             log.info("camera %s already has an outcome in run %d; kept it", row.camera_id, row.run_id)
+
+
+def _outcome(
+    status: Status, reasons: tuple[str, ...], outside_decision: str | None
+) -> tuple[Outcome, tuple[str, ...]]:
+    """Return a verdict's outcome and reasons: ``outside_decision`` first when the camera filmed then."""
+    if outside_decision is None:
+        return Outcome.of(status), reasons
+    return Outcome.OUTSIDE_DECISION, (outside_decision, f"the view was judged {status}", *reasons)
 
 
 def _next_job(todo: Iterator[str]) -> _Job | None:

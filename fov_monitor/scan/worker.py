@@ -37,6 +37,7 @@ from fov_monitor.sources import Grab, grab
 from fov_monitor.store.camera import CameraConfig
 from fov_monitor.store.store import Store
 from fov_monitor.workflows.camera_check import EvidencePolicy, Judgement, judge_grab, load_camera
+from fov_monitor.workflows.decision import filming_breach
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,9 @@ class CheckReply:
     worker : str
         The Dask worker that grabbed and judged (its name, else its address; cluster only), for the
         audit log.
+    outside_decision : str or None
+        Why the frame was filmed when the camera's decision does not allow it (before its first day,
+        after its last, outside its permitted hours; the scan's machine's clock); None when allowed.
     """
 
     camera_id: str
@@ -125,6 +129,7 @@ class CheckReply:
     outcome: Outcome = Outcome.ERROR
     source: str = ""
     worker: str = ""
+    outside_decision: str | None = None
 
 
 def start_worker(parent: Connection | None = None) -> None:
@@ -238,7 +243,9 @@ def _check(store: Store, task: CheckTask) -> CheckReply:
         return CheckReply(task.camera_id, None, f"unexpected {type(exc).__name__} in the check: {exc}")
     if judgement.evidence_path is not None:
         _release_freed_memory()
-    return CheckReply(task.camera_id, judgement)
+    decision = camera.stored_permit.permit.decision if camera.stored_permit is not None else None
+    breach = filming_breach(decision, task.frame.grabbed_at)
+    return CheckReply(task.camera_id, judgement, outside_decision=breach)
 
 
 def _set_up_dask_worker() -> None:

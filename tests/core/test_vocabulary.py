@@ -22,7 +22,11 @@ def test_every_status_is_the_outcome_of_its_name_and_value() -> None:
         assert Outcome.of(status) is Outcome[status.name]
         assert Outcome.of(status).value == status.value
         assert Outcome.of(status).status is status
-    assert [outcome for outcome in Outcome if outcome.status is None] == [Outcome.OFFLINE, Outcome.ERROR]
+    assert [outcome for outcome in Outcome if outcome.status is None] == [
+        Outcome.OFFLINE,
+        Outcome.ERROR,
+        Outcome.OUTSIDE_DECISION,
+    ]
 
 
 @pytest.mark.parametrize(
@@ -35,6 +39,7 @@ def test_every_status_is_the_outcome_of_its_name_and_value() -> None:
         (Outcome.UNVERIFIABLE, False),
         (Outcome.OFFLINE, False),
         (Outcome.ERROR, False),
+        (Outcome.OUTSIDE_DECISION, True),
     ],
 )
 def test_a_view_breaking_the_permit_is_non_compliant(outcome: Outcome, non_compliant: bool) -> None:
@@ -43,21 +48,28 @@ def test_a_view_breaking_the_permit_is_non_compliant(outcome: Outcome, non_compl
         assert outcome.status.non_compliant is non_compliant
 
 
-def test_the_problems_are_the_outcomes_but_compliant() -> None:
-    assert [problem.value for problem in Problem] == [o.value for o in Outcome if o is not Outcome.COMPLIANT]
+def test_the_problems_are_the_outcomes_but_compliant_and_the_decision_ending() -> None:
+    assert [problem.value for problem in Problem] == [
+        *(o.value for o in Outcome if o is not Outcome.COMPLIANT),
+        "decision_ending",
+    ]
     assert Problem.of(Outcome.COMPLIANT) is None
+    assert Problem.DECISION_ENDING.outcome is None
+    assert not Problem.DECISION_ENDING.seen
     for problem in Problem:
-        assert Problem.of(problem.outcome) is problem
-        assert problem.seen is problem.outcome.non_compliant
+        if problem.outcome is not None:
+            assert Problem.of(problem.outcome) is problem
+            assert problem.seen is problem.outcome.non_compliant
 
 
 def test_the_report_and_the_overview_rank_and_count_the_same_outcomes() -> None:
     # The column order of the monthly counts and of the exports' checks_<outcome> columns.
     assert [str(outcome) for outcome in OUTCOMES] == [
         "compliant", "redirected", "zone_exposed", "tampered", "unverifiable", "offline", "error",
+        "outside_decision",
     ]  # fmt: skip
     assert {Outcome.of(status) for status in Status} == VERDICTS
-    assert {status.name for status in DayStatus} == {outcome.name for outcome in Outcome} | {"NO_CHECK"}
+    assert {status.name for status in DayStatus} == {outcome.name for outcome in Outcome} | {"NOT_MONITORED"}
     assert all(DayStatus.of(outcome).name == outcome.name for outcome in Outcome)
     assert {status.value for status in Status} <= {status.value for status in FleetStatus}
 

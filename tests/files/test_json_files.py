@@ -11,8 +11,17 @@ from fov_monitor.alerts.settings import AlertSettings
 from fov_monitor.db.location import resolve_location
 from fov_monitor.errors import FovMonitorError, InvalidSettingsError, ReportError
 from fov_monitor.report.organisation import Organisation
-from fov_monitor.report.weighing import read_assessment
+from fov_monitor.report.weighing import WeighingState, read_weighing
 from fov_monitor.settings import StoreSettings
+
+
+def _weighing(root: Path) -> object:
+    """Read cam-01's weighing of 2026, raising as the other readers do when it cannot be read."""
+    weighing = read_weighing(root, 2026, "cam-01")
+    if weighing.state is WeighingState.UNREADABLE:
+        raise ReportError(weighing.problem)
+    return weighing
+
 
 READERS: list[tuple[str, str, Callable[[Path], object], type[FovMonitorError]]] = [
     ("privacy", "settings.json", lambda root: StoreSettings(root).privacy, InvalidSettingsError),
@@ -27,7 +36,7 @@ READERS: list[tuple[str, str, Callable[[Path], object], type[FovMonitorError]]] 
     (
         "weighing",
         "weighing/2026/cam-01.json",
-        lambda root: read_assessment(root, 2026, "cam-01"),
+        _weighing,
         ReportError,
     ),
 ]

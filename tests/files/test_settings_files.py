@@ -23,11 +23,20 @@ from fov_monitor.faces.privacy import PrivacySection
 from fov_monitor.files.json_files import JsonDocument
 from fov_monitor.files.settings_files import SettingsSchema
 from fov_monitor.report.organisation import Organisation, OrganisationFile
-from fov_monitor.report.weighing import AssessmentFile, read_assessment
+from fov_monitor.report.weighing import WeighingFile, WeighingState, read_weighing
 from fov_monitor.settings import SettingsFile, StoreSettings
 from tests.support.messages import assert_one_line
 
 Reader = Callable[[Path], object]
+
+
+def _weighing(root: Path) -> object:
+    """Read cam-01's weighing of 2026, raising as the other readers do when it cannot be read."""
+    weighing = read_weighing(root, 2026, "cam-01")
+    if weighing.state is WeighingState.UNREADABLE:
+        raise ReportError(weighing.problem)
+    return weighing
+
 
 PRIVACY: tuple[str, Reader, type[FovMonitorError]] = (
     "settings.json",
@@ -51,7 +60,7 @@ ORGANISATION: tuple[str, Reader, type[FovMonitorError]] = (
 )
 WEIGHING: tuple[str, Reader, type[FovMonitorError]] = (
     "weighing/2026/cam-01.json",
-    lambda root: read_assessment(root, 2026, "cam-01"),
+    _weighing,
     ReportError,
 )
 
@@ -158,8 +167,8 @@ CASES = [
     (
         "weighing wrong type",
         WEIGHING,
-        '{\n  "value": "safer crossings",\n  "conclusion": ["keep"]\n}',
-        "conclusion",
+        '{\n  "value": "safer crossings",\n  "intrusion": ["keep"]\n}',
+        "intrusion",
         3,
         ["must be text", "got ['keep']"],
     ),
@@ -274,7 +283,7 @@ SCHEMAS: list[type[SettingsSchema]] = [
     WebhookSection,
     JsonlSection,
     OrganisationFile,
-    AssessmentFile,
+    WeighingFile,
 ]
 
 

@@ -25,12 +25,14 @@ import pytest
 
 from fov_monitor.cli import main
 from fov_monitor.db.database import Database
-from fov_monitor.report import drawing
+from fov_monitor.errors import ReportError
+from fov_monitor.report import charts, drawing
 from fov_monitor.report.clock import LocalTime
 from fov_monitor.report.figures import DayStatus, FleetFigures, yearly_figures
 from fov_monitor.report.removed import removed_cameras
 from fov_monitor.report.wording import hours_in_words
 from fov_monitor.store.store import Store
+from tests.report.conftest import warm
 from tests.support.cli import assert_cli_error, run_main
 from tests.support.images import sample_bgr
 from tests.support.report_history import (
@@ -62,6 +64,16 @@ SCHEDULE = {
     "cam-09": [C] * 30,
 }
 GROUPS = {camera_id: "north" if index < 5 else "south" for index, camera_id in enumerate(SCHEDULE)}
+WEIGHING = {
+    "purpose": "to keep the market entrance safe at night",
+    "value": "two thefts solved",
+    "intrusion": "low: an empty square at night",
+    "alternatives": "lighting alone was tried in 2024",
+    "measures": "the school is a privacy zone; recordings kept 7 days",
+    "conclusion": "continue",
+    "assessed_by": "ann",
+    "assessed_at": "2027-01-15",
+}
 
 
 @dataclass(frozen=True)
@@ -82,21 +94,16 @@ def _history(root: Path) -> Store:
         write_rebaseline(database, "cam-01", "2025-06-01T10:00:00+00:00")
     weighing = root / "weighing" / "2026"
     weighing.mkdir(parents=True)
-    (weighing / "cam-00.json").write_text(
-        json.dumps(
-            {"value": "two thefts solved", "intrusion": "low", "conclusion": "keep", "assessed_by": "ann"}
-        ),
-        encoding="utf-8",
-    )
+    (weighing / "cam-00.json").write_text(json.dumps(WEIGHING), encoding="utf-8")
     (weighing / "cam-01.md").write_text("Useful at night.\n\nKeep, narrow the view.\n", encoding="utf-8")
     return store
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+def built(tmp_path_factory: pytest.TempPathFactory, view_cache: Path) -> Built:
     """One store with the hand-made history; the yearly report and the register built from it once."""
     root = tmp_path_factory.mktemp("report")
-    store = _history(root / "store")
+    store = warm(_history(root / "store"), view_cache)
     yearly, register = root / "out" / "yearly", root / "out" / "register"
     assert main(["--store", str(store.root), "report", "yearly", "--year", "2026", "--out", str(yearly)]) == 0
     assert main(["--store", str(store.root), "report", "register", "--out", str(register)]) == 0
@@ -190,7 +197,7 @@ def test_rebaselines_are_those_of_the_year(fleet: FleetFigures) -> None:
 def test_timeline_has_each_days_worst_status_and_outside_share(fleet: FleetFigures) -> None:
     camera = next(c for c in fleet.cameras if c.camera_id == "cam-01")
     assert camera.day_status.shape == (365,)
-    assert camera.day_status[MARCH_1 - 1] == DayStatus.NO_CHECK
+    assert camera.day_status[MARCH_1 - 1] == DayStatus.NOT_MONITORED
     assert camera.day_status[MARCH_1 + 10] == DayStatus.REDIRECTED
     assert camera.day_status[MARCH_1 + 13] == DayStatus.COMPLIANT
     assert camera.day_outside[MARCH_1 + 11] == pytest.approx(0.12)
@@ -229,7 +236,7 @@ def test_permitted_hours_in_words(windows: tuple[str, ...], words: str) -> None:
 def test_csv_and_json_hold_the_same_figures(built: Built, fleet: FleetFigures) -> None:
     rows = {
         row["camera_id"]: row
-        for row in csv.DictReader(io.StringIO((built.yearly / "figures.csv").read_text()))
+        for row in csv.DictReader(io.StringIO((built.yearly / "figures.csv").read_text(encoding="utf-8-sig")))
     }
     assert len(rows) == 10
     assert float(rows["cam-01"]["share_compliant"]) == pytest.approx(0.9)
@@ -290,7 +297,7 @@ _MAGIC = {"image/png": b"\x89PNG", "image/jpeg": b"\xff\xd8\xff", "image/svg+xml
 def test_pages_are_valid_self_contained_and_accessible(built: Built, kind: str) -> None:
     folder = getattr(built, kind)
     pages = _pages(folder)
-    assert len(pages) == (11 if kind == "yearly" else 3)
+    assert len(pages) == (11 if kind == "yearly" else 5)  # the register: index, 2 areas, their old names
     for path in pages:
         page = _parse(path)
         assert page.lang == "en", path
@@ -334,17 +341,17 @@ def test_camera_page_shows_the_key_sections(built: Built) -> None:
         "Keep, narrow the view.",
     ):
         assert text in html, text
-    assert html.count("<img") == 3  # the drawing, the strip, the outside chart
+    assert html.count("<img") == 2  # the drawing, the timeline (strip and chart on one axis)
     placeholder = (built.yearly / "cameras" / "cam-02.html").read_text(encoding="utf-8")
     assert "To be completed." in placeholder
-    assert "weighing/2026/cam-02.md" in placeholder
+    assert "weighing/2026/cam-02.json" in placeholder
     exposures = (built.yearly / "cameras" / "cam-03.html").read_text(encoding="utf-8")
     assert "2026-03-03" in exposures
     assert "2026-03-21" in exposures
 
 
 def test_register_speaks_plain_language(built: Built) -> None:
-    area = (built.register / "areas" / "01-north.html").read_text(encoding="utf-8")
+    area = (built.register / "areas" / "north.html").read_text(encoding="utf-8")
     for text in (
         "The camera is at Market square entrance 1.",
         "To keep the market entrance safe at night.",
@@ -501,17 +508,26 @@ def test_register_needs_the_organisation(tmp_path: Path, capsys: pytest.CaptureF
 
 
 def test_failed_build_leaves_no_half_report_and_keeps_the_earlier_one(
-    built: Built, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    built: Built, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = tmp_path / "store"
     shutil.copytree(built.store, store)
     out = tmp_path / "out"
     shutil.copytree(built.yearly, out)
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    # cam-05's weighing file is damaged: the build fails on it, after the pages before it were written
-    (store / "weighing" / "2026" / "cam-05.json").write_text('{"value": 3}', encoding="utf-8")
+    # the sixth camera's timeline cannot be drawn: the build fails after the pages before it were written
+    drawn: list[int] = []
+    real = charts.Timeline.render
+
+    def failing(self: charts.Timeline, *args: object) -> str:
+        drawn.append(1)
+        if len(drawn) == 6:
+            raise ReportError("could not encode the timeline as PNG")
+        return real(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(charts.Timeline, "render", failing)
     result = run_main(capsys, "--store", store, "report", "yearly", "--year", "2026", "--out", out)
-    assert_cli_error(result, "cam-05.json", "'value' must be text")
+    assert_cli_error(result, "could not encode the timeline")
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "store"]
 
@@ -605,7 +621,10 @@ def test_a_damaged_camera_is_named_not_reported_and_the_rest_is(
     assert f"<code>{file}</code>" in section
     assert fix in section
     assert "1 camera could not be reported" in index
-    rows = {row["camera_id"]: row for row in csv.DictReader(io.StringIO((out / "figures.csv").read_text()))}
+    rows = {
+        row["camera_id"]: row
+        for row in csv.DictReader(io.StringIO((out / "figures.csv").read_text(encoding="utf-8-sig")))
+    }
     assert fix in rows["cam-02"]["not_reported"]
     assert rows["cam-02"]["checks"] == ""
     assert rows["cam-01"]["not_reported"] == ""
@@ -622,8 +641,8 @@ def test_a_damaged_camera_is_named_not_reported_and_the_rest_is(
     (warning,) = errors.strip().splitlines()
     assert "cam-02" in warning, warning
     assert fix in warning, warning
-    assert "camera-cam-02" not in (register / "areas" / "01-north.html").read_text(encoding="utf-8")
-    assert "camera-cam-01" in (register / "areas" / "01-north.html").read_text(encoding="utf-8")
+    assert "camera-cam-02" not in (register / "areas" / "north.html").read_text(encoding="utf-8")
+    assert "camera-cam-01" in (register / "areas" / "north.html").read_text(encoding="utf-8")
 
 
 def test_a_camera_without_readable_settings_is_named_in_every_groups_report(
@@ -658,7 +677,7 @@ def test_register_of_one_group(built: Built, tmp_path: Path, capsys: pytest.Capt
     )
     assert code == 0, printed
     assert "register of 5 cameras" in printed
-    assert [p.name for p in (out / "areas").iterdir()] == ["01-south.html"]
+    assert sorted(p.name for p in (out / "areas").iterdir()) == ["01-south.html", "south.html"]
     assert "This page is about the area south." in (out / "index.html").read_text(encoding="utf-8")
     missing = tmp_path / "harbour"
     result = run_main(
@@ -729,11 +748,11 @@ def test_the_year_is_the_organisations_local_year(
     ("timezone", "day", "status"),
     [
         ("Europe/Stockholm", 0, DayStatus.REDIRECTED),
-        ("Europe/Stockholm", MARCH_29 - 1, DayStatus.NO_CHECK),
+        ("Europe/Stockholm", MARCH_29 - 1, DayStatus.NOT_MONITORED),
         ("Europe/Stockholm", MARCH_29, DayStatus.COMPLIANT),
         ("Europe/Stockholm", MARCH_29 + 1, DayStatus.ZONE_EXPOSED),  # UTC+1 all year would say 29 March
-        ("Europe/Stockholm", 364, DayStatus.NO_CHECK),
-        ("UTC", 0, DayStatus.NO_CHECK),
+        ("Europe/Stockholm", 364, DayStatus.NOT_MONITORED),
+        ("UTC", 0, DayStatus.NOT_MONITORED),
         ("UTC", MARCH_29 - 1, DayStatus.COMPLIANT),
         ("UTC", MARCH_29, DayStatus.ZONE_EXPOSED),
         ("UTC", 364, DayStatus.TAMPERED),
@@ -754,7 +773,7 @@ def test_local_figures_around_new_year_and_summer_time(local_store: Store) -> No
     assert deviation.time_to_fix_h == pytest.approx(1.5)
     assert deviation.notes[0].at == "2026-01-01T07:30:00+01:00"
     assert [e.day for e in camera.zone_exposures] == ["2026-03-30"]
-    assert fleet.monthly_counts[0].tolist() == [0, 1, 0, 0, 0, 0, 0]  # the redirect of 1 January
+    assert fleet.monthly_counts[0].tolist() == [0, 1, 0, 0, 0, 0, 0, 0]  # the redirect of 1 January
     assert fleet.totals.open_at_year_end == 0
 
 
@@ -791,7 +810,7 @@ def test_report_and_register_show_local_time(
     assert "Days and times are in Stockholm time (Europe/Stockholm)" in index
     assert json.loads((yearly / "figures.json").read_text())["timezone"] == "Europe/Stockholm"
     assert run_main(capsys, "--store", store, "report", "register", "--out", register)[0] == 0
-    area = (register / "areas" / "01-north.html").read_text(encoding="utf-8")
+    area = (register / "areas" / "north.html").read_text(encoding="utf-8")
     assert "The camera may film every day from 22:00 to 06:00 (Stockholm time)." in area
 
 
@@ -808,3 +827,43 @@ def test_an_unknown_timezone_is_a_one_line_error(
     result = run_main(capsys, "--store", store, "report", kind, *options, "--out", tmp_path / "out")
     assert_cli_error(result, "organisation.json", "'timezone'", repr(name), "Europe/Stockholm")
     assert not (tmp_path / "out").exists()
+
+
+# smaller things an auditor and a reader notice
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_the_timelines_kinds_of_day_reach_3_to_1_against_each_other() -> None:
+    no_verdict = ("NOT_MONITORED", "UNVERIFIABLE", "OFFLINE", "ERROR")
+    not_compliant = ("REDIRECTED", "ZONE_EXPOSED", "TAMPERED", "OUTSIDE_DECISION")
+    kinds = [no_verdict, ("COMPLIANT",), not_compliant]
+    colours = {status.name: colour for status, colour in charts.STATUS_COLOURS.items()}
+    for first, second in itertools.combinations(kinds, 2):
+        for a, b in itertools.product(first, second):
+            light, dark = sorted((_luminance(colours[a]), _luminance(colours[b])), reverse=True)
+            assert (light + 0.05) / (dark + 0.05) >= 3.0, (a, b)
+
+
+def test_every_table_has_a_caption(built: Built) -> None:
+    for path in _pages(built.yearly):
+        html = path.read_text(encoding="utf-8")
+        assert html.count("<table>") == html.count("<table>\n<caption>"), path
+
+
+@pytest.mark.parametrize(("year", "march_1"), [(2026, 59), (2028, 60)])
+def test_the_strip_and_the_chart_share_one_time_axis_with_month_ticks(year: int, march_1: int) -> None:
+    timeline = charts.Timeline(year)
+    strip, chart = timeline.strip_axes, timeline.axes
+    assert strip.get_shared_x_axes().joined(strip, chart)
+    assert strip.get_position().x0 == pytest.approx(chart.get_position().x0)
+    assert strip.get_position().x1 == pytest.approx(chart.get_position().x1)
+    assert chart.get_xlim() == (-0.5, timeline.days - 0.5)
+    ticks = list(chart.get_xticks())
+    assert len(ticks) == 12
+    assert ticks[2] == march_1
+    assert [label.get_text() for label in chart.get_xticklabels()][:3] == ["Jan", "Feb", "Mar"]

@@ -105,9 +105,9 @@ def test_pages_and_exports_list_the_same_deviations(
     later = (out / "cameras" / "cam-4.html").read_text(encoding="utf-8")
     assert "counted in 2027, the year it closed" in later
     index = (out / "index.html").read_text(encoding="utf-8")
-    assert "4, of which 4 for a wrong view and 2 carried over from an earlier year" in index
+    assert "4, of which 4 for a camera not compliant and 2 carried over from an earlier year" in index
     assert "counted in the year the alert closed" in index
-    text = (out / "figures.csv").read_text(encoding="utf-8")
+    text = (out / "figures.csv").read_text(encoding="utf-8-sig")
     rows = {row["camera_id"]: row for row in csv.DictReader(io.StringIO(text))}
     document = json.loads((out / "figures.json").read_text(encoding="utf-8"))
     assert sum(int(row["deviations"]) for row in rows.values()) == document["totals"]["deviations"] == 4

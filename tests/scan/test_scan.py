@@ -13,7 +13,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -241,3 +241,69 @@ def test_due_scans_only_cameras_permitted_to_film_now(cli: Cli, fleet: Path) -> 
     assert not is_due(store, NORMAL[1], now)
     assert cli("scan", "--store", fleet, "--due", "--cameras", *NORMAL[:2], "--workers", "1")[0] == 0
     assert set(outcomes(fleet)) == {NORMAL[0]}
+
+
+def _set_decision(store: Store, camera_id: str, decision: Decision) -> None:
+    stored = store.permit(camera_id)
+    assert stored is not None
+    store.save_permit(
+        camera_id, dataclasses.replace(stored.permit, decision=decision), stored.reference_size, "t"
+    )
+
+
+def _active_alerts(store: Path) -> dict[str, list[str]]:
+    rows = raw(
+        str(store / "fov-monitor.sqlite"), "SELECT camera_id, problem FROM alerts WHERE closed_at IS NULL"
+    )
+    found: dict[str, list[str]] = {}
+    for camera_id, problem in rows:
+        found.setdefault(camera_id, []).append(problem)
+    return {camera_id: sorted(problems) for camera_id, problems in found.items()}
+
+
+def test_filming_outside_the_decision_is_its_own_outcome_and_an_ending_one_is_announced(
+    cli: Cli, fleet: Path
+) -> None:
+    store = Store(fleet)
+    today = datetime.now().astimezone().date()
+    later = f"{(datetime.now().hour + 2) % 24:02d}:00-{(datetime.now().hour + 3) % 24:02d}:00"
+    ended, ending, off_hours, renewed = NORMAL[:4]
+    _set_decision(store, ended, Decision("KS-1", valid_to=today - timedelta(days=1)))
+    _set_decision(store, ending, Decision("KS-2", valid_to=today + timedelta(days=30)))
+    _set_decision(store, off_hours, Decision("KS-3", permitted_hours=(later,)))
+    _set_decision(store, renewed, Decision("KS-4", valid_to=today + timedelta(days=365)))
+    code, printed, _ = cli("scan", "--store", fleet, "--cameras", *NORMAL[:4], "--workers", "1")
+    assert code == 3, printed
+    found = outcomes(fleet)
+    assert {camera: outcome for camera, (outcome, _) in found.items()} == {
+        ended: "outside_decision",
+        ending: "compliant",
+        off_hours: "outside_decision",
+        renewed: "compliant",
+    }
+    reasons = dict(
+        raw(str(fleet / "fov-monitor.sqlite"), "SELECT camera_id, reasons_json FROM scan_outcomes")
+    )
+    assert f"after decision KS-1 ended on {today - timedelta(days=1)}" in reasons[ended]
+    assert f"outside the hours decision KS-3 permits ({later})" in reasons[off_hours]
+    assert "the view was judged compliant" in reasons[ended]
+    assert _active_alerts(fleet) == {
+        ended: ["outside_decision"],
+        ending: ["decision_ending"],
+        off_hours: ["outside_decision"],
+    }
+    (summary,) = raw(
+        str(fleet / "fov-monitor.sqlite"), "SELECT summary FROM alerts WHERE problem = 'decision_ending'"
+    )
+    assert f"KS-2 ends on {today + timedelta(days=30)}, in 30 days" in summary[0]
+
+    # a second night (the unchanged frames now look frozen) keeps it; once renewed, it closes
+    assert cli("scan", "--store", fleet, "--new", "--cameras", *NORMAL[:4], "--workers", "1")[0] == 3
+    assert "decision_ending" in _active_alerts(fleet)[ending]
+    _set_decision(store, ending, Decision("KS-2b", valid_to=today + timedelta(days=400)))
+    assert cli("scan", "--store", fleet, "--new", "--cameras", *NORMAL[:4], "--workers", "1")[0] == 3
+    assert "decision_ending" not in _active_alerts(fleet).get(ending, [])
+    opened = raw(
+        str(fleet / "fov-monitor.sqlite"), "SELECT COUNT(*) FROM alerts WHERE problem = 'decision_ending'"
+    )
+    assert opened[0][0] == 1

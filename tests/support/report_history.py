@@ -37,6 +37,7 @@ SUMMARY = {
     "unverifiable": "too dark to verify",
     "offline": "no answer within 10 s",
     "error": "no permit set",
+    "outside_decision": "filmed at 14:00, outside the hours decision KS-2026-001 permits (22:00-06:00)",
 }
 ORGANISATION = {
     "schema_version": 1,
@@ -163,10 +164,11 @@ def write_scan_run(database: Database, at: str, outcomes: Mapping[str, str]) -> 
             reasons = json.dumps([SUMMARY[outcome]])
             result_id = None
             if outcome not in ("offline", "error"):
+                status = "compliant" if outcome == "outside_decision" else outcome  # the verdict's own
                 result_id = transaction.insert(
                     "INSERT INTO results (camera_id, checked_at, status, reasons_json, outside_fraction, "
                     "source, result_json, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                    (camera_id, at, outcome, reasons, OUTSIDE.get(outcome), "fixture", "{}", run_id),
+                    (camera_id, at, status, reasons, OUTSIDE.get(status), "fixture", "{}", run_id),
                 )
             transaction.execute(
                 "INSERT INTO scan_outcomes (run_id, camera_id, at, outcome, reasons_json, rechecked, "
@@ -225,16 +227,18 @@ def _insert_alert(
     )
     acknowledged = (datetime.fromisoformat(opened) + timedelta(hours=7)).isoformat()
     events = [
-        (opened, ACTOR, "opened", ""),
-        (acknowledged, "reviewer-ann", "acknowledged", "site visit planned"),
+        (opened, ACTOR, "opened", "", {}),
+        (acknowledged, "reviewer-ann", "acknowledged", "site visit planned", {}),
     ]
     if closed:
-        events.append((closed, ACTOR, "closed", ""))
-    for at, actor, event, note in events:
+        run_id = transaction.fetchone("SELECT MAX(id) FROM scan_runs WHERE started_at <= ?", (closed,))
+        why = {"run_id": run_id[0] if run_id else None, "why": "the camera is compliant again"}
+        events.append((closed, ACTOR, "closed", "", why))
+    for at, actor, event, note, detail in events:
         transaction.execute(
             "INSERT INTO alert_events (alert_id, at, actor, event, note, detail_json) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            (alert_id, at, actor, event, note, "{}"),
+            (alert_id, at, actor, event, note, json.dumps(detail)),
         )
 
 
