@@ -30,6 +30,7 @@ from fov_monitor.store.store import Store
 from fov_monitor.web.auth import SESSION_COOKIE, SignInRequired
 from fov_monitor.web.context import STATIC, TEMPLATES, WebContext, public_text, system_clock
 from fov_monitor.web.limits import BodyLimit, SecurityHeaders
+from fov_monitor.web.passwords import PasswordChecks, PasswordChecksBusy
 from fov_monitor.web.pool import DatabasePool
 from fov_monitor.web.routes import account, alerts, audit, cameras, fleet, images, permits, signin, users
 from fov_monitor.web.settings import WebSettings
@@ -88,6 +89,7 @@ def create_app(
     pool = DatabasePool(database_location)
     with pool.connection():  # migrate (and fail) now, not at the first request
         pass
+    passwords = PasswordChecks.of(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -98,6 +100,7 @@ def create_app(
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         app.state.heavy = anyio.CapacityLimiter(settings.heavy_threads)
         yield
+        passwords.close()
         pool.close()
 
     app = FastAPI(
@@ -108,7 +111,8 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.web = WebContext(store, pool, settings, Jinja2Templates(directory=TEMPLATES), clock)
+    templates = Jinja2Templates(directory=TEMPLATES)
+    app.state.web = WebContext(store, pool, settings, templates, clock, passwords)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in ROUTERS:
         app.include_router(router)
@@ -155,6 +159,13 @@ def _add_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         response = _error(request, exc.status_code, str(exc.detail))
         response.headers.update(exc.headers or {})  # Retry-After of a locked sign-in
+        return response
+
+    @app.exception_handler(PasswordChecksBusy)
+    async def busy(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, PasswordChecksBusy)
+        response = _error(request, 503, str(exc))
+        response.headers["Retry-After"] = str(exc.retry_after_s)
         return response
 
     @app.exception_handler(RequestValidationError)

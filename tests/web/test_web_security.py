@@ -6,14 +6,20 @@ nothing waits.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import io
 import re
 import shutil
 import sqlite3
+import statistics
 import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -24,6 +30,7 @@ from fov_monitor.web.settings import WebSettings
 from fov_monitor.web.throttle import Count, Policy, after_failure, record_failure
 from tests.support.cli import run_main
 from tests.support.database import raw
+from tests.support.web_server import running_server
 from tests.support.web_store import (
     PASSWORD,
     FakeClock,
@@ -453,3 +460,73 @@ def test_nobody_can_flood_the_audit_log_by_signing_in_while_locked(web: WebStore
         (TECHNICIAN,),
     )
     assert counted == [(50,)], "the second lock counts its own refusals"
+
+
+# Sign-ins under attack: a flood of password guesses, a forged client address
+
+
+FLOOD = WebSettings(
+    secure_cookies=False,  # plain HTTP on loopback
+    worker_threads=1,
+    signin_max_failures=100,
+    signin_address_max_failures=10_000,
+)
+"""One thread for the quick requests, and locks that never stop the flood: every guess is hashed."""
+
+
+def _timed(send: Callable[[], httpx.Response]) -> float:
+    started = time.perf_counter()
+    response = send()
+    assert response.status_code in (200, 401), response.text
+    return time.perf_counter() - started
+
+
+def test_a_flood_of_wrong_sign_ins_leaves_signed_in_users_their_threads(web: WebStore) -> None:
+    with running_server(web.root, FLOOD) as url, httpx.Client(base_url=url, timeout=60) as user:
+        assert user.post("/api/session", json={"name": TECHNICIAN, "password": PASSWORD}).status_code == 200
+        guesses: list[float] = []
+
+        def guess(number: int) -> None:
+            with httpx.Client(base_url=url, timeout=60) as guesser:
+                for round_ in range(2):
+                    body = {"name": f"guess-{number}-{round_}", "password": WRONG}
+                    guesses.append(_timed(functools.partial(guesser.post, "/api/session", json=body)))
+
+        flood = [threading.Thread(target=guess, args=(number,)) for number in range(2)]
+        for thread in flood:
+            thread.start()
+        during = []
+        while not guesses:  # until the first guess is answered, the others are surely in hand
+            time.sleep(0.01)
+        while any(thread.is_alive() for thread in flood):
+            during.append(_timed(lambda: user.get("/api/fleet")))
+        for thread in flood:
+            thread.join()
+    # Before, the guesses held the request thread for a password hash each, and the user waited behind them.
+    assert statistics.median(during) < min(guesses) / 2, (sorted(during), sorted(guesses))
+
+
+def test_password_checks_beyond_the_queue_are_answered_503_uncounted(web: WebStore) -> None:
+    settings = dataclasses.replace(FLOOD, worker_threads=4, password_threads=1, password_queue=1)
+    start = threading.Barrier(8)
+    answers: list[tuple[int, str | None]] = []
+
+    with running_server(web.root, settings) as url:
+
+        def guess(number: int) -> None:
+            with httpx.Client(base_url=url, timeout=60) as guesser:
+                start.wait()
+                response = guesser.post("/api/session", json={"name": f"guess-{number}", "password": WRONG})
+                answers.append((response.status_code, response.headers.get("retry-after")))
+
+        threads = [threading.Thread(target=guess, args=(number,)) for number in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    busy = [retry_after for status, retry_after in answers if status == 503]
+    assert busy, answers
+    assert set(busy) == {"2"}
+    assert {status for status, _ in answers} == {401, 503}
+    refused = audit_rows(web.root, "sign-in refused")
+    assert len(refused) == len(answers) - len(busy), "a sign-in refused for a full queue is not counted"
