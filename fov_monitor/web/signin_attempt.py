@@ -20,7 +20,14 @@ from fov_monitor.store.store import iso_utc
 from fov_monitor.web.accounts import Credentials, User, checked_hash, signed_in_user, stored_credentials
 from fov_monitor.web.context import WebContext
 from fov_monitor.web.settings import WebSettings
-from fov_monitor.web.throttle import Lock, clear_account, count_refusal, current_lock, record_failure
+from fov_monitor.web.throttle import (
+    Lock,
+    audit_allowance,
+    clear_account,
+    count_refusal,
+    current_lock,
+    record_failure,
+)
 
 T = TypeVar("T")
 
@@ -72,7 +79,9 @@ async def try_password(context: WebContext, attempt: Attempt, password: str) -> 
     tried or counted). A lock refuses before the password is tried. The password is checked on the
     password threads, never on the threads that answer the quick requests; the database's part runs
     on those, one short step before and one after. A wrong password (or an unknown or disabled name)
-    is counted against the name and the address, and audited as ``sign-in refused``; the first
+    is counted against the name and the address, and audited as ``sign-in refused`` (at most
+    :data:`~fov_monitor.web.throttle.AUDITED_REFUSALS_PER_MINUTE` lines per address and minute, the
+    others counted on the next line); the first
     refusal by each lock is audited as ``sign-in locked``, later ones only counted. The password is
     never written anywhere. A right password clears the name's count; the caller audits what it
     then does (``signed in``).
@@ -133,10 +142,15 @@ def _after_password(
 
     def count(transaction: Transaction) -> Lock | None:
         started = record_failure(transaction, attempt.name, attempt.address, attempt.now, settings)
+        allowance = audit_allowance(transaction, attempt.address, attempt.now, force=started is not None)
+        if not allowance.write:
+            return started
         detail: dict[str, object] = {"via": attempt.via, "address": attempt.address}
         if started is not None:
             detail["locked"] = [str(subject) for subject in started.subjects]
             detail["locked_for_s"] = started.seconds_left(attempt.now)
+        if allowance.unwritten_before:
+            detail["refused_unaudited_before"] = allowance.unwritten_before
         append_audit(transaction, attempt.at, attempt.name, AuditAction.SIGN_IN_REFUSED, None, detail)
         return started
 
