@@ -6,7 +6,9 @@ alert's state, its event and the audit line with the reviewer's name, and what i
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -201,6 +203,31 @@ def test_the_proposer_cannot_approve_but_another_reviewer_can(root: Path) -> Non
     ]
     assert {p.name: p.read_bytes() for p in reference.iterdir()} != old, "the current view is the reference"
     assert _state(root, MOVED_ALERT) == "dismissed", "the next compliant scan closes it"
+
+
+def _textareas(page: str) -> dict[str, str]:
+    """Return each note field of an alert page by id, with what it holds."""
+    return {
+        ident: html.unescape(text)
+        for ident, text in re.findall(r'<textarea id="([^"]+)"[^>]*>([^<]*)</textarea>', page)
+    }
+
+
+def test_a_refused_steps_note_stays_in_its_own_form(root: Path) -> None:
+    with app_client(root) as client:
+        csrf = sign_in(client, Role.REVIEWER)
+        _api_step(client, csrf, MOVED_ALERT, "dismiss", "new pole", propose_rebaseline=True)
+        refused = client.post(
+            f"/alerts/{MOVED_ALERT}/approve-rebaseline",
+            data={"csrf_token": csrf, "note": "looks right <b>to me</b>"},
+            follow_redirects=False,
+        )
+    assert refused.status_code == 409
+    fields = _textareas(refused.text)
+    assert fields["note-approve"] == "looks right <b>to me</b>", "the note is where it was written"
+    assert fields["note-resolve"] == "", "one click on Resolve must not close the alert with it"
+    assert set(fields.values()) == {"", "looks right <b>to me</b>"}
+    assert "<b>to me</b>" not in refused.text, "escaped"
 
 
 def test_reject_a_proposal(root: Path) -> None:

@@ -130,7 +130,9 @@ def alert_page(
     session: Session = Depends(require(Permission.VIEW_ALERTS)),
     database: Database = Depends(get_database),
 ) -> Response:
-    return render(request, "alert.html", session, view=_view(database, alert_id), error="", note="")
+    return render(
+        request, "alert.html", session, view=_view(database, alert_id), error="", note="", refused_step=""
+    )
 
 
 @router.post("/alerts/{alert_id}/{step}", include_in_schema=False)
@@ -155,7 +157,8 @@ async def step_form(
             ReviewNote.model_construct(note=note, propose_rebaseline=propose_rebaseline),
         )
     except AlertError as exc:
-        # The page again, with the review module's reason and the note kept, so nothing typed is lost.
+        # The page again, with the review module's reason and the note kept in the form it came from
+        # (never in another step's: one more click would take that step with it), so nothing typed is lost.
         return render(
             request,
             "alert.html",
@@ -164,6 +167,7 @@ async def step_form(
             view=_view(database, alert_id),
             error=str(exc),
             note=note,
+            refused_step=str(step),
         )
     return RedirectResponse(f"/alerts/{alert_id}", status_code=303)
 
