@@ -20,6 +20,7 @@ from fov_monitor.errors import AlertError
 from fov_monitor.settings import StoreSettings
 from fov_monitor.web.auth import require
 from fov_monitor.web.context import get_database, run_heavy, store_settings, web_context
+from fov_monitor.web.limits import require_json
 from fov_monitor.web.pages import render
 from fov_monitor.web.review import MAX_NOTE_LENGTH, AlertView, ReviewStep, alert_view, take_step
 from fov_monitor.web.roles import Permission, allows
@@ -223,7 +224,7 @@ async def api_alert_evidence(
     )
 
 
-@router.post("/api/alerts/{alert_id}/{step}")
+@router.post("/api/alerts/{alert_id}/{step}", dependencies=[Depends(require_json)])
 async def api_step(
     request: Request,
     step: ReviewStep,
@@ -237,6 +238,6 @@ async def api_step(
 
     ``approve-rebaseline`` grabs the camera's current view as its reference and needs someone other
     than the proposer. 409 with the reason when the alert's state does not allow the step; 404 for
-    an unknown alert.
+    an unknown alert; 415 for a body that is not JSON.
     """
     return (await _take(request, database, settings, alert_id, step, session, body)).to_dict()
