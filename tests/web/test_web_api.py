@@ -461,6 +461,11 @@ def _permit_request(
 
 
 SQUARE = [[10, 10], [300, 10], [300, 300], [10, 300]]
+CIRCLE_501 = [
+    [round(150 + 100 * np.cos(2 * np.pi * i / 501), 3), round(150 + 100 * np.sin(2 * np.pi * i / 501), 3)]
+    for i in range(501)
+]
+"""A privacy zone one point over the limit that the permitted polygon has too."""
 
 
 @pytest.mark.parametrize(
@@ -486,6 +491,27 @@ SQUARE = [[10, 10], [300, 10], [300, 300], [10, 300]]
             400,
             "zone 'x'",
         ),
+        (
+            {"permitted_xy": SQUARE, "privacy_zones": {"door\u202egnp": SQUARE}},
+            "ok",
+            "application/json",
+            400,
+            "U+202E",
+        ),
+        (
+            {"permitted_xy": SQUARE, "privacy_zones": {"door\x00": SQUARE}},
+            "ok",
+            "application/json",
+            400,
+            "U+0000",
+        ),
+        (
+            {"permitted_xy": SQUARE, "privacy_zones": {"door": CIRCLE_501}},
+            "ok",
+            "application/json",
+            422,
+            "at most 500",
+        ),
         ({"permitted_xy": SQUARE, "owner": "me"}, "ok", "application/json", 422, "owner"),
         ({"permitted_xy": "0,0 1,1 2,0"}, "ok", "application/json", 422, "permitted_xy"),
         (b"[" * 2_000_000, "ok", "application/json", 413, "larger than"),
@@ -500,6 +526,9 @@ SQUARE = [[10, 10], [300, 10], [300, 300], [10, 300]]
         "self-intersecting",
         "far outside",
         "zone on a line",
+        "zone name reversing the text after it",
+        "zone name with a NUL",
+        "zone of 501 points",
         "unknown field",
         "points as text",
         "oversized",
@@ -545,6 +574,19 @@ def test_permit_save_keeps_the_old_version_and_audits_who(web: WebStore) -> None
     ]
     ((actor, camera, detail),) = audit_rows(web.root, "permit set")
     assert (actor, camera, detail["via"]) == (user_name(Role.TECHNICIAN), FACE_CAMERA, "web")
+
+
+def test_saving_from_the_editor_keeps_a_hand_set_zone_tolerance(web: WebStore) -> None:
+    path = web.root / FACE_CAMERA / "permit.json"
+    written = json.loads(path.read_text())
+    written["zone_tolerance"] = 0.05  # set by hand: the editor does not show it
+    path.write_text(json.dumps(written))
+    with app_client(web.root) as client:
+        csrf = sign_in(client, Role.TECHNICIAN)
+        body = {"permitted_xy": SQUARE, "privacy_zones": {"door": [[20, 20], [60, 20], [60, 60]]}}
+        response = client.put(f"/api/cameras/{FACE_CAMERA}/permit", json=body, headers={"X-CSRF-Token": csrf})
+        assert response.status_code == 200, response.text
+    assert json.loads(path.read_text())["zone_tolerance"] == 0.05
 
 
 def test_csrf_less_form_post_is_refused(web: WebStore) -> None:
