@@ -29,6 +29,7 @@ from fov_monitor.errors import (
     UnknownCameraError,
 )
 from fov_monitor.store.store import Store
+from fov_monitor.web import formats
 from fov_monitor.web.auth import SESSION_COOKIE, SignInRequired
 from fov_monitor.web.context import STATIC, TEMPLATES, WebContext, public_text, system_clock, web_context
 from fov_monitor.web.limits import BodyLimit, SecurityHeaders
@@ -123,6 +124,7 @@ def create_app(
         lifespan=lifespan,
     )
     templates = Jinja2Templates(directory=TEMPLATES)
+    formats.install(templates.env)
     app.state.web = WebContext(store, pool, settings, templates, clock, passwords)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in ROUTERS:

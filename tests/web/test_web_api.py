@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -621,7 +622,7 @@ def test_check_now_records_a_result(web: WebStore) -> None:
             f"/cameras/{MOVED_CAMERA}/check", data={"csrf_token": csrf}, follow_redirects=False
         )
         assert form.status_code == 303
-        assert form.headers["location"] == f"/cameras/{MOVED_CAMERA}"
+        assert form.headers["location"] == f"/cameras/{MOVED_CAMERA}?checked=true"
         history = client.get(f"/api/cameras/{MOVED_CAMERA}/history").json()
     # The same file grabbed again looks like a frozen feed to the check: not compliant either way.
     assert response.json()["status"] in ("redirected", "tampered")
@@ -678,6 +679,42 @@ def test_audit_log_page_lists_image_views_for_auditors(shared: tuple[WebStore, d
     assert lines[0]["camera_id"] == FACE_CAMERA
     assert lines[0]["detail"]["kind"] == "reference"
     assert "image viewed" in clients[Role.AUDITOR][0].get("/audit", params={"action": "image viewed"}).text
+
+
+ISO_TIME_SHOWN = re.compile(r">[^<]*\d{4}-\d\d-\d\dT\d\d:\d\d")
+"""A stored time written into a page's text as it is stored (``2026-11-29T02:15:07+00:00``)."""
+TIME_SHOWN = re.compile(r">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC<")
+
+
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [
+        (Role.AUDITOR, "/"),
+        (Role.AUDITOR, f"/cameras/{FACE_CAMERA}"),
+        (Role.AUDITOR, "/alerts"),
+        (Role.AUDITOR, "/alerts/1"),
+        (Role.AUDITOR, "/audit"),
+        (Role.ADMIN, "/users"),
+    ],
+)
+def test_every_page_writes_times_one_way(shared: tuple[WebStore, dict], role: Role, path: str) -> None:
+    page = shared[1][role][0].get(path)
+    assert page.status_code == 200
+    assert not ISO_TIME_SHOWN.search(page.text), ISO_TIME_SHOWN.search(page.text)
+    assert TIME_SHOWN.search(page.text), "times read 2026-11-29 02:15:07 UTC"
+
+
+def test_audit_page_shows_details_as_written_not_as_escaped_json(web: WebStore) -> None:
+    with Database(web.root / "fov-monitor.sqlite") as database:
+        detail = {"note": "it's the gate’s pole", "n": [1]}
+        database.write(lambda t: append_audit(t, "2026-11-29T02:15:07+00:00", "berg", "note", None, detail))
+    with app_client(web.root) as client:
+        sign_in(client, Role.AUDITOR)
+        page = client.get("/audit", params={"actor": "berg"}).text
+    assert "\\u0027" not in page
+    assert "\\u2019" not in page
+    assert "<dt>note</dt><dd>it&#39;s the gate’s pole</dd>" in page
+    assert "<dt>n</dt><dd>[1]</dd>" in page
 
 
 def test_audit_filters_reach_lines_behind_any_number_of_newer_ones(web: WebStore) -> None:
