@@ -238,11 +238,24 @@ def test_reject_a_proposal(root: Path) -> None:
         response = _api_step(client, csrf, MOVED_ALERT, "reject-rebaseline", "not in the permit")
         assert response.status_code == 200
         assert client.get(f"/api/alerts/{MOVED_ALERT}").json()["rebaseline_proposed_by"] is None
-    assert _events(root, MOVED_ALERT)[-1] == (
-        "rebaseline_rejected",
-        user_name(Role.REVIEWER),
-        "not in the permit",
-    )
+        assert _events(root, MOVED_ALERT)[-1] == (
+            "rebaseline_rejected",
+            user_name(Role.REVIEWER),
+            "not in the permit",
+        )
+        # Once the permit covers it, the same view can be proposed again (it could not before).
+        page = client.get(f"/alerts/{MOVED_ALERT}").text
+        assert f'action="/alerts/{MOVED_ALERT}/propose-rebaseline"' in page
+        again = client.post(
+            f"/alerts/{MOVED_ALERT}/propose-rebaseline",
+            data={"csrf_token": csrf, "note": "permit KS-9 now covers it"},
+            follow_redirects=False,
+        )
+        assert again.status_code == 303, again.text
+        assert client.get(f"/api/alerts/{MOVED_ALERT}").json()["rebaseline_proposed_by"] == user_name(
+            Role.REVIEWER
+        )
+    assert _state(root, MOVED_ALERT) == "dismissed"
 
 
 @pytest.mark.parametrize(
