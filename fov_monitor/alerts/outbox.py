@@ -449,6 +449,12 @@ def retry_failed(database: Database, delivery_id: int, actor: str, now: datetime
     return database.write(retry)
 
 
+def newest_delivery_id(database: Database) -> int:
+    """Return the id of the newest delivery in the outbox (0 when empty): those written later are newer."""
+    rows = database.read("SELECT MAX(id) FROM deliveries")
+    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
+
+
 def seconds_until_due(database: Database, now: datetime | None = None) -> float | None:
     """Return how long until the next pending delivery is due (0 when one is), or None when none waits."""
     rows = database.read(

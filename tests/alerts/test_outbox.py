@@ -417,3 +417,24 @@ def test_alerts_deliver_exits_like_scan(
     assert (code, out.splitlines()[0]) == (4, "0 sent, 1 to retry, 0 failed"), "a passing failure waits"
     code, out, _ = run_main(capsys, "alerts", "deliver", "--help")
     assert "3 some delivery was given up" in " ".join(out.split())
+
+
+def test_a_time_budget_bounds_the_whole_call_and_leaves_the_rest_due(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(exchange, "STOP_GRACE_S", 0.3)
+    drip = Drip(DRIPPED_ANSWER, b"x" * 40, 0.2, http=True)
+    try:
+        write_settings(store, [hook(drip.url, timeout_s=10)])
+        settings = AlertSettings.for_store(store)
+        with Database(store / "results.sqlite") as database:
+            keys = seed(database, ["hook"], alerts=3)
+            started = time.monotonic()
+            report = deliver_due(database, store, settings, now=T0, within_s=0.5, newer_than=0)
+            took = time.monotonic() - started
+            attempts = dict(database.read("SELECT idempotency_key, attempts FROM deliveries"))
+    finally:
+        drip.close()
+    assert took < 2.5, took
+    assert [outcome.outcome for outcome in report.outcomes] == ["interrupted"]
+    assert [attempts[key] for key in keys] == [0, 0, 0], "all due again for the delivery worker"
