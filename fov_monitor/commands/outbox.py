@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+from fov_monitor.alerts.catch_up import announce_to_new_channels
 from fov_monitor.alerts.delivery import Delivery, DeliveryState
 from fov_monitor.alerts.outbox import (
     DeliveryReport,
@@ -18,6 +19,7 @@ from fov_monitor.alerts.outbox import (
     retry_failed,
     seconds_until_due,
 )
+from fov_monitor.alerts.settings import ChannelSettings
 from fov_monitor.commands.common import (
     EXIT_COMPLIANT,
     Context,
@@ -131,6 +133,7 @@ def run_deliver(args: argparse.Namespace) -> int:
     with context.database() as database:
         if not args.loop:
             try:
+                announce_to_new_channels(database, context.store, settings)
                 report = deliver_due(database, root, settings, actor=context.actor)
             except StoreError as exc:
                 print(
@@ -139,12 +142,16 @@ def run_deliver(args: argparse.Namespace) -> int:
                 return EXIT_OUTBOX_FAILED
             _print_report(report, args.json)
             return deliver_exit_code(report)
+        announced_to: tuple[ChannelSettings, ...] | None = None
         with _stopped_by_signals() as stop:
             while not stop.is_set():
                 try:
                     settings = StoreSettings(root).alerts  # read again each round: no restart needed
                 except InvalidSettingsError as exc:
                     warn(f"{exc}; keeping the settings read before")
+                if settings.channels != announced_to:  # a channel added: tell it what is open
+                    announce_to_new_channels(database, context.store, settings)
+                    announced_to = settings.channels
                 report = deliver_due(database, root, settings, actor=context.actor, stop=stop)
                 if report.outcomes:
                     _print_report(report, args.json)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from fov_monitor.alerts import AlertChanges, AlertSettings, runs_to_update, update_alerts
+from fov_monitor.alerts.catch_up import announce_to_new_channels
 from fov_monitor.alerts.outbox import DeliveryReport, deliver_due, newest_delivery_id
 from fov_monitor.core.result import Outcome
 from fov_monitor.db.database import Database, ScanOutcomeRow, ScanRun
@@ -207,12 +208,26 @@ def _scan(
         )
         return NightlySummary(run, counts, elapsed_s, None, alerts_error=error)
     listener.note(alerts_line(alerts))
+    _announce_late(store, database, alert_settings, listener)
     return NightlySummary(run, counts, elapsed_s, alerts)
 
 
 def alerts_line(changes: AlertChanges) -> str:
     """Return the one line that says what a pass of the alert engine changed."""
     return f"alerts: {changes.opened} opened, {changes.updated} updated, {changes.closed} closed"
+
+
+def _announce_late(
+    store: Store, database: Database, settings: AlertSettings, listener: NightlyListener
+) -> None:
+    """Tell a channel added since of the alerts open before it (once); a failure waits for the next pass."""
+    try:
+        announced = announce_to_new_channels(database, store, settings)
+    except StoreError as exc:
+        listener.warning(f"open alerts not announced to new channels yet ({exc}); the next pass does it")
+        return
+    if announced:
+        listener.note(f"alerts: {announced} open before a channel was added announced to it")
 
 
 def _catch_up_alerts(
