@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 import json
@@ -436,6 +437,26 @@ def webhook(url: str, timeout_s: float = 5.0) -> WebhookChannel:
 @pytest.fixture(autouse=True)
 def _webhook_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(SECRET_ENV, SECRET)
+
+
+def test_webhook_over_https_trusts_its_ca_file_only(certificate: tuple[Path, Path]) -> None:
+    receiver = Receiver(tls=_server_tls(certificate))
+    try:
+        trusting = WebhookChannelSettings(
+            name="tickets",
+            kind=ChannelKind.WEBHOOK,
+            url=receiver.url,
+            secret=Secret("secret_env", env=SECRET_ENV),
+            ca_file=certificate[0],
+        )
+        WebhookChannel(trusting).send(delivery("tickets"))
+        assert receiver.processed == ["fov-alert-12-40-tickets"]
+        with pytest.raises(DeliveryError) as caught:
+            WebhookChannel(dataclasses.replace(trusting, ca_file=None)).send(delivery("tickets", event_id=41))
+    finally:
+        receiver.close()
+    assert "CERTIFICATE_VERIFY_FAILED" in str(caught.value)
+    assert receiver.processed == ["fov-alert-12-40-tickets"]
 
 
 def test_webhook_posts_the_payload_verbatim_signed_with_its_key(receiver: Receiver) -> None:

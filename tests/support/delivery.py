@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import socket
+import ssl
 import threading
 import time
 from collections import Counter
@@ -115,6 +116,8 @@ class Receiver:
     headers: list[dict[str, str]] = field(default_factory=list)
     in_flight: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
+    tls: ssl.SSLContext | None = None
+    """Serve HTTPS with this server context (its certificate), else plain HTTP."""
     _requests: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -133,13 +136,15 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.server.daemon_threads = True
+        if self.tls is not None:
+            self.server.socket = self.tls.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}/hook"
 
     def handle(self, body: bytes, headers: dict[str, str]) -> int:
         expected = "sha256=" + hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
