@@ -1,4 +1,4 @@
-"""How the web app's JSON API holds up: 200 concurrent clients on loopback, then 1 client as the baseline.
+"""How the web app's JSON API holds up: 200 concurrent clients, and one signed-in user during a sign-in flood.
 
 A store of ``--cameras`` simulated cameras (one real reference shared through hard links, each with
 ``--history`` synthetic results written straight into SQLite) is served by ``fov-monitor``'s app
@@ -14,24 +14,35 @@ with 200 connections spends more CPU than the server it measures, and this machi
 shared. The baseline is the same mix from one client, for ``--baseline-seconds``: the latency of one request
 on an idle server, so that the concurrent run's latency reads as queueing on top of it.
 
+Then the sign-in flood: ``--flood`` loops post wrong passwords to ``POST /api/session`` (each a new
+name, and the server's sign-in locks set so high that every guess is hashed: the worst case, an
+attacker with many addresses and names) for ``--flood-seconds``, while one signed-in client runs the
+same mix as the baseline. Printed beside the baseline, which is the same client on a quiet server in
+the same run: its p50 and p99, their ratio to the quiet ones, and how the guesses were answered (401
+wrong password, 503 password checks busy).
+
 Both the server and the client share this machine's cores, and each request reads the session and
 the results from SQLite: the figures are the app's floor on this machine, not a web server's best.
 
 Usage: python benchmarks/web_load.py [--clients 200] [--seconds 30] [--baseline-seconds 5]
-                                     [--cameras 50] [--history 50]
+                                     [--flood 20] [--flood-seconds 15] [--cameras 50] [--history 50]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
+import json
 import os
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -95,11 +106,12 @@ def serve(store: Path, port: int) -> None:
     from fov_monitor.web.app import create_app
     from fov_monitor.web.settings import WebSettings
 
-    app = create_app(
-        Store(store),
-        DatabaseLocation.parse(str(Store(store).database_path)),
-        WebSettings(secure_cookies=False),  # plain HTTP on loopback
+    settings = WebSettings(
+        secure_cookies=False,  # plain HTTP on loopback
+        signin_max_failures=100,  # the flood's guesses are never locked out: each one is hashed
+        signin_address_max_failures=10_000,
     )
+    app = create_app(Store(store), DatabaseLocation.parse(str(Store(store).database_path)), settings)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", backlog=1024)
 
 
@@ -117,9 +129,51 @@ async def _get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, reque
     return status
 
 
-async def run_load(url: str, ids: list[str], clients: int, seconds: float) -> dict[str, float]:
-    """Run ``clients`` concurrent loops for ``seconds``; return the counts and latency percentiles."""
-    signed = httpx.post(url + "/api/session", json={"name": "load", "password": PASSWORD})
+async def _post(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> int:
+    """Send one keep-alive POST and read its whole response; return the status code."""
+    return await _get(reader, writer, request)
+
+
+def _guess(host: str, port: str, number: int) -> bytes:
+    """Return a sign-in with a wrong password for a name of its own."""
+    body = json.dumps({"name": f"guess-{number}", "password": "not the password"}).encode()
+    return (
+        f"POST /api/session HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+async def run_flood(url: str, guessers: int, seconds: float, answers: Counter[str]) -> None:
+    """Post wrong sign-ins from ``guessers`` concurrent loops for ``seconds``; count the answers."""
+    host, port = url.removeprefix("http://").split(":")
+    deadline = time.perf_counter() + seconds
+    numbers = itertools.count()
+
+    async def loop() -> None:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            while time.perf_counter() < deadline:
+                try:
+                    answers[str(await _post(reader, writer, _guess(host, port, next(numbers))))] += 1
+                except (OSError, asyncio.IncompleteReadError, ValueError):
+                    answers["error"] += 1
+                    writer.close()
+                    reader, writer = await asyncio.open_connection(host, int(port))
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(loop() for _ in range(guessers)))
+
+
+async def run_load(
+    url: str, ids: list[str], clients: int, seconds: float, flood: int = 0
+) -> dict[str, float]:
+    """Run ``clients`` concurrent loops for ``seconds`` (beside ``flood`` guessing loops, when given).
+
+    Returns the counts and latency percentiles of the signed-in clients, and how the guesses were
+    answered.
+    """
+    signed = httpx.post(url + "/api/session", json={"name": "load", "password": PASSWORD}, timeout=120)
     signed.raise_for_status()
     cookie = signed.cookies["fov_session"]
     host, port = url.removeprefix("http://").split(":")
@@ -155,8 +209,10 @@ async def run_load(url: str, ids: list[str], clients: int, seconds: float) -> di
         finally:
             writer.close()
 
+    answers: Counter[str] = Counter()
     began = time.perf_counter()
-    await asyncio.gather(*(loop(number) for number in range(clients)))
+    guessing = [run_flood(url, flood, seconds, answers)] if flood else []
+    await asyncio.gather(*(loop(number) for number in range(clients)), *guessing)
     elapsed = time.perf_counter() - began
     times = np.array(latencies) * 1e3
     return {
@@ -165,7 +221,15 @@ async def run_load(url: str, ids: list[str], clients: int, seconds: float) -> di
         "errors": errors,
         "p50_ms": float(np.percentile(times, 50)),
         "p99_ms": float(np.percentile(times, 99)),
+        "answers": dict(answers),
     }
+
+
+def _row(name: str, figures: dict[str, Any]) -> str:
+    return (
+        f"{name:<34}{figures['requests']:>10.0f}{figures['per_s']:>10.1f}{figures['errors']:>8.0f}"
+        f"{figures['p50_ms']:>10.1f}{figures['p99_ms']:>10.1f}"
+    )
 
 
 def main() -> int:
@@ -173,6 +237,8 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--baseline-seconds", type=float, default=5.0)
+    parser.add_argument("--flood", type=int, default=20, help="concurrent wrong sign-ins (0: no flood run)")
+    parser.add_argument("--flood-seconds", type=float, default=15.0)
     parser.add_argument("--cameras", type=int, default=50)
     parser.add_argument("--history", type=int, default=50)
     parser.add_argument("--serve", nargs=2, metavar=("STORE", "PORT"), help=argparse.SUPPRESS)
@@ -205,19 +271,24 @@ def main() -> int:
                 f"{args.cameras} cameras x {args.history} results; uvicorn, 1 process, on {os.cpu_count()} "
                 "shared cores; mix: GET /api/fleet and GET /api/cameras/<id>/history, alternating"
             )
-            print(f"{'run':<28}{'requests':>10}{'req/s':>10}{'errors':>8}{'p50 ms':>10}{'p99 ms':>10}")
-            runs = [
-                ("baseline: 1 client", 1, args.baseline_seconds),
-                (f"{args.clients} clients", args.clients, args.seconds),
-            ]
-            failed = False
-            for name, clients, seconds in runs:
-                figures = asyncio.run(run_load(url, ids, clients, seconds))
-                failed = failed or figures["errors"] > 0
-                print(
-                    f"{name:<28}{figures['requests']:>10.0f}{figures['per_s']:>10.1f}{figures['errors']:>8.0f}"
-                    f"{figures['p50_ms']:>10.1f}{figures['p99_ms']:>10.1f}"
+            print(f"{'run':<34}{'requests':>10}{'req/s':>10}{'errors':>8}{'p50 ms':>10}{'p99 ms':>10}")
+            quiet = asyncio.run(run_load(url, ids, 1, args.baseline_seconds))
+            print(_row("baseline: 1 client", quiet))
+            failed = quiet["errors"] > 0
+            if args.flood:
+                flooded = asyncio.run(run_load(url, ids, 1, args.flood_seconds, flood=args.flood))
+                failed = failed or flooded["errors"] > 0
+                print(_row(f"1 client + {args.flood} wrong sign-ins", flooded))
+                answers = ", ".join(
+                    f"{count} x {status}" for status, count in sorted(flooded["answers"].items())
                 )
+                ratios = (flooded["p50_ms"] / quiet["p50_ms"], flooded["p99_ms"] / quiet["p99_ms"])
+                print(f"  during the flood: p50 x{ratios[0]:.1f}, p99 x{ratios[1]:.1f} the quiet ones")
+                print(f"  guesses answered: {answers}")
+            if args.clients:
+                loaded = asyncio.run(run_load(url, ids, args.clients, args.seconds))
+                failed = failed or loaded["errors"] > 0
+                print(_row(f"{args.clients} clients", loaded))
         finally:
             server.terminate()
             server.wait(timeout=30)

@@ -9,13 +9,17 @@ Exit codes, for cron and monitoring:
 * 4: unverifiable (the frame cannot support a verdict)
 
 ``scan`` adds 5 (the scan itself failed; run it again to resume) and 6 (another scan is running);
-see ``fov-monitor scan --help``.
+see ``fov-monitor scan --help``. ``alerts deliver`` has its own, alike: see its ``--help``.
+
+A command whose reader goes away (``fov-monitor alerts list | head``) stops quietly with 141, as a
+command killed by SIGPIPE does in a shell.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -51,6 +55,10 @@ and every night, from cron or a systemd timer:
   fov-monitor scan"""
 
 
+EXIT_BROKEN_PIPE = 141
+"""128 + SIGPIPE: what a shell reports for a command whose reader closed the pipe."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``fov-monitor`` command."""
     parser = argparse.ArgumentParser(
@@ -81,10 +89,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         # OpenCV's own log lines would break the one-line error that scripts and people read.
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     try:
-        return int(args.run(args))
+        code = int(args.run(args))
+        sys.stdout.flush()  # here, where a reader gone away is caught, not at the interpreter's exit
+        return code
     except FovMonitorError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing what is left at exit raises nothing more."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)

@@ -59,6 +59,10 @@ class StoreError(FovMonitorError):
     """The store (camera folders and their files) cannot be read or written as asked."""
 
 
+class DatabaseUnavailableError(StoreError):
+    """The results database stayed locked or unreachable through every try: a passing condition."""
+
+
 class UnknownCameraError(StoreError, KeyError):
     """A camera id that is not in the store."""
 

@@ -7,16 +7,18 @@ idempotency key, so the receiver drops the repeat) once its lease runs out.
 
 Claiming a delivery is one transaction that moves its ``next_attempt_at`` past the lease and counts
 the try; on PostgreSQL the row is picked ``FOR UPDATE SKIP LOCKED``, on SQLite the write lock of
-``BEGIN IMMEDIATE`` serialises claims. So two senders at once never hold the same delivery, and a
-try cut short by a crash still counts towards ``max_attempts``. Every mark is its own transaction
-with its audit line (``delivery sent``, ``delivery failed``); a mark only lands while the sender
-still holds the lease, so a slow sender cannot undo what a later one recorded.
+``BEGIN IMMEDIATE`` serialises claims. Every exchange with a receiver has a hard time limit shorter
+than the lease (:mod:`fov_monitor.alerts.channels.exchange`), so two senders at once never hold the
+same delivery, and a try cut short by a crash still counts towards ``max_attempts``. Every mark is
+its own transaction with its audit line (``delivery sent``, ``delivery failed``); a mark only lands
+while the sender still holds the lease, so a slow sender cannot undo what a later one recorded. A
+sender told to stop cuts the exchange in hand after a short grace and leaves that delivery due at
+once for the next sender, its try not counted.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from fov_monitor.alerts.channels import Channel, DeliveryError, build_channel
+from fov_monitor.alerts.channels.exchange import Budget, StopSignal, exchange_deadline_s
 from fov_monitor.alerts.delivery import Delivery, DeliveryState
 from fov_monitor.alerts.settings import (
     ALERTS_FILE,
@@ -52,7 +55,8 @@ class OutboxError(FovMonitorError):
 
 @dataclass(frozen=True, slots=True)
 class DeliveryOutcome:
-    """What one try did: ``sent``, ``retrying`` (backed off) or ``failed`` (given up), and why."""
+    """What one try did: ``sent``, ``retrying`` (backed off), ``failed`` (given up) or ``interrupted``
+    (cut by a stop, due again at once), and why."""
 
     delivery_id: int
     idempotency_key: str
@@ -88,12 +92,18 @@ class DeliveryReport:
         """Deliveries given up."""
         return self.count("failed")
 
+    @property
+    def interrupted(self) -> int:
+        """Deliveries whose exchange a stop cut short: due again at once, for the next sender."""
+        return self.count("interrupted")
+
     def to_dict(self) -> dict[str, Any]:
         """Return the report as a JSON-ready dict."""
         return {
             "sent": self.sent,
             "retrying": self.retrying,
             "failed": self.failed,
+            "interrupted": self.interrupted,
             "deliveries": [
                 {name: getattr(o, name) for name in o.__dataclass_fields__} for o in self.outcomes
             ],
@@ -124,9 +134,13 @@ def _stamp_after(moment: datetime) -> str:
 
 
 def lease_s(settings: AlertSettings) -> float:
-    """Return how long a claimed delivery stays with its sender before another may take it."""
+    """Return how long a claimed delivery stays with its sender before another may take it.
+
+    The longest exchange any channel may have (cut there, however slowly its receiver answers),
+    plus :data:`LEASE_MARGIN_S` for claiming and marking.
+    """
     limits = [
-        4 * channel.timeout_s  # an SMTP exchange is several waits, each up to the limit
+        exchange_deadline_s(channel.timeout_s)
         for channel in settings.channels
         if isinstance(channel, SmtpChannelSettings | WebhookChannelSettings)
     ]
@@ -141,7 +155,9 @@ def deliver_due(
     limit: int = 1000,
     *,
     actor: str = DEFAULT_ACTOR,
-    stop: threading.Event | None = None,
+    stop: StopSignal | None = None,
+    within_s: float | None = None,
+    newer_than: int | None = None,
 ) -> DeliveryReport:
     """Send the deliveries that are due, each at most once per call.
 
@@ -160,14 +176,24 @@ def deliver_due(
         The most deliveries tried in this call.
     actor : str
         Who is named in the audit lines.
-    stop : threading.Event, optional
-        When set, no further delivery is claimed (the one being sent is finished and marked).
+    stop : StopSignal, optional
+        When set, no further delivery is claimed, and the one in hand has
+        :data:`~fov_monitor.alerts.channels.exchange.STOP_GRACE_S` to finish: then its exchange is
+        cut and it is due again at once, its try not counted.
+    within_s : float, optional
+        A time budget for the whole call, spent as ``stop`` would be: the call returns at most
+        ``STOP_GRACE_S`` after it.
+    newer_than : int, optional
+        Only deliveries whose id is greater (those a scan's own pass wrote); the others wait for the
+        delivery worker.
 
     Returns
     -------
     DeliveryReport
         One outcome per delivery tried.
     """
+    if within_s is not None:
+        stop = Budget(within_s, stop)
     clock = _Clock(now)
     due_by = _stamp(clock.start)
     lease = timedelta(seconds=lease_s(settings))
@@ -175,10 +201,12 @@ def deliver_due(
     report = DeliveryReport()
     while len(report.outcomes) < limit and not (stop is not None and stop.is_set()):
         lease_until = _stamp_after(clock.current() + lease)
-        delivery = _claim(database, due_by, lease_until)
+        delivery = _claim(database, due_by, lease_until, newer_than)
         if delivery is None:
             break
-        report.outcomes.append(_deliver(database, store_root, settings, channels, delivery, clock, actor))
+        report.outcomes.append(
+            _deliver(database, store_root, settings, channels, delivery, clock, actor, stop)
+        )
     return report
 
 
@@ -190,6 +218,7 @@ def _deliver(
     delivery: Delivery,
     clock: _Clock,
     actor: str,
+    stop: StopSignal | None,
 ) -> DeliveryOutcome:
     """Send one claimed delivery and mark what came of it."""
     configured = settings.channel(delivery.channel)
@@ -201,8 +230,10 @@ def _deliver(
     if channel is None:
         channel = channels[delivery.channel] = build_channel(configured)
     try:
-        channel.send(delivery)
+        channel.send(delivery, stop)
     except DeliveryError as exc:
+        if exc.interrupted:
+            return _mark_interrupted(database, delivery, str(exc), clock)
         if exc.permanent:
             return _mark_failed(database, delivery, f"refused: {exc}", clock, actor)
         if delivery.attempts >= settings.retry.max_attempts:
@@ -220,15 +251,17 @@ def _deliver(
     return _mark_sent(database, delivery, clock, actor)
 
 
-def _claim(database: Database, due_by: str, lease_until: str) -> Delivery | None:
+def _claim(
+    database: Database, due_by: str, lease_until: str, newer_than: int | None = None
+) -> Delivery | None:
     """Take the next due delivery for this sender: count the try and hold it until ``lease_until``."""
     skip_locked = " FOR UPDATE SKIP LOCKED" if database.dialect is Dialect.POSTGRESQL else ""
 
     def claim(transaction: Transaction) -> Delivery | None:
         row = transaction.fetchone(
             f"SELECT {Delivery.COLUMNS} FROM deliveries WHERE state = ? AND next_attempt_at <= ? "
-            f"ORDER BY next_attempt_at, id LIMIT 1{skip_locked}",
-            (DeliveryState.PENDING.value, due_by),
+            f"AND id > ? ORDER BY next_attempt_at, id LIMIT 1{skip_locked}",
+            (DeliveryState.PENDING.value, due_by, newer_than or 0),
         )
         if row is None:
             return None
@@ -246,9 +279,11 @@ def _mark_sent(database: Database, delivery: Delivery, clock: _Clock, actor: str
     at = _stamp(clock.current())
 
     def mark(transaction: Transaction) -> None:
-        # Sent is sent, even when the lease ran out meanwhile: only a row still pending changes.
+        # Sent is sent, even when the lease ran out meanwhile: only a row still pending changes. An
+        # error of an earlier try is history now (the audit log keeps it), not the delivery's state.
         row = transaction.fetchone(
-            "UPDATE deliveries SET state = ?, sent_at = ? WHERE id = ? AND state = ? RETURNING id",
+            "UPDATE deliveries SET state = ?, sent_at = ?, last_error = NULL WHERE id = ? AND state = ? "
+            "RETURNING id",
             (DeliveryState.SENT.value, at, delivery.delivery_id, DeliveryState.PENDING.value),
         )
         if row is not None:
@@ -287,6 +322,28 @@ def _mark_retry(
         delivery.channel,
         "retrying",
         delivery.attempts,
+        error,
+        next_at,
+    )
+
+
+def _mark_interrupted(database: Database, delivery: Delivery, error: str, clock: _Clock) -> DeliveryOutcome:
+    """Leave a delivery whose exchange a stop cut due at once for the next sender, its try uncounted."""
+    next_at = _stamp(clock.current())
+    database.write(
+        lambda transaction: transaction.execute(
+            "UPDATE deliveries SET next_attempt_at = ?, last_error = ?, attempts = attempts - 1 "
+            "WHERE id = ? AND state = ? AND next_attempt_at = ?",
+            (next_at, error, delivery.delivery_id, DeliveryState.PENDING.value, delivery.next_attempt_at),
+        )
+    )
+    log.info("delivery %s: %s", delivery.idempotency_key, error)
+    return DeliveryOutcome(
+        delivery.delivery_id,
+        delivery.idempotency_key,
+        delivery.channel,
+        "interrupted",
+        delivery.attempts - 1,
         error,
         next_at,
     )
@@ -390,6 +447,12 @@ def retry_failed(database: Database, delivery_id: int, actor: str, now: datetime
         return Delivery.from_row((*row[:6], DeliveryState.PENDING.value, 0, at, *row[9:]))
 
     return database.write(retry)
+
+
+def newest_delivery_id(database: Database) -> int:
+    """Return the id of the newest delivery in the outbox (0 when empty): those written later are newer."""
+    rows = database.read("SELECT MAX(id) FROM deliveries")
+    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
 
 def seconds_until_due(database: Database, now: datetime | None = None) -> float | None:

@@ -132,13 +132,15 @@ def dismiss(
     ----------
     propose_rebaseline : bool
         Also propose that the camera's current view become its reference (a second person approves
-        it with :func:`approve_rebaseline`); only for a redirected or zone-exposed alert.
+        it with :func:`approve_rebaseline`); only for a redirected or zone-exposed alert. An alert
+        dismissed already, whose proposal was rejected (or that had none), gets a new proposal and
+        stays dismissed.
 
     Raises
     ------
     AlertError
-        Unknown alert, an alert not open or acknowledged, a re-baseline proposed for another problem,
-        or an empty actor or note.
+        Unknown alert, an alert not open or acknowledged (dismissed, when proposing), a re-baseline
+        proposed for another problem or while one awaits a decision, or an empty actor or note.
     """
     alert = load_alert(database, alert_id)
     if propose_rebaseline and alert.problem not in REBASELINE_PROBLEMS:
@@ -146,6 +148,8 @@ def dismiss(
             f"alert {alert_id} is {alert.problem}: a re-baseline answers only a view that moved on purpose "
             f"({', '.join(sorted(REBASELINE_PROBLEMS))}); dismiss it without --propose-rebaseline"
         )
+    if propose_rebaseline and alert.state is State.DISMISSED:
+        return _propose_again(database, alert, actor, note, at)
     extra = (Event.REBASELINE_PROPOSED,) if propose_rebaseline else ()
     return _step(
         database,
@@ -158,6 +162,36 @@ def dismiss(
         at,
         also=extra,
     )
+
+
+def _propose_again(database: Database, alert: Alert, actor: str, note: str, at: str | None) -> Alert:
+    """Propose a re-baseline of a dismissed alert again (its last one rejected, or failed for good)."""
+    _require(actor, "the reviewer's name (--by)")
+    _require(note, "a note (--note)")
+    when = at or now_utc()
+
+    def body(transaction: Transaction) -> Alert:
+        row = transaction.fetchone(
+            f"SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ? AND state = ? AND closed_at IS NULL",
+            (alert.alert_id, State.DISMISSED.value),
+        )
+        if row is None:
+            raise AlertError(f"alert {alert.alert_id} changed meanwhile; look at it again with 'alerts show'")
+        latest = transaction.fetchone(
+            "SELECT event, at, actor FROM alert_events WHERE alert_id = ? AND event IN (?, ?, ?, ?, ?) "
+            "ORDER BY id DESC LIMIT 1",
+            (alert.alert_id, *_REBASELINE_EVENTS),
+        )
+        if latest is not None and _still_pending(latest[0], latest[1], _parsed(at)):
+            raise AlertError(
+                f"alert {alert.alert_id}: a re-baseline awaits a decision already; approve or reject it "
+                f"('fov-monitor alerts approve-rebaseline {alert.alert_id}' or 'reject-rebaseline')"
+            )
+        return _append_event(
+            transaction, Alert.from_row(row), Event.REBASELINE_PROPOSED, actor, note, {}, when
+        )
+
+    return database.write(body)
 
 
 def approve_rebaseline(

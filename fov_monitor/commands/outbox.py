@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+from fov_monitor.alerts.catch_up import announce_to_new_channels
 from fov_monitor.alerts.delivery import Delivery, DeliveryState
 from fov_monitor.alerts.outbox import (
     DeliveryReport,
@@ -18,6 +19,7 @@ from fov_monitor.alerts.outbox import (
     retry_failed,
     seconds_until_due,
 )
+from fov_monitor.alerts.settings import ChannelSettings
 from fov_monitor.commands.common import (
     EXIT_COMPLIANT,
     Context,
@@ -26,10 +28,31 @@ from fov_monitor.commands.common import (
     print_table,
     warn,
 )
-from fov_monitor.errors import InvalidSettingsError
+from fov_monitor.errors import InvalidSettingsError, StoreError
 from fov_monitor.settings import StoreSettings
 
 STATES = ("pending", "sent", "failed", "all")
+
+EXIT_DELIVERED = 0
+EXIT_GIVEN_UP = 3
+EXIT_TO_RETRY = 4
+EXIT_OUTBOX_FAILED = 5
+
+DELIVER_EXIT_CODES_TEXT = (
+    "exit codes: 0 every delivery tried was sent (or none was due); 1 bad input (alerts.json); 3 some "
+    "delivery was given up (see 'alerts outbox --state failed', then 'alerts retry ID'); 4 none given up, "
+    "but some failed for a passing reason and wait for their next try; 5 the outbox itself could not be "
+    "worked (its database), run it again. With --loop: 0 when stopped by SIGTERM or Ctrl-C."
+)
+
+
+def deliver_exit_code(report: DeliveryReport) -> int:
+    """Return the exit code of one ``alerts deliver`` round (see :data:`DELIVER_EXIT_CODES_TEXT`)."""
+    if report.failed:
+        return EXIT_GIVEN_UP
+    if report.retrying or report.interrupted:
+        return EXIT_TO_RETRY
+    return EXIT_DELIVERED
 
 
 def register_outbox(alerts: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -53,8 +76,9 @@ def register_outbox(alerts: argparse._SubParsersAction, parent: argparse.Argumen
         description="Send every due delivery through its channel (<store>/alerts.json); one that fails "
         "for a passing reason is tried again later with a growing wait, and given up after the retry "
         "settings' max_attempts. With --loop it keeps running until SIGTERM or Ctrl-C, finishing the "
-        "delivery in hand first. Delivery is at least once: a receiver drops repeats by the "
-        "Idempotency-Key.",
+        "delivery in hand first (its exchange cut after a few seconds, and left due for the next "
+        "sender). Delivery is at least once: a receiver drops repeats by the Idempotency-Key.",
+        epilog=DELIVER_EXIT_CODES_TEXT,
     )
     deliver.add_argument("--loop", action="store_true", help="keep running as a worker")
     deliver.add_argument(
@@ -108,15 +132,26 @@ def run_deliver(args: argparse.Namespace) -> int:
     settings = context.settings.alerts
     with context.database() as database:
         if not args.loop:
-            report = deliver_due(database, root, settings, actor=context.actor)
+            try:
+                announce_to_new_channels(database, context.store, settings)
+                report = deliver_due(database, root, settings, actor=context.actor)
+            except StoreError as exc:
+                print(
+                    f"error: {exc}; what was sent is marked, the rest waits for the next run", file=sys.stderr
+                )
+                return EXIT_OUTBOX_FAILED
             _print_report(report, args.json)
-            return EXIT_COMPLIANT
+            return deliver_exit_code(report)
+        announced_to: tuple[ChannelSettings, ...] | None = None
         with _stopped_by_signals() as stop:
             while not stop.is_set():
                 try:
                     settings = StoreSettings(root).alerts  # read again each round: no restart needed
                 except InvalidSettingsError as exc:
                     warn(f"{exc}; keeping the settings read before")
+                if settings.channels != announced_to:  # a channel added: tell it what is open
+                    announce_to_new_channels(database, context.store, settings)
+                    announced_to = settings.channels
                 report = deliver_due(database, root, settings, actor=context.actor, stop=stop)
                 if report.outcomes:
                     _print_report(report, args.json)
@@ -146,7 +181,8 @@ def _print_report(report: DeliveryReport, as_json: bool) -> None:
     if as_json:
         print_json(report.to_dict())
         return
-    print(f"{report.sent} sent, {report.retrying} to retry, {report.failed} failed")
+    interrupted = f", {report.interrupted} interrupted" if report.interrupted else ""
+    print(f"{report.sent} sent, {report.retrying} to retry, {report.failed} failed{interrupted}")
     for outcome in report.outcomes:
         if outcome.outcome != "sent":
             when = f" (next try {outcome.next_attempt_at})" if outcome.next_attempt_at else ""

@@ -41,6 +41,15 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
         "doubling to an hour (default 5)",
     )
     serve.add_argument(
+        "--forwarded-allow-ips",
+        type=_proxy_addresses,
+        default=(),
+        metavar="IPS",
+        help="the reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: addresses or "
+        "networks, comma-separated (e.g. 127.0.0.1,::1); none by default, so that no client can pick the "
+        "address its sign-in failures are counted against",
+    )
+    serve.add_argument(
         "--insecure-cookies",
         action="store_true",
         help="cookies without 'Secure', for plain HTTP on loopback only (development); refused otherwise",
@@ -80,6 +89,20 @@ def _add_password_stdin(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _proxy_addresses(text: str) -> tuple[str, ...]:
+    """Return the addresses and networks of ``--forwarded-allow-ips``, each checked."""
+    addresses = tuple(part.strip() for part in text.split(",") if part.strip())
+    for address in addresses:
+        try:
+            ipaddress.ip_network(address, strict=False)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{address!r} is not an IP address or network; name the reverse proxy's address, "
+                "e.g. 127.0.0.1 or 10.0.0.0/24"
+            ) from None
+    return addresses
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -111,7 +134,16 @@ def run_serve(args: argparse.Namespace) -> int:
     context.store.require()
     app = create_app(context.store, context.database_location(), settings)
     print(f"fov-monitor web app on http://{args.host}:{args.port}/ (Ctrl-C stops it)", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", proxy_headers=True)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        # Forwarded headers from the named proxies only: uvicorn would otherwise believe any client on
+        # 127.0.0.1, which could then name any address as its own and never be locked out.
+        proxy_headers=bool(args.forwarded_allow_ips),
+        forwarded_allow_ips=",".join(args.forwarded_allow_ips) or None,
+    )
     return EXIT_COMPLIANT
 
 

@@ -25,7 +25,7 @@ from fov_monitor.db.location import DatabaseLocation, Dialect
 from fov_monitor.db.reasons import joined, read_reasons, reasons_json
 from fov_monitor.db.retry import RetryPolicy
 from fov_monitor.db.schema import SCHEMA_VERSION
-from fov_monitor.errors import ScanLockedError, StoreError
+from fov_monitor.errors import DatabaseUnavailableError, ScanLockedError, StoreError
 from fov_monitor.extras import Extra, needs_extra
 
 log = logging.getLogger(__name__)
@@ -151,7 +151,8 @@ class Database:
     ------
     StoreError
         When the database cannot be opened or reached, or its schema is newer than this code; one line
-        naming the database (a URL's password hidden) and the fix.
+        naming the database (a URL's password hidden) and the fix. A database that stayed locked or
+        unreachable through every try is a :class:`~fov_monitor.errors.DatabaseUnavailableError`.
     """
 
     def __init__(
@@ -201,9 +202,8 @@ class Database:
                 delay = next(delays, None)
                 if delay is None:
                     waited_s = time.monotonic() - started
-                    raise StoreError(
-                        self._connection.unavailable_message(exc, attempt, waited_s, opening)
-                    ) from None
+                    message = self._connection.unavailable_message(exc, attempt, waited_s, opening)
+                    raise DatabaseUnavailableError(message) from None
                 reason = self.location.scrub(str(exc))
                 log.info(
                     "database %s: try %d failed (%s); again in %.2f s", self.location, attempt, reason, delay

@@ -2,11 +2,15 @@
 
 One function, :func:`run_nightly_pass`, for every caller (``fov-monitor scan``, ``fov-monitor demo``):
 it takes the store, an open database and the actor, tells what happens through a
-:class:`NightlyListener` and returns a :class:`NightlySummary`. It prints nothing.
+:class:`NightlyListener` and returns a :class:`NightlySummary`. It prints nothing. The pass's own
+deliveries are sent after the scan lock is released, within :data:`DELIVERY_BUDGET_S`: a silent
+receiver delays neither the next scan nor this one's end for long, and the rest is the delivery
+worker's (``fov-monitor alerts deliver --loop``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,8 +18,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from fov_monitor.alerts import AlertChanges, AlertSettings, runs_to_update, update_alerts
+from fov_monitor.alerts.catch_up import announce_to_new_channels
 from fov_monitor.alerts.decisions import announce_ending_decisions
-from fov_monitor.alerts.outbox import DeliveryReport, deliver_due
+from fov_monitor.alerts.outbox import DeliveryReport, deliver_due, newest_delivery_id
 from fov_monitor.core.result import Outcome
 from fov_monitor.db.database import Database, ScanOutcomeRow, ScanRun
 from fov_monitor.errors import InvalidSettingsError, StoreError
@@ -28,6 +33,9 @@ from fov_monitor.store.store import Store, now_utc
 
 RESUME_WITHIN = timedelta(hours=12)
 """An unfinished run older than this is closed, not resumed: last night's run is not tonight's."""
+DELIVERY_BUDGET_S = 30.0
+"""The longest a pass spends sending its own deliveries (an exchange in hand then has a few seconds
+more to finish); what is left waits, due, for the delivery worker."""
 
 
 class NightlyListener(Protocol):
@@ -111,6 +119,7 @@ def run_nightly_pass(
     *,
     new: bool = False,
     deliver: bool = True,
+    deliver_within_s: float = DELIVERY_BUDGET_S,
     listener: NightlyListener | None = None,
 ) -> NightlySummary:
     """Scan the selected cameras of ``store`` and bring the alerts up to date, as the nightly job does.
@@ -119,8 +128,9 @@ def run_nightly_pass(
     install): the alerts an earlier pass could not update are updated first; an unfinished run of
     the same selection younger than :data:`RESUME_WITHIN` is resumed (an older one is closed);
     every camera not yet in the run is grabbed and judged; the run is finished; the alerts are
-    updated; what they put in the outbox is sent when ``deliver`` (what fails stays there for
-    ``alerts deliver``).
+    updated. Then, the lock released, what this pass put in the outbox is sent when ``deliver``,
+    for at most ``deliver_within_s``; what fails or is left, and every other delivery due, stays
+    there for ``alerts deliver``.
 
     Parameters
     ----------
@@ -138,7 +148,9 @@ def run_nightly_pass(
     new : bool
         Start a new run even if one is unfinished.
     deliver : bool
-        Send the run's alert messages now.
+        Send the pass's alert messages now.
+    deliver_within_s : float
+        The time budget for sending them.
     listener : NightlyListener, optional
         Told of each step and each camera's outcome; nobody when omitted.
 
@@ -157,9 +169,16 @@ def run_nightly_pass(
     """
     listener = listener or SilentListener()
     with ScanLock(store.root), database.scan_lock():
+        before = newest_delivery_id(database)
         _catch_up_alerts(store, database, store_settings.alerts, settings.actor, listener)
         run = _open_run(database, selection, new, settings.actor, listener)
-        return _scan(store, database, run, settings, store_settings, deliver, listener)
+        summary = _scan(store, database, run, settings, store_settings, listener)
+    if not deliver or summary.alerts is None:
+        return summary
+    report = _deliver(
+        store, database, store_settings.alerts, settings.actor, listener, before, deliver_within_s
+    )
+    return dataclasses.replace(summary, deliveries=report)
 
 
 def _scan(
@@ -168,7 +187,6 @@ def _scan(
     run: ScanRun,
     settings: ScanSettings,
     store_settings: StoreSettings,
-    deliver: bool,
     listener: NightlyListener,
 ) -> NightlySummary:
     started = datetime.fromisoformat(run.started_at)
@@ -194,13 +212,26 @@ def _scan(
         )
         return NightlySummary(run, counts, elapsed_s, None, alerts_error=error)
     listener.note(alerts_line(alerts))
-    deliveries = _deliver(store, database, alert_settings, settings.actor, listener) if deliver else None
-    return NightlySummary(run, counts, elapsed_s, alerts, deliveries=deliveries)
+    _announce_late(store, database, alert_settings, listener)
+    return NightlySummary(run, counts, elapsed_s, alerts)
 
 
 def alerts_line(changes: AlertChanges) -> str:
     """Return the one line that says what a pass of the alert engine changed."""
     return f"alerts: {changes.opened} opened, {changes.updated} updated, {changes.closed} closed"
+
+
+def _announce_late(
+    store: Store, database: Database, settings: AlertSettings, listener: NightlyListener
+) -> None:
+    """Tell a channel added since of the alerts open before it (once); a failure waits for the next pass."""
+    try:
+        announced = announce_to_new_channels(database, store, settings)
+    except StoreError as exc:
+        listener.warning(f"open alerts not announced to new channels yet ({exc}); the next pass does it")
+        return
+    if announced:
+        listener.note(f"alerts: {announced} open before a channel was added announced to it")
 
 
 def _catch_up_alerts(
@@ -213,12 +244,24 @@ def _catch_up_alerts(
 
 
 def _deliver(
-    store: Store, database: Database, settings: AlertSettings, actor: str, listener: NightlyListener
+    store: Store,
+    database: Database,
+    settings: AlertSettings,
+    actor: str,
+    listener: NightlyListener,
+    after_id: int,
+    within_s: float,
 ) -> DeliveryReport:
-    """Send what the run put in the outbox; what fails stays there, retried by 'alerts deliver'."""
-    report = deliver_due(database, store.root, settings, actor=actor)
+    """Send what this pass put in the outbox (ids above ``after_id``), for at most ``within_s``.
+
+    What fails, or is not reached, stays there for 'alerts deliver'.
+    """
+    report = deliver_due(database, store.root, settings, actor=actor, within_s=within_s, newer_than=after_id)
     if report.outcomes:
-        listener.note(f"deliveries: {report.sent} sent, {report.retrying} to retry, {report.failed} failed")
+        left = f", {report.interrupted} left to the delivery worker" if report.interrupted else ""
+        listener.note(
+            f"deliveries: {report.sent} sent, {report.retrying} to retry, {report.failed} failed{left}"
+        )
     return report
 
 

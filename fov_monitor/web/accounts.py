@@ -197,40 +197,76 @@ def _store_password(
     return ended
 
 
-def verify_password(database: Database, name: str, password: str) -> User | None:
-    """Return the enabled user whose name and password these are, or None.
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """What a password is checked against: the user of a name (None: no such user) and a hash.
 
-    Deliberately without a reason: the sign-in page does not tell an unknown name from a wrong
-    password or a disabled user.
+    An unknown name gets a dummy hash, so that checking it takes as long as a real one.
+    """
+
+    user: User | None
+    password_hash: str
+
+
+def stored_credentials(database: Database, name: str) -> Credentials:
+    """Return the user called ``name`` with their password hash (a dummy hash for an unknown name)."""
+    rows = database.read(f"SELECT {_USER_COLUMNS}, password_hash FROM users WHERE name = ?", (name,))
+    if not rows:
+        return Credentials(None, _DUMMY_HASH)
+    return Credentials(_user(rows[0]), str(rows[0][4]))
+
+
+def checked_hash(password_hash: str, password: str) -> str | None:
+    """Return the hash to keep when ``password`` matches ``password_hash``, else None.
+
+    Slow on purpose (argon2): run it where it holds up nobody (:mod:`fov_monitor.web.passwords`).
+    The hash to keep is a new one when the stored hash's parameters are outdated.
     """
     if len(password) > MAX_PASSWORD_LENGTH:
         return None
-    rows = database.read(f"SELECT {_USER_COLUMNS}, password_hash FROM users WHERE name = ?", (name,))
-    stored_hash = rows[0][4] if rows else _DUMMY_HASH
     try:
-        _HASHER.verify(stored_hash, password)
+        _HASHER.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return None
-    if not rows or rows[0][3]:
+    return _HASHER.hash(password) if _HASHER.check_needs_rehash(password_hash) else password_hash
+
+
+def signed_in_user(database: Database, credentials: Credentials, kept_hash: str | None) -> User | None:
+    """Return the enabled user whose password matched (``kept_hash`` from :func:`checked_hash`), or None.
+
+    Deliberately without a reason: the sign-in page does not tell an unknown name from a wrong
+    password or a disabled user. A renewed hash is stored.
+    """
+    user = credentials.user
+    if kept_hash is None or user is None or user.disabled:
         return None
-    if _HASHER.check_needs_rehash(stored_hash):
-        new_hash = _HASHER.hash(password)
+    if kept_hash != credentials.password_hash:
         database.write(
-            lambda t: t.execute("UPDATE users SET password_hash = ? WHERE name = ?", (new_hash, name))
+            lambda t: t.execute("UPDATE users SET password_hash = ? WHERE name = ?", (kept_hash, user.name))
         )
-    return _user(rows[0])
+    return user
+
+
+def verify_password(database: Database, name: str, password: str) -> User | None:
+    """Return the enabled user whose name and password these are, or None (all in the calling thread)."""
+    credentials = stored_credentials(database, name)
+    return signed_in_user(database, credentials, checked_hash(credentials.password_hash, password))
 
 
 __all__ = [
     "MIN_PASSWORD_LENGTH",
+    "Credentials",
     "User",
     "add_user",
     "change_password",
     "check_password",
     "check_user_name",
+    "checked_hash",
     "disable_user",
     "find_user",
     "reset_password",
+    "signed_in_user",
+    "stored_credentials",
     "users",
     "verify_password",
 ]

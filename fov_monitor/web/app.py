@@ -19,7 +19,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fov_monitor import __version__
 from fov_monitor.db.location import DatabaseLocation
+from fov_monitor.db.retry import RetryPolicy
 from fov_monitor.errors import (
+    DatabaseUnavailableError,
     FovMonitorError,
     InvalidPermitError,
     InvalidSettingsError,
@@ -27,11 +29,15 @@ from fov_monitor.errors import (
     UnknownCameraError,
 )
 from fov_monitor.store.store import Store
+from fov_monitor.web import formats
 from fov_monitor.web.auth import SESSION_COOKIE, SignInRequired
-from fov_monitor.web.context import STATIC, TEMPLATES, WebContext, public_text, system_clock
+from fov_monitor.web.context import STATIC, TEMPLATES, WebContext, public_text, system_clock, web_context
 from fov_monitor.web.limits import BodyLimit, SecurityHeaders
+from fov_monitor.web.pages import render
+from fov_monitor.web.passwords import PasswordChecks, PasswordChecksBusy
 from fov_monitor.web.pool import DatabasePool
 from fov_monitor.web.routes import account, alerts, audit, cameras, fleet, images, permits, signin, users
+from fov_monitor.web.sessions import Session, resume_session
 from fov_monitor.web.settings import WebSettings
 
 log = logging.getLogger(__name__)
@@ -49,6 +55,9 @@ ROUTERS = (
 )
 """Every area's routes."""
 
+DATABASE_RETRY_AFTER_S = 5
+"""What a request refused for a locked or unreachable database is told to wait, in seconds."""
+
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -65,6 +74,7 @@ def create_app(
     database_location: DatabaseLocation,
     settings: WebSettings | None = None,
     clock: Callable[[], datetime] = system_clock,
+    retry: RetryPolicy | None = None,
 ) -> FastAPI:
     """Return the web app over ``store`` and its results database.
 
@@ -78,6 +88,9 @@ def create_app(
         Sessions, cookies and limits; the defaults when not given.
     clock : callable, optional
         Returns the time (UTC, timezone-aware) for sessions and sign-in locks; the system's by default.
+    retry : RetryPolicy, optional
+        How long a locked or briefly unreachable database is waited for before a request is answered
+        503 (the database's default).
 
     Returns
     -------
@@ -85,9 +98,10 @@ def create_app(
         Pages at ``/``, the JSON API under ``/api/``, its schema at ``/openapi.json``.
     """
     settings = settings or WebSettings()
-    pool = DatabasePool(database_location)
+    pool = DatabasePool(database_location, retry)
     with pool.connection():  # migrate (and fail) now, not at the first request
         pass
+    passwords = PasswordChecks.of(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -98,6 +112,7 @@ def create_app(
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         app.state.heavy = anyio.CapacityLimiter(settings.heavy_threads)
         yield
+        passwords.close()
         pool.close()
 
     app = FastAPI(
@@ -108,7 +123,9 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.web = WebContext(store, pool, settings, Jinja2Templates(directory=TEMPLATES), clock)
+    templates = Jinja2Templates(directory=TEMPLATES)
+    formats.install(templates.env)
+    app.state.web = WebContext(store, pool, settings, templates, clock, passwords)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in ROUTERS:
         app.include_router(router)
@@ -123,17 +140,31 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def _error(request: Request, status: int, message: str) -> Response:
+async def _error(request: Request, status: int, message: str) -> Response:
+    """Answer an error: JSON for the API, else the error page with the user's navigation and Sign out."""
     message = public_text(request.app.state.web.store, message)
     if _is_api(request):
         return JSONResponse({"detail": message}, status_code=status)
-    templates: Jinja2Templates = request.app.state.web.templates
-    return templates.TemplateResponse(
-        request,
-        "error.html",
-        {"status": status, "message": message, "user": None, "nav": [], "csrf_token": "", "can": {}},
-        status_code=status,
-    )
+    session = await _session_of(request)
+    return render(request, "error.html", session, status_code=status, status=status, message=message)
+
+
+async def _session_of(request: Request) -> Session | None:
+    """Return the request's session: the one its route found, else its cookie's (None when unknown)."""
+    session: Session | None = getattr(request.state, "session", None)
+    token = request.cookies.get(SESSION_COOKIE)
+    if session is not None or not token:
+        return session
+    context = web_context(request)
+
+    def look_up() -> Session | None:
+        with context.pool.connection() as database:
+            return resume_session(database, token, context.settings, context.clock())
+
+    try:
+        return await anyio.to_thread.run_sync(look_up)
+    except FovMonitorError:  # a locked database: the page without the navigation, rather than none
+        return None
 
 
 def _add_error_handlers(app: FastAPI) -> None:
@@ -153,8 +184,15 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        response = _error(request, exc.status_code, str(exc.detail))
+        response = await _error(request, exc.status_code, str(exc.detail))
         response.headers.update(exc.headers or {})  # Retry-After of a locked sign-in
+        return response
+
+    @app.exception_handler(PasswordChecksBusy)
+    async def busy(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, PasswordChecksBusy)
+        response = await _error(request, 503, str(exc))
+        response.headers["Retry-After"] = str(exc.retry_after_s)
         return response
 
     @app.exception_handler(RequestValidationError)
@@ -162,10 +200,15 @@ def _add_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         if _is_api(request):
             return JSONResponse({"detail": jsonable_errors(exc)}, status_code=422)
-        return _error(request, 400, "; ".join(_describe(e) for e in exc.errors()))
+        return await _error(request, 400, "; ".join(_describe(e) for e in exc.errors()))
 
     @app.exception_handler(FovMonitorError)
     async def domain_error(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, DatabaseUnavailableError):
+            # Locked by another process (a scan's writes) or a server restarting: it passes.
+            response = await _error(request, 503, str(exc))
+            response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
+            return response
         if isinstance(exc, UnknownCameraError):
             status = 404
         elif isinstance(exc, InvalidPermitError | InvalidSettingsError):
@@ -174,7 +217,7 @@ def _add_error_handlers(app: FastAPI) -> None:
             status = 502
         else:
             status = 409
-        return _error(request, status, str(exc))
+        return await _error(request, status, str(exc))
 
 
 def jsonable_errors(exc: RequestValidationError) -> list[dict[str, object]]:

@@ -73,6 +73,7 @@ def require(permission: Permission | None) -> Callable[..., Session]:
         session = _live_session(request, database)
         if session is None:
             raise SignInRequired()
+        request.state.session = session  # for an error page, which keeps the navigation and Sign out
         if request.method not in SAFE_METHODS and not csrf_matches(session.csrf_token, sent):
             raise HTTPException(
                 403,

@@ -8,6 +8,7 @@ from html import escape
 from markupsafe import Markup
 
 from fov_monitor.db.database import ResultRow
+from fov_monitor.web.formats import when
 
 
 def _points(
@@ -47,8 +48,8 @@ def history_chart(rows: Sequence[ResultRow], camera_id: str) -> Markup:
     width, height, pad = 600, 200, 24
     outside = _points([row.outside_fraction for row in rows], width, height, pad)
     confidence = _points([row.confidence for row in rows], width, height, pad)
-    first = escape(rows[0].checked_at) if rows else ""
-    last = escape(rows[-1].checked_at) if rows else ""
+    first = escape(when(rows[0].checked_at)) if rows else ""
+    last = escape(when(rows[-1].checked_at)) if rows else ""
     return Markup(
         f'<svg class="history" viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="history-title history-desc">'

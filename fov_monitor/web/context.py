@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from fov_monitor.db.database import Database
 from fov_monitor.settings import StoreSettings
 from fov_monitor.store.store import Store
+from fov_monitor.web.passwords import PasswordChecks
 from fov_monitor.web.pool import DatabasePool
 from fov_monitor.web.settings import WebSettings
 
@@ -27,7 +28,8 @@ class WebContext:
     """The app's one configuration tree, built once by :func:`fov_monitor.web.app.create_app`.
 
     ``clock`` gives the time (UTC) that sessions and sign-in locks are measured by: the system's,
-    or a test's own, so that timeouts are tested without waiting for them.
+    or a test's own, so that timeouts are tested without waiting for them. ``passwords`` runs the
+    password checks, apart from the quick requests.
     """
 
     store: Store
@@ -35,6 +37,7 @@ class WebContext:
     settings: WebSettings
     templates: Jinja2Templates
     clock: Callable[[], datetime]
+    passwords: PasswordChecks
 
 
 def public_text(store: Store, text: str) -> str:

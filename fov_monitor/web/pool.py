@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 from fov_monitor.db.database import Database
 from fov_monitor.db.location import DatabaseLocation
+from fov_monitor.db.retry import RetryPolicy
 
 
 class DatabasePool:
@@ -18,10 +19,13 @@ class DatabasePool:
     ----------
     location : DatabaseLocation
         The results database.
+    retry : RetryPolicy, optional
+        How a locked or briefly unreachable database is waited for (the database's default).
     """
 
-    def __init__(self, location: DatabaseLocation) -> None:
+    def __init__(self, location: DatabaseLocation, retry: RetryPolicy | None = None) -> None:
         self.location = location
+        self.retry = retry
         self._idle: queue.LifoQueue[Database] = queue.LifoQueue()
         self._every: list[Database] = []
         self._lock = threading.Lock()
@@ -32,7 +36,7 @@ class DatabasePool:
         try:
             database = self._idle.get_nowait()
         except queue.Empty:
-            database = Database(self.location)
+            database = Database(self.location, retry=self.retry)
             with self._lock:
                 self._every.append(database)
         try:

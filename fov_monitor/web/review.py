@@ -40,6 +40,8 @@ class ReviewStep(enum.StrEnum):
     ACKNOWLEDGE = "acknowledge"
     RESOLVE = "resolve"
     DISMISS = "dismiss"
+    PROPOSE_REBASELINE = "propose-rebaseline"
+    """Of a dismissed alert whose proposal was rejected (or that had none): propose one (again)."""
     APPROVE_REBASELINE = "approve-rebaseline"
     REJECT_REBASELINE = "reject-rebaseline"
 
@@ -74,6 +76,8 @@ class AlertView:
             steps.append(ReviewStep.RESOLVE)
         if state in (State.OPEN, State.ACKNOWLEDGED):
             steps.append(ReviewStep.DISMISS)
+        if state is State.DISMISSED and self.proposal is None and self.can_propose_rebaseline:
+            steps.append(ReviewStep.PROPOSE_REBASELINE)
         if state.active and self.proposal is not None:
             steps += [ReviewStep.APPROVE_REBASELINE, ReviewStep.REJECT_REBASELINE]
         return steps
@@ -155,6 +159,8 @@ def take_step(
             return resolve(database, store, settings.alerts, alert_id, actor=actor, note=note)
         case ReviewStep.DISMISS:
             return dismiss(database, alert_id, actor=actor, note=note, propose_rebaseline=propose_rebaseline)
+        case ReviewStep.PROPOSE_REBASELINE:
+            return dismiss(database, alert_id, actor=actor, note=note, propose_rebaseline=True)
         case ReviewStep.APPROVE_REBASELINE:
             return approve_rebaseline(
                 database, store, alert_id, approver=actor, reason=note, privacy=settings.privacy

@@ -43,6 +43,12 @@ class WebSettings:
     heavy_threads : int
         Threads for slow work (a "check now", blurring the faces of an image): at most this many run
         at once, apart from the quick requests.
+    password_threads : int
+        Threads for password checks (argon2, slow on purpose), at the lowest CPU priority, apart from
+        the quick requests, so that a flood of sign-ins cannot hold up signed-in users.
+    password_queue : int
+        Password checks that may wait for those threads; a sign-in beyond them is answered 503 with
+        ``Retry-After`` at once (no password tried, no failure counted).
     """
 
     session_hours: float = 8.0
@@ -57,6 +63,8 @@ class WebSettings:
     history_limit: int = 50
     worker_threads: int = 4
     heavy_threads: int = 2
+    password_threads: int = 2
+    password_queue: int = 8
 
     def __post_init__(self) -> None:
         if not 0.0 < self.session_hours <= 24.0 * 30:
@@ -84,6 +92,8 @@ class WebSettings:
             )
         _check_range("worker_threads", self.worker_threads, 1, 256, "a whole number")
         _check_range("heavy_threads", self.heavy_threads, 1, 256, "a whole number")
+        _check_range("password_threads", self.password_threads, 1, 64, "a whole number")
+        _check_range("password_queue", self.password_queue, 0, 10_000, "a whole number")
         _check_range("history_limit", self.history_limit, 2, 1000, "a whole number of results")
 
 

@@ -10,6 +10,10 @@ cannot try a few passwords on each of many accounts). ``signin_max_failures`` fa
 The counts live in the results database (table ``signin_throttle``), so they survive restarts and
 hold across several app processes sharing the database. A successful sign-in clears its account's
 count, not its address's: one valid account must not reset the count of an address spraying others.
+
+The same table bounds the audit lines of refused sign-ins: per client address and minute, the first
+:data:`AUDITED_REFUSALS_PER_MINUTE` refusals get a line each and the others are counted, the count
+going on the address's next line (a refusal that starts a lock always gets its line).
 """
 
 from __future__ import annotations
@@ -24,12 +28,17 @@ from fov_monitor.db.database import Database
 from fov_monitor.store.store import iso_utc
 from fov_monitor.web.settings import WebSettings
 
+AUDITED_REFUSALS_PER_MINUTE = 5
+"""Refused sign-ins from one address in one minute that each get an audit line."""
+
 
 class Subject(enum.StrEnum):
     """What a count and a lock are about."""
 
     ACCOUNT = "account"
     ADDRESS = "address"
+    AUDIT_LINES = "audit lines"
+    """An address's refused sign-ins in the current minute, for the audit log (never locked)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +214,48 @@ def count_refusal(transaction: Transaction, name: str, address: str, now: dateti
     return any(int(row[0]) == 1 for row in rows)
 
 
+@dataclass(frozen=True, slots=True)
+class AuditAllowance:
+    """Whether a refused sign-in gets its audit line, and how many refused before it got none."""
+
+    write: bool
+    unwritten_before: int
+
+
+def audit_allowance(transaction: Transaction, address: str, now: datetime, *, force: bool) -> AuditAllowance:
+    """Count a refused sign-in from ``address``; say whether it gets an audit line (``force``: it does).
+
+    Per address and minute, the first :data:`AUDITED_REFUSALS_PER_MINUTE` refusals get a line; the
+    others are counted, and the count goes on the address's next line. The row (kind ``audit lines``)
+    keeps the minute in ``window_started_at``, its refusals in ``failures`` and the refusals not yet
+    told in ``refused_while_locked``; it is deleted with the quiet rows.
+    """
+    key = (Subject.AUDIT_LINES.value, address)
+    minute = now.replace(second=0, microsecond=0)
+    transaction.execute(
+        "INSERT INTO signin_throttle "
+        "(kind, subject, failures, window_started_at, last_failure_at, locked_until, lockouts) "
+        "VALUES (?, ?, 0, ?, ?, NULL, 0) ON CONFLICT (kind, subject) DO NOTHING",
+        (*key, iso_utc(minute), iso_utc(now)),
+    )
+    transaction.execute("UPDATE signin_throttle SET failures = failures WHERE kind = ? AND subject = ?", key)
+    row = transaction.fetchone(
+        "SELECT failures, window_started_at, refused_while_locked FROM signin_throttle "
+        "WHERE kind = ? AND subject = ?",
+        key,
+    )
+    assert row is not None, "the row was just inserted"
+    refused = int(row[0]) + 1 if datetime.fromisoformat(row[1]) == minute else 1
+    unwritten = int(row[2])
+    write = force or refused <= AUDITED_REFUSALS_PER_MINUTE
+    transaction.execute(
+        "UPDATE signin_throttle SET failures = ?, window_started_at = ?, last_failure_at = ?, "
+        "refused_while_locked = ? WHERE kind = ? AND subject = ?",
+        (refused, iso_utc(minute), iso_utc(now), 0 if write else unwritten + 1, *key),
+    )
+    return AuditAllowance(write, unwritten if write else 0)
+
+
 def clear_account(transaction: Transaction, name: str) -> None:
     """Forget the failures and lock of account ``name`` (after a right password, or a reset)."""
     transaction.execute(
@@ -213,11 +264,14 @@ def clear_account(transaction: Transaction, name: str) -> None:
 
 
 __all__ = [
+    "AUDITED_REFUSALS_PER_MINUTE",
+    "AuditAllowance",
     "Count",
     "Lock",
     "Policy",
     "Subject",
     "after_failure",
+    "audit_allowance",
     "clear_account",
     "current_lock",
     "record_failure",

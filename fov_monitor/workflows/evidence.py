@@ -275,13 +275,48 @@ def _evidence_lines(result: CheckResult, title: str) -> list[str]:
     return [line.encode("ascii", "replace").decode("ascii") for line in lines]
 
 
+_TEXT_SCALE = 0.6
+_TEXT_MARGIN = 10
+_LINE_HEIGHT = 26
+
+
 def _text_band(width: int, lines: Sequence[str]) -> NDArray[np.uint8]:
-    line_height = 26
-    band = np.full((line_height * len(lines) + 14, width, 3), 255, np.uint8)
-    for row, line in enumerate(lines):
-        scale = min(0.6, 0.6 * width / max(1, cv2.getTextSize(line, _FONT, 0.6, 1)[0][0] + 20))
-        cv2.putText(band, line, (10, 24 + row * line_height), _FONT, scale, (0, 0, 0), 1, cv2.LINE_AA)
+    """Write ``lines`` on a white band ``width`` wide, each wrapped at its spaces to fit (never clipped)."""
+    rows = [row for line in lines for row in _wrapped(line, width - 2 * _TEXT_MARGIN)]
+    band = np.full((_LINE_HEIGHT * len(rows) + 14, width, 3), 255, np.uint8)
+    for number, (text, scale) in enumerate(rows):
+        position = (_TEXT_MARGIN, 24 + number * _LINE_HEIGHT)
+        cv2.putText(band, text, position, _FONT, scale, (0, 0, 0), 1, cv2.LINE_AA)
     return band
+
+
+def _text_width(text: str, scale: float) -> int:
+    return int(cv2.getTextSize(text, _FONT, scale, 1)[0][0])
+
+
+def _wrapped(line: str, room: int) -> list[tuple[str, float]]:
+    """Return ``line`` as rows that fit ``room`` pixels at the text scale, each with its scale.
+
+    The line is broken at spaces; a single word wider than the room is written smaller, measured
+    at the scale it is written with.
+    """
+    rows: list[str] = []
+    current = ""
+    for word in line.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if current.strip() and _text_width(candidate, _TEXT_SCALE) > room:
+            rows.append(current.rstrip())
+            candidate = word
+        current = candidate
+    rows.append(current.rstrip())
+    return [(row, _fitting_scale(row, room)) for row in rows]
+
+
+def _fitting_scale(text: str, room: int) -> float:
+    scale = _TEXT_SCALE
+    while scale > 0.1 and _text_width(text, scale) > room:
+        scale *= 0.9
+    return scale
 
 
 def _label(panel: NDArray[np.uint8], text: str) -> None:

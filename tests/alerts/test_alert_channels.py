@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 import json
 import ssl
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -28,7 +30,10 @@ from fov_monitor.alerts.settings import (
     SmtpChannelSettings,
     WebhookChannelSettings,
 )
-from tests.support.delivery import SECRET, SECRET_ENV, Receiver, payload
+from fov_monitor.db.database import Database
+from fov_monitor.store.store import Store
+from tests.support.cli import run_main
+from tests.support.delivery import SECRET, SECRET_ENV, Drip, Receiver, payload, seed, write_settings
 from tests.support.images import sample_bgr
 from tests.support.loopback import free_port
 
@@ -329,6 +334,85 @@ def test_smtp_refused_connection_is_tried_again(
     assert not caught.value.permanent
 
 
+@dataclass
+class RefusingMailbox(Mailbox):
+    """A mailbox whose server answers ``code`` to one recipient and takes the others."""
+
+    refused: str = "second@example.org"
+    code: str = "550 5.1.1 no such user"
+
+    async def handle_RCPT(  # noqa: N802 (aiosmtpd's name)
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address == self.refused:
+            return self.code
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+@pytest.mark.parametrize(
+    ("code", "permanent"), [("550 5.1.1 no such user", True), ("450 4.2.1 mailbox busy", False)]
+)
+def test_a_recipient_refused_while_others_take_the_mail_fails_the_delivery_naming_it(
+    tmp_path: Path, code: str, permanent: bool
+) -> None:
+    for mailbox, port in _serve_smtp(RefusingMailbox(code=code)):
+        settings = smtp_settings(port, None, tmp_path, starttls=False, username=None, password=None)
+        with pytest.raises(DeliveryError) as caught:
+            SmtpChannel(settings).send(delivery("ops-mail"))
+        # Before, the mail counted as sent and the refusal was a log line nobody reads.
+        assert f"refused 1 of 2 recipients (second@example.org: {code[:3]})" in str(caught.value)
+        assert caught.value.permanent is permanent, "a 4xx refusal is tried again, a 5xx given up"
+        assert mailbox.envelopes == [("fov-monitor@example.org", ["reviewer@example.org"])]
+
+
+def test_a_refused_recipient_shows_in_the_outbox_the_audit_and_the_exit_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "store"
+    Store(store).init()
+    database_path = store / "results.sqlite"
+    for _, port in _serve_smtp(RefusingMailbox()):
+        mail = {
+            "name": "ops-mail",
+            "kind": "smtp",
+            "host": "127.0.0.1",
+            "port": port,
+            "starttls": False,
+            "from": "fov-monitor@example.org",
+            "to": ["reviewer@example.org", "second@example.org"],
+        }
+        write_settings(store, [mail])
+        with Database(database_path) as database:
+            (key,) = seed(database, ["ops-mail"])
+        code, _, _ = run_main(capsys, "alerts", "deliver", "--store", store, "--db", database_path)
+    assert code == 3
+    _, out, _ = run_main(capsys, "alerts", "outbox", "--store", store, "--db", database_path, "--json")
+    ((row),) = json.loads(out)
+    assert (row["idempotency_key"], row["state"]) == (key, "failed")
+    assert "second@example.org: 550" in row["last_error"]
+    with Database(database_path) as database:
+        ((detail,),) = database.read("SELECT detail_json FROM audit WHERE action = 'delivery failed'")
+    assert "second@example.org: 550" in json.loads(detail)["error"]
+
+
+def test_an_smtp_tarpit_is_cut_at_the_exchange_deadline(tmp_path: Path) -> None:
+    tarpit = Drip(b"", b"220-please wait\r\n" * 4, 0.1, http=False)  # each wait 0.1 s, 6.8 s in all
+    try:
+        settings = smtp_settings(
+            tarpit.port, None, tmp_path, starttls=False, username=None, password=None, timeout_s=0.3
+        )
+        started = time.monotonic()
+        with pytest.raises(DeliveryError) as caught:
+            SmtpChannel(settings).send(delivery("ops-mail"))
+        took = time.monotonic() - started
+    finally:
+        tarpit.close()
+    assert "did not finish the exchange within 1.2 s" in str(caught.value)
+    assert not caught.value.permanent
+    assert took < 3.0, took
+
+
 # Webhook
 
 
@@ -353,6 +437,26 @@ def webhook(url: str, timeout_s: float = 5.0) -> WebhookChannel:
 @pytest.fixture(autouse=True)
 def _webhook_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(SECRET_ENV, SECRET)
+
+
+def test_webhook_over_https_trusts_its_ca_file_only(certificate: tuple[Path, Path]) -> None:
+    receiver = Receiver(tls=_server_tls(certificate))
+    try:
+        trusting = WebhookChannelSettings(
+            name="tickets",
+            kind=ChannelKind.WEBHOOK,
+            url=receiver.url,
+            secret=Secret("secret_env", env=SECRET_ENV),
+            ca_file=certificate[0],
+        )
+        WebhookChannel(trusting).send(delivery("tickets"))
+        assert receiver.processed == ["fov-alert-12-40-tickets"]
+        with pytest.raises(DeliveryError) as caught:
+            WebhookChannel(dataclasses.replace(trusting, ca_file=None)).send(delivery("tickets", event_id=41))
+    finally:
+        receiver.close()
+    assert "CERTIFICATE_VERIFY_FAILED" in str(caught.value)
+    assert receiver.processed == ["fov-alert-12-40-tickets"]
 
 
 def test_webhook_posts_the_payload_verbatim_signed_with_its_key(receiver: Receiver) -> None:

@@ -265,6 +265,44 @@ def test_rejected_rebaseline_keeps_the_reference_and_the_alert_dismissed(
         assert [a.camera_id for a in list_alerts(database, StateFilter.DISMISSED)] == ["cam-n"]
 
 
+def test_a_rejected_rebaseline_can_be_proposed_again_as_the_refusal_says(
+    cli: Cli, alerts: tuple[Path, str, dict[str, int]]
+) -> None:
+    store, db, ids = alerts
+    alert_id = ids["cam-n"]
+    assert (
+        alert_cli(cli, store, db, "dismiss", alert_id, "--note", "new pole", "--propose-rebaseline")[0] == 0
+    )
+    assert alert_cli(cli, store, db, "reject-rebaseline", alert_id, "--note", "no permit yet")[0] == 0
+    refusal = alert_cli(cli, store, db, "approve-rebaseline", alert_id, "--reason", "x", "--by", "j.berg")
+    assert f"'fov-monitor alerts dismiss {alert_id} --note ... --propose-rebaseline'" in refusal[2]
+    code, out, err = alert_cli(
+        cli,
+        store,
+        db,
+        "dismiss",
+        alert_id,
+        "--note",
+        "permit KS-9 granted",
+        "--propose-rebaseline",
+        "--by",
+        "a.holm",
+    )
+    assert code == 0, err
+    assert "is dismissed" in out
+    with Database(db) as database:
+        events = [(e.event, e.actor, e.note) for e in alert_events(database, alert_id)]
+        assert review.pending_proposal(alert_events(database, alert_id)).actor == "a.holm"
+    assert events[-4:] == [
+        ("dismissed", "ops-desk", "new pole"),
+        ("rebaseline_proposed", "ops-desk", "new pole"),
+        ("rebaseline_rejected", "ops-desk", "no permit yet"),
+        ("rebaseline_proposed", "a.holm", "permit KS-9 granted"),
+    ], "one more proposal, the alert still dismissed: no second dismissal"
+    again = alert_cli(cli, store, db, "dismiss", alert_id, "--note", "again", "--propose-rebaseline")
+    assert_cli_error(again, "awaits a decision already")
+
+
 def test_removing_a_camera_closes_its_alerts_and_announces_it(
     cli: Cli, alerts: tuple[Path, str, dict[str, int]]
 ) -> None:

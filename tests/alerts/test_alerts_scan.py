@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from fov_monitor.db.database import Database
 from fov_monitor.errors import StoreError
+from fov_monitor.scan.lock import ScanLock
 from tests.support.cli import run_main
 from tests.support.database import raw
+from tests.support.delivery import SECRET, SECRET_ENV, Receiver, seed, write_settings
 from tests.support.enrolled_camera import EnrolledCamera
+from tests.support.paths import REPO
 
 
 def test_scan_opens_updates_and_closes_alerts_and_catches_up_after_the_engine_failed(
@@ -67,3 +74,36 @@ def test_scan_opens_updates_and_closes_alerts_and_catches_up_after_the_engine_fa
         "closed",
     ]
     assert raw(db, "SELECT COUNT(*) FROM deliveries") == [(2,)]
+
+
+def test_the_scan_sends_only_its_own_deliveries_and_after_its_lock_is_released(
+    enrolled: tuple[EnrolledCamera, Path],
+) -> None:
+    camera, root = enrolled
+    receiver = Receiver(hold=True)  # takes the request, then keeps the sender waiting for its answer
+    hook = {"name": "hook", "kind": "webhook", "url": receiver.url, "secret_env": SECRET_ENV, "timeout_s": 5}
+    write_settings(root, [hook])
+    with Database(root / "fov-monitor.sqlite") as database:
+        older = seed(database, ["hook"], alerts=3)  # due for the delivery worker, not this scan's
+    camera.server.put(camera.path, camera.panned)
+    scan = subprocess.Popen(
+        [sys.executable, "-m", "fov_monitor", "scan", "--store", str(root), "--workers", "1"],
+        env=os.environ | {"PYTHONPATH": str(REPO), SECRET_ENV: SECRET, "FOV_MONITOR_UNBLURRED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert receiver.in_flight.wait(120), scan.communicate(timeout=5)
+        with ScanLock(root):  # the next scan could start: the lock is not held while sending
+            pass
+    finally:
+        receiver.release.set()
+        out, err = scan.communicate(timeout=120)
+        receiver.close()
+    assert scan.returncode == 3, err
+    assert "deliveries: 1 sent" in out
+    with Database(root / "fov-monitor.sqlite") as database:
+        tried = dict(database.read("SELECT idempotency_key, attempts FROM deliveries"))
+    assert [tried[key] for key in older] == [0, 0, 0], "the other due deliveries are left to the worker"
+    assert list(receiver.processed) == [key for key in tried if key not in older]

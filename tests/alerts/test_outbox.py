@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,12 +20,14 @@ from typing import Any
 
 import pytest
 
+from fov_monitor.alerts.channels import exchange
+from fov_monitor.alerts.channels.exchange import exchange_deadline_s
 from fov_monitor.alerts.outbox import _claim, deliver_due, lease_s, outbox_rows
 from fov_monitor.alerts.settings import AlertSettings
 from fov_monitor.db.database import Database
 from fov_monitor.store.store import Store
 from tests.support.cli import run_main
-from tests.support.delivery import SECRET, SECRET_ENV, T0, Receiver, seed, states, write_settings
+from tests.support.delivery import SECRET, SECRET_ENV, T0, Drip, Receiver, seed, states, write_settings
 from tests.support.paths import REPO
 
 HOUR = timedelta(hours=1)
@@ -99,7 +102,7 @@ def test_a_400_is_given_up_at_once_shown_in_the_outbox_and_can_be_retried(
         (key,) = seed(database, ["hook"])
     receiver.status = 400
     code, out, _ = run_main(capsys, "alerts", "deliver", "--store", store, "--db", database_path, "--json")
-    assert code == 0
+    assert code == 3, "given up: a person must look"
     assert json.loads(out)["failed"] == 1
     code, out, _ = run_main(
         capsys, "alerts", "outbox", "--state", "failed", "--store", store, "--db", database_path, "--json"
@@ -325,3 +328,113 @@ def test_deliver_loop_works_until_sigterm_then_stops_cleanly(store: Path, receiv
     assert done[keys[0]] == "sent"  # the delivery in hand was finished and marked
     assert receiver.seen[keys[0]] == 1
     assert "sent" in out
+
+
+# Hard limits on an exchange, stops that do not wait, refused recipients, exit codes
+
+
+DRIPPED_ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n"
+
+
+def test_a_dripping_webhook_is_cut_at_its_exchange_deadline_well_inside_the_lease(store: Path) -> None:
+    drip = Drip(DRIPPED_ANSWER, b"x" * 40, 0.2, http=True)  # every wait 0.2 s, the whole answer 8 s
+    try:
+        write_settings(store, [hook(drip.url, timeout_s=0.3)])
+        settings = AlertSettings.for_store(store)
+        with Database(store / "results.sqlite") as database:
+            seed(database, ["hook"])
+            started = time.monotonic()
+            (outcome,) = deliver_due(database, store, settings, now=T0).outcomes
+            took = time.monotonic() - started
+    finally:
+        drip.close()
+    # Before, timeout_s bounded each wait only: the send went on as long as the receiver dripped.
+    assert outcome.outcome == "retrying", outcome
+    assert "did not finish the exchange within 1.2 s (4 x its timeout_s 0.3 s)" in (outcome.error or "")
+    assert took < 3.0, took
+    assert exchange_deadline_s(0.3) < lease_s(settings), "no second sender can take it meanwhile"
+
+
+def test_a_stop_cuts_the_exchange_in_hand_after_a_short_grace_and_leaves_it_due(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(exchange, "STOP_GRACE_S", 0.3)
+    drip = Drip(DRIPPED_ANSWER, b"x" * 40, 0.2, http=True)
+    stop = threading.Event()
+    timer = threading.Timer(0.5, stop.set)  # SIGTERM to the worker, while the receiver drips
+    try:
+        write_settings(store, [hook(drip.url, timeout_s=10)])
+        settings = AlertSettings.for_store(store)
+        with Database(store / "results.sqlite") as database:
+            seed(database, ["hook"], alerts=2)
+            started = time.monotonic()
+            timer.start()
+            report = deliver_due(database, store, settings, now=T0, stop=stop)
+            took = time.monotonic() - started
+            rows = {row.delivery_id: row for row in outbox_rows(database)}
+    finally:
+        timer.cancel()
+        timer.join()
+        drip.close()
+    assert took < 3.0, f"the stop waited out the slow exchange ({took:.1f} s)"
+    (outcome,) = report.outcomes
+    assert outcome.outcome == "interrupted"
+    row = rows.pop(outcome.delivery_id)
+    assert (row.state, row.attempts) == ("pending", 0), "due again at once, the try not counted"
+    assert datetime.fromisoformat(row.next_attempt_at) < T0 + timedelta(seconds=10)
+    assert "stopped during the exchange" in (row.last_error or "")
+    assert [other.attempts for other in rows.values()] == [0], "nothing further claimed"
+    with Database(store / "results.sqlite") as database:
+        assert audit_actions(database) == []
+
+
+def test_a_sent_delivery_keeps_no_error_of_an_earlier_try(store: Path) -> None:
+    receiver = Receiver(fail_first=1)
+    try:
+        write_settings(store, [hook(receiver.url)])
+        settings = AlertSettings.for_store(store)
+        with Database(store / "results.sqlite") as database:
+            seed(database, ["hook"])
+            assert deliver_due(database, store, settings, now=T0).retrying == 1
+            assert "answered 500" in (outbox_rows(database)[0].last_error or "")
+            assert deliver_due(database, store, settings, now=T0 + HOUR).sent == 1
+            (row,) = outbox_rows(database)
+    finally:
+        receiver.close()
+    assert (row.state, row.last_error) == ("sent", None)
+
+
+def test_alerts_deliver_exits_like_scan(
+    store: Path, closed_port: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database_path = store / "results.sqlite"
+    deliver = ("alerts", "deliver", "--store", store, "--db", database_path)
+    write_settings(store, [hook(f"http://127.0.0.1:{closed_port}/hook", timeout_s=0.3)])
+    assert run_main(capsys, *deliver)[0] == 0, "nothing due"
+    with Database(database_path) as database:
+        seed(database, ["hook"])
+    code, out, _ = run_main(capsys, *deliver)
+    assert (code, out.splitlines()[0]) == (4, "0 sent, 1 to retry, 0 failed"), "a passing failure waits"
+    code, out, _ = run_main(capsys, "alerts", "deliver", "--help")
+    assert "3 some delivery was given up" in " ".join(out.split())
+
+
+def test_a_time_budget_bounds_the_whole_call_and_leaves_the_rest_due(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(exchange, "STOP_GRACE_S", 0.3)
+    drip = Drip(DRIPPED_ANSWER, b"x" * 40, 0.2, http=True)
+    try:
+        write_settings(store, [hook(drip.url, timeout_s=10)])
+        settings = AlertSettings.for_store(store)
+        with Database(store / "results.sqlite") as database:
+            keys = seed(database, ["hook"], alerts=3)
+            started = time.monotonic()
+            report = deliver_due(database, store, settings, now=T0, within_s=0.5, newer_than=0)
+            took = time.monotonic() - started
+            attempts = dict(database.read("SELECT idempotency_key, attempts FROM deliveries"))
+    finally:
+        drip.close()
+    assert took < 2.5, took
+    assert [outcome.outcome for outcome in report.outcomes] == ["interrupted"]
+    assert [attempts[key] for key in keys] == [0, 0, 0], "all due again for the delivery worker"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +14,11 @@ import pytest
 
 import fov_monitor as fm
 from fov_monitor.core.synthetic import crop_move
+from fov_monitor.db.database import Database
 from fov_monitor.errors import SourceUnreachable
 from fov_monitor.sources import grab
+from fov_monitor.store.store import Store
+from tests.support.delivery import seed
 from tests.support.images import png_header_only, sample_bgr
 
 
@@ -314,3 +318,25 @@ def test_readable_verdict_names_the_decision_and_whether_it_is_in_force(frames, 
     )
     done = run_cli("check-frame", frames["reference"], frames["still"], "--permit", permit)
     assert "LST 2019-7, valid 2019-01-01 to 2999-12-31 (in force today)" in done.stdout
+
+
+def test_output_into_a_pipe_closed_early_ends_quietly(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    Store(store).init()
+    with Database(store / "fov-monitor.sqlite") as database:
+        seed(database, [], alerts=3)
+    reader, writer = os.pipe()
+    os.close(reader)  # as `| head` does once it has its lines: every write is a broken pipe
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "fov_monitor", "--store", str(store), "alerts", "list"],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+    assert done.stderr == "", "no BrokenPipeError traceback"
+    assert done.returncode == 141, "as a command killed by SIGPIPE"

@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
+import ssl
 import threading
 import time
 from collections import Counter
@@ -114,6 +116,8 @@ class Receiver:
     headers: list[dict[str, str]] = field(default_factory=list)
     in_flight: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
+    tls: ssl.SSLContext | None = None
+    """Serve HTTPS with this server context (its certificate), else plain HTTP."""
     _requests: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -132,13 +136,15 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.server.daemon_threads = True
+        if self.tls is not None:
+            self.server.socket = self.tls.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}/hook"
 
     def handle(self, body: bytes, headers: dict[str, str]) -> int:
         expected = "sha256=" + hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
@@ -181,3 +187,68 @@ def write_settings(root: Path, channels: list[dict[str, Any]], **retry: float) -
         "channels": channels,
     }
     (root / "alerts.json").write_text(json.dumps(document), encoding="utf-8")
+
+
+class Drip:
+    """A receiver that answers one byte at a time: each wait short, the exchange endless.
+
+    For every connection it reads the request when ``http`` (headers and body), then sends ``head``
+    at once and ``drip`` one byte every ``every_s``, and closes. It stops dripping when the client
+    goes away; :meth:`close` ends it and waits for its threads.
+    """
+
+    def __init__(self, head: bytes, drip: bytes, every_s: float, *, http: bool) -> None:
+        self.head, self.drip, self.every_s, self.http = head, drip, every_s, http
+        self.connections = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.1)
+        self.port = int(self._listener.getsockname()[1])
+        self._closing = threading.Event()
+        self._threads = [threading.Thread(target=self._accept, name="drip-accept")]
+        self._threads[0].start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    def _accept(self) -> None:
+        while not self._closing.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            thread = threading.Thread(target=self._serve, args=(connection,), name="drip-serve")
+            self._threads.append(thread)
+            thread.start()
+
+    def _serve(self, connection: socket.socket) -> None:
+        with connection:
+            try:
+                if self.http:
+                    received = b""
+                    while b"\r\n\r\n" not in received:
+                        received += connection.recv(65536)
+                    head, _, body = received.partition(b"\r\n\r\n")
+                    length = int(
+                        next(
+                            line.split(b":")[1]
+                            for line in head.split(b"\r\n")
+                            if line.lower().startswith(b"content-length")
+                        )
+                    )
+                    while len(body) < length:
+                        body += connection.recv(65536)
+                connection.sendall(self.head)
+                for byte in self.drip:
+                    if self._closing.wait(self.every_s):
+                        return
+                    connection.sendall(bytes([byte]))
+            except OSError:
+                return  # the client went away: what a cut exchange does
+
+    def close(self) -> None:
+        self._closing.set()
+        for thread in self._threads:
+            thread.join()
+        self._listener.close()

@@ -22,6 +22,7 @@ from fov_monitor.core.result import Status
 from fov_monitor.core.synthetic import crop_move
 from fov_monitor.db.database import Database, ScanOutcomeRow, ScanRecord
 from fov_monitor.db.location import DatabaseLocation
+from fov_monitor.db.retry import RetryPolicy
 from fov_monitor.settings import StoreSettings
 from fov_monitor.store.store import Store
 from fov_monitor.web.accounts import add_user
@@ -91,13 +92,15 @@ def app_client(
     settings: WebSettings | None = None,
     clock: Callable[[], datetime] = system_clock,
     address: str = "testclient",
+    retry: RetryPolicy | None = None,
 ) -> TestClient:
     """Return a test client of the app over the store at ``root`` (enter it to run the app's lifespan).
 
-    ``clock`` is the app's time (sessions, sign-in locks); ``address`` the client's address.
+    ``clock`` is the app's time (sessions, sign-in locks); ``address`` the client's address; ``retry``
+    how long a locked database is waited for.
     """
     store = Store(root)
-    app = create_app(store, DatabaseLocation.parse(str(store.database_path)), settings, clock)
+    app = create_app(store, DatabaseLocation.parse(str(store.database_path)), settings, clock, retry)
     return TestClient(app, base_url=BASE, client=(address, 50000))
 
 

@@ -6,7 +6,9 @@ alert's state, its event and the audit line with the reviewer's name, and what i
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -20,6 +22,7 @@ from fastapi.testclient import TestClient
 from fov_monitor.alerts.channels.mail import render_mail
 from fov_monitor.alerts.settings import EvidenceMode
 from fov_monitor.db.database import Database
+from fov_monitor.db.retry import RetryPolicy
 from fov_monitor.faces.detection import detect_faces
 from fov_monitor.web.accounts import add_user
 from fov_monitor.web.roles import Role
@@ -203,6 +206,31 @@ def test_the_proposer_cannot_approve_but_another_reviewer_can(root: Path) -> Non
     assert _state(root, MOVED_ALERT) == "dismissed", "the next compliant scan closes it"
 
 
+def _textareas(page: str) -> dict[str, str]:
+    """Return each note field of an alert page by id, with what it holds."""
+    return {
+        ident: html.unescape(text)
+        for ident, text in re.findall(r'<textarea id="([^"]+)"[^>]*>([^<]*)</textarea>', page)
+    }
+
+
+def test_a_refused_steps_note_stays_in_its_own_form(root: Path) -> None:
+    with app_client(root) as client:
+        csrf = sign_in(client, Role.REVIEWER)
+        _api_step(client, csrf, MOVED_ALERT, "dismiss", "new pole", propose_rebaseline=True)
+        refused = client.post(
+            f"/alerts/{MOVED_ALERT}/approve-rebaseline",
+            data={"csrf_token": csrf, "note": "looks right <b>to me</b>"},
+            follow_redirects=False,
+        )
+    assert refused.status_code == 409
+    fields = _textareas(refused.text)
+    assert fields["note-approve"] == "looks right <b>to me</b>", "the note is where it was written"
+    assert fields["note-resolve"] == "", "one click on Resolve must not close the alert with it"
+    assert set(fields.values()) == {"", "looks right <b>to me</b>"}
+    assert "<b>to me</b>" not in refused.text, "escaped"
+
+
 def test_reject_a_proposal(root: Path) -> None:
     with app_client(root) as client:
         csrf = sign_in(client, Role.REVIEWER)
@@ -210,11 +238,24 @@ def test_reject_a_proposal(root: Path) -> None:
         response = _api_step(client, csrf, MOVED_ALERT, "reject-rebaseline", "not in the permit")
         assert response.status_code == 200
         assert client.get(f"/api/alerts/{MOVED_ALERT}").json()["rebaseline_proposed_by"] is None
-    assert _events(root, MOVED_ALERT)[-1] == (
-        "rebaseline_rejected",
-        user_name(Role.REVIEWER),
-        "not in the permit",
-    )
+        assert _events(root, MOVED_ALERT)[-1] == (
+            "rebaseline_rejected",
+            user_name(Role.REVIEWER),
+            "not in the permit",
+        )
+        # Once the permit covers it, the same view can be proposed again (it could not before).
+        page = client.get(f"/alerts/{MOVED_ALERT}").text
+        assert f'action="/alerts/{MOVED_ALERT}/propose-rebaseline"' in page
+        again = client.post(
+            f"/alerts/{MOVED_ALERT}/propose-rebaseline",
+            data={"csrf_token": csrf, "note": "permit KS-9 now covers it"},
+            follow_redirects=False,
+        )
+        assert again.status_code == 303, again.text
+        assert client.get(f"/api/alerts/{MOVED_ALERT}").json()["rebaseline_proposed_by"] == user_name(
+            Role.REVIEWER
+        )
+    assert _state(root, MOVED_ALERT) == "dismissed"
 
 
 @pytest.mark.parametrize(
@@ -266,6 +307,51 @@ def test_a_dismissal_proposes_a_rebaseline_only_for_a_moved_view(root: Path) -> 
             assert form.status_code == 400, form.text
             assert "write a note" in form.text
         assert _api_step(client, csrf, FACE_ALERT, "resolve", "").status_code == 422
+        assert _tables(root) == before
+
+
+QUICK_GIVE_UP = RetryPolicy(attempts=2, first_delay_s=0.05, max_delay_s=0.05, busy_timeout_s=0.1)
+"""A locked database waited for a fraction of a second, not the default's many seconds."""
+
+
+def test_a_locked_database_is_503_with_retry_after_and_its_page_keeps_the_navigation(root: Path) -> None:
+    with app_client(root, retry=QUICK_GIVE_UP) as client:
+        csrf = sign_in(client, Role.REVIEWER)
+        before = _tables(root)
+        with sqlite3.connect(root / "fov-monitor.sqlite", isolation_level=None) as holder:
+            holder.execute("BEGIN EXCLUSIVE")  # another process writing for a while (a scan)
+            api = _api_step(client, csrf, FACE_ALERT, "acknowledge", "on it")
+            page = client.post(
+                f"/alerts/{FACE_ALERT}/acknowledge",
+                data={"csrf_token": csrf, "note": "on it"},
+                follow_redirects=False,
+            )
+            holder.execute("ROLLBACK")
+        assert (api.status_code, api.headers.get("retry-after")) == (503, "5"), api.text
+        assert "stayed locked" in api.json()["detail"]
+        assert (page.status_code, page.headers.get("retry-after")) == (503, "5")
+        assert "Sign out" in page.text, "the error page keeps the navigation"
+        assert 'href="/alerts"' in page.text
+        assert _tables(root) == before
+        assert _api_step(client, csrf, FACE_ALERT, "acknowledge", "on it").status_code == 200
+
+
+def test_error_pages_keep_the_navigation_and_steps_refuse_what_is_not_json(root: Path) -> None:
+    with app_client(root) as client:
+        csrf = sign_in(client, Role.REVIEWER)
+        for path, status in (("/users", 403), ("/alerts/999", 404), ("/no-such-page", 404)):
+            page = client.get(path)
+            assert page.status_code == status
+            assert "Sign out" in page.text, path
+            assert f"{user_name(Role.REVIEWER)} (reviewer)" in page.text, path
+        before = _tables(root)
+        sent = client.post(
+            f"/api/alerts/{FACE_ALERT}/acknowledge",
+            content=b"note=on it",
+            headers={"X-CSRF-Token": csrf, "Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert sent.status_code == 415, sent.text
+        assert "expected a JSON body" in sent.json()["detail"]
         assert _tables(root) == before
 
 

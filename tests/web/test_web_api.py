@@ -6,6 +6,7 @@ import csv
 import dataclasses
 import io
 import json
+import re
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -470,6 +471,11 @@ def _permit_request(
 
 
 SQUARE = [[10, 10], [300, 10], [300, 300], [10, 300]]
+CIRCLE_501 = [
+    [round(150 + 100 * np.cos(2 * np.pi * i / 501), 3), round(150 + 100 * np.sin(2 * np.pi * i / 501), 3)]
+    for i in range(501)
+]
+"""A privacy zone one point over the limit that the permitted polygon has too."""
 
 
 @pytest.mark.parametrize(
@@ -495,6 +501,27 @@ SQUARE = [[10, 10], [300, 10], [300, 300], [10, 300]]
             400,
             "zone 'x'",
         ),
+        (
+            {"permitted_xy": SQUARE, "privacy_zones": {"door\u202egnp": SQUARE}},
+            "ok",
+            "application/json",
+            400,
+            "U+202E",
+        ),
+        (
+            {"permitted_xy": SQUARE, "privacy_zones": {"door\x00": SQUARE}},
+            "ok",
+            "application/json",
+            400,
+            "U+0000",
+        ),
+        (
+            {"permitted_xy": SQUARE, "privacy_zones": {"door": CIRCLE_501}},
+            "ok",
+            "application/json",
+            422,
+            "at most 500",
+        ),
         ({"permitted_xy": SQUARE, "owner": "me"}, "ok", "application/json", 422, "owner"),
         ({"permitted_xy": "0,0 1,1 2,0"}, "ok", "application/json", 422, "permitted_xy"),
         (b"[" * 2_000_000, "ok", "application/json", 413, "larger than"),
@@ -509,6 +536,9 @@ SQUARE = [[10, 10], [300, 10], [300, 300], [10, 300]]
         "self-intersecting",
         "far outside",
         "zone on a line",
+        "zone name reversing the text after it",
+        "zone name with a NUL",
+        "zone of 501 points",
         "unknown field",
         "points as text",
         "oversized",
@@ -556,6 +586,19 @@ def test_permit_save_keeps_the_old_version_and_audits_who(web: WebStore) -> None
     assert (actor, camera, detail["via"]) == (user_name(Role.TECHNICIAN), FACE_CAMERA, "web")
 
 
+def test_saving_from_the_editor_keeps_a_hand_set_zone_tolerance(web: WebStore) -> None:
+    path = web.root / FACE_CAMERA / "permit.json"
+    written = json.loads(path.read_text())
+    written["zone_tolerance"] = 0.05  # set by hand: the editor does not show it
+    path.write_text(json.dumps(written))
+    with app_client(web.root) as client:
+        csrf = sign_in(client, Role.TECHNICIAN)
+        body = {"permitted_xy": SQUARE, "privacy_zones": {"door": [[20, 20], [60, 20], [60, 60]]}}
+        response = client.put(f"/api/cameras/{FACE_CAMERA}/permit", json=body, headers={"X-CSRF-Token": csrf})
+        assert response.status_code == 200, response.text
+    assert json.loads(path.read_text())["zone_tolerance"] == 0.05
+
+
 def test_csrf_less_form_post_is_refused(web: WebStore) -> None:
     with app_client(web.root) as client:
         sign_in(client, Role.TECHNICIAN)
@@ -588,7 +631,7 @@ def test_check_now_records_a_result(web: WebStore) -> None:
             f"/cameras/{MOVED_CAMERA}/check", data={"csrf_token": csrf}, follow_redirects=False
         )
         assert form.status_code == 303
-        assert form.headers["location"] == f"/cameras/{MOVED_CAMERA}"
+        assert form.headers["location"] == f"/cameras/{MOVED_CAMERA}?checked=true"
         history = client.get(f"/api/cameras/{MOVED_CAMERA}/history").json()
     # The same file grabbed again looks like a frozen feed to the check: not compliant either way.
     assert response.json()["status"] in ("redirected", "tampered")
@@ -645,6 +688,42 @@ def test_audit_log_page_lists_image_views_for_auditors(shared: tuple[WebStore, d
     assert lines[0]["camera_id"] == FACE_CAMERA
     assert lines[0]["detail"]["kind"] == "reference"
     assert "image viewed" in clients[Role.AUDITOR][0].get("/audit", params={"action": "image viewed"}).text
+
+
+ISO_TIME_SHOWN = re.compile(r">[^<]*\d{4}-\d\d-\d\dT\d\d:\d\d")
+"""A stored time written into a page's text as it is stored (``2026-11-29T02:15:07+00:00``)."""
+TIME_SHOWN = re.compile(r">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC<")
+
+
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [
+        (Role.AUDITOR, "/"),
+        (Role.AUDITOR, f"/cameras/{FACE_CAMERA}"),
+        (Role.AUDITOR, "/alerts"),
+        (Role.AUDITOR, "/alerts/1"),
+        (Role.AUDITOR, "/audit"),
+        (Role.ADMIN, "/users"),
+    ],
+)
+def test_every_page_writes_times_one_way(shared: tuple[WebStore, dict], role: Role, path: str) -> None:
+    page = shared[1][role][0].get(path)
+    assert page.status_code == 200
+    assert not ISO_TIME_SHOWN.search(page.text), ISO_TIME_SHOWN.search(page.text)
+    assert TIME_SHOWN.search(page.text), "times read 2026-11-29 02:15:07 UTC"
+
+
+def test_audit_page_shows_details_as_written_not_as_escaped_json(web: WebStore) -> None:
+    with Database(web.root / "fov-monitor.sqlite") as database:
+        detail = {"note": "it's the gate’s pole", "n": [1]}
+        database.write(lambda t: append_audit(t, "2026-11-29T02:15:07+00:00", "berg", "note", None, detail))
+    with app_client(web.root) as client:
+        sign_in(client, Role.AUDITOR)
+        page = client.get("/audit", params={"actor": "berg"}).text
+    assert "\\u0027" not in page
+    assert "\\u2019" not in page
+    assert "<dt>note</dt><dd>it&#39;s the gate’s pole</dd>" in page
+    assert "<dt>n</dt><dd>[1]</dd>" in page
 
 
 def test_audit_filters_reach_lines_behind_any_number_of_newer_ones(web: WebStore) -> None:

@@ -178,3 +178,140 @@ def test_reviewer_resolves_a_redirected_camera(browser: Any, site: tuple[str, Pa
     assert [action for action, _, _, _ in audit] == ["image viewed", "alert resolved", "image viewed"]
     assert json.loads(audit[0][3])["alert_id"] == moved_alert
     assert json.loads(audit[1][3])["note"] == "re-aimed on site, bracket tightened"
+
+
+def _editor_points(page: Any) -> list[tuple[float, float]]:
+    text = page.get_by_label("Points of the selected shape (x,y pairs, reference pixels)").input_value()
+    return [(float(x), float(y)) for x, y in (pair.split(",") for pair in text.split())]
+
+
+def test_permit_editor_on_a_phone_corner_handles_are_whole_and_grabbed_and_the_saved_zone_shows(
+    browser: Any, site: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, root = site
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True
+    )
+    page = context.new_page()
+    _sign_in(page, url, f"/cameras/{FACE_CAMERA}/permit", Role.TECHNICIAN)
+    page.wait_for_load_state("networkidle")
+    corner = page.locator('#drawing circle[data-index="0"]')  # the permitted area's corner at (0, 0)
+    box = corner.bounding_box()
+    assert box["width"] >= 20, f"a handle of {box['width']:.1f} px is no target for a finger"
+    # Its outer part, beyond the picture's corner, is shown and takes the pointer (it was clipped).
+    outer = (box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.25)
+    assert page.evaluate("([x, y]) => document.elementFromPoint(x, y).dataset.index", list(outer)) == "0"
+    _shoot(page, tmp_path, "editor-phone")
+
+    image = page.locator("#drawing").bounding_box()
+    scale = 512 / image["width"]
+    page.mouse.move(image["x"] + 8, image["y"] + 8)  # 8 px off the corner point, inside the picture
+    page.mouse.down()
+    page.mouse.move(image["x"] + 40, image["y"] + 30, steps=4)
+    page.mouse.up()
+    points = _editor_points(page)
+    assert len(points) == 4, "the corner was grabbed, not a point added"
+    assert points[0] == pytest.approx((40 * scale, 30 * scale), abs=3 * scale)
+
+    page.get_by_label("New zone name").fill("bin")
+    page.get_by_role("button", name="Add privacy zone").click()
+    for x, y in [(100, 300), (200, 300), (150, 380)]:
+        page.locator("#drawing").click(position={"x": x / scale, "y": y / scale})
+    page.get_by_role("button", name="Save permit").click()
+    page.get_by_text("Saved.").wait_for()
+    page.wait_for_function("() => document.querySelector('.frame img').src.includes('saved=')")
+    page.wait_for_function("() => document.querySelector('.frame img').complete")
+    shown = page.evaluate(
+        """([x, y]) => {
+          const img = document.querySelector('.frame img');
+          const canvas = document.createElement('canvas');
+          canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+          const drawing = canvas.getContext('2d');
+          drawing.drawImage(img, 0, 0);
+          return Array.from(drawing.getImageData(x, y, 1, 1).data.slice(0, 3));
+        }""",
+        [150, 330],
+    )
+    assert all(abs(value - 70) <= 12 for value in shown), f"the new zone is not filled on the image: {shown}"
+    assert "bin" in json.loads((root / FACE_CAMERA / "permit.json").read_text())["privacy_zones"]
+    _shoot(page, tmp_path, "editor-phone-saved")
+    context.close()
+
+
+def test_check_now_says_at_once_that_it_runs_and_the_camera_links_its_alert(
+    browser: Any, site: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, root = site
+    alert_id = open_alerts(root)[MOVED_CAMERA]
+    (root / FACE_CAMERA / "permit.json").unlink()  # a camera that cannot be judged
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    _sign_in(page, url, f"/cameras/{FACE_CAMERA}", Role.TECHNICIAN)
+    assert page.get_by_role("button", name="Check now").count() == 0
+    assert page.get_by_text("Check now needs a permit").is_visible()
+
+    page.goto(f"{url}/cameras/{MOVED_CAMERA}", wait_until="domcontentloaded")  # not its images
+    alert_link = page.get_by_role("link", name=f"Alert {alert_id}: redirected")
+    assert alert_link.get_attribute("href") == f"/alerts/{alert_id}"
+    # What the page shows the moment the form is sent, kept over the navigation that follows.
+    page.evaluate(
+        """() => document.getElementById('check-now-form').addEventListener('submit', () => {
+          const button = document.getElementById('check-now');
+          sessionStorage.setItem('at-submit', JSON.stringify({
+            status: document.getElementById('check-status').textContent,
+            button: button.textContent, disabled: button.disabled}));
+        })"""
+    )
+    checked = f"{url}/cameras/{MOVED_CAMERA}?checked=true"
+    with page.expect_navigation(url=checked, wait_until="domcontentloaded", timeout=60_000):
+        page.get_by_role("button", name="Check now").click()
+    at_submit = json.loads(page.evaluate("() => sessionStorage.getItem('at-submit')"))
+    assert "Grabbing a frame and judging it" in at_submit["status"]
+    assert (at_submit["button"], at_submit["disabled"]) == ("Checking…", True)
+    assert page.locator("#check-status").inner_text().startswith("Checked just now: ")
+    _shoot(page, tmp_path, "checked-now")
+    context.close()
+
+
+def test_admin_adds_disables_and_resets_with_a_role_chosen_a_confirmation_and_a_message(
+    browser: Any, site: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, root = site
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    _sign_in(page, url, "/", Role.ADMIN)
+    assert page.locator("table.fleet tbody tr").count() == 2
+    assert page.locator("table.fleet a").count() == 0, "no links to camera pages an admin may not see"
+
+    page.get_by_role("link", name="Users").click()
+    page.get_by_label("Name").fill("berg")
+    page.get_by_label("Password (at least 10 characters)").fill("a long enough password")
+    assert page.get_by_label("Role").input_value() == "", "no role is chosen for the admin"
+    page.get_by_role("button", name="Add user").click()
+    assert page.url == f"{url}/users", "the browser asks for a role first"
+    page.get_by_label("Role").select_option("reviewer")
+    page.get_by_role("button", name="Add user").click()
+    page.wait_for_url(f"{url}/users?done=added&user=berg")
+    assert page.locator("#users-done").inner_text() == "User berg added as reviewer."
+
+    row = page.locator("tr", has_text="berg")
+    row.locator("summary", has_text="Disable").click()  # opens the confirmation, disables nothing yet
+    assert "active" in row.inner_text()
+    row.get_by_role("button", name="Disable berg").click()
+    page.wait_for_url(f"{url}/users?done=disabled&user=berg")
+    assert page.locator("#users-done").inner_text() == "User berg disabled; their sessions have ended."
+    row = page.locator("tr", has_text="berg")
+    row.locator("summary", has_text="Reset password").click()
+    row.get_by_label("New password for berg").fill("another long password")
+    row.get_by_role("button", name="Reset password").click()
+    page.wait_for_url(f"{url}/users?done=reset&user=berg")
+    assert "Password of berg reset" in page.locator("#users-done").inner_text()
+    _shoot(page, tmp_path, "users")
+    context.close()
+    with sqlite3.connect(root / "fov-monitor.sqlite") as connection:
+        actions = connection.execute(
+            "SELECT action FROM audit WHERE actor = ? AND action IN "
+            "('user added', 'user disabled', 'password reset') ORDER BY id",
+            (user_name(Role.ADMIN),),
+        ).fetchall()
+    assert [action for (action,) in actions] == ["user added", "user disabled", "password reset"]

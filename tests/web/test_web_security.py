@@ -6,14 +6,24 @@ nothing waits.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import io
+import os
 import re
 import shutil
 import sqlite3
+import statistics
+import subprocess
+import sys
 import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -24,6 +34,9 @@ from fov_monitor.web.settings import WebSettings
 from fov_monitor.web.throttle import Count, Policy, after_failure, record_failure
 from tests.support.cli import run_main
 from tests.support.database import raw
+from tests.support.loopback import free_port
+from tests.support.paths import REPO
+from tests.support.web_server import running_server
 from tests.support.web_store import (
     PASSWORD,
     FakeClock,
@@ -453,3 +466,152 @@ def test_nobody_can_flood_the_audit_log_by_signing_in_while_locked(web: WebStore
         (TECHNICIAN,),
     )
     assert counted == [(50,)], "the second lock counts its own refusals"
+
+
+# Sign-ins under attack: a flood of password guesses, a forged client address
+
+
+FLOOD = WebSettings(
+    secure_cookies=False,  # plain HTTP on loopback
+    worker_threads=1,
+    signin_max_failures=100,
+    signin_address_max_failures=10_000,
+)
+"""One thread for the quick requests, and locks that never stop the flood: every guess is hashed."""
+
+
+def _timed(send: Callable[[], httpx.Response]) -> float:
+    started = time.perf_counter()
+    response = send()
+    assert response.status_code in (200, 401), response.text
+    return time.perf_counter() - started
+
+
+def test_a_flood_of_wrong_sign_ins_leaves_signed_in_users_their_threads(web: WebStore) -> None:
+    with running_server(web.root, FLOOD) as url, httpx.Client(base_url=url, timeout=60) as user:
+        assert user.post("/api/session", json={"name": TECHNICIAN, "password": PASSWORD}).status_code == 200
+        guesses: list[float] = []
+
+        def guess(number: int) -> None:
+            with httpx.Client(base_url=url, timeout=60) as guesser:
+                for round_ in range(2):
+                    body = {"name": f"guess-{number}-{round_}", "password": WRONG}
+                    guesses.append(_timed(functools.partial(guesser.post, "/api/session", json=body)))
+
+        flood = [threading.Thread(target=guess, args=(number,)) for number in range(2)]
+        for thread in flood:
+            thread.start()
+        during = []
+        while not guesses:  # until the first guess is answered, the others are surely in hand
+            time.sleep(0.01)
+        while any(thread.is_alive() for thread in flood):
+            during.append(_timed(lambda: user.get("/api/fleet")))
+        for thread in flood:
+            thread.join()
+    # Before, the guesses held the request thread for a password hash each, and the user waited behind them.
+    assert statistics.median(during) < min(guesses) / 2, (sorted(during), sorted(guesses))
+
+
+def test_password_checks_beyond_the_queue_are_answered_503_uncounted(web: WebStore) -> None:
+    settings = dataclasses.replace(FLOOD, worker_threads=4, password_threads=1, password_queue=1)
+    start = threading.Barrier(8)
+    answers: list[tuple[int, str | None]] = []
+
+    with running_server(web.root, settings) as url:
+
+        def guess(number: int) -> None:
+            with httpx.Client(base_url=url, timeout=60) as guesser:
+                start.wait()
+                response = guesser.post("/api/session", json={"name": f"guess-{number}", "password": WRONG})
+                answers.append((response.status_code, response.headers.get("retry-after")))
+
+        threads = [threading.Thread(target=guess, args=(number,)) for number in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    busy = [retry_after for status, retry_after in answers if status == 503]
+    assert busy, answers
+    assert set(busy) == {"2"}
+    assert {status for status, _ in answers} == {401, 503}
+    refused = audit_rows(web.root, "sign-in refused")
+    assert len(refused) == len(answers) - len(busy), "a sign-in refused for a full queue is not counted"
+
+
+@contextmanager
+def _serve(root: Path, *options: str) -> Iterator[str]:
+    """Run ``fov-monitor serve`` itself in a subprocess on a free loopback port; yield its URL."""
+    port = free_port()
+    command = [sys.executable, "-m", "fov_monitor", "--store", str(root), "serve", "--port", str(port)]
+    process = subprocess.Popen(
+        [*command, "--insecure-cookies", *options],
+        env=os.environ | {"PYTHONPATH": str(REPO)},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(url + "/signin", timeout=1.0)
+                break
+            except httpx.HTTPError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    process.kill()
+                    error = process.communicate()[1]
+                    raise RuntimeError(f"fov-monitor serve did not start: {error}") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        assert process.stderr is not None
+        process.stderr.close()
+
+
+@pytest.mark.parametrize(
+    ("options", "counted_against"),
+    [((), "127.0.0.1"), (("--forwarded-allow-ips", "127.0.0.1,::1"), "198.51.100.7")],
+    ids=["no proxy named: the header is ignored", "a named proxy is believed"],
+)
+def test_serve_believes_x_forwarded_for_only_from_the_proxies_it_is_told(
+    web: WebStore, options: tuple[str, ...], counted_against: str
+) -> None:
+    with _serve(web.root, *options) as url:
+        answer = httpx.post(
+            url + "/api/session",
+            json={"name": TECHNICIAN, "password": WRONG},
+            headers={"X-Forwarded-For": "198.51.100.7"},
+        )
+    assert answer.status_code == 401
+    ((_, _, detail),) = audit_rows(web.root, "sign-in refused")
+    assert detail["address"] == counted_against
+    assert raw(
+        str(web.root / "fov-monitor.sqlite"), "SELECT subject FROM signin_throttle WHERE kind = 'address'"
+    ) == [(counted_against,)]
+
+
+def test_serve_refuses_a_forwarded_allow_ips_that_is_no_address(
+    web: WebStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run_main(capsys, "--store", web.root, "serve", "--forwarded-allow-ips", "127.0.0.1,*")
+    assert code == 2
+    assert "'*' is not an IP address or network" in err
+
+
+def test_refused_sign_ins_write_a_bounded_number_of_audit_lines_per_address_and_minute(
+    web: WebStore, clock: FakeClock
+) -> None:
+    settings = WebSettings(signin_address_max_failures=100)
+    with app_client(web.root, settings, clock, address="203.0.113.5") as client:
+        sprayed = [_api_sign_in(client, f"name-{number}", WRONG)[0] for number in range(7)]
+        clock.advance(minutes=1)
+        assert _api_sign_in(client, "name-7", WRONG)[0] == 401
+    assert sprayed == [401] * 7
+    refused = audit_rows(web.root, "sign-in refused")
+    assert [actor for actor, _, _ in refused] == [f"name-{number}" for number in (0, 1, 2, 3, 4, 7)]
+    assert [detail.get("refused_unaudited_before") for _, _, detail in refused] == [None] * 5 + [2]
+    assert raw(
+        str(web.root / "fov-monitor.sqlite"), "SELECT failures FROM signin_throttle WHERE kind = 'address'"
+    ) == [(8,)], "every refusal is counted towards the address's lock"

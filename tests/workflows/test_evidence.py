@@ -108,6 +108,21 @@ def test_frame_that_cannot_be_aligned_still_renders(coffee: np.ndarray) -> None:
     assert render_evidence(gray, gray, Permit.whole_image((width, height)), result).ndim == 3
 
 
+@pytest.mark.parametrize("width", [300, 400, 520], ids=["narrow", "middle", "wide"])
+def test_the_text_under_the_pictures_is_wrapped_never_clipped(coffee: np.ndarray, width: int) -> None:
+    move = crop_move(coffee, (0.10, 0.0))
+    reference, live = (cv2.resize(image, (width, 480)) for image in (move.reference, move.live))
+    permit = Permit.whole_image((width, 480))
+    result = check_frame(Reference.from_image(reference), permit, live)
+    image = render_evidence(reference, live, permit, result, title="camera cam-12 at 2026-11-29 02:15:07")
+    band = image[PANEL_HEIGHT:]
+    dark_columns = np.flatnonzero((band.min(axis=2) < 128).any(axis=0))
+    # Before, a long line was scaled by an estimate and ran off the right edge ("reference 'd").
+    assert dark_columns.max() < image.shape[1] - 5, (dark_columns.max(), image.shape[1])
+    rows = np.flatnonzero((band.min(axis=2) < 128).any(axis=1))
+    assert rows.max() < band.shape[0] - 2, "nothing written below the band either"
+
+
 def test_evidence_is_written_as_jpeg(coffee: np.ndarray, tmp_path: Path) -> None:
     path = write_evidence(coffee, tmp_path / "deep" / "e.jpg")
     assert path.read_bytes()[:3] == b"\xff\xd8\xff"

@@ -6,6 +6,7 @@ import json
 import os
 
 from fov_monitor.alerts.channels.base import DeliveryError
+from fov_monitor.alerts.channels.exchange import StopSignal
 from fov_monitor.alerts.delivery import Delivery
 from fov_monitor.alerts.settings import JsonlChannelSettings
 
@@ -21,8 +22,8 @@ class JsonlChannel:
         self.name = settings.name
         self.settings = settings
 
-    def send(self, delivery: Delivery) -> None:
-        """Append the delivery's line and fsync the file."""
+    def send(self, delivery: Delivery, stop: StopSignal | None = None) -> None:
+        """Append the delivery's line and fsync the file (a local write: nothing to cut short)."""
         line = json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
         path = self.settings.path
         try:

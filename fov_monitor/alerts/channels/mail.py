@@ -29,6 +29,9 @@ class RenderedMail:
     html: str
 
 
+CATCH_UP_LINE = "this channel was set up after the alert opened; it is told of the alert as it is now"
+
+
 def render_mail(
     payload: Mapping[str, Any], evidence: EvidenceMode, review_url: str | None = None
 ) -> RenderedMail:
@@ -50,6 +53,8 @@ def render_mail(
     problem = str(alert.get("problem", "?")).replace("_", " ")
     what = _EVENT_WORDS.get(event, event)
     subject = f"[fov-monitor] {camera}: {problem} alert {what}"
+    if payload.get("catch_up"):
+        subject += " (announced late)"
     rows = _rows(payload, alert)
     evidence_path = alert.get("evidence_path")
     evidence_line = ""
@@ -119,5 +124,6 @@ def _rows(payload: Mapping[str, Any], alert: Mapping[str, Any]) -> list[tuple[st
         ("Outside the permit", f"{100 * float(fraction):.1f}% of the view" if fraction is not None else None),
         ("Permit decision", alert.get("permit_decision")),
         ("Reviewer's note", payload.get("note") or None),
+        ("Announced late", CATCH_UP_LINE if payload.get("catch_up") else None),
     ]
     return [(label, str(value)) for label, value in candidates if value is not None and value != ""]

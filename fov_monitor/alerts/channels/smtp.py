@@ -6,20 +6,19 @@ so a mail sent again after a crash is the same message to the recipients' client
 
 from __future__ import annotations
 
-import logging
 import smtplib
+import socket
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
 
 from fov_monitor.alerts.channels.base import DeliveryError
+from fov_monitor.alerts.channels.exchange import Exchange, StopSignal, exchange_deadline_s
 from fov_monitor.alerts.channels.mail import render_mail
 from fov_monitor.alerts.delivery import Delivery
 from fov_monitor.alerts.settings import EvidenceMode, SmtpChannelSettings
 from fov_monitor.errors import InvalidSettingsError
-
-log = logging.getLogger(__name__)
 
 IDEMPOTENCY_HEADER = "X-Fov-Idempotency-Key"
 
@@ -57,15 +56,21 @@ class SmtpChannel:
                 )
         return message
 
-    def send(self, delivery: Delivery) -> None:
+    def send(self, delivery: Delivery, stop: StopSignal | None = None) -> None:
         """Send the delivery's mail to every recipient.
+
+        The whole SMTP exchange is cut at
+        :func:`~fov_monitor.alerts.channels.exchange.exchange_deadline_s` of ``timeout_s``, or soon
+        after ``stop`` is set.
 
         Raises
         ------
         DeliveryError
-            Permanent for a 5xx answer or a server that cannot do STARTTLS when asked to; passing for
-            a 4xx answer, a refused or lost connection, a failed TLS handshake, a timeout, or a secret
-            that cannot be read.
+            Permanent for a 5xx answer (to the whole mail, or to any recipient: each refused one is
+            named), or a server that cannot do STARTTLS when asked to; passing for a 4xx answer, a
+            refused or lost connection, a failed TLS handshake, a timeout, or a secret that cannot be
+            read. A mail some recipients took and others refused is a failure too, naming each
+            refused recipient: sent again, it goes to all, with the same ``Message-ID``.
         """
         settings = self.settings
         message = self.message(delivery)
@@ -74,48 +79,80 @@ class SmtpChannel:
             password = settings.password.read() if settings.password is not None else None
         except InvalidSettingsError as exc:
             raise DeliveryError(f"{where}: {exc}", permanent=False) from None
-        try:
-            context = ssl.create_default_context(
-                cafile=str(settings.ca_file) if settings.ca_file is not None else None
-            )
-            with _connect(settings, context) as server:
-                server.ehlo()
-                if settings.starttls and not settings.tls:
-                    server.starttls(context=context)
-                    server.ehlo()
-                if settings.username is not None and password is not None:
-                    server.login(settings.username, password)
-                refused = server.send_message(message)
-        except smtplib.SMTPNotSupportedError as exc:
-            raise DeliveryError(
-                f"{where}: {exc}; the mail is not sent in the clear", permanent=True
-            ) from None
-        except smtplib.SMTPRecipientsRefused as exc:
-            codes = [code for code, _ in exc.recipients.values()]
-            raise DeliveryError(
-                f"{where} refused every recipient ({_codes(exc.recipients)})",
-                permanent=all(c >= 500 for c in codes),
-            ) from None
-        except smtplib.SMTPResponseException as exc:
-            text = (
-                exc.smtp_error.decode("utf-8", "replace")
-                if isinstance(exc.smtp_error, bytes)
-                else exc.smtp_error
-            )
-            raise DeliveryError(
-                f"{where} answered {exc.smtp_code} {text}", permanent=exc.smtp_code >= 500
-            ) from None
-        except (TimeoutError, smtplib.SMTPException, ssl.SSLError, OSError) as exc:
-            raise DeliveryError(f"{where}: {type(exc).__name__}: {exc}", permanent=False) from None
+        with Exchange(exchange_deadline_s(settings.timeout_s), stop) as exchange:
+            try:
+                refused = _converse(settings, exchange, message, password)
+            except Exception as exc:  # every failure of the exchange, named; a cut one says so
+                raise _failure(exchange, where, settings.timeout_s, exc) from None
         if refused:
-            # Some recipients took it; sending again would repeat it to them, so this counts as sent.
-            log.warning("%s: delivery %s refused for %s", where, delivery.idempotency_key, _codes(refused))
+            raise DeliveryError(
+                f"{where} refused {len(refused)} of {len(settings.to)} recipients ({_codes(refused)}); "
+                "the others took it",
+                permanent=all(code >= 500 for code, _ in refused.values()),
+            )
 
 
-def _connect(settings: SmtpChannelSettings, context: ssl.SSLContext) -> smtplib.SMTP:
+def _converse(
+    settings: SmtpChannelSettings, exchange: Exchange, message: EmailMessage, password: str | None
+) -> dict[str, tuple[int, bytes]]:
+    """Connect, secure, log in and send; return the recipients refused one by one (none: all took it)."""
+    context = exchange.tls_context(settings.ca_file)
+    server = _connect(settings, exchange, context)
+    try:
+        server.ehlo()
+        if settings.starttls and not settings.tls:
+            server.starttls(context=context)
+            server.ehlo()
+        if settings.username is not None and password is not None:
+            server.login(settings.username, password)
+        refused = server.send_message(message)
+        server.quit()
+    finally:
+        server.close()
+    return refused
+
+
+def _failure(exchange: Exchange, where: str, timeout_s: float, exc: Exception) -> DeliveryError:
+    """Return the delivery error of a failed SMTP exchange."""
+    cut = exchange.why(where, timeout_s)
+    if cut is not None:
+        return DeliveryError(cut, permanent=False, interrupted=exchange.cut == "stop")
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return DeliveryError(f"{where}: {exc}; the mail is not sent in the clear", permanent=True)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return DeliveryError(
+            f"{where} refused every recipient ({_codes(exc.recipients)})",
+            permanent=all(c >= 500 for c in codes),
+        )
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = (
+            exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+        )
+        return DeliveryError(f"{where} answered {exc.smtp_code} {text}", permanent=exc.smtp_code >= 500)
+    return DeliveryError(f"{where}: {type(exc).__name__}: {exc}", permanent=False)
+
+
+class _WatchedSmtp(smtplib.SMTP):
+    """SMTP whose socket is watched by the exchange from the moment it exists, before the greeting.
+
+    ``_get_socket`` is the hook ``smtplib``'s own SMTP_SSL and LMTP override. The TLS socket that
+    STARTTLS makes of it is watched by the exchange's TLS context.
+    """
+
+    def __init__(self, settings: SmtpChannelSettings, exchange: Exchange) -> None:
+        self.exchange = exchange
+        super().__init__(settings.host, settings.port, timeout=settings.timeout_s)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        return self.exchange.watch(super()._get_socket(host, port, timeout))  # type: ignore[misc]
+
+
+def _connect(settings: SmtpChannelSettings, exchange: Exchange, context: ssl.SSLContext) -> smtplib.SMTP:
+    """Connect and read the greeting; over TLS from the first byte (its socket watched by ``context``)."""
     if settings.tls:
         return smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout_s, context=context)
-    return smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_s)
+    return _WatchedSmtp(settings, exchange)
 
 
 def _codes(recipients: dict[str, tuple[int, bytes]]) -> str:

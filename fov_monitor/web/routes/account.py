@@ -13,6 +13,7 @@ from fov_monitor.web.auth import require
 from fov_monitor.web.context import client_address, get_database, web_context
 from fov_monitor.web.limits import require_json
 from fov_monitor.web.pages import render
+from fov_monitor.web.passwords import PasswordChecksBusy
 from fov_monitor.web.routes.common import locked_out
 from fov_monitor.web.sessions import Session
 from fov_monitor.web.signin_attempt import Attempt, Refused, try_password
@@ -30,15 +31,19 @@ class PasswordChange(BaseModel):
     )
 
 
-def _change(request: Request, session: Session, database: Database, current: str, new: str) -> None:
-    """Change the session's user's password; raise HTTPException (400, 429) when refused.
+async def _change(request: Request, session: Session, database: Database, current: str, new: str) -> None:
+    """Change the session's user's password; raise HTTPException (400, 429, 503) when refused.
 
     A wrong current password counts as a failed sign-in (and a lock refuses as at sign-in), so that
-    a session left open is no way to guess its user's password.
+    a session left open is no way to guess its user's password. Both the check and the new hash
+    run on the password threads.
     """
     context = web_context(request)
     attempt = Attempt(session.user.name, client_address(request), "password change", context.clock())
-    checked = try_password(database, attempt, current, context.settings)
+    try:
+        checked = await try_password(context, attempt, current)
+    except PasswordChecksBusy as busy:
+        raise HTTPException(503, str(busy), headers={"Retry-After": str(busy.retry_after_s)}) from None
     if isinstance(checked, Refused):
         if checked.lock is not None:
             raise locked_out(checked.lock, attempt.now)
@@ -46,9 +51,14 @@ def _change(request: Request, session: Session, database: Database, current: str
     if new == current:
         raise HTTPException(400, "the new password is the current one; choose another")
     try:
-        change_password(database, session.user.name, new, keep_session=session.id_hash)
+        async with context.passwords.slot():
+            await context.passwords.run(
+                lambda: change_password(database, session.user.name, new, keep_session=session.id_hash)
+            )
     except InvalidSettingsError as error:
         raise HTTPException(400, f"{error}; nothing was changed") from None
+    except PasswordChecksBusy as busy:
+        raise HTTPException(503, str(busy), headers={"Retry-After": str(busy.retry_after_s)}) from None
 
 
 @router.get("/account", include_in_schema=False)
@@ -59,7 +69,7 @@ def account_page(
 
 
 @router.post("/account/password", include_in_schema=False)
-def change_password_form(
+async def change_password_form(
     request: Request,
     current_password: str = Form(max_length=MAX_PASSWORD_LENGTH),
     new_password: str = Form(max_length=MAX_PASSWORD_LENGTH),
@@ -70,7 +80,7 @@ def change_password_form(
     try:
         if new_password != new_password_again:
             raise HTTPException(400, "the two new passwords differ; nothing was changed")
-        _change(request, session, database, current_password, new_password)
+        await _change(request, session, database, current_password, new_password)
     except HTTPException as refused:
         response = render(
             request,
@@ -87,7 +97,7 @@ def change_password_form(
 
 
 @router.post("/api/account/password", status_code=204, dependencies=[Depends(require_json)])
-def api_change_password(
+async def api_change_password(
     request: Request,
     change: PasswordChange,
     session: Session = Depends(require(None)),
@@ -96,7 +106,8 @@ def api_change_password(
     """Change one's own password; one's other sessions end, this one stays.
 
     400 when the current password is wrong or the new one not allowed; 429 (with ``Retry-After``)
-    after too many wrong passwords, as at sign-in.
+    after too many wrong passwords, as at sign-in; 503 (with ``Retry-After``) when too many password
+    checks wait already.
     """
-    _change(request, session, database, change.current_password, change.new_password)
+    await _change(request, session, database, change.current_password, change.new_password)
     return Response(status_code=204)

@@ -20,6 +20,7 @@ from fov_monitor.errors import AlertError
 from fov_monitor.settings import StoreSettings
 from fov_monitor.web.auth import require
 from fov_monitor.web.context import get_database, run_heavy, store_settings, web_context
+from fov_monitor.web.limits import require_json
 from fov_monitor.web.pages import render
 from fov_monitor.web.review import MAX_NOTE_LENGTH, AlertView, ReviewStep, alert_view, take_step
 from fov_monitor.web.roles import Permission, allows
@@ -130,7 +131,9 @@ def alert_page(
     session: Session = Depends(require(Permission.VIEW_ALERTS)),
     database: Database = Depends(get_database),
 ) -> Response:
-    return render(request, "alert.html", session, view=_view(database, alert_id), error="", note="")
+    return render(
+        request, "alert.html", session, view=_view(database, alert_id), error="", note="", refused_step=""
+    )
 
 
 @router.post("/alerts/{alert_id}/{step}", include_in_schema=False)
@@ -155,7 +158,8 @@ async def step_form(
             ReviewNote.model_construct(note=note, propose_rebaseline=propose_rebaseline),
         )
     except AlertError as exc:
-        # The page again, with the review module's reason and the note kept, so nothing typed is lost.
+        # The page again, with the review module's reason and the note kept in the form it came from
+        # (never in another step's: one more click would take that step with it), so nothing typed is lost.
         return render(
             request,
             "alert.html",
@@ -164,6 +168,7 @@ async def step_form(
             view=_view(database, alert_id),
             error=str(exc),
             note=note,
+            refused_step=str(step),
         )
     return RedirectResponse(f"/alerts/{alert_id}", status_code=303)
 
@@ -219,7 +224,7 @@ async def api_alert_evidence(
     )
 
 
-@router.post("/api/alerts/{alert_id}/{step}")
+@router.post("/api/alerts/{alert_id}/{step}", dependencies=[Depends(require_json)])
 async def api_step(
     request: Request,
     step: ReviewStep,
@@ -233,6 +238,6 @@ async def api_step(
 
     ``approve-rebaseline`` grabs the camera's current view as its reference and needs someone other
     than the proposer. 409 with the reason when the alert's state does not allow the step; 404 for
-    an unknown alert.
+    an unknown alert; 415 for a body that is not JSON.
     """
     return (await _take(request, database, settings, alert_id, step, session, body)).to_dict()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from fov_monitor.alerts import StateFilter, list_alerts
 from fov_monitor.db.database import Database, ResultRow
 from fov_monitor.settings import StoreSettings
 from fov_monitor.sources import redact
@@ -17,7 +19,7 @@ from fov_monitor.web.charts import history_chart
 from fov_monitor.web.context import get_database, run_heavy, store_settings, web_context
 from fov_monitor.web.fleet import camera_status
 from fov_monitor.web.pages import render
-from fov_monitor.web.roles import Permission
+from fov_monitor.web.roles import Permission, allows
 from fov_monitor.web.routes.common import known_camera
 from fov_monitor.web.sessions import Session
 from fov_monitor.workflows.bank import forget_reference
@@ -97,10 +99,19 @@ def _latest_with_evidence(rows: list[ResultRow]) -> ResultRow | None:
     return next((row for row in rows if row.evidence_path), None)
 
 
+def cannot_check(document: dict[str, Any]) -> str:
+    """Return why "check now" cannot judge the camera (no reference, no permit), or '' when it can."""
+    missing = [
+        what for what, key in (("a reference", "references"), ("a permit", "permit")) if not document[key]
+    ]
+    return f"Check now needs {' and '.join(missing)}; the technician's commands add them." if missing else ""
+
+
 @router.get("/cameras/{camera_id}", include_in_schema=False)
 def camera_page(
     request: Request,
     camera_id: str,
+    checked: bool = False,
     session: Session = Depends(require(Permission.VIEW_CAMERA)),
     database: Database = Depends(get_database),
 ) -> Response:
@@ -111,6 +122,11 @@ def camera_page(
     rows = database.history(camera_id, limit=context.settings.history_limit)
     latest = rows[0] if rows else None
     measured = database.result_document(latest.result_id) if latest else None
+    alerts = (
+        list_alerts(database, StateFilter.ACTIVE, camera_id)
+        if allows(session.user.role, Permission.VIEW_ALERTS)
+        else []
+    )
     return render(
         request,
         "camera.html",
@@ -123,6 +139,10 @@ def camera_page(
         measured=measured or {},
         evidence=_latest_with_evidence(rows),
         chart=history_chart(list(reversed(rows)), camera_id),
+        alerts=alerts,
+        cannot_check=cannot_check(document),
+        checked=checked and latest is not None,
+        check_timeout_s=math.ceil(document["camera"].get("timeout_s") or 10),
     )
 
 
@@ -199,7 +219,7 @@ async def check_now_form(
     settings: StoreSettings = Depends(store_settings),
 ) -> Response:
     await run_heavy(request, lambda: _check_now(request, camera_id, session, database, settings))
-    return RedirectResponse(f"/cameras/{camera_id}", status_code=303)
+    return RedirectResponse(f"/cameras/{camera_id}?checked=true", status_code=303)
 
 
 @router.post("/api/cameras/{camera_id}/check")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+import unicodedata
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from fov_monitor.core.permit import Permit
+from fov_monitor.core.permit import DEFAULT_ZONE_TOLERANCE, Permit
 from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.database import Database
 from fov_monitor.store.store import now_utc
@@ -24,21 +25,52 @@ from fov_monitor.web.sessions import Session
 
 router = APIRouter()
 
-PointList = list[tuple[float, float]]
+MAX_POINTS = 500
+"""Points of one polygon: the permitted area or a privacy zone (a drawing, not a traced outline)."""
+MAX_ZONE_NAME = 64
+"""Characters of a privacy zone's name."""
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+"""Unicode categories of characters that do not show as themselves: controls, formats, separators."""
+
+PointList = Annotated[list[tuple[float, float]], Field(max_length=MAX_POINTS)]
 
 
 class PermitDrawing(BaseModel):
     """The permit's geometry as drawn in the editor, in reference pixels (``x`` right, ``y`` down).
 
-    The decision and tolerance are kept as they are; validation is the permit's own (at least 3
-    distinct points, no self-intersection, not far outside the reference).
+    The decision and tolerances are kept as they are; validation is the permit's own (at least 3
+    distinct points, no self-intersection, not far outside the reference), with at most
+    :data:`MAX_POINTS` points per polygon.
     """
 
     model_config = ConfigDict(extra="forbid")
-    permitted_xy: PointList = Field(max_length=500, description="the permitted polygon, [[x, y], ...]")
+    permitted_xy: PointList = Field(description=f"the permitted polygon, [[x, y], ...], at most {MAX_POINTS}")
     privacy_zones: dict[str, PointList] = Field(
-        default_factory=dict, max_length=50, description="privacy zones by name, each [[x, y], ...]"
+        default_factory=dict,
+        max_length=50,
+        description=f"privacy zones by name, each [[x, y], ...] of at most {MAX_POINTS} points",
     )
+
+
+def check_zone_name(name: str) -> str:
+    """Return ``name`` if it is a privacy zone's name that reads the same everywhere, else raise 400.
+
+    1 to :data:`MAX_ZONE_NAME` characters, not only spaces, and none that is invisible or changes how
+    the text around it reads: control characters (NUL, newlines), formatting ones (the bidirectional
+    overrides U+202A-U+202E and U+2066-U+2069, zero-width characters) and line separators. The name
+    is shown in the camera page, evidence captions, alerts and reports, where such characters could
+    hide or reverse what is written.
+    """
+    if not name.strip() or len(name) > MAX_ZONE_NAME:
+        raise HTTPException(400, f"privacy zone name {name[:70]!r} must be 1-{MAX_ZONE_NAME} characters")
+    hidden = next((c for c in name if unicodedata.category(c) in _HIDDEN_CATEGORIES), None)
+    if hidden is not None:
+        raise HTTPException(
+            400,
+            f"privacy zone name {ascii(name)[:90]} has an invisible or control character "
+            f"(U+{ord(hidden):04X}); use letters, digits, spaces and punctuation",
+        )
+    return name
 
 
 @router.get("/cameras/{camera_id}/permit", include_in_schema=False)
@@ -117,8 +149,7 @@ def api_save_permit(
     store = web_context(request).store
     known_camera(store, camera_id)
     for name in drawing.privacy_zones:
-        if not name.strip() or len(name) > 64:
-            raise HTTPException(400, f"privacy zone name {name[:70]!r} must be 1-64 characters")
+        check_zone_name(name)
     state = store.camera_state(camera_id)
     infos, current = state.infos, state.stored_permit
     if not infos:
@@ -127,6 +158,8 @@ def api_save_permit(
         permitted_xy=drawing.permitted_xy,
         privacy_zones=drawing.privacy_zones,
         tolerance=state.config.tolerance,
+        # What the drawing does not show is kept as it was: a hand-set zone tolerance, the decision.
+        zone_tolerance=current.permit.zone_tolerance if current else DEFAULT_ZONE_TOLERANCE,
         decision=current.permit.decision if current else None,
     )
     permit.check_fits(infos[0].size_wh)

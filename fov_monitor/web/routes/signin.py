@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,11 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.database import Database
 from fov_monitor.store.store import now_utc
-from fov_monitor.web.accounts import MAX_PASSWORD_LENGTH
+from fov_monitor.web.accounts import MAX_PASSWORD_LENGTH, User
 from fov_monitor.web.auth import SESSION_COOKIE, optional_session, require
-from fov_monitor.web.context import client_address, get_database, web_context
+from fov_monitor.web.context import WebContext, client_address, get_database, web_context
 from fov_monitor.web.limits import require_json
 from fov_monitor.web.pages import render
+from fov_monitor.web.passwords import PasswordChecksBusy
 from fov_monitor.web.routes.common import locked_out, set_session_cookie
 from fov_monitor.web.sessions import Session, end_session, start_session
 from fov_monitor.web.signin_attempt import Attempt, Refused, try_password
@@ -61,36 +63,46 @@ def _attempt(request: Request, name: str, via: str) -> Attempt:
     return Attempt(name, client_address(request), via, web_context(request).clock())
 
 
+def _start_session(context: WebContext, user: User, attempt: Attempt) -> tuple[str, Session]:
+    """Start the session of a user whose password was right, and audit the sign-in."""
+    with context.pool.connection() as database:
+        token, session = start_session(database, user, context.settings, attempt.now)
+        detail = {"via": attempt.via, "address": attempt.address}
+        database.audit(user.name, AuditAction.SIGNED_IN, None, detail, at=attempt.at)
+    return token, session
+
+
 @router.get("/signin", include_in_schema=False)
 def signin_page(request: Request, next: str | None = None) -> Response:
     return _signin_form(request, next)
 
 
 @router.post("/signin", include_in_schema=False)
-def signin(
+async def signin(
     request: Request,
     name: str = Form(max_length=64),
     password: str = Form(max_length=MAX_PASSWORD_LENGTH),
     csrf_token: str = Form(""),
     next: str = Form("/"),
-    database: Database = Depends(get_database),
 ) -> Response:
     cookie = request.cookies.get(SIGNIN_COOKIE, "")
     if not cookie or not secrets.compare_digest(cookie.encode(), csrf_token.encode()):
         raise HTTPException(403, "the sign-in form has expired or was not sent from this site; reload it")
     context = web_context(request)
     attempt = _attempt(request, name, "page")
-    user = try_password(database, attempt, password, context.settings)
+    try:
+        user = await try_password(context, attempt, password)
+    except PasswordChecksBusy as busy:
+        response = _signin_form(request, next, f"{str(busy).capitalize()}.", 503)
+        response.headers["Retry-After"] = str(busy.retry_after_s)
+        return response
     if isinstance(user, Refused):
         if user.lock is not None:
             response = _signin_form(request, next, user.lock.message(attempt.now), 429)
             response.headers["Retry-After"] = str(user.lock.seconds_left(attempt.now))
             return response
         return _signin_form(request, next, "Wrong name or password.", 401)
-    token, _ = start_session(database, user, context.settings, attempt.now)
-    database.audit(
-        user.name, AuditAction.SIGNED_IN, None, {"via": "page", "address": attempt.address}, at=attempt.at
-    )
+    token, _ = await anyio.to_thread.run_sync(_start_session, context, user, attempt)
     redirect = RedirectResponse(_safe_next(next), status_code=303)
     set_session_cookie(redirect, token, context.settings)
     redirect.delete_cookie(SIGNIN_COOKIE, path="/signin")
@@ -136,27 +148,23 @@ class SessionInfo(BaseModel):
 
 
 @router.post("/api/session", dependencies=[Depends(require_json)], response_model=SessionInfo)
-def api_signin(
-    request: Request, credentials: Credentials, database: Database = Depends(get_database)
-) -> Response:
+async def api_signin(request: Request, credentials: Credentials) -> Response:
     """Sign in; the session cookie is set, and the CSRF token returned.
 
     401 for a wrong name or password; 429 (with ``Retry-After``) after too many failed sign-ins of
-    the name or from the address, whatever the password.
+    the name or from the address, whatever the password; 503 (with ``Retry-After``) when too many
+    other sign-ins wait for their password check (nothing tried, nothing counted).
     """
-    settings = web_context(request).settings
+    context = web_context(request)
     attempt = _attempt(request, credentials.name, "api")
-    user = try_password(database, attempt, credentials.password, settings)
+    user = await try_password(context, attempt, credentials.password)
     if isinstance(user, Refused):
         if user.lock is not None:
             raise locked_out(user.lock, attempt.now)
         raise HTTPException(401, "wrong name or password")
-    token, session = start_session(database, user, settings, attempt.now)
-    database.audit(
-        user.name, AuditAction.SIGNED_IN, None, {"via": "api", "address": attempt.address}, at=attempt.at
-    )
+    token, session = await anyio.to_thread.run_sync(_start_session, context, user, attempt)
     response = Response(SessionInfo.of(session).model_dump_json(), media_type="application/json")
-    set_session_cookie(response, token, settings)
+    set_session_cookie(response, token, context.settings)
     return response
 
 

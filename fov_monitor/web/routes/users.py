@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import enum
 from typing import Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from fov_monitor.db.database import Database
-from fov_monitor.web.accounts import MAX_PASSWORD_LENGTH, add_user, disable_user, reset_password, users
+from fov_monitor.errors import InvalidSettingsError
+from fov_monitor.web.accounts import (
+    MAX_PASSWORD_LENGTH,
+    User,
+    add_user,
+    disable_user,
+    find_user,
+    reset_password,
+    users,
+)
 from fov_monitor.web.auth import require
 from fov_monitor.web.context import get_database
 from fov_monitor.web.limits import require_json
@@ -48,35 +59,107 @@ def _disable(database: Database, name: str, session: Session) -> None:
     disable_user(database, name, actor=session.user.name)
 
 
+class UserChange(enum.StrEnum):
+    """What an admin just did on the users page, told after the redirect (``/users?done=added&user=berg``)."""
+
+    ADDED = "added"
+    DISABLED = "disabled"
+    RESET = "reset"
+
+    def message(self, user: User) -> str:
+        """Return the line that tells what was done to ``user``."""
+        match self:
+            case UserChange.ADDED:
+                return f"User {user.name} added as {user.role}."
+            case UserChange.DISABLED:
+                return f"User {user.name} disabled; their sessions have ended."
+            case UserChange.RESET:
+                return f"Password of {user.name} reset; their sessions ended and any sign-in lock lifted."
+
+
+def _users_page(
+    request: Request,
+    session: Session,
+    database: Database,
+    *,
+    done: str = "",
+    error: str = "",
+    status_code: int = 200,
+    name: str = "",
+    role: str = "",
+) -> Response:
+    """Render the users page with a message (what was done) or an error, and the add form's values."""
+    return render(
+        request,
+        "users.html",
+        session,
+        status_code=status_code,
+        users=users(database),
+        roles=list(Role),
+        done=done,
+        error=error,
+        name=name,
+        role=role,
+    )
+
+
+def _done(change: UserChange, name: str) -> Response:
+    return RedirectResponse(f"/users?{urlencode({'done': change.value, 'user': name})}", status_code=303)
+
+
 @router.get("/users", include_in_schema=False)
 def users_page(
     request: Request,
+    done: UserChange | None = None,
+    user: str | None = Query(None, max_length=64),
     session: Session = Depends(require(Permission.MANAGE_USERS)),
     database: Database = Depends(get_database),
 ) -> Response:
-    return render(request, "users.html", session, users=users(database), roles=list(Role), error="")
+    changed = find_user(database, user) if done is not None and user else None
+    message = done.message(changed) if done is not None and changed is not None else ""
+    return _users_page(request, session, database, done=message)
 
 
 @router.post("/users", include_in_schema=False)
 def add_user_form(
+    request: Request,
     name: str = Form(max_length=64),
     password: str = Form(max_length=MAX_PASSWORD_LENGTH),
-    role: Role = Form(),
+    role: str = Form("", max_length=32),
     session: Session = Depends(require(Permission.MANAGE_USERS)),
     database: Database = Depends(get_database),
 ) -> Response:
-    add_user(database, name, password, role, actor=session.user.name)
-    return RedirectResponse("/users", status_code=303)
+    try:
+        if not role:
+            raise InvalidSettingsError("choose the new user's role; nothing was stored")
+        add_user(database, name, password, Role.parse(role), actor=session.user.name)
+    except InvalidSettingsError as refused:
+        # The page again with the reason and what was typed (never the password).
+        return _users_page(
+            request, session, database, error=str(refused), status_code=400, name=name, role=role
+        )
+    return _done(UserChange.ADDED, name)
 
 
 @router.post("/users/{name}/disable", include_in_schema=False)
 def disable_user_form(
+    request: Request,
     name: str,
     session: Session = Depends(require(Permission.MANAGE_USERS)),
     database: Database = Depends(get_database),
 ) -> Response:
-    _disable(database, name, session)
-    return RedirectResponse("/users", status_code=303)
+    try:
+        _disable(database, name, session)
+    except (HTTPException, InvalidSettingsError) as refused:
+        return _refused_on_page(request, session, database, refused)
+    return _done(UserChange.DISABLED, name)
+
+
+def _refused_on_page(
+    request: Request, session: Session, database: Database, refused: HTTPException | InvalidSettingsError
+) -> Response:
+    reason = str(refused.detail) if isinstance(refused, HTTPException) else str(refused)
+    return _users_page(request, session, database, error=reason, status_code=400)
 
 
 @router.get("/api/users")
@@ -110,13 +193,17 @@ def api_disable_user(
 
 @router.post("/users/{name}/password", include_in_schema=False)
 def reset_password_form(
+    request: Request,
     name: str,
     password: str = Form(max_length=MAX_PASSWORD_LENGTH),
     session: Session = Depends(require(Permission.MANAGE_USERS)),
     database: Database = Depends(get_database),
 ) -> Response:
-    _reset(database, name, password, session)
-    return RedirectResponse("/users", status_code=303)
+    try:
+        _reset(database, name, password, session)
+    except (HTTPException, InvalidSettingsError) as refused:
+        return _refused_on_page(request, session, database, refused)
+    return _done(UserChange.RESET, name)
 
 
 @router.post("/api/users/{name}/password", status_code=204, dependencies=[Depends(require_json)])

@@ -10,7 +10,13 @@
   const textarea = document.getElementById("coordinates");
   const statusLine = document.getElementById("editor-status");
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const room = document.getElementById("drawing-room");
+  const image = root.querySelector(".frame img");
   const NS = "http://www.w3.org/2000/svg";
+  // Handles keep their size on the screen whatever the image's scale (a phone shows it at a third),
+  // and a point is grabbed anywhere within GRAB_PX of it: a finger-sized target, also at the corners,
+  // where the room around the picture leaves space for the whole handle.
+  const HANDLE_PX = 11, GRAB_PX = 22;
   // shapes[0] is the permitted area; the others are privacy zones.
   let shapes = [{ name: null, points: [] }];
   let current = 0, selected = -1, dragging = -1;
@@ -20,11 +26,25 @@
     statusLine.className = isError ? "error" : "";
   }
   function round(v) { return Math.round(v * 10) / 10; }
-  function toImage(event) {
+  function screenPerPixel() { return svg.getBoundingClientRect().width / width; }
+  function unclamped(event) {
     const point = svg.createSVGPoint();
     point.x = event.clientX; point.y = event.clientY;
     const p = point.matrixTransform(svg.getScreenCTM().inverse());
-    return [round(Math.min(Math.max(p.x, 0), width)), round(Math.min(Math.max(p.y, 0), height))];
+    return [p.x, p.y];
+  }
+  function toImage(event) {
+    const [x, y] = unclamped(event);
+    return [round(Math.min(Math.max(x, 0), width)), round(Math.min(Math.max(y, 0), height))];
+  }
+  function nearestPoint(event) {
+    const [x, y] = unclamped(event), scale = screenPerPixel();
+    let best = -1, bestDistance = GRAB_PX;
+    shapes[current].points.forEach((p, j) => {
+      const distance = Math.hypot(p[0] - x, p[1] - y) * scale;
+      if (distance <= bestDistance) { best = j; bestDistance = distance; }
+    });
+    return best;
   }
   function label(shape) { return shape.name === null ? "Permitted area" : "Privacy zone: " + shape.name; }
 
@@ -46,7 +66,7 @@
     shapes[current].points.forEach((p, j) => {
       const c = document.createElementNS(NS, "circle");
       c.setAttribute("cx", p[0]); c.setAttribute("cy", p[1]);
-      c.setAttribute("r", String(Math.max(width, height) / 120));
+      c.setAttribute("r", String(HANDLE_PX / screenPerPixel()));
       c.setAttribute("tabindex", "0");
       c.setAttribute("role", "button");
       c.setAttribute("aria-label", "Point " + (j + 1) + " at " + p[0] + ", " + p[1]);
@@ -62,11 +82,11 @@
     if (c) c.focus();
   }
 
-  svg.addEventListener("pointerdown", (event) => {
-    const index = event.target.dataset ? event.target.dataset.index : undefined;
-    if (index !== undefined) {
-      selected = dragging = Number(index);
-      svg.setPointerCapture(event.pointerId);
+  room.addEventListener("pointerdown", (event) => {
+    const index = nearestPoint(event);
+    if (index >= 0) {
+      selected = dragging = index;
+      room.setPointerCapture(event.pointerId);
       render(); focusSelected();
     } else {
       shapes[current].points.push(toImage(event));
@@ -75,12 +95,13 @@
     }
     event.preventDefault();
   });
-  svg.addEventListener("pointermove", (event) => {
+  room.addEventListener("pointermove", (event) => {
     if (dragging < 0) return;
     shapes[current].points[dragging] = toImage(event);
     render();
   });
-  svg.addEventListener("pointerup", () => { if (dragging >= 0) { dragging = -1; focusSelected(); } });
+  room.addEventListener("pointerup", () => { if (dragging >= 0) { dragging = -1; focusSelected(); } });
+  window.addEventListener("resize", () => render());
 
   function deletePoint() {
     if (selected < 0 || selected >= shapes[current].points.length) { say("Select a point first.", true); return; }
@@ -138,6 +159,11 @@
     shapes[current].points = points; selected = -1; render(); say(points.length + " points applied.");
   });
 
+  function when(iso) {  // as every page writes times: 2026-11-29 02:15:07 UTC
+    const moment = new Date(iso);
+    return isNaN(moment) ? String(iso) : moment.toISOString().slice(0, 19).replace("T", " ") + " UTC";
+  }
+
   async function loadVersions() {
     const list = document.getElementById("versions");
     const response = await fetch("/api/cameras/" + encodeURIComponent(camera) + "/permit/versions");
@@ -145,7 +171,7 @@
     list.innerHTML = "";
     for (const v of await response.json()) {
       const item = document.createElement("li");
-      item.textContent = (v.current ? "current: " : "") + v.set_at + " by " + v.set_by + " (" + v.points + " points, " + v.zones.length + " zones)";
+      item.textContent = (v.current ? "current: " : "") + when(v.set_at) + " by " + v.set_by + " (" + v.points + " points, " + v.zones.length + " zones)";
       list.appendChild(item);
     }
   }
@@ -160,7 +186,11 @@
     });
     let detail = "";
     try { detail = (await response.json()).detail; } catch (e) { detail = response.statusText; }
-    if (response.ok) { say("Saved."); loadVersions(); }
+    if (response.ok) {
+      say("Saved."); loadVersions();
+      // The reference is served with the privacy zones filled: fetch it again to show the saved ones.
+      image.src = image.src.split("?")[0] + "?saved=" + Date.now();
+    }
     else { say("Not saved: " + (typeof detail === "string" ? detail : JSON.stringify(detail)), true); }
   });
 
