@@ -5,7 +5,7 @@ results go to ``<store>/fov-monitor.sqlite``)::
 
     {"schema_version": 1,
      "privacy": {"blur_faces": true, "keep_unblurred": false, "unblurred_retention_days": 30,
-                 "face_model": null, "face_threshold": 0.2, "blur_method": "blur"},
+                 "face_model": null, "face_threshold": 0.15, "blur_method": "blur"},
      "database": "postgresql://fov@db.example/fov"}
 
 ``<store>/alerts.json`` is described in :mod:`fov_monitor.alerts.settings`.

@@ -8,7 +8,7 @@ The store's settings live in ``<store>/settings.json``::
 
     {"schema_version": 1,
      "privacy": {"blur_faces": true, "keep_unblurred": false, "unblurred_retention_days": 30,
-                 "face_model": null, "face_threshold": 0.2, "blur_method": "blur"},
+                 "face_model": null, "face_threshold": 0.15, "blur_method": "blur"},
      "database": "postgresql://fov@db.example/fov"}
 
 The file is read once per command or web request, by :class:`fov_monitor.settings.StoreSettings`;
