@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -30,7 +30,14 @@ import numpy as np
 from pydantic import Field
 
 from fov_monitor.errors import StoreError
-from fov_monitor.faces.detection import DEFAULT_THRESHOLD, BlurMethod, FaceSettings, blur_faces
+from fov_monitor.faces.detection import (
+    DEFAULT_THRESHOLD,
+    BlurMethod,
+    FaceSettings,
+    blur_faces,
+    blur_regions,
+    detect_faces,
+)
 from fov_monitor.faces.model import MODEL_ENV
 from fov_monitor.files.atomic import write_bytes_atomic
 from fov_monitor.files.settings_files import Expect, SettingsSchema
@@ -131,6 +138,55 @@ def protect(image: np.ndarray, settings: PrivacySettings | None = None) -> np.nd
     if not settings.blur_faces:
         return image
     return blur_faces(image, settings=settings.faces)
+
+
+SHOWN_EXTRA_PASSES = 2
+"""Searches for faces left in what is shown or sent, after blurring: the first pixelates what it finds,
+the second fills it."""
+
+
+def shown_jpeg(
+    image: np.ndarray, settings: PrivacySettings, zones_xy: Sequence[np.ndarray] = (), quality: int = 85
+) -> bytes:
+    """Return ``image`` as the JPEG fov-monitor shows or sends: faces blurred, zones filled.
+
+    For what leaves fov-monitor (the web app's images, an alert mail's attachment): faces are blurred
+    whatever ``blur_faces`` says (the store's settings govern what is written, never what is shown).
+    A blurred face can still be found by the detector (a strong face, lightly blurred, or the JPEG's
+    own blocks): the JPEG itself is searched again and what is still found is pixelated, then filled,
+    so that the bytes returned are those the detector last found no face in, or those after the
+    last pass.
+
+    Parameters
+    ----------
+    image : (H, W, 3) uint8 BGR array
+        Not changed.
+    settings : PrivacySettings
+        The face model, threshold and blur method.
+    zones_xy : sequence of (N, 2) float arrays
+        Privacy zones to fill, in the image's pixels.
+    quality : int
+        JPEG quality.
+    """
+    shown = np.array(protect(image, replace(settings, blur_faces=True)))  # a copy: zones filled on it
+    fill_privacy_zones(shown, zones_xy)
+    data = _jpeg(shown, quality)
+    for method in [BlurMethod.PIXELATE, BlurMethod.FILL][:SHOWN_EXTRA_PASSES]:
+        boxes = detect_faces(
+            cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR), settings=settings.faces
+        )
+        if len(boxes) == 0:
+            break
+        shown = np.asarray(blur_regions(shown, boxes, method=method, scale=settings.faces.scale))
+        data = _jpeg(shown, quality)
+    return data
+
+
+def _jpeg(image: np.ndarray, quality: int) -> bytes:
+    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise StoreError("could not encode an image as JPEG")
+    return bytes(encoded.tobytes())
 
 
 ZONE_FILL_BGR = (70, 70, 70)

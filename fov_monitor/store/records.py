@@ -33,7 +33,13 @@ class StoredPermit:
 
 @dataclass(frozen=True, slots=True)
 class ReferenceInfo:
-    """What is recorded about one reference image (``references/<label>.json``)."""
+    """What is recorded about one reference image (``references/<label>.json``).
+
+    ``captured_at`` is when the label was first captured (it orders a camera's references: the
+    first is the one the permit is drawn on); ``taken_at`` is when this picture was grabbed, which a
+    re-baseline moves on. A record written before ``taken_at`` existed gets its re-baseline's time,
+    else ``captured_at``.
+    """
 
     label: str
     size_wh: tuple[int, int]
@@ -44,6 +50,12 @@ class ReferenceInfo:
     self_test: Mapping[str, Any]
     rebaseline: Mapping[str, Any] | None = None
     features_sha256: str | None = None
+    taken_at: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.taken_at:
+            rebaselined = str((self.rebaseline or {}).get("at") or "")
+            object.__setattr__(self, "taken_at", max(self.captured_at, rebaselined))
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form."""
@@ -52,6 +64,7 @@ class ReferenceInfo:
             "label": self.label,
             "size_wh": list(self.size_wh),
             "captured_at": self.captured_at,
+            "taken_at": self.taken_at,
             "captured_by": self.captured_by,
             "source": self.source,
             "image_sha256": self.image_sha256,
@@ -82,6 +95,7 @@ class ReferenceInfo:
                 self_test=dict(data.get("self_test") or {}),
                 rebaseline=data.get("rebaseline"),
                 features_sha256=data.get("features_sha256"),
+                taken_at=str(data.get("taken_at") or ""),
             )
         except KeyError as exc:
             raise InvalidSettingsError(f"{where}: field {exc.args[0]!r} is missing") from None

@@ -25,7 +25,7 @@ from fov_monitor.core.settings import CheckSettings
 from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.database import Database
 from fov_monitor.errors import InvalidFingerprintError, InvalidPermitError, StoreError
-from fov_monitor.faces.privacy import PrivacySettings, encode_unblurred_copy, protect, write_unblurred_copy
+from fov_monitor.faces.privacy import PrivacySettings, encode_unblurred_copy, write_unblurred_copy
 from fov_monitor.sources import Grab, grab
 from fov_monitor.store.camera import CameraConfig
 from fov_monitor.store.store import LoadedCamera, Store, StoredPermit, iso_utc
@@ -404,10 +404,11 @@ def _render_evidence(
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     image = render_evidence(
         camera.base_image(),
-        protect(live, privacy),
+        live,
         stored.permit,
         result,
         title=f"camera {camera.camera_id}   {stamp}",
+        privacy=privacy,
     )
     path = evidence_folder(store, camera.camera_id) / f"{stamp}-{result.status}.jpg"
     return path, encode_evidence(image, path)

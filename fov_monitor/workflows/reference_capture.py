@@ -7,6 +7,7 @@ approver, keeps the old reference in the camera's history and writes both to the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ from fov_monitor.db.database import Database
 from fov_monitor.errors import FovMonitorError, InvalidSettingsError
 from fov_monitor.faces.privacy import PrivacySettings, protect
 from fov_monitor.sources import grab
-from fov_monitor.store.store import CameraState, ReferenceInfo, Store, check_label, now_utc
+from fov_monitor.store.store import CameraState, ReferenceInfo, Store, check_label, iso_utc, now_utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +138,10 @@ def capture_reference(
     info = ReferenceInfo(
         label=label,
         size_wh=size,
-        captured_at=existing[label].captured_at if approval else now_utc(),
+        # A re-baselined label keeps its place among the camera's references; its picture is new.
+        captured_at=existing[label].captured_at if approval else iso_utc(frame.grabbed_at),
+        # To the microsecond: a check recorded (to the second) in the same second counts as earlier.
+        taken_at=frame.grabbed_at.astimezone(UTC).isoformat(timespec="microseconds"),
         captured_by=actor,
         source=frame.source,
         image_sha256="",
