@@ -26,6 +26,7 @@ from typing import Any
 
 from fov_monitor.alerts.channels import Channel, DeliveryError, build_channel
 from fov_monitor.alerts.delivery import Delivery, DeliveryState
+from fov_monitor.alerts.evidence import EvidenceReader, store_evidence
 from fov_monitor.alerts.settings import (
     ALERTS_FILE,
     AlertSettings,
@@ -37,6 +38,7 @@ from fov_monitor.db.connection import Transaction
 from fov_monitor.db.database import Database, append_audit
 from fov_monitor.db.location import Dialect
 from fov_monitor.errors import FovMonitorError
+from fov_monitor.faces.privacy import PrivacySettings, default_privacy
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +144,7 @@ def deliver_due(
     *,
     actor: str = DEFAULT_ACTOR,
     stop: threading.Event | None = None,
+    privacy: PrivacySettings | None = None,
 ) -> DeliveryReport:
     """Send the deliveries that are due, each at most once per call.
 
@@ -162,6 +165,9 @@ def deliver_due(
         Who is named in the audit lines.
     stop : threading.Event, optional
         When set, no further delivery is claimed (the one being sent is finished and marked).
+    privacy : PrivacySettings, optional
+        The store's face model and threshold, with which a mail's evidence image is blurred again
+        (the defaults when not given); blurring is on whatever ``blur_faces`` says.
 
     Returns
     -------
@@ -172,13 +178,16 @@ def deliver_due(
     due_by = _stamp(clock.start)
     lease = timedelta(seconds=lease_s(settings))
     channels: dict[str, Channel] = {}
+    evidence = store_evidence(database, store_root, privacy or default_privacy())
     report = DeliveryReport()
     while len(report.outcomes) < limit and not (stop is not None and stop.is_set()):
         lease_until = _stamp_after(clock.current() + lease)
         delivery = _claim(database, due_by, lease_until)
         if delivery is None:
             break
-        report.outcomes.append(_deliver(database, store_root, settings, channels, delivery, clock, actor))
+        report.outcomes.append(
+            _deliver(database, store_root, settings, channels, delivery, clock, actor, evidence)
+        )
     return report
 
 
@@ -190,6 +199,7 @@ def _deliver(
     delivery: Delivery,
     clock: _Clock,
     actor: str,
+    evidence: EvidenceReader,
 ) -> DeliveryOutcome:
     """Send one claimed delivery and mark what came of it."""
     configured = settings.channel(delivery.channel)
@@ -199,7 +209,7 @@ def _deliver(
         return _mark_failed(database, delivery, error, clock, actor)
     channel = channels.get(delivery.channel)
     if channel is None:
-        channel = channels[delivery.channel] = build_channel(configured)
+        channel = channels[delivery.channel] = build_channel(configured, evidence)
     try:
         channel.send(delivery)
     except DeliveryError as exc:

@@ -108,7 +108,9 @@ def run_deliver(args: argparse.Namespace) -> int:
     settings = context.settings.alerts
     with context.database() as database:
         if not args.loop:
-            report = deliver_due(database, root, settings, actor=context.actor)
+            report = deliver_due(
+                database, root, settings, actor=context.actor, privacy=context.settings.privacy
+            )
             _print_report(report, args.json)
             return EXIT_COMPLIANT
         with _stopped_by_signals() as stop:
@@ -117,7 +119,9 @@ def run_deliver(args: argparse.Namespace) -> int:
                     settings = StoreSettings(root).alerts  # read again each round: no restart needed
                 except InvalidSettingsError as exc:
                     warn(f"{exc}; keeping the settings read before")
-                report = deliver_due(database, root, settings, actor=context.actor, stop=stop)
+                report = deliver_due(
+                    database, root, settings, actor=context.actor, stop=stop, privacy=context.settings.privacy
+                )
                 if report.outcomes:
                     _print_report(report, args.json)
                     sys.stdout.flush()

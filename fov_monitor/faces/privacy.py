@@ -65,12 +65,22 @@ class PrivacySettings:
         Days an unblurred copy is kept before :func:`purge_unblurred` deletes it.
     faces : FaceSettings
         The face model, threshold and blur method.
+    off_because : str
+        When ``blur_faces`` is False, what says so (the settings file's field, or
+        ``$FOV_MONITOR_UNBLURRED=1``), for the audit log and every message about an image written so.
     """
 
     blur_faces: bool = True
     keep_unblurred: bool = False
     unblurred_retention_days: int = 30
     faces: FaceSettings = field(default_factory=FaceSettings)
+    off_because: str = ""
+
+    def faces_state(self) -> str:
+        """Return what is true of the faces in the images written with these settings, in words."""
+        if self.blur_faces:
+            return "faces blurred"
+        return f"faces NOT blurred ({self.off_because or 'PrivacySettings.blur_faces is False'})"
 
 
 class PrivacySection(SettingsSchema):
@@ -110,8 +120,14 @@ class PrivacySection(SettingsSchema):
         elif self.face_model:
             base = source.parent if source is not None else Path()
             model_path, origin = base / Path(self.face_model).expanduser(), where
+        off_because = ""
+        if os.environ.get(UNBLURRED_ENV) == "1":
+            off_because = f"${UNBLURRED_ENV}=1"
+        elif not self.blur_faces:
+            off_because = f"privacy.blur_faces is false in {source or 'settings.json'}"
         return PrivacySettings(
-            blur_faces=self.blur_faces and os.environ.get(UNBLURRED_ENV) != "1",
+            blur_faces=not off_because,
+            off_because=off_because,
             keep_unblurred=self.keep_unblurred,
             unblurred_retention_days=self.unblurred_retention_days,
             faces=FaceSettings(
@@ -128,7 +144,8 @@ def default_privacy() -> PrivacySettings:
 
     Faces are left unblurred under ``FOV_MONITOR_UNBLURRED=1`` (tests of the drawing only).
     """
-    return PrivacySettings(blur_faces=os.environ.get(UNBLURRED_ENV) != "1")
+    unblurred = os.environ.get(UNBLURRED_ENV) == "1"
+    return PrivacySettings(blur_faces=not unblurred, off_because=f"${UNBLURRED_ENV}=1" if unblurred else "")
 
 
 def protect(image: np.ndarray, settings: PrivacySettings | None = None) -> np.ndarray:

@@ -18,12 +18,14 @@ from fov_monitor.alerts.outbox import DeliveryReport, deliver_due
 from fov_monitor.core.result import Outcome
 from fov_monitor.db.database import Database, ScanOutcomeRow, ScanRun
 from fov_monitor.errors import InvalidSettingsError, StoreError
+from fov_monitor.faces.privacy import PrivacySettings
 from fov_monitor.scan.lock import ScanLock
 from fov_monitor.scan.outcome import EXIT_SCAN_FAILED, exit_code
 from fov_monitor.scan.runner import ScanSettings, run_scan
 from fov_monitor.scan.selection import Selection, select_cameras
 from fov_monitor.settings import StoreSettings
 from fov_monitor.store.store import Store, now_utc
+from fov_monitor.workflows.privacy_audit import audit_face_blurring
 
 RESUME_WITHIN = timedelta(hours=12)
 """An unfinished run older than this is closed, not resumed: last night's run is not tonight's."""
@@ -156,6 +158,7 @@ def run_nightly_pass(
     """
     listener = listener or SilentListener()
     with ScanLock(store.root), database.scan_lock():
+        audit_face_blurring(store.root, database, settings.actor, store_settings.privacy)
         _catch_up_alerts(store, database, store_settings.alerts, settings.actor, listener)
         run = _open_run(database, selection, new, settings.actor, listener)
         return _scan(store, database, run, settings, store_settings, deliver, listener)
@@ -190,7 +193,11 @@ def _scan(
         )
         return NightlySummary(run, counts, elapsed_s, None, alerts_error=error)
     listener.note(alerts_line(alerts))
-    deliveries = _deliver(store, database, alert_settings, settings.actor, listener) if deliver else None
+    deliveries = (
+        _deliver(store, database, alert_settings, store_settings.privacy, settings.actor, listener)
+        if deliver
+        else None
+    )
     return NightlySummary(run, counts, elapsed_s, alerts, deliveries=deliveries)
 
 
@@ -209,10 +216,15 @@ def _catch_up_alerts(
 
 
 def _deliver(
-    store: Store, database: Database, settings: AlertSettings, actor: str, listener: NightlyListener
+    store: Store,
+    database: Database,
+    settings: AlertSettings,
+    privacy: PrivacySettings,
+    actor: str,
+    listener: NightlyListener,
 ) -> DeliveryReport:
     """Send what the run put in the outbox; what fails stays there, retried by 'alerts deliver'."""
-    report = deliver_due(database, store.root, settings, actor=actor)
+    report = deliver_due(database, store.root, settings, actor=actor, privacy=privacy)
     if report.outcomes:
         listener.note(f"deliveries: {report.sent} sent, {report.retrying} to retry, {report.failed} failed")
     return report

@@ -38,7 +38,8 @@ class ReferenceInfo:
     ``captured_at`` is when the label was first captured (it orders a camera's references: the
     first is the one the permit is drawn on); ``taken_at`` is when this picture was grabbed, which a
     re-baseline moves on. A record written before ``taken_at`` existed gets its re-baseline's time,
-    else ``captured_at``.
+    else ``captured_at``. ``faces_blurred`` says whether the faces were blurred when the picture was
+    stored (False while blurring was switched off; None in records written before it was recorded).
     """
 
     label: str
@@ -51,6 +52,7 @@ class ReferenceInfo:
     rebaseline: Mapping[str, Any] | None = None
     features_sha256: str | None = None
     taken_at: str = ""
+    faces_blurred: bool | None = None
 
     def __post_init__(self) -> None:
         if not self.taken_at:
@@ -65,6 +67,7 @@ class ReferenceInfo:
             "size_wh": list(self.size_wh),
             "captured_at": self.captured_at,
             "taken_at": self.taken_at,
+            "faces_blurred": self.faces_blurred,
             "captured_by": self.captured_by,
             "source": self.source,
             "image_sha256": self.image_sha256,
@@ -96,11 +99,18 @@ class ReferenceInfo:
                 rebaseline=data.get("rebaseline"),
                 features_sha256=data.get("features_sha256"),
                 taken_at=str(data.get("taken_at") or ""),
+                faces_blurred=_bool_or_none(data.get("faces_blurred"), where, "faces_blurred"),
             )
         except KeyError as exc:
             raise InvalidSettingsError(f"{where}: field {exc.args[0]!r} is missing") from None
         except (TypeError, ValueError) as exc:
             raise InvalidSettingsError(f"{where}: field 'size_wh' is malformed ({exc})") from None
+
+
+def _bool_or_none(value: object, where: str, field: str) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise InvalidSettingsError(f"{where}: field {field!r} must be true, false or null, got {value!r}")
 
 
 def check_label(label: object) -> str:

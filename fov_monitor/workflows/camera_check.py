@@ -29,7 +29,13 @@ from fov_monitor.faces.privacy import PrivacySettings, encode_unblurred_copy, wr
 from fov_monitor.sources import Grab, grab
 from fov_monitor.store.camera import CameraConfig
 from fov_monitor.store.store import LoadedCamera, Store, StoredPermit, iso_utc
-from fov_monitor.workflows.evidence import encode_evidence, render_evidence, write_encoded_evidence
+from fov_monitor.workflows.evidence import (
+    UNBLURRED_MARK,
+    encode_evidence,
+    render_evidence,
+    write_encoded_evidence,
+)
+from fov_monitor.workflows.privacy_audit import audit_face_blurring
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +141,7 @@ def check_camera(
     """
     started = time.perf_counter()
     loaded_camera = load_camera(store, camera_id, settings)
+    audit_face_blurring(store.root, database, actor, privacy)
     loaded = time.perf_counter()
 
     frame = grab(
@@ -402,6 +409,7 @@ def _render_evidence(
     privacy: PrivacySettings,
 ) -> tuple[Path, bytes]:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    infos = camera.state.infos
     image = render_evidence(
         camera.base_image(),
         live,
@@ -409,6 +417,9 @@ def _render_evidence(
         result,
         title=f"camera {camera.camera_id}   {stamp}",
         privacy=privacy,
+        reference_blurred=bool(infos) and infos[0].faces_blurred is True,
     )
-    path = evidence_folder(store, camera.camera_id) / f"{stamp}-{result.status}.jpg"
+    # An image written with blurring off says so in its name, wherever its path is shown or sent.
+    marker = "" if privacy.blur_faces else UNBLURRED_MARK
+    path = evidence_folder(store, camera.camera_id) / f"{stamp}-{result.status}{marker}.jpg"
     return path, encode_evidence(image, path)

@@ -47,6 +47,14 @@ PARTIAL_MARGIN = 0.06
 points' and the edges' homographies agree within 3% of the width at the corners
 (:data:`fov_monitor.core.recovery.MEASURED_AGREEMENT`)."""
 COVERED_LABEL = "LIVE  (not aligned: privacy zones cannot be placed, picture pixelated)"
+UNBLURRED_MARK = "-unblurred"
+"""Ends the name of an evidence image written while face blurring was switched off (before ``.jpg``)."""
+
+
+def faces_unblurred(path: str | Path) -> bool:
+    """Tell whether an evidence image's name says it was written with face blurring switched off."""
+    return Path(path).stem.endswith(UNBLURRED_MARK)
+
 
 _GREEN = (60, 200, 60)
 _RED = (40, 40, 220)
@@ -115,7 +123,12 @@ def render_evidence(
     _label(live_panel, COVERED_LABEL if covered else "LIVE")
     gap = np.full((PANEL_HEIGHT, GAP, 3), 255, np.uint8)
     pictures = np.hstack([ref_panel, gap, live_panel])
-    return np.vstack([pictures, _text_band(pictures.shape[1], _evidence_lines(result, title))])
+    lines = _evidence_lines(result, title)
+    if privacy is not None and not privacy.blur_faces:
+        lines.append(
+            privacy.faces_state().replace("faces NOT", "FACES NOT").encode("ascii", "replace").decode()
+        )
+    return np.vstack([pictures, _text_band(pictures.shape[1], lines)])
 
 
 def write_evidence(image: NDArray[np.uint8], path: str | Path, quality: int = 90) -> Path:

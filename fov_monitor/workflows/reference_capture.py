@@ -23,6 +23,7 @@ from fov_monitor.errors import FovMonitorError, InvalidSettingsError
 from fov_monitor.faces.privacy import PrivacySettings, protect
 from fov_monitor.sources import grab
 from fov_monitor.store.store import CameraState, ReferenceInfo, Store, check_label, iso_utc, now_utc
+from fov_monitor.workflows.privacy_audit import audit_face_blurring
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +125,7 @@ def capture_reference(
         auth=None if source else store.source_auth(config),
         timeout_s=config.timeout_s,
     )
+    audit_face_blurring(store.root, database, actor, privacy)
     image = protect(frame.image, privacy)
     size = (int(image.shape[1]), int(image.shape[0]))
     _check_fits_the_camera(state, label, size)
@@ -142,6 +144,7 @@ def capture_reference(
         captured_at=existing[label].captured_at if approval else iso_utc(frame.grabbed_at),
         # To the microsecond: a check recorded (to the second) in the same second counts as earlier.
         taken_at=frame.grabbed_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        faces_blurred=privacy.blur_faces,
         captured_by=actor,
         source=frame.source,
         image_sha256="",
@@ -184,6 +187,7 @@ def capture_reference(
             "reason": approval.reason if approval else None,
             "approved_by": approval.approved_by if approval else None,
             "previous_kept_at": str(kept) if kept else None,
+            "faces_blurred": privacy.blur_faces,
         },
         at=now_utc(),
     )
