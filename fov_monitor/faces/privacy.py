@@ -139,6 +139,16 @@ class PrivacySection(SettingsSchema):
         )
 
 
+def over_the_network(settings: PrivacySettings) -> PrivacySettings:
+    """Return the settings for work done on another machine (a scan's Dask worker).
+
+    What such a worker returns crosses the network (``tcp://`` carries it in the clear), so it blurs
+    every face and keeps no unblurred copy, whatever the store's settings say: no unblurred frame
+    ever travels to or from a worker.
+    """
+    return replace(settings, blur_faces=True, keep_unblurred=False, off_because="")
+
+
 def default_privacy() -> PrivacySettings:
     """Return the settings of a store without ``settings.json``: blur, keep nothing.
 

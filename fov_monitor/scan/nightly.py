@@ -175,6 +175,13 @@ def _scan(
 ) -> NightlySummary:
     started = datetime.fromisoformat(run.started_at)
     camera_ids = list(select_cameras(store, Selection.from_dict(run.selection), started))
+    privacy = store_settings.privacy
+    if settings.cluster is not None and (privacy.keep_unblurred or not privacy.blur_faces):
+        listener.note(
+            f"scan on the Dask cluster {settings.cluster}: its workers blur every face of the evidence they "
+            "return and keep no unblurred copy, whatever privacy.blur_faces and privacy.keep_unblurred say "
+            "(nothing unblurred travels over the network); 'fov-monitor check' keeps a copy here"
+        )
     listener.started(len(camera_ids), database.scan_counts(run.run_id))
     began = time.monotonic()
     run_scan(store, database, run, camera_ids, settings, store_settings.privacy, listener.outcome)

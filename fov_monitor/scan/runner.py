@@ -34,7 +34,13 @@ from fov_monitor.scan.backend import Backend, LocalBackend
 from fov_monitor.scan.cluster import DaskBackend
 from fov_monitor.scan.worker import CameraTask, CheckReply
 from fov_monitor.store.store import Store, now_utc
-from fov_monitor.workflows.camera_check import Judgement, previous_fingerprint, write_judgement_files
+from fov_monitor.workflows.camera_check import (
+    Judgement,
+    audit_unblurred_copy,
+    previous_fingerprint,
+    remove_judgement_files,
+    write_judgement_files,
+)
 
 log = logging.getLogger(__name__)
 
@@ -177,10 +183,32 @@ class _Pipeline:
             # A bird or a passing bus must not raise an alert: a second frame confirms first.
             self.rechecks.append(_Job(job.camera_id, first=judgement, source=reply.source))
         else:
-            # Files a Dask worker rendered but could not write (it reads the store only).
-            self._verdict(job, write_judgement_files(judgement), reply)
+            self._verdict(job, judgement, reply)
 
     def _verdict(self, job: _Job, judgement: Judgement, reply: CheckReply) -> None:
+        """Record a final verdict: the unblurred copy's audit line first, then the files, then the outcome.
+
+        What was written for it (by a worker, or here) is removed again when the outcome is not
+        recorded (the database failed, or the camera has an outcome in this run already).
+        """
+        try:
+            audit_unblurred_copy(self.database, self.settings.actor, job.camera_id, judgement)
+            # Files a Dask worker rendered but could not write (it reads the store only); the copy.
+            judgement = write_judgement_files(judgement)
+            row, record = self._verdict_rows(job, judgement, reply)
+            recorded = self.database.record_scan_outcome(row, record)
+        except BaseException:
+            remove_judgement_files(judgement)
+            raise
+        if recorded:
+            self.on_outcome(row)
+        else:
+            remove_judgement_files(judgement)
+            log.info("camera %s already has an outcome in run %d; kept it", row.camera_id, row.run_id)
+
+    def _verdict_rows(
+        self, job: _Job, judgement: Judgement, reply: CheckReply
+    ) -> tuple[ScanOutcomeRow, ScanRecord]:
         result = judgement.result
         detail: dict[str, Any] = {}
         if job.first is not None:
@@ -188,19 +216,11 @@ class _Pipeline:
         if reply.worker:
             detail["worker"] = reply.worker
         lines: tuple[tuple[AuditAction, dict[str, Any]], ...] = ()
-        if judgement.unblurred is not None:
-            kept, delete_after = judgement.unblurred
-            lines = (
-                (
-                    AuditAction.UNBLURRED_COPY_KEPT,
-                    {"path": str(kept), "delete_after": delete_after.isoformat(timespec="seconds")},
-                ),
-            )
         if judgement.evidence_error is not None:
             detail["evidence_error"] = judgement.evidence_error
             lines += ((AuditAction.EVIDENCE_NOT_WRITTEN, {"error": judgement.evidence_error}),)
         evidence = str(judgement.evidence_path) if judgement.evidence_path else None
-        self._record(
+        return (
             ScanOutcomeRow(
                 self.run_id,
                 job.camera_id,
