@@ -19,6 +19,7 @@ every image writer is given.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -49,6 +50,9 @@ UNBLURRED_ENV = "FOV_MONITOR_UNBLURRED"
 
 _STAMP = "%Y%m%dT%H%M%S.%fZ"
 
+EVIDENCE_RETENTION_DAYS = 90
+"""Days an evidence image is kept by default: a quarter, past the review of any alert it shows."""
+
 
 @dataclass(frozen=True, slots=True)
 class PrivacySettings:
@@ -63,6 +67,9 @@ class PrivacySettings:
         ``unblurred_retention_days``. Off by default.
     unblurred_retention_days : int
         Days an unblurred copy is kept before :func:`purge_unblurred` deletes it.
+    evidence_retention_days : int
+        Days an evidence image is kept before ``fov-monitor purge`` deletes it (the evidence of an
+        alert still open is kept until it is closed).
     faces : FaceSettings
         The face model, threshold and blur method.
     off_because : str
@@ -75,6 +82,7 @@ class PrivacySettings:
     unblurred_retention_days: int = 30
     faces: FaceSettings = field(default_factory=FaceSettings)
     off_because: str = ""
+    evidence_retention_days: int = EVIDENCE_RETENTION_DAYS
 
     def faces_state(self) -> str:
         """Return what is true of the faces in the images written with these settings, in words."""
@@ -94,6 +102,11 @@ class PrivacySection(SettingsSchema):
     )
     unblurred_retention_days: Annotated[int, Field(ge=1, le=3650), Expect("whole days 1..3650")] = Field(
         30, description="Days an unblurred copy is kept before 'fov-monitor purge' deletes it."
+    )
+    evidence_retention_days: Annotated[int, Field(ge=1, le=3650), Expect("whole days 1..3650")] = Field(
+        EVIDENCE_RETENTION_DAYS,
+        description="Days an evidence image is kept before 'fov-monitor purge' deletes it (the evidence "
+        "of an alert still open is kept until it is closed).",
     )
     face_model: str | None = Field(
         None,
@@ -130,6 +143,7 @@ class PrivacySection(SettingsSchema):
             off_because=off_because,
             keep_unblurred=self.keep_unblurred,
             unblurred_retention_days=self.unblurred_retention_days,
+            evidence_retention_days=self.evidence_retention_days,
             faces=FaceSettings(
                 model_path=model_path,
                 model_origin=origin,
@@ -271,26 +285,79 @@ def write_unblurred_copy(data: bytes, path: Path) -> Path:
 
 
 def due_unblurred(store_root: Path, retention_days: int, now: datetime | None = None) -> list[Path]:
-    """Return the unblurred copies older than ``retention_days``.
+    """Return the files under ``_unblurred/`` to delete: copies older than ``retention_days``, and
+    every file that is not a copy fov-monitor keeps (another name, a subfolder, a leftover temporary
+    file), wherever it lies under the folder.
 
     Age is read from the file name (the time it was kept), not from the file's mtime, which a
-    backup restore would change.
+    backup restore would change. ``fov-monitor purge`` deletes them with the evidence images past
+    theirs (:mod:`fov_monitor.workflows.retention`).
     """
-    cutoff = (now or datetime.now(UTC)) - timedelta(days=retention_days)
-    due = []
-    for path in sorted((Path(store_root) / UNBLURRED_FOLDER).glob("*/*.png")):
-        try:
-            kept_at = datetime.strptime(path.stem, _STAMP).replace(tzinfo=UTC)
-        except ValueError:
-            continue
-        if kept_at <= cutoff:
-            due.append(path)
-    return due
+    return [
+        path
+        for path, _ in kept_files(Path(store_root) / UNBLURRED_FOLDER, UNBLURRED_NAME, retention_days, now)
+    ]
 
 
 def purge_unblurred(store_root: Path, retention_days: int, now: datetime | None = None) -> list[Path]:
-    """Delete the unblurred copies older than ``retention_days``; return what was deleted."""
+    """Delete what :func:`due_unblurred` returns; return what was deleted."""
     due = due_unblurred(store_root, retention_days, now)
     for path in due:
         path.unlink(missing_ok=True)
     return due
+
+
+WRITING_GRACE = timedelta(minutes=15)
+"""A temporary file of an atomic write younger than this may be being written: it is left."""
+
+
+UNBLURRED_NAME = re.compile(r"(?P<stamp>\d{8}T\d{6}\.\d{6}Z)\.png")
+"""How an unblurred copy is named in its camera's folder: the time it was kept."""
+
+
+def kept_files(
+    folder: Path, name: re.Pattern[str], retention_days: int, now: datetime | None = None
+) -> list[tuple[Path, str]]:
+    """Return the files under ``folder`` due for deletion, with why.
+
+    Due: a file of a camera's folder (``<folder>/<camera>/``) whose name matches ``name`` (its group
+    ``stamp`` the time it was kept) more than ``retention_days`` ago; and any other file under the
+    folder (another name or place: not one fov-monitor keeps), except a temporary file of an atomic
+    write younger than :data:`WRITING_GRACE`. Symbolic links are not followed, and count as other
+    files.
+    """
+    moment = now or datetime.now(UTC)
+    cutoff = moment - timedelta(days=retention_days)
+    found: list[tuple[Path, str]] = []
+    for top, folders, names in os.walk(folder, followlinks=False):
+        for entry in sorted(names) + sorted(f for f in folders if (Path(top) / f).is_symlink()):
+            path = Path(top) / entry
+            kept_at = _kept_at(folder, path, name)
+            if kept_at is None:
+                if _being_written(path, moment):
+                    continue
+                found.append((path, "not a file fov-monitor keeps here"))
+            elif kept_at <= cutoff:
+                found.append((path, f"kept since {kept_at:%Y-%m-%d}, past {retention_days} days"))
+    return sorted(found)
+
+
+def _kept_at(folder: Path, path: Path, name: re.Pattern[str]) -> datetime | None:
+    """Return when a file was kept, read from its name; None when fov-monitor does not keep it there."""
+    matched = name.fullmatch(path.name)
+    if matched is None or path.parent.parent != folder or path.is_symlink() or not path.is_file():
+        return None
+    try:
+        return datetime.strptime(matched["stamp"], _STAMP).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _being_written(path: Path, now: datetime) -> bool:
+    if not (path.name.startswith(".") and path.name.endswith(".tmp")):
+        return False
+    try:
+        modified = datetime.fromtimestamp(path.lstat().st_mtime, UTC)
+    except OSError:
+        return False
+    return now - modified < WRITING_GRACE
