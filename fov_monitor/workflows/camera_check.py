@@ -260,8 +260,9 @@ class Judgement:
     evidence_error : str or None
         Why the evidence image (or unblurred copy) could not be written; the verdict stands.
     evidence_bytes, unblurred_bytes : bytes or None
-        The encoded evidence image and unblurred copy when the judge was told not to write them
-        (``write_files=False``); :func:`write_judgement_files` writes them at their paths.
+        The encoded evidence image when the judge was told not to write it (``write_files=False``),
+        and the encoded unblurred copy (never written by the judge: its audit line comes first,
+        :func:`audit_unblurred_copy`); :func:`write_judgement_files` writes them at their paths.
     """
 
     result: CheckResult

@@ -122,8 +122,8 @@ def evidence_as_shown(store: Store, camera_id: str, evidence: np.ndarray, drawn:
     stored = store.permit(camera_id)
     if stored is None or not stored.permit.zones:
         return evidence
-    if stored.set_at <= drawn.checked_at and drawn.H_live_to_ref is not None:
-        return evidence  # drawn with these zones, placed by its homography
+    if stored.set_at < drawn.checked_at and drawn.H_live_to_ref is not None:
+        return evidence  # drawn with these zones (set before, never in the same second), placed by its H
     shown = np.ascontiguousarray(evidence.copy())
     infos = store.reference_infos(camera_id)
     involved = [info for info in infos if info is infos[0] or info.label == drawn.reference_label]

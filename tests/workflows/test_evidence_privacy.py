@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
+from fov_monitor.alerts.evidence import store_evidence
 from fov_monitor.core.check import check_frame
 from fov_monitor.core.permit import Permit
 from fov_monitor.core.reference import Reference
@@ -123,7 +124,9 @@ def test_a_frozen_feed_shows_no_zone_in_its_evidence(camera: Camera) -> None:
     _assert_pixelated(shown, _panel(camera.view), camera.view)
 
 
-def test_the_web_app_covers_the_zone_on_an_unaligned_evidence_image_drawn_without_it(camera: Camera) -> None:
+def test_the_web_app_and_the_mail_cover_the_zone_on_an_unaligned_evidence_image_drawn_without_it(
+    camera: Camera,
+) -> None:
     store = Store(camera.root)
     with Database(store.database_path) as database:
         check_camera(store, database, "cam-1", actor="t", evidence="never", privacy=NO_FACES)
@@ -140,6 +143,11 @@ def test_the_web_app_covers_the_zone_on_an_unaligned_evidence_image_drawn_withou
         url = next(row["evidence"] for row in history if row["result_id"] == frozen.result_id)
         served = cv2.imdecode(np.frombuffer(client.get(url).content, np.uint8), cv2.IMREAD_COLOR)
     _assert_pixelated(_live_panel(served, camera.view), _live_panel(drawn, camera.view), camera.view)
+    with Database(store.database_path) as database:
+        alert = {"camera_id": "cam-1", "evidence_path": str(frozen.evidence_path)}
+        mailed = store_evidence(database, camera.root, NO_FACES)(alert)
+    attached = cv2.imdecode(np.frombuffer(mailed, np.uint8), cv2.IMREAD_COLOR)
+    _assert_pixelated(_live_panel(attached, camera.view), _live_panel(drawn, camera.view), camera.view)
 
 
 def test_a_partial_alignment_fills_its_zones_with_a_margin() -> None:
