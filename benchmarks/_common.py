@@ -7,8 +7,11 @@ repository's root on ``sys.path`` so that the benchmarks, run as scripts, import
 
 from __future__ import annotations
 
+import multiprocessing
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +37,24 @@ def data_dir(given: str | None = None) -> Path:
     if not folder.is_dir():
         sys.exit(f"error: real data not found at {folder}; pass --data DIR or set FOV_MONITOR_DATA")
     return folder
+
+
+@contextmanager
+def server_process(serve: Callable[..., None], *args: Any) -> Iterator[tuple[BaseProcess, Any]]:
+    """Run ``serve(*args, ready)`` in a process of its own (its CPU is measured apart) until the end.
+
+    ``serve`` sends what its clients need (its address) on the pipe ``ready`` once it listens, then
+    serves until killed. Yield the process and what it sent; kill it at the end.
+    """
+    context = multiprocessing.get_context("forkserver")
+    receive, send = context.Pipe(duplex=False)
+    server = context.Process(target=serve, args=(*args, send), daemon=True)
+    server.start()
+    try:
+        yield server, receive.recv()
+    finally:
+        server.kill()
+        server.join()
 
 
 def outside_share(H_live_to_ref: np.ndarray, live_wh: tuple[int, int], ref_wh: tuple[int, int]) -> float:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import atexit
 import json
-import multiprocessing
 import os
 import resource
 import shutil
@@ -46,7 +45,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
-from _common import data_dir
+from _common import data_dir, server_process
 
 from fov_monitor.core.synthetic import crop_move
 from fov_monitor.store.camera import CameraConfig
@@ -106,15 +105,8 @@ def fleet_server(
 ) -> Iterator[tuple[BaseProcess, str, int]]:
     """Serve the fleet from a process of its own (its CPU is measured apart); yield it, the base URL
     and the silent port; kill it at the end."""
-    context = multiprocessing.get_context("forkserver")
-    receive, send = context.Pipe(duplex=False)
-    server = context.Process(target=serve, args=(size, pairs, send), daemon=True)
-    server.start()
-    try:
-        base, port = receive.recv()
+    with server_process(serve, size, pairs) as (server, (base, port)):
         yield server, base, port
-    finally:
-        server.kill()
 
 
 def enrol_fleet(

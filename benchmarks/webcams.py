@@ -56,18 +56,21 @@ from _common import OrbBaseline, SiftTutorialBaseline, data_dir, outside_share
 import fov_monitor as fm
 from fov_monitor.core.bank import ReferenceBank
 from fov_monitor.core.enrolment import self_test
+from tests.support.real_data import WEBCAM_MARGIN, WEBCAM_MOVES, webcam_window
 
-MARGIN = 0.08
-"""The view's margin on each side, as a share of the image's width (left, right) and height (top, bottom)."""
+MARGIN = WEBCAM_MARGIN
 TOLERANCE = 0.02
 """The permit's tolerance, and the baselines' threshold on the share of the view outside the reference."""
 UNMOVED = "unmoved"
-MOVES: dict[str, tuple[int, int]] = {"right": (1, 0), "left": (-1, 0), "down": (0, 1), "up": (0, -1)}
-"""The moved windows: the view shifted by the whole margin, in units of the margin ``(x, y)``."""
+MOVES = WEBCAM_MOVES
 CASES = (UNMOVED, *MOVES)
 ALARMS = frozenset({fm.Status.REDIRECTED, fm.Status.ZONE_EXPOSED, fm.Status.TAMPERED})
 FLAGS = frozenset({fm.Status.REDIRECTED, fm.Status.ZONE_EXPOSED})
 MODES = ("single", "bank")
+UNVERIFIABLE_GOAL = {"single": 0.10, "bank": 0.02}
+"""Issue 18: at most this share of unmoved images unverifiable, with one daytime reference / the bank."""
+TRUE_OUTSIDE = WEBCAM_MARGIN / (1.0 - 2.0 * WEBCAM_MARGIN)
+"""The share of a moved window's view outside the permit: the margin over the window's size."""
 
 
 @dataclass(frozen=True)
@@ -231,18 +234,28 @@ def cameras(folder: Path, names: Sequence[str], limit: int | None) -> Iterator[C
         yield Camera(name, images)
 
 
-def window(image: np.ndarray, move: tuple[int, int] = (0, 0)) -> np.ndarray:
-    """Return the camera's view in ``image``: its central window, shifted by ``move`` margins."""
-    height, width = image.shape[:2]
-    margin_x, margin_y = round(MARGIN * width), round(MARGIN * height)
-    left, top = margin_x * (1 + move[0]), margin_y * (1 + move[1])
-    return np.ascontiguousarray(image[top : top + height - 2 * margin_y, left : left + width - 2 * margin_x])
-
-
 def checked_windows(camera: Camera) -> Iterator[tuple[str, list[tuple[str, np.ndarray]]]]:
     """Yield, for every image but the reference, its name and its five windows (unmoved first)."""
     for name, image in camera.images[1:]:
-        yield name, [(case, window(image, MOVES.get(case, (0, 0)))) for case in CASES]
+        yield name, [(case, webcam_window(image, MOVES.get(case, (0, 0)))) for case in CASES]
+
+
+def print_precision(mode: str, outcomes: Sequence[Outcome]) -> None:
+    """Print how precisely the share outside the permit is measured: unmoved (truth 0) and moved views."""
+    unmoved = [o.outside for o in outcomes if not o.moved and o.outside is not None]
+    moved = [abs(o.outside - TRUE_OUTSIDE) for o in outcomes if o.moved and o.outside is not None]
+    if unmoved:
+        near = sum(value > 0.01 for value in unmoved)
+        print(
+            f"precision ({mode}): unmoved views measured {len(unmoved)}: outside median "
+            f"{statistics.median(unmoved):.2%}, p95 {float(np.percentile(unmoved, 95)):.2%}, "
+            f"{near} above 1% (half the 2% tolerance)"
+        )
+    if moved:
+        print(
+            f"precision ({mode}): moved views measured {len(moved)}: |outside - {TRUE_OUTSIDE:.2%}| median "
+            f"{statistics.median(moved):.2%}, p95 {float(np.percentile(moved, 95)):.2%}"
+        )
 
 
 def timed_check(
@@ -368,7 +381,7 @@ def main() -> int:
     offered: dict[str, dict[str, int]] = {}
     learned: dict[str, list[str]] = {}
     for camera in cameras(folder, args.cameras, args.limit):
-        reference_view = window(camera.images[0][1])
+        reference_view = webcam_window(camera.images[0][1])
         reference = fm.Reference.from_image(reference_view)
         permit = fm.Permit.whole_image(reference.size_wh, tolerance=TOLERANCE)
         if "single" in modes:
@@ -419,8 +432,22 @@ def main() -> int:
             )
         )
         goals.append(
-            (f"{mode}: {total.caught}/{total.moves} moves caught, goal all", total.caught == total.moves)
+            (
+                f"{mode}: {total.caught}/{total.moves} moves caught "
+                f"({total.caught / max(total.moves, 1):.1%}), goal >= 97%",
+                total.caught >= 0.97 * total.moves,
+            )
         )
+        most = UNVERIFIABLE_GOAL[mode]
+        goals.append(
+            (
+                f"{mode}: {total.unverifiable} unmoved images unverifiable "
+                f"({total.unverifiable / max(total.images, 1):.1%}), goal <= {most:.0%}",
+                total.unverifiable <= most * total.images,
+            )
+        )
+    for mode in modes:
+        print_precision(mode, [o for outcomes in results[mode].values() for o in outcomes])
     print()
     for text, ok in goals:
         print(f"goal: {text}: {'PASS' if ok else 'FAIL'}")

@@ -66,6 +66,14 @@ class UnknownCameraError(StoreError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class InventoryError(FovMonitorError, ValueError):
+    """A camera inventory file (``camera import``) cannot be read as a table of cameras."""
+
+
+class CaptureError(FovMonitorError):
+    """A capture of many cameras' references could not go on (its worker processes died)."""
+
+
 class InvalidFingerprintError(FovMonitorError, ValueError):
     """Stored frame fingerprint bytes are damaged or of another version."""
 

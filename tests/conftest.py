@@ -26,6 +26,7 @@ from tests.support.enrolled_camera import CAMERA_SHIFT, EnrolledCamera
 from tests.support.images import sample_bgr
 from tests.support.loopback import free_port
 from tests.support.postgres_server import REQUIRE_ENV, PostgresServer, find_bindir, running_server
+from tests.support.processes import kill, scan_processes_left, wait_until_gone
 from tests.support.real_data import VIDEOS, locate_data, video_frames
 from tests.support.snapshot_server import SnapshotServer
 
@@ -35,6 +36,23 @@ pytest_plugins = ["tests.support.browser", "tests.support.fleet"]
 
 VIDEO_STEP = 25
 """Every this-many-th frame of each video is checked (a fixed camera changes slowly)."""
+
+
+@pytest.fixture(autouse=True)
+def no_scan_process_left_behind() -> Iterator[None]:
+    """Fail a test that leaves a scan's process alive: the scan, a worker, a fork server or a tracker.
+
+    A process that a test killed may take a moment to be gone (its workers see their parent die, then
+    the fork server and the tracker see their last user go), so leftovers are given 10 s.
+    """
+    yield
+    if not scan_processes_left():
+        return
+    left = wait_until_gone(scan_processes_left, timeout_s=10.0)
+    if left:
+        kill(left)
+        shown = "; ".join(f"pid {process.pid} ({process.command[:100]})" for process in left)
+        pytest.fail(f"scan processes outlived the test (killed now): {shown}")
 
 
 @pytest.fixture(scope="session")

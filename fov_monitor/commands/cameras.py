@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 from typing import Any
 
+from fov_monitor.commands import inventory
 from fov_monitor.commands.common import (
     EXIT_COMPLIANT,
     EXIT_ERROR,
@@ -13,12 +15,17 @@ from fov_monitor.commands.common import (
     add_json_option,
     print_json,
     print_table,
+    warn,
 )
 from fov_monitor.db.audit import AuditAction
 from fov_monitor.errors import FovMonitorError, InvalidSettingsError
 from fov_monitor.sources import AuthKind, SourceAuth, redact
-from fov_monitor.store.camera import CameraConfig
+from fov_monitor.store.camera import CameraConfig, is_reserved_name
+from fov_monitor.store.loaded import check_record_size
+from fov_monitor.store.records import PENDING_PERMIT_FILE
 from fov_monitor.store.store import LoadedCamera, Store
+
+log = logging.getLogger(__name__)
 
 
 def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -63,6 +70,7 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
     )
     remove.add_argument("camera_id", metavar="CAMERA")
     remove.set_defaults(run=run_remove)
+    inventory.register(actions, parent)
 
     validate = commands.add_parser(
         "validate",
@@ -135,8 +143,9 @@ def run_init(args: argparse.Namespace) -> int:
 def run_add(args: argparse.Namespace) -> int:
     context = Context.from_args(args)
     config = CameraConfig(camera_id=args.camera_id, **_changes(args, f"camera {args.camera_id}"))
-    context.store.add_camera(config)
-    context.audit(AuditAction.CAMERA_ADDED, config.camera_id, settings=_public(config))
+    context.store.check_new_camera(config.camera_id)
+    with context.audited_change(AuditAction.CAMERA_ADDED, config.camera_id, settings=_public(config)):
+        context.store.add_camera(config)
     print(f"added {config.camera_id}; next: fov-monitor reference capture {config.camera_id}")
     return EXIT_COMPLIANT
 
@@ -148,8 +157,10 @@ def run_edit(args: argparse.Namespace) -> int:
     if not changes:
         raise InvalidSettingsError("camera edit: nothing to change; give e.g. --source or --tolerance")
     after = before.with_changes(**changes)
-    context.store.save_camera(after)
-    context.audit(AuditAction.CAMERA_EDITED, args.camera_id, before=_public(before), after=_public(after))
+    with context.audited_change(
+        AuditAction.CAMERA_EDITED, args.camera_id, before=_public(before), after=_public(after)
+    ):
+        context.store.save_camera(after)
     print(f"updated {args.camera_id}: {', '.join(sorted(changes))}")
     return EXIT_COMPLIANT
 
@@ -160,14 +171,25 @@ def run_remove(args: argparse.Namespace) -> int:
 
     context = Context.from_args(args)
     settings = context.settings.alerts
-    facts = camera_facts(context.store, args.camera_id)  # the announcement names it; read while it is there
-    kept = context.store.remove_camera(args.camera_id)
-    context.audit(AuditAction.CAMERA_REMOVED, args.camera_id, kept_at=str(kept))
-    print(f"removed {args.camera_id}; its folder is kept at {kept}")
-    with context.database() as database:
-        closed = close_camera_alerts(
-            database, args.camera_id, facts, settings, actor=context.actor, why="the camera was removed"
-        )
+    store, camera_id = context.store, args.camera_id
+    facts = camera_facts(store, camera_id)  # the announcement names it; read while it is there
+    target = store.removal_target(camera_id)
+    with context.audited_change(AuditAction.CAMERA_REMOVED, camera_id, kept_at=str(target)) as database:
+        kept = store.remove_camera(camera_id, target)
+        try:
+            closed = close_camera_alerts(
+                database, camera_id, facts, settings, actor=context.actor, why="the camera was removed"
+            )
+        except BaseException:
+            # A removed camera's alerts would stay open for good: the removal is undone instead.
+            try:
+                store.restore_camera(camera_id, kept)
+            except FovMonitorError as undo:
+                log.error(
+                    "camera %s: its alerts are open and its folder is at %s (%s)", camera_id, kept, undo
+                )
+            raise
+    print(f"removed {camera_id}; its folder is kept at {kept}")
     if closed.closed:
         print(
             f"closed its {closed.closed} active alert(s); {closed.deliveries} announcement(s) in the outbox "
@@ -179,14 +201,21 @@ def run_remove(args: argparse.Namespace) -> int:
 def run_list(args: argparse.Namespace) -> int:
     store = Context.from_args(args).store
     store.require()
-    cameras = [store.camera(camera_id) for camera_id in store.camera_ids()]
+    cameras, unreadable = [], []
+    for camera_id in store.camera_ids():
+        try:
+            cameras.append(store.camera(camera_id))
+        except FovMonitorError as exc:  # one damaged camera.json hides no other camera
+            unreadable.append(f"camera {camera_id} is not listed: {exc}")
     cameras = [c for c in cameras if args.group is None or c.group == args.group]
     if args.json:
         print_json([_public(c) for c in cameras])
-        return EXIT_COMPLIANT
-    rows = [(c.camera_id, c.group, c.name, c.place, redact(c.source)) for c in cameras]
-    print_table(["camera", "group", "name", "place", "source"], rows)
-    return EXIT_COMPLIANT
+    else:
+        rows = [(c.camera_id, c.group, c.name, c.place, redact(c.source)) for c in cameras]
+        print_table(["camera", "group", "name", "place", "source"], rows)
+    for line in unreadable:
+        warn(f"{line}; see 'fov-monitor validate'")
+    return EXIT_ERROR if unreadable else EXIT_COMPLIANT
 
 
 def run_show(args: argparse.Namespace) -> int:
@@ -248,12 +277,16 @@ def _validate(context: Context, camera_id: str, *, repair: bool) -> dict[str, An
     try:
         camera = store.load_camera(camera_id)
         if repair:
-            entry["repaired"] = store.repair(camera)
-            if entry["repaired"]:
-                context.audit(AuditAction.STORE_REPAIRED, camera_id, repaired=entry["repaired"])
+            entry["repaired"] = planned = store.repairs_needed(camera)
+            if planned:
+                with context.audited_change(AuditAction.STORE_REPAIRED, camera_id, repaired=planned):
+                    store.repair(camera)
                 camera = store.load_camera(camera_id)  # what is left, read as a check reads it
     except FovMonitorError as exc:
         return entry | {"problems": [str(exc)]}
+    except Exception as exc:  # validate names every camera's problem, whatever it is
+        log.info("camera %s: unexpected failure of validate", camera_id, exc_info=True)
+        return entry | {"problems": [f"{store.root / camera_id}: unexpected {type(exc).__name__} ({exc})"]}
     return entry | {"problems": camera_problems(camera)}
 
 
@@ -262,7 +295,12 @@ def camera_problems(camera: LoadedCamera) -> list[str]:
     problems: list[str] = []
     state, camera_id = camera.state, camera.camera_id
     stored, infos = state.stored_permit, state.infos
-    if stored is None:
+    if stored is None and (state.folder / PENDING_PERMIT_FILE).exists():
+        problems.append(
+            f"{state.permit_path} is missing: a permit of the whole view is pending, set when the first "
+            "reference is captured"
+        )
+    elif stored is None:
         problems.append(f"{state.permit_path} is missing; set it with 'fov-monitor permit set'")
     if not infos:
         problems.append(
@@ -273,12 +311,10 @@ def camera_problems(camera: LoadedCamera) -> list[str]:
         if loaded.prepared is None:
             problems.append(str(loaded.error))
             continue
-        size = loaded.prepared.size_wh
-        if size != info.size_wh:
-            problems.append(
-                f"reference {info.label}: image is {size[0]}x{size[1]}, its record says "
-                f"{info.size_wh[0]}x{info.size_wh[1]}"
-            )
+        try:
+            check_record_size(state, info, loaded.prepared.size_wh)
+        except FovMonitorError as exc:
+            problems.append(str(exc))
         if loaded.restored_from is not None:
             problems.append(
                 f"reference image {state.reference_path(info.label, '.png')} does not match its record; "
@@ -291,7 +327,9 @@ def camera_problems(camera: LoadedCamera) -> list[str]:
                 "image each time (slower): rebuild it with 'fov-monitor validate --repair'"
             )
     if stored is not None and infos:
-        first = infos[0].size_wh
+        # The first image's own size: a record that says another is blamed above, not the permit.
+        base = camera.references[0].prepared
+        first = base.size_wh if base is not None else infos[0].size_wh
         if stored.reference_size is not None and tuple(stored.reference_size) != tuple(first):
             problems.append(
                 f"{state.permit_path}: field 'reference_size' is "
@@ -306,8 +344,12 @@ def camera_problems(camera: LoadedCamera) -> list[str]:
 
 
 def _camera_folders(store: Store) -> list[str]:
+    """Return the folders of the store that are cameras' (a camera's folder under a name the store
+    reserves for its own files, enrolled before names were reserved, is listed: it cannot be read)."""
     return sorted(
-        entry.name for entry in store.root.iterdir() if entry.is_dir() and entry.name[0] not in "._"
+        entry.name
+        for entry in store.root.iterdir()
+        if entry.is_dir() and (not is_reserved_name(entry.name) or (entry / "camera.json").is_file())
     )
 
 

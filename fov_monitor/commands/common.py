@@ -7,7 +7,8 @@ import getpass
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,19 @@ class Context:
         """Write one line to the audit log."""
         with self.database() as database:
             database.audit(self.actor, action, camera_id, detail, at=now_utc())
+
+    @contextmanager
+    def audited_change(self, action: AuditAction, camera_id: str | None, **detail: Any) -> Iterator[Database]:
+        """Write the audit line of a change to the store first, then let the block make the change.
+
+        See :meth:`Database.audited_change <fov_monitor.db.database.Database.audited_change>`; the
+        block gets the open database, for what goes with the change (an alert closed).
+        """
+        with (
+            self.database() as database,
+            database.audited_change(self.actor, action, camera_id, detail, now_utc()),
+        ):
+            yield database
 
 
 def add_global_options(parser: argparse.ArgumentParser, *, defaults: bool = True) -> None:

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from fov_monitor.commands.common import EXIT_COMPLIANT, Context, add_json_option, print_json
-from fov_monitor.core.permit import Decision, Permit
+from fov_monitor.core.permit import POLYGON_TEXT, Decision, Permit, parse_points
 from fov_monitor.db.audit import AuditAction
 from fov_monitor.errors import InvalidPermitError
+from fov_monitor.files.json_files import parse_json
 
-_POLYGON_HELP = "points as 'x,y x,y x,y ...' in reference pixels"
+_POLYGON_HELP = POLYGON_TEXT
+ZONE_NAME_MAX = 64
+"""The longest privacy zone name, as the web app's permit editor takes it."""
 
 
 def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -61,23 +63,12 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
     show.set_defaults(run=run_show)
 
 
-def parse_points(text: str, what: str) -> list[tuple[float, float]]:
-    """Parse ``'x,y x,y ...'`` into points, naming ``what`` in the error."""
-    try:
-        points = [tuple(float(v) for v in pair.split(",")) for pair in text.replace(";", " ").split()]
-    except ValueError:
-        raise InvalidPermitError(f"{what}: {text!r} is not a list of points; write {_POLYGON_HELP}") from None
-    if any(len(point) != 2 for point in points):
-        raise InvalidPermitError(f"{what}: {text!r} is not a list of points; write {_POLYGON_HELP}")
-    return [(p[0], p[1]) for p in points]
-
-
 def run_set(args: argparse.Namespace) -> int:
     context = Context.from_args(args)
     store = context.store
     state = store.camera_state(args.camera_id)
-    current, infos = state.stored_permit, state.infos
-    reference_size = infos[0].size_wh if infos else None
+    current = state.stored_permit
+    reference_size = store.first_reference_size(state)
 
     permitted: Any = None if current is None else current.permit.to_dict()["permitted_xy"]
     zones: dict[str, Any] = (
@@ -85,15 +76,24 @@ def run_set(args: argparse.Namespace) -> int:
     )
     if args.polygon:
         permitted = parse_points(args.polygon, "--polygon")
+    given: dict[str, str] = {}  # zone name -> where this command gives it
     if args.from_file:
         loaded = _load_area_file(args.from_file)
         permitted = loaded.get("permitted_xy", permitted)
-        zones |= loaded.get("privacy_zones", {})
+        for name, points in loaded.get("privacy_zones", {}).items():
+            given[_zone_name(name, f"polygon file {args.from_file}")] = f"polygon file {args.from_file}"
+            zones[name] = points
     for entry in args.zone:
         name, separator, points = entry.partition("=")
         if not separator or not name.strip():
-            raise InvalidPermitError(f"--zone {entry!r}: write NAME={_POLYGON_HELP}")
-        zones[name.strip()] = parse_points(points, f"--zone {name.strip()}")
+            raise InvalidPermitError(f"--zone {entry[:80]!r}: write NAME={_POLYGON_HELP}")
+        name = _zone_name(name.strip(), "--zone")
+        if name in given:
+            raise InvalidPermitError(
+                f"--zone {name!r} is given twice (also by {given[name]}); give each privacy zone one name"
+            )
+        given[name] = "another --zone"
+        zones[name] = parse_points(points, f"--zone {name}")
     if permitted is None:
         raise InvalidPermitError(
             f"camera {args.camera_id} has no permit yet: give the permitted area with --polygon or --from"
@@ -104,13 +104,16 @@ def run_set(args: argparse.Namespace) -> int:
         tolerance=state.config.tolerance,
         decision=_decision(args, current.permit.decision if current else None),
     )
-    kept = store.save_permit(args.camera_id, permit, reference_size, context.actor)
-    context.audit(
+    if reference_size is not None:
+        permit.check_fits(reference_size)  # before the audit line: a refused permit is no change
+    keep_at = store.permit_history_path(args.camera_id)
+    with context.audited_change(
         AuditAction.PERMIT_SET,
         args.camera_id,
         permit=permit.to_dict(),
-        previous_kept_at=str(kept) if kept else None,
-    )
+        previous_kept_at=str(keep_at) if keep_at else None,
+    ):
+        store.save_permit(args.camera_id, permit, reference_size, context.actor, keep_at=keep_at)
     print(
         f"permit of {args.camera_id} set: area {permit.permitted.area:.0f} px², {len(zones)} privacy zone(s)"
     )
@@ -149,6 +152,14 @@ def run_show(args: argparse.Namespace) -> int:
     return EXIT_COMPLIANT
 
 
+def _zone_name(name: object, where: str) -> str:
+    """Return a privacy zone's name if it is 1-64 characters (as the web app's editor takes), else raise."""
+    if not isinstance(name, str) or not name.strip() or len(name) > ZONE_NAME_MAX:
+        shown = repr(name) if len(repr(name)) <= 70 else f"{repr(name)[:67]}..."
+        raise InvalidPermitError(f"{where}: privacy zone name {shown} must be 1-{ZONE_NAME_MAX} characters")
+    return name
+
+
 def _decision(args: argparse.Namespace, current: Decision | None) -> Decision | None:
     given = any(
         v is not None for v in (args.decision, args.valid_from, args.valid_to, args.hours, args.purpose)
@@ -173,10 +184,10 @@ def _decision(args: argparse.Namespace, current: Decision | None) -> Decision | 
 
 def _load_area_file(path: Path) -> Mapping[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = parse_json(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InvalidPermitError(f"polygon file {path} does not exist; check the path") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError) as exc:
         raise InvalidPermitError(f"polygon file {path} is not readable JSON ({exc})") from None
     if isinstance(data, list):
         return {"permitted_xy": data}

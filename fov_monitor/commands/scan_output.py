@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
 from fov_monitor.commands.common import Context, print_table, warn
+from fov_monitor.commands.progress import ProgressLine
 from fov_monitor.db.database import Database, ScanOutcomeRow, ScanRun
 from fov_monitor.errors import ScanError, ScanLockedError, StoreError
 from fov_monitor.scan import Outcome, ScanSettings, Selection
@@ -22,8 +22,6 @@ from fov_monitor.scan.outcome import EXIT_SCAN_FAILED, EXIT_SCAN_RUNNING
 
 PROBLEMS_SHOWN = 50
 """The summary lists at most this many cameras that are not compliant; ``--json`` has them all."""
-LOG_EVERY = 0.05
-"""Without a terminal, a progress line at every this share of the run (problems always get a line)."""
 
 
 def scan_and_print(
@@ -77,17 +75,14 @@ def scan_and_print(
 class _Printer:
     """The nightly pass told on the terminal or in a log: steps, a progress line, the summary.
 
-    Counts by outcome: a rewritten line on a terminal, plain lines in a log.
+    Counts by outcome: a rewritten line on a terminal, plain lines in a log, with a line for each
+    camera that is not compliant.
     """
 
     def __init__(self, database: Database) -> None:
         self.database = database
-        self.total = 0
         self.counts: Counter[Outcome] = Counter()
-        self.started_at = time.monotonic()
-        self.terminal = sys.stdout.isatty()
-        self.shown_at = 0.0
-        self.logged = 0
+        self.progress = ProgressLine()
 
     def note(self, message: str) -> None:
         print(message, flush=True)
@@ -96,35 +91,19 @@ class _Printer:
         warn(message)
 
     def started(self, total: int, counts: Mapping[Outcome, int]) -> None:
-        self.total = total
         self.counts = Counter(counts)
-        self.started_at = time.monotonic()
-        self.logged = sum(self.counts.values())
+        self.progress.restart(total, sum(self.counts.values()))
 
     def scanned(self, run: ScanRun, counts: Mapping[Outcome, int], elapsed_s: float) -> None:
-        if self.terminal:
-            print()
+        self.progress.end()
         _summary(self.database, run, counts, elapsed_s)
 
     def outcome(self, row: ScanOutcomeRow) -> None:
         self.counts[row.outcome] += 1
-        done = sum(self.counts.values())
-        if self.terminal:
-            now = time.monotonic()
-            if now - self.shown_at > 0.2 or done == self.total:
-                self.shown_at = now
-                print(f"\r{self._line(done)}", end="", flush=True)
-            return
-        if row.outcome is not Outcome.COMPLIANT:
+        if not self.progress.terminal and row.outcome is not Outcome.COMPLIANT:
             print(f"{row.camera_id}: {row.outcome}: {row.reason}", flush=True)
-        if done - self.logged >= max(1, int(self.total * LOG_EVERY)) or done == self.total:
-            self.logged = done
-            print(self._line(done), flush=True)
-
-    def _line(self, done: int) -> str:
-        rate = done / max(time.monotonic() - self.started_at, 1e-9)
         counts = ", ".join(f"{name} {count}" for name, count in sorted(self.counts.items()))
-        return f"[{done}/{self.total}] {counts}  ({rate:.1f} cameras/s)"
+        self.progress.show(sum(self.counts.values()), counts)
 
 
 def _summary(database: Database, run: ScanRun, counts: Mapping[Outcome, int], elapsed_s: float) -> None:

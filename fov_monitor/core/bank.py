@@ -14,7 +14,7 @@ view:
   enrolment self-test certified, so that a learned reference cannot carry a drift;
 - its homography to the base is kept with it (:attr:`~fov_monitor.core.reference.Reference.to_base`),
   so that every verdict is measured in the base's pixels, where the permit is drawn;
-- the bank is bounded (:data:`MAX_LEARNED`).
+- the bank is bounded (:data:`MAX_LEARNED`): a new learned reference takes the place of the oldest.
 
 Nothing here reads or writes a file: the store keeps the learned references (faces blurred, each
 addition audited) and a technician can list, inspect and remove them.
@@ -38,6 +38,9 @@ from fov_monitor.core.settings import CheckSettings
 
 MAX_LEARNED = 6
 """Learned references a camera's bank holds at most (the technician's own come on top)."""
+COVERED = 0.8
+"""A frame the fast path aligned with at least this confidence is in conditions a reference covers;
+below it (fewer of the reference's corners follow: the season, the sun's side, snow), it may teach."""
 LEARN_CONFIDENCE = 0.6
 """Smallest alignment confidence (see :attr:`~fov_monitor.core.alignment.Alignment.confidence`) of a
 compliant frame that may teach."""
@@ -92,9 +95,7 @@ class Refusal:
         return False
 
 
-def learning_refusal(
-    result: CheckResult, references: Sequence[Reference], *, max_learned: int = MAX_LEARNED
-) -> Refusal | None:
+def learning_refusal(result: CheckResult, references: Sequence[Reference]) -> Refusal | None:
     """Return why a checked frame may not become a condition reference, or None if it may be verified.
 
     Parameters
@@ -103,8 +104,6 @@ def learning_refusal(
         The frame's verdict against the camera's references.
     references : sequence of Reference
         The bank as checked: the base first, then the technician's and the learned references.
-    max_learned : int
-        The bound on learned references.
 
     Returns
     -------
@@ -117,11 +116,8 @@ def learning_refusal(
             f"aligned with confidence {result.confidence or 0.0:.2f} (needs {LEARN_CONFIDENCE:.2f})"
         )
     covering = next((ref for ref in references if comparable(result.quality, ref.quality)), None)
-    if covering is not None and result.method is AlignMethod.TRACK:
+    if covering is not None and result.method is AlignMethod.TRACK and (result.confidence or 0.0) >= COVERED:
         return Refusal(f"its conditions are covered by reference {covering.label!r}")
-    learned = sum(1 for ref in references if ref.to_base is not None)
-    if learned >= max_learned:
-        return Refusal(f"the bank holds {learned} learned references already (at most {max_learned})")
     return None
 
 
@@ -232,7 +228,7 @@ class ReferenceBank:
         Reference or Refusal
             The learned reference (added to :attr:`references`), or why not.
         """
-        refusal = learning_refusal(result, self.references, max_learned=self.max_learned)
+        refusal = learning_refusal(result, self.references)
         if refusal is not None:
             return refusal
         working = to_working_gray(frame, self.settings.working_width, what="candidate reference")
@@ -242,5 +238,8 @@ class ReferenceBank:
         if isinstance(verified, Refusal):
             return verified
         learned = Reference.from_image(frame, label=label, settings=self.settings, to_base=verified.to_base)
+        kept = [ref for ref in self.references if ref.to_base is not None]
+        if len(kept) >= self.max_learned:
+            self.references.remove(kept[0])  # the oldest learned reference makes room
         self.references.append(learned)
         return learned

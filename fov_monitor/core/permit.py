@@ -27,6 +27,12 @@ DEFAULT_ZONE_TOLERANCE = 0.01
 FAR_OUTSIDE_MARGIN = 0.05
 """A vertex may lie this share of the reference size beyond its edge (a drawing that overshoots
 the border is clipped); farther out, the permit was drawn for another image."""
+MIN_AREA_PX = 1.0
+"""A polygon must enclose at least this many square pixels: a smaller one cannot be seen."""
+MIN_PERMITTED_SHARE = 0.01
+"""The permitted polygon must cover at least this share of the reference it is drawn on: with less
+every check of the unmoved view is redirected, so it was drawn for another image (or by mistake)."""
+DECISION_FIELDS = ("reference_number", "valid_from", "valid_to", "permitted_hours", "purpose")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +72,49 @@ class Decision:
             )
         for window in self.permitted_hours:
             _parse_hours(window, self.reference_number)
+
+    @classmethod
+    def from_dict(cls, data: object, source: str = "permit") -> Decision:
+        """Build a decision from its JSON form (:meth:`to_dict`), strictly, naming ``source`` in errors.
+
+        Known fields only (:data:`DECISION_FIELDS`), text where text is meant.
+        """
+        if not isinstance(data, Mapping):
+            raise InvalidPermitError(f"{source}: field 'decision' must be an object, got {_shown(data)}")
+        unknown = sorted(str(key) for key in set(data) - set(DECISION_FIELDS))
+        if unknown:
+            raise InvalidPermitError(
+                f"{source}: unknown field 'decision.{unknown[0]:.40}'; expected one of "
+                f"{', '.join(DECISION_FIELDS)}"
+            )
+        if "reference_number" not in data:
+            raise InvalidPermitError(f"{source}: field 'decision.reference_number' is missing")
+        for name in ("reference_number", "purpose"):
+            if name in data and not isinstance(data[name], str):
+                raise InvalidPermitError(
+                    f"{source}: field 'decision.{name}' must be text, got {_shown(data[name])}"
+                )
+        hours = _hours_list(data.get("permitted_hours", ()), source)
+        try:
+            return cls(
+                reference_number=data["reference_number"],
+                valid_from=_date_or_none(data.get("valid_from")),
+                valid_to=_date_or_none(data.get("valid_to")),
+                permitted_hours=hours,
+                purpose=data.get("purpose", ""),
+            )
+        except (TypeError, ValueError) as exc:  # InvalidPermitError is a ValueError: named as it is
+            raise InvalidPermitError(f"{source}: field 'decision' is malformed ({exc})") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form: dates as ``YYYY-MM-DD`` or None, the hours as a list."""
+        return {
+            "reference_number": self.reference_number,
+            "valid_from": _iso_or_none(self.valid_from),
+            "valid_to": _iso_or_none(self.valid_to),
+            "permitted_hours": list(self.permitted_hours),
+            "purpose": self.purpose,
+        }
 
     def is_valid_on(self, day: date) -> bool:
         """Return True if the decision is in force on ``day``."""
@@ -173,10 +222,16 @@ class Permit:
         shapely.prepare(permitted)
 
     @classmethod
-    def whole_image(cls, size_wh: tuple[int, int], tolerance: float = DEFAULT_TOLERANCE) -> Permit:
+    def whole_image(
+        cls, size_wh: tuple[int, int], tolerance: float = DEFAULT_TOLERANCE, decision: Decision | None = None
+    ) -> Permit:
         """Return a permit for the whole reference image of size ``(width, height)``."""
         width, height = size_wh
-        return cls(permitted_xy=[(0, 0), (width, 0), (width, height), (0, height)], tolerance=tolerance)
+        return cls(
+            permitted_xy=[(0, 0), (width, 0), (width, height), (0, height)],
+            tolerance=tolerance,
+            decision=decision,
+        )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str = "permit") -> Permit:
@@ -196,23 +251,7 @@ class Permit:
         if "permitted_xy" not in data:
             raise InvalidPermitError(f"{source}: field 'permitted_xy' is missing")
         decision_data = data.get("decision")
-        decision = None
-        if decision_data is not None:
-            if not isinstance(decision_data, Mapping):
-                raise InvalidPermitError(
-                    f"{source}: field 'decision' must be an object, got {decision_data!r}"
-                )
-            hours = _hours_list(decision_data.get("permitted_hours", ()), source)
-            try:
-                decision = Decision(
-                    reference_number=str(decision_data["reference_number"]),
-                    valid_from=_date_or_none(decision_data.get("valid_from")),
-                    valid_to=_date_or_none(decision_data.get("valid_to")),
-                    permitted_hours=hours,
-                    purpose=str(decision_data.get("purpose", "")),
-                )
-            except (KeyError, TypeError, ValueError) as exc:
-                raise InvalidPermitError(f"{source}: field 'decision' is malformed ({exc})") from None
+        decision = None if decision_data is None else Decision.from_dict(decision_data, source)
         zones = data.get("privacy_zones") or {}
         if not isinstance(zones, Mapping):
             raise InvalidPermitError(f"{source}: field 'privacy_zones' must map names to polygons")
@@ -236,13 +275,7 @@ class Permit:
             "zone_tolerance": self.zone_tolerance,
         }
         if self.decision is not None:
-            data["decision"] = {
-                "reference_number": self.decision.reference_number,
-                "valid_from": _iso_or_none(self.decision.valid_from),
-                "valid_to": _iso_or_none(self.decision.valid_to),
-                "permitted_hours": list(self.decision.permitted_hours),
-                "purpose": self.decision.purpose,
-            }
+            data["decision"] = self.decision.to_dict()
         return data
 
     def check_fits(self, size_wh: tuple[int, int]) -> None:
@@ -253,6 +286,18 @@ class Permit:
         InvalidPermitError
             When a vertex lies farther than 5 % of the image size outside the image.
         """
+        width, height = size_wh
+        self._check_extent(size_wh)
+        inside = self.permitted.intersection(shapely.box(0, 0, width, height)).area
+        if inside < MIN_PERMITTED_SHARE * width * height:
+            raise InvalidPermitError(
+                f"permitted polygon covers {inside / (width * height):.1%} of the {width}x{height} "
+                f"reference (at least {MIN_PERMITTED_SHARE:.0%} needed): every check would be redirected; "
+                "redraw it on this camera's reference image"
+            )
+
+    def _check_extent(self, size_wh: tuple[int, int]) -> None:
+        """Raise when a polygon reaches farther than the margin outside an image of ``size_wh``."""
         width, height = size_wh
         margin_x, margin_y = FAR_OUTSIDE_MARGIN * width, FAR_OUTSIDE_MARGIN * height
         shapes = {"permitted polygon": self.permitted} | {
@@ -267,9 +312,39 @@ class Permit:
                 or max_y > height + margin_y
             ):
                 raise InvalidPermitError(
-                    f"{what} spans x {min_x:.0f}..{max_x:.0f}, y {min_y:.0f}..{max_y:.0f}, far outside "
-                    f"the {width}x{height} reference; redraw it on this camera's reference image"
+                    f"{what} spans x {_pixels(min_x)}..{_pixels(max_x)}, "
+                    f"y {_pixels(min_y)}..{_pixels(max_y)}, far outside the {width}x{height} reference; "
+                    "redraw it on this camera's reference image"
                 )
+
+
+POLYGON_TEXT = "points as 'x,y x,y x,y ...' in reference pixels"
+"""How a polygon is written as text (``permit set --polygon``, an inventory's ``area`` column)."""
+
+
+def parse_points(text: str, what: str) -> list[tuple[float, float]]:
+    """Parse ``'x,y x,y ...'`` (pairs apart by spaces or ``;``) into ``(x, y)`` points.
+
+    Parameters
+    ----------
+    text : str
+        The points, e.g. ``"0,0 1920,0 1920,1080"``.
+    what : str
+        Named in the error (``"--polygon"``).
+
+    Raises
+    ------
+    InvalidPermitError
+        When a pair is not two numbers.
+    """
+    malformed = InvalidPermitError(f"{what}: {text!r} is not a list of points; write {POLYGON_TEXT}")
+    try:
+        points = [tuple(float(v) for v in pair.split(",")) for pair in text.replace(";", " ").split()]
+    except ValueError:
+        raise malformed from None
+    if any(len(point) != 2 for point in points):
+        raise malformed
+    return [(p[0], p[1]) for p in points]
 
 
 def polygon_from_points(points: object, what: str) -> Polygon:
@@ -282,13 +357,13 @@ def polygon_from_points(points: object, what: str) -> Polygon:
         crosses itself or has no area.
     """
     try:
-        pairs = [(float(x), float(y)) for x, y in points]  # type: ignore[attr-defined]
-    except (TypeError, ValueError):
+        pairs = [(_coordinate(x), _coordinate(y)) for x, y in points]  # type: ignore[attr-defined]
+    except (TypeError, ValueError, OverflowError):
         raise InvalidPermitError(
-            f"{what} must be a list of [x, y] pairs of numbers, got {points!r:.80}"
+            f"{what} must be a list of [x, y] pairs of numbers, got {_shown(points)}"
         ) from None
     if any(not (math.isfinite(x) and math.isfinite(y)) for x, y in pairs):
-        raise InvalidPermitError(f"{what} has a coordinate that is NaN or infinite: {pairs!r:.80}")
+        raise InvalidPermitError(f"{what} has a coordinate that is NaN or infinite: {_shown(pairs)}")
     distinct = list(dict.fromkeys(pairs))
     if len(distinct) < 3:
         raise InvalidPermitError(f"{what} must have at least 3 distinct points, got {len(distinct)}")
@@ -297,10 +372,36 @@ def polygon_from_points(points: object, what: str) -> Polygon:
         raise InvalidPermitError(f"{what} has no area; its points lie on one line")
     if not polygon.is_valid:
         raise InvalidPermitError(
-            f"{what} is not a simple polygon ({explain_validity(polygon)}); "
+            f"{what} is not a simple polygon ({_shown(explain_validity(polygon))}); "
             "draw its points in order around the area without crossing edges"
         )
+    if not polygon.area >= MIN_AREA_PX:
+        raise InvalidPermitError(
+            f"{what} encloses {polygon.area:.3g} square pixels, less than one: it cannot be seen; "
+            "draw it in the reference's pixels"
+        )
     return polygon
+
+
+def _coordinate(value: object) -> float:
+    """Return a coordinate as a float; a string or a boolean is not a number here."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"not a number: {type(value).__name__}")
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond any float: as infinite as it gets
+        return math.inf
+
+
+def _pixels(value: float) -> str:
+    """Return a coordinate for a message: whole pixels, or 3 digits and an exponent when huge."""
+    return f"{value:.0f}" if abs(value) < 1e6 else f"{value:.3g}"
+
+
+def _shown(value: object) -> str:
+    """Return ``value`` as an error shows it: its repr cut to 80 characters."""
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}..."
 
 
 def _points_of(polygon: Polygon) -> list[list[float]]:

@@ -18,7 +18,7 @@ import numpy as np
 from shapely.geometry import Polygon, box
 from shapely.geometry.polygon import orient
 
-from fov_monitor.core.permit import FAR_OUTSIDE_MARGIN, Permit, PointsXY
+from fov_monitor.core.permit import FAR_OUTSIDE_MARGIN, MIN_AREA_PX, Permit, PointsXY
 from fov_monitor.errors import InvalidPermitError
 
 NEGLIGIBLE_MOVE = 0.005
@@ -122,7 +122,8 @@ def _moved(points: PointsXY, H_old_to_new: np.ndarray, bounds: Polygon) -> list[
     clipped = Polygon(projected).intersection(bounds)
     parts = [clipped] if clipped.geom_type == "Polygon" else list(getattr(clipped, "geoms", []))
     pieces = sorted(
-        (part for part in parts if part.geom_type == "Polygon" and part.area > 0), key=lambda p: -p.area
+        (part for part in parts if part.geom_type == "Polygon" and part.area >= MIN_AREA_PX),
+        key=lambda p: -p.area,
     )
     return [
         [(round(float(x), 2), round(float(y), 2)) for x, y in orient(piece).exterior.coords[:-1]]

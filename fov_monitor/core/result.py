@@ -85,6 +85,10 @@ class AlignMethod(enum.StrEnum):
     """Too few points agree for any stage alone (the light changed a lot), but the whole picture's
     edges, aligned independently (:mod:`fov_monitor.core.dense`), put them where they are: the view
     is measured with those points' homography (:mod:`fov_monitor.core.recovery`)."""
+    EDGES = "edges"
+    """No points match, but the whole picture's edges line up with a reference's where a camera can
+    look (:func:`fov_monitor.core.check.edge_alignment`): a move well beyond the tolerance is measured
+    and reported, anything less cannot be told."""
 
 
 class TamperKind(enum.StrEnum):

@@ -64,6 +64,15 @@ SHARPNESS_GRID = (6, 4)
 SHARP_CELLS = 0.75
 """The quantile of the cells' sharpness that stands for the view: its sharper parts (see
 :func:`_sharpness`)."""
+SMOOTH_CELL = 0.35
+"""A neighbourhood counts as covered only where the live frame's finest detail fell under this share
+of the reference's: a cover at the lens is out of focus and smooth, the leaves of a tree that grew in
+front of a house are not."""
+FINE_SIGMA = 1.0
+"""The finest detail: what a Gaussian of this size (half-size pixels) smooths away."""
+FINE_NOISE_GAIN = 0.76
+"""Share of white noise's variance that passes the fine-detail filter (the image minus its Gaussian of
+:data:`FINE_SIGMA`: 1 - 2 g(0) + sum g^2 = 1 - 1/(2 pi) + 1/(4 pi) for sigma 1)."""
 HIDDEN_CORNER_DENSITY = 0.45
 """A cover hides the scene's corners with it: the share of the reference's strong corners (see
 :func:`~fov_monitor.core.features.strong_corners`) that lie in the
@@ -246,8 +255,15 @@ def compare_view(
     enough = bool(matching.any()) and matching.sum() >= 0.05 * comparable.sum()
     gain = float(np.percentile(ratio[matching], 75)) if enough else 1.0
     gain = min(1.0, gain)
-    covered = comparable & (
-        ((correlation < MATCHING_CELL) & (ratio < WEAK_CELL * gain)) | (ratio < FADED_CELL * gain)
+    # An object at the lens is far out of focus: where it hides the scene, the picture is smooth.
+    # Foliage that grew, a crowd or traffic hide structure too, but with fine detail of their own.
+    ref_fine = reference.cached("tamper_fine", lambda gray: _fine_std(_half(gray)))
+    live_fine = _fine_std(live_half, noise_level(live_half))
+    smooth = live_fine < SMOOTH_CELL * np.maximum(ref_fine, 1e-6)
+    covered = (
+        comparable
+        & smooth
+        & (((correlation < MATCHING_CELL) & (ratio < WEAK_CELL * gain)) | (ratio < FADED_CELL * gain))
     )
     count = int(comparable.sum())
     # Unmoved and at the reference's size, the live band just computed is the one sharpness needs.
@@ -335,6 +351,14 @@ def _local_mean(image: NDArray[np.float32]) -> NDArray[np.float32]:
     return cv2.GaussianBlur(small, (0, 0), NEIGHBOURHOOD_SIGMA)  # type: ignore[no-any-return]
 
 
+def _fine_std(half: GrayImage, noise: float = 0.0) -> NDArray[np.float32]:
+    """Return the neighbourhood spread of a half-size image's finest detail, sensor noise discounted."""
+    image = half.astype(np.float32)
+    fine = image - cv2.GaussianBlur(image, (0, 0), FINE_SIGMA)
+    energy = _local_mean(fine * fine) - np.float32(FINE_NOISE_GAIN * noise * noise)
+    return np.sqrt(np.maximum(energy, 0.0))  # type: ignore[no-any-return]
+
+
 def _sharpness(gray: GrayImage, band_of_half: NDArray[np.float32] | None = None) -> tuple[float, float]:
     """Return fine detail over coarse structure, noise discounted: the whole view, and its sharper parts.
 
@@ -358,6 +382,42 @@ def _sharpness(gray: GrayImage, band_of_half: NDArray[np.float32] | None = None)
     if not structured.any():
         return whole, whole
     return whole, float(np.quantile(signal[structured] / np.maximum(coarse[structured], 0.5), SHARP_CELLS))
+
+
+STABLE_CELL = 0.8
+"""A neighbourhood of the reference whose structure another frame repeats with at least this
+correlation stayed the same between the two."""
+
+
+def stable_structure(reference: Reference, others: Sequence[GrayImage]) -> float:
+    """Return the share of the view whose structure stays the same in every other frame of the view.
+
+    Enrolment grabs several frames over a span: water, foliage in the wind, traffic and people move,
+    buildings, kerbs and poles stay. A cell counts when the reference shows structure there and
+    every other frame (taken with the camera unmoved) repeats it.
+
+    Parameters
+    ----------
+    reference : Reference
+        The reference, prepared from the first frame.
+    others : sequence of (h, w) uint8 arrays
+        The other frames at the working size, of the reference's aspect.
+
+    Returns
+    -------
+    float
+        0..1, a share of the whole view.
+    """
+    ref_band = reference.cached("tamper_band", lambda gray: _band(_half(gray)))
+    ref_std = reference.cached("tamper_band_std", lambda gray: np.sqrt(_local_mean(ref_band * ref_band)))
+    stable = ref_std >= TEXTURED
+    half_wh = (ref_band.shape[1], ref_band.shape[0])
+    for gray in others:
+        live_band = _band(cv2.resize(gray, half_wh, interpolation=cv2.INTER_AREA))
+        live_std = np.sqrt(_local_mean(live_band * live_band))
+        correlation = _local_mean(ref_band * live_band) / np.maximum(ref_std * live_std, 1e-6)
+        stable &= correlation >= STABLE_CELL
+    return float(stable.mean())
 
 
 def assess_reference(reference: Reference, settings: CheckSettings | None = None) -> list[str]:

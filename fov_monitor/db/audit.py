@@ -38,15 +38,31 @@ class AuditAction(enum.StrEnum):
     CAMERA_ADDED = "camera added"
     CAMERA_EDITED = "camera edited"
     CAMERA_REMOVED = "camera removed"
+    CAMERA_IMPORTED = "camera imported"
+    """A row of ``fov-monitor camera import`` added or changed a camera (its settings and permit); written
+    before the camera's files change."""
+    CAMERA_IMPORT_FAILED = "camera import failed"
+    """The files of a :attr:`CAMERA_IMPORTED` line could not be written: what was written is undone."""
+    CAMERAS_EXPORTED = "cameras exported"
+    """The inventory (sources, user names, where the passwords are kept) was exported."""
     REFERENCE_CAPTURED = "reference captured"
     REFERENCE_REBASELINE_STARTED = "reference rebaseline started"
     REFERENCE_REBASELINE_FAILED = "reference rebaseline failed"
     REFERENCE_REBASELINED = "reference rebaselined"
     """An approved re-baseline replaced a reference (the report lists them)."""
+    REFERENCE_LEARNED = "reference learned"
+    """The scan added a compliant frame in new conditions to the camera's reference bank (its detail
+    names the frame and what it was verified against); written before the files."""
+    REFERENCE_FORGOTTEN = "reference forgotten"
+    """A learned reference was removed from the bank (by a technician, or retired by a re-baseline)."""
     PERMIT_CARRIED_OVER = "permit carried over"
     """A re-baseline of a moved view carried the permit's drawing with it; written just before its
     :attr:`REFERENCE_REBASELINED`."""
     PERMIT_SET = "permit set"
+    STORE_CHANGE_FAILED = "store change failed"
+    """A change of the store whose line was written first (camera added, edited or removed, permit set,
+    reference captured) did not happen: its detail names that ``action`` and the ``error``, and what was
+    written of it was undone."""
     STORE_REPAIRED = "store repaired"
     """``fov-monitor validate --repair`` wrote back what reading a camera had to make up for (a feature
     cache rebuilt, a reference image put back from ``history/``)."""

@@ -85,8 +85,9 @@ class Connection(Protocol):
     def is_transient(self, error: Exception) -> bool:
         """Return True when ``error`` may pass (a lock, a lost connection): try the operation again."""
 
-    def unavailable_message(self, error: Exception, attempts: int, opening: bool) -> str:
-        """Return the one-line error after ``attempts`` tries failed for a passing reason."""
+    def unavailable_message(self, error: Exception, attempts: int, waited_s: float, opening: bool) -> str:
+        """Return the one-line error after ``attempts`` tries, ``waited_s`` in all, failed for a passing
+        reason."""
 
     def refused_message(self, error: Exception, opening: bool) -> str:
         """Return the one-line error for a failure that trying again will not mend."""

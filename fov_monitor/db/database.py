@@ -191,7 +191,7 @@ class Database:
     def _retrying(self, action: Callable[[], T], *, opening: bool = False) -> T:
         """Run ``action`` (one whole transaction or query), again after a passing failure."""
         delays = self.retry.delays_s()
-        attempt = 1
+        attempt, started = 1, time.monotonic()
         while True:
             try:
                 return action()
@@ -200,7 +200,10 @@ class Database:
                     raise StoreError(self._connection.refused_message(exc, opening)) from None
                 delay = next(delays, None)
                 if delay is None:
-                    raise StoreError(self._connection.unavailable_message(exc, attempt, opening)) from None
+                    waited_s = time.monotonic() - started
+                    raise StoreError(
+                        self._connection.unavailable_message(exc, attempt, waited_s, opening)
+                    ) from None
                 reason = self.location.scrub(str(exc))
                 log.info(
                     "database %s: try %d failed (%s); again in %.2f s", self.location, attempt, reason, delay
@@ -383,6 +386,28 @@ class Database:
     ) -> None:
         """Append one line to the audit log."""
         self.write(lambda transaction: append_audit(transaction, at, actor, action, camera_id, detail))
+
+    @contextmanager
+    def audited_change(
+        self, actor: str, action: AuditAction, camera_id: str | None, detail: Mapping[str, Any], at: str
+    ) -> Iterator[None]:
+        """Append the audit line of a change to the store, then let the block make the change.
+
+        The line goes first: when the database refuses it (locked, full disk, unreachable), the block
+        never runs, and nothing was changed. When the block fails, having undone what it wrote (the
+        store's writes are all or nothing), a :attr:`~AuditAction.STORE_CHANGE_FAILED` line names the
+        action and the error; the block's error is raised.
+        """
+        self.audit(actor, action, camera_id, detail, at)
+        try:
+            yield
+        except BaseException as exc:
+            failed = {"action": str(action), "error": str(exc) or type(exc).__name__}
+            try:
+                self.audit(actor, AuditAction.STORE_CHANGE_FAILED, camera_id, failed, at)
+            except StoreError as second:
+                log.error("audit log: %r not marked failed (%s)", str(action), second)
+            raise
 
     def audit_entries(
         self,

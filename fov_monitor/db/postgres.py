@@ -186,7 +186,7 @@ class PostgresConnection:
         text = str(error).lower()
         return not any(fragment in text for fragment in _NOT_PASSING)
 
-    def unavailable_message(self, error: Exception, attempts: int, opening: bool) -> str:
+    def unavailable_message(self, error: Exception, attempts: int, waited_s: float, opening: bool) -> str:
         """Name the database (password hidden) and what to do when it stayed unreachable."""
         fix = (
             "check the URL (--db, $FOV_MONITOR_DB or 'database' in the store's settings.json) and that "
@@ -196,7 +196,8 @@ class PostgresConnection:
             "command again"
         )
         return (
-            f"database {self.location.shown} stayed unavailable through {attempts} tries "
+            f"database {self.location.shown} stayed unavailable through {attempts} tries over "
+            f"{waited_s:.0f} s "
             f"({self.location.scrub(str(error))}); {fix}"
         )
 

@@ -49,6 +49,12 @@ class RetryPolicy:
                 f"{self.busy_timeout_s} and {self.connect_timeout_s}"
             )
 
+    def longest_wait_s(self) -> float:
+        """Return how long a write waits at most before it fails, on SQLite: every try waiting out its
+        ``busy_timeout_s`` for another process's lock, and the pauses between tries (about 14 s by
+        default: 5 x 2 s + 0.25 + 0.5 + 1 + 2 s)."""
+        return self.attempts * self.busy_timeout_s + sum(self.delays_s())
+
     def delays_s(self) -> Iterator[float]:
         """Yield the pause before each try after the first (``attempts - 1`` values)."""
         delay = self.first_delay_s

@@ -7,9 +7,11 @@ that :class:`fov_monitor.db.database.Database` tries again.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
+from pathlib import Path
 from typing import Any
 
 from fov_monitor.db.connection import Row, Transaction
@@ -19,6 +21,9 @@ from fov_monitor.db.schema import SCHEMA_VERSION, SQLITE_MIGRATIONS, sqlite_stat
 from fov_monitor.errors import StoreError
 
 _BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+FULL_BELOW_BYTES = 1 << 20
+"""A disk with less free space than this, where SQLite failed to write or open its files, is full (a
+write-ahead log and its index need some pages)."""
 
 
 class SqliteConnection:
@@ -117,16 +122,22 @@ class SqliteConnection:
         text = str(error).lower()
         return "locked" in text or "busy" in text
 
-    def unavailable_message(self, error: Exception, attempts: int, opening: bool) -> str:
+    def unavailable_message(self, error: Exception, attempts: int, waited_s: float, opening: bool) -> str:
         """Name the file and what to do when it stayed locked through every try."""
         return (
-            f"database {self.location.shown} stayed locked by another process through {attempts} tries "
+            f"database {self.location.shown} stayed locked by another process through {attempts} tries over "
+            f"{waited_s:.0f} s "
             f"({error}); nothing was written; find the process holding it (fuser {self.location.shown}) "
             "or try again when it is done"
         )
 
     def refused_message(self, error: Exception, opening: bool) -> str:
-        """Name the file and the likely fix."""
+        """Name the file and the likely fix: a full disk is said as such, never taken for damage."""
+        if self._disk_full(error):
+            return (
+                f"database {self.location.shown} cannot be written: the disk holding it is full ({error}); "
+                "free some space and run the command again; nothing was written"
+            )
         if opening:
             return (
                 f"database {self.location.shown} cannot be used ({error}); restore it from backup or move "
@@ -136,6 +147,22 @@ class SqliteConnection:
             f"database {self.location.shown} refused the write ({error}); check that the store is writable "
             "and has free space; nothing was half-written"
         )
+
+    def _disk_full(self, error: Exception) -> bool:
+        """Tell whether ``error`` comes of a full disk: SQLite says so, or it failed to write its files
+        (an I/O error, a file it could not open) where no space is left."""
+        code = getattr(error, "sqlite_errorcode", None)
+        if code is None:
+            return False
+        if code & 0xFF == sqlite3.SQLITE_FULL:
+            return True
+        if code & 0xFF not in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN):
+            return False
+        try:
+            space = os.statvfs(Path(self.location.path).parent)
+        except OSError:
+            return False
+        return space.f_bavail * space.f_frsize < FULL_BELOW_BYTES
 
     def close(self) -> None:
         """Close the connection."""

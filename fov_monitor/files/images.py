@@ -52,6 +52,22 @@ def read_image(path: str | Path, max_pixels: int = MAX_IMAGE_PIXELS) -> NDArray[
     return decode_image_bytes(data, f"image file {path}", max_pixels)
 
 
+def image_size_wh(data: bytes, name: str) -> tuple[int, int]:
+    """Return an encoded image's ``(width, height)`` from its header, without decoding its pixels.
+
+    Raises
+    ------
+    ImageFileError
+        When the bytes are not an image.
+    """
+    try:
+        with Image.open(io.BytesIO(data)) as header:
+            width, height = header.size
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError):
+        raise ImageFileError(f"{name} is not an image; give a JPEG, PNG or PPM file") from None
+    return int(width), int(height)
+
+
 def decode_image_bytes(data: bytes, name: str, max_pixels: int = MAX_IMAGE_PIXELS) -> NDArray[np.uint8]:
     """Decode an encoded image (JPEG, PNG, PPM, BMP, TIFF or WebP) as an (H, W, 3) uint8 BGR array.
 

@@ -58,6 +58,32 @@ class JsonDocument:
         return offsets
 
 
+LONGEST_EXACT_INTEGER = 20
+"""Digits of the longest integer read as an integer; a longer one is read as a float (``inf`` past
+1e308), so that a damaged file's 5,000-digit number is one clear range error, not a traceback."""
+
+
+def parse_json(text: str) -> object:
+    """Return the value of the JSON ``text``, as ``json.loads`` does, within bounds.
+
+    An integer of more than :data:`LONGEST_EXACT_INTEGER` digits is read as a float, and nesting
+    deeper than Python's recursion allows is a ``ValueError`` like any other malformed text.
+
+    Raises
+    ------
+    ValueError
+        With the reason in one line (``json.JSONDecodeError`` for malformed text).
+    """
+    try:
+        return json.loads(text, parse_int=_parse_int)
+    except RecursionError:
+        raise ValueError("arrays or objects nested too deep") from None
+
+
+def _parse_int(digits: str) -> int | float:
+    return int(digits) if len(digits.lstrip("-")) <= LONGEST_EXACT_INTEGER else float(digits)
+
+
 def read_json_document(
     path: Path, *, error: type[FovMonitorError] = InvalidSettingsError, fix: str = "fix or remove it"
 ) -> JsonDocument:
@@ -74,8 +100,8 @@ def read_json_document(
     """
     try:
         text = path.read_text(encoding="utf-8")
-        return JsonDocument(path, text, json.loads(text))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return JsonDocument(path, text, parse_json(text))
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise error(f"{path} is not readable JSON ({exc}); {fix}") from None
 
 

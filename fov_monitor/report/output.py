@@ -58,6 +58,11 @@ def write_folder(out: Path, kind: str, build: Callable[[Path], T]) -> T:
         _swap(staging, out)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        if not _is_writing(exc, out, staging):
+            raise ReportError(
+                f"cannot read {exc.filename} ({exc.strerror or exc}); nothing was written to {out}: "
+                "restore the file, or check it with 'fov-monitor validate'"
+            ) from None
         raise ReportError(
             f"cannot write the report to {out} ({exc.strerror or exc}); choose another --out"
         ) from None
@@ -65,6 +70,19 @@ def write_folder(out: Path, kind: str, build: Callable[[Path], T]) -> T:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return result
+
+
+def _is_writing(error: OSError, out: Path, staging: Path) -> bool:
+    """Tell whether ``error`` befell the report's own folders (``--out`` is to blame), not a file read."""
+    if error.filename is None:
+        return True
+    failed = Path(os.fsdecode(error.filename)).absolute()
+    own = [out.absolute(), staging.absolute()]
+    if any(failed == folder or folder in failed.parents for folder in own):
+        return True
+    # The earlier report moved aside while the new one takes its place (see _swap).
+    base, prefix = out.absolute().parent, f".{out.name}."
+    return any(path.parent == base and path.name.startswith(prefix) for path in (failed, *failed.parents))
 
 
 def _swap(staging: Path, out: Path) -> None:

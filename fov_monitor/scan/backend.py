@@ -91,11 +91,19 @@ class LocalBackend:
     def __enter__(self) -> LocalBackend:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["fov_monitor.scan.worker"])
+        # Each worker watches a pipe only this process writes to: when this process dies (SIGKILL,
+        # out of memory), the pipe reads end-of-file and the worker ends too, which lets the fork
+        # server and the resource tracker end in turn. Closed last, after the pool has shut down.
+        watched, held = context.Pipe(duplex=False)
+        self._stack.callback(watched.close)
+        self._stack.callback(held.close)
         self.grabs = self._stack.enter_context(
             ThreadPoolExecutor(self.concurrency, thread_name_prefix="grab")
         )
         self.checks = self._stack.enter_context(
-            ProcessPoolExecutor(self.workers, mp_context=context, initializer=start_worker)
+            ProcessPoolExecutor(
+                self.workers, mp_context=context, initializer=start_worker, initargs=(watched,)
+            )
         )
         return self
 

@@ -28,12 +28,13 @@ from typing import Any
 from fov_monitor.core.result import Outcome, Status
 from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.database import Database, ScanOutcomeRow, ScanRecord, ScanRun
-from fov_monitor.errors import InvalidSettingsError
+from fov_monitor.errors import FovMonitorError, InvalidSettingsError
 from fov_monitor.faces.privacy import PrivacySettings
 from fov_monitor.scan.backend import Backend, LocalBackend
 from fov_monitor.scan.cluster import DaskBackend
 from fov_monitor.scan.worker import CameraTask, CheckReply
 from fov_monitor.store.store import Store, now_utc
+from fov_monitor.workflows.bank import LearningCandidate, learn_reference
 from fov_monitor.workflows.camera_check import (
     Judgement,
     audit_unblurred_copy,
@@ -205,6 +206,8 @@ class _Pipeline:
         else:
             remove_judgement_files(judgement)
             log.info("camera %s already has an outcome in run %d; kept it", row.camera_id, row.run_id)
+        if judgement.learning is not None:
+            self._learn(job.camera_id, judgement.learning)
 
     def _verdict_rows(
         self, job: _Job, judgement: Judgement, reply: CheckReply
@@ -232,6 +235,23 @@ class _Pipeline:
             ),
             ScanRecord(self.settings.actor, result, reply.source or job.source, evidence, detail, lines),
         )
+
+    def _learn(self, camera_id: str, candidate: LearningCandidate) -> None:
+        """Keep a compliant frame in new conditions in the camera's reference bank; never fail the scan."""
+        try:
+            learned = learn_reference(
+                self.store,
+                self.database,
+                camera_id,
+                candidate,
+                actor=self.settings.actor,
+                scan_run=self.run_id,
+            )
+        except (FovMonitorError, OSError) as exc:
+            log.warning("camera %s: a frame in new conditions was not learned: %s", camera_id, exc)
+            return
+        if learned is not None:
+            log.info("camera %s: learned reference %s", camera_id, learned.label)
 
     def _no_verdict(self, job: _Job, outcome: Outcome, reason: str, worker: str = "") -> None:
         first = job.first

@@ -20,9 +20,12 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import logging
+import os
 import signal
 import socket
+import threading
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import cv2
@@ -126,17 +129,41 @@ class CheckReply:
     worker: str = ""
 
 
-def start_worker() -> None:
+def start_worker(parent: Connection | None = None) -> None:
     """Set a worker process up for a long scan.
 
     One OpenCV thread (the pool is the parallelism), face models without onnxruntime's arena (memory
-    flat over the night), and Ctrl-C left to the parent.
+    flat over the night), Ctrl-C left to the parent, and an end with the parent.
+
+    Parameters
+    ----------
+    parent : Connection, optional
+        The reading end of a pipe that only the scan's process writes to (it never does): it reads
+        end-of-file once that process is gone, however it died, and the worker then ends at once. A
+        worker's own parent is the fork server, not the scan, so a parent-death signal would not do.
     """
     cv2.setNumThreads(1)
     use_memory_arena(False)
     # A worker's warnings (e.g. evidence not written) reach the scan's stderr like the parent's own.
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent is not None:
+        threading.Thread(target=_end_with, args=(parent,), name="scan watch", daemon=True).start()
+
+
+def _end_with(parent: Connection) -> None:
+    """Block until the scan's process is gone, then end this worker (it has no one to answer)."""
+    try:
+        parent.recv_bytes()
+    except (EOFError, OSError):
+        pass
+    else:  # nothing is ever sent: a message means the pipe is not what it should be
+        log.error("scan worker %d: unexpected message from the scan's process", os.getpid())
+    os._exit(EXIT_PARENT_GONE)
+
+
+EXIT_PARENT_GONE = 70
+"""A worker's exit status when it ended because the scan's process was gone."""
 
 
 def grab_camera(store: Store, task: CameraTask, *, write_files: bool) -> CheckTask | CheckReply:
@@ -207,6 +234,7 @@ def _check(store: Store, task: CheckTask) -> CheckReply:
             evidence=EvidencePolicy.AUTO if task.final else EvidencePolicy.NEVER,
             privacy=task.privacy,
             write_files=task.write_files,
+            learn=True,
         )
     except FovMonitorError as exc:
         return CheckReply(task.camera_id, None, str(exc))

@@ -9,8 +9,8 @@ redacted (no user, password or token), so it is safe to log::
 """
 
 from fov_monitor.sources.auth import AuthKind, SourceAuth
-from fov_monitor.sources.dispatch import DEFAULT_MAX_BYTES, SourceKind, grab, source_kind
-from fov_monitor.sources.redaction import redact
+from fov_monitor.sources.dispatch import DEFAULT_MAX_BYTES, SourceKind, check_source, grab, source_kind
+from fov_monitor.sources.redaction import mask_secrets, redact, secrets_in
 from fov_monitor.sources.result import Grab
 
 __all__ = [
@@ -19,7 +19,10 @@ __all__ = [
     "Grab",
     "SourceAuth",
     "SourceKind",
+    "check_source",
     "grab",
+    "mask_secrets",
     "redact",
+    "secrets_in",
     "source_kind",
 ]

@@ -66,6 +66,30 @@ def source_kind(source: str) -> tuple[SourceKind, str]:
     return SourceKind.PATH, source
 
 
+def check_source(source: str) -> str:
+    """Return ``source`` if it is one fov-monitor can grab from, else raise saying what is wrong.
+
+    Checks the form only (a known kind; for a URL, a host and a valid port): whether the camera
+    answers is for the grab to find.
+
+    Raises
+    ------
+    SourceError
+        When the source is empty, of a kind fov-monitor does not read, or a URL that cannot be parsed
+        (``http://[::1``) or names no host.
+    """
+    kind, location = source_kind(source)
+    if kind in (SourceKind.HTTP, SourceKind.RTSP):
+        try:
+            parts = urlsplit(location)
+            host, _ = parts.hostname, parts.port
+        except ValueError as exc:
+            raise SourceError(f"source {redact(source)!r} is not a valid URL ({exc}); fix it") from None
+        if not host:
+            raise SourceError(f"source {redact(source)!r} names no host; fix the URL")
+    return source
+
+
 def grab(
     source: str,
     *,
@@ -120,7 +144,7 @@ def grab(
         raise InvalidSettingsError(
             f"timeout_s and max_bytes must be positive, got {timeout_s} and {max_bytes}"
         )
-    kind, location = source_kind(source)
+    kind, location = source_kind(check_source(source))
     deadline = Deadline(timeout_s, redact(source))
     sockets = OpenSockets()
     work: dict[SourceKind, Callable[[], Grab]] = {

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from fov_monitor.core.permit import DEFAULT_TOLERANCE
-from fov_monitor.errors import InvalidSettingsError
-from fov_monitor.sources import SourceAuth
+from fov_monitor.errors import InvalidSettingsError, SourceError
+from fov_monitor.sources import SourceAuth, check_source
 
 CAMERA_SCHEMA_VERSION = 1
 
@@ -19,12 +19,32 @@ _SITE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 DEFAULT_TIMEOUT_S = 10.0
 
+RESERVED_NAMES = frozenset(
+    {
+        "fov-monitor.sqlite",
+        "fov-monitor.sqlite-wal",
+        "fov-monitor.sqlite-shm",
+        "fov-monitor.sqlite-journal",
+        "settings.json",
+        "alerts.json",
+        "organisation.json",
+        "weighing",
+    }
+)
+"""Names of the store's own files and folders beside the camera folders (lower case). Those that
+begin with ``.`` or ``_`` (``.removed``, ``.scan.lock``, ``.cache``, ``_evidence``, ``_unblurred``)
+are refused by the id's first character already."""
+RESERVED_ENDINGS = (".sqlite", ".sqlite3", ".db", "-wal", "-shm", "-journal", ".json", ".jsonl", ".lock")
+"""Endings of names the store's settings may give its own files (a database named in settings.json,
+a JSON-lines alert channel, SQLite's companions of any database): no camera id ends so."""
+
 
 def check_camera_id(camera_id: object) -> str:
     """Return ``camera_id`` if it is safe as a folder name, else raise.
 
     An id is 1-64 letters, digits, ``_``, ``.`` or ``-``, starting with a letter or digit, and
-    never ``..``: it cannot leave the store or hide as a dot-file.
+    never ``..``: it cannot leave the store or hide as a dot-file. It is never a name the store uses
+    for its own files (:func:`is_reserved_name`).
 
     Raises
     ------
@@ -39,7 +59,23 @@ def check_camera_id(camera_id: object) -> str:
             f"camera id {shown!r} is not allowed; use 1-64 letters, digits, '_', '.' or '-', starting "
             "with a letter or digit (e.g. 'cam-12-harbour')"
         )
+    if is_reserved_name(camera_id):
+        raise InvalidSettingsError(
+            f"camera id {camera_id!r} is not allowed: the store keeps its own files under such names "
+            f"(the database and its -wal, -shm and -journal files, settings, alerts and organisation "
+            f"JSON, weighing/); choose another id (e.g. 'cam-12-harbour')"
+        )
     return camera_id
+
+
+def is_reserved_name(name: str) -> bool:
+    """Tell whether ``name`` is (or may be) one of the store's own files or folders, never a camera's.
+
+    Those are :data:`RESERVED_NAMES`, names ending as in :data:`RESERVED_ENDINGS`, and names that
+    begin with ``.`` or ``_``; compared without case (a store may live on a case-blind disk).
+    """
+    lowered = name.lower()
+    return lowered in RESERVED_NAMES or lowered.endswith(RESERVED_ENDINGS) or name[:1] in ("", ".", "_")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +129,11 @@ class CameraConfig:
                 raise InvalidSettingsError(
                     f"{where}: {name} must be text, got {type(getattr(self, name)).__name__}"
                 )
+        if self.source:
+            try:
+                check_source(self.source)
+            except SourceError as exc:
+                raise InvalidSettingsError(f"{where}: {exc}") from None
         if self.site and not _SITE.fullmatch(self.site):
             raise InvalidSettingsError(
                 f"{where}: site {self.site!r} is not allowed; use 1-64 letters, digits, '_', '.' or '-', "
@@ -100,15 +141,16 @@ class CameraConfig:
             )
         if self.hfov_deg is not None and not _number_in(self.hfov_deg, 0.0, 180.0):
             raise InvalidSettingsError(
-                f"{where}: hfov_deg must be degrees between 0 and 180, got {self.hfov_deg!r}"
+                f"{where}: hfov_deg must be degrees between 0 and 180, got {_shown(self.hfov_deg)}"
             )
         if not _number_in(self.tolerance, 0.0, 1.0):
             raise InvalidSettingsError(
-                f"{where}: tolerance must be a share between 0 and 1 (e.g. 0.02), got {self.tolerance!r}"
+                f"{where}: tolerance must be a share between 0 and 1 (e.g. 0.02), "
+                f"got {_shown(self.tolerance)}"
             )
         if not _number_in(self.timeout_s, 0.0, 600.0):
             raise InvalidSettingsError(
-                f"{where}: timeout_s must be seconds between 0 and 600, got {self.timeout_s!r}"
+                f"{where}: timeout_s must be seconds between 0 and 600, got {_shown(self.timeout_s)}"
             )
 
     def with_changes(self, **changes: Any) -> CameraConfig:
@@ -179,4 +221,12 @@ def _number_in(value: object, low: float, high: float) -> bool:
     """Tell whether ``value`` is a real number strictly between ``low`` and ``high``."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
-    return math.isfinite(value) and low < value < high
+    return low < value < high  # False for NaN and the infinities; exact for an integer of any size
+
+
+def _shown(value: object) -> str:
+    """Return ``value`` as an error shows it: a huge integer by its length, anything cut to 40 characters."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**15:
+        return f"a number of {int(abs(value).bit_length() * math.log10(2)) + 1} digits"
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."

@@ -10,8 +10,9 @@ Reading never writes. What a read had to make up for is kept in the value and sa
 for ``fov-monitor validate`` to name and ``fov-monitor validate --repair``
 (:meth:`Store.repair <fov_monitor.store.store.Store.repair>`) to write back:
 
-- a feature cache that is missing, damaged, made at another working width or not the one the record
-  names: the features are computed from the image, in memory;
+- a feature cache that is missing, damaged, made at another working width, not the one the record
+  names (or the record names none) or made from another image: the features are computed from the
+  image, in memory;
 - an image that does not match its record while a copy kept in ``history/`` does (a re-baseline cut
   short between the image and its record): that copy is used.
 """
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,10 +29,10 @@ from numpy.typing import NDArray
 
 from fov_monitor.core.reference import Reference
 from fov_monitor.core.settings import CheckSettings
-from fov_monitor.errors import FovMonitorError, ReferenceCacheError, StoreError
+from fov_monitor.errors import FovMonitorError, InvalidSettingsError, ReferenceCacheError, StoreError
 from fov_monitor.files.images import decode_image_bytes
 from fov_monitor.store.camera import CameraConfig
-from fov_monitor.store.records import ReferenceInfo, StoredPermit, check_label
+from fov_monitor.store.records import ReferenceInfo, StoredPermit, check_label, unreadable_file
 from fov_monitor.store.reference_cache import decode_reference
 
 log = logging.getLogger(__name__)
@@ -247,11 +248,16 @@ def read_reference_image(folder: Path, camera_id: str, info: ReferenceInfo) -> t
             f"reference image {path} is missing; capture it again with 'fov-monitor reference "
             f"rebaseline {camera_id} --label {info.label}'"
         ) from None
+    except OSError as exc:
+        raise unreadable_file(path, exc) from None
     if _sha256(data) == info.image_sha256:
         return data, None
     history = folder / "history"
     for kept in sorted(history.glob(f"reference-{info.label}-*/{info.label}.png"), reverse=True):
-        data = kept.read_bytes()
+        try:
+            data = kept.read_bytes()
+        except OSError:
+            continue  # a copy that cannot be read is no copy
         if _sha256(data) == info.image_sha256:
             log.warning(
                 "camera %s: reference image %s does not match its record; read the copy in %s instead "
@@ -268,6 +274,26 @@ def read_reference_image(folder: Path, camera_id: str, info: ReferenceInfo) -> t
     )
 
 
+def check_record_size(state: CameraState, info: ReferenceInfo, image_wh: tuple[int, int]) -> None:
+    """Raise when the reference's record says another size than its image's ``image_wh``.
+
+    The image matches its recorded checksum, so it is the record's ``size_wh`` that is wrong.
+
+    Raises
+    ------
+    InvalidSettingsError
+        Naming the record, the field, both sizes and the fix.
+    """
+    if tuple(info.size_wh) == tuple(image_wh):
+        return
+    record, png = state.reference_path(info.label, ".json"), state.reference_path(info.label, ".png")
+    raise InvalidSettingsError(
+        f"{record}: field 'size_wh' is {info.size_wh[0]}x{info.size_wh[1]}, but the image {png.name} is "
+        f"{image_wh[0]}x{image_wh[1]}; set it to [{image_wh[0]}, {image_wh[1]}] (the image matches its "
+        "recorded checksum) or restore the record from a backup"
+    )
+
+
 def reference_path(folder: Path, label: str, suffix: str) -> Path:
     """Return the file of reference ``label`` with ``suffix`` in a camera's ``folder``."""
     return folder / "references" / f"{check_label(label)}{suffix}"
@@ -276,13 +302,31 @@ def reference_path(folder: Path, label: str, suffix: str) -> Path:
 def _features(
     state: CameraState, info: ReferenceInfo, png: bytes, settings: CheckSettings
 ) -> tuple[Reference, str | None]:
+    """Return the reference's features, with a learned reference's homography to the base from its record."""
+    reference, problem = _cached_or_computed(state, info, png, settings)
+    if info.is_learned:
+        reference = replace(reference, to_base=info.to_base())
+    return reference, problem
+
+
+def _cached_or_computed(
+    state: CameraState, info: ReferenceInfo, png: bytes, settings: CheckSettings
+) -> tuple[Reference, str | None]:
     """Return the reference's features from its cache, else computed from ``png`` with the reason."""
     cache = state.reference_path(info.label, ".npz")
     try:
         data = cache.read_bytes()
-        if info.features_sha256 is not None and _sha256(data) != info.features_sha256:
+        # The record binds the cache to the image: the cache's checksum is in the record beside the
+        # image's, and the cache names the image it was made from. A cache the record does not name
+        # could be any image's (another camera's of the same size would give its verdicts).
+        if info.features_sha256 is None:
+            raise ReferenceCacheError(
+                f"feature cache {cache} is not bound to its image (its record {info.label}.json names no "
+                "checksum for it)"
+            )
+        if _sha256(data) != info.features_sha256:
             raise ReferenceCacheError(f"feature cache {cache} does not match its recorded checksum")
-        return decode_reference(data, cache, settings), None
+        return decode_reference(data, cache, settings, image_sha256=info.image_sha256), None
     except FileNotFoundError:
         problem = f"feature cache {cache} does not exist"
     except OSError as exc:
@@ -308,6 +352,7 @@ __all__ = [
     "CameraState",
     "LoadedCamera",
     "LoadedReference",
+    "check_record_size",
     "prepare_camera",
     "read_reference_image",
     "reference_path",

@@ -21,6 +21,7 @@ from fov_monitor.core.result import FrameQuality
 from fov_monitor.core.settings import CheckSettings
 from fov_monitor.errors import ReferenceCacheError
 from fov_monitor.files.atomic import atomic_writer
+from fov_monitor.files.json_files import parse_json
 
 CACHE_FORMAT_VERSION = 1
 """Version of the file layout; a file of another version is refused (and rebuilt by a repair)."""
@@ -35,7 +36,7 @@ _ARRAYS = {
 }
 
 
-def save_reference(reference: Reference, path: str | Path) -> None:
+def save_reference(reference: Reference, path: str | Path, *, image_sha256: str | None = None) -> None:
     """Write a prepared reference to ``path`` atomically (write to a temporary file, then rename).
 
     Parameters
@@ -44,9 +45,13 @@ def save_reference(reference: Reference, path: str | Path) -> None:
         The prepared reference.
     path : str or Path
         The ``.npz`` file to write; its folder must exist.
+    image_sha256 : str, optional
+        The SHA-256 of the image file the features were computed from (hex), kept in the file so that
+        a reader can refuse it beside another image (see :func:`decode_reference`).
     """
     path = Path(path)
     meta = {
+        "image_sha256": image_sha256,
         "format_version": CACHE_FORMAT_VERSION,
         "label": reference.label,
         "size_wh": list(reference.size_wh),
@@ -125,7 +130,13 @@ def load_reference(path: str | Path, settings: CheckSettings | None = None) -> R
     return decode_reference(data, path, settings)
 
 
-def decode_reference(data: bytes, path: str | Path, settings: CheckSettings | None = None) -> Reference:
+def decode_reference(
+    data: bytes,
+    path: str | Path,
+    settings: CheckSettings | None = None,
+    *,
+    image_sha256: str | None = None,
+) -> Reference:
     """Read a reference from the bytes of a file written by :func:`save_reference`.
 
     For a caller that has read the file already (to check it against its recorded checksum).
@@ -138,6 +149,9 @@ def decode_reference(data: bytes, path: str | Path, settings: CheckSettings | No
         Where it was read from, named in errors.
     settings : CheckSettings, optional
         As :func:`load_reference`.
+    image_sha256 : str, optional
+        The SHA-256 of the image the features must have been computed from: a file that names
+        another image is refused (one that names none, written before the image was named, is not).
 
     Returns
     -------
@@ -151,12 +165,20 @@ def decode_reference(data: bytes, path: str | Path, settings: CheckSettings | No
     settings = settings or CheckSettings()
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-            meta = json.loads(archive["meta"].tobytes().decode("utf-8"))
+            meta = parse_json(archive["meta"].tobytes().decode("utf-8"))
+            if not isinstance(meta, dict):
+                raise ValueError("metadata is not an object")
             arrays = {name: archive[name] for name in _ARRAYS}
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError, EOFError) as exc:
         raise ReferenceCacheError(
             f"feature cache {path} is damaged ({type(exc).__name__}); prepare the reference again"
         ) from None
+    made_from = meta.get("image_sha256")
+    if image_sha256 is not None and made_from is not None and made_from != image_sha256:
+        raise ReferenceCacheError(
+            f"feature cache {path} was made from another image than its reference's; prepare the "
+            "reference again"
+        )
     version = meta.get("format_version")
     if version != CACHE_FORMAT_VERSION:
         raise ReferenceCacheError(

@@ -7,6 +7,8 @@ Layout (``reference_frames/`` by default)::
       <camera_id>/
         camera.json                   CameraConfig
         permit.json                   the permitted area, privacy zones and the decision
+        permit-pending.json           a permit of the whole view given before any reference (see
+                                      PendingPermit): set on the first reference, then dropped
         references/<label>.png        the reference image (faces blurred)
         references/<label>.json       when, by whom, from where; its checksum; the enrolment self-test
         references/<label>.npz        cached features (written with the image; see Store.repair)
@@ -37,19 +39,23 @@ from fov_monitor.core.reference import Reference
 from fov_monitor.core.settings import CheckSettings
 from fov_monitor.errors import FovMonitorError, InvalidSettingsError, StoreError, UnknownCameraError
 from fov_monitor.files.atomic import write_bytes_atomic, write_json_atomic
-from fov_monitor.files.images import decode_image_bytes
+from fov_monitor.files.images import decode_image_bytes, image_size_wh
 from fov_monitor.sources import SourceAuth
-from fov_monitor.store.camera import CameraConfig, check_camera_id
+from fov_monitor.store.camera import CameraConfig, check_camera_id, is_reserved_name
 from fov_monitor.store.loaded import (
     CameraState,
     LoadedCamera,
+    check_record_size,
     prepare_camera,
     read_reference_image,
     reference_path,
 )
 from fov_monitor.store.records import (
+    PENDING_PERMIT_FILE,
     PERMIT_SCHEMA_VERSION,
     REFERENCE_SCHEMA_VERSION,
+    Enrolment,
+    PendingPermit,
     ReferenceInfo,
     StoredPermit,
     check_label,
@@ -114,7 +120,7 @@ class Store:
         return sorted(
             entry.name
             for entry in self.root.iterdir()
-            if entry.is_dir() and not entry.name.startswith(".") and (entry / "camera.json").exists()
+            if entry.is_dir() and not is_reserved_name(entry.name) and (entry / "camera.json").exists()
         )
 
     def folder(self, camera_id: str) -> Path:
@@ -151,19 +157,36 @@ class Store:
             return replace(auth, password_file=self.root / auth.password_file)
         return auth
 
-    def add_camera(self, config: CameraConfig) -> None:
-        """Enrol a new camera; refuse an id already taken."""
+    def check_new_camera(self, camera_id: str) -> None:
+        """Raise unless ``camera_id`` can be enrolled: the store exists and the id is not taken.
+
+        A folder left by an enrolment cut short (nothing in it but an empty ``references/``) does not
+        take the id: :meth:`add_camera` uses it.
+        """
         self.require()
-        folder = self.folder(config.camera_id)
-        if folder.exists():
+        folder = self.folder(camera_id)
+        if folder.exists() and not _is_unfinished_enrolment(folder):
             raise InvalidSettingsError(
-                f"camera {config.camera_id!r} already exists in {self.root}; choose another id or "
+                f"camera {camera_id!r} already exists in {self.root}; choose another id or "
                 "use 'fov-monitor camera edit'"
             )
+
+    def add_camera(self, config: CameraConfig) -> None:
+        """Enrol a new camera; refuse an id already taken.
+
+        All or nothing: a write that fails removes the folder it made, so that a retry can enrol the
+        camera (and no folder without its ``camera.json`` is left).
+        """
+        self.check_new_camera(config.camera_id)
+        folder = self.folder(config.camera_id)
         with _writing(folder):
-            folder.mkdir()
-            (folder / "references").mkdir()
-            write_json_atomic(folder / "camera.json", config.to_dict())
+            try:
+                folder.mkdir(exist_ok=True)  # an unfinished enrolment's folder is used
+                (folder / "references").mkdir(exist_ok=True)
+                write_json_atomic(folder / "camera.json", config.to_dict())
+            except BaseException:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
 
     def save_camera(self, config: CameraConfig) -> None:
         """Replace the settings of an enrolled camera."""
@@ -172,15 +195,48 @@ class Store:
         with _writing(path):
             write_json_atomic(path, config.to_dict())
 
-    def remove_camera(self, camera_id: str) -> Path:
-        """Move the camera's folder to ``.removed/`` (never deleted) and return where it went."""
+    def removal_target(self, camera_id: str) -> Path:
+        """Return where :meth:`remove_camera` would keep the camera's folder (checking it is enrolled)."""
         self.camera(camera_id)
-        graveyard = self.root / ".removed"
-        target = graveyard / f"{camera_id}-{_stamp()}"
-        with _writing(graveyard):
-            graveyard.mkdir(exist_ok=True)
+        return self.root / ".removed" / f"{camera_id}-{_stamp()}"
+
+    def remove_camera(self, camera_id: str, target: Path | None = None) -> Path:
+        """Move the camera's folder to ``.removed/`` (never deleted) and return where it went.
+
+        Parameters
+        ----------
+        camera_id : str
+        target : Path, optional
+            Where in ``.removed/`` to keep it (from :meth:`removal_target`, to name it before).
+        """
+        target = target or self.removal_target(camera_id)
+        self.camera(camera_id)
+        with _writing(target.parent):
+            target.parent.mkdir(exist_ok=True)
             os.replace(self.folder(camera_id), target)
         return target
+
+    def discard_camera(self, camera_id: str) -> None:
+        """Delete the folder of a camera whose enrolment could not be finished (an import cut short).
+
+        Only a camera without references: one that has any is removed with :meth:`remove_camera`,
+        which keeps it.
+        """
+        folder = self.folder(camera_id)
+        if any((folder / "references").glob("*.json")):
+            raise StoreError(
+                f"camera {camera_id!r} has references; remove it with 'fov-monitor camera remove'"
+            )
+        with _writing(folder):
+            shutil.rmtree(folder)
+
+    def restore_camera(self, camera_id: str, kept: Path) -> None:
+        """Put a camera's folder kept by :meth:`remove_camera` back in its place (a removal undone)."""
+        folder = self.folder(camera_id)
+        if folder.exists():
+            raise StoreError(f"cannot put {kept} back: {folder} exists; move one of them by hand")
+        with _writing(folder):
+            os.replace(kept, folder)
 
     # permits
 
@@ -188,10 +244,34 @@ class Store:
         """Load the camera's permit, or None when none is set yet."""
         return self._stored_permit(self.camera(camera_id))
 
+    def permit_history_path(self, camera_id: str) -> Path | None:
+        """Return where :meth:`save_permit` would keep the current permit, None when there is none."""
+        folder = self.folder(camera_id)
+        return folder / "history" / f"permit-{_stamp()}.json" if (folder / "permit.json").exists() else None
+
     def save_permit(
-        self, camera_id: str, permit: Permit, reference_size: tuple[int, int] | None, actor: str
+        self,
+        camera_id: str,
+        permit: Permit,
+        reference_size: tuple[int, int] | None,
+        actor: str,
+        *,
+        keep_at: Path | None = None,
     ) -> Path | None:
-        """Set the camera's permit; the previous one is kept in ``history/``; return its new path."""
+        """Set the camera's permit; the previous one is kept in ``history/``; return where it is kept.
+
+        All or nothing: a write that fails leaves the previous permit and no copy of it in ``history/``.
+
+        Parameters
+        ----------
+        camera_id : str
+        permit : Permit
+        reference_size : (int, int) or None
+            The size of the reference the permit is drawn on (checked to fit it).
+        actor : str
+        keep_at : Path, optional
+            Where to keep the previous permit (from :meth:`permit_history_path`, to name it before).
+        """
         folder = self.folder(camera_id)
         self.camera(camera_id)
         if reference_size is not None:
@@ -205,10 +285,50 @@ class Store:
             "set_by": actor,
         }
         path = folder / "permit.json"
-        kept = self._keep_in_history(path) if path.exists() else None
+        kept = self._keep_in_history(path, keep_at) if path.exists() else None
         with _writing(path):
-            write_json_atomic(path, document)
+            try:
+                write_json_atomic(path, document)
+            except BaseException:
+                if kept is not None:
+                    kept.unlink(missing_ok=True)
+                raise
         return kept
+
+    def pending_permit(self, camera_id: str) -> PendingPermit | None:
+        """Return the camera's permit of the whole view waiting for its first reference, if any.
+
+        None too when the camera has a ``permit.json``: a pending permit counts only until then.
+        """
+        folder = self.folder(camera_id)
+        path = folder / PENDING_PERMIT_FILE
+        if (folder / "permit.json").exists() or not path.exists():
+            return None
+        return PendingPermit.from_dict(read_json(path), where=str(path))
+
+    def save_pending_permit(self, camera_id: str, pending: PendingPermit) -> None:
+        """Keep a permit of the whole view until the camera's first reference (which sets it)."""
+        self.camera(camera_id)
+        path = self.folder(camera_id) / PENDING_PERMIT_FILE
+        with _writing(path):
+            write_json_atomic(path, pending.to_dict())
+
+    def drop_pending_permit(self, camera_id: str) -> None:
+        """Remove the camera's pending permit (set, or replaced by a drawn one); nothing if none."""
+        path = self.folder(camera_id) / PENDING_PERMIT_FILE
+        with _writing(path):
+            path.unlink(missing_ok=True)
+
+    def enrolment(self, camera_id: str) -> Enrolment:
+        """Return which references and permit the camera has, from the files there (nothing parsed)."""
+        folder = self.folder(camera_id)
+        try:
+            names = os.listdir(folder / "references")
+        except OSError:  # no folder (yet): no reference
+            names = []
+        labels = sorted(name[:-5] for name in names if name.endswith(".json") and not name.startswith("."))
+        permit = os.path.exists(folder / "permit.json")
+        return Enrolment(tuple(labels), permit, not permit and os.path.exists(folder / PENDING_PERMIT_FILE))
 
     # references
 
@@ -222,6 +342,28 @@ class Store:
         folder = self.folder(camera_id)
         data, _ = read_reference_image(folder, camera_id, self._info(camera_id, label))
         return decode_image_bytes(data, f"image file {reference_path(folder, label, '.png')}")
+
+    def first_reference_size(self, state: CameraState) -> tuple[int, int] | None:
+        """Return the size of the camera's first reference image (its permit is drawn on it).
+
+        Read from the image itself (checked against its record), so that a record that says another
+        size is blamed, not the permit measured against it. None when the camera has no reference.
+
+        Raises
+        ------
+        InvalidSettingsError
+            When the record's ``size_wh`` is not the image's, naming the record and the field.
+        StoreError
+            When the image cannot be read or does not match its record's checksum.
+        """
+        if not state.infos:
+            return None
+        info = state.infos[0]
+        data, _ = read_reference_image(state.folder, state.camera_id, info)
+        png = state.reference_path(info.label, ".png")
+        size = image_size_wh(data, f"image file {png}")
+        check_record_size(state, info, size)
+        return size
 
     # a camera in one pass
 
@@ -280,6 +422,19 @@ class Store:
         """Read each reference's image and features for a state read already (see :meth:`load_camera`)."""
         return prepare_camera(state, settings)
 
+    def repairs_needed(self, camera: LoadedCamera) -> list[str]:
+        """Return what :meth:`repair` would write for ``camera``, in its words, writing nothing."""
+        needed = []
+        for loaded in camera.references:
+            if loaded.prepared is None:
+                continue
+            label = loaded.info.label
+            if loaded.restored_from is not None:
+                needed.append(f"reference {label}: image put back from {loaded.restored_from.parent}")
+            if loaded.cache_problem is not None:
+                needed.append(f"reference {label}: feature cache {label}.npz rebuilt")
+        return needed
+
     def repair(self, camera: LoadedCamera) -> list[str]:
         """Write back what reading ``camera`` had to make up for; return what was written.
 
@@ -308,7 +463,7 @@ class Store:
             if loaded.cache_problem is not None:
                 cache = camera.state.reference_path(label, ".npz")
                 with _writing(cache):
-                    save_reference(loaded.prepared, cache)
+                    save_reference(loaded.prepared, cache, image_sha256=info.image_sha256)
                     record = replace(info, features_sha256=_file_sha256(cache)).to_dict()
                     write_json_atomic(camera.state.reference_path(label, ".json"), record)
                 done.append(f"reference {label}: feature cache {cache.name} rebuilt")
@@ -352,7 +507,7 @@ class Store:
             try:
                 write_bytes_atomic(png, data)
                 cache = self._reference_path(camera_id, label, ".npz")
-                save_reference(reference, cache)
+                save_reference(reference, cache, image_sha256=record["image_sha256"])
                 record["features_sha256"] = _file_sha256(cache)
                 # The record goes last: it is the commit point. A reference counts as stored only once
                 # its record exists, and files that disagree with it are restored or rebuilt on load.
@@ -360,6 +515,18 @@ class Store:
             except BaseException:
                 self._undo_reference(camera_id, label, kept)
                 raise
+        return kept
+
+    def retire_reference(self, camera_id: str, label: str) -> Path:
+        """Move a reference out of the camera's references into ``history/``; return where it went.
+
+        The record goes first (a reference exists only while its record does), then the image and
+        its cache; a crash between leaves files without a record, which the next capture overwrites.
+        """
+        kept = self._keep_references_in_history(camera_id, label)
+        with _writing(kept):
+            for suffix in (".json", ".png", ".npz"):
+                self._reference_path(camera_id, label, suffix).unlink(missing_ok=True)
         return kept
 
     # helpers
@@ -385,7 +552,8 @@ class Store:
             for path in sorted(folder.glob("*.json"))
             if not path.name.startswith(".")
         ]
-        return sorted(infos, key=lambda info: (info.captured_at, info.label))
+        # The base reference first (its pixels are the permit's), learned ones last.
+        return sorted(infos, key=lambda info: (info.is_learned, info.captured_at, info.label))
 
     def _info(self, camera_id: str, label: str) -> ReferenceInfo:
         path = self._reference_path(camera_id, label, ".json")
@@ -413,23 +581,43 @@ class Store:
             except OSError as exc:
                 log.error("could not restore %s after a failed write (%s); a copy is in %s", path, exc, kept)
 
-    def _keep_in_history(self, path: Path) -> Path:
+    def _keep_in_history(self, path: Path, target: Path | None = None) -> Path:
         history = path.parent / "history"
-        target = history / f"{path.stem}-{_stamp()}{path.suffix}"
+        target = target or history / f"{path.stem}-{_stamp()}{path.suffix}"
         with _writing(history):
             history.mkdir(exist_ok=True)
-            shutil.copy2(path, target)
+            try:
+                shutil.copy2(path, target)
+            except BaseException:  # a copy cut short (a full disk) is no copy
+                target.unlink(missing_ok=True)
+                raise
         return target
 
     def _keep_references_in_history(self, camera_id: str, label: str) -> Path:
         history = self.folder(camera_id) / "history" / f"reference-{label}-{_stamp()}"
         with _writing(history):
             history.mkdir(parents=True)
-            for suffix in (".png", ".json", ".npz"):
-                source = self._reference_path(camera_id, label, suffix)
-                if source.exists():
-                    shutil.copy2(source, history / source.name)
+            try:
+                for suffix in (".png", ".json", ".npz"):
+                    source = self._reference_path(camera_id, label, suffix)
+                    if source.exists():
+                        shutil.copy2(source, history / source.name)
+            except BaseException:  # a copy cut short (a full disk) is no copy
+                shutil.rmtree(history, ignore_errors=True)
+                raise
         return history
+
+
+def _is_unfinished_enrolment(folder: Path) -> bool:
+    """Tell whether ``folder`` is what an enrolment cut short leaves: no ``camera.json``, and nothing
+    in it but an empty ``references/``."""
+    try:
+        entries = list(folder.iterdir())
+        return all(
+            entry.name == "references" and entry.is_dir() and not any(entry.iterdir()) for entry in entries
+        )
+    except OSError:
+        return False
 
 
 def _file_sha256(path: Path) -> str:
@@ -459,7 +647,9 @@ __all__ = [
     "PERMIT_SCHEMA_VERSION",
     "REFERENCE_SCHEMA_VERSION",
     "CameraState",
+    "Enrolment",
     "LoadedCamera",
+    "PendingPermit",
     "ReferenceInfo",
     "Store",
     "StoredPermit",

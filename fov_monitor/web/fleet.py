@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import threading
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ from fov_monitor.core.result import Status
 from fov_monitor.db.database import RESULT_COLUMNS, Database, ResultRow
 from fov_monitor.errors import FovMonitorError
 from fov_monitor.store.camera import CameraConfig
-from fov_monitor.store.store import Store
+from fov_monitor.store.store import Enrolment, Store
 from fov_monitor.web.context import public_text
 
 TREND_LENGTH = 10
@@ -51,6 +53,10 @@ class CameraStatus:
     trend: tuple[ResultRow, ...]
     """The latest results, oldest first."""
     problem: str = ""
+    missing: tuple[str, ...] = ()
+    """What the camera lacks to be checked: ``"reference"``, ``"permit"`` (see :class:`Enrolment`)."""
+    permit_pending: bool = False
+    """No permit yet, but one of the whole view waits for the first reference."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form."""
@@ -67,6 +73,8 @@ class CameraStatus:
                 for row in self.trend
             ],
             "problem": self.problem,
+            "missing": list(self.missing),
+            "permit_pending": self.permit_pending,
         }
 
 
@@ -99,7 +107,8 @@ def camera_status(store: Store, database: Database, camera_id: str) -> CameraSta
         config = _camera(store, camera_id)
     except FovMonitorError as exc:
         return _broken(store, camera_id, exc)
-    return _row(camera_id, config, database.history(camera_id, limit=TREND_LENGTH))
+    row = _row(camera_id, config, database.history(camera_id, limit=TREND_LENGTH))
+    return _with_enrolment(row, store.enrolment(camera_id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +126,8 @@ class FleetPage:
     """Cameras per status in the whole fleet (filters aside); empty unless asked for."""
     groups: list[str]
     """Every group of the fleet, sorted."""
+    lacking: dict[str, int] = field(default_factory=dict)
+    """Cameras of the whole fleet without a reference, and without a permit; empty unless counted."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form (without the counts and groups, which the page shows)."""
@@ -138,8 +149,12 @@ def fleet_page(
     page: int = 1,
     page_size: int = PAGE_SIZE,
     with_counts: bool = False,
+    incomplete: bool = False,
 ) -> FleetPage:
     """Return one page of the overview rows, by camera id, filtered by group and status when given.
+
+    With ``incomplete``, only the cameras that have no reference or no permit yet; ``with_counts``
+    counts those of the whole fleet too (from which files exist: nothing is parsed).
 
     The results database is read a bounded number of times, never once per camera: the page's trends
     in one query, and, when filtering by status or counting, every camera's latest result in one
@@ -172,6 +187,17 @@ def fleet_page(
                 counts[str(status)] = counts.get(str(status), 0) + 1
         if statuses:
             chosen = [camera_id for camera_id in chosen if status_of[camera_id] in statuses]
+    enrolments: dict[str, Enrolment] = {}
+    lacking: dict[str, int] = {}
+    if incomplete or with_counts:
+        enrolments = {
+            camera_id: store.enrolment(camera_id) for camera_id in (configs if with_counts else chosen)
+        }
+        if with_counts:
+            needs = Counter(need for enrolment in enrolments.values() for need in enrolment.missing)
+            lacking = {need: needs.get(need, 0) for need in ("reference", "permit")}
+        if incomplete:
+            chosen = [camera_id for camera_id in chosen if enrolments[camera_id].missing]
     pages = max(1, -(-len(chosen) // page_size))
     shown = chosen[(page - 1) * page_size : page * page_size]
     trends = recent_results(
@@ -183,8 +209,9 @@ def fleet_page(
         if isinstance(config, FovMonitorError):
             rows.append(_broken(store, camera_id, config))
         else:
-            rows.append(_row(camera_id, config, trends.get(camera_id, [])))
-    return FleetPage(rows, len(chosen), page, pages, page_size, counts, groups)
+            row = _row(camera_id, config, trends.get(camera_id, []))
+            rows.append(_with_enrolment(row, enrolments.get(camera_id) or store.enrolment(camera_id)))
+    return FleetPage(rows, len(chosen), page, pages, page_size, counts, groups, lacking)
 
 
 def recent_results(
@@ -209,6 +236,10 @@ def recent_results(
     for rows in found.values():
         rows.sort(key=lambda row: (row.checked_at, row.result_id), reverse=True)
     return found
+
+
+def _with_enrolment(row: CameraStatus, enrolment: Enrolment) -> CameraStatus:
+    return dataclasses.replace(row, missing=enrolment.missing, permit_pending=enrolment.permit_pending)
 
 
 def _status(rows: Sequence[ResultRow]) -> FleetStatus:

@@ -2,9 +2,10 @@
 
 Four roles, each for one kind of work, none a superset of another (separation of duties):
 
-* admin: users and settings (not the alerts: managing accounts is no reason to read evidence);
-* technician: cameras, permits, references, checks (sees images: references and evidence); reads the
-  review queue, since the alerts are the cameras to fix, but takes no step in it;
+* admin: users and settings (not the alerts: managing accounts is no reason to read evidence), and
+  the camera list (the inventory ``fov-monitor camera import`` reads, credentials named, never shown);
+* technician: cameras, permits, references, checks (sees images: references and evidence), the camera
+  list; reads the review queue, since the alerts are the cameras to fix, but takes no step in it;
 * reviewer: alerts and reviews (sees images: the evidence under review), incl. approving a re-baseline
   another reviewer proposed;
 * auditor: read-only: the fleet, results, the review queue and the audit log (sees no images).
@@ -44,15 +45,17 @@ class Permission(enum.StrEnum):
     VIEW_IMAGES = "view images"
     EDIT_PERMIT = "edit permit"
     RUN_CHECK = "run check"
+    MANAGE_REFERENCES = "remove learned references"
     VIEW_ALERTS = "view alerts"
     REVIEW_ALERTS = "review alerts"
     APPROVE_REBASELINE = "approve a re-baseline"
     VIEW_AUDIT = "view audit log"
     MANAGE_USERS = "manage users"
+    EXPORT_CAMERAS = "export the camera list"
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
-    Role.ADMIN: frozenset({Permission.VIEW_FLEET, Permission.MANAGE_USERS}),
+    Role.ADMIN: frozenset({Permission.VIEW_FLEET, Permission.MANAGE_USERS, Permission.EXPORT_CAMERAS}),
     Role.TECHNICIAN: frozenset(
         {
             Permission.VIEW_FLEET,
@@ -60,7 +63,9 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_IMAGES,
             Permission.EDIT_PERMIT,
             Permission.RUN_CHECK,
+            Permission.MANAGE_REFERENCES,
             Permission.VIEW_ALERTS,
+            Permission.EXPORT_CAMERAS,
         }
     ),
     Role.REVIEWER: frozenset(

@@ -29,6 +29,7 @@ from fov_monitor.faces.privacy import PrivacySettings, encode_unblurred_copy, wr
 from fov_monitor.sources import Grab, grab
 from fov_monitor.store.camera import CameraConfig
 from fov_monitor.store.store import LoadedCamera, Store, StoredPermit, iso_utc
+from fov_monitor.workflows.bank import LearningCandidate, learning_candidate
 from fov_monitor.workflows.evidence import (
     UNBLURRED_MARK,
     encode_evidence,
@@ -263,6 +264,10 @@ class Judgement:
         The encoded evidence image when the judge was told not to write it (``write_files=False``),
         and the encoded unblurred copy (never written by the judge: its audit line comes first,
         :func:`audit_unblurred_copy`); :func:`write_judgement_files` writes them at their paths.
+    learning : LearningCandidate or None
+        The frame, faces blurred and verified against the base reference, when it may join the
+        camera's reference bank (asked for with ``learn=True``); the caller that writes the store
+        keeps it (:func:`fov_monitor.workflows.bank.learn_reference`).
     """
 
     result: CheckResult
@@ -273,6 +278,7 @@ class Judgement:
     evidence_error: str | None = None
     evidence_bytes: bytes | None = field(default=None, repr=False)
     unblurred_bytes: bytes | None = field(default=None, repr=False)
+    learning: LearningCandidate | None = field(default=None, repr=False)
 
 
 def judge_grab(
@@ -285,6 +291,7 @@ def judge_grab(
     settings: CheckSettings | None = None,
     privacy: PrivacySettings,
     write_files: bool = True,
+    learn: bool = False,
 ) -> Judgement:
     """Judge a grabbed frame of a loaded camera and write its evidence image; record nothing.
 
@@ -314,6 +321,8 @@ def judge_grab(
         for a caller that can write the store when this process cannot. The unblurred copy (when
         the settings keep one, for a verdict that is not compliant) is never written here: it comes
         back encoded, for the caller to write after its audit line (:func:`audit_unblurred_copy`).
+    learn : bool
+        Prepare the frame for the camera's reference bank when the bank's rules allow it (the scan).
 
     Returns
     -------
@@ -341,6 +350,20 @@ def judge_grab(
                 store.root, camera.camera_id, frame.image, privacy
             )
             judgement = dataclasses.replace(judgement, unblurred=(path, delete_after), unblurred_bytes=data)
+    if learn and result.status is Status.COMPLIANT:
+        candidate = learning_candidate(
+            camera,
+            frame.image,
+            result,
+            frame_at=checked_at,
+            source=frame.source,
+            privacy=privacy,
+            settings=settings,
+        )
+        if isinstance(candidate, LearningCandidate):
+            judgement = dataclasses.replace(judgement, learning=candidate)
+        else:
+            log.debug("camera %s: frame not learned: %s", camera.camera_id, candidate.reason)
     return write_evidence_file(judgement) if write_files else judgement
 
 

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import cv2
 
+from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.database import Database
 from fov_monitor.faces.privacy import PrivacySettings
 from fov_monitor.sources.demo import DEMO_GROUP, demo_cameras
 from fov_monitor.store.camera import CameraConfig
-from fov_monitor.store.store import Store
+from fov_monitor.store.store import Store, now_utc
 from fov_monitor.workflows.reference_capture import capture_reference
 
 
@@ -30,16 +31,20 @@ def enrol_demo(store: Store, database: Database, privacy: PrivacySettings, actor
     enrolled = []
     for camera in demo_cameras():
         if not store.has_camera(camera.camera_id):
-            store.add_camera(
-                CameraConfig(
-                    camera_id=camera.camera_id,
-                    source=f"demo:{camera.camera_id}",
-                    name=camera.story,
-                    place="demo",
-                    group=DEMO_GROUP,
-                    hfov_deg=60.0,
-                )
+            config = CameraConfig(
+                camera_id=camera.camera_id,
+                source=f"demo:{camera.camera_id}",
+                name=camera.story,
+                place="demo",
+                group=DEMO_GROUP,
+                hfov_deg=60.0,
             )
+            store.check_new_camera(config.camera_id)
+            settings = {"settings": config.to_dict()}
+            with database.audited_change(
+                actor, AuditAction.CAMERA_ADDED, config.camera_id, settings, now_utc()
+            ):
+                store.add_camera(config)
             enrolled.append(camera.camera_id)
         if not store.reference_infos(camera.camera_id):
             with tempfile.TemporaryDirectory(prefix="fov-monitor-demo-") as folder:
@@ -50,5 +55,7 @@ def enrol_demo(store: Store, database: Database, privacy: PrivacySettings, actor
                 )
         if store.permit(camera.camera_id) is None:
             height, width = camera.reference.shape[:2]
-            store.save_permit(camera.camera_id, camera.permit, (width, height), actor)
+            detail = {"permit": camera.permit.to_dict(), "previous_kept_at": None}
+            with database.audited_change(actor, AuditAction.PERMIT_SET, camera.camera_id, detail, now_utc()):
+                store.save_permit(camera.camera_id, camera.permit, (width, height), actor)
     return enrolled

@@ -34,16 +34,23 @@ def audit_face_blurring(store_root: Path, database: Database, actor: str, privac
     StoreError
         When the database refuses the line (then nothing is to be written unaudited).
     """
+    audit_blurring_state(store_root, database, actor, privacy.blur_faces, privacy.off_because)
+
+
+def audit_blurring_state(
+    store_root: Path, database: Database, actor: str, blur_faces: bool, why: str
+) -> None:
+    """As :func:`audit_face_blurring`, for a writer that knows the state and what switched it off."""
     path = Path(store_root) / STATE_FILE
-    if privacy.blur_faces == _audited_on(path):
+    if blur_faces == _audited_on(path):
         return
     at = now_utc()
-    if privacy.blur_faces:
+    if blur_faces:
         database.audit(actor, AuditAction.FACE_BLURRING_ON, None, {}, at=at)
     else:
-        database.audit(actor, AuditAction.FACE_BLURRING_OFF, None, {"why": privacy.off_because}, at=at)
+        database.audit(actor, AuditAction.FACE_BLURRING_OFF, None, {"why": why}, at=at)
     try:
-        write_json_atomic(path, {"blur_faces": privacy.blur_faces, "at": at, "why": privacy.off_because})
+        write_json_atomic(path, {"blur_faces": blur_faces, "at": at, "why": why})
     except OSError as exc:  # the next writer audits the change again: a line too many, never one missing
         log.warning("could not note the face blurring state in %s: %s", path, exc)
 

@@ -6,14 +6,18 @@ approver, keeps the old reference in the camera's history and writes both to the
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from fov_monitor.core.check import check_frame
 from fov_monitor.core.enrolment import SelfTest, self_test
+from fov_monitor.core.permit import Permit
 from fov_monitor.core.permit_carry import CarriedPermit, carry_permit
 from fov_monitor.core.reference import Reference
 from fov_monitor.core.settings import CheckSettings
@@ -21,9 +25,13 @@ from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.database import Database
 from fov_monitor.errors import FovMonitorError, InvalidSettingsError
 from fov_monitor.faces.privacy import PrivacySettings, protect
-from fov_monitor.sources import grab
+from fov_monitor.sources import Grab, grab
+from fov_monitor.store.camera import CameraConfig
 from fov_monitor.store.store import CameraState, ReferenceInfo, Store, check_label, iso_utc, now_utc
-from fov_monitor.workflows.privacy_audit import audit_face_blurring
+from fov_monitor.workflows.bank import forget_learned
+from fov_monitor.workflows.privacy_audit import audit_blurring_state
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +87,15 @@ def capture_reference(
     approval: Approval | None = None,
     settings: CheckSettings | None = None,
     privacy: PrivacySettings,
+    frames: int = 1,
+    every_s: float = 1.0,
 ) -> CaptureOutcome:
     """Grab and store a reference of an enrolled camera.
+
+    The steps, which a capture of many cameras (:mod:`fov_monitor.workflows.fleet_capture`) runs
+    apart: :func:`capture_state` (may the camera get this reference?), :func:`grab_for_reference`,
+    :func:`develop_reference` (faces blurred, self-test, features) and :func:`keep_reference` (stored,
+    audited).
 
     Parameters
     ----------
@@ -101,15 +116,84 @@ def capture_reference(
         Core settings, for the self-test and the features.
     privacy : PrivacySettings
         The store's face blurring: the stored reference never shows a face.
+    frames : int
+        Frames of the view to grab (1 to :data:`MAX_FRAMES`): the first becomes the reference, the
+        others test how much of the view stays the same and are part of the self-test.
+    every_s : float
+        Seconds between those grabs (0 to :data:`MAX_EVERY_S`).
 
     Returns
     -------
     CaptureOutcome
     """
+    frames, every_s = check_frames(frames, every_s)
+    state = capture_state(store, camera_id, label, approval)
+    frame = grab_for_reference(store, state.config, source)
+    others = [
+        grab_for_reference(store, state.config, source, after_s=every_s).image for _ in range(frames - 1)
+    ]
+    developed = develop_reference(
+        frame.image,
+        check_label(label),
+        hfov_deg=state.config.hfov_deg,
+        settings=settings,
+        privacy=privacy,
+        others=others,
+    )
+    return keep_reference(
+        store,
+        database,
+        state,
+        developed,
+        frame.source,
+        actor=actor,
+        approval=approval,
+        settings=settings,
+        taken_at=frame.grabbed_at,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DevelopedReference:
+    """A grabbed frame made a reference: faces blurred, self-tested, its features computed.
+
+    Attributes
+    ----------
+    image : (H, W, 3) uint8 array
+        The frame with faces blurred: what is stored.
+    self_test : SelfTest
+    prepared : Reference
+        Its features, cached beside the image.
+    faces_blurred : bool
+        Whether the faces were blurred (False while the store's settings switch blurring off).
+    blur_off_because : str
+        What switched it off, for the audit log.
+    """
+
+    image: np.ndarray
+    self_test: SelfTest
+    prepared: Reference
+    faces_blurred: bool = True
+    blur_off_because: str = ""
+
+    @property
+    def size_wh(self) -> tuple[int, int]:
+        """Width and height of the image, pixels."""
+        return (int(self.image.shape[1]), int(self.image.shape[0]))
+
+
+def capture_state(store: Store, camera_id: str, label: str, approval: Approval | None) -> CameraState:
+    """Read the camera and return it if it may get a ``label`` reference (a re-baseline with ``approval``).
+
+    Raises
+    ------
+    FovMonitorError
+        When the camera cannot be read; when it has that reference already (not a re-baseline), or
+        has none to replace (a re-baseline).
+    """
     label = check_label(label)
     state = store.camera_state(camera_id)
-    config, infos = state.config, state.infos
-    existing = {info.label: info for info in infos}
+    existing = {info.label for info in state.infos}
     if approval is not None and label not in existing:
         raise InvalidSettingsError(
             f"camera {camera_id} has no {label!r} reference to replace; use 'fov-monitor reference capture'"
@@ -120,18 +204,111 @@ def capture_reference(
             f"use 'fov-monitor reference rebaseline {camera_id} --label {label} --reason ... "
             "--approved-by ...'"
         )
-    frame = grab(
+    return state
+
+
+def grab_for_reference(
+    store: Store, config: CameraConfig, source: str | None = None, *, after_s: float = 0.0
+) -> Grab:
+    """Grab the camera's frame within its timeout, from ``source`` (a file, a URL) when given.
+
+    ``after_s``: wait this long first (the further frames of an enrolment over a span).
+    """
+    if after_s:
+        time.sleep(after_s)
+    return grab(
         source or config.source,
         auth=None if source else store.source_auth(config),
         timeout_s=config.timeout_s,
     )
-    audit_face_blurring(store.root, database, actor, privacy)
-    image = protect(frame.image, privacy)
-    size = (int(image.shape[1]), int(image.shape[0]))
-    _check_fits_the_camera(state, label, size)
 
+
+def develop_reference(
+    image: np.ndarray,
+    label: str,
+    *,
+    hfov_deg: float | None,
+    settings: CheckSettings | None,
+    privacy: PrivacySettings,
+    others: Sequence[np.ndarray] = (),
+) -> DevelopedReference:
+    """Blur the faces of a grabbed frame, self-test it and compute its features (no I/O).
+
+    Parameters
+    ----------
+    image : (H, W, 3) uint8 array
+        The frame as grabbed.
+    label : str
+        The reference's label.
+    hfov_deg : float, optional
+        The camera's field of view, to state the self-test in degrees.
+    settings : CheckSettings, optional
+    privacy : PrivacySettings
+        The store's face blurring.
+    others : sequence of (H, W, 3) uint8 arrays
+        Further frames of the view grabbed over a span (faces blurred here too): the self-test measures
+        how much of the view stays the same and certifies the smallest move on each of them.
+
+    Raises
+    ------
+    InvalidSettingsError
+        When a further frame is not of the first one's size.
+    """
+    protected = protect(image, privacy)
+    further = [protect(other, privacy) for other in others]
+    for other in further:
+        if other.shape[:2] != protected.shape[:2]:
+            raise InvalidSettingsError(
+                f"the camera sent a {other.shape[1]}x{other.shape[0]} frame after a "
+                f"{protected.shape[1]}x{protected.shape[0]} one during enrolment; fix its stream's "
+                "resolution and capture again"
+            )
+    test = self_test(protected, label=label, hfov_deg=hfov_deg, settings=settings, others=further)
+    return DevelopedReference(
+        protected,
+        test,
+        Reference.from_image(protected, label=label, settings=settings),
+        privacy.blur_faces,
+        privacy.off_because,
+    )
+
+
+def keep_reference(
+    store: Store,
+    database: Database,
+    state: CameraState,
+    developed: DevelopedReference,
+    grabbed_from: str,
+    *,
+    actor: str,
+    approval: Approval | None = None,
+    settings: CheckSettings | None = None,
+    taken_at: datetime | None = None,
+) -> CaptureOutcome:
+    """Store a developed reference of the camera read as ``state``, and write it to the audit log.
+
+    A re-baseline (``approval``) moves the permit's drawing with a moved view; the first reference
+    of a camera whose permit of the whole view is pending sets that permit.
+
+    Parameters
+    ----------
+    grabbed_from : str
+        The source the frame came from, redacted (:attr:`Grab.source`).
+    taken_at : datetime, optional
+        When the frame was grabbed (:attr:`Grab.grabbed_at`); now when not given, never earlier.
+
+    Raises
+    ------
+    FovMonitorError
+        When the reference does not fit the camera's view or permit, or cannot be stored.
+    """
+    camera_id, config, label = state.camera_id, state.config, developed.prepared.label
+    image, test, size = developed.image, developed.self_test, developed.size_wh
+    _check_fits_the_camera(state, label, size)
+    taken = taken_at or datetime.now(UTC)
+    audit_blurring_state(store.root, database, actor, developed.faces_blurred, developed.blur_off_because)
     carried, permit_note = _carry_permit(store, state, label, image, settings) if approval else (None, None)
-    test = self_test(image, label=label, hfov_deg=config.hfov_deg, settings=settings)
+    existing = {info.label: info for info in state.infos}
     record = (
         {"reason": approval.reason, "approved_by": approval.approved_by, "at": now_utc(), "by": actor}
         if approval
@@ -141,57 +318,106 @@ def capture_reference(
         label=label,
         size_wh=size,
         # A re-baselined label keeps its place among the camera's references; its picture is new.
-        captured_at=existing[label].captured_at if approval else iso_utc(frame.grabbed_at),
+        captured_at=existing[label].captured_at if approval else iso_utc(taken),
         # To the microsecond: a check recorded (to the second) in the same second counts as earlier.
-        taken_at=frame.grabbed_at.astimezone(UTC).isoformat(timespec="microseconds"),
-        faces_blurred=privacy.blur_faces,
+        taken_at=taken.astimezone(UTC).isoformat(timespec="microseconds"),
+        faces_blurred=developed.faces_blurred,
         captured_by=actor,
-        source=frame.source,
+        source=grabbed_from,
         image_sha256="",
         self_test=test.to_dict(),
         rebaseline=record,
     )
-    prepared = Reference.from_image(image, label=label, settings=settings)
-    if approval:
-        # Written before the files change: if the database fails after them, the replacement is
-        # still on record (started, never finished), never silent.
-        database.audit(
-            actor,
-            AuditAction.REFERENCE_REBASELINE_STARTED,
-            camera_id,
-            {"label": label, "reason": approval.reason, "approved_by": approval.approved_by},
-            at=now_utc(),
-        )
+    prepared = developed.prepared
+    detail = {
+        "label": label,
+        "source": grabbed_from,
+        "self_test": test.to_dict(),
+        "reason": approval.reason if approval else None,
+        "approved_by": approval.approved_by if approval else None,
+        "faces_blurred": developed.faces_blurred,
+    }
+    # The audit line goes before the files change: a database that refuses it (locked, full disk)
+    # leaves the store as it was. A first capture's line is its whole record (a capture whose files
+    # then fail is marked failed); a re-baseline's says it started, and its last line, once the files
+    # are written, names where the old reference is kept.
+    if approval is None:
+        first = detail | {"previous_kept_at": None}
+        with database.audited_change(actor, AuditAction.REFERENCE_CAPTURED, camera_id, first, now_utc()):
+            kept = _save_with_permit(store, database, state, label, image, info, prepared, None, actor, None)
+        if not state.infos and state.stored_permit is None:
+            permit_note = _set_pending_permit(store, database, camera_id, size, config.tolerance, actor)
+        return CaptureOutcome(info, test, kept, carried, permit_note)
+    started = {"label": label, "reason": approval.reason, "approved_by": approval.approved_by}
+    database.audit(actor, AuditAction.REFERENCE_REBASELINE_STARTED, camera_id, started, at=now_utc())
     try:
         kept = _save_with_permit(
             store, database, state, label, image, info, prepared, carried, actor, approval
         )
-    except FovMonitorError as exc:
-        if approval:
-            database.audit(
-                actor,
-                AuditAction.REFERENCE_REBASELINE_FAILED,
-                camera_id,
-                {"label": label, "error": str(exc)},
-                at=now_utc(),
+    except BaseException as exc:
+        failed = {"label": label, "error": str(exc)}
+        try:
+            database.audit(actor, AuditAction.REFERENCE_REBASELINE_FAILED, camera_id, failed, at=now_utc())
+        except FovMonitorError as second:
+            log.error(
+                "camera %s: the failed re-baseline of %r was not recorded (%s)", camera_id, label, second
             )
         raise
     database.audit(
         actor,
-        AuditAction.REFERENCE_REBASELINED if approval else AuditAction.REFERENCE_CAPTURED,
+        AuditAction.REFERENCE_REBASELINED,
         camera_id,
-        {
-            "label": label,
-            "source": frame.source,
-            "self_test": test.to_dict(),
-            "reason": approval.reason if approval else None,
-            "approved_by": approval.approved_by if approval else None,
-            "previous_kept_at": str(kept) if kept else None,
-            "faces_blurred": privacy.blur_faces,
-        },
+        detail | {"previous_kept_at": str(kept) if kept else None},
         at=now_utc(),
     )
+    if _is_base(state, label):
+        # Learned references were verified against the base being replaced: they measure against
+        # it no longer, so they leave the bank (kept in history/), each with its audit line.
+        why = f"the {label!r} base reference was re-baselined"
+        forget_learned(store, database, state.camera_id, actor=actor, why=why)
     return CaptureOutcome(info, test, kept, carried, permit_note)
+
+
+def _is_base(state: CameraState, label: str) -> bool:
+    """Return True if ``label`` is the camera's base reference (the first a technician captured)."""
+    base = next((info for info in state.infos if not info.is_learned), None)
+    return base is not None and base.label == label
+
+
+MAX_FRAMES = 30
+"""Frames an enrolment grabs at most."""
+MAX_EVERY_S = 60.0
+"""Seconds between them at most."""
+
+
+def check_frames(frames: object, every_s: object) -> tuple[int, float]:
+    """Return ``(frames, every_s)`` if they are allowed, else raise naming the rule."""
+    if isinstance(frames, bool) or not isinstance(frames, int) or not 1 <= frames <= MAX_FRAMES:
+        raise InvalidSettingsError(f"frames must be a whole number from 1 to {MAX_FRAMES}, got {frames!r}")
+    if isinstance(every_s, bool) or not isinstance(every_s, int | float) or not 0 <= every_s <= MAX_EVERY_S:
+        raise InvalidSettingsError(f"every must be 0 to {MAX_EVERY_S:g} seconds, got {every_s!r}")
+    return frames, float(every_s)
+
+
+def _set_pending_permit(
+    store: Store, database: Database, camera_id: str, size_wh: tuple[int, int], tolerance: float, actor: str
+) -> str | None:
+    """Set the permit of the whole view that waited for the camera's first reference; say so."""
+    pending = store.pending_permit(camera_id)
+    if pending is None:
+        return None
+    permit = Permit.whole_image(size_wh, tolerance, pending.decision)
+    database.audit(
+        actor,
+        AuditAction.PERMIT_SET,
+        camera_id,
+        {"permit": permit.to_dict(), "pending_since": pending.set_at, "pending_by": pending.set_by},
+        at=now_utc(),
+    )
+    store.save_permit(camera_id, permit, size_wh, actor)
+    store.drop_pending_permit(camera_id)
+    number = pending.decision.reference_number if pending.decision else "no decision recorded"
+    return f"permit set: the whole view, as given before the reference ({number})"
 
 
 def _carry_permit(
@@ -216,7 +442,8 @@ def _carry_permit(
         )
     size = (int(image.shape[1]), int(image.shape[0]))
     carried = carry_permit(stored.permit, measured.H_live_to_ref, size, measured.shift_fraction)
-    others = [info.label for info in state.infos if info.label != label]
+    # Learned references are verified against the base: a re-baseline of the base retires them.
+    others = [info.label for info in state.infos if info.label != label and not info.is_learned]
     if carried is not None and others:
         dx, dy = carried.shift_fraction
         raise InvalidSettingsError(

@@ -230,6 +230,40 @@ def test_permit_drawn_for_another_reference_size(cli: Cli, enrolled: Enrolled) -
     assert f"{permit_path}: field 'reference_size' is 1920x1080, the reference is 480x320" in out
 
 
+def test_a_wrong_size_in_the_reference_record_is_blamed_on_the_record(cli: Cli, enrolled: Enrolled) -> None:
+    _, store = enrolled
+    record = store / "cam-a" / "references" / "day.json"
+    record.write_text(json.dumps(json.loads(record.read_text()) | {"size_wh": [240, 160]}))
+    code, out, _ = cli("validate", "--store", store, "--json")
+    [problem] = json.loads(out)[0]["problems"]  # the record, and not the permit drawn on the image
+    assert code == 1
+    assert problem.startswith(f"{record}: field 'size_wh' is 240x160, but the image day.png is 480x320")
+    whole = "0,0 480,0 480,320 0,320"
+    assert_cli_error(cli("permit", "set", "cam-a", "--polygon", whole, "--store", store), record, "'size_wh'")
+
+
+@pytest.mark.parametrize(
+    ("options", "fragments"),
+    [
+        (["--zone", "door=10,10 60,10 60,60", "--zone", "door=100,10 160,10 160,60"], ["'door'", "twice"]),
+        (["--zone", f"{'w' * 300}=10,10 60,10 60,60"], ["privacy zone name", "1-64 characters"]),
+        (["--zone", " =10,10 60,10 60,60"], ["--zone", "NAME="]),
+        (["--polygon", "485,0 500,0 500,320 485,320"], ["covers 0.0%", "480x320", "every check"]),
+        (["--polygon", "0,0 1e300,0 480,320 0,320"], ["spans x 0..1e+300", "480x320"]),
+        (["--polygon", "0,0 1e-9,0 1e-9,1e-9"], ["less than one"]),
+    ],
+    ids=["repeated-zone", "long-zone-name", "blank-zone-name", "outside-in-margin", "1e300", "negligible"],
+)
+def test_permit_set_refuses_what_it_would_store_wrongly(
+    cli: Cli, enrolled: Enrolled, options: list[str], fragments: list[str]
+) -> None:
+    _, store = enrolled
+    before = tree_bytes(store / "cam-a")
+    line = assert_cli_error(cli("permit", "set", "cam-a", "--store", store, *options), *fragments)
+    assert len(line) < 300
+    assert tree_bytes(store / "cam-a") == before
+
+
 def test_rebaseline_keeps_the_old_reference_and_records_who_and_why(
     cli: Cli, enrolled: Enrolled, tmp_path: Path
 ) -> None:
@@ -361,7 +395,10 @@ def test_check_reads_past_a_missing_or_truncated_feature_cache_and_validate_repa
     assert cli("validate", "--store", store, "--json")[0] == 0
 
 
-@pytest.mark.parametrize("camera_id", ["../x", "a/b", "", "c" * 200, ".hidden", "_x"])
+@pytest.mark.parametrize(
+    "camera_id",
+    ["../x", "a/b", "", "c" * 200, ".hidden", "_x", "fov-monitor.sqlite-wal", "settings.json", "weighing"],
+)
 def test_unsafe_camera_id_is_refused_by_every_command(cli: Cli, tmp_path: Path, camera_id: str) -> None:
     store = tmp_path / "store"
     cli("init", "--store", store)
@@ -370,6 +407,7 @@ def test_unsafe_camera_id_is_refused_by_every_command(cli: Cli, tmp_path: Path, 
     assert_cli_error(cli("check", camera_id, "--store", store), "is not allowed")
     assert tree_bytes(tmp_path) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]
+    assert cli("audit", "--store", store)[0] == 0  # the store's own files still work
 
 
 def test_duplicate_and_unknown_cameras(cli: Cli, enrolled: Enrolled) -> None:
@@ -384,6 +422,18 @@ def test_duplicate_and_unknown_cameras(cli: Cli, enrolled: Enrolled) -> None:
     assert_cli_error(
         cli("camera", "list", "--store", store / "nowhere"), "does not exist", "fov-monitor init"
     )
+
+
+def test_a_url_that_cannot_be_parsed_is_refused_at_camera_add_and_edit(cli: Cli, enrolled: Enrolled) -> None:
+    _, store = enrolled
+    before = tree_bytes(store)
+    assert_cli_error(
+        cli("camera", "add", "cam-v6", "--source", "http://[::1", "--store", store), "not a valid URL"
+    )
+    assert_cli_error(
+        cli("camera", "edit", "cam-a", "--source", "http://[::1", "--store", store), "not a valid URL"
+    )
+    assert tree_bytes(store) == before
 
 
 def test_sources_that_refuse_stall_or_send_html_are_one_line_errors(

@@ -121,6 +121,28 @@ def test_permit_far_outside_the_reference_is_refused(size_wh, points, fits: bool
     assert_one_line(caught.value, "permitted polygon", f"far outside the {size_wh[0]}x{size_wh[1]} reference")
 
 
+@pytest.mark.parametrize(
+    "points",
+    [
+        [(605, 0), (625, 0), (625, 360), (605, 360)],  # wholly right of a 600 px wide image, in the margin
+        [(0, 0), (5, 0), (5, 5), (0, 5)],  # 25 px² of 216,000
+    ],
+    ids=["outside-in-the-margin", "negligible"],
+)
+def test_permitted_polygon_covering_next_to_nothing_of_the_reference_is_refused(points) -> None:
+    with pytest.raises(fm.InvalidPermitError) as caught:
+        fm.Permit(permitted_xy=points).check_fits((600, 360))
+    assert_one_line(caught.value, "permitted polygon covers", "600x360", "every check would be redirected")
+
+
+def test_a_huge_coordinate_gives_a_short_error() -> None:
+    permit = fm.Permit(permitted_xy=[(0, 0), (1e300, 0), (600, 360), (0, 360)])
+    with pytest.raises(fm.InvalidPermitError) as caught:
+        permit.check_fits((600, 360))
+    assert_one_line(caught.value, "permitted polygon spans x 0..1e+300", "600x360")
+    assert len(str(caught.value)) < 200
+
+
 def test_privacy_zone_far_outside_the_reference_is_refused_naming_it() -> None:
     permit = fm.Permit(
         permitted_xy=[(0, 0), (640, 0), (640, 360), (0, 360)],
@@ -190,7 +212,10 @@ def test_from_dict_fills_the_documented_defaults() -> None:
         ({"permitted_xy": SQUARE, "zones": {}}, "unknown field 'zones'"),
         ({"privacy_zones": {}}, "'permitted_xy' is missing"),
         ({"permitted_xy": SQUARE, "privacy_zones": [1, 2]}, "'privacy_zones' must map"),
-        ({"permitted_xy": SQUARE, "decision": {"valid_from": "2025-01-01"}}, "'decision' is malformed"),
+        (
+            {"permitted_xy": SQUARE, "decision": {"valid_from": "2025-01-01"}},
+            "'decision.reference_number' is missing",
+        ),
         (
             {"permitted_xy": SQUARE, "decision": {"reference_number": "A", "valid_to": "2025-13-01"}},
             "'decision' is malformed",
@@ -199,6 +224,26 @@ def test_from_dict_fills_the_documented_defaults() -> None:
         ({"permitted_xy": SQUARE, "tolerance": 2}, "tolerance must be a share"),
         ({"permitted_xy": SQUARE, "privacy_zones": {"w": [[0, 0], [1, 1]]}}, "privacy zone 'w'"),
         ([1, 2, 3], "expected a JSON object"),
+        (
+            {"permitted_xy": SQUARE, "decision": {"reference_number": "A", "valid_too": "2030-01-01"}},
+            "unknown field 'decision.valid_too'",
+        ),
+        (
+            {"permitted_xy": SQUARE, "decision": {"reference_number": None}},
+            "'decision.reference_number' must be text",
+        ),
+        (
+            {"permitted_xy": SQUARE, "decision": {"reference_number": 7}},
+            "'decision.reference_number' must be text",
+        ),
+        (
+            {"permitted_xy": SQUARE, "decision": {"reference_number": "A", "purpose": None}},
+            "'decision.purpose' must be text",
+        ),
+        ({"permitted_xy": [["0", "0"], ["100", "0"], ["100", "100"]]}, "pairs of numbers"),
+        ({"permitted_xy": [[False, False], [True, False], [True, True]]}, "pairs of numbers"),
+        ({"permitted_xy": [[0, 0], [1e-9, 0], [1e-9, 1e-9]]}, "less than one"),
+        ({"permitted_xy": [[0, 0], [10**400, 0], [0, 10]]}, "NaN or infinite"),
     ],
     ids=[
         "typo",
@@ -211,6 +256,14 @@ def test_from_dict_fills_the_documented_defaults() -> None:
         "tolerance",
         "bad-zone",
         "not-object",
+        "decision-unknown-field",
+        "decision-null-number",
+        "decision-number-not-text",
+        "decision-null-purpose",
+        "coordinates-as-text",
+        "coordinates-as-booleans",
+        "negligible-area",
+        "400-digit-coordinate",
     ],
 )
 def test_from_dict_names_the_source_and_the_bad_field(data, fragment: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from fov_monitor.db.retry import RetryPolicy
 from fov_monitor.errors import ScanLockedError, StoreError
 from tests.support.database import raw, row_counts, sample_result
 from tests.support.messages import assert_one_line
+from tests.support.paths import REPO
 from tests.support.postgres_server import PASSWORD, PostgresServer
 
 AT = "2026-03-01T02:15:00+00:00"
@@ -101,15 +103,30 @@ def test_sqlite_lock_longer_than_the_tries_is_one_line_and_writes_nothing(
     _, release = exclusive_holder
     retries = Retries()
     with Database(sqlite_path, retry=FAST, on_retry=retries) as database:
+        started = time.monotonic()
         with pytest.raises(StoreError) as caught:
             write_scan_outcome(database)
+        waited_s = time.monotonic() - started
         release.set()
         assert_one_line(
-            caught.value, str(sqlite_path), "locked", f"{FAST.attempts} tries", "nothing was written"
+            caught.value, str(sqlite_path), "locked", f"{FAST.attempts} tries over", "nothing was written"
         )
+        # The policy's own figure is what a lock that lasts costs (docs/operations.md says it), and a
+        # little more: SQLite's own waits for the write-ahead log.
+        assert FAST.longest_wait_s() <= waited_s < FAST.longest_wait_s() + 3.0
         assert len(retries.failed) == FAST.attempts - 1
         assert database.scan_counts(1) == {}
     assert row_counts(str(sqlite_path)) == {"results": 0, "audit": 1, "scan_runs": 1, "scan_outcomes": 0}
+
+
+def test_the_documented_wait_for_a_locked_database_is_the_default_policy_s() -> None:
+    policy = RetryPolicy()
+    documented = (REPO / "docs" / "operations.md").read_text()
+    assert f"gives up after about\n{round(policy.longest_wait_s())} seconds" in documented
+    assert (
+        f"is tried again, whole, {('one', 'two', 'three', 'four', 'five')[policy.attempts - 1]} times"
+        in documented
+    )
 
 
 # PostgreSQL: the server restarts, a session dies mid-transaction, the server is down.

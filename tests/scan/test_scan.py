@@ -37,6 +37,7 @@ from tests.support.fleet import (
 )
 from tests.support.paths import REPO
 from tests.support.postgres_server import PASSWORD
+from tests.support.processes import in_session, kill, wait_until_gone
 
 Cli = Callable[..., tuple[int, str, str]]
 
@@ -119,11 +120,21 @@ def test_scan_killed_with_sigkill_resumes_without_duplicates(cli: Cli, fleet: Pa
     command = [sys.executable, "-m", "fov_monitor", "scan", "--store", str(fleet), *results.args()]
     env = os.environ | {"PYTHONPATH": str(REPO)}
     scan = subprocess.Popen(
-        [*command, "--concurrency", "1", "--workers", "1"], stdout=subprocess.PIPE, text=True, env=env
+        [*command, "--concurrency", "1", "--workers", "1"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,  # its fork server, worker and resource tracker share its session
     )
     wait_for_progress(scan, 4)
+    assert len(in_session(scan.pid)) >= 3  # the scan, a worker and the fork server at least
     scan.send_signal(signal.SIGKILL)
     scan.wait(timeout=30)
+    # Nothing of the killed scan lives on: its worker sees it gone, then the fork server and the
+    # resource tracker see their last user go.
+    left = wait_until_gone(lambda: in_session(scan.pid), timeout_s=10.0)
+    kill(left)
+    assert left == []
     first = outcomes(fleet, results=results)
     assert 4 <= len(first) < len(EVERY)
     code, out, _ = cli("scan", "--store", fleet, *results.args())

@@ -30,6 +30,7 @@ from fov_monitor.errors import (
     SourceUnreachable,
 )
 from fov_monitor.sources import Grab, SourceAuth, grab, redact
+from tests.support.messages import assert_one_line
 from tests.support.paths import RTSP_SERVER
 
 USER = "viewer"
@@ -457,6 +458,40 @@ def test_folder_without_snapshots(
     (tmp_path / "upload.jpg.part").write_bytes(b"partial")
     with pytest.raises(error, match=fragment):
         grab(make(tmp_path))
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo"])
+def test_what_is_not_a_regular_file_is_refused_at_once_leaving_no_thread(tmp_path: Path, kind: str) -> None:
+    # /dev/zero never ends (a thread reading it fills the memory); a FIFO without a writer never starts.
+    path = Path("/dev/zero") if kind == "device" else tmp_path / "pipe.jpg"
+    if kind == "fifo":
+        os.mkfifo(path)
+    started = time.monotonic()
+    with pytest.raises(SourceError, match="is not a regular file") as caught:
+        grab(str(path), timeout_s=2.0)
+    assert time.monotonic() - started < 1.0, caught.value
+    assert str(path) in str(caught.value)
+    _wait_until_no_worker_for(str(path))
+
+
+def test_folder_passes_over_newer_empty_and_truncated_snapshots(
+    tmp_path: Path, images: dict[str, bytes]
+) -> None:
+    files = {"complete.jpg": images["jpeg"], "truncated.jpg": images["jpeg"][:5000], "uploading.png": b""}
+    for age, (name, data) in enumerate(files.items()):
+        (tmp_path / name).write_bytes(data)
+        os.utime(tmp_path / name, (1_700_000_000 + age, 1_700_000_000 + age))
+    _same_image(grab(f"folder:{tmp_path}"), images["jpeg"])
+    (tmp_path / "complete.jpg").unlink()
+    with pytest.raises(ImageFileError, match=r"truncated\.jpg is truncated"):  # the newest one's error
+        grab(f"folder:{tmp_path}")
+
+
+@pytest.mark.parametrize("source", ["http://[::1", "rtsp://cam:port/live", "http:///snapshot.jpg"])
+def test_a_url_that_cannot_be_parsed_is_refused_before_any_grab(source: str) -> None:
+    with pytest.raises(SourceError) as caught:
+        grab(source, timeout_s=1.0)
+    assert_one_line(caught.value, "fix")
 
 
 # --- redaction and settings ---------------------------------------------------------------------------

@@ -15,13 +15,23 @@ import numpy as np
 import pytest
 
 import fov_monitor.workflows.reference_capture as capture_module
+from fov_monitor.alerts.settings import ALERTS_FILE
+from fov_monitor.core.check import check_frame
 from fov_monitor.core.enrolment import SelfTest
 from fov_monitor.core.permit import Permit
 from fov_monitor.core.reference import Reference
+from fov_monitor.core.result import Status
 from fov_monitor.db.database import Database
+from fov_monitor.db.location import SQLITE_NAME
 from fov_monitor.errors import InvalidPermitError, InvalidSettingsError, StoreError, UnknownCameraError
-from fov_monitor.faces.privacy import PrivacySettings
+from fov_monitor.faces.privacy import UNBLURRED_FOLDER, PrivacySettings
 from fov_monitor.files.atomic import write_json_atomic
+from fov_monitor.report.drawing import CACHE_FOLDER
+from fov_monitor.report.organisation import ORGANISATION_FILE
+from fov_monitor.report.removed import REMOVED_FOLDER
+from fov_monitor.report.weighing import WEIGHING_FOLDER
+from fov_monitor.scan.lock import LOCK_NAME
+from fov_monitor.settings import SETTINGS_FILE
 from fov_monitor.store.camera import CameraConfig, check_camera_id
 from fov_monitor.store.reference_cache import save_reference
 from fov_monitor.store.store import ReferenceInfo, Store, check_label
@@ -44,9 +54,36 @@ def test_unsafe_camera_ids_are_refused_naming_the_rule(camera_id: str, tmp_path:
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("camera_id", ["cam-12", "A", "cam.7_north", "9" * 64])
+@pytest.mark.parametrize("camera_id", ["cam-12", "A", "cam.7_north", "9" * 64, "weighing-2", "db-1"])
 def test_safe_camera_ids_are_accepted(camera_id: str) -> None:
     assert check_camera_id(camera_id) == camera_id
+
+
+STORE_OWN_NAMES = [
+    SQLITE_NAME,
+    *(f"{SQLITE_NAME}{companion}" for companion in ("-wal", "-shm", "-journal")),
+    "results.sqlite",  # a database named in settings.json, relative to the store
+    SETTINGS_FILE,
+    ALERTS_FILE,
+    ORGANISATION_FILE,
+    WEIGHING_FOLDER,
+    "Settings.JSON",  # a case-blind disk
+    "outbox.jsonl",  # a JSON-lines alert channel's file
+    REMOVED_FOLDER,
+    LOCK_NAME,
+    CACHE_FOLDER.parts[0],
+    UNBLURRED_FOLDER,
+    "_evidence",
+]
+
+
+@pytest.mark.parametrize("camera_id", STORE_OWN_NAMES)
+def test_the_store_own_file_names_are_never_camera_ids(camera_id: str, tmp_path: Path) -> None:
+    with pytest.raises(InvalidSettingsError) as caught:
+        Store(tmp_path).folder(camera_id)
+    assert_one_line(caught.value, repr(camera_id), "is not allowed")
+    with pytest.raises(InvalidSettingsError):
+        CameraConfig(camera_id, source="a.jpg")
 
 
 @pytest.mark.parametrize("label", ["", "../day", "night vision", "x" * 33, "dag-ø"])
@@ -536,3 +573,33 @@ def test_malformed_reference_size_in_permit_json_names_the_field(
     with pytest.raises(InvalidPermitError) as caught:
         store.permit("cam-1")
     assert_one_line(caught.value, str(path), "reference_size")
+
+
+@pytest.mark.parametrize("forgery", ["record-names-no-cache", "cache-names-another-image"])
+def test_feature_cache_of_another_image_is_never_used(
+    store_with_reference: tuple[Store, Database, Path], forgery: str
+) -> None:
+    store, _, _ = store_with_reference
+    references = store.root / "cam-1" / "references"
+    view = store.reference_image("cam-1", "day")
+    intact = store.load_camera("cam-1").prepared()[0]
+    # Another camera's cache of the same size (here: the view upside down) put in this camera's place.
+    stranger = Reference.from_image(cv2.flip(view, 0))
+    record = json.loads((references / "day.json").read_text())
+    if forgery == "record-names-no-cache":
+        save_reference(stranger, references / "day.npz")
+        record["features_sha256"] = None  # as older records or a hand edit have it
+        problem = "not bound to its image"
+    else:
+        save_reference(stranger, references / "day.npz", image_sha256="0" * 64)
+        record["features_sha256"] = hashlib.sha256((references / "day.npz").read_bytes()).hexdigest()
+        problem = "made from another image"
+    (references / "day.json").write_text(json.dumps(record))
+    loaded = store.load_camera("cam-1")
+    height, width = view.shape[:2]
+    verdict = check_frame(loaded.prepared(), Permit.whole_image((width, height)), view)
+    assert verdict.status is Status.COMPLIANT, verdict.reasons
+    np.testing.assert_array_equal(loaded.prepared()[0].gray, intact.gray)
+    assert problem in (loaded.references[0].cache_problem or "")
+    assert store.repair(loaded) == ["reference day: feature cache day.npz rebuilt"]
+    assert store.load_camera("cam-1").references[0].cache_problem is None

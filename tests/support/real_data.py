@@ -93,3 +93,23 @@ def frames_at(path: Path, indexes: set[int]) -> dict[int, np.ndarray]:
     if missing:
         sys.exit(f"error: {path.name} has no frames {missing}; it decodes to fewer frames than asked")
     return found
+
+
+WEBCAM_MARGIN = 0.08
+"""A webcam's view: its images' central window with this margin on each side, as a share of the
+width (left, right) and height (top, bottom); issue 18's protocol."""
+WEBCAM_MOVES: dict[str, tuple[int, int]] = {"right": (1, 0), "left": (-1, 0), "down": (0, 1), "up": (0, -1)}
+"""The moved windows: the view shifted by the whole margin, in units of the margin ``(x, y)``."""
+
+
+def webcam_window(image: np.ndarray, move: tuple[int, int] = (0, 0)) -> np.ndarray:
+    """Return a webcam's view in ``image``: its central window, shifted by ``move`` margins."""
+    height, width = image.shape[:2]
+    margin_x, margin_y = round(WEBCAM_MARGIN * width), round(WEBCAM_MARGIN * height)
+    left, top = margin_x * (1 + move[0]), margin_y * (1 + move[1])
+    return np.ascontiguousarray(image[top : top + height - 2 * margin_y, left : left + width - 2 * margin_x])
+
+
+def webcam_images(folder: Path, camera: str) -> list[Path]:
+    """Return a webcam's images in time order (by name); the first is the reference's."""
+    return sorted((folder / "webcams" / camera).glob("*.jpg"))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import json
 import shutil
 import sqlite3
@@ -66,12 +68,15 @@ READS: list[tuple[str, str, Permission | None, bool]] = [
     ("GET", "/api/alerts", Permission.VIEW_ALERTS, False),
     ("GET", "/api/alerts/1", Permission.VIEW_ALERTS, False),
     ("GET", "/api/alerts/1/evidence", Permission.VIEW_IMAGES, False),
+    ("GET", "/api/fleet/export", Permission.EXPORT_CAMERAS, False),
 ]
 WRITES: list[tuple[str, str, Permission | None, bool]] = [
     ("POST", "/account/password", None, True),
     ("POST", "/api/account/password", None, False),
     ("POST", f"/cameras/{FACE_CAMERA}/check", Permission.RUN_CHECK, True),
     ("POST", f"/api/cameras/{FACE_CAMERA}/check", Permission.RUN_CHECK, False),
+    ("POST", f"/cameras/{FACE_CAMERA}/references/learned-1/forget", Permission.MANAGE_REFERENCES, True),
+    ("POST", f"/api/cameras/{FACE_CAMERA}/references/learned-1/forget", Permission.MANAGE_REFERENCES, False),
     ("PUT", f"/api/cameras/{FACE_CAMERA}/permit", Permission.EDIT_PERMIT, False),
     ("POST", "/users", Permission.MANAGE_USERS, True),
     ("POST", "/users/auditor-user/disable", Permission.MANAGE_USERS, True),
@@ -133,6 +138,10 @@ def test_every_route_is_in_the_role_matrix() -> None:
     covered = {(m, p.replace(FACE_CAMERA, "{camera_id}")) for m, p, _, _ in READS + WRITES} | PUBLIC
     normalise = {
         "/api/cameras/{camera_id}/references/day/image": "/api/cameras/{camera_id}/references/{label}/image",
+        "/cameras/{camera_id}/references/learned-1/forget": "/cameras/{camera_id}/references/{label}/forget",
+        "/api/cameras/{camera_id}/references/learned-1/forget": (
+            "/api/cameras/{camera_id}/references/{label}/forget"
+        ),
         "/api/cameras/{camera_id}/results/1/evidence": (
             "/api/cameras/{camera_id}/results/{result_id}/evidence"
         ),
@@ -801,3 +810,32 @@ def test_evidence_whose_reference_was_replaced_since_a_zone_was_added_is_covered
         _, served = _served_evidence(client, MOVED_CAMERA)
     assert _is_zone_fill(served[:PANEL_HEIGHT]), "neither picture can be placed: both are covered"
     assert not _is_zone_fill(served[PANEL_HEIGHT:]), "the verdict's text stays"
+
+
+def test_the_camera_list_downloads_as_camera_import_reads_it_audited(web: WebStore) -> None:
+    Store(web.root).add_camera(CameraConfig("cam-new", source="http://admin:s3cr3t@127.0.0.1:9/x.jpg"))
+    with app_client(web.root) as client:
+        sign_in(client, Role.TECHNICIAN)
+        response = client.get("/api/fleet/export", params={"format": "csv"})
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "text/csv; charset=utf-8"
+        assert response.headers["content-disposition"] == 'attachment; filename="cameras.csv"'
+        table = list(csv.DictReader(io.StringIO(response.text)))
+        assert [row["id"] for row in table] == [FACE_CAMERA, MOVED_CAMERA, "cam-new"]
+        assert table[2]["source"] == "http://admin:***@127.0.0.1:9/x.jpg"
+        assert "s3cr3t" not in response.text
+        north = client.get("/api/fleet/export", params={"format": "jsonl", "group": "north"})
+        assert [json.loads(line)["id"] for line in north.text.splitlines()] == [FACE_CAMERA]
+        assert north.headers["content-disposition"] == 'attachment; filename="cameras-north.jsonl"'
+        page = client.get("/").text
+        assert "no reference yet, no permit yet" in page
+        assert 'href="/api/fleet/export?format=csv"' in page
+        incomplete = client.get("/api/fleet", params={"incomplete": "true"}).json()["cameras"]
+        assert [(row["camera_id"], row["missing"]) for row in incomplete] == [
+            ("cam-new", ["reference", "permit"])
+        ]
+    exports = audit_rows(web.root, "cameras exported")
+    assert [(actor, detail["format"], detail["cameras"]) for actor, _, detail in exports] == [
+        (user_name(Role.TECHNICIAN), "csv", 3),
+        (user_name(Role.TECHNICIAN), "jsonl", 1),
+    ]

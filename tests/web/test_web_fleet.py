@@ -92,3 +92,22 @@ def test_recent_results_in_chunks(fleet: tuple[Path, Database], monkeypatch: pyt
     assert sorted(found) == ["cam-00", "cam-01", "cam-02"]
     assert [row.checked_at[:10] for row in found["cam-01"]] == ["2026-11-12", "2026-11-11", "2026-11-10"]
     assert found["cam-01"] == database.history("cam-01", limit=3)
+
+
+def test_cameras_without_a_reference_or_a_permit_are_named_counted_and_filtered(
+    fleet: tuple[Path, Database],
+) -> None:
+    root, database = fleet
+    store = Store(root)
+    for path in ("cam-00/references/day.json", "cam-00/permit.json", "cam-02/references/day.json"):
+        (root / path).write_text("{}", encoding="utf-8")  # only which files exist counts here
+    (root / "cam-04" / "permit-pending.json").write_text("{}", encoding="utf-8")
+    shown = fleet_page(store, database, with_counts=True)
+    rows = {row.camera_id: row for row in shown.rows}
+    assert (rows["cam-00"].missing, rows["cam-02"].missing) == ((), ("permit",))
+    assert rows["cam-01"].missing == ("reference", "permit")
+    assert rows["cam-04"].permit_pending
+    assert not rows["cam-01"].permit_pending
+    assert shown.lacking == {"reference": 5, "permit": 6}
+    incomplete = fleet_page(store, database, incomplete=True, group="south")
+    assert [row.camera_id for row in incomplete.rows] == ["cam-02", "cam-04", "cam-06"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -19,6 +20,7 @@ from fov_monitor.web.pages import render
 from fov_monitor.web.roles import Permission
 from fov_monitor.web.routes.common import known_camera
 from fov_monitor.web.sessions import Session
+from fov_monitor.workflows.bank import forget_reference
 from fov_monitor.workflows.camera_check import EvidencePolicy, check_camera
 
 router = APIRouter()
@@ -47,10 +49,50 @@ def camera_document(store: Store, camera_id: str) -> dict[str, Any]:
             "taken_at": info.taken_at,
             "captured_by": info.captured_by,
             "faces_blurred": info.faces_blurred,
+            "learned": _learned_summary(info.learned),
         }
         for info in state.infos
     ]
     return {"camera": config, "permit": permit, "references": references}
+
+
+def _learned_summary(learned: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Return what the camera page says of a learned reference (its homography stays in the store)."""
+    if learned is None:
+        return None
+    keys = ("frame_at", "scan_run", "verified_against", "shift_fraction", "zoom", "inliers", "method")
+    return {key: learned.get(key) for key in keys}
+
+
+def _forget(request: Request, camera_id: str, label: str, session: Session, database: Database) -> None:
+    store = web_context(request).store
+    known_camera(store, camera_id)
+    forget_reference(store, database, camera_id, label, actor=session.user.name, why="removed in the web app")
+
+
+@router.post("/cameras/{camera_id}/references/{label}/forget", include_in_schema=False)
+async def forget_form(
+    request: Request,
+    camera_id: str,
+    label: str,
+    session: Session = Depends(require(Permission.MANAGE_REFERENCES)),
+    database: Database = Depends(get_database),
+) -> Response:
+    await run_heavy(request, lambda: _forget(request, camera_id, label, session, database))
+    return RedirectResponse(f"/cameras/{camera_id}", status_code=303)
+
+
+@router.post("/api/cameras/{camera_id}/references/{label}/forget")
+async def api_forget(
+    request: Request,
+    camera_id: str,
+    label: str,
+    session: Session = Depends(require(Permission.MANAGE_REFERENCES)),
+    database: Database = Depends(get_database),
+) -> dict[str, Any]:
+    """Remove a reference the camera's bank learned (kept in the camera's history/, audited first)."""
+    await run_heavy(request, lambda: _forget(request, camera_id, label, session, database))
+    return {"camera_id": camera_id, "forgotten": label}
 
 
 def _latest_with_evidence(rows: list[ResultRow]) -> ResultRow | None:
