@@ -5,7 +5,7 @@ results go to ``<store>/fov-monitor.sqlite``)::
 
     {"schema_version": 1,
      "privacy": {"blur_faces": true, "keep_unblurred": false, "unblurred_retention_days": 30,
-                 "face_model": null, "face_threshold": 0.2, "blur_method": "blur"},
+                 "face_model": null, "face_threshold": 0.15, "blur_method": "blur"},
      "database": "postgresql://fov@db.example/fov"}
 
 ``<store>/alerts.json`` is described in :mod:`fov_monitor.alerts.settings`.
@@ -92,7 +92,7 @@ class StoreSettings:
     def privacy(self) -> PrivacySettings:
         """How images are anonymised (``privacy`` of ``settings.json``)."""
         file = self._settings_file
-        return default_privacy() if file is None else file.privacy.to_settings()
+        return default_privacy() if file is None else file.privacy.to_settings(self.root / SETTINGS_FILE)
 
     @cached_property
     def database(self) -> DatabaseLocation | None:

@@ -29,6 +29,7 @@ from typing import Any
 from fov_monitor.alerts.channels import Channel, DeliveryError, build_channel
 from fov_monitor.alerts.channels.exchange import Budget, StopSignal, exchange_deadline_s
 from fov_monitor.alerts.delivery import Delivery, DeliveryState
+from fov_monitor.alerts.evidence import EvidenceReader, store_evidence
 from fov_monitor.alerts.settings import (
     ALERTS_FILE,
     AlertSettings,
@@ -40,6 +41,7 @@ from fov_monitor.db.connection import Transaction
 from fov_monitor.db.database import Database, append_audit
 from fov_monitor.db.location import Dialect
 from fov_monitor.errors import FovMonitorError
+from fov_monitor.faces.privacy import PrivacySettings, default_privacy
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +160,7 @@ def deliver_due(
     stop: StopSignal | None = None,
     within_s: float | None = None,
     newer_than: int | None = None,
+    privacy: PrivacySettings | None = None,
 ) -> DeliveryReport:
     """Send the deliveries that are due, each at most once per call.
 
@@ -186,6 +189,9 @@ def deliver_due(
     newer_than : int, optional
         Only deliveries whose id is greater (those a scan's own pass wrote); the others wait for the
         delivery worker.
+    privacy : PrivacySettings, optional
+        The store's face model and threshold, with which a mail's evidence image is blurred again
+        (the defaults when not given); blurring is on whatever ``blur_faces`` says.
 
     Returns
     -------
@@ -198,6 +204,7 @@ def deliver_due(
     due_by = _stamp(clock.start)
     lease = timedelta(seconds=lease_s(settings))
     channels: dict[str, Channel] = {}
+    evidence = store_evidence(database, store_root, privacy or default_privacy())
     report = DeliveryReport()
     while len(report.outcomes) < limit and not (stop is not None and stop.is_set()):
         lease_until = _stamp_after(clock.current() + lease)
@@ -205,7 +212,7 @@ def deliver_due(
         if delivery is None:
             break
         report.outcomes.append(
-            _deliver(database, store_root, settings, channels, delivery, clock, actor, stop)
+            _deliver(database, store_root, settings, channels, delivery, clock, actor, stop, evidence)
         )
     return report
 
@@ -219,6 +226,7 @@ def _deliver(
     clock: _Clock,
     actor: str,
     stop: StopSignal | None,
+    evidence: EvidenceReader,
 ) -> DeliveryOutcome:
     """Send one claimed delivery and mark what came of it."""
     configured = settings.channel(delivery.channel)
@@ -228,7 +236,7 @@ def _deliver(
         return _mark_failed(database, delivery, error, clock, actor)
     channel = channels.get(delivery.channel)
     if channel is None:
-        channel = channels[delivery.channel] = build_channel(configured)
+        channel = channels[delivery.channel] = build_channel(configured, evidence)
     try:
         channel.send(delivery, stop)
     except DeliveryError as exc:

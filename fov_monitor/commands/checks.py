@@ -27,6 +27,7 @@ from fov_monitor.db.database import Database
 from fov_monitor.errors import InvalidPermitError, InvalidSettingsError
 from fov_monitor.files.images import read_image
 from fov_monitor.workflows.camera_check import CameraCheck, EvidencePolicy, check_camera
+from fov_monitor.workflows.evidence import faces_unblurred
 
 
 def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -104,7 +105,12 @@ def run_check(args: argparse.Namespace) -> int:
     else:
         print(format_result(outcome.result, f"{args.camera_id} ({outcome.source})", outcome.permit))
         if outcome.evidence_path:
-            print(f"  evidence    {outcome.evidence_path}")
+            faces = (
+                ""
+                if not faces_unblurred(outcome.evidence_path)
+                else f" ({context.settings.privacy.faces_state()})"
+            )
+            print(f"  evidence    {outcome.evidence_path}{faces}")
         if outcome.evidence_error:
             warn(outcome.evidence_error)
         timings = ", ".join(f"{name} {ms:.0f} ms" for name, ms in outcome.timings_ms.items())
@@ -124,6 +130,9 @@ def camera_check_document(outcome: CameraCheck) -> dict[str, object]:
         "checked_at": outcome.checked_at,
         "source": outcome.source,
         "evidence": str(outcome.evidence_path) if outcome.evidence_path else None,
+        "evidence_faces_blurred": not faces_unblurred(outcome.evidence_path)
+        if outcome.evidence_path
+        else None,
         "evidence_error": outcome.evidence_error,
         "result_id": outcome.result_id,
         **result,

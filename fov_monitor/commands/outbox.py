@@ -134,7 +134,9 @@ def run_deliver(args: argparse.Namespace) -> int:
         if not args.loop:
             try:
                 announce_to_new_channels(database, context.store, settings)
-                report = deliver_due(database, root, settings, actor=context.actor)
+                report = deliver_due(
+                    database, root, settings, actor=context.actor, privacy=context.settings.privacy
+                )
             except StoreError as exc:
                 print(
                     f"error: {exc}; what was sent is marked, the rest waits for the next run", file=sys.stderr
@@ -152,7 +154,9 @@ def run_deliver(args: argparse.Namespace) -> int:
                 if settings.channels != announced_to:  # a channel added: tell it what is open
                     announce_to_new_channels(database, context.store, settings)
                     announced_to = settings.channels
-                report = deliver_due(database, root, settings, actor=context.actor, stop=stop)
+                report = deliver_due(
+                    database, root, settings, actor=context.actor, stop=stop, privacy=context.settings.privacy
+                )
                 if report.outcomes:
                     _print_report(report, args.json)
                     sys.stdout.flush()

@@ -1,12 +1,11 @@
-"""``audit`` (read the audit log) and ``purge`` (delete unblurred copies past their retention)."""
+"""``audit`` (read the audit log) and ``purge`` (delete unblurred copies and evidence past retention)."""
 
 from __future__ import annotations
 
 import argparse
 
 from fov_monitor.commands.common import EXIT_COMPLIANT, Context, add_json_option, print_json, print_table
-from fov_monitor.db.audit import AuditAction
-from fov_monitor.faces.privacy import due_unblurred, purge_unblurred
+from fov_monitor.workflows.retention import Kind, purge
 
 
 def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -22,9 +21,11 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
     purge = commands.add_parser(
         "purge",
         parents=[parent],
-        help="delete unblurred copies past their retention period (run it daily)",
-        description="Delete the unblurred copies kept under <store>/_unblurred/ that are older than the "
-        "store's privacy.unblurred_retention_days; each deletion goes to the audit log.",
+        help="delete unblurred copies and evidence images past their retention (run it daily)",
+        description="Delete, naming each: under <store>/_unblurred/ the copies older than the store's "
+        "privacy.unblurred_retention_days and every file that is not such a copy; under <store>/_evidence/ "
+        "the evidence images older than privacy.evidence_retention_days (90 days by default; an open "
+        "alert's evidence is kept) and every file that is not one. Each deletion goes to the audit log.",
     )
     purge.add_argument("--dry-run", action="store_true", help="list what is due without deleting")
     add_json_option(purge)
@@ -47,19 +48,17 @@ def run_purge(args: argparse.Namespace) -> int:
     context = Context.from_args(args)
     context.store.require()
     settings = context.settings.privacy
-    if args.dry_run:
-        due = due_unblurred(context.store.root, settings.unblurred_retention_days)
-    else:
-        due = purge_unblurred(context.store.root, settings.unblurred_retention_days)
-        if due:
-            context.audit(AuditAction.UNBLURRED_COPIES_PURGED, None, paths=[str(path) for path in due])
+    with context.database() as database:
+        due = purge(context.store.root, settings, database, context.actor, dry_run=args.dry_run)
     if args.json:
-        print_json({"deleted" if not args.dry_run else "due": [str(path) for path in due]})
-    else:
-        verb = "due for deletion" if args.dry_run else "deleted"
-        print(f"{len(due)} unblurred cop{'y' if len(due) == 1 else 'ies'} {verb}")
-        for path in due:
-            print(f"  {path}")
+        print_json({"deleted" if not args.dry_run else "due": [item.to_dict() for item in due]})
+        return EXIT_COMPLIANT
+    verb = "due for deletion" if args.dry_run else "deleted"
+    for kind, plural in ((Kind.UNBLURRED, "unblurred copies"), (Kind.EVIDENCE, "evidence images")):
+        items = [item for item in due if item.kind is kind]
+        print(f"{len(items)} {kind if len(items) == 1 else plural} {verb}")
+        for item in items:
+            print(f"  {item.path}  ({item.why})")
     return EXIT_COMPLIANT
 
 

@@ -35,7 +35,8 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
     capture = actions.add_parser(
         "capture",
         parents=[parent],
-        help="capture a new reference (faces blurred) and self-test what it lets fov-monitor detect",
+        help="capture a new reference (faces blurred unless privacy.blur_faces is off) and self-test what "
+        "it lets fov-monitor detect",
         description="Grab a frame from the camera (or --from FILE), blur faces, measure the smallest move it "
         "lets fov-monitor detect, and store it. An existing reference is never replaced: see rebaseline. "
         "With --all, --group or --missing, capture many cameras at once: grabs in parallel, each within "
@@ -166,13 +167,18 @@ def run_list(args: argparse.Namespace) -> int:
             _kind(info, index),
             f"{info.size_wh[0]}x{info.size_wh[1]}",
             info.captured_at,
+            info.taken_at,
             info.captured_by,
+            _faces(info.faces_blurred),
             info.self_test.get("smallest_shift_fraction"),
             len(info.self_test.get("warnings", [])),
         )
         for index, info in enumerate(infos)
     ]
-    print_table(["label", "kind", "size", "captured", "by", "smallest move", "warnings"], rows)
+    print_table(
+        ["label", "kind", "size", "captured", "picture taken", "by", "faces", "smallest move", "warnings"],
+        rows,
+    )
     return EXIT_COMPLIANT
 
 
@@ -191,6 +197,10 @@ def run_forget(args: argparse.Namespace) -> int:
         )
     print(f"removed the learned reference {args.label} of {args.camera_id} (kept in its history/ folder)")
     return EXIT_COMPLIANT
+
+
+def _faces(blurred: bool | None) -> str:
+    return "not recorded" if blurred is None else "blurred" if blurred else "NOT blurred"
 
 
 def _store_reference(args: argparse.Namespace, *, rebaseline: bool) -> int:
@@ -218,20 +228,22 @@ def _store_reference(args: argparse.Namespace, *, rebaseline: bool) -> int:
                 "size_wh": outcome.info.size_wh,
                 "self_test": test.to_dict(),
                 "previous_kept_at": str(outcome.kept) if outcome.kept else None,
+                "faces_blurred": outcome.info.faces_blurred,
                 "permit": outcome.permit_line(),
             }
         )
     else:
-        _print_self_test(args.camera_id, outcome.info.label, outcome.info.size_wh, test, outcome.kept)
+        faces = context.settings.privacy.faces_state()
+        _print_self_test(args.camera_id, outcome.info.label, outcome.info.size_wh, test, outcome.kept, faces)
         if outcome.permit_line():
             print(outcome.permit_line())
     return EXIT_COMPLIANT
 
 
 def _print_self_test(
-    camera_id: str, label: str, size: tuple[int, int], test: SelfTest, kept: Path | None
+    camera_id: str, label: str, size: tuple[int, int], test: SelfTest, kept: Path | None, faces: str
 ) -> None:
-    print(f"stored the {label!r} reference of {camera_id} ({size[0]}x{size[1]}, faces blurred)")
+    print(f"stored the {label!r} reference of {camera_id} ({size[0]}x{size[1]}, {faces})")
     if kept:
         print(f"the previous one is kept at {kept}")
     if test.smallest_shift_fraction is not None:

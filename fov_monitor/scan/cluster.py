@@ -11,6 +11,11 @@
                           ▼
     parent: writes the evidence, records the outcome (the database stays on the parent)
 
+Nothing unblurred crosses the network: the worker grabs the frame from the camera itself, blurs the
+faces of the evidence image it returns whatever ``privacy.blur_faces`` says, and makes no unblurred
+copy (``privacy.keep_unblurred`` keeps copies only of scans on this machine and of ``check``). So
+plain ``tcp://`` carries no unblurred picture; ``tls://`` protects the rest (verdicts, settings).
+
 A worker killed mid-scan loses nothing: the scheduler runs its tasks again on other workers, and
 the parent records each camera's future once (the database's unique outcome per run and camera
 guards the rest). A lost scheduler, or cameras left with no worker able to take them for
@@ -32,6 +37,7 @@ from typing import Any
 from fov_monitor.core.result import Outcome
 from fov_monitor.errors import FovMonitorError, ScanError
 from fov_monitor.extras import Extra, needs_extra
+from fov_monitor.faces.privacy import over_the_network
 from fov_monitor.scan.worker import CameraTask, CheckReply, grab_and_check
 from fov_monitor.store.store import Store
 
@@ -132,7 +138,8 @@ class DaskBackend:
             )
         future = self.executor.submit(
             grab_and_check,
-            dataclasses.replace(task, config=config),  # the worker does not read camera.json again
+            # The worker does not read camera.json again; what it returns is blurred (over the network).
+            dataclasses.replace(task, config=config, privacy=over_the_network(task.privacy)),
             key=f"check-{task.camera_id}-{uuid.uuid4().hex[:12]}",
             resources={need: 1} if site else None,
         )

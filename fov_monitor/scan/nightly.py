@@ -24,12 +24,14 @@ from fov_monitor.alerts.outbox import DeliveryReport, deliver_due, newest_delive
 from fov_monitor.core.result import Outcome
 from fov_monitor.db.database import Database, ScanOutcomeRow, ScanRun
 from fov_monitor.errors import InvalidSettingsError, StoreError
+from fov_monitor.faces.privacy import PrivacySettings
 from fov_monitor.scan.lock import ScanLock
 from fov_monitor.scan.outcome import EXIT_SCAN_FAILED, exit_code
 from fov_monitor.scan.runner import ScanSettings, run_scan
 from fov_monitor.scan.selection import Selection, select_cameras
 from fov_monitor.settings import StoreSettings
 from fov_monitor.store.store import Store, now_utc
+from fov_monitor.workflows.privacy_audit import audit_face_blurring
 
 RESUME_WITHIN = timedelta(hours=12)
 """An unfinished run older than this is closed, not resumed: last night's run is not tonight's."""
@@ -170,13 +172,21 @@ def run_nightly_pass(
     listener = listener or SilentListener()
     with ScanLock(store.root), database.scan_lock():
         before = newest_delivery_id(database)
+        audit_face_blurring(store.root, database, settings.actor, store_settings.privacy)
         _catch_up_alerts(store, database, store_settings.alerts, settings.actor, listener)
         run = _open_run(database, selection, new, settings.actor, listener)
         summary = _scan(store, database, run, settings, store_settings, listener)
     if not deliver or summary.alerts is None:
         return summary
     report = _deliver(
-        store, database, store_settings.alerts, settings.actor, listener, before, deliver_within_s
+        store,
+        database,
+        store_settings.alerts,
+        store_settings.privacy,
+        settings.actor,
+        listener,
+        before,
+        deliver_within_s,
     )
     return dataclasses.replace(summary, deliveries=report)
 
@@ -191,6 +201,13 @@ def _scan(
 ) -> NightlySummary:
     started = datetime.fromisoformat(run.started_at)
     camera_ids = list(select_cameras(store, Selection.from_dict(run.selection), started))
+    privacy = store_settings.privacy
+    if settings.cluster is not None and (privacy.keep_unblurred or not privacy.blur_faces):
+        listener.note(
+            f"scan on the Dask cluster {settings.cluster}: its workers blur every face of the evidence they "
+            "return and keep no unblurred copy, whatever privacy.blur_faces and privacy.keep_unblurred say "
+            "(nothing unblurred travels over the network); 'fov-monitor check' keeps a copy here"
+        )
     listener.started(len(camera_ids), database.scan_counts(run.run_id))
     began = time.monotonic()
     run_scan(store, database, run, camera_ids, settings, store_settings.privacy, listener.outcome)
@@ -247,6 +264,7 @@ def _deliver(
     store: Store,
     database: Database,
     settings: AlertSettings,
+    privacy: PrivacySettings,
     actor: str,
     listener: NightlyListener,
     after_id: int,
@@ -256,7 +274,15 @@ def _deliver(
 
     What fails, or is not reached, stays there for 'alerts deliver'.
     """
-    report = deliver_due(database, store.root, settings, actor=actor, within_s=within_s, newer_than=after_id)
+    report = deliver_due(
+        database,
+        store.root,
+        settings,
+        actor=actor,
+        within_s=within_s,
+        newer_than=after_id,
+        privacy=privacy,
+    )
     if report.outcomes:
         left = f", {report.interrupted} left to the delivery worker" if report.interrupted else ""
         listener.note(

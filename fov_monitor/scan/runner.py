@@ -35,7 +35,13 @@ from fov_monitor.scan.cluster import DaskBackend
 from fov_monitor.scan.worker import CameraTask, CheckReply
 from fov_monitor.store.store import Store, now_utc
 from fov_monitor.workflows.bank import LearningCandidate, learn_reference
-from fov_monitor.workflows.camera_check import Judgement, previous_fingerprint, write_judgement_files
+from fov_monitor.workflows.camera_check import (
+    Judgement,
+    audit_unblurred_copy,
+    previous_fingerprint,
+    remove_judgement_files,
+    write_judgement_files,
+)
 
 log = logging.getLogger(__name__)
 
@@ -181,10 +187,34 @@ class _Pipeline:
                 _Job(job.camera_id, first=judgement, source=reply.source, first_breach=reply.outside_decision)
             )
         else:
-            # Files a Dask worker rendered but could not write (it reads the store only).
-            self._verdict(job, write_judgement_files(judgement), reply)
+            self._verdict(job, judgement, reply)
 
     def _verdict(self, job: _Job, judgement: Judgement, reply: CheckReply) -> None:
+        """Record a final verdict: the unblurred copy's audit line first, then the files, then the outcome.
+
+        What was written for it (by a worker, or here) is removed again when the outcome is not
+        recorded (the database failed, or the camera has an outcome in this run already).
+        """
+        try:
+            audit_unblurred_copy(self.database, self.settings.actor, job.camera_id, judgement)
+            # Files a Dask worker rendered but could not write (it reads the store only); the copy.
+            judgement = write_judgement_files(judgement)
+            row, record = self._verdict_rows(job, judgement, reply)
+            recorded = self.database.record_scan_outcome(row, record)
+        except BaseException:
+            remove_judgement_files(judgement)
+            raise
+        if recorded:
+            self.on_outcome(row)
+        else:
+            remove_judgement_files(judgement)
+            log.info("camera %s already has an outcome in run %d; kept it", row.camera_id, row.run_id)
+        if judgement.learning is not None:
+            self._learn(job.camera_id, judgement.learning)
+
+    def _verdict_rows(
+        self, job: _Job, judgement: Judgement, reply: CheckReply
+    ) -> tuple[ScanOutcomeRow, ScanRecord]:
         result = judgement.result
         detail: dict[str, Any] = {}
         if job.first is not None:
@@ -194,27 +224,17 @@ class _Pipeline:
         if reply.outside_decision is not None:
             detail["outside_decision"] = reply.outside_decision
         lines: tuple[tuple[AuditAction, dict[str, Any]], ...] = ()
-        if judgement.unblurred is not None:
-            kept, delete_after = judgement.unblurred
-            lines = (
-                (
-                    AuditAction.UNBLURRED_COPY_KEPT,
-                    {"path": str(kept), "delete_after": delete_after.isoformat(timespec="seconds")},
-                ),
-            )
         if judgement.evidence_error is not None:
             detail["evidence_error"] = judgement.evidence_error
             lines += ((AuditAction.EVIDENCE_NOT_WRITTEN, {"error": judgement.evidence_error}),)
         evidence = str(judgement.evidence_path) if judgement.evidence_path else None
         outcome, reasons = _outcome(result.status, result.reasons, reply.outside_decision)
-        self._record(
+        return (
             ScanOutcomeRow(
                 self.run_id, job.camera_id, judgement.checked_at, outcome, reasons, job.final, None
             ),
             ScanRecord(self.settings.actor, result, reply.source or job.source, evidence, detail, lines),
         )
-        if judgement.learning is not None:
-            self._learn(job.camera_id, judgement.learning)
 
     def _learn(self, camera_id: str, candidate: LearningCandidate) -> None:
         """Keep a compliant frame in new conditions in the camera's reference bank; never fail the scan."""

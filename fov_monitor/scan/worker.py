@@ -7,9 +7,11 @@ itself, so nothing but frames crosses the process boundary and memory does not g
 On a Dask cluster (:func:`grab_and_check`) the worker grabs the frame itself, with the settings the
 scan's machine read to route the task, so frames never cross the network and a worker inside a
 site's network reaches cameras the scan's machine cannot; it returns the evidence image encoded
-instead of writing it, so it needs read access to the store only. Either way a task reads each of
-its camera's files once (:meth:`Store.load_camera <fov_monitor.store.store.Store.load_camera>`) and
-writes nothing into the camera's folder. Workers never touch the database: the parent records what
+instead of writing it, so it needs read access to the store only, and that image has its faces
+blurred whatever the store's settings say: no unblurred frame or copy travels to or from a worker.
+Either way a task reads each of its camera's files once
+(:meth:`Store.load_camera <fov_monitor.store.store.Store.load_camera>`) and writes nothing into the
+camera's folder. Workers never touch the database: the parent records what
 they return.
 """
 
@@ -32,7 +34,7 @@ from fov_monitor.core.fingerprint import FrameFingerprint
 from fov_monitor.core.result import Outcome
 from fov_monitor.errors import FovMonitorError, ImageFileError, SourceError
 from fov_monitor.faces.model import use_memory_arena
-from fov_monitor.faces.privacy import PrivacySettings
+from fov_monitor.faces.privacy import PrivacySettings, over_the_network
 from fov_monitor.sources import Grab, grab
 from fov_monitor.store.camera import CameraConfig
 from fov_monitor.store.store import Store
@@ -206,9 +208,12 @@ def grab_and_check(task: CameraTask) -> CheckReply:
     """Grab a camera's frame and judge it here; never raise for a camera's own fault.
 
     The task of a scan on a Dask cluster: it runs on a worker that can reach the camera and read
-    the store, and returns the evidence image encoded (the worker writes nothing).
+    the store, and returns the evidence image encoded (the worker writes nothing). What it returns
+    crosses the network: faces are blurred and no unblurred copy is made, whatever the task's
+    privacy settings say (:func:`~fov_monitor.faces.privacy.over_the_network`).
     """
     _set_up_dask_worker()
+    task = dataclasses.replace(task, privacy=over_the_network(task.privacy))
     store = Store(task.store_root)
     grabbed = grab_camera(store, task, write_files=False)
     if isinstance(grabbed, CheckReply):

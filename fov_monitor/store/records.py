@@ -109,7 +109,14 @@ class Enrolment:
 
 @dataclass(frozen=True, slots=True)
 class ReferenceInfo:
-    """What is recorded about one reference image (``references/<label>.json``)."""
+    """What is recorded about one reference image (``references/<label>.json``).
+
+    ``captured_at`` is when the label was first captured (it orders a camera's references: the
+    first is the one the permit is drawn on); ``taken_at`` is when this picture was grabbed, which a
+    re-baseline moves on. A record written before ``taken_at`` existed gets its re-baseline's time,
+    else ``captured_at``. ``faces_blurred`` says whether the faces were blurred when the picture was
+    stored (False while blurring was switched off; None in records written before it was recorded).
+    """
 
     label: str
     size_wh: tuple[int, int]
@@ -124,6 +131,14 @@ class ReferenceInfo:
     """For a reference the scan learned (the camera's reference bank): from which frame (``result_id``,
     ``scan_run``, ``frame_at``), verified against which base reference (``verified_against``), how
     far from it (``shift_fraction``, ``zoom``), and ``to_base``, its pixels to the base's (3x3)."""
+
+    taken_at: str = ""
+    faces_blurred: bool | None = None
+
+    def __post_init__(self) -> None:
+        if not self.taken_at:
+            rebaselined = str((self.rebaseline or {}).get("at") or "")
+            object.__setattr__(self, "taken_at", max(self.captured_at, rebaselined))
 
     @property
     def is_learned(self) -> bool:
@@ -143,6 +158,8 @@ class ReferenceInfo:
             "label": self.label,
             "size_wh": list(self.size_wh),
             "captured_at": self.captured_at,
+            "taken_at": self.taken_at,
+            "faces_blurred": self.faces_blurred,
             "captured_by": self.captured_by,
             "source": self.source,
             "image_sha256": self.image_sha256,
@@ -178,10 +195,13 @@ class ReferenceInfo:
                 raise InvalidSettingsError(
                     f"{where}: field {name!r} must be an object, got {_shown(data[name])}"
                 )
-        features = data.get("features_sha256")
-        if features is not None and not isinstance(features, str):
+        for name in ("features_sha256", "taken_at"):
+            if data.get(name) is not None and not isinstance(data[name], str):
+                raise InvalidSettingsError(f"{where}: field {name!r} must be text, got {_shown(data[name])}")
+        blurred = data.get("faces_blurred")
+        if blurred is not None and not isinstance(blurred, bool):
             raise InvalidSettingsError(
-                f"{where}: field 'features_sha256' must be text, got {_shown(features)}"
+                f"{where}: field 'faces_blurred' must be true, false or null, got {_shown(blurred)}"
             )
         return cls(
             label=data["label"],
@@ -192,8 +212,10 @@ class ReferenceInfo:
             image_sha256=data["image_sha256"],
             self_test=dict(data.get("self_test") or {}),
             rebaseline=data.get("rebaseline"),
-            features_sha256=features,
+            features_sha256=data.get("features_sha256"),
             learned=_learned(data.get("learned"), where),
+            taken_at=data.get("taken_at") or "",
+            faces_blurred=blurred,
         )
 
 

@@ -31,6 +31,7 @@ from fov_monitor.errors import (
 from fov_monitor.store.store import Store
 from fov_monitor.web import formats
 from fov_monitor.web.auth import SESSION_COOKIE, SignInRequired
+from fov_monitor.web.caching import NoStore
 from fov_monitor.web.context import STATIC, TEMPLATES, WebContext, public_text, system_clock, web_context
 from fov_monitor.web.limits import BodyLimit, SecurityHeaders
 from fov_monitor.web.pages import render
@@ -132,6 +133,7 @@ def create_app(
     _add_error_handlers(app)
 
     app.add_middleware(SecurityHeaders, headers=SECURITY_HEADERS)
+    app.add_middleware(NoStore)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
 

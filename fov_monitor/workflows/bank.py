@@ -160,6 +160,8 @@ def learn_reference(
         image_sha256="",
         self_test={},
         learned=provenance,
+        taken_at=candidate.frame_at,
+        faces_blurred=bool(provenance.get("faces_blurred", True)),
     )
     image = decode_image_bytes(candidate.png, f"learned reference {label} of {camera_id}")
     to_base = np.asarray(provenance["to_base"], np.float64)

@@ -25,12 +25,18 @@ from fov_monitor.core.settings import CheckSettings
 from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.database import Database
 from fov_monitor.errors import InvalidFingerprintError, InvalidPermitError, StoreError
-from fov_monitor.faces.privacy import PrivacySettings, encode_unblurred_copy, protect, write_unblurred_copy
+from fov_monitor.faces.privacy import PrivacySettings, encode_unblurred_copy, write_unblurred_copy
 from fov_monitor.sources import Grab, grab
 from fov_monitor.store.camera import CameraConfig
 from fov_monitor.store.store import LoadedCamera, Store, StoredPermit, iso_utc
 from fov_monitor.workflows.bank import LearningCandidate, learning_candidate
-from fov_monitor.workflows.evidence import encode_evidence, render_evidence, write_encoded_evidence
+from fov_monitor.workflows.evidence import (
+    UNBLURRED_MARK,
+    encode_evidence,
+    render_evidence,
+    write_encoded_evidence,
+)
+from fov_monitor.workflows.privacy_audit import audit_face_blurring
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +142,7 @@ def check_camera(
     """
     started = time.perf_counter()
     loaded_camera = load_camera(store, camera_id, settings)
+    audit_face_blurring(store.root, database, actor, privacy)
     loaded = time.perf_counter()
 
     frame = grab(
@@ -147,37 +154,43 @@ def check_camera(
     # Only the camera's own feed has a history to repeat; a file a technician brings does not.
     previous = previous_fingerprint(database, camera_id) if record and source is None else None
     judged = judge_grab(
-        store, loaded_camera, frame, previous=previous, evidence=evidence, settings=settings, privacy=privacy
+        store,
+        loaded_camera,
+        frame,
+        previous=previous,
+        evidence=evidence,
+        settings=settings,
+        privacy=privacy,
+        write_files=False,
     )
     checked_at = judged.checked_at
-    if judged.unblurred is not None:
-        kept, delete_after = judged.unblurred
-        database.audit(
-            actor,
-            AuditAction.UNBLURRED_COPY_KEPT,
-            camera_id,
-            {"path": str(kept), "delete_after": delete_after.isoformat(timespec="seconds")},
-            at=checked_at,
-        )
-    if judged.evidence_error is not None:
-        database.audit(
-            actor,
-            AuditAction.EVIDENCE_NOT_WRITTEN,
-            camera_id,
-            {"error": judged.evidence_error},
-            at=checked_at,
-        )
-    written = time.perf_counter()
-    result_id = 0
-    if record:
-        result_id = database.record_result(
-            camera_id,
-            judged.result,
-            checked_at=checked_at,
-            source=frame.source,
-            evidence_path=str(judged.evidence_path) if judged.evidence_path else None,
-            actor=actor,
-        )
+    # The unblurred copy's audit line commits before the copy exists; what is written is removed
+    # again when the result cannot be recorded, so nothing stays behind unaudited or unrecorded.
+    audit_unblurred_copy(database, actor, camera_id, judged)
+    judged = write_judgement_files(judged)
+    try:
+        if judged.evidence_error is not None:
+            database.audit(
+                actor,
+                AuditAction.EVIDENCE_NOT_WRITTEN,
+                camera_id,
+                {"error": judged.evidence_error},
+                at=checked_at,
+            )
+        written = time.perf_counter()
+        result_id = 0
+        if record:
+            result_id = database.record_result(
+                camera_id,
+                judged.result,
+                checked_at=checked_at,
+                source=frame.source,
+                evidence_path=str(judged.evidence_path) if judged.evidence_path else None,
+                actor=actor,
+            )
+    except BaseException:
+        remove_judgement_files(judged)
+        raise
     recorded = time.perf_counter()
     timings = {
         "load": (loaded - started) * 1e3,
@@ -248,8 +261,9 @@ class Judgement:
     evidence_error : str or None
         Why the evidence image (or unblurred copy) could not be written; the verdict stands.
     evidence_bytes, unblurred_bytes : bytes or None
-        The encoded evidence image and unblurred copy when the judge was told not to write them
-        (``write_files=False``); :func:`write_judgement_files` writes them at their paths.
+        The encoded evidence image when the judge was told not to write it (``write_files=False``),
+        and the encoded unblurred copy (never written by the judge: its audit line comes first,
+        :func:`audit_unblurred_copy`); :func:`write_judgement_files` writes them at their paths.
     learning : LearningCandidate or None
         The frame, faces blurred and verified against the base reference, when it may join the
         camera's reference bank (asked for with ``learn=True``); the caller that writes the store
@@ -303,8 +317,10 @@ def judge_grab(
     privacy : PrivacySettings
         The store's face blurring of what is written, and whether an unblurred copy is kept.
     write_files : bool
-        Write the evidence image (and unblurred copy) into the store. False: return them encoded
-        in the judgement instead, for a caller that can write the store when this process cannot.
+        Write the evidence image into the store. False: return it encoded in the judgement instead,
+        for a caller that can write the store when this process cannot. The unblurred copy (when
+        the settings keep one, for a verdict that is not compliant) is never written here: it comes
+        back encoded, for the caller to write after its audit line (:func:`audit_unblurred_copy`).
     learn : bool
         Prepare the frame for the camera's reference bank when the bank's rules allow it (the scan).
 
@@ -328,7 +344,8 @@ def judge_grab(
     if EvidencePolicy(evidence).wants(result.status):
         evidence_path, evidence_bytes = _render_evidence(store, camera, stored, result, frame.image, privacy)
         judgement = dataclasses.replace(judgement, evidence_path=evidence_path, evidence_bytes=evidence_bytes)
-        if privacy.keep_unblurred:
+        # A compliant view (the web app's "check now" keeps its evidence) is nothing to keep unblurred.
+        if privacy.keep_unblurred and result.status is not Status.COMPLIANT:
             path, data, delete_after = encode_unblurred_copy(
                 store.root, camera.camera_id, frame.image, privacy
             )
@@ -347,7 +364,46 @@ def judge_grab(
             judgement = dataclasses.replace(judgement, learning=candidate)
         else:
             log.debug("camera %s: frame not learned: %s", camera.camera_id, candidate.reason)
-    return write_judgement_files(judgement) if write_files else judgement
+    return write_evidence_file(judgement) if write_files else judgement
+
+
+def audit_unblurred_copy(database: Database, actor: str, camera_id: str, judgement: Judgement) -> None:
+    """Write the audit line of the unblurred copy a judgement carries, before the copy is written.
+
+    Raises
+    ------
+    StoreError
+        When the database refuses the line: then the copy must not be written.
+    """
+    if judgement.unblurred is None:
+        return
+    kept, delete_after = judgement.unblurred
+    database.audit(
+        actor,
+        AuditAction.UNBLURRED_COPY_KEPT,
+        camera_id,
+        {"path": str(kept), "delete_after": delete_after.isoformat(timespec="seconds")},
+        at=judgement.checked_at,
+    )
+
+
+def remove_judgement_files(judgement: Judgement) -> None:
+    """Delete the evidence image and unblurred copy a judgement wrote (its result was not recorded)."""
+    for path in (judgement.evidence_path, judgement.unblurred[0] if judgement.unblurred else None):
+        if path is not None:
+            try:
+                Path(path).unlink(missing_ok=True)
+            except OSError as exc:
+                log.warning("could not remove %s, written for a result that was not recorded: %s", path, exc)
+
+
+def write_evidence_file(judgement: Judgement) -> Judgement:
+    """Write the evidence image a judgement carries (not its unblurred copy); return it without the bytes."""
+    unblurred = (judgement.unblurred, judgement.unblurred_bytes)
+    written = write_judgement_files(dataclasses.replace(judgement, unblurred_bytes=None))
+    if written.evidence_error is not None:
+        return written
+    return dataclasses.replace(written, unblurred=unblurred[0], unblurred_bytes=unblurred[1])
 
 
 def write_judgement_files(judgement: Judgement) -> Judgement:
@@ -425,12 +481,17 @@ def _render_evidence(
     privacy: PrivacySettings,
 ) -> tuple[Path, bytes]:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    infos = camera.state.infos
     image = render_evidence(
         camera.base_image(),
-        protect(live, privacy),
+        live,
         stored.permit,
         result,
         title=f"camera {camera.camera_id}   {stamp}",
+        privacy=privacy,
+        reference_blurred=bool(infos) and infos[0].faces_blurred is True,
     )
-    path = evidence_folder(store, camera.camera_id) / f"{stamp}-{result.status}.jpg"
+    # An image written with blurring off says so in its name, wherever its path is shown or sent.
+    marker = "" if privacy.blur_faces else UNBLURRED_MARK
+    path = evidence_folder(store, camera.camera_id) / f"{stamp}-{result.status}{marker}.jpg"
     return path, encode_evidence(image, path)

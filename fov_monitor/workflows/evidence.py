@@ -3,7 +3,18 @@
 On the reference: the permitted area (green), privacy zones (filled, red border) and where the live
 view now lies (the live frame's rectangle projected through ``H_live_to_ref``, yellow). On the live
 frame: the permitted area and privacy zones projected back into it. Below: the verdict and figures.
-Privacy zones are always filled, so evidence never shows what a zone hides.
+
+Evidence never shows what a zone hides. The zones are filled on the live picture where the check's
+homography puts them; after a partial alignment (a few points that the whole picture's edges
+confirm, :mod:`fov_monitor.core.recovery`) with a margin of :data:`PARTIAL_MARGIN` of the picture's
+width, twice what the two estimates may disagree by at the frame's corners. When the zones cannot be
+placed at all (a frozen, blinded or black feed, an unverifiable frame, a view not recognised, a
+zone that would lie behind the camera), the whole live picture is shown as :data:`COVER_BLOCKS`
+blocks across: its light and colours stay (black, white, a lens cover) but no window, face or text
+can be read in blocks of a sixteenth of the picture.
+
+Faces are blurred on each picture at the size it is drawn (480 px high), so that the cost does not
+grow with the camera's resolution and every face big enough to be seen in the image is searched for.
 """
 
 from __future__ import annotations
@@ -15,19 +26,35 @@ from pathlib import Path
 import cv2
 import numpy as np
 from numpy.typing import NDArray
+from shapely.geometry import Polygon
 
 from fov_monitor.core.homography import Matrix, corners_xy, project
 from fov_monitor.core.imaging import to_uint8, validate_image
 from fov_monitor.core.permit import Permit
-from fov_monitor.core.result import CheckResult
+from fov_monitor.core.result import AlignMethod, CheckResult
 from fov_monitor.errors import StoreError
-from fov_monitor.faces.privacy import fill_privacy_zones
+from fov_monitor.faces.privacy import PrivacySettings, fill_privacy_zones, protect
 from fov_monitor.files.atomic import write_bytes_atomic
 
 PANEL_HEIGHT = 480
 """Height of each picture in the evidence image, pixels."""
 GAP = 8
 """White columns between the two pictures."""
+COVER_BLOCKS = 16
+"""A live picture on which the privacy zones cannot be placed is shown this many blocks across."""
+PARTIAL_MARGIN = 0.06
+"""Zones on the live picture of a partial alignment are filled this share of its width wider: the
+points' and the edges' homographies agree within 3% of the width at the corners
+(:data:`fov_monitor.core.recovery.MEASURED_AGREEMENT`)."""
+COVERED_LABEL = "LIVE  (not aligned: privacy zones cannot be placed, picture pixelated)"
+UNBLURRED_MARK = "-unblurred"
+"""Ends the name of an evidence image written while face blurring was switched off (before ``.jpg``)."""
+
+
+def faces_unblurred(path: str | Path) -> bool:
+    """Tell whether an evidence image's name says it was written with face blurring switched off."""
+    return Path(path).stem.endswith(UNBLURRED_MARK)
+
 
 _GREEN = (60, 200, 60)
 _RED = (40, 40, 220)
@@ -41,20 +68,27 @@ def render_evidence(
     permit: Permit,
     result: CheckResult,
     title: str = "",
+    *,
+    privacy: PrivacySettings | None = None,
+    reference_blurred: bool = True,
 ) -> NDArray[np.uint8]:
     """Draw the evidence image of one check.
 
     Parameters
     ----------
     reference, live : (H, W[, 3]) arrays
-        The reference the permit is drawn on, and the live frame checked (faces already blurred:
-        this function draws, it does not anonymise).
+        The reference the permit is drawn on, and the live frame checked.
     permit : Permit
         The camera's permit, in reference pixels.
     result : CheckResult
         The verdict on ``live``.
     title : str
         First line of the text, e.g. the camera id and the time.
+    privacy : PrivacySettings, optional
+        Blur faces on the live picture (and on the reference's when ``reference_blurred`` is False)
+        at the size drawn, as these settings say; None draws the pictures as given.
+    reference_blurred : bool
+        Whether the reference's faces were blurred when it was stored.
 
     Returns
     -------
@@ -69,22 +103,32 @@ def render_evidence(
     canvas = _canvas(reference_bgr, layout)
     ref_panel = cv2.resize(canvas, (layout.reference_panel_w, PANEL_HEIGHT), interpolation=cv2.INTER_AREA)
     live_panel = cv2.resize(live_bgr, (layout.live_panel_w, PANEL_HEIGHT), interpolation=cv2.INTER_AREA)
+    if privacy is not None:
+        live_panel = np.ascontiguousarray(protect(live_panel, privacy), np.uint8)
+        if not reference_blurred:
+            ref_panel = np.ascontiguousarray(protect(ref_panel, privacy), np.uint8)
 
-    _fill_zones(ref_panel, live_panel, layout, zones)
+    covered = _fill_zones(ref_panel, live_panel, layout, zones, partial=result.method is AlignMethod.PARTIAL)
     _outline(ref_panel, layout.on_reference(permitted), _GREEN, 2)
     _outline_all(ref_panel, [layout.on_reference(z) for z in zones], _RED, 2)
     if layout.view is not None:
         _outline(ref_panel, layout.on_reference(layout.view), _YELLOW, 3)
-    permitted_live = layout.on_live(permitted)
-    if permitted_live is not None:
-        _outline(live_panel, permitted_live, _GREEN, 2)
-    _outline_all(live_panel, [z for z in map(layout.on_live, zones) if z is not None], _RED, 2)
+    if not covered:
+        permitted_live = layout.on_live(permitted)
+        if permitted_live is not None:
+            _outline(live_panel, permitted_live, _GREEN, 2)
+        _outline_all(live_panel, [z for z in map(layout.on_live, zones) if z is not None], _RED, 2)
 
     _label(ref_panel, "REFERENCE  green: permitted  red: privacy zone  yellow: live view now")
-    _label(live_panel, "LIVE")
+    _label(live_panel, COVERED_LABEL if covered else "LIVE")
     gap = np.full((PANEL_HEIGHT, GAP, 3), 255, np.uint8)
     pictures = np.hstack([ref_panel, gap, live_panel])
-    return np.vstack([pictures, _text_band(pictures.shape[1], _evidence_lines(result, title))])
+    lines = _evidence_lines(result, title)
+    if privacy is not None and not privacy.blur_faces:
+        lines.append(
+            privacy.faces_state().replace("faces NOT", "FACES NOT").encode("ascii", "replace").decode()
+        )
+    return np.vstack([pictures, _text_band(pictures.shape[1], lines)])
 
 
 def write_evidence(image: NDArray[np.uint8], path: str | Path, quality: int = 90) -> Path:
@@ -193,18 +237,31 @@ class EvidenceLayout:
         return in_live if np.isfinite(in_live).all() else None
 
 
-def hide_zones(evidence: NDArray[np.uint8], layout: EvidenceLayout, zones_xy: Sequence[Matrix]) -> bool:
+def hide_zones(
+    evidence: NDArray[np.uint8], layout: EvidenceLayout, zones_xy: Sequence[Matrix], *, partial: bool = False
+) -> bool:
     """Fill privacy zones (reference pixels) on both pictures of an evidence image, in place.
 
-    For evidence drawn before a zone was added. Returns False, changing nothing, when the image
-    is not laid out as ``layout`` says (then nothing can be placed on it safely).
+    For evidence drawn before a zone was added, or before zones were hidden on a live picture that
+    was not aligned. Where the zones cannot be placed on the live picture it is pixelated (see the
+    module's notes). Returns False, changing nothing, when the image is not laid out as ``layout``
+    says (then nothing can be placed on it safely).
     """
     if evidence.ndim != 3 or evidence.shape[0] < PANEL_HEIGHT or evidence.shape[1] != layout.width:
         return False
     reference_panel = evidence[:PANEL_HEIGHT, : layout.reference_panel_w]
     live_panel = evidence[:PANEL_HEIGHT, layout.reference_panel_w + GAP :]
-    _fill_zones(reference_panel, live_panel, layout, zones_xy)
+    _fill_zones(reference_panel, live_panel, layout, zones_xy, partial=partial)
     return True
+
+
+def cover_picture(picture: NDArray[np.uint8]) -> None:
+    """Replace a picture, in place, by its mean colours in :data:`COVER_BLOCKS` blocks across."""
+    height, width = picture.shape[:2]
+    block = max(1, -(-max(height, width) // COVER_BLOCKS))
+    small_wh = (max(1, -(-width // block)), max(1, -(-height // block)))
+    small = cv2.resize(picture, small_wh, interpolation=cv2.INTER_AREA)
+    picture[:] = cv2.resize(small, (width, height), interpolation=cv2.INTER_NEAREST).reshape(picture.shape)
 
 
 def _fill_zones(
@@ -212,9 +269,29 @@ def _fill_zones(
     live_panel: NDArray[np.uint8],
     layout: EvidenceLayout,
     zones_xy: Sequence[Matrix],
-) -> None:
+    *,
+    partial: bool,
+) -> bool:
+    """Fill the zones on both pictures; return True when the live one had to be covered instead."""
     fill_privacy_zones(reference_panel, [layout.on_reference(zone) for zone in zones_xy])
-    fill_privacy_zones(live_panel, [zone for zone in map(layout.on_live, zones_xy) if zone is not None])
+    on_live = [layout.on_live(zone) for zone in zones_xy]
+    placed = [zone for zone in on_live if zone is not None]
+    if len(placed) < len(on_live):
+        cover_picture(live_panel)
+        return True
+    if partial:
+        margin = PARTIAL_MARGIN * live_panel.shape[1]
+        placed = [_widened(zone, margin) for zone in placed]
+    fill_privacy_zones(live_panel, placed)
+    return False
+
+
+def _widened(zone_xy: Matrix, margin: float) -> Matrix:
+    """Return a polygon ``margin`` pixels wider on every side (rounded corners)."""
+    widened = Polygon(zone_xy).buffer(margin, quad_segs=4)
+    if widened.is_empty or not isinstance(widened, Polygon):
+        return zone_xy
+    return np.asarray(widened.exterior.coords, dtype=np.float64)
 
 
 def _margins(reference_wh: tuple[int, int], view: Matrix | None) -> tuple[int, int, int, int]:

@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -26,8 +27,9 @@ from fov_monitor.errors import FovMonitorError, InvalidSettingsError
 from fov_monitor.faces.privacy import PrivacySettings, protect
 from fov_monitor.sources import Grab, grab
 from fov_monitor.store.camera import CameraConfig
-from fov_monitor.store.store import CameraState, ReferenceInfo, Store, check_label, now_utc
+from fov_monitor.store.store import CameraState, ReferenceInfo, Store, check_label, iso_utc, now_utc
 from fov_monitor.workflows.bank import forget_learned
+from fov_monitor.workflows.privacy_audit import audit_blurring_state
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +141,15 @@ def capture_reference(
         others=others,
     )
     return keep_reference(
-        store, database, state, developed, frame.source, actor=actor, approval=approval, settings=settings
+        store,
+        database,
+        state,
+        developed,
+        frame.source,
+        actor=actor,
+        approval=approval,
+        settings=settings,
+        taken_at=frame.grabbed_at,
     )
 
 
@@ -154,11 +164,17 @@ class DevelopedReference:
     self_test : SelfTest
     prepared : Reference
         Its features, cached beside the image.
+    faces_blurred : bool
+        Whether the faces were blurred (False while the store's settings switch blurring off).
+    blur_off_because : str
+        What switched it off, for the audit log.
     """
 
     image: np.ndarray
     self_test: SelfTest
     prepared: Reference
+    faces_blurred: bool = True
+    blur_off_because: str = ""
 
     @property
     def size_wh(self) -> tuple[int, int]:
@@ -249,7 +265,11 @@ def develop_reference(
             )
     test = self_test(protected, label=label, hfov_deg=hfov_deg, settings=settings, others=further)
     return DevelopedReference(
-        protected, test, Reference.from_image(protected, label=label, settings=settings)
+        protected,
+        test,
+        Reference.from_image(protected, label=label, settings=settings),
+        privacy.blur_faces,
+        privacy.off_because,
     )
 
 
@@ -263,6 +283,7 @@ def keep_reference(
     actor: str,
     approval: Approval | None = None,
     settings: CheckSettings | None = None,
+    taken_at: datetime | None = None,
 ) -> CaptureOutcome:
     """Store a developed reference of the camera read as ``state``, and write it to the audit log.
 
@@ -273,6 +294,8 @@ def keep_reference(
     ----------
     grabbed_from : str
         The source the frame came from, redacted (:attr:`Grab.source`).
+    taken_at : datetime, optional
+        When the frame was grabbed (:attr:`Grab.grabbed_at`); now when not given, never earlier.
 
     Raises
     ------
@@ -282,6 +305,8 @@ def keep_reference(
     camera_id, config, label = state.camera_id, state.config, developed.prepared.label
     image, test, size = developed.image, developed.self_test, developed.size_wh
     _check_fits_the_camera(state, label, size)
+    taken = taken_at or datetime.now(UTC)
+    audit_blurring_state(store.root, database, actor, developed.faces_blurred, developed.blur_off_because)
     carried, permit_note = _carry_permit(store, state, label, image, settings) if approval else (None, None)
     existing = {info.label: info for info in state.infos}
     record = (
@@ -292,7 +317,11 @@ def keep_reference(
     info = ReferenceInfo(
         label=label,
         size_wh=size,
-        captured_at=existing[label].captured_at if approval else now_utc(),
+        # A re-baselined label keeps its place among the camera's references; its picture is new.
+        captured_at=existing[label].captured_at if approval else iso_utc(taken),
+        # To the microsecond: a check recorded (to the second) in the same second counts as earlier.
+        taken_at=taken.astimezone(UTC).isoformat(timespec="microseconds"),
+        faces_blurred=developed.faces_blurred,
         captured_by=actor,
         source=grabbed_from,
         image_sha256="",
@@ -306,6 +335,7 @@ def keep_reference(
         "self_test": test.to_dict(),
         "reason": approval.reason if approval else None,
         "approved_by": approval.approved_by if approval else None,
+        "faces_blurred": developed.faces_blurred,
     }
     # The audit line goes before the files change: a database that refuses it (locked, full disk)
     # leaves the store as it was. A first capture's line is its whole record (a capture whose files

@@ -219,20 +219,21 @@ def test_dismissed_as_false_alarm_the_rebaseline_needs_a_second_person_and_grabs
     assert np.abs(after.astype(int) - camera.panned.astype(int)).mean() < 3  # JPEG, not the old view
     assert np.abs(before.astype(int) - camera.panned.astype(int)).mean() > 10
     assert list((root / camera.camera_id / "history").iterdir())
-    actions = raw(db, "SELECT actor, action, detail_json FROM audit ORDER BY id")[-7:]
+    actions = raw(db, "SELECT actor, action, detail_json FROM audit ORDER BY id")[-8:]
     assert [(actor, action) for actor, action, _ in actions] == [
         ("tess", "alert dismissed"),
         ("tess", "alert rebaseline proposed"),
         ("J. Berg", "alert rebaseline approved"),
+        ("J. Berg", "face blurring turned off"),  # $FOV_MONITOR_UNBLURRED=1, set above
         ("J. Berg", "reference rebaseline started"),
         ("J. Berg", "permit carried over"),
         ("J. Berg", "reference rebaselined"),
         ("J. Berg", "alert rebaseline applied"),
     ]
     assert json.loads(actions[2][2])["proposed_by"] == "tess"
-    assert json.loads(actions[4][2])["shift_fraction"][0] == pytest.approx(CAMERA_SHIFT, abs=0.01)
-    assert json.loads(actions[5][2])["approved_by"] == "J. Berg"
-    assert "the permit's drawing moved with it" in json.loads(actions[6][2])["permit"]
+    assert json.loads(actions[5][2])["shift_fraction"][0] == pytest.approx(CAMERA_SHIFT, abs=0.01)
+    assert json.loads(actions[6][2])["approved_by"] == "J. Berg"
+    assert "the permit's drawing moved with it" in json.loads(actions[7][2])["permit"]
     assert_cli_error(
         alert_cli(cli, root, db, "reject-rebaseline", alert.alert_id, "--note", "late"),
         "no pending re-baseline proposal",

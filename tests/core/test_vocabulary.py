@@ -87,7 +87,7 @@ STORED_ACTIONS = {
     "alert rebaseline rejected", "alert rebaseline applied", "alert rebaseline failed", "delivery sent",
     "delivery failed", "delivery retried", "report written", "image viewed", "signed in", "signed out",
     "sign-in refused", "sign-in locked", "user added", "user disabled", "password changed",
-    "password reset",
+    "password reset", "face blurring turned off", "face blurring turned on", "evidence images purged",
 }  # fmt: skip
 """The actions existing databases hold: a value is never changed, only added."""
 

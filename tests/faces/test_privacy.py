@@ -90,7 +90,12 @@ def test_unblurred_copy_needs_the_setting_is_audited_private_and_purged(
         json.dumps({"schema_version": 1, "privacy": {"keep_unblurred": True, "unblurred_retention_days": 7}})
     )
     privacy = StoreSettings(store.root).privacy
-    check_camera(store, database, "cam-1", actor="reviewer-7", evidence="always", privacy=privacy)
+    # Copies are kept of views that are not compliant only: this permit leaves 30% of the view outside.
+    store.save_permit(
+        "cam-1", fm.Permit(permitted_xy=[(0, 0), (358, 0), (358, 512), (0, 512)]), (512, 512), "t"
+    )
+    outcome = check_camera(store, database, "cam-1", actor="reviewer-7", evidence="always", privacy=privacy)
+    assert outcome.result.status is fm.Status.REDIRECTED
     copies = list((store.root / UNBLURRED_FOLDER / "cam-1").glob("*.png"))
     assert len(copies) == 1
     np.testing.assert_array_equal(fm.read_image(copies[0]), astronaut)

@@ -16,9 +16,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import distributed
+import numpy as np
 import pytest
 
+from fov_monitor.faces.detection import detect_faces
+from fov_monitor.scan.worker import CameraTask, grab_and_check
+from fov_monitor.settings import StoreSettings
 from tests.support.cli import run_main
 from tests.support.fleet import EVERY, EXPECTED, MOVED, NORMAL, Fleet, outcomes, wait_for_progress
 from tests.support.paths import REPO
@@ -98,6 +103,31 @@ def test_cluster_scan_records_the_same_outcomes_as_a_local_scan(
     workers = workers_of(fleet)
     assert set(workers) == set(EVERY)
     assert set(workers.values()) <= cluster.worker_names()
+
+
+def test_nothing_unblurred_travels_to_or_from_a_worker(cli: Cli, fleet: Path, cluster: Cluster) -> None:
+    # The store keeps unblurred copies, and blurring is off (the fleet's FOV_MONITOR_UNBLURRED=1).
+    settings = {"schema_version": 1, "privacy": {"keep_unblurred": True}}
+    (fleet / "settings.json").write_text(json.dumps(settings), encoding="utf-8")
+    face_camera = MOVED[1]  # the astronaut, panned: a face in the evidence
+    reply = cluster.client.submit(
+        grab_and_check,
+        CameraTask(fleet, face_camera, None, True, StoreSettings(fleet).privacy),
+        pure=False,
+    ).result(timeout=120)
+    assert reply.judgement is not None
+    assert reply.judgement.unblurred is None
+    assert reply.judgement.unblurred_bytes is None, "no unblurred copy comes back over tcp://"
+    returned = cv2.imdecode(np.frombuffer(reply.judgement.evidence_bytes or b"", np.uint8), cv2.IMREAD_COLOR)
+    assert (detect_faces(returned)[:, 4] < 0.5).all(), "the evidence comes back blurred"
+
+    code, out, err = cli("scan", "--store", fleet, "--cluster", cluster.address, "--cameras", face_camera)
+    assert code == 3, (out, err)
+    assert "keep no unblurred copy" in out
+    assert not (fleet / "_unblurred").exists()
+    (evidence,) = (fleet / "_evidence" / face_camera).iterdir()
+    assert "unblurred" not in evidence.name
+    assert (detect_faces(cv2.imread(str(evidence)))[:, 4] < 0.5).all()
 
 
 def test_camera_of_a_site_is_grabbed_only_by_a_worker_of_that_site(

@@ -875,7 +875,8 @@ def test_evidence_whose_reference_was_replaced_since_a_zone_was_added_is_covered
     (info,) = store.reference_infos(MOVED_CAMERA)
     meta = store.folder(MOVED_CAMERA) / "references" / f"{info.label}.json"
     document = json.loads(meta.read_text(encoding="utf-8"))
-    meta.write_text(json.dumps(document | {"captured_at": "2999-01-01T00:00:00+00:00"}), encoding="utf-8")
+    replaced = {"captured_at": "2999-01-01T00:00:00+00:00", "taken_at": "2999-01-01T00:00:00+00:00"}
+    meta.write_text(json.dumps(document | replaced), encoding="utf-8")
     with app_client(web.root) as client:
         csrf = sign_in(client, Role.TECHNICIAN)
         permit = client.get(f"/api/cameras/{MOVED_CAMERA}/permit").json()

@@ -6,6 +6,7 @@ from fov_monitor.alerts.channels.base import Channel, DeliveryError
 from fov_monitor.alerts.channels.jsonl import JsonlChannel
 from fov_monitor.alerts.channels.smtp import SmtpChannel
 from fov_monitor.alerts.channels.webhook import WebhookChannel
+from fov_monitor.alerts.evidence import EvidenceReader
 from fov_monitor.alerts.settings import (
     ChannelSettings,
     JsonlChannelSettings,
@@ -14,10 +15,10 @@ from fov_monitor.alerts.settings import (
 )
 
 
-def build_channel(settings: ChannelSettings) -> Channel:
-    """Return the channel that ``settings`` describe."""
+def build_channel(settings: ChannelSettings, evidence: EvidenceReader | None = None) -> Channel:
+    """Return the channel that ``settings`` describe; ``evidence`` makes a mail's attachment."""
     if isinstance(settings, SmtpChannelSettings):
-        return SmtpChannel(settings)
+        return SmtpChannel(settings, evidence)
     if isinstance(settings, WebhookChannelSettings):
         return WebhookChannel(settings)
     if isinstance(settings, JsonlChannelSettings):

@@ -12,6 +12,7 @@ from html import escape
 from typing import Any
 
 from fov_monitor.alerts.settings import EvidenceMode
+from fov_monitor.workflows.evidence import faces_unblurred
 
 _EVENT_WORDS = {
     "opened": "opened",
@@ -33,7 +34,10 @@ CATCH_UP_LINE = "this channel was set up after the alert opened; it is told of t
 
 
 def render_mail(
-    payload: Mapping[str, Any], evidence: EvidenceMode, review_url: str | None = None
+    payload: Mapping[str, Any],
+    evidence: EvidenceMode,
+    review_url: str | None = None,
+    not_attached: str | None = None,
 ) -> RenderedMail:
     """Render an alert event's payload as a mail.
 
@@ -42,10 +46,13 @@ def render_mail(
     payload : mapping
         The delivery's payload (schema ``fov-monitor.alert-event/1``).
     evidence : EvidenceMode
-        ``attach``: the body says the image is attached; ``link``: it gives the image's path;
+        ``attach``: the body says the image is attached (as shown: faces blurred, zones hidden);
+        ``link``: it gives the image's path, and says when that file's faces are not blurred;
         ``none``: it does not mention it.
     review_url : str, optional
         The web app's address; the mail then links to the alert's page (``<review_url>/alerts/<id>``).
+    not_attached : str, optional
+        Why the image could not be attached (``attach``): the body says so instead.
     """
     alert: Mapping[str, Any] = payload.get("alert") or {}
     event = str(payload.get("event", ""))
@@ -58,8 +65,15 @@ def render_mail(
     rows = _rows(payload, alert)
     evidence_path = alert.get("evidence_path")
     evidence_line = ""
-    if evidence_path and evidence is EvidenceMode.ATTACH:
-        evidence_line = "The evidence image (faces blurred) is attached."
+    if evidence_path and evidence is EvidenceMode.ATTACH and not_attached:
+        evidence_line = f"The evidence image could not be attached: {not_attached}."
+    elif evidence_path and evidence is EvidenceMode.ATTACH:
+        evidence_line = "The evidence image (faces blurred, privacy zones hidden) is attached."
+    elif evidence_path and evidence is EvidenceMode.LINK and faces_unblurred(str(evidence_path)):
+        evidence_line = (
+            f"The evidence image is at {evidence_path}; its faces are NOT blurred (written while face "
+            "blurring was switched off): open it in the web app, which shows it blurred."
+        )
     elif evidence_path and evidence is EvidenceMode.LINK:
         evidence_line = f"The evidence image (faces blurred) is at {evidence_path}"
     alert_page = (

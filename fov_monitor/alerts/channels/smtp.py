@@ -6,6 +6,7 @@ so a mail sent again after a crash is the same message to the recipients' client
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import socket
 import ssl
@@ -17,8 +18,12 @@ from fov_monitor.alerts.channels.base import DeliveryError
 from fov_monitor.alerts.channels.exchange import Exchange, StopSignal, exchange_deadline_s
 from fov_monitor.alerts.channels.mail import render_mail
 from fov_monitor.alerts.delivery import Delivery
+from fov_monitor.alerts.evidence import EvidenceReader, file_evidence
 from fov_monitor.alerts.settings import EvidenceMode, SmtpChannelSettings
-from fov_monitor.errors import InvalidSettingsError
+from fov_monitor.errors import FovMonitorError, InvalidSettingsError
+from fov_monitor.workflows.evidence import UNBLURRED_MARK
+
+log = logging.getLogger(__name__)
 
 IDEMPOTENCY_HEADER = "X-Fov-Idempotency-Key"
 
@@ -26,15 +31,28 @@ IDEMPOTENCY_HEADER = "X-Fov-Idempotency-Key"
 class SmtpChannel:
     """Send deliveries as mails through one SMTP server."""
 
-    def __init__(self, settings: SmtpChannelSettings) -> None:
+    def __init__(self, settings: SmtpChannelSettings, evidence: EvidenceReader | None = None) -> None:
         self.name = settings.name
         self.settings = settings
+        self.evidence = evidence or file_evidence()
 
     def message(self, delivery: Delivery) -> EmailMessage:
-        """Return the mail of a delivery: text and HTML alternatives, the evidence image attached or named."""
+        """Return the mail of a delivery: text and HTML alternatives, the evidence image attached or named.
+
+        What is attached is the evidence image as the web app shows it (faces blurred, privacy
+        zones hidden), never the file as written; when it cannot be made, the mail says why.
+        """
         settings = self.settings
         payload = delivery.payload
-        mail = render_mail(payload, settings.evidence, settings.review_url)
+        alert = payload.get("alert") or {}
+        attachment, missing = None, None
+        if settings.evidence is EvidenceMode.ATTACH and alert.get("evidence_path"):
+            try:
+                attachment = self.evidence(alert)
+            except FovMonitorError as exc:
+                log.warning("delivery %s: evidence not attached: %s", delivery.idempotency_key, exc)
+                missing = str(exc)
+        mail = render_mail(payload, settings.evidence, settings.review_url, not_attached=missing)
         message = EmailMessage()
         message["Subject"] = mail.subject
         message["From"] = settings.from_address
@@ -45,15 +63,9 @@ class SmtpChannel:
         message[IDEMPOTENCY_HEADER] = delivery.idempotency_key
         message.set_content(mail.text)
         message.add_alternative(mail.html, subtype="html")
-        evidence = (payload.get("alert") or {}).get("evidence_path")
-        if settings.evidence is EvidenceMode.ATTACH and evidence:
-            path = Path(evidence)
-            if path.is_file():
-                # The evidence images fov-monitor writes are blurred already; nothing unblurred is read here.
-                subtype = "png" if path.suffix.lower() == ".png" else "jpeg"
-                message.add_attachment(
-                    path.read_bytes(), maintype="image", subtype=subtype, filename=path.name
-                )
+        if attachment is not None:
+            name = Path(str(alert.get("evidence_path"))).stem.removesuffix(UNBLURRED_MARK) + ".jpg"
+            message.add_attachment(attachment, maintype="image", subtype="jpeg", filename=name)
         return message
 
     def send(self, delivery: Delivery, stop: StopSignal | None = None) -> None:

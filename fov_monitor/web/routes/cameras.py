@@ -48,7 +48,9 @@ def camera_document(store: Store, camera_id: str) -> dict[str, Any]:
             "label": info.label,
             "size_wh": list(info.size_wh),
             "captured_at": info.captured_at,
+            "taken_at": info.taken_at,
             "captured_by": info.captured_by,
+            "faces_blurred": info.faces_blurred,
             "learned": _learned_summary(info.learned),
         }
         for info in state.infos

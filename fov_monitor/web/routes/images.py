@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
-from fov_monitor.core.homography import project
 from fov_monitor.db.database import Database
-from fov_monitor.faces.privacy import ZONE_FILL_BGR
 from fov_monitor.files.images import read_image
 from fov_monitor.settings import StoreSettings
-from fov_monitor.store.store import Store
 from fov_monitor.web.auth import require
 from fov_monitor.web.context import get_database, run_heavy, store_settings, web_context
-from fov_monitor.web.images import image_response, zones_for
+from fov_monitor.web.images import image_response
 from fov_monitor.web.roles import Permission
 from fov_monitor.web.routes.common import known_camera, row_id, valid_label
 from fov_monitor.web.sessions import Session
-from fov_monitor.workflows.camera_check import evidence_folder
-from fov_monitor.workflows.evidence import GAP, PANEL_HEIGHT, EvidenceLayout, hide_zones
+from fov_monitor.workflows.evidence_view import drawn_check, evidence_as_shown, evidence_file, zones_for
 
 router = APIRouter()
 
@@ -122,79 +115,28 @@ def evidence_response(
     """
     store = web_context(request).store
     known_camera(store, camera_id)
-    rows = database.read(
-        "SELECT evidence_path, checked_at, reference_label, result_json FROM results "
-        "WHERE id = ? AND camera_id = ?",
-        (result_id, camera_id),
-    )
-    if not rows or not rows[0][0]:
+    found = drawn_check(database, camera_id, result_id=result_id)
+    if found is None:
         raise HTTPException(404, f"result {result_id} of camera {camera_id!r} has no evidence image")
-    evidence_path, checked_at, label, result_json = rows[0]
-    # Only the file's name is taken from the database, and looked for in the camera's own folder.
-    path = evidence_folder(store, camera_id) / Path(str(evidence_path)).name
+    drawn, recorded_path = found
+    path = evidence_file(store, camera_id, recorded_path)
     if not path.is_file():
         raise HTTPException(404, f"the evidence image of result {result_id} is no longer in the store")
-    recorded = json.loads(result_json)
-    drawn = _DrawnCheck(
-        str(checked_at), label, recorded.get("H_live_to_ref"), recorded.get("view_polygon_xy")
-    )
     return image_response(
         database,
         settings,
         actor=session.user.name,
         camera_id=camera_id,
-        image=lambda: zones_since(store, camera_id, read_image(path), drawn),
-        zones_xy=[],  # drawn by zones_since: the picture's zones are not the reference's
+        image=lambda: evidence_as_shown(store, camera_id, read_image(path), drawn),
+        zones_xy=[],  # hidden by evidence_as_shown: the picture's zones are not the reference's
         what={"kind": "evidence", "result_id": result_id, "file": path.name, **(about or {})},
-        cache_key=(str(path.resolve()), _stat(path), _stat(store.folder(camera_id) / "permit.json")),
+        cache_key=(
+            str(path.resolve()),
+            _stat(path),
+            _stat(store.folder(camera_id) / "permit.json"),
+            _stat(store.folder(camera_id) / "references"),  # a reference replaced since
+        ),
     )
-
-
-@dataclass(frozen=True)
-class _DrawnCheck:
-    """What the results table says of the check an evidence image was drawn for."""
-
-    checked_at: str
-    reference_label: str | None
-    H_live_to_ref: list[list[float]] | None
-    view_polygon_xy: list[list[float]] | None
-
-
-def zones_since(store: Store, camera_id: str, evidence: np.ndarray, drawn: _DrawnCheck) -> np.ndarray:
-    """Return an evidence image with the privacy zones set after it was drawn filled too.
-
-    Evidence is drawn with the zones of its check's time. A zone added later (someone noticed a
-    window) is filled on both pictures, placed by the check's homography. When it cannot be placed
-    (the reference was replaced since, or the image is not laid out as drawn), both pictures are
-    covered: evidence shows nothing a privacy zone now hides.
-    """
-    stored = store.permit(camera_id)
-    if stored is None or not stored.permit.zones or stored.set_at <= drawn.checked_at:
-        return evidence
-    info = next((i for i in store.reference_infos(camera_id) if i.label == drawn.reference_label), None)
-    shown = np.ascontiguousarray(evidence.copy())
-    if info is not None and info.captured_at <= drawn.checked_at:
-        H = None if drawn.H_live_to_ref is None else np.asarray(drawn.H_live_to_ref, dtype=np.float64)
-        layout = EvidenceLayout.of(info.size_wh, _live_size(drawn, info.size_wh, shown.shape[1]), H)
-        if hide_zones(shown, layout, zones_for(stored, info.size_wh)):
-            return shown
-    shown[:PANEL_HEIGHT] = ZONE_FILL_BGR
-    return shown
-
-
-def _live_size(drawn: _DrawnCheck, reference_wh: tuple[int, int], width: int) -> tuple[int, int]:
-    """Return the checked frame's size: its corners taken back from the view through the check's H.
-
-    Without a homography only the live picture's width matters (nothing is placed on it): it is
-    what the evidence image's width leaves beside the reference, shown at scale 1.
-    """
-    if drawn.H_live_to_ref is not None and drawn.view_polygon_xy is not None:
-        H_ref_to_live = np.linalg.inv(np.asarray(drawn.H_live_to_ref, dtype=np.float64))
-        corner = project(H_ref_to_live, np.asarray(drawn.view_polygon_xy, dtype=np.float64))[2]
-        if np.isfinite(corner).all() and (corner >= 1).all():
-            return int(np.rint(corner[0])), int(np.rint(corner[1]))
-    reference_panel_w = round(reference_wh[0] * PANEL_HEIGHT / reference_wh[1])
-    return max(1, width - reference_panel_w - GAP), PANEL_HEIGHT
 
 
 def _stat(path: Path) -> tuple[int, int] | None:
