@@ -11,10 +11,10 @@ that had none when its alerts opened.
 
 from __future__ import annotations
 
-import json
 import logging
 
-from fov_monitor.alerts.model import ALERT_COLUMNS, Alert, Event, build_payload, idempotency_key
+from fov_monitor.alerts.events import queue_delivery
+from fov_monitor.alerts.model import ALERT_COLUMNS, Alert, Event, build_payload
 from fov_monitor.alerts.queries import alert_finding, camera_facts
 from fov_monitor.alerts.settings import AlertSettings
 from fov_monitor.db.connection import Transaction
@@ -88,21 +88,7 @@ def _announce(database: Database, store: Store, alert: Alert, channel: str, at: 
 
     def insert(transaction: Transaction) -> int:
         # Another sender catching up at the same moment wrote the same key: nothing more is written.
-        row = transaction.fetchone(
-            "INSERT INTO deliveries (alert_id, event_id, channel, idempotency_key, payload_json, state, "
-            "attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?) "
-            "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
-            (
-                alert.alert_id,
-                event_id,
-                channel,
-                idempotency_key(alert.alert_id, event_id, channel),
-                json.dumps(payload),
-                at,
-                at,
-            ),
-        )
-        return 0 if row is None else 1
+        return int(queue_delivery(transaction, alert.alert_id, event_id, channel, payload, at))
 
     return database.write(insert)
 

@@ -72,20 +72,7 @@ def record_event(
                 finding or Finding((alert.summary,), None, alert.evidence_path),
                 note,
             )
-            transaction.execute(
-                "INSERT INTO deliveries (alert_id, event_id, channel, idempotency_key, payload_json, state, "
-                "attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
-                (
-                    alert.alert_id,
-                    event_id,
-                    channel,
-                    idempotency_key(alert.alert_id, event_id, channel),
-                    json.dumps(payload),
-                    at,
-                    at,
-                ),
-            )
-            written += 1
+            written += queue_delivery(transaction, alert.alert_id, event_id, channel, payload, at)
     audit = {
         "alert_id": alert.alert_id,
         "event_id": event_id,
@@ -97,3 +84,23 @@ def record_event(
     }
     append_audit(transaction, at, actor, event.audit_action, alert.camera_id, audit)
     return written
+
+
+def queue_delivery(
+    transaction: Transaction, alert_id: int, event_id: int, channel: str, payload: dict[str, Any], at: str
+) -> bool:
+    """Put one delivery of an event to a channel in the outbox, due at ``at``.
+
+    Returns
+    -------
+    bool
+        False when the outbox holds it already (its idempotency key: another sender wrote it).
+    """
+    key = idempotency_key(alert_id, event_id, channel)
+    row = transaction.fetchone(
+        "INSERT INTO deliveries (alert_id, event_id, channel, idempotency_key, payload_json, state, "
+        "attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?) "
+        "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+        (alert_id, event_id, channel, key, json.dumps(payload), at, at),
+    )
+    return row is not None

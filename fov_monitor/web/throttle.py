@@ -22,6 +22,7 @@ import enum
 import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from fov_monitor.db.connection import Transaction
 from fov_monitor.db.database import Database
@@ -158,21 +159,9 @@ def _count_one(
 ) -> datetime | None:
     """Count one failure against one subject; return the end of the lock it starts, if it does."""
     key = (subject.value, value)
-    transaction.execute(
-        "INSERT INTO signin_throttle "
-        "(kind, subject, failures, window_started_at, last_failure_at, locked_until, lockouts) "
-        "VALUES (?, ?, 0, ?, ?, NULL, 0) ON CONFLICT (kind, subject) DO NOTHING",
-        (*key, iso_utc(now), iso_utc(now)),
+    row = _locked_row(
+        transaction, key, now, now, "failures, window_started_at, last_failure_at, locked_until, lockouts"
     )
-    # Lock the row before reading it (PostgreSQL holds an updated row until commit; SQLite's write
-    # transactions run one at a time), so that failures in other processes count one after another.
-    transaction.execute("UPDATE signin_throttle SET failures = failures WHERE kind = ? AND subject = ?", key)
-    row = transaction.fetchone(
-        "SELECT failures, window_started_at, last_failure_at, locked_until, lockouts "
-        "FROM signin_throttle WHERE kind = ? AND subject = ?",
-        key,
-    )
-    assert row is not None, "the row was just inserted"
     before = Count(
         int(row[0]),
         datetime.fromisoformat(row[1]),
@@ -232,19 +221,7 @@ def audit_allowance(transaction: Transaction, address: str, now: datetime, *, fo
     """
     key = (Subject.AUDIT_LINES.value, address)
     minute = now.replace(second=0, microsecond=0)
-    transaction.execute(
-        "INSERT INTO signin_throttle "
-        "(kind, subject, failures, window_started_at, last_failure_at, locked_until, lockouts) "
-        "VALUES (?, ?, 0, ?, ?, NULL, 0) ON CONFLICT (kind, subject) DO NOTHING",
-        (*key, iso_utc(minute), iso_utc(now)),
-    )
-    transaction.execute("UPDATE signin_throttle SET failures = failures WHERE kind = ? AND subject = ?", key)
-    row = transaction.fetchone(
-        "SELECT failures, window_started_at, refused_while_locked FROM signin_throttle "
-        "WHERE kind = ? AND subject = ?",
-        key,
-    )
-    assert row is not None, "the row was just inserted"
+    row = _locked_row(transaction, key, minute, now, "failures, window_started_at, refused_while_locked")
     refused = int(row[0]) + 1 if datetime.fromisoformat(row[1]) == minute else 1
     unwritten = int(row[2])
     write = force or refused <= AUDITED_REFUSALS_PER_MINUTE
@@ -254,6 +231,24 @@ def audit_allowance(transaction: Transaction, address: str, now: datetime, *, fo
         (refused, iso_utc(minute), iso_utc(now), 0 if write else unwritten + 1, *key),
     )
     return AuditAllowance(write, unwritten if write else 0)
+
+
+def _locked_row(
+    transaction: Transaction, key: tuple[str, str], window_start: datetime, now: datetime, columns: str
+) -> tuple[Any, ...]:
+    """Return ``columns`` of the throttle row ``key`` (made when missing), locked for this transaction."""
+    transaction.execute(
+        "INSERT INTO signin_throttle "
+        "(kind, subject, failures, window_started_at, last_failure_at, locked_until, lockouts) "
+        "VALUES (?, ?, 0, ?, ?, NULL, 0) ON CONFLICT (kind, subject) DO NOTHING",
+        (*key, iso_utc(window_start), iso_utc(now)),
+    )
+    # Lock the row before reading it (PostgreSQL holds an updated row until commit; SQLite's write
+    # transactions run one at a time), so that failures in other processes count one after another.
+    transaction.execute("UPDATE signin_throttle SET failures = failures WHERE kind = ? AND subject = ?", key)
+    row = transaction.fetchone(f"SELECT {columns} FROM signin_throttle WHERE kind = ? AND subject = ?", key)
+    assert row is not None, "the row was just inserted"
+    return tuple(row)
 
 
 def clear_account(transaction: Transaction, name: str) -> None:
