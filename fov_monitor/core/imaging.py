@@ -188,8 +188,11 @@ def chroma_of(pixels: NDArray[np.generic], what: str = "image") -> float:
     if width > CHROMA_WIDTH:
         size_wh = (CHROMA_WIDTH, max(1, round(height * CHROMA_WIDTH / width)))
         pixels = cv2.resize(pixels, size_wh, interpolation=cv2.INTER_AREA)
-    colour = to_uint8(pixels, what)[:, :, :3].astype(np.int16)
-    brightest, dimmest = colour.max(axis=2), colour.min(axis=2)
+    colour = to_uint8(pixels, what)
+    blue, green, red = (colour[:, :, channel].astype(np.int16) for channel in range(3))
+    # Channel by channel: numpy's reduction over a last axis of 3 is many times slower.
+    brightest = np.maximum(np.maximum(blue, green), red)
+    dimmest = np.minimum(np.minimum(blue, green), red)
     lit = brightest >= CHROMA_LIT
     return float((brightest - dimmest)[lit].mean()) if lit.any() else 0.0
 
