@@ -17,7 +17,6 @@ they return.
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 import logging
 import os
@@ -35,6 +34,7 @@ from fov_monitor.core.result import Outcome
 from fov_monitor.errors import FovMonitorError, ImageFileError, SourceError
 from fov_monitor.faces.model import use_memory_arena
 from fov_monitor.faces.privacy import PrivacySettings, over_the_network
+from fov_monitor.heap import keep_heap_flat, release_freed_memory
 from fov_monitor.sources import Grab, grab
 from fov_monitor.store.camera import CameraConfig
 from fov_monitor.store.store import Store
@@ -137,8 +137,9 @@ class CheckReply:
 def start_worker(parent: Connection | None = None) -> None:
     """Set a worker process up for a long scan.
 
-    One OpenCV thread (the pool is the parallelism), face models without onnxruntime's arena (memory
-    flat over the night), Ctrl-C left to the parent, and an end with the parent.
+    One OpenCV thread (the pool is the parallelism), face models without onnxruntime's arena and a C
+    heap that gives back what frames free (memory flat over the night), Ctrl-C left to the parent,
+    and an end with the parent.
 
     Parameters
     ----------
@@ -149,6 +150,7 @@ def start_worker(parent: Connection | None = None) -> None:
     """
     cv2.setNumThreads(1)
     use_memory_arena(False)
+    keep_heap_flat()
     # A worker's warnings (e.g. evidence not written) reach the scan's stderr like the parent's own.
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -247,17 +249,18 @@ def _check(store: Store, task: CheckTask) -> CheckReply:
         log.exception("camera %s: unexpected failure of the check", task.camera_id)
         return CheckReply(task.camera_id, None, f"unexpected {type(exc).__name__} in the check: {exc}")
     if judgement.evidence_path is not None:
-        _release_freed_memory()
+        release_freed_memory()
     decision = camera.stored_permit.permit.decision if camera.stored_permit is not None else None
     breach = filming_breach(decision, task.frame.grabbed_at)
     return CheckReply(task.camera_id, judgement, outside_decision=breach)
 
 
 def _set_up_dask_worker() -> None:
-    """One OpenCV thread per task: a Dask worker's threads are the parallelism (set once per process)."""
+    """One OpenCV thread per task (a Dask worker's threads are the parallelism), a flat C heap; once."""
     global _DASK_WORKER_READY
     if not _DASK_WORKER_READY:
         cv2.setNumThreads(1)
+        keep_heap_flat()
         _DASK_WORKER_READY = True
 
 
@@ -272,20 +275,4 @@ def _dask_worker_name() -> str:
     return str(worker.name) if isinstance(worker.name, str) else str(worker.address)
 
 
-def _release_freed_memory() -> None:
-    """Hand freed heap back to the system: face blurring's buffers would otherwise stay (~400 MB)."""
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
-
-
-def _glibc() -> ctypes.CDLL | None:
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.malloc_trim  # noqa: B018 (glibc only)
-    except (OSError, AttributeError):
-        return None
-    return libc
-
-
-_LIBC = _glibc()
 _DASK_WORKER_READY = False

@@ -39,6 +39,7 @@ from fov_monitor.db.database import Database
 from fov_monitor.errors import CaptureError, FovMonitorError, InvalidSettingsError
 from fov_monitor.faces.model import use_memory_arena
 from fov_monitor.faces.privacy import PrivacySettings
+from fov_monitor.heap import keep_heap_flat
 from fov_monitor.store.store import CameraState, Store, check_label
 from fov_monitor.workflows.reference_capture import (
     CaptureOutcome,
@@ -361,7 +362,9 @@ def _shut_down(executor: Executor) -> Iterator[Executor]:
 
 
 def _start_worker() -> None:
-    """One OpenCV thread (the pool is the parallelism), no onnxruntime arena, Ctrl-C left to the parent."""
+    """One OpenCV thread (the pool is the parallelism), no onnxruntime arena, a flat C heap, Ctrl-C left
+    to the parent."""
     cv2.setNumThreads(1)
     use_memory_arena(False)
+    keep_heap_flat()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
