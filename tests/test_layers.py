@@ -11,7 +11,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "fov_monitor"
 
 LAYERS = [
-    {"errors", "extras", "heap"},
+    {"errors", "extras", "heap", "i18n"},
     {"core"},
     {"files", "faces", "sources"},
     {"store", "db"},

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from fov_monitor.commands.common import EXIT_COMPLIANT, EXIT_UNVERIFIABLE, Context, warn
 from fov_monitor.db.audit import AuditAction
 from fov_monitor.extras import Extra, needs_extra
+from fov_monitor.i18n import Language
 from fov_monitor.report.organisation import Organisation
 from fov_monitor.report.output import MARKER, write_folder
 from fov_monitor.report.selection import UnreadableCamera
@@ -102,6 +103,11 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
     )
     signs.add_argument("--group", metavar="G", help="only the cameras of this group (area)")
     signs.add_argument("--out", type=Path, required=True, metavar="DIR", help="the signs folder")
+    signs.add_argument(
+        "--language",
+        choices=[str(language) for language in Language],
+        help="the signs' language (default: 'language' in organisation.json, else en)",
+    )
     signs.set_defaults(run=run_signs)
 
 
@@ -204,7 +210,13 @@ def run_signs(args: argparse.Namespace) -> int:
     built = write_folder(
         args.out,
         "signs",
-        lambda folder: build_signs(context.store, folder, organisation=organisation, group=args.group),
+        lambda folder: build_signs(
+            context.store,
+            folder,
+            organisation=organisation,
+            group=args.group,
+            language=Language(args.language) if args.language else None,
+        ),
     )
     files = ReportFiles.of(args.out, len(built.signs))
     _audit(context, "signs", args, files, built.not_reported, without_decision=built.without_decision)

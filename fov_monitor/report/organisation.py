@@ -8,9 +8,11 @@
      "address": "Town Hall, Market Square 1, 1234 AB Example",
      "responsible": "the head of the Public Order Department",
      "website": "https://example.org/cameras",
-     "timezone": "Europe/Stockholm"}
+     "timezone": "Europe/Stockholm", "language": "sv"}
 
-``name``, ``contact`` and ``address`` are required; the public register names them on every page.
+``language`` (``"sv"`` or ``"en"``, English when absent) is the language of the public register,
+the signs and the yearly report; their commands' ``--language`` overrides it. ``name``,
+``contact`` and ``address`` are required; the public register names them on every page.
 ``timezone`` (an IANA name, UTC when absent) is the time zone of every day and time the report and
 the register show.
 
@@ -43,6 +45,7 @@ from pydantic import AfterValidator, Field
 
 from fov_monitor.errors import ReportError
 from fov_monitor.files.settings_files import Expect, SettingsSchema, problem, read_settings_file, unfit
+from fov_monitor.i18n import Language
 from fov_monitor.report.clock import DEFAULT_TIMEZONE, TIMEZONE_EXAMPLE, LocalTime
 
 ORGANISATION_FILE = "organisation.json"
@@ -116,6 +119,10 @@ class Organisation(SettingsSchema):
     address: Named = Field(description="Where to write.")
     responsible: str = Field("", description="Who within the organisation answers for the cameras (a role).")
     website: str = Field("", description="Where to read more.")
+    language: Language = Field(
+        Language.EN,
+        description="The language of the register, the signs and the yearly report: 'sv' or 'en'.",
+    )
     timezone: Annotated[
         str, AfterValidator(_time_zone), Expect(f"an IANA time zone name like {TIMEZONE_EXAMPLE!r}")
     ] = Field(DEFAULT_TIMEZONE, description="The time zone of the days and times shown; UTC by default.")

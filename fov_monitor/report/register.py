@@ -116,7 +116,6 @@ def build_register(
             _entry(store, camera_id, config.name, config.place, drawing.register_uri, organisation, today)
         )
     common = {
-        "lang": "en",
         "version": __version__,
         "generated_at": clock.now_text(),
         "zone_label": clock.label,

@@ -24,6 +24,7 @@ import segno
 
 from fov_monitor import __version__
 from fov_monitor.errors import ReportError
+from fov_monitor.i18n import Language, translations
 from fov_monitor.report.embed import data_uri
 from fov_monitor.report.organisation import ORGANISATION_FILE, Organisation
 from fov_monitor.report.register import area_file_names
@@ -82,9 +83,16 @@ def qr_svg(address: str) -> bytes:
 
 
 def build_signs(
-    store: Store, folder: Path, *, organisation: Organisation, group: str | None = None
+    store: Store,
+    folder: Path,
+    *,
+    organisation: Organisation,
+    group: str | None = None,
+    language: Language | None = None,
 ) -> SignsBuild:
     """Write a sign per camera (of ``group``) with a valid decision into ``folder``.
+
+    The signs are in ``language``, by default the organisation's.
 
     Raises
     ------
@@ -99,6 +107,8 @@ def build_signs(
             '"register_url": "https://example.org/cameras/"'
         )
     clock = organisation.clock
+    language = language or organisation.language
+    _ = translations(language).gettext
     today = clock.today()
     selection = select_cameras(store, group)
     pages = area_file_names(sorted({config.group for config in selection.configs.values()}))
@@ -119,14 +129,13 @@ def build_signs(
                 config.name or config.place or camera_id,
                 config.place or config.name or camera_id,
                 decision.purpose,
-                hours_in_words(decision.permitted_hours, clock.label),
+                hours_in_words(decision.permitted_hours, clock.label, language),
                 notice.retention,
                 address,
                 data_uri("image/svg+xml", qr_svg(address)),
             )
         )
     common = {
-        "lang": "en",
         "version": __version__,
         "generated_at": clock.now_text(),
         "zone_label": clock.label,
@@ -136,13 +145,13 @@ def build_signs(
     (folder / "signs").mkdir()
     for sign in signs:
         for size in SIZES:
-            page = render(
-                "sign.html", title=f"Camera surveillance: {sign.title}", sign=sign, size=size, **common
-            )
+            title = _("Camera surveillance: %(camera)s") % {"camera": sign.title}
+            page = render("sign.html", language, title=title, sign=sign, size=size, **common)
             (folder / "signs" / f"{sign.camera_id}-{size}.html").write_text(page, encoding="utf-8")
     index = render(
         "signs_index.html",
-        title=f"Signs for the cameras of {organisation.name}",
+        language,
+        title=_("Signs for the cameras of %(organisation)s") % {"organisation": organisation.name},
         signs=signs,
         sizes=SIZES,
         without=without,

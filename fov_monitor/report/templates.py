@@ -1,35 +1,42 @@
-"""The Jinja2 environment of the report pages: the package's templates, autoescaped, with filters."""
+"""The Jinja2 environments of the report pages, one per language: the package's templates, autoescaped,
+with filters, and gettext (``{{ _("...") }}``) from the language's catalogue."""
 
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
 import jinja2
 from markupsafe import Markup
 
+from fov_monitor.i18n import Language, translations
 from fov_monitor.report import weighing, wording
 
 TEMPLATES = Path(__file__).parent / "templates"
 
 
 @functools.cache
-def environment() -> jinja2.Environment:
-    """Return the environment (built once): HTML autoescaped, undefined names an error."""
+def environment(language: Language = Language.EN) -> jinja2.Environment:
+    """Return the environment of ``language`` (built once): HTML autoescaped, undefined names an error."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.globals["lang"] = str(language)
     env.filters.update(
         percent=wording.percent,
         hours=wording.hours,
         day_time=wording.day_time,
-        date_in_words=wording.date_in_words,
-        hours_in_words=wording.hours_in_words,
+        date_in_words=functools.partial(wording.date_in_words, language=language),
+        hours_in_words=functools.partial(wording.hours_in_words, language=language),
         css_string=css_string,
+        css_counters=css_counters,
         markdown=weighing.markdown,
     )
     return env
@@ -41,6 +48,17 @@ def css_string(text: str) -> Markup:
     return Markup(f'"{escaped}"')
 
 
-def render(template: str, **context: object) -> str:
-    """Render one template of the package."""
-    return environment().get_template(template).render(**context)
+def css_counters(text: str) -> Markup:
+    """Return a CSS ``content`` value of ``text``: its words as strings, ``{page}``/``{pages}`` as counters.
+
+    A translated ``"Page {page} of {pages}"`` becomes ``"Page " counter(page) " of " counter(pages)``,
+    in whatever order the language puts them.
+    """
+    parts = re.split(r"\{(page|pages)\}", str(text))
+    values = [f"counter({part})" if index % 2 else css_string(part) for index, part in enumerate(parts)]
+    return Markup(" ".join(value for value in values if value != '""'))
+
+
+def render(template: str, language: Language = Language.EN, /, **context: object) -> str:
+    """Render one template of the package in ``language`` (its ``lang`` attribute too)."""
+    return environment(language).get_template(template).render(**context)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, time
 
-_MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
+from fov_monitor.i18n import Language, translations
+from fov_monitor.i18n.formats import clock_time
+from fov_monitor.i18n.formats import date_in_words as day_in_words
 
 
-def hours_in_words(permitted_hours: Sequence[str], zone_label: str = "") -> str:
+def hours_in_words(
+    permitted_hours: Sequence[str], zone_label: str = "", language: Language = Language.EN
+) -> str:
     """Return when a camera may film, e.g. ``"every day from 22:00 to 06:00 (Stockholm time)"``.
 
     Parameters
@@ -20,14 +21,20 @@ def hours_in_words(permitted_hours: Sequence[str], zone_label: str = "") -> str:
         The decision's ``"HH:MM-HH:MM"`` windows, wall-clock times; empty means all day.
     zone_label : str
         The time zone the windows are read in (``"Stockholm time"``), said after them; none if empty.
+    language : Language
+        The language of the words (``"alla dagar kl. 22.00–06.00"``).
     """
+    _ = translations(language).gettext
     if not permitted_hours:
-        return "all day and all night, every day"
+        return _("all day and all night, every day")
     spans = _joined(sorted(_minutes(window) for window in permitted_hours))
     if spans == [(0, 1440)]:
-        return "all day and all night, every day"
-    windows = [f"from {_clock(start)} to {_clock(end)}" for start, end in spans]
-    words = "every day " + " and ".join(windows)
+        return _("all day and all night, every day")
+    windows = [
+        _("from %(start)s to %(end)s") % {"start": _clock(start, language), "end": _clock(end, language)}
+        for start, end in spans
+    ]
+    words = _("every day %(windows)s") % {"windows": _(" and ").join(windows)}
     return f"{words} ({zone_label})" if zone_label else words
 
 
@@ -53,17 +60,16 @@ def _joined(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return joined
 
 
-def _clock(minutes: int) -> str:
+def _clock(minutes: int, language: Language) -> str:
     minutes %= 1440
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+    return clock_time(time(minutes // 60, minutes % 60), language)
 
 
-def date_in_words(iso_day: str | None) -> str:
-    """Return ``"31 December 2027"`` for ``"2027-12-31"`` (empty for None)."""
+def date_in_words(iso_day: str | None, language: Language = Language.EN) -> str:
+    """Return ``"31 December 2027"`` (``"31 december 2027"``) for ``"2027-12-31"`` (empty for None)."""
     if not iso_day:
         return ""
-    day = date.fromisoformat(iso_day[:10])
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return day_in_words(date.fromisoformat(iso_day[:10]), language)
 
 
 def percent(share: float | None, digits: int = 1) -> str:

@@ -179,7 +179,6 @@ def build_yearly(
     build = export.BuildInfo(clock.now_text(), __version__, organisation_name, period, csv_dialect)
     title = f"Yearly follow-up report {year}: {organisation_name}"
     common = {
-        "lang": "en",
         "version": __version__,
         "generated_at": build.built_at,
         "zone_label": clock.label,

@@ -1,0 +1,55 @@
+"""The message catalogues: every message of the package translated into Swedish, and they build."""
+
+from __future__ import annotations
+
+import gettext
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from fov_monitor.i18n import Language, translations
+from fov_monitor.i18n.catalogue import catalogue_path, compile_catalogue
+from fov_monitor.i18n.extract import extract_messages
+
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def _catalogue(language: Language) -> dict[str, str]:
+    with catalogue_path(language).open("rb") as file:
+        return {str(message.id): str(message.string) for message in read_po(file) if message.id}
+
+
+def test_every_message_of_the_package_has_a_swedish_translation() -> None:
+    extracted = {str(message.id) for message in extract_messages() if message.id}
+    swedish = _catalogue(Language.SV)
+    assert extracted, "no message found: the extraction is broken"
+    missing = sorted(extracted - {msgid for msgid, text in swedish.items() if text.strip()})
+    assert not missing, (
+        f"{len(missing)} messages without Swedish; run python -m fov_monitor.i18n.extract: {missing}"
+    )
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_the_catalogues_hold_the_package_messages_and_no_others(language: Language) -> None:
+    extracted = {str(message.id) for message in extract_messages() if message.id}
+    assert set(_catalogue(language)) == extracted, "run python -m fov_monitor.i18n.extract"
+
+
+def test_a_translation_keeps_every_placeholder_of_its_message() -> None:
+    for msgid, text in _catalogue(Language.SV).items():
+        assert sorted(PLACEHOLDER.findall(text)) == sorted(PLACEHOLDER.findall(msgid)), (msgid, text)
+
+
+def test_a_compiled_catalogue_reads_back_with_its_swedish_letters(tmp_path: Path) -> None:
+    compiled = tmp_path / "fov_monitor.mo"
+    compile_catalogue(catalogue_path(Language.SV), compiled)
+    with compiled.open("rb") as file:
+        built = gettext.GNUTranslations(file)
+    assert built.gettext("Cameras without a valid decision") == "Kameror utan giltigt beslut"
+    assert (
+        translations(Language.SV).gettext("Ask us how long they are kept.")
+        == "Fråga oss hur länge de sparas."
+    )
+    assert translations(Language.EN).gettext("Camera surveillance") == "Camera surveillance"
