@@ -86,6 +86,7 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
     public.add_argument(
         "--jobs", type=int, default=None, metavar="N", help="processes for face blurring (default: the cores)"
     )
+    _add_language(public, "the register's language")
     public.set_defaults(run=run_register)
 
     signs = kinds.add_parser(
@@ -103,12 +104,20 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
     )
     signs.add_argument("--group", metavar="G", help="only the cameras of this group (area)")
     signs.add_argument("--out", type=Path, required=True, metavar="DIR", help="the signs folder")
-    signs.add_argument(
+    _add_language(signs, "the signs' language")
+    signs.set_defaults(run=run_signs)
+
+
+def _add_language(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
         "--language",
         choices=[str(language) for language in Language],
-        help="the signs' language (default: 'language' in organisation.json, else en)",
+        help=f"{what} (default: 'language' in organisation.json, else en)",
     )
-    signs.set_defaults(run=run_signs)
+
+
+def _language(args: argparse.Namespace) -> Language | None:
+    return Language(args.language) if args.language else None
 
 
 def run_yearly(args: argparse.Namespace) -> int:
@@ -183,6 +192,7 @@ def run_register(args: argparse.Namespace) -> int:
             group=args.group,
             jobs=args.jobs,
             previous=Path(args.out) if (Path(args.out) / MARKER).is_file() else None,
+            language=_language(args),
         ),
     )
     files = ReportFiles.of(args.out, built.cameras)
@@ -215,7 +225,7 @@ def run_signs(args: argparse.Namespace) -> int:
             folder,
             organisation=organisation,
             group=args.group,
-            language=Language(args.language) if args.language else None,
+            language=_language(args),
         ),
     )
     files = ReportFiles.of(args.out, len(built.signs))

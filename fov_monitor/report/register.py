@@ -38,11 +38,13 @@ from fov_monitor import __version__
 from fov_monitor.core.permit import Decision
 from fov_monitor.errors import FovMonitorError
 from fov_monitor.faces.privacy import PrivacySettings
+from fov_monitor.i18n import Language, translations
 from fov_monitor.report.drawing import damaged_drawings, permit_drawings
 from fov_monitor.report.organisation import Notice, Organisation
 from fov_monitor.report.selection import UnreadableCamera, select_cameras
 from fov_monitor.report.templates import render
 from fov_monitor.report.wording import date_in_words, hours_in_words
+from fov_monitor.store.camera import CameraConfig
 from fov_monitor.store.store import Store
 
 AREAS_FOLDER = "areas"
@@ -90,8 +92,11 @@ def build_register(
     group: str | None = None,
     jobs: int | None = None,
     previous: Path | None = None,
+    language: Language | None = None,
 ) -> RegisterBuild:
     """Write the public register of the store's cameras (of ``group``) into ``folder``.
+
+    It is written in ``language``, by default the organisation's.
 
     ``organisation`` (from ``organisation.json``, :meth:`Organisation.require`) is named on every
     page; faces in the permit drawings are blurred as ``privacy`` (the store's settings) says.
@@ -103,6 +108,8 @@ def build_register(
         When the store has no camera, or none of ``group``.
     """
     clock = organisation.clock
+    language = language or organisation.language
+    _ = translations(language).gettext
     today = clock.today()
     selection = select_cameras(store, group)
     drawings = permit_drawings(store, selection.camera_ids, privacy, jobs=jobs)
@@ -113,7 +120,7 @@ def build_register(
         config = selection.configs[camera_id]
         drawing = drawings[camera_id]
         areas[config.group].append(
-            _entry(store, camera_id, config.name, config.place, drawing.register_uri, organisation, today)
+            _entry(store, camera_id, config, drawing.register_uri, organisation, today, language)
         )
     common = {
         "version": __version__,
@@ -126,18 +133,21 @@ def build_register(
     for area, entries in sorted(areas.items()):
         page = render(
             "register_area.html",
-            title=f"Cameras in the area {area}: {organisation.name}",
+            language,
+            title=_("Cameras in the area %(area)s: %(organisation)s")
+            % {"area": area, "organisation": organisation.name},
             area=area,
             entries=[entry for entry in entries if entry.valid],
             stopped=[entry for entry in entries if not entry.valid],
             **common,
         )
         (folder / AREAS_FOLDER / names[area]).write_text(page, encoding="utf-8")
-    _keep_old_names(folder, names, previous, common)
+    _keep_old_names(folder, names, previous, common, language)
     valid = sum(1 for entries in areas.values() for entry in entries if entry.valid)
     index = render(
         "register_index.html",
-        title=f"Cameras of {organisation.name}",
+        language,
+        title=_("Cameras of %(organisation)s") % {"organisation": organisation.name},
         areas=[
             {
                 "name": area,
@@ -163,55 +173,66 @@ def build_register(
 def _entry(
     store: Store,
     camera_id: str,
-    name: str,
-    place: str,
+    config: CameraConfig,
     image_uri: str | None,
     organisation: Organisation,
     today: date,
+    language: Language,
 ) -> RegisterEntry:
+    words = translations(language)
     try:
         stored = store.permit(camera_id)
     except FovMonitorError:
         stored = None
     decision = stored.permit.decision if stored is not None else None
     zones = len(stored.permit.zones) if stored is not None else 0
-    where = place or name or camera_id
-    alt = f"Camera view of {where}. The green line shows the area the camera may film."
+    where = config.place or config.name or camera_id
+    alt = words.gettext("Camera view of %(place)s. The green line shows the area the camera may film.") % {
+        "place": where
+    }
     if zones:
-        alt += f" {zones} private place{'s are' if zones > 1 else ' is'} covered in grey."
-    alt += " Faces are blurred."
+        alt += " " + words.ngettext(
+            "%(num)d private place is covered in grey.", "%(num)d private places are covered in grey.", zones
+        ) % {"num": zones}
+    alt += " " + words.gettext("Faces are blurred.")
     notice = organisation.notice(camera_id, decision.reference_number if decision else "")
     valid = decision is not None and decision.is_valid_on(today)
+    valid_to = decision.valid_to if decision else None
     return RegisterEntry(
         camera_id=camera_id,
-        title=name or where,
+        title=config.name or where,
         where=where,
         why=decision.purpose if decision and decision.purpose else "",
-        when=hours_in_words(decision.permitted_hours, organisation.clock.label) if decision else "",
-        valid_until=date_in_words(decision.valid_to.isoformat()) if decision and decision.valid_to else "",
+        when=hours_in_words(decision.permitted_hours, organisation.clock.label, language) if decision else "",
+        valid_until=date_in_words(valid_to.isoformat(), language) if valid_to else "",
         image_uri=image_uri,
         image_alt=alt,
-        no_image_reason="" if image_uri else "There is no picture of this camera's view yet.",
+        no_image_reason="" if image_uri else words.gettext("There is no picture of this camera's view yet."),
         notice=notice,
         valid=valid,
-        status="" if valid else _status(decision, notice, today),
+        status="" if valid else _status(decision, notice, today, language),
     )
 
 
-def _status(decision: Decision | None, notice: Notice, today: date) -> str:
+def _status(decision: Decision | None, notice: Notice, today: date, language: Language) -> str:
     """Say, in plain words, why a camera has no valid decision and what the owner records of it."""
+    _ = translations(language).gettext
     if decision is None:
-        why = "There is no decision that allows this camera to film."
+        why = _("There is no decision that allows this camera to film.")
     elif decision.valid_from is not None and today < decision.valid_from:
-        why = f"The decision for this camera starts on {date_in_words(decision.valid_from.isoformat())}."
+        why = _("The decision for this camera starts on %(day)s.") % {
+            "day": date_in_words(decision.valid_from.isoformat(), language)
+        }
     else:
         ended = decision.valid_to.isoformat() if decision.valid_to else ""
-        why = f"The decision for this camera ended on {date_in_words(ended)}."
+        why = _("The decision for this camera ended on %(day)s.") % {"day": date_in_words(ended, language)}
     if notice.without_decision is None:
-        return f"{why} We have not yet said if filming here has stopped or is under review. Ask us."
+        return f"{why} " + _("We have not yet said if filming here has stopped or is under review. Ask us.")
     if notice.without_decision == "stopped":
-        return f"{why} Filming here has stopped."
-    return f"{why} Filming here is under review. The camera does not film until a new decision is made."
+        return f"{why} " + _("Filming here has stopped.")
+    return f"{why} " + _(
+        "Filming here is under review. The camera does not film until a new decision is made."
+    )
 
 
 _LETTERS = str.maketrans({"æ": "ae", "ø": "o", "ß": "ss", "đ": "d", "ð": "d", "ł": "l", "þ": "th", "œ": "oe"})
@@ -255,7 +276,7 @@ _AREA_HEADING = re.compile(r"<h1>Cameras in the area (.*?)</h1>")
 
 
 def _keep_old_names(
-    folder: Path, names: dict[str, str], previous: Path | None, common: dict[str, object]
+    folder: Path, names: dict[str, str], previous: Path | None, common: dict[str, object], language: Language
 ) -> None:
     """Write a page at each earlier name of an area that sends the reader on to the area's page."""
     old: dict[str, str | None] = {name: area for area, name in legacy_file_names(list(names)).items()}
@@ -267,7 +288,8 @@ def _keep_old_names(
         if name in current:
             continue
         target = names.get(area) if area is not None else None
-        moved = render("register_moved.html", title="This page has moved", area=area, target=target, **common)
+        title = translations(language).gettext("This page has moved")
+        moved = render("register_moved.html", language, title=title, area=area, target=target, **common)
         (folder / AREAS_FOLDER / name).write_text(moved, encoding="utf-8")
 
 

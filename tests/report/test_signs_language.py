@@ -46,7 +46,7 @@ def test_a_swedish_sign_says_everything_in_swedish(
     index = (out / "index.html").read_text(encoding="utf-8")
     assert '<html lang="sv">' in index
     assert "Skyltar för Municipality of Example kameror" in index
-    assert "Sida \" counter(page) \" av \" counter(pages)" in index
+    assert 'Sida " counter(page) " av " counter(pages)' in index
 
 
 def test_signs_are_english_when_nothing_asks_for_another_language(tmp_path: Path, view_cache: Path) -> None:
