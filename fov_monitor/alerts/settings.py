@@ -39,6 +39,7 @@ from fov_monitor.files.settings_files import (
     refuse_null,
     unfit,
 )
+from fov_monitor.i18n import Language
 
 ALERTS_FILE = "alerts.json"
 
@@ -163,6 +164,8 @@ class SmtpChannelSettings(ChannelSettings):
     """Trust this CA bundle for TLS instead of the system's (an in-house relay)."""
     review_url: str | None = None
     """The web app's address (``https://fov.example.org``): each mail links to the alert's page there."""
+    language: Language = Language.EN
+    """The language the mails are written in."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -352,6 +355,7 @@ class SmtpSection(_ChannelSection):
     review_url: Annotated[HttpUrl | None, BeforeValidator(refuse_null)] = Field(
         None, description="The web app's address: each mail links to the alert's page there."
     )
+    language: Language = Field(Language.EN, description="The language of the mails: 'sv' or 'en'.")
 
     @model_validator(mode="after")
     def _safe_login(self) -> SmtpSection:
@@ -385,6 +389,7 @@ class SmtpSection(_ChannelSection):
             timeout_s=self.timeout_s,
             ca_file=_below(store_root, self.ca_file),
             review_url=self.review_url,
+            language=self.language,
         )
 
 

@@ -9,6 +9,7 @@ used. The command line stays English.
 from fov_monitor.i18n.catalogue import DOMAIN, LOCALE_DIR, translations
 from fov_monitor.i18n.choice import Language, from_accept_language, language_of
 from fov_monitor.i18n.formats import date_in_words, decimal, time_span
+from fov_monitor.i18n.words import outcome_word
 
 __all__ = [
     "DOMAIN",
@@ -18,6 +19,7 @@ __all__ = [
     "decimal",
     "from_accept_language",
     "language_of",
+    "outcome_word",
     "time_span",
     "translations",
 ]

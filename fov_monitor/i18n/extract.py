@@ -11,6 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1]
 """The ``fov_monitor`` folder."""
 
 METHODS = [
+    ("i18n/words.py", "python"),
     ("i18n/**.py", "ignore"),
     ("**.py", "python"),
     ("**/templates/**.html", "jinja2.ext:babel_extract"),

@@ -32,6 +32,7 @@ from fov_monitor.alerts.settings import (
     WebhookChannelSettings,
 )
 from fov_monitor.db.database import Database
+from fov_monitor.i18n import Language
 from fov_monitor.store.store import Store
 from tests.support.cli import run_main
 from tests.support.delivery import SECRET, SECRET_ENV, Drip, Receiver, payload, seed, write_settings
@@ -579,3 +580,27 @@ def test_mail_html_escapes_the_payload_and_labels_its_table() -> None:
 )
 def test_mail_subject_says_what_happened(event: str, word: str) -> None:
     assert word in render_mail(payload(1, 2, "m", event=event), EvidenceMode.NONE).subject
+
+
+def test_a_swedish_channel_sends_its_mail_in_swedish(
+    smtp_server: tuple[Mailbox, int], certificate: tuple[Path, Path], tmp_path: Path
+) -> None:
+    mailbox, port = smtp_server
+    settings = smtp_settings(
+        port, certificate[0], tmp_path, review_url="https://fov.example.org", language=Language.SV
+    )
+    SmtpChannel(settings).send(delivery("ops-mail"))
+    (mail,) = mailbox.messages
+    text, html = mail.get_body(("plain",)), mail.get_body(("html",))
+    assert text is not None
+    assert html is not None
+    assert "larm öppnat: omriktad" in str(mail["Subject"])
+    body = text.get_content()
+    assert "Granska det på https://fov.example.org/alerts/12" in body
+    assert "Utanför beslutet: 11,9 % av bilden" in body
+    page = html.get_content()
+    assert '<html lang="sv">' in page
+    assert "<caption>Om larmet</caption>" in page
+    assert '<th scope="row">Kamera</th>' in page
+    # The check's own reasons are English: marked so, for a screen reader to read them as English.
+    assert '<p lang="en">' in page

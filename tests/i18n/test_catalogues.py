@@ -53,3 +53,14 @@ def test_a_compiled_catalogue_reads_back_with_its_swedish_letters(tmp_path: Path
         == "Fråga oss hur länge de sparas."
     )
     assert translations(Language.EN).gettext("Camera surveillance") == "Camera surveillance"
+
+
+def test_no_message_is_marked_inside_an_f_string_where_extraction_cannot_see_it() -> None:
+    package = Path(__file__).resolve().parents[2] / "fov_monitor"
+    hidden = [
+        f"{path.relative_to(package)}:{number}"
+        for path in package.rglob("*.py")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if re.search(r"""\bf(["'])[^"']*\{[^}]*\b_\(""", line)
+    ]
+    assert not hidden, f"give these messages a name of their own before the f-string: {hidden}"

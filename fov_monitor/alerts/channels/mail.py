@@ -12,12 +12,14 @@ from html import escape
 from typing import Any
 
 from fov_monitor.alerts.settings import EvidenceMode
+from fov_monitor.i18n import Language, decimal, outcome_word, translations
+from fov_monitor.i18n.words import N_
 from fov_monitor.workflows.evidence import faces_unblurred
 
 _EVENT_WORDS = {
-    "opened": "opened",
-    "closed": "closed (compliant again)",
-    "resolved": "resolved by a reviewer",
+    "opened": N_("opened"),
+    "closed": N_("closed (compliant again)"),
+    "resolved": N_("resolved by a reviewer"),
 }
 
 
@@ -30,7 +32,7 @@ class RenderedMail:
     html: str
 
 
-CATCH_UP_LINE = "this channel was set up after the alert opened; it is told of the alert as it is now"
+CATCH_UP_LINE = N_("this channel was set up after the alert opened; it is told of the alert as it is now")
 
 
 def render_mail(
@@ -38,6 +40,7 @@ def render_mail(
     evidence: EvidenceMode,
     review_url: str | None = None,
     not_attached: str | None = None,
+    language: Language = Language.EN,
 ) -> RenderedMail:
     """Render an alert event's payload as a mail.
 
@@ -53,91 +56,113 @@ def render_mail(
         The web app's address; the mail then links to the alert's page (``<review_url>/alerts/<id>``).
     not_attached : str, optional
         Why the image could not be attached (``attach``): the body says so instead.
+    language : Language
+        The language of the mail's own words (the verdict's reasons are the check's, in English).
     """
+    _ = translations(language).gettext
     alert: Mapping[str, Any] = payload.get("alert") or {}
     event = str(payload.get("event", ""))
     camera = str(alert.get("camera_id", "?"))
-    problem = str(alert.get("problem", "?")).replace("_", " ")
-    what = _EVENT_WORDS.get(event, event)
-    subject = f"[fov-monitor] {camera}: {problem} alert {what}"
+    alert_id = str(alert.get("id", "?"))
+    problem = outcome_word(str(alert.get("problem", "?")), language)
+    what = _(_EVENT_WORDS[event]) if event in _EVENT_WORDS else event
+    heading = _("%(problem)s alert %(what)s") % {"problem": problem, "what": what}
+    subject = f"[fov-monitor] {camera}: {heading}"
     if payload.get("catch_up"):
-        subject += " (announced late)"
-    rows = _rows(payload, alert)
+        subject += " " + _("(announced late)")
+    rows = _rows(payload, alert, language)
     evidence_path = alert.get("evidence_path")
     evidence_line = ""
     if evidence_path and evidence is EvidenceMode.ATTACH and not_attached:
-        evidence_line = f"The evidence image could not be attached: {not_attached}."
+        evidence_line = _("The evidence image could not be attached: %(why)s.") % {"why": not_attached}
     elif evidence_path and evidence is EvidenceMode.ATTACH:
-        evidence_line = "The evidence image (faces blurred, privacy zones hidden) is attached."
+        evidence_line = _("The evidence image (faces blurred, privacy zones hidden) is attached.")
     elif evidence_path and evidence is EvidenceMode.LINK and faces_unblurred(str(evidence_path)):
-        evidence_line = (
-            f"The evidence image is at {evidence_path}; its faces are NOT blurred (written while face "
+        evidence_line = _(
+            "The evidence image is at %(path)s; its faces are NOT blurred (written while face "
             "blurring was switched off): open it in the web app, which shows it blurred."
-        )
+        ) % {"path": evidence_path}
     elif evidence_path and evidence is EvidenceMode.LINK:
-        evidence_line = f"The evidence image (faces blurred) is at {evidence_path}"
+        evidence_line = _("The evidence image (faces blurred) is at %(path)s") % {"path": evidence_path}
     alert_page = (
         f"{review_url.rstrip('/')}/alerts/{alert.get('id')}" if review_url and alert.get("id") else None
     )
     summary = str(alert.get("summary", ""))
     reasons = [str(reason) for reason in alert.get("reasons") or []]
-    text_lines = [f"Alert {alert.get('id', '?')} for camera {camera} was {what}.", "", summary, ""]
+    opening = _("Alert %(id)s for camera %(camera)s was %(what)s.") % {
+        "id": alert_id,
+        "camera": camera,
+        "what": what,
+    }
+    text_lines = [opening, "", summary, ""]
     if alert_page:
-        text_lines[1:1] = [f"Review it at {alert_page}"]
+        text_lines[1:1] = [_("Review it at %(address)s") % {"address": alert_page}]
     text_lines += [f"{label}: {value}" for label, value in rows]
     if reasons:
-        text_lines += ["", "Reasons:", *(f"- {reason}" for reason in reasons)]
+        text_lines += ["", _("Reasons:"), *(f"- {reason}" for reason in reasons)]
     if evidence_line:
         text_lines += ["", evidence_line]
-    text_lines += ["", f"Idempotency key: {payload.get('idempotency_key', '')}"]
+    key = _("Idempotency key: %(key)s") % {"key": payload.get("idempotency_key", "")}
+    text_lines += ["", key]
+    title = _("Camera %(camera)s: %(heading)s") % {"camera": camera, "heading": heading}
+    review = _("Review alert %(id)s") % {"id": alert_id}
+    caption, reasons_heading = _("Alert details"), _("Reasons")
     html = "\n".join(
         [
             "<!DOCTYPE html>",
-            '<html lang="en"><head><meta charset="utf-8">',
+            f'<html lang="{language}"><head><meta charset="utf-8">',
             f"<title>{escape(subject)}</title></head><body>",
-            f"<h1>Camera {escape(camera)}: {escape(problem)} alert {escape(what)}</h1>",
-            f"<p>{escape(summary)}</p>",
-            *(
-                [f'<p><a href="{escape(alert_page)}">Review alert {escape(str(alert.get("id")))}</a></p>']
-                if alert_page
-                else []
-            ),
-            "<table><caption>Alert details</caption><tbody>",
+            f"<h1>{escape(title)}</h1>",
+            # The verdict's own words are the check's, in English: marked so for a screen reader.
+            f'<p lang="en">{escape(summary)}</p>'
+            if language is not Language.EN
+            else f"<p>{escape(summary)}</p>",
+            *([f'<p><a href="{escape(alert_page)}">{escape(review)}</a></p>'] if alert_page else []),
+            f"<table><caption>{escape(caption)}</caption><tbody>",
             *(
                 f'<tr><th scope="row">{escape(label)}</th><td>{escape(value)}</td></tr>'
                 for label, value in rows
             ),
             "</tbody></table>",
             *(
-                ["<h2>Reasons</h2><ul>", *(f"<li>{escape(r)}</li>" for r in reasons), "</ul>"]
+                [f"<h2>{escape(reasons_heading)}</h2><ul>", *(f"<li>{escape(r)}</li>" for r in reasons), "</ul>"]
                 if reasons
                 else []
             ),
             *([f"<p>{escape(evidence_line)}</p>"] if evidence_line else []),
-            f"<p><small>Idempotency key: {escape(str(payload.get('idempotency_key', '')))}</small></p>",
+            f"<p><small>{escape(key)}</small></p>",
             "</body></html>",
         ]
     )
     return RenderedMail(subject, "\n".join(text_lines).strip() + "\n", html + "\n")
 
 
-def _rows(payload: Mapping[str, Any], alert: Mapping[str, Any]) -> list[tuple[str, str]]:
+def _rows(payload: Mapping[str, Any], alert: Mapping[str, Any], language: Language) -> list[tuple[str, str]]:
+    _ = translations(language).gettext
     fraction = alert.get("outside_fraction")
+    outside = (
+        _("%(share)s%% of the view") % {"share": decimal(100 * float(fraction), language)}
+        if fraction is not None
+        else None
+    )
     candidates = [
-        ("Camera", alert.get("camera_id")),
-        ("Name", alert.get("camera_name")),
-        ("Place", alert.get("place")),
-        ("Group", alert.get("group")),
-        ("Problem", str(alert.get("problem", "")).replace("_", " ")),
-        ("State", alert.get("state")),
-        ("Event", payload.get("event")),
-        ("At", payload.get("at")),
-        ("Opened", alert.get("opened_at")),
-        ("Closed", alert.get("closed_at")),
-        ("Occurrences", alert.get("occurrences")),
-        ("Outside the permit", f"{100 * float(fraction):.1f}% of the view" if fraction is not None else None),
-        ("Permit decision", alert.get("permit_decision")),
-        ("Reviewer's note", payload.get("note") or None),
-        ("Announced late", CATCH_UP_LINE if payload.get("catch_up") else None),
+        (_("Camera"), alert.get("camera_id")),
+        (_("Name"), alert.get("camera_name")),
+        (_("Place"), alert.get("place")),
+        (_("Group"), alert.get("group")),
+        (
+            _("Problem"),
+            outcome_word(str(alert.get("problem", "")), language) if alert.get("problem") else None,
+        ),
+        (_("State"), alert.get("state")),
+        (_("Event"), payload.get("event")),
+        (_("At"), payload.get("at")),
+        (_("Opened"), alert.get("opened_at")),
+        (_("Closed"), alert.get("closed_at")),
+        (_("Occurrences"), alert.get("occurrences")),
+        (_("Outside the permit"), outside),
+        (_("Permit decision"), alert.get("permit_decision")),
+        (_("Reviewer's note"), payload.get("note") or None),
+        (_("Announced late"), _(CATCH_UP_LINE) if payload.get("catch_up") else None),
     ]
     return [(label, str(value)) for label, value in candidates if value is not None and value != ""]

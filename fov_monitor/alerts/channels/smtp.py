@@ -52,7 +52,9 @@ class SmtpChannel:
             except FovMonitorError as exc:
                 log.warning("delivery %s: evidence not attached: %s", delivery.idempotency_key, exc)
                 missing = str(exc)
-        mail = render_mail(payload, settings.evidence, settings.review_url, not_attached=missing)
+        mail = render_mail(
+            payload, settings.evidence, settings.review_url, not_attached=missing, language=settings.language
+        )
         message = EmailMessage()
         message["Subject"] = mail.subject
         message["From"] = settings.from_address
