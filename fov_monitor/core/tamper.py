@@ -359,6 +359,19 @@ def _fine_std(half: GrayImage, noise: float = 0.0) -> NDArray[np.float32]:
     return np.sqrt(np.maximum(energy, 0.0))  # type: ignore[no-any-return]
 
 
+def _cell_means(image: NDArray[np.float32], cols: int, rows: int) -> NDArray[np.float32]:
+    """Return the mean of each cell of a ``cols`` x ``rows`` grid over the image's centre.
+
+    The image is cut to whole cells first (a few pixels at its edges left out): OpenCV averages
+    whole blocks six times faster than fractional ones.
+    """
+    height, width = image.shape
+    cell_h, cell_w = max(1, height // rows), max(1, width // cols)
+    top, left = (height - cell_h * rows) // 2, (width - cell_w * cols) // 2
+    centre = image[top : top + cell_h * rows, left : left + cell_w * cols]
+    return cv2.resize(centre, (cols, rows), interpolation=cv2.INTER_AREA)  # type: ignore[no-any-return]
+
+
 def _sharpness(gray: GrayImage, band_of_half: NDArray[np.float32] | None = None) -> tuple[float, float]:
     """Return fine detail over coarse structure, noise discounted: the whole view, and its sharper parts.
 
@@ -374,9 +387,9 @@ def _sharpness(gray: GrayImage, band_of_half: NDArray[np.float32] | None = None)
     fine_var = float(cv2.meanStdDev(laplacian)[1][0][0]) ** 2
     whole = math.sqrt(max(0.0, fine_var - noise_var)) / max(float(cv2.meanStdDev(band)[1][0][0]), 0.5)
     cols, rows = SHARPNESS_GRID
-    fine = cv2.resize(laplacian * laplacian, (cols, rows), interpolation=cv2.INTER_AREA)
-    fine_mean = cv2.resize(laplacian, (cols, rows), interpolation=cv2.INTER_AREA)
-    coarse = np.sqrt(cv2.resize(band * band, (cols, rows), interpolation=cv2.INTER_AREA))
+    fine = _cell_means(laplacian * laplacian, cols, rows)
+    fine_mean = _cell_means(laplacian, cols, rows)
+    coarse = np.sqrt(_cell_means(band * band, cols, rows))
     signal = np.sqrt(np.maximum(0.0, fine - fine_mean * fine_mean - noise_var))
     structured = coarse >= TEXTURED
     if not structured.any():
