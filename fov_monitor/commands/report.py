@@ -163,10 +163,7 @@ def run_yearly(args: argparse.Namespace) -> int:
         unreadable_weighings=[w.source for w in report.unreadable_weighings],
     )
     to_date = f" to date (as of {period.last})" if period.to_date else ""
-    print(
-        f"wrote the {year} report{to_date} of {files.cameras} cameras to {args.out}: {files.files} files, "
-        f"{files.total_bytes / 1e6:.1f} MB (largest {files.largest_file}, {files.largest_bytes / 1e6:.2f} MB)"
-    )
+    print(f"wrote the {year} report{to_date} of {files.cameras} cameras to {args.out}: {files.in_words}")
     for weighing in report.unreadable_weighings:
         warn(weighing.warning())
     code = _warn_not_reported(fleet.not_reported)
@@ -202,10 +199,7 @@ def run_register(args: argparse.Namespace) -> int:
         if built.without_decision
         else ""
     )
-    print(
-        f"wrote the public register of {built.cameras} cameras{apart} to {args.out}: {files.files} files, "
-        f"{files.total_bytes / 1e6:.1f} MB (largest {files.largest_file}, {files.largest_bytes / 1e6:.2f} MB)"
-    )
+    print(f"wrote the public register of {built.cameras} cameras{apart} to {args.out}: {files.in_words}")
     return _warn_not_reported(built.not_reported)
 
 

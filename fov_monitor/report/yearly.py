@@ -72,6 +72,14 @@ class ReportFiles:
         largest = max(sizes, key=lambda name: sizes[name]) if sizes else ""
         return cls(cameras, len(sizes), sum(sizes.values()), largest, sizes.get(largest, 0))
 
+    @property
+    def in_words(self) -> str:
+        """``"504 files, 59.0 MB (largest index.html, 0.22 MB)"``: what a command says it wrote."""
+        return (
+            f"{self.files} files, {self.total_bytes / 1e6:.1f} MB "
+            f"(largest {self.largest_file}, {self.largest_bytes / 1e6:.2f} MB)"
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class SignOff:

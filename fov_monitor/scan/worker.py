@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import signal
 import socket
 import threading
 from dataclasses import dataclass
@@ -32,7 +31,6 @@ import cv2
 from fov_monitor.core.fingerprint import FrameFingerprint
 from fov_monitor.core.result import Outcome
 from fov_monitor.errors import FovMonitorError, ImageFileError, SourceError
-from fov_monitor.faces.model import use_memory_arena
 from fov_monitor.faces.privacy import PrivacySettings, over_the_network
 from fov_monitor.heap import keep_heap_flat, release_freed_memory
 from fov_monitor.sources import Grab, grab
@@ -40,6 +38,7 @@ from fov_monitor.store.camera import CameraConfig
 from fov_monitor.store.store import Store
 from fov_monitor.workflows.camera_check import EvidencePolicy, Judgement, judge_grab, load_camera
 from fov_monitor.workflows.decision import filming_breach
+from fov_monitor.workflows.worker_process import set_up_worker_process
 
 log = logging.getLogger(__name__)
 
@@ -148,12 +147,9 @@ def start_worker(parent: Connection | None = None) -> None:
         end-of-file once that process is gone, however it died, and the worker then ends at once. A
         worker's own parent is the fork server, not the scan, so a parent-death signal would not do.
     """
-    cv2.setNumThreads(1)
-    use_memory_arena(False)
-    keep_heap_flat()
+    set_up_worker_process()
     # A worker's warnings (e.g. evidence not written) reach the scan's stderr like the parent's own.
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if parent is not None:
         threading.Thread(target=_end_with, args=(parent,), name="scan watch", daemon=True).start()
 

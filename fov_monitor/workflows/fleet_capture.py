@@ -15,7 +15,6 @@ import enum
 import logging
 import multiprocessing
 import os
-import signal
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -32,14 +31,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import cv2
-
 from fov_monitor.core.settings import CheckSettings
 from fov_monitor.db.database import Database
 from fov_monitor.errors import CaptureError, FovMonitorError, InvalidSettingsError
-from fov_monitor.faces.model import use_memory_arena
 from fov_monitor.faces.privacy import PrivacySettings
-from fov_monitor.heap import keep_heap_flat
 from fov_monitor.store.store import CameraState, Store, check_label
 from fov_monitor.workflows.reference_capture import (
     CaptureOutcome,
@@ -48,6 +43,7 @@ from fov_monitor.workflows.reference_capture import (
     grab_for_reference,
     keep_reference,
 )
+from fov_monitor.workflows.worker_process import set_up_worker_process
 
 log = logging.getLogger(__name__)
 
@@ -349,7 +345,7 @@ def _developers(workers: int) -> Executor:
         return ThreadPoolExecutor(1, thread_name_prefix="develop")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker)
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=set_up_worker_process)
 
 
 @contextmanager
@@ -359,12 +355,3 @@ def _shut_down(executor: Executor) -> Iterator[Executor]:
         yield executor
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
-
-
-def _start_worker() -> None:
-    """One OpenCV thread (the pool is the parallelism), no onnxruntime arena, a flat C heap, Ctrl-C left
-    to the parent."""
-    cv2.setNumThreads(1)
-    use_memory_arena(False)
-    keep_heap_flat()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
