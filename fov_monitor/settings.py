@@ -8,7 +8,9 @@ results go to ``<store>/fov-monitor.sqlite``)::
                  "face_model": null, "face_threshold": 0.15, "blur_method": "blur"},
      "database": "postgresql://fov@db.example/fov"}
 
-``<store>/alerts.json`` is described in :mod:`fov_monitor.alerts.settings`.
+``<store>/alerts.json`` is described in :mod:`fov_monitor.alerts.settings`; its mail channels write
+in the language of ``<store>/organisation.json`` (:mod:`fov_monitor.report.organisation`) when they
+name none, and only that field of the organisation's file is read here.
 
 A command (:class:`fov_monitor.commands.common.Context`) or a web request holds one
 :class:`StoreSettings` and passes what it reads down: the privacy settings to whatever writes an
@@ -23,14 +25,16 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
 
 from fov_monitor.alerts.settings import AlertSettings
 from fov_monitor.db.location import DatabaseLocation
 from fov_monitor.faces.privacy import PrivacySection, PrivacySettings, default_privacy
 from fov_monitor.files.settings_files import Expect, SettingsSchema, read_settings_file, refuse_null, unfit
+from fov_monitor.i18n import Language
 
 SETTINGS_FILE = "settings.json"
+ORGANISATION_FILE = "organisation.json"
 
 
 def _database(text: str | None) -> str | None:
@@ -56,6 +60,17 @@ class SettingsFile(SettingsSchema):
         description="The results database: a postgresql:// URL, or a SQLite file (relative to the store); "
         "--db and $FOV_MONITOR_DB come first.",
     )
+
+
+class OrganisationLanguage(SettingsSchema):
+    """The language of ``organisation.json``, its other fields left to the report that reads them all.
+
+    A mistake elsewhere in the organisation's file stops the register, not the alert mails.
+    """
+
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+    language: Language = Field(Language.EN, description="The organisation's language: 'sv' or 'en'.")
 
 
 class StoreSettings:
@@ -106,7 +121,15 @@ class StoreSettings:
     @cached_property
     def alerts(self) -> AlertSettings:
         """Where alerts go and how hard delivery tries (``alerts.json``); no channels when absent."""
-        return AlertSettings.for_store(self.root)
+        return AlertSettings.for_store(self.root, lambda: self.organisation_language)
+
+    @cached_property
+    def organisation_language(self) -> Language:
+        """The language of ``organisation.json`` (English when it names none or is absent)."""
+        path = self.root / ORGANISATION_FILE
+        if not path.exists():
+            return Language.EN
+        return read_settings_file(path, OrganisationLanguage).language
 
     @cached_property
     def _settings_file(self) -> SettingsFile | None:

@@ -21,10 +21,11 @@ read at each send so that a rotated secret is picked up and settings can be show
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeGuard
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
@@ -164,8 +165,9 @@ class SmtpChannelSettings(ChannelSettings):
     """Trust this CA bundle for TLS instead of the system's (an in-house relay)."""
     review_url: str | None = None
     """The web app's address (``https://fov.example.org``): each mail links to the alert's page there."""
-    language: Language = Language.EN
-    """The language the mails are written in."""
+    language: Language | None = None
+    """The language the mails are written in; None until :meth:`AlertSettings.for_store` gives the
+    organisation's to a channel that names none (English, if still None)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -205,8 +207,13 @@ class AlertSettings:
     source: Path | None = None
 
     @classmethod
-    def for_store(cls, store_root: Path) -> AlertSettings:
+    def for_store(
+        cls, store_root: Path, organisation_language: Callable[[], Language] = lambda: Language.EN
+    ) -> AlertSettings:
         """Read ``<store>/alerts.json``; the defaults (no channels) when it is absent.
+
+        ``organisation_language`` gives the language of a mail channel that names none; it is
+        asked only then, so that the organisation's file is not read for nothing.
 
         Raises
         ------
@@ -216,7 +223,15 @@ class AlertSettings:
         path = Path(store_root) / ALERTS_FILE
         if not path.exists():
             return cls()
-        return read_settings_file(path, AlertsFile).to_settings(path)
+        settings = read_settings_file(path, AlertsFile).to_settings(path)
+        if not any(_unspoken(channel) for channel in settings.channels):
+            return settings
+        language = organisation_language()
+        channels = tuple(
+            replace(channel, language=language) if _unspoken(channel) else channel
+            for channel in settings.channels
+        )
+        return replace(settings, channels=channels)
 
     def routes(self, group: str) -> list[str]:
         """Return the names of the channels that take alerts of cameras in ``group``."""
@@ -225,6 +240,11 @@ class AlertSettings:
     def channel(self, name: str) -> ChannelSettings | None:
         """Return the channel called ``name``, or None when there is none (any more)."""
         return next((channel for channel in self.channels if channel.name == name), None)
+
+
+def _unspoken(channel: ChannelSettings) -> TypeGuard[SmtpChannelSettings]:
+    """Whether ``channel`` writes mails but names no language for them."""
+    return isinstance(channel, SmtpChannelSettings) and channel.language is None
 
 
 def _non_blank(value: str) -> str:
@@ -355,7 +375,10 @@ class SmtpSection(_ChannelSection):
     review_url: Annotated[HttpUrl | None, BeforeValidator(refuse_null)] = Field(
         None, description="The web app's address: each mail links to the alert's page there."
     )
-    language: Language = Field(Language.EN, description="The language of the mails: 'sv' or 'en'.")
+    language: Language | None = Field(
+        None,
+        description="The language of the mails: 'sv' or 'en'; when absent, organisation.json's.",
+    )
 
     @model_validator(mode="after")
     def _safe_login(self) -> SmtpSection:

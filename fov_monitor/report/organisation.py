@@ -11,7 +11,8 @@
      "timezone": "Europe/Stockholm", "language": "sv"}
 
 ``language`` (``"sv"`` or ``"en"``, English when absent) is the language of the public register,
-the signs and the yearly report; their commands' ``--language`` overrides it. ``name``,
+the signs and the yearly report (their commands' ``--language`` overrides it), of the web app for a
+user whose browser asks for neither, and of the mails of a channel that names none. ``name``,
 ``contact`` and ``address`` are required; the public register names them on every page.
 ``timezone`` (an IANA name, UTC when absent) is the time zone of every day and time the report and
 the register show.
@@ -47,8 +48,7 @@ from fov_monitor.errors import ReportError
 from fov_monitor.files.settings_files import Expect, SettingsSchema, problem, read_settings_file, unfit
 from fov_monitor.i18n import Language
 from fov_monitor.report.clock import DEFAULT_TIMEZONE, TIMEZONE_EXAMPLE, LocalTime
-
-ORGANISATION_FILE = "organisation.json"
+from fov_monitor.settings import ORGANISATION_FILE
 
 _EXAMPLE = (
     '{"schema_version": 1, "name": "...", "contact": "e-mail, phone", "address": "...", '

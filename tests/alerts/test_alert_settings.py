@@ -20,6 +20,8 @@ from fov_monitor.alerts.settings import (
     WebhookChannelSettings,
 )
 from fov_monitor.errors import InvalidSettingsError
+from fov_monitor.i18n import Language
+from fov_monitor.settings import StoreSettings
 from tests.support.messages import assert_one_line
 
 EXAMPLE: dict[str, Any] = {
@@ -166,6 +168,40 @@ def test_smtps_is_tls_from_the_first_byte_on_port_465_by_default(tmp_path: Path)
     mail = AlertSettings.for_store(tmp_path).channels[0]
     assert isinstance(mail, SmtpChannelSettings)
     assert (mail.tls, mail.starttls, mail.port) == (True, False, 465)
+
+
+def _mail_language(root: Path) -> Language | None:
+    mail = StoreSettings(root).alerts.channels[0]
+    assert isinstance(mail, SmtpChannelSettings)
+    return mail.language
+
+
+def test_mails_are_in_the_organisations_language_unless_the_channel_names_its_own(tmp_path: Path) -> None:
+    write(tmp_path, EXAMPLE)
+    assert _mail_language(tmp_path) is Language.EN  # no organisation.json: English
+    organisation = tmp_path / "organisation.json"
+    organisation.write_text(json.dumps({"schema_version": 1, "name": "Kommunen", "language": "sv"}))
+    assert _mail_language(tmp_path) is Language.SV
+    write(tmp_path, _edit("channels.0.language", "en"))
+    assert _mail_language(tmp_path) is Language.EN
+
+
+def test_a_channel_with_its_own_language_does_not_read_the_organisations_file(tmp_path: Path) -> None:
+    write(tmp_path, _edit("channels.0.language", "sv"))
+    (tmp_path / "organisation.json").write_text("{ broken", encoding="utf-8")
+    assert _mail_language(tmp_path) is Language.SV
+    write(tmp_path, EXAMPLE)
+    with pytest.raises(InvalidSettingsError) as caught:
+        _mail_language(tmp_path)
+    assert_one_line(caught.value, str(tmp_path / "organisation.json"))
+
+
+def test_an_unknown_organisation_language_is_refused_naming_the_field(tmp_path: Path) -> None:
+    write(tmp_path, EXAMPLE)
+    (tmp_path / "organisation.json").write_text(json.dumps({"schema_version": 1, "language": "de"}))
+    with pytest.raises(InvalidSettingsError) as caught:
+        _mail_language(tmp_path)
+    assert_one_line(caught.value, str(tmp_path / "organisation.json"), "'language'")
 
 
 @pytest.mark.parametrize(("document", "field"), [case[1:] for case in BAD], ids=[case[0] for case in BAD])

@@ -21,6 +21,7 @@ from fov_monitor.alerts.delivery import Delivery
 from fov_monitor.alerts.evidence import EvidenceReader, file_evidence
 from fov_monitor.alerts.settings import EvidenceMode, SmtpChannelSettings
 from fov_monitor.errors import FovMonitorError, InvalidSettingsError
+from fov_monitor.i18n import Language
 from fov_monitor.workflows.evidence import UNBLURRED_MARK
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,11 @@ class SmtpChannel:
                 log.warning("delivery %s: evidence not attached: %s", delivery.idempotency_key, exc)
                 missing = str(exc)
         mail = render_mail(
-            payload, settings.evidence, settings.review_url, not_attached=missing, language=settings.language
+            payload,
+            settings.evidence,
+            settings.review_url,
+            not_attached=missing,
+            language=settings.language or Language.EN,
         )
         message = EmailMessage()
         message["Subject"] = mail.subject
