@@ -47,6 +47,7 @@ from pydantic import AfterValidator, Field
 from fov_monitor.errors import ReportError
 from fov_monitor.files.settings_files import Expect, SettingsSchema, problem, read_settings_file, unfit
 from fov_monitor.i18n import Language
+from fov_monitor.i18n.words import N_
 from fov_monitor.report.clock import DEFAULT_TIMEZONE, TIMEZONE_EXAMPLE, LocalTime
 from fov_monitor.settings import ORGANISATION_FILE
 
@@ -72,7 +73,9 @@ def _time_zone(name: str) -> str:
 
 Named = Annotated[str, AfterValidator(_named)]
 
-IMY = "the Swedish Authority for Privacy Protection (IMY), www.imy.se"
+IMY = N_("the Swedish Authority for Privacy Protection (IMY), www.imy.se")
+DEFAULTS = frozenset({IMY})
+"""What fov-monitor writes for the organisation when it writes nothing: translated where it is shown."""
 
 
 class WithoutDecision(StrEnum):

@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from fov_monitor.i18n import Language, translations
 from fov_monitor.report import weighing, wording
+from fov_monitor.report.organisation import DEFAULTS
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -38,8 +39,33 @@ def environment(language: Language = Language.EN) -> jinja2.Environment:
         css_string=css_string,
         css_counters=css_counters,
         markdown=weighing.markdown,
+        written=written,
+        sentence=sentence,
     )
     return env
+
+
+def sentence(text: str) -> str:
+    """Return ``text`` as a sentence: a capital first, a full stop last."""
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+@jinja2.pass_context
+def written(context: jinja2.runtime.Context, text: str) -> Markup | str:
+    """Return text the organisation wrote (a place, a purpose), marked with its language if not the page's.
+
+    A page in English of a Swedish organisation names its places in Swedish: ``<span lang="sv">``
+    tells a screen reader to say them so (WCAG 3.1.2). A default fov-monitor wrote for the
+    organisation (the supervisory authority) is translated instead.
+    """
+    page = context.resolve("lang")
+    if text in DEFAULTS:
+        return translations(Language(str(page))).gettext(text)
+    organisation = context.resolve("organisation")
+    own = getattr(organisation, "language", None)
+    if not text or own is None or str(own) == page:
+        return text
+    return Markup('<span lang="{}">{}</span>').format(own, text)
 
 
 def css_string(text: str) -> Markup:

@@ -48,6 +48,8 @@ def test_the_register_is_in_swedish_when_the_organisation_writes_swedish(
     assert "Det är tillåtet till och med den 31 december 2027." in area
     assert "Ansikten är suddade." in area
     assert "1 privat plats är täckt med grått." in area
+    # The supervisory authority the organisation left to fov-monitor is named in Swedish too.
+    assert "Integritetsskyddsmyndigheten (IMY), www.imy.se" in area
     # The organisation's own words (its name, contact, address, camera names, the purpose) stay as
     # written; what fov-monitor writes itself is Swedish.
     own = " ".join(
@@ -61,6 +63,13 @@ def test_the_register_is_in_swedish_when_the_organisation_writes_swedish(
 def test_the_command_asks_for_english_over_the_organisations_swedish(
     tmp_path: Path, view_cache: Path
 ) -> None:
-    index = (_register(tmp_path, view_cache, "--language", "en") / "index.html").read_text(encoding="utf-8")
+    out = _register(tmp_path, view_cache, "--language", "en")
+    index = (out / "index.html").read_text(encoding="utf-8")
     assert '<html lang="en">' in index
     assert "Municipality of Example uses 2 cameras in public places." in index
+    # The organisation's Swedish words in an English page are marked Swedish, for screen readers;
+    # what fov-monitor wrote for it is English.
+    area = (out / "areas" / "sodra-hamnen.html").read_text(encoding="utf-8")
+    assert '<span lang="sv">Inspelningarna raderas efter 7 dagar.</span>' in area
+    assert "the Swedish Authority for Privacy Protection (IMY), www.imy.se." in area
+    assert 'lang="sv">the Swedish Authority' not in area
