@@ -20,6 +20,7 @@ OUTCOME_WORDS = {
     "offline": N_("offline"),
     "error": N_("error"),
     "outside_decision": N_("outside decision"),
+    "decision_ending": N_("decision ending"),
 }
 """An outcome's value (``Outcome``, ``Status``, ``Problem``) and its words, in English."""
 
