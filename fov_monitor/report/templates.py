@@ -10,8 +10,8 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from fov_monitor.i18n import Language, translations
-from fov_monitor.report import weighing, wording
+from fov_monitor.i18n import Language, decimal, outcome_word, translations
+from fov_monitor.report import deviations, weighing, wording
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -29,10 +29,14 @@ def environment(language: Language = Language.EN) -> jinja2.Environment:
     )
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
     env.globals["lang"] = str(language)
+    env.globals["language"] = language
     env.filters.update(
-        percent=wording.percent,
-        hours=wording.hours,
-        day_time=wording.day_time,
+        percent=functools.partial(wording.percent, language=language),
+        hours=functools.partial(wording.hours, language=language),
+        day_time=functools.partial(wording.day_time, language=language),
+        decimal=functools.partial(_decimal, language=language),
+        outcome=functools.partial(outcome_word, language=language),
+        event=functools.partial(deviations.event_words, language=language),
         date_in_words=functools.partial(wording.date_in_words, language=language),
         hours_in_words=functools.partial(wording.hours_in_words, language=language),
         css_string=css_string,
@@ -40,6 +44,10 @@ def environment(language: Language = Language.EN) -> jinja2.Environment:
         markdown=weighing.markdown,
     )
     return env
+
+
+def _decimal(value: float, digits: int = 1, *, language: Language) -> str:
+    return decimal(value, language, digits)
 
 
 def css_string(text: str) -> Markup:
