@@ -69,6 +69,7 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
         metavar="NAME",
         help="for whom, in its sign-off (default: 'responsible' of organisation.json, else its name)",
     )
+    _add_language(yearly, "the language of the report's pages (figures.csv and figures.json stay English)")
     yearly.set_defaults(run=run_yearly)
 
     public = kinds.add_parser(
@@ -147,6 +148,7 @@ def run_yearly(args: argparse.Namespace) -> int:
                 jobs=args.jobs,
                 sign_off=sign_off,
                 csv_dialect=CsvDialect(args.csv_dialect),
+                language=_language(args),
             ),
         )
     fleet = report.fleet

@@ -20,14 +20,18 @@ import matplotlib
 matplotlib.use("Agg")  # no display: must precede any use of pyplot anywhere in the process
 
 import numpy as np
+from babel.dates import get_month_names
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
 from fov_monitor.core.result import Outcome
 from fov_monitor.errors import ReportError
+from fov_monitor.i18n import Language, decimal, outcome_word, translations
+from fov_monitor.i18n.words import N_
 from fov_monitor.report.embed import data_uri
 from fov_monitor.report.figures import OUTCOMES, DayStatus
+from fov_monitor.report.wording import percent
 
 STATUS_COLOURS: Mapping[DayStatus, str] = {
     DayStatus.NOT_MONITORED: "#f2f2f2",
@@ -53,14 +57,24 @@ STATUS_BANDS: tuple[frozenset[DayStatus], ...] = (
 )
 """The bands of :data:`STATUS_COLOURS`: no verdict, compliant, not compliant."""
 
-STATUS_LABELS: Mapping[DayStatus, str] = {
-    DayStatus.NOT_MONITORED: "not monitored",
-    **{DayStatus.of(outcome): str(outcome).replace("_", " ") for outcome in Outcome},
-    DayStatus.ZONE_EXPOSED: "privacy zone in view",
-}
-"""How the daily statuses are named in the legend and the timeline's text: an outcome by its value."""
+NOT_MONITORED = N_("not monitored")
+"""The words for a day without a check; a day with one is named by its worst outcome."""
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+def status_label(status: DayStatus, language: Language) -> str:
+    """Return how a daily status is named in the legend and the timeline's text: the outcome's words.
+
+    The words are those of every page, report and mail (:func:`~fov_monitor.i18n.outcome_word`).
+    """
+    if status is DayStatus.NOT_MONITORED:
+        return translations(language).gettext(NOT_MONITORED)
+    return outcome_word(Outcome[status.name].value, language)
+
+
+def month_names(language: Language) -> list[str]:
+    """Return the months' short names, January first: ``"Jan"``, ``"jan."``."""
+    names = get_month_names("abbreviated", context="stand-alone", locale=str(language))
+    return [names[month] for month in range(1, 13)]
 
 
 def contrast_ratio(first: str, second: str) -> float:
@@ -106,12 +120,15 @@ class Timeline:
     ----------
     year : int
         The calendar year of the axis (365 or 366 days).
+    language : Language
+        The language of its axes' words and numbers.
     """
 
     SCALES = (0.05, 0.10, 0.25, 0.50, 1.00)
     """Top of the y axis: the smallest that holds the camera's largest share and its tolerance."""
 
-    def __init__(self, year: int) -> None:
+    def __init__(self, year: int, language: Language = Language.EN) -> None:
+        _ = translations(language).gettext
         self.days = (date(year + 1, 1, 1) - date(year, 1, 1)).days
         self._backgrounds: dict[float, object] = {}
         with _style():
@@ -124,7 +141,7 @@ class Timeline:
             )
             self.strip_axes.set_ylim(0, 1)
             self.strip_axes.set_yticks([])
-            self.strip_axes.set_ylabel("day", rotation=0, ha="right", va="center")
+            self.strip_axes.set_ylabel(_("day"), rotation=0, ha="right", va="center")
             x = np.arange(self.days)
             (self.line,) = self.axes.plot(
                 x, np.zeros(self.days), color="#0072b2", linewidth=1.0, animated=True
@@ -133,9 +150,9 @@ class Timeline:
                 0.02, color="#d55e00", linewidth=0.8, linestyle="--", animated=True
             )
             self.axes.set_xlim(-0.5, self.days - 0.5)
-            self.axes.set_xticks(month_starts(year), _MONTHS)
-            self.axes.set_ylabel("outside permit")
-            self.axes.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+            self.axes.set_xticks(month_starts(year), month_names(language))
+            self.axes.set_ylabel(_("outside permit"))
+            self.axes.yaxis.set_major_formatter(_percent_ticks(language))
             self.axes.grid(axis="y", color="#dddddd", linewidth=0.5)
             for side in ("top", "right"):
                 self.axes.spines[side].set_visible(False)
@@ -206,50 +223,77 @@ class Timeline:
         return data_uri("image/png", encoded.tobytes())
 
 
-def monthly_chart(monthly_counts: NDArray[np.int64]) -> str:
+def _percent_ticks(language: Language) -> matplotlib.ticker.Formatter:
+    return matplotlib.ticker.FuncFormatter(lambda share, _: percent(share, 0, language))
+
+
+def monthly_chart(monthly_counts: NDArray[np.int64], language: Language = Language.EN) -> str:
     """Return the fleet's outcomes per month as stacked bars, an SVG data URI.
 
     Parameters
     ----------
     monthly_counts : (12, len(OUTCOMES)) int array
         Outcomes per month in the order of :data:`~fov_monitor.report.figures.OUTCOMES`.
+    language : Language
+        The language of the months, the outcomes and the axis.
     """
     with _style():
         figure = Figure(figsize=(7.2, 2.4), dpi=100, layout="constrained")
-        _monthly_bars(figure, monthly_counts)
+        _monthly_bars(figure, monthly_counts, language)
     return _svg(figure)
 
 
-def _monthly_bars(figure: Figure, monthly_counts: NDArray[np.int64]) -> None:
+def _monthly_bars(figure: Figure, monthly_counts: NDArray[np.int64], language: Language) -> None:
     axes = figure.add_subplot()
     bottom = np.zeros(12)
+    months = month_names(language)
     for column, outcome in enumerate(OUTCOMES):
         status = DayStatus.of(outcome)
         values = monthly_counts[:, column].astype(float)
-        axes.bar(_MONTHS, values, bottom=bottom, color=STATUS_COLOURS[status], label=STATUS_LABELS[status])
+        label = status_label(status, language)
+        axes.bar(months, values, bottom=bottom, color=STATUS_COLOURS[status], label=label)
         bottom += values
-    axes.set_ylabel("checks")
+    axes.set_ylabel(translations(language).gettext("checks"))
     axes.legend(ncols=4, fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12))
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
 
 
-def compliance_histogram(shares: Sequence[float]) -> str:
-    """Return how many cameras reached each share compliant, an SVG data URI."""
+def compliance_histogram(shares: Sequence[float], language: Language = Language.EN) -> str:
+    """Return how many cameras reached each share compliant, an SVG data URI (words in ``language``)."""
     with _style():
         figure = Figure(figsize=(7.2, 2.0), dpi=100, layout="constrained")
-        _histogram_bars(figure, shares)
+        _histogram_bars(figure, shares, language)
     return _svg(figure)
 
 
-def _histogram_bars(figure: Figure, shares: Sequence[float]) -> None:
+HISTOGRAM_BINS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 1.0001)
+"""The shares compliant the histogram counts cameras between (the last bin: 99% and all)."""
+
+
+def histogram_labels(language: Language) -> list[str]:
+    """Return the histogram's bins in words: ``"< 50%"``, ``"50-80%"`` .. ``">= 99%"``."""
+    _ = translations(language).gettext
+    low, *middle, high = HISTOGRAM_BINS[1:-1]
+    spans = zip((low, *middle), (*middle, high), strict=True)
+    return [
+        _("< %(share)s") % {"share": percent(low, 0, language)},
+        *(
+            _("%(low)s-%(high)s%%")
+            % {"low": decimal(a * 100, language, 0), "high": decimal(b * 100, language, 0)}
+            for a, b in spans
+        ),
+        _(">= %(share)s") % {"share": percent(high, 0, language)},
+    ]
+
+
+def _histogram_bars(figure: Figure, shares: Sequence[float], language: Language) -> None:
+    _ = translations(language).gettext
     axes = figure.add_subplot()
-    bins = np.array([0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 1.0001])
-    counts, _ = np.histogram(np.asarray(shares, float), bins=bins)
-    labels = ["< 50%", "50-80%", "80-90%", "90-95%", "95-99%", ">= 99%"]
-    axes.bar(labels, counts, color="#0072b2")
-    axes.set_xlabel("share of checks compliant")
-    axes.set_ylabel("cameras")
+    counts, _edges = np.histogram(np.asarray(shares, float), bins=np.array(HISTOGRAM_BINS))
+    axes.bar(histogram_labels(language), counts, color="#0072b2")
+    axes.set_xlabel(_("share of checks compliant"))
+    axes.set_ylabel(_("cameras"))
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
 

@@ -12,13 +12,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import get_timezone_location
+
 from fov_monitor.errors import ReportError
+from fov_monitor.i18n import Language, date_in_words, translations
+from fov_monitor.i18n.words import N_
 
 DEFAULT_TIMEZONE = "UTC"
 TIMEZONE_EXAMPLE = "Europe/Stockholm"
 OPEN_IN_PERIOD = "opened_at < ? AND (closed_at IS NULL OR closed_at >= ?)"
 """SQL on ``alerts``: open at some time in a period such as :meth:`LocalTime.year_bounds` gives
 (parameters: its end, then its start). The report's deviations are the alerts open in its year."""
+
+
+ZONE_WORDS = {"Europe/Stockholm": N_("Stockholm time")}
+"""Zones with a name of their own in a language (Swedish says "svensk tid", not "tid i Stockholm");
+any other is "<city> time" (:meth:`LocalTime.label_in`)."""
 
 
 def zone_of(name: str) -> tzinfo:
@@ -55,6 +64,16 @@ class LocalTime:
         if self.name == DEFAULT_TIMEZONE:
             return "UTC"
         return self.name.rsplit("/", 1)[-1].replace("_", " ") + " time"
+
+    def label_in(self, language: Language) -> str:
+        """The zone as people of ``language`` say it: ``"Stockholm time"``, ``"svensk tid"``, ``"UTC"``."""
+        if language is Language.EN or self.name == DEFAULT_TIMEZONE:
+            return self.label
+        _ = translations(language).gettext
+        if self.name in ZONE_WORDS:
+            return _(ZONE_WORDS[self.name])
+        city = get_timezone_location(self.name, locale=str(language), return_city=True)
+        return _("%(city)s time") % {"city": city}
 
     def midnight(self, day: date) -> datetime:
         """Return the first instant of the local ``day``, in UTC."""
@@ -108,12 +127,6 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-_MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
-
-
 @dataclass(frozen=True, slots=True)
 class Period:
     """The days a yearly report covers: a whole year, or from 1 January to the day it is made.
@@ -163,12 +176,20 @@ class Period:
 
     @property
     def words(self) -> str:
+        """The period in English words (:meth:`in_words`)."""
+        return self.in_words(Language.EN)
+
+    def in_words(self, language: Language) -> str:
         """The period in words: ``"from 1 January to 31 December 2026"``, or for the current year
-        ``"from 1 January 2026 to date, as of 6 December 2026"``."""
+        ``"from 1 January 2026 to date, as of 6 December 2026"`` (``"från 1 januari 2026 till i dag
+        (6 december 2026)"``)."""
+        _ = translations(language).gettext
         if self.as_of is None:
-            return f"from 1 January to 31 December {self.year}"
-        day = self.as_of
-        return f"from 1 January {self.year} to date, as of {day.day} {_MONTHS[day.month - 1]} {day.year}"
+            return _("from 1 January to 31 December %(year)s") % {"year": self.year}
+        return _("from 1 January %(year)s to date, as of %(day)s") % {
+            "year": self.year,
+            "day": date_in_words(self.as_of, language),
+        }
 
 
 def parse_stored(text: str) -> datetime:

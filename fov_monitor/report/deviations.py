@@ -19,6 +19,8 @@ from typing import Any
 
 from fov_monitor.alerts.model import Event, Problem, State
 from fov_monitor.db.database import Database
+from fov_monitor.i18n import Language, translations
+from fov_monitor.i18n.words import N_
 from fov_monitor.report.clock import OPEN_IN_PERIOD, LocalTime, parse_stored
 
 
@@ -30,6 +32,28 @@ class ReviewNote:
     actor: str
     event: str
     note: str
+
+
+EVENT_WORDS: dict[str, str] = {
+    Event.OPENED: N_("opened"),
+    Event.UPDATED: N_("updated"),
+    Event.CLOSED: N_("closed"),
+    Event.ACKNOWLEDGED: N_("acknowledged"),
+    Event.RESOLVED: N_("resolved"),
+    Event.DISMISSED: N_("dismissed"),
+    Event.REBASELINE_PROPOSED: N_("rebaseline proposed"),
+    Event.REBASELINE_APPROVED: N_("rebaseline approved"),
+    Event.REBASELINE_REJECTED: N_("rebaseline rejected"),
+    Event.REBASELINE_APPLIED: N_("rebaseline applied"),
+    Event.REBASELINE_FAILED: N_("rebaseline failed"),
+}
+"""A reviewer's step on an alert in words, in English (translated where shown)."""
+
+
+def event_words(event: str, language: Language) -> str:
+    """Return a step on an alert in words: ``"rebaseline proposed"``, ``"ny referensbild föreslagen"``."""
+    english = EVENT_WORDS.get(event, event.replace("_", " "))
+    return translations(language).gettext(english)
 
 
 class EndedBy(enum.StrEnum):
@@ -67,15 +91,23 @@ class Ending:
 
     @property
     def text(self) -> str:
-        """The ending in words: ``"closed by scan run 12 (night-scan): the camera is compliant again"``."""
+        """The ending in English: ``"closed by scan run 12 (night-scan): the camera is compliant again"``."""
+        how = self.how(Language.EN)
+        return f"{how}: {self.note}" if self.note else how
+
+    def how(self, language: Language) -> str:
+        """How and by whom it ended, without the note: ``"closed by scan run 12 (night-scan)"``.
+
+        The note is apart: a reviewer's is in their own words, a scan's in fov-monitor's English.
+        """
+        _ = translations(language).gettext
         if self.by is EndedBy.REVIEWER:
-            return f"resolved by {self.actor}: {self.note}"
+            return _("resolved by %(actor)s") % {"actor": self.actor}
         if self.by is EndedBy.SCAN:
-            run = f"scan run {self.run_id}" if self.run_id is not None else "a scan"
-            return f"closed by {run} ({self.actor})" + (f": {self.note}" if self.note else "")
-        if self.by is EndedBy.REMOVAL:
-            return f"closed by {self.actor}: {self.note}"
-        return f"closed by {self.actor}" + (f": {self.note}" if self.note else "")
+            if self.run_id is None:
+                return _("closed by a scan (%(actor)s)") % {"actor": self.actor}
+            return _("closed by scan run %(run)s (%(actor)s)") % {"run": self.run_id, "actor": self.actor}
+        return _("closed by %(actor)s") % {"actor": self.actor}
 
 
 @dataclass(frozen=True, slots=True)

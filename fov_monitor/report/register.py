@@ -125,7 +125,7 @@ def build_register(
     common = {
         "version": __version__,
         "generated_at": clock.now_text(),
-        "zone_label": clock.label,
+        "zone_label": clock.label_in(language),
         "organisation": organisation,
     }
     names = area_file_names(sorted(areas))
@@ -203,7 +203,9 @@ def _entry(
         title=config.name or where,
         where=where,
         why=decision.purpose if decision and decision.purpose else "",
-        when=hours_in_words(decision.permitted_hours, organisation.clock.label, language) if decision else "",
+        when=hours_in_words(decision.permitted_hours, organisation.clock.label_in(language), language)
+        if decision
+        else "",
         valid_until=date_in_words(valid_to.isoformat(), language) if valid_to else "",
         image_uri=image_uri,
         image_alt=alt,

@@ -21,6 +21,7 @@ from pathlib import Path
 from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.database import Database
 from fov_monitor.errors import FovMonitorError
+from fov_monitor.i18n import Language, translations
 from fov_monitor.report.clock import OPEN_IN_PERIOD, LocalTime
 from fov_monitor.store.camera import CameraConfig
 from fov_monitor.store.store import Store
@@ -74,9 +75,14 @@ class Removal:
 
     @property
     def text(self) -> str:
+        """The mark in English (:meth:`text_in`)."""
+        return self.text_in(Language.EN)
+
+    def text_in(self, language: Language) -> str:
         """The mark: ``"removed on 2025-06-01"``, with ``"; its settings are no longer kept"`` if so."""
-        mark = f"removed on {self.on}" if self.on else "removed"
-        return mark if self.settings_kept else f"{mark}; its settings are no longer kept"
+        _ = translations(language).gettext
+        mark = _("removed on %(day)s") % {"day": self.on} if self.on else _("removed")
+        return mark if self.settings_kept else _("%(mark)s; its settings are no longer kept") % {"mark": mark}
 
     @classmethod
     def of(cls, camera: RemovedCamera, clock: LocalTime) -> Removal:

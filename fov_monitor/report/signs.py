@@ -129,7 +129,7 @@ def build_signs(
                 config.name or config.place or camera_id,
                 config.place or config.name or camera_id,
                 decision.purpose,
-                hours_in_words(decision.permitted_hours, clock.label, language),
+                hours_in_words(decision.permitted_hours, clock.label_in(language), language),
                 notice.retention,
                 address,
                 data_uri("image/svg+xml", qr_svg(address)),

@@ -10,8 +10,8 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from fov_monitor.i18n import Language, translations
-from fov_monitor.report import weighing, wording
+from fov_monitor.i18n import Language, decimal, outcome_word, translations
+from fov_monitor.report import deviations, weighing, wording
 from fov_monitor.report.organisation import DEFAULTS
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -30,19 +30,28 @@ def environment(language: Language = Language.EN) -> jinja2.Environment:
     )
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
     env.globals["lang"] = str(language)
+    env.globals["language"] = language
     env.filters.update(
-        percent=wording.percent,
-        hours=wording.hours,
-        day_time=wording.day_time,
+        percent=functools.partial(wording.percent, language=language),
+        hours=functools.partial(wording.hours, language=language),
+        day_time=functools.partial(wording.day_time, language=language),
+        decimal=functools.partial(_decimal, language=language),
+        outcome=functools.partial(outcome_word, language=language),
+        event=functools.partial(deviations.event_words, language=language),
         date_in_words=functools.partial(wording.date_in_words, language=language),
         hours_in_words=functools.partial(wording.hours_in_words, language=language),
         css_string=css_string,
         css_counters=css_counters,
         markdown=weighing.markdown,
-        written=written,
         sentence=sentence,
+        written=written,
+        recorded=recorded,
     )
     return env
+
+
+def _decimal(value: float, digits: int = 1, *, language: Language) -> str:
+    return decimal(value, language, digits)
 
 
 def sentence(text: str) -> str:
@@ -50,22 +59,40 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
+def lang_attribute(written_in: Language, page: Language) -> Markup:
+    """Return `` lang="sv"`` for words written in another language than the page's, else nothing."""
+    return Markup(' lang="{}"').format(written_in) if written_in is not page else Markup("")
+
+
+def owner_language(organisation: object, page: Language) -> Language:
+    """Return the language the organisation's people write in (the page's when it names none)."""
+    own = getattr(organisation, "language", None)
+    return Language(own) if own is not None else page
+
+
 @jinja2.pass_context
 def written(context: jinja2.runtime.Context, text: str) -> Markup | str:
-    """Return text the organisation wrote (a place, a purpose), marked with its language if not the page's.
+    """Return text the organisation's people wrote (a place, a purpose, a note), marked with their language.
 
     A page in English of a Swedish organisation names its places in Swedish: ``<span lang="sv">``
     tells a screen reader to say them so (WCAG 3.1.2). A default fov-monitor wrote for the
     organisation (the supervisory authority) is translated instead.
     """
-    page = context.resolve("lang")
+    page = Language(str(context.resolve("lang")))
     if text in DEFAULTS:
-        return translations(Language(str(page))).gettext(text)
-    organisation = context.resolve("organisation")
-    own = getattr(organisation, "language", None)
-    if not text or own is None or str(own) == page:
-        return text
-    return Markup('<span lang="{}">{}</span>').format(own, text)
+        return translations(page).gettext(text)
+    return _marked(text, owner_language(context.resolve("organisation"), page), page)
+
+
+@jinja2.pass_context
+def recorded(context: jinja2.runtime.Context, text: str) -> Markup | str:
+    """Return text fov-monitor recorded in English (a check's reasons, a file's error), marked so."""
+    return _marked(text, Language.EN, Language(str(context.resolve("lang"))))
+
+
+def _marked(text: str, written_in: Language, page: Language) -> Markup | str:
+    attribute = lang_attribute(written_in, page)
+    return Markup("<span{}>{}</span>").format(attribute, text) if text and attribute else text
 
 
 def css_string(text: str) -> Markup:
@@ -86,5 +113,14 @@ def css_counters(text: str) -> Markup:
 
 
 def render(template: str, language: Language = Language.EN, /, **context: object) -> str:
-    """Render one template of the package in ``language`` (its ``lang`` attribute too)."""
+    """Render one template of the package in ``language`` (its ``lang`` attribute too).
+
+    The page also gets ``owner_lang`` and ``system_lang``: the ``lang`` attribute for a block the
+    organisation's people wrote (in the language of ``organisation``) and for one fov-monitor
+    recorded in English, empty where that is the page's language.
+    """
+    context.setdefault(
+        "owner_lang", lang_attribute(owner_language(context.get("organisation"), language), language)
+    )
+    context.setdefault("system_lang", lang_attribute(Language.EN, language))
     return environment(language).get_template(template).render(**context)

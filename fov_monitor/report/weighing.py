@@ -43,17 +43,20 @@ from pydantic import AfterValidator, Field
 
 from fov_monitor.errors import ReportError
 from fov_monitor.files.settings_files import Expect, SettingsSchema, read_settings_file, unfit
+from fov_monitor.i18n import Language, translations
+from fov_monitor.i18n.words import N_
 
 WEIGHING_FOLDER = "weighing"
 
 TEXTS: tuple[tuple[str, str], ...] = (
-    ("purpose", "Purpose"),
-    ("value", "Value of the purpose: what the camera does for it"),
-    ("intrusion", "Intrusion on privacy"),
-    ("alternatives", "Less intrusive alternatives considered"),
-    ("measures", "Measures taken to limit the intrusion"),
+    ("purpose", N_("Purpose")),
+    ("value", N_("Value of the purpose: what the camera does for it")),
+    ("intrusion", N_("Intrusion on privacy")),
+    ("alternatives", N_("Less intrusive alternatives considered")),
+    ("measures", N_("Measures taken to limit the intrusion")),
 )
-"""The text fields of a weighing in the order the law's weighing of interests asks them, with titles."""
+"""The text fields of a weighing in the order the law's weighing of interests asks them, with titles
+(English; translated where shown)."""
 
 
 class Conclusion(enum.StrEnum):
@@ -62,6 +65,10 @@ class Conclusion(enum.StrEnum):
     CONTINUE = "continue"
     CHANGE = "change"
     STOP = "stop"
+
+
+CONCLUSION_WORDS = {"continue": N_("continue"), "change": N_("change"), "stop": N_("stop")}
+"""A conclusion's words in the report, in English (translated where shown)."""
 
 
 class WeighingState(enum.StrEnum):
@@ -140,24 +147,38 @@ class Weighing:
 
     @property
     def label(self) -> str:
-        """The weighing in the index and the exports: its conclusion, or where it stands."""
+        """The weighing in the exports, in English (:meth:`label_in`)."""
+        return self.label_in(Language.EN)
+
+    def label_in(self, language: Language) -> str:
+        """The weighing in the index: its conclusion, or where it stands."""
         if self.state is WeighingState.WRITTEN and self.conclusion is not None:
-            return str(self.conclusion)
-        return {
-            WeighingState.INCOMPLETE: "incomplete",
-            WeighingState.MISSING: "to be completed",
-            WeighingState.UNREADABLE: "file cannot be read",
+            return self.conclusion_in(language)
+        words = {
+            WeighingState.INCOMPLETE: N_("incomplete"),
+            WeighingState.MISSING: N_("to be completed"),
+            WeighingState.UNREADABLE: N_("file cannot be read"),
         }.get(self.state, str(self.state))
+        return translations(language).gettext(words)
+
+    def conclusion_in(self, language: Language) -> str:
+        """The conclusion in words (empty when none is written): ``"continue"``, ``"fortsätta"``."""
+        if self.conclusion is None:
+            return ""
+        return translations(language).gettext(CONCLUSION_WORDS[self.conclusion])
 
     @property
     def written(self) -> bool:
         """True when every part is written."""
         return self.state is WeighingState.WRITTEN
 
-    def sections(self) -> list[tuple[str, Markup]]:
-        """Return the written texts as (title, safe HTML), in the order of :data:`TEXTS`."""
+    def sections(self, language: Language = Language.EN) -> list[tuple[str, Markup]]:
+        """Return the written texts as (title in ``language``, safe HTML), in the order of :data:`TEXTS`."""
+        _ = translations(language).gettext
         return [
-            (title, markdown(self.texts[name])) for name, title in TEXTS if self.texts.get(name, "").strip()
+            (_(title), markdown(self.texts[name]))
+            for name, title in TEXTS
+            if self.texts.get(name, "").strip()
         ]
 
     def warning(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, time
 
-from fov_monitor.i18n import Language, translations
+from fov_monitor.i18n import Language, decimal, translations
 from fov_monitor.i18n.formats import clock_time
 from fov_monitor.i18n.formats import date_in_words as day_in_words
 
@@ -72,22 +72,42 @@ def date_in_words(iso_day: str | None, language: Language = Language.EN) -> str:
     return day_in_words(date.fromisoformat(iso_day[:10]), language)
 
 
-def percent(share: float | None, digits: int = 1) -> str:
-    """Return a share as a percentage (``"-"`` for None)."""
-    return "-" if share is None else f"{share * 100:.{digits}f}%"
+def percent(
+    share: float | None, digits: int = 1, language: Language = Language.EN, *, signed: bool = False
+) -> str:
+    """Return a share as a percentage, ``"12.5%"``, ``"12,5 %"`` (``"-"`` for None).
+
+    ``signed`` writes the sign of a positive share too (``"+3.1%"``), for a move.
+    """
+    if share is None:
+        return "-"
+    number = decimal(share * 100, language, digits)
+    if signed and not number.startswith(("-", "\u2212")):
+        number = "+" + number
+    return translations(language).gettext("%(number)s%%") % {"number": number}
 
 
-def hours(value: float | None) -> str:
-    """Return a duration in hours, with days beyond two days (``"-"`` for None)."""
+def hours(value: float | None, language: Language = Language.EN) -> str:
+    """Return a duration in hours, with days beyond two days: ``"72 h (3.0 days)"`` (``"-"`` for None)."""
+    _ = translations(language).gettext
     if value is None:
         return "-"
     if value >= 48:
-        return f"{value:.0f} h ({value / 24:.1f} days)"
-    return f"{value:.1f} h"
+        return _("%(hours)s h (%(days)s days)") % {
+            "hours": decimal(value, language, 0),
+            "days": decimal(value / 24, language),
+        }
+    return _("%(hours)s h") % {"hours": decimal(value, language)}
 
 
-def day_time(iso_time: str | None) -> str:
-    """Return ``"2026-03-04 02:15"`` for an ISO time, as its own clock reads (``"still open"`` for None)."""
+def day_time(iso_time: str | None, language: Language = Language.EN) -> str:
+    """Return ``"2026-03-04 02:15"`` (``"2026-03-04 02.15"``) for an ISO time, as its own clock reads.
+
+    None (an alert not closed) reads ``"still open"``.
+    """
     if iso_time is None:
-        return "still open"
-    return iso_time[:16].replace("T", " ")
+        return translations(language).gettext("still open")
+    if len(iso_time) < 16:
+        return iso_time
+    moment = time.fromisoformat(iso_time[11:16])
+    return f"{iso_time[:10]} {clock_time(moment, language)}"

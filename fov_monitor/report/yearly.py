@@ -37,6 +37,7 @@ from fov_monitor.core.result import Outcome
 from fov_monitor.db.database import Database
 from fov_monitor.errors import ReportError
 from fov_monitor.faces.privacy import PrivacySettings
+from fov_monitor.i18n import Language, outcome_word, translations
 from fov_monitor.report import charts, export
 from fov_monitor.report.clock import LocalTime, Period, utc_now
 from fov_monitor.report.drawing import PermitDrawing, damaged_drawings, permit_drawings
@@ -46,7 +47,7 @@ from fov_monitor.report.removed import KeptFolders, removed_cameras
 from fov_monitor.report.selection import CameraSelection, select_cameras
 from fov_monitor.report.templates import render
 from fov_monitor.report.weighing import Weighing, WeighingState, read_weighing
-from fov_monitor.report.wording import date_in_words
+from fov_monitor.report.wording import date_in_words, percent
 from fov_monitor.store.store import Store
 
 FIRST_YEAR = 2000
@@ -123,6 +124,7 @@ def build_yearly(
     jobs: int | None = None,
     sign_off: SignOff | None = None,
     csv_dialect: export.CsvDialect = export.CsvDialect.COMMA,
+    language: Language | None = None,
 ) -> YearlyReport:
     """Write the yearly report of the store's cameras (of ``group``) into ``folder``; return what it wrote.
 
@@ -151,6 +153,9 @@ def build_yearly(
         Who prepared it and for whom (default: fov-monitor, for the organisation).
     csv_dialect : CsvDialect
         How ``figures.csv`` separates its cells and writes decimals.
+    language : Language, optional
+        The language of the pages (default: the organisation's, else English). The exports'
+        columns and values stay English, for programs to read.
 
     Raises
     ------
@@ -160,6 +165,8 @@ def build_yearly(
     """
     organisation_name = organisation.name if organisation else store.root.resolve().name
     clock = organisation.clock if organisation else LocalTime()
+    language = language or (organisation.language if organisation else Language.EN)
+    _ = translations(language).gettext
     period = Period.of(year, clock.today())
     selection = select_cameras(store, group, removed_cameras(store, database, clock.period_bounds(period)))
     removed = list(selection.removed.values())
@@ -185,33 +192,41 @@ def build_yearly(
         "fov-monitor", organisation.responsible or organisation.name if organisation else ""
     )
     build = export.BuildInfo(clock.now_text(), __version__, organisation_name, period, csv_dialect)
-    title = f"Yearly follow-up report {year}: {organisation_name}"
+    title = _("Yearly follow-up report %(year)s: %(organisation)s") % {
+        "year": year,
+        "organisation": organisation_name,
+    }
     common = {
         "version": __version__,
         "generated_at": build.built_at,
-        "zone_label": clock.label,
+        "zone_label": clock.label_in(language),
         "organisation": organisation,
         "organisation_name": organisation_name,
         "period": period,
-        "legend": [{"colour": charts.STATUS_COLOURS[s], "label": charts.STATUS_LABELS[s]} for s in DayStatus],
+        "period_words": period.in_words(language),
+        "legend": [
+            {"colour": charts.STATUS_COLOURS[s], "label": charts.status_label(s, language)} for s in DayStatus
+        ],
     }
     pages = folder / "cameras"
     pages.mkdir()
-    timeline = charts.Timeline(year)
+    timeline = charts.Timeline(year, language)
     for camera in fleet.cameras:
         name = camera.name or camera.camera_id
         html = render(
             "yearly_camera.html",
-            title=f"{name}: yearly report {year}",
+            language,
+            title=_("%(camera)s: yearly report %(year)s") % {"camera": name, "year": year},
             print_header=f"{title} · {name}",
             year=year,
             camera=camera,
             drawing=drawings[camera.camera_id],
             counts=[
-                (outcome.replace("_", " "), camera.status_counts.get(outcome, 0)) for outcome in OUTCOMES
+                (outcome_word(outcome, language), camera.status_counts.get(outcome, 0))
+                for outcome in OUTCOMES
             ],
             timeline=timeline.render(camera.day_status, camera.day_outside, camera.tolerance),
-            strip_alt=_strip_alt(camera.day_status),
+            strip_alt=_strip_alt(camera.day_status, language),
             weighing=weighings[camera.camera_id],
             **common,
         )
@@ -219,6 +234,7 @@ def build_yearly(
     shares = [camera.share_compliant for camera in fleet.cameras if camera.share_compliant is not None]
     index = render(
         "yearly_index.html",
+        language,
         title=title,
         print_header=title,
         fleet=fleet,
@@ -233,10 +249,10 @@ def build_yearly(
         ],
         weighed=sum(1 for weighing in weighings.values() if weighing.written),
         unreadable_weighings=[w for w in weighings.values() if w.state is WeighingState.UNREADABLE],
-        monthly_chart=charts.monthly_chart(fleet.monthly_counts),
-        monthly_alt=_monthly_alt(fleet),
-        histogram_chart=charts.compliance_histogram(shares),
-        histogram_alt=_histogram_alt(shares),
+        monthly_chart=charts.monthly_chart(fleet.monthly_counts, language),
+        monthly_alt=_monthly_alt(fleet, language),
+        histogram_chart=charts.compliance_histogram(shares, language),
+        histogram_alt=_histogram_alt(shares, language),
         sign_off=sign_off,
         **common,
     )
@@ -301,29 +317,41 @@ def _group_rows(fleet: FleetFigures) -> list[dict[str, object]]:
     return rows
 
 
-def _strip_alt(day_status: np.ndarray) -> str:
+def _strip_alt(day_status: np.ndarray, language: Language) -> str:
+    ngettext = translations(language).ngettext
     counts = np.bincount(day_status, minlength=len(DayStatus))
     parts = [
-        f"{int(counts[s])} day{'s' if counts[s] != 1 else ''} {charts.STATUS_LABELS[s]}"
+        ngettext("%(num)d day %(status)s", "%(num)d days %(status)s", int(counts[s]))
+        % {"num": int(counts[s]), "status": charts.status_label(s, language)}
         for s in DayStatus
         if counts[s]
     ]
     return ", ".join(parts) + "."
 
 
-def _monthly_alt(fleet: FleetFigures) -> str:
+def _monthly_alt(fleet: FleetFigures, language: Language) -> str:
+    _ = translations(language).gettext
     totals = fleet.monthly_counts.sum(axis=0)
     parts = [
-        f"{outcome.replace('_', ' ')} {int(total)}" for outcome, total in zip(OUTCOMES, totals, strict=True)
+        _("%(outcome)s %(num)d") % {"outcome": outcome_word(outcome, language), "num": int(total)}
+        for outcome, total in zip(OUTCOMES, totals, strict=True)
     ]
-    return "over the period " + ", ".join(parts) + "."
+    return _("over the period %(counts)s.") % {"counts": ", ".join(parts)}
 
 
-def _histogram_alt(shares: Sequence[float]) -> str:
+def _histogram_alt(shares: Sequence[float], language: Language) -> str:
+    words = translations(language)
     if not shares:
-        return "no camera had a check with a verdict."
+        return words.gettext("no camera had a check with a verdict.")
     values = np.asarray(shares)
-    return (
-        f"{int((values >= 0.99).sum())} of {len(values)} cameras at 99% or more, "
-        f"{int((values < 0.9).sum())} below 90%."
-    )
+    return words.ngettext(
+        "%(high)d of %(num)d camera at %(top)s or more, %(low)d below %(bottom)s.",
+        "%(high)d of %(num)d cameras at %(top)s or more, %(low)d below %(bottom)s.",
+        len(values),
+    ) % {
+        "high": int((values >= 0.99).sum()),
+        "num": len(values),
+        "top": percent(0.99, 0, language),
+        "low": int((values < 0.9).sum()),
+        "bottom": percent(0.9, 0, language),
+    }

@@ -37,6 +37,15 @@ def test_the_catalogues_hold_the_package_messages_and_no_others(language: Langua
     assert set(_catalogue(language)) == extracted, "run python -m fov_monitor.i18n.extract"
 
 
+@pytest.mark.parametrize("language", list(Language))
+def test_no_translation_is_fuzzy_which_gettext_would_leave_out(language: Language) -> None:
+    # Extraction marks a translation fuzzy when its message changes, e.g. from one form to singular
+    # and plural; compiling leaves fuzzy ones out, so the page would fall back to English unseen.
+    with catalogue_path(language).open("rb") as file:
+        fuzzy = [str(message.id) for message in read_po(file) if message.id and message.fuzzy]
+    assert not fuzzy, f"check these translations and remove their '#, fuzzy' line: {fuzzy}"
+
+
 def test_a_translation_keeps_every_placeholder_of_its_message() -> None:
     for msgid, text in _catalogue(Language.SV).items():
         assert sorted(PLACEHOLDER.findall(text)) == sorted(PLACEHOLDER.findall(msgid)), (msgid, text)

@@ -21,7 +21,11 @@ def _register(tmp_path: Path, view_cache: Path, *options: str) -> Path:
         ),
         view_cache,
     )
-    told = ORGANISATION | {"language": "sv", "retention": "inspelningarna raderas efter 7 dagar"}
+    told = ORGANISATION | {
+        "language": "sv",
+        "retention": "inspelningarna raderas efter 7 dagar",
+        "timezone": "Europe/Stockholm",
+    }
     (store.root / "organisation.json").write_text(json.dumps(told), encoding="utf-8")
     out = tmp_path / "register"
     assert main(["--store", str(store.root), "report", "register", *options, "--out", str(out)]) == 0
@@ -44,7 +48,7 @@ def test_the_register_is_in_swedish_when_the_organisation_writes_swedish(
         assert '<html lang="sv">' in page
     assert "Municipality of Example använder 2 kameror på allmänna platser." in index
     assert "Området Södra hamnen</a> (2 kameror)" in index
-    assert "Kameran får filma alla dagar kl. 22.00\u201306.00 (UTC)." in area
+    assert "Kameran får filma alla dagar kl. 22.00\u201306.00 (svensk tid)." in area
     assert "Det är tillåtet till och med den 31 december 2027." in area
     assert "Ansikten är suddade." in area
     assert "1 privat plats är täckt med grått." in area
