@@ -125,7 +125,11 @@ def render_mail(
             ),
             "</tbody></table>",
             *(
-                [f"<h2>{escape(reasons_heading)}</h2><ul>", *(f"<li>{escape(r)}</li>" for r in reasons), "</ul>"]
+                [
+                    f"<h2>{escape(reasons_heading)}</h2><ul>",
+                    *(f"<li>{escape(r)}</li>" for r in reasons),
+                    "</ul>",
+                ]
                 if reasons
                 else []
             ),
