@@ -1,14 +1,74 @@
 """Exceptions raised by fov-monitor.
 
 Every error fov-monitor raises on purpose is a :class:`FovMonitorError`; its message is one line that
-names the input at fault and says how to fix it.
+names the input at fault and says how to fix it, on the command line (``--by NAME``,
+``fov-monitor alerts list``). An error the web app can show also carries what it tells people there
+(:meth:`FovMonitorError.saying`): a message of the catalogues, which speaks of the pages and their
+buttons and is translated into the page's language where it is shown.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Self
+
+
+def N_(message: str) -> str:  # noqa: N802 (gettext's name for a message marked, translated later)
+    """Mark ``message`` for the catalogue; it is translated where it is shown.
+
+    Here, at the bottom of the package, so that every layer (the pure core too) can mark what its
+    errors tell people.
+    """
+    return message
+
+
+@dataclass(frozen=True, slots=True)
+class PeopleMessage:
+    """What an error tells people: a message of the catalogue (English, marked with ``N_``) and its values.
+
+    ``message`` has named placeholders (``%(alert)s``); a value that is itself a
+    :class:`PeopleMessage` (a button's label, an outcome's words) is translated with it.
+    """
+
+    message: str
+    values: Mapping[str, object] = field(default_factory=dict)
+    plural: str | None = None
+    """The message for a ``count`` other than one (see :meth:`ngettext`)."""
+    count: int = 1
+
+    @classmethod
+    def ngettext(cls, singular: str, plural: str, count: int, /, **values: object) -> PeopleMessage:
+        """Return a message that counts (``%(num)d minutes``): extraction reads it as gettext's plural."""
+        return cls(singular, {"num": count, **values}, plural, count)
+
+    def in_english(self) -> str:
+        """Return the message in English, its values filled in."""
+        values = {
+            name: value.in_english() if isinstance(value, PeopleMessage) else value
+            for name, value in self.values.items()
+        }
+        message = self.plural if self.plural is not None and self.count != 1 else self.message
+        return message % values if values else message
+
 
 class FovMonitorError(Exception):
     """Base class of every error fov-monitor raises on purpose."""
+
+    people: PeopleMessage | None = None
+    """What the error tells people in the web app, when it differs from the command line's message."""
+
+    def saying(self, message: str, /, **values: object) -> Self:
+        """Give the error what it tells people (``message`` marked ``N_``, with its values); return it.
+
+        ``str(error)`` stays the command line's message::
+
+            raise AlertError(f"... another person must approve (--by NAME)").saying(
+                N_("Another reviewer must approve alert %(alert)s."), alert=alert_id
+            )
+        """
+        self.people = PeopleMessage(message, values)
+        return self
 
 
 class InvalidImageError(FovMonitorError, ValueError):

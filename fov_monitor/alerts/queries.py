@@ -18,7 +18,7 @@ from fov_monitor.alerts.model import (
 )
 from fov_monitor.db.database import Database
 from fov_monitor.db.reasons import read_reasons
-from fov_monitor.errors import AlertError, FovMonitorError
+from fov_monitor.errors import N_, AlertError, FovMonitorError
 from fov_monitor.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,9 @@ def load_alert(database: Database, alert_id: int) -> Alert:
     """
     rows = database.read(f"SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?", (alert_id,))
     if not rows:
-        raise AlertError(f"no alert {alert_id}; see 'fov-monitor alerts list --state all'")
+        raise AlertError(f"no alert {alert_id}; see 'fov-monitor alerts list --state all'").saying(
+            N_("There is no alert %(alert)s."), alert=alert_id
+        )
     return Alert.from_row(rows[0])
 
 

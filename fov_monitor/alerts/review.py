@@ -27,8 +27,9 @@ from fov_monitor.alerts.queries import alert_events, alert_finding, camera_facts
 from fov_monitor.alerts.settings import AlertSettings
 from fov_monitor.db.connection import Transaction
 from fov_monitor.db.database import Database
-from fov_monitor.errors import AlertError, FovMonitorError
+from fov_monitor.errors import N_, AlertError, FovMonitorError, PeopleMessage
 from fov_monitor.faces.privacy import PrivacySettings
+from fov_monitor.i18n.words import OUTCOME_WORDS
 from fov_monitor.store.store import Store, now_utc
 from fov_monitor.workflows.reference_capture import Approval, capture_reference
 
@@ -43,6 +44,16 @@ _REBASELINE_EVENTS = (
 )
 """The events that decide whether a re-baseline is pending: the latest of them says."""
 _PENDING = (Event.REBASELINE_PROPOSED, Event.REBASELINE_FAILED)
+# What the errors tell people in the web app: its alert page's buttons, by their labels there.
+_PROPOSE = PeopleMessage(N_("Propose re-baseline"))
+_APPROVE = PeopleMessage(N_("Approve re-baseline"))
+_REJECT = PeopleMessage(N_("Reject re-baseline"))
+_CHANGED_MEANWHILE = N_(
+    "Nothing was done: alert %(alert)s was changed by someone else meanwhile. Here it is as it is now."
+)
+_YOUR_NAME = PeopleMessage(N_("your name"))
+_A_NOTE = PeopleMessage(N_("a note"))
+_A_REASON = PeopleMessage(N_("a reason"))
 INTERRUPTED_AFTER = timedelta(minutes=30)
 """An approval with neither ``rebaseline_applied`` nor ``rebaseline_failed`` this long after was cut
 short (its process died while grabbing; a grab is cut at its camera's timeout, 10 minutes at most):
@@ -147,6 +158,14 @@ def dismiss(
         raise AlertError(
             f"alert {alert_id} is {alert.problem}: a re-baseline answers only a view that moved on purpose "
             f"({', '.join(sorted(REBASELINE_PROBLEMS))}); dismiss it without --propose-rebaseline"
+        ).saying(
+            N_(
+                "A re-baseline answers only a view that was moved on purpose (%(redirected)s, "
+                "%(zone_exposed)s); dismiss alert %(alert)s without proposing one."
+            ),
+            alert=alert_id,
+            redirected=PeopleMessage(OUTCOME_WORDS[Problem.REDIRECTED]),
+            zone_exposed=PeopleMessage(OUTCOME_WORDS[Problem.ZONE_EXPOSED]),
         )
     if propose_rebaseline and alert.state is State.DISMISSED:
         return _propose_again(database, alert, actor, note, at)
@@ -166,8 +185,8 @@ def dismiss(
 
 def _propose_again(database: Database, alert: Alert, actor: str, note: str, at: str | None) -> Alert:
     """Propose a re-baseline of a dismissed alert again (its last one rejected, or failed for good)."""
-    _require(actor, "the reviewer's name (--by)")
-    _require(note, "a note (--note)")
+    _require(actor, "the reviewer's name (--by)", _YOUR_NAME)
+    _require(note, "a note (--note)", _A_NOTE)
     when = at or now_utc()
 
     def body(transaction: Transaction) -> Alert:
@@ -176,7 +195,9 @@ def _propose_again(database: Database, alert: Alert, actor: str, note: str, at: 
             (alert.alert_id, State.DISMISSED.value),
         )
         if row is None:
-            raise AlertError(f"alert {alert.alert_id} changed meanwhile; look at it again with 'alerts show'")
+            raise AlertError(
+                f"alert {alert.alert_id} changed meanwhile; look at it again with 'alerts show'"
+            ).saying(_CHANGED_MEANWHILE, alert=alert.alert_id)
         latest = transaction.fetchone(
             "SELECT event, at, actor FROM alert_events WHERE alert_id = ? AND event IN (?, ?, ?, ?, ?) "
             "ORDER BY id DESC LIMIT 1",
@@ -186,6 +207,14 @@ def _propose_again(database: Database, alert: Alert, actor: str, note: str, at: 
             raise AlertError(
                 f"alert {alert.alert_id}: a re-baseline awaits a decision already; approve or reject it "
                 f"('fov-monitor alerts approve-rebaseline {alert.alert_id}' or 'reject-rebaseline')"
+            ).saying(
+                N_(
+                    "A re-baseline of alert %(alert)s awaits a decision already: another reviewer "
+                    "approves it with the button “%(approve)s” or rejects it with “%(reject)s”."
+                ),
+                alert=alert.alert_id,
+                approve=_APPROVE,
+                reject=_REJECT,
             )
         return _append_event(
             transaction, Alert.from_row(row), Event.REBASELINE_PROPOSED, actor, note, {}, when
@@ -225,14 +254,22 @@ def approve_rebaseline(
         When the camera cannot be grabbed or the new reference does not fit (the reference is left
         as it was; the proposal is pending again).
     """
-    _require(approver, "the approver's name (--by)")
-    _require(reason, "a reason (--reason)")
+    _require(approver, "the approver's name (--by)", _YOUR_NAME)
+    _require(reason, "a reason (--reason)", _A_REASON)
     alert = _active(database, alert_id, "approve a re-baseline of")
     proposer = _pending_proposer(database, alert_id, at)
     if proposer.strip().casefold() == approver.strip().casefold():
         raise AlertError(
             f"alert {alert_id}: the re-baseline was proposed by {proposer}, who cannot also approve it; "
             "another person must approve (--by NAME)"
+        ).saying(
+            N_(
+                "The re-baseline of alert %(alert)s was proposed by %(proposer)s, who cannot also approve "
+                "it: another reviewer must press “%(approve)s”."
+            ),
+            alert=alert_id,
+            proposer=proposer,
+            approve=_APPROVE,
         )
     label = _reference_label(database, store, alert)
     claimed = {"label": label, "proposed_by": proposer}
@@ -293,8 +330,8 @@ def reject_rebaseline(
     AlertError
         Unknown or closed alert, no pending proposal, or an empty actor or note.
     """
-    _require(actor, "the reviewer's name (--by)")
-    _require(note, "a note (--note)")
+    _require(actor, "the reviewer's name (--by)", _YOUR_NAME)
+    _require(note, "a note (--note)", _A_NOTE)
     alert = _active(database, alert_id, "reject a re-baseline of")
     proposer = _pending_proposer(database, alert_id, at)
     return _decide(database, alert, Event.REBASELINE_REJECTED, actor, note, {"proposed_by": proposer}, at)
@@ -315,13 +352,19 @@ def _step(
     camera: CameraFacts | None = None,
     finding: Finding | None = None,
 ) -> Alert:
-    _require(actor, "the reviewer's name (--by)")
-    _require(note, "a note (--note)")
+    _require(actor, "the reviewer's name (--by)", _YOUR_NAME)
+    _require(note, "a note (--note)", _A_NOTE)
     alert = load_alert(database, alert_id)
     if alert.state not in allowed:
         raise AlertError(
             f"alert {alert_id} is {alert.state}; only an alert that is "
             f"{' or '.join(str(state) for state in allowed)} can be {to}"
+        ).saying(
+            N_(
+                "Alert %(alert)s is no longer where this step can be taken; the page shows the steps it "
+                "allows."
+            ),
+            alert=alert_id,
         )
     when = at or now_utc()
     closes = not to.active
@@ -333,7 +376,9 @@ def _step(
             (to, when, int(closes), when, alert_id, alert.state),
         )
         if row is None:
-            raise AlertError(f"alert {alert_id} changed meanwhile; look at it again with 'alerts show'")
+            raise AlertError(
+                f"alert {alert_id} changed meanwhile; look at it again with 'alerts show'"
+            ).saying(_CHANGED_MEANWHILE, alert=alert_id)
         after = Alert.from_row(row)
         record_event(
             transaction,
@@ -372,7 +417,13 @@ def _decide(
             (alert.alert_id, *_REBASELINE_EVENTS),
         )
         if latest is None or not _still_pending(latest[0], latest[1], _parsed(at)):
-            raise AlertError(f"alert {alert.alert_id}: its re-baseline was decided meanwhile")
+            raise AlertError(f"alert {alert.alert_id}: its re-baseline was decided meanwhile").saying(
+                N_(
+                    "Nothing was done: another reviewer decided on the re-baseline of alert %(alert)s "
+                    "meanwhile."
+                ),
+                alert=alert.alert_id,
+            )
         return _append_event(transaction, alert, event, actor, note, detail, when)
 
     return database.write(body)
@@ -381,7 +432,9 @@ def _decide(
 def _active(database: Database, alert_id: int, doing: str) -> Alert:
     alert = load_alert(database, alert_id)
     if not alert.state.active:
-        raise AlertError(f"alert {alert_id} is {alert.state}; cannot {doing} a closed alert")
+        raise AlertError(f"alert {alert_id} is {alert.state}; cannot {doing} a closed alert").saying(
+            N_("Alert %(alert)s is closed: its re-baseline can no longer be decided on."), alert=alert_id
+        )
     return alert
 
 
@@ -391,6 +444,13 @@ def _pending_proposer(database: Database, alert_id: int, at: str | None) -> str:
         raise AlertError(
             f"alert {alert_id} has no pending re-baseline proposal; propose one with "
             f"'fov-monitor alerts dismiss {alert_id} --note ... --propose-rebaseline'"
+        ).saying(
+            N_(
+                "Alert %(alert)s has no re-baseline awaiting a decision. A reviewer proposes one when "
+                "dismissing the alert, or afterwards with the button “%(propose)s”."
+            ),
+            alert=alert_id,
+            propose=_PROPOSE,
         )
     return proposal.actor
 
@@ -402,13 +462,17 @@ def _reference_label(database: Database, store: Store, alert: Alert) -> str:
             return str(rows[0][0])
     infos = store.reference_infos(alert.camera_id)
     if not infos:
-        raise AlertError(f"camera {alert.camera_id} has no reference to re-baseline")
+        raise AlertError(f"camera {alert.camera_id} has no reference to re-baseline").saying(
+            N_("Camera %(camera)s has no reference image to replace."), camera=alert.camera_id
+        )
     return infos[0].label
 
 
-def _require(text: str, what: str) -> None:
+def _require(text: str, what: str, people_what: PeopleMessage) -> None:
     if not text.strip():
-        raise AlertError(f"this step needs {what}; it was empty")
+        raise AlertError(f"this step needs {what}; it was empty").saying(
+            N_("This step needs %(what)s; write it in the field above its button."), what=people_what
+        )
 
 
 def _parsed(at: str | None) -> datetime | None:

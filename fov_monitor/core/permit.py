@@ -18,7 +18,7 @@ import shapely
 from shapely.geometry import MultiPoint, Polygon
 from shapely.validation import explain_validity
 
-from fov_monitor.errors import InvalidPermitError
+from fov_monitor.errors import N_, InvalidPermitError, PeopleMessage
 
 PointsXY = Sequence[tuple[float, float]] | Sequence[Sequence[float]]
 
@@ -33,6 +33,13 @@ MIN_PERMITTED_SHARE = 0.01
 """The permitted polygon must cover at least this share of the reference it is drawn on: with less
 every check of the unmoved view is redirected, so it was drawn for another image (or by mistake)."""
 DECISION_FIELDS = ("reference_number", "valid_from", "valid_to", "permitted_hours", "purpose")
+PERMITTED_AREA = PeopleMessage(N_("the permitted area"))
+"""The permitted polygon, as the permit editor's errors name it."""
+
+
+def zone_named(name: str) -> PeopleMessage:
+    """Return a privacy zone as the permit editor's errors name it."""
+    return PeopleMessage(N_("the privacy zone %(zone)s"), {"zone": name})
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,9 +219,9 @@ class Permit:
                 raise InvalidPermitError(
                     f"permit {name} must be a share between 0 and 1 (exclusive), got {value!r}"
                 )
-        permitted = polygon_from_points(self.permitted_xy, "permitted polygon")
+        permitted = polygon_from_points(self.permitted_xy, "permitted polygon", PERMITTED_AREA)
         zones = {
-            str(name): polygon_from_points(points, f"privacy zone {name!r}")
+            str(name): polygon_from_points(points, f"privacy zone {name!r}", zone_named(str(name)))
             for name, points in self.privacy_zones.items()
         }
         object.__setattr__(self, "permitted", permitted)
@@ -294,16 +301,21 @@ class Permit:
                 f"permitted polygon covers {inside / (width * height):.1%} of the {width}x{height} "
                 f"reference (at least {MIN_PERMITTED_SHARE:.0%} needed): every check would be redirected; "
                 "redraw it on this camera's reference image"
+            ).saying(
+                N_(
+                    "The permitted area covers almost none of the reference image: every check would "
+                    "find the camera redirected. Draw it around what the camera may film."
+                )
             )
 
     def _check_extent(self, size_wh: tuple[int, int]) -> None:
         """Raise when a polygon reaches farther than the margin outside an image of ``size_wh``."""
         width, height = size_wh
         margin_x, margin_y = FAR_OUTSIDE_MARGIN * width, FAR_OUTSIDE_MARGIN * height
-        shapes = {"permitted polygon": self.permitted} | {
-            f"privacy zone {name!r}": zone for name, zone in self.zones.items()
-        }
-        for what, polygon in shapes.items():
+        shapes = [("permitted polygon", PERMITTED_AREA, self.permitted)] + [
+            (f"privacy zone {name!r}", zone_named(name), zone) for name, zone in self.zones.items()
+        ]
+        for what, shape, polygon in shapes:
             min_x, min_y, max_x, max_y = polygon.bounds
             if (
                 min_x < -margin_x
@@ -315,6 +327,9 @@ class Permit:
                     f"{what} spans x {_pixels(min_x)}..{_pixels(max_x)}, "
                     f"y {_pixels(min_y)}..{_pixels(max_y)}, far outside the {width}x{height} reference; "
                     "redraw it on this camera's reference image"
+                ).saying(
+                    N_("%(shape)s reaches far outside the reference image: draw it on the image."),
+                    shape=shape,
                 )
 
 
@@ -347,8 +362,10 @@ def parse_points(text: str, what: str) -> list[tuple[float, float]]:
     return [(p[0], p[1]) for p in points]
 
 
-def polygon_from_points(points: object, what: str) -> Polygon:
+def polygon_from_points(points: object, what: str, shape: PeopleMessage | None = None) -> Polygon:
     """Return a valid shapely polygon from ``points``, or raise naming ``what`` is wrong.
+
+    ``shape`` names it for people (the permit editor's errors); "the shape" when not given.
 
     Raises
     ------
@@ -356,31 +373,47 @@ def polygon_from_points(points: object, what: str) -> Polygon:
         When there are fewer than 3 distinct points, a coordinate is not a finite number, the polygon
         crosses itself or has no area.
     """
+    shape = shape or _THE_SHAPE
     try:
         pairs = [(_coordinate(x), _coordinate(y)) for x, y in points]  # type: ignore[attr-defined]
     except (TypeError, ValueError, OverflowError):
         raise InvalidPermitError(
             f"{what} must be a list of [x, y] pairs of numbers, got {_shown(points)}"
-        ) from None
+        ).saying(N_("%(shape)s has a point that is not two numbers (x,y)."), shape=shape) from None
     if any(not (math.isfinite(x) and math.isfinite(y)) for x, y in pairs):
-        raise InvalidPermitError(f"{what} has a coordinate that is NaN or infinite: {_shown(pairs)}")
+        raise InvalidPermitError(f"{what} has a coordinate that is NaN or infinite: {_shown(pairs)}").saying(
+            N_("%(shape)s has a point that is not two numbers (x,y)."), shape=shape
+        )
     distinct = list(dict.fromkeys(pairs))
     if len(distinct) < 3:
-        raise InvalidPermitError(f"{what} must have at least 3 distinct points, got {len(distinct)}")
+        raise InvalidPermitError(f"{what} must have at least 3 distinct points, got {len(distinct)}").saying(
+            N_("%(shape)s needs at least 3 points; it has %(points)s."), shape=shape, points=len(distinct)
+        )
     polygon = Polygon(pairs)
     if MultiPoint(pairs).convex_hull.area <= 0.0:
-        raise InvalidPermitError(f"{what} has no area; its points lie on one line")
+        raise InvalidPermitError(f"{what} has no area; its points lie on one line").saying(
+            N_("%(shape)s has no area: its points lie on one line."), shape=shape
+        )
     if not polygon.is_valid:
         raise InvalidPermitError(
             f"{what} is not a simple polygon ({_shown(explain_validity(polygon))}); "
             "draw its points in order around the area without crossing edges"
+        ).saying(
+            N_(
+                "%(shape)s crosses itself (it is not a simple polygon): draw its points in order around "
+                "the area, without crossing edges."
+            ),
+            shape=shape,
         )
     if not polygon.area >= MIN_AREA_PX:
         raise InvalidPermitError(
             f"{what} encloses {polygon.area:.3g} square pixels, less than one: it cannot be seen; "
             "draw it in the reference's pixels"
-        )
+        ).saying(N_("%(shape)s is too small to be seen: draw it larger."), shape=shape)
     return polygon
+
+
+_THE_SHAPE = PeopleMessage(N_("the shape"))
 
 
 def _coordinate(value: object) -> float:

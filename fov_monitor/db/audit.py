@@ -98,3 +98,5 @@ class AuditAction(enum.StrEnum):
     USER_DISABLED = "user disabled"
     PASSWORD_CHANGED = "password changed"
     PASSWORD_RESET = "password reset"
+    LANGUAGE_CHOSEN = "language chosen"
+    """A user chose the language of their pages (or left it to their browser: ``language`` null)."""

@@ -25,7 +25,7 @@ from fov_monitor.db.location import DatabaseLocation, Dialect
 from fov_monitor.db.reasons import joined, read_reasons, reasons_json
 from fov_monitor.db.retry import RetryPolicy
 from fov_monitor.db.schema import SCHEMA_VERSION
-from fov_monitor.errors import DatabaseUnavailableError, ScanLockedError, StoreError
+from fov_monitor.errors import N_, DatabaseUnavailableError, ScanLockedError, StoreError
 from fov_monitor.extras import Extra, needs_extra
 
 log = logging.getLogger(__name__)
@@ -203,7 +203,9 @@ class Database:
                 if delay is None:
                     waited_s = time.monotonic() - started
                     message = self._connection.unavailable_message(exc, attempt, waited_s, opening)
-                    raise DatabaseUnavailableError(message) from None
+                    raise DatabaseUnavailableError(message).saying(
+                        N_("The database is busy or cannot be reached just now; try again in a moment.")
+                    ) from None
                 reason = self.location.scrub(str(exc))
                 log.info(
                     "database %s: try %d failed (%s); again in %.2f s", self.location, attempt, reason, delay

@@ -170,6 +170,11 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
     # 7: reasons as a JSON array per result and per scan outcome (results.reasons_json,
     # scan_outcomes.reasons_json) instead of text joined with "; " (results.summary, scan_outcomes.reason).
     reasons_as_lists,
+    # 8: the language a user chose for the web app's pages ('en', 'sv'); NULL: none chosen, so the
+    # browser's Accept-Language, else the organisation's, decides.
+    """
+    ALTER TABLE users ADD COLUMN language TEXT;
+    """,
 )
 
 POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
@@ -318,6 +323,10 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
     """,
     # 7: reasons as JSON arrays (see the SQLite migration 7).
     reasons_as_lists,
+    # 8: the language a user chose for the pages (see the SQLite migration 8).
+    """
+    ALTER TABLE users ADD COLUMN language TEXT;
+    """,
 )
 
 MIGRATIONS: dict[Dialect, tuple[Migration, ...]] = {

@@ -18,9 +18,11 @@ def date_in_words(day: date, language: Language) -> str:
     return format_date(day, "d MMMM y", locale=str(language))
 
 
-def clock_time(moment: time, language: Language) -> str:
-    """Return a time of day on a 24-hour clock: ``22:00``, ``22.00``."""
-    return f"{moment.hour:02d}{_TIME_SEPARATOR[language]}{moment.minute:02d}"
+def clock_time(moment: time, language: Language, seconds: bool = False) -> str:
+    """Return a time of day on a 24-hour clock: ``22:00``, ``22.00`` (``22.00.07`` with ``seconds``)."""
+    separator = _TIME_SEPARATOR[language]
+    shown = f"{moment.hour:02d}{separator}{moment.minute:02d}"
+    return f"{shown}{separator}{moment.second:02d}" if seconds else shown
 
 
 def time_span(start: time, end: time, language: Language) -> str:

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
+from fov_monitor.errors import N_
 from fov_monitor.i18n.catalogue import translations
 from fov_monitor.i18n.choice import Language
-
-
-def N_(message: str) -> str:  # noqa: N802 (gettext's name for a message marked, translated later)
-    """Mark ``message`` for the catalogue; it is translated where it is shown."""
-    return message
-
 
 OUTCOME_WORDS = {
     "compliant": N_("compliant"),
@@ -29,3 +24,6 @@ def outcome_word(value: str, language: Language) -> str:
     """Return the words for an outcome in ``language`` (``"zone_exposed"``: ``"skyddat område synligt"``)."""
     english = OUTCOME_WORDS.get(value, value.replace("_", " "))
     return translations(language).gettext(english)
+
+
+__all__ = ["N_", "OUTCOME_WORDS", "outcome_word"]

@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 
 from fov_monitor.core.reference import Reference
 from fov_monitor.core.settings import CheckSettings
-from fov_monitor.errors import FovMonitorError, InvalidSettingsError, ReferenceCacheError, StoreError
+from fov_monitor.errors import N_, FovMonitorError, InvalidSettingsError, ReferenceCacheError, StoreError
 from fov_monitor.files.images import decode_image_bytes
 from fov_monitor.store.camera import CameraConfig
 from fov_monitor.store.records import ReferenceInfo, StoredPermit, check_label, unreadable_file
@@ -152,6 +152,9 @@ class LoadedCamera:
             raise StoreError(
                 f"camera {self.camera_id!r} has no reference yet; capture one with "
                 f"'fov-monitor reference capture {self.camera_id}'"
+            ).saying(
+                N_("Camera %(camera)s has no reference image yet: a technician captures one first."),
+                camera=self.camera_id,
             )
         prepared = []
         for loaded in self.references:
@@ -247,6 +250,13 @@ def read_reference_image(folder: Path, camera_id: str, info: ReferenceInfo) -> t
         raise StoreError(
             f"reference image {path} is missing; capture it again with 'fov-monitor reference "
             f"rebaseline {camera_id} --label {info.label}'"
+        ).saying(
+            N_(
+                "The reference image %(label)s of camera %(camera)s is missing: a technician captures it "
+                "again."
+            ),
+            camera=camera_id,
+            label=info.label,
         ) from None
     except OSError as exc:
         raise unreadable_file(path, exc) from None
@@ -271,6 +281,13 @@ def read_reference_image(folder: Path, camera_id: str, info: ReferenceInfo) -> t
     raise StoreError(
         f"reference image {path} does not match its recorded checksum (damaged or edited); "
         f"restore it from backup or re-baseline with 'fov-monitor reference rebaseline {camera_id}'"
+    ).saying(
+        N_(
+            "The reference image %(label)s of camera %(camera)s is damaged or was edited: an "
+            "administrator restores it from a backup, or it is replaced by an approved re-baseline."
+        ),
+        camera=camera_id,
+        label=info.label,
     )
 
 

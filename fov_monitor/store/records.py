@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from fov_monitor.core.permit import Decision, Permit
-from fov_monitor.errors import InvalidPermitError, InvalidSettingsError, StoreError
+from fov_monitor.errors import N_, InvalidPermitError, InvalidSettingsError, StoreError
 from fov_monitor.files.json_files import parse_json
 
 PERMIT_SCHEMA_VERSION = 1
@@ -291,7 +291,7 @@ def read_stored_permit(path: Path, tolerance: float) -> StoredPermit:
             raise InvalidPermitError(
                 f"{path}: field 'reference_size' must be [width, height] in pixels, got {_shown(size)}; "
                 "set the permit again with 'fov-monitor permit set'"
-            )
+            ).saying(N_("The permit's file is damaged: a technician draws the permit again."))
         reference_size = (size[0], size[1])
     return StoredPermit(permit, reference_size, str(data.get("set_at", "")), str(data.get("set_by", "")))
 

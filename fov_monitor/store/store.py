@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 from fov_monitor.core.permit import Permit
 from fov_monitor.core.reference import Reference
 from fov_monitor.core.settings import CheckSettings
-from fov_monitor.errors import FovMonitorError, InvalidSettingsError, StoreError, UnknownCameraError
+from fov_monitor.errors import N_, FovMonitorError, InvalidSettingsError, StoreError, UnknownCameraError
 from fov_monitor.files.atomic import write_bytes_atomic, write_json_atomic
 from fov_monitor.files.images import decode_image_bytes, image_size_wh
 from fov_monitor.sources import SourceAuth
@@ -562,7 +562,7 @@ class Store:
             raise StoreError(
                 f"camera {camera_id!r} has no {label!r} reference (has: {known}); capture one with "
                 f"'fov-monitor reference capture {camera_id} --label {label}'"
-            )
+            ).saying(N_("Camera %(camera)s has no reference %(label)s."), camera=camera_id, label=label)
         return ReferenceInfo.from_dict(read_json(path), where=str(path))
 
     def _reference_path(self, camera_id: str, label: str, suffix: str) -> Path:
@@ -640,6 +640,12 @@ def _writing(path: Path) -> Iterator[None]:
         raise StoreError(
             f"cannot write {path} ({reason}); make the store writable or point --store elsewhere; "
             "what was stored before is unchanged"
+        ).saying(
+            N_(
+                "The change cannot be written to the server's disk (%(reason)s); nothing was changed. "
+                "Tell the administrator."
+            ),
+            reason=reason,
         ) from None
 
 

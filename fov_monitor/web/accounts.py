@@ -17,7 +17,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.connection import Transaction
 from fov_monitor.db.database import Database, append_audit  # one transaction: the change and its audit
-from fov_monitor.errors import InvalidSettingsError
+from fov_monitor.errors import N_, InvalidSettingsError
+from fov_monitor.i18n import Language
 from fov_monitor.store.store import now_utc
 from fov_monitor.web.roles import Role
 from fov_monitor.web.throttle import clear_account
@@ -40,6 +41,8 @@ class User:
     role: Role
     created_at: str
     disabled: bool
+    language: Language | None = None
+    """The language they chose for the pages; None: their browser's, else the organisation's."""
 
     def to_dict(self) -> dict[str, object]:
         """Return the JSON form (never the hash)."""
@@ -48,6 +51,7 @@ class User:
             "role": str(self.role),
             "created_at": self.created_at,
             "disabled": self.disabled,
+            "language": str(self.language) if self.language else None,
         }
 
 
@@ -57,6 +61,11 @@ def check_user_name(name: object) -> str:
         raise InvalidSettingsError(
             f"user name {name!r:.80} is not allowed; use 1-64 letters, digits, '_', '.', '@' or '-', "
             "starting with a letter or digit"
+        ).saying(
+            N_(
+                "A user name has 1 to 64 letters (a to z), digits, '_', '.', '@' or '-', and starts with "
+                "a letter or digit."
+            )
         )
     return name
 
@@ -67,6 +76,11 @@ def check_password(password: str) -> str:
         raise InvalidSettingsError(
             f"a password must have {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters, "
             f"got {len(password)}"
+        ).saying(
+            N_("A password must have %(least)s to %(most)s characters; this one has %(length)s."),
+            least=MIN_PASSWORD_LENGTH,
+            most=MAX_PASSWORD_LENGTH,
+            length=len(password),
         )
     return password
 
@@ -96,16 +110,26 @@ def add_user(database: Database, name: str, password: str, role: Role, *, actor:
         return True
 
     if not database.write(insert):
-        raise InvalidSettingsError(f"user {name!r} already exists; choose another name")
+        raise InvalidSettingsError(f"user {name!r} already exists; choose another name").saying(
+            N_("There is a user called %(name)s already; choose another name."), name=name
+        )
     return user
 
 
-_USER_COLUMNS = "name, role, created_at, disabled"
+_USER_COLUMNS = "name, role, created_at, disabled, language"
 
 
 def _user(row: Sequence[Any]) -> User:
     """Return the user of a row that starts with :data:`_USER_COLUMNS`."""
-    return User(row[0], Role(row[1]), row[2], bool(row[3]))
+    return User(row[0], Role(row[1]), row[2], bool(row[3]), stored_language(row[4]))
+
+
+def stored_language(value: object) -> Language | None:
+    """Return the language stored for a user (None: none chosen, or one this version does not write)."""
+    try:
+        return Language(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 def users(database: Database) -> list[User]:
@@ -138,7 +162,37 @@ def disable_user(database: Database, name: str, *, actor: str) -> None:
         return True
 
     if not database.write(disable):
-        raise InvalidSettingsError(f"user {name!r} does not exist; see 'fov-monitor user list'")
+        raise _no_such_user(name)
+
+
+def _no_such_user(name: str) -> InvalidSettingsError:
+    return InvalidSettingsError(f"user {name!r} does not exist; see 'fov-monitor user list'").saying(
+        N_("There is no user called %(name)s."), name=name
+    )
+
+
+def choose_language(database: Database, name: str, language: Language | None) -> None:
+    """Store the language user ``name`` chose for the pages (None: their browser's); audited.
+
+    Raises
+    ------
+    InvalidSettingsError
+        When there is no such user.
+    """
+    at = now_utc()
+
+    def store(transaction: Transaction) -> bool:
+        row = transaction.fetchone("SELECT language FROM users WHERE name = ?", (name,))
+        if row is None:
+            return False
+        chosen = str(language) if language else None
+        transaction.execute("UPDATE users SET language = ? WHERE name = ?", (chosen, name))
+        detail = {"user": name, "language": chosen, "previous": row[0]}
+        append_audit(transaction, at, name, AuditAction.LANGUAGE_CHOSEN, None, detail)
+        return True
+
+    if not database.write(store):
+        raise _no_such_user(name)
 
 
 def change_password(database: Database, name: str, new_password: str, *, keep_session: str) -> int:
@@ -193,7 +247,7 @@ def _store_password(
 
     ended = database.write(store)
     if ended is None:
-        raise InvalidSettingsError(f"user {name!r} does not exist; see 'fov-monitor user list'")
+        raise _no_such_user(name)
     return ended
 
 
@@ -213,7 +267,7 @@ def stored_credentials(database: Database, name: str) -> Credentials:
     rows = database.read(f"SELECT {_USER_COLUMNS}, password_hash FROM users WHERE name = ?", (name,))
     if not rows:
         return Credentials(None, _DUMMY_HASH)
-    return Credentials(_user(rows[0]), str(rows[0][4]))
+    return Credentials(_user(rows[0]), str(rows[0][5]))
 
 
 def checked_hash(password_hash: str, password: str) -> str | None:
@@ -262,11 +316,13 @@ __all__ = [
     "check_password",
     "check_user_name",
     "checked_hash",
+    "choose_language",
     "disable_user",
     "find_user",
     "reset_password",
     "signed_in_user",
     "stored_credentials",
+    "stored_language",
     "users",
     "verify_password",
 ]

@@ -14,32 +14,34 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fov_monitor import __version__
 from fov_monitor.db.location import DatabaseLocation
 from fov_monitor.db.retry import RetryPolicy
 from fov_monitor.errors import (
+    N_,
     DatabaseUnavailableError,
     FovMonitorError,
     InvalidPermitError,
     InvalidSettingsError,
+    PeopleMessage,
     SourceError,
     UnknownCameraError,
 )
 from fov_monitor.store.store import Store
-from fov_monitor.web import formats
 from fov_monitor.web.auth import SESSION_COOKIE, SignInRequired
 from fov_monitor.web.caching import NoStore
-from fov_monitor.web.context import STATIC, TEMPLATES, WebContext, public_text, system_clock, web_context
+from fov_monitor.web.context import STATIC, WebContext, public_text, system_clock, web_context
 from fov_monitor.web.limits import BodyLimit, SecurityHeaders
-from fov_monitor.web.pages import render
+from fov_monitor.web.messages import Refusal, explain
+from fov_monitor.web.pages import language_of_page, render
 from fov_monitor.web.passwords import PasswordChecks, PasswordChecksBusy
 from fov_monitor.web.pool import DatabasePool
 from fov_monitor.web.routes import account, alerts, audit, cameras, fleet, images, permits, signin, users
 from fov_monitor.web.sessions import Session, resume_session
 from fov_monitor.web.settings import WebSettings
+from fov_monitor.web.templating import page_templates
 
 log = logging.getLogger(__name__)
 
@@ -124,9 +126,7 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
-    templates = Jinja2Templates(directory=TEMPLATES)
-    formats.install(templates.env)
-    app.state.web = WebContext(store, pool, settings, templates, clock, passwords)
+    app.state.web = WebContext(store, pool, settings, page_templates(), clock, passwords)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in ROUTERS:
         app.include_router(router)
@@ -142,12 +142,21 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-async def _error(request: Request, status: int, message: str) -> Response:
-    """Answer an error: JSON for the API, else the error page with the user's navigation and Sign out."""
-    message = public_text(request.app.state.web.store, message)
+async def _error(request: Request, status: int, error: Exception, detail: str) -> Response:
+    """Answer an error: JSON for the API, else the error page with the user's navigation and Sign out.
+
+    The API's ``detail`` is the error's own text (the command line's words for a core error);
+    ``message`` is what the page would say, in the page's language.
+    """
+    store = web_context(request).store
+    # The API answers at once: the session its route found, if any, rather than one looked up again.
+    session = getattr(request.state, "session", None) if _is_api(request) else await _session_of(request)
+    language = language_of_page(request, session).language
+    explained = explain(error, language, store)
     if _is_api(request):
-        return JSONResponse({"detail": message}, status_code=status)
-    session = await _session_of(request)
+        body = {"detail": public_text(store, detail), "message": explained.plain()}
+        return JSONResponse(body, status_code=status, headers={"Content-Language": str(language)})
+    message = explained.html(language)
     return render(request, "error.html", session, status_code=status, status=status, message=message)
 
 
@@ -186,14 +195,14 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        response = await _error(request, exc.status_code, str(exc.detail))
+        response = await _error(request, exc.status_code, exc, str(exc.detail))
         response.headers.update(exc.headers or {})  # Retry-After of a locked sign-in
         return response
 
     @app.exception_handler(PasswordChecksBusy)
     async def busy(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, PasswordChecksBusy)
-        response = await _error(request, 503, str(exc))
+        response = await _error(request, 503, exc, str(exc))
         response.headers["Retry-After"] = str(exc.retry_after_s)
         return response
 
@@ -202,13 +211,14 @@ def _add_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         if _is_api(request):
             return JSONResponse({"detail": jsonable_errors(exc)}, status_code=422)
-        return await _error(request, 400, "; ".join(_describe(e) for e in exc.errors()))
+        described = "; ".join(_describe(e) for e in exc.errors())
+        return await _error(request, 400, _invalid(exc), described)
 
     @app.exception_handler(FovMonitorError)
     async def domain_error(request: Request, exc: Exception) -> Response:
         if isinstance(exc, DatabaseUnavailableError):
             # Locked by another process (a scan's writes) or a server restarting: it passes.
-            response = await _error(request, 503, str(exc))
+            response = await _error(request, 503, exc, str(exc))
             response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
             return response
         if isinstance(exc, UnknownCameraError):
@@ -219,7 +229,19 @@ def _add_error_handlers(app: FastAPI) -> None:
             status = 502
         else:
             status = 409
-        return await _error(request, status, str(exc))
+        return await _error(request, status, exc, str(exc))
+
+
+def _invalid(exc: RequestValidationError) -> Refusal:
+    """Return the refusal of a form or address that does not read as expected, naming its fields."""
+    fields = sorted({str(error["loc"][-1]) for error in exc.errors() if error.get("loc")})
+    return Refusal(
+        400,
+        PeopleMessage(
+            N_("Something sent is not as expected (%(fields)s); go back, check it and try again."),
+            {"fields": ", ".join(fields) or "?"},
+        ),
+    )
 
 
 def jsonable_errors(exc: RequestValidationError) -> list[dict[str, object]]:

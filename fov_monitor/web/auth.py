@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 
 from fov_monitor.db.database import Database
+from fov_monitor.errors import N_, PeopleMessage
 from fov_monitor.web.context import get_database, web_context
-from fov_monitor.web.roles import Permission, allows
+from fov_monitor.web.messages import Refusal
+from fov_monitor.web.roles import Permission, Role, allows
 from fov_monitor.web.sessions import Session, csrf_matches, resume_session
+from fov_monitor.web.words import PERMISSION_WORDS, ROLE_WORDS
 
 SESSION_COOKIE = "fov_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -75,16 +78,31 @@ def require(permission: Permission | None) -> Callable[..., Session]:
             raise SignInRequired()
         request.state.session = session  # for an error page, which keeps the navigation and Sign out
         if request.method not in SAFE_METHODS and not csrf_matches(session.csrf_token, sent):
-            raise HTTPException(
+            raise Refusal(
                 403,
-                f"missing or wrong CSRF token (form field {CSRF_FIELD!r} or header {CSRF_HEADER}); "
+                N_(
+                    "The form has expired or was not sent from this site (its CSRF token); reload the page "
+                    "and try again."
+                ),
+                detail=f"missing or wrong CSRF token (form field {CSRF_FIELD!r} or header {CSRF_HEADER}); "
                 "reload the page and try again",
             )
         if permission is not None and not allows(session.user.role, permission):
-            raise HTTPException(403, f"the {session.user.role} role may not {permission}")
+            raise not_allowed(session.user.role, permission)
         return session
 
     return dependency
+
+
+def not_allowed(role: Role, permission: Permission) -> Refusal:
+    """Return the 403 answer to a role that may not do ``permission``."""
+    return Refusal(
+        403,
+        N_("Your role (%(role)s) may not %(permission)s."),
+        detail=f"the {role} role may not {permission}",
+        role=PeopleMessage(ROLE_WORDS[role]),
+        permission=PeopleMessage(PERMISSION_WORDS[permission]),
+    )
 
 
 __all__ = [
@@ -93,6 +111,7 @@ __all__ = [
     "SESSION_COOKIE",
     "SignInRequired",
     "csrf_token_sent",
+    "not_allowed",
     "optional_session",
     "require",
 ]

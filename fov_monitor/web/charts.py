@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from fov_monitor.db.database import ResultRow
+from fov_monitor.i18n import Language, translations
 from fov_monitor.web.formats import when
 
 
@@ -33,9 +33,14 @@ def _dots(points: Sequence[tuple[float, float]], kind: str) -> str:
     return "".join(f'<circle class="{kind}" cx="{x:.1f}" cy="{y:.1f}" r="3"/>' for x, y in points)
 
 
-def sparkline(rows: Sequence[ResultRow], label: str) -> Markup:
+def sparkline(rows: Sequence[ResultRow], language: Language) -> Markup:
     """Return a 100x24 sparkline of the share outside the permit, oldest result first."""
     points = _points([row.outside_fraction for row in rows], 100, 24, 3)
+    label = translations(language).ngettext(
+        "share outside the permit, last %(num)d check",
+        "share outside the permit, last %(num)d checks",
+        len(rows),
+    ) % {"num": len(rows)}
     return Markup(
         f'<svg class="spark" viewBox="0 0 100 24" width="100" height="24" role="img" '
         f'aria-label="{escape(label)}"><polyline class="outside" points="{_polyline(points)}"/>'
@@ -43,26 +48,34 @@ def sparkline(rows: Sequence[ResultRow], label: str) -> Markup:
     )
 
 
-def history_chart(rows: Sequence[ResultRow], camera_id: str) -> Markup:
+def history_chart(rows: Sequence[ResultRow], camera_id: str, language: Language) -> Markup:
     """Return a chart of the share outside the permit and the confidence, oldest result first."""
     width, height, pad = 600, 200, 24
     outside = _points([row.outside_fraction for row in rows], width, height, pad)
     confidence = _points([row.confidence for row in rows], width, height, pad)
-    first = escape(when(rows[0].checked_at)) if rows else ""
-    last = escape(when(rows[-1].checked_at)) if rows else ""
+    first = when(rows[0].checked_at, language) if rows else ""
+    last = when(rows[-1].checked_at, language) if rows else ""
+    words = translations(language)
+    title = words.gettext("History of camera %(camera)s") % {"camera": camera_id}
+    description = words.ngettext(
+        "Share of the view outside the permit (solid) and confidence (dashed), from 0 to 1, for "
+        "%(num)d check from %(first)s to %(last)s.",
+        "Share of the view outside the permit (solid) and confidence (dashed), from 0 to 1, for "
+        "%(num)d checks from %(first)s to %(last)s.",
+        len(rows),
+    ) % {"num": len(rows), "first": first, "last": last}
     return Markup(
         f'<svg class="history" viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="history-title history-desc">'
-        f'<title id="history-title">History of camera {escape(camera_id)}</title>'
-        f'<desc id="history-desc">Share of the view outside the permit (solid) and confidence (dashed), '
-        f"from 0 to 1, for {len(rows)} checks from {first} to {last}.</desc>"
+        f'<title id="history-title">{escape(title)}</title>'
+        f'<desc id="history-desc">{escape(description)}</desc>'
         f'<line class="axis" x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}"/>'
         f'<line class="axis" x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}"/>'
         f'<text x="2" y="{pad + 4}">1</text><text x="2" y="{height - pad + 4}">0</text>'
         f'<polyline class="outside" points="{_polyline(outside)}"/>'
         f'<polyline class="confidence" points="{_polyline(confidence)}"/>'
         f"{_dots(outside, 'outside')}{_dots(confidence, 'confidence')}"
-        f'<text x="{pad}" y="{height - 6}">{first}</text>'
-        f'<text x="{width - pad}" y="{height - 6}" text-anchor="end">{last}</text>'
+        f'<text x="{pad}" y="{height - 6}">{escape(first)}</text>'
+        f'<text x="{width - pad}" y="{height - 6}" text-anchor="end">{escape(last)}</text>'
         "</svg>"
     )

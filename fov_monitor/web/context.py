@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +13,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from fov_monitor.db.database import Database
+from fov_monitor.i18n import Language
 from fov_monitor.settings import StoreSettings
 from fov_monitor.store.store import Store
 from fov_monitor.web.passwords import PasswordChecks
@@ -27,15 +28,16 @@ STATIC = Path(__file__).parent / "static"
 class WebContext:
     """The app's one configuration tree, built once by :func:`fov_monitor.web.app.create_app`.
 
-    ``clock`` gives the time (UTC) that sessions and sign-in locks are measured by: the system's,
-    or a test's own, so that timeouts are tested without waiting for them. ``passwords`` runs the
-    password checks, apart from the quick requests.
+    ``templates`` are the pages' of each language (:mod:`fov_monitor.web.templating`). ``clock``
+    gives the time (UTC) that sessions and sign-in locks are measured by: the system's, or a test's
+    own, so that timeouts are tested without waiting for them. ``passwords`` runs the password
+    checks, apart from the quick requests.
     """
 
     store: Store
     pool: DatabasePool
     settings: WebSettings
-    templates: Jinja2Templates
+    templates: Mapping[Language, Jinja2Templates]
     clock: Callable[[], datetime]
     passwords: PasswordChecks
 

@@ -1,7 +1,8 @@
-"""How pages write times and audit details: one way everywhere, for people rather than parsers.
+"""How pages write times, numbers and audit details: one way everywhere, in the page's language.
 
 The JSON API keeps the stored values (ISO 8601 times, detail objects); the pages go through these
-Jinja filters.
+Jinja filters. English pages write a time ``2026-11-29 02:15:07 UTC``, Swedish ones as a Swede writes
+it, ``29 november 2026 02.15.07 UTC``; numbers take the language's decimal sign (``12,5``).
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from jinja2 import Environment
+from fov_monitor.i18n import Language, date_in_words, decimal
+from fov_monitor.i18n.formats import clock_time
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S UTC"
-"""Every time on a page: the stored UTC time, to the second, saying that it is UTC."""
+"""Every time on an English page: the stored UTC time, to the second, saying that it is UTC."""
 
 
-def when(value: object) -> str:
+def when(value: object, language: Language = Language.EN) -> str:
     """Return a stored ISO 8601 time as pages show it (``2026-11-29 02:15:07 UTC``); '' for none.
 
     A value that is not a time is returned as it is, so that nothing stored is hidden.
@@ -29,7 +31,21 @@ def when(value: object) -> str:
         return str(value)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime(TIME_FORMAT)
+    moment = moment.astimezone(UTC)
+    if language is Language.EN:
+        return moment.strftime(TIME_FORMAT)
+    return f"{date_in_words(moment.date(), language)} {clock_time(moment.time(), language, seconds=True)} UTC"
+
+
+def number(value: float, language: Language = Language.EN, digits: int = 1, signed: bool = False) -> str:
+    """Return ``value`` with ``digits`` decimals and the language's decimal sign (``+`` if ``signed``)."""
+    shown = decimal(value, language, digits)
+    return f"+{shown}" if signed and value >= 0 else shown
+
+
+def percent(share: float, language: Language = Language.EN, digits: int = 1) -> str:
+    """Return a share of 0..1 in per cent: ``12.5 %``, ``12,5 %``."""
+    return f"{number(share * 100, language, digits)} %"
 
 
 def detail_items(detail: Mapping[str, object]) -> list[tuple[str, str]]:
@@ -44,10 +60,4 @@ def detail_items(detail: Mapping[str, object]) -> list[tuple[str, str]]:
     ]
 
 
-def install(environment: Environment) -> None:
-    """Add the filters ``when`` and ``detail_items`` to the pages' template environment."""
-    environment.filters["when"] = when
-    environment.filters["detail_items"] = detail_items
-
-
-__all__ = ["TIME_FORMAT", "detail_items", "install", "when"]
+__all__ = ["TIME_FORMAT", "detail_items", "number", "percent", "when"]

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import json
 
-from fastapi import HTTPException, Request
+from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fov_monitor.errors import N_
+from fov_monitor.web.messages import Refusal
 
-class _BodyTooLarge(HTTPException):
+
+class _BodyTooLarge(Refusal):
     """The 413 answer, raised while the body is read."""
 
     def __init__(self, max_bytes: int) -> None:
-        super().__init__(413, _too_large(max_bytes))
+        super().__init__(
+            413,
+            N_("What was sent is larger than %(bytes)s bytes; nothing was stored."),
+            detail=_too_large(max_bytes),
+            bytes=max_bytes,
+        )
 
 
 def _too_large(max_bytes: int) -> str:
@@ -82,8 +90,10 @@ def require_json(request: Request) -> None:
     """Refuse (415) a body that is not declared ``application/json`` (a FastAPI dependency)."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
-        raise HTTPException(
-            415, f"expected a JSON body (Content-Type: application/json), got {content_type or 'none'!r}"
+        raise Refusal(
+            415,
+            N_("This address takes JSON only (Content-Type: application/json)."),
+            detail=f"expected a JSON body (Content-Type: application/json), got {content_type or 'none'!r}",
         )
 
 

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
+from fov_monitor.errors import N_, PeopleMessage
 from fov_monitor.web.settings import WebSettings
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,9 @@ class PasswordChecksBusy(Exception):  # noqa: N818 (a condition, answered 503)
     def __init__(self) -> None:
         super().__init__("the server is busy checking other sign-ins; try again in a few seconds")
         self.retry_after_s = RETRY_AFTER_S
+        self.people = PeopleMessage(
+            N_("The server is busy checking other sign-ins; try again in a few seconds.")
+        )
 
 
 def _lower_priority() -> None:

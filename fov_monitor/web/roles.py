@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 
-from fov_monitor.errors import InvalidSettingsError
+from fov_monitor.errors import N_, InvalidSettingsError
 
 
 class Role(enum.StrEnum):
@@ -34,7 +34,7 @@ class Role(enum.StrEnum):
         except ValueError:
             raise InvalidSettingsError(
                 f"role {value!r} does not exist; use one of {', '.join(role.value for role in cls)}"
-            ) from None
+            ).saying(N_("Choose one of the roles in the list.")) from None
 
 
 class Permission(enum.StrEnum):

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from fov_monitor.db.connection import Transaction
 from fov_monitor.db.database import Database
 from fov_monitor.store.store import iso_utc
-from fov_monitor.web.accounts import User
+from fov_monitor.web.accounts import User, stored_language
 from fov_monitor.web.roles import Role
 from fov_monitor.web.settings import WebSettings
 
@@ -83,13 +83,13 @@ def resume_session(database: Database, token: str, settings: WebSettings, now: d
     id_hash = _hash(token)
     rows = database.read(
         "SELECT s.expires_at, s.csrf_token, s.last_seen_at, s.created_at, "
-        "u.name, u.role, u.created_at, u.disabled "
+        "u.name, u.role, u.created_at, u.disabled, u.language "
         "FROM sessions s JOIN users u ON u.name = s.user_name WHERE s.id_hash = ?",
         (id_hash,),
     )
     if not rows:
         return None
-    expires_at, csrf_token, last_seen_at, started_at, name, role, created_at, disabled = rows[0]
+    expires_at, csrf_token, last_seen_at, started_at, name, role, created_at, disabled, language = rows[0]
     if disabled or expires_at <= iso_utc(now):
         return None
     idle = timedelta(minutes=settings.session_idle_minutes)
@@ -103,7 +103,8 @@ def resume_session(database: Database, token: str, settings: WebSettings, now: d
                 "UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?", (iso_utc(now), id_hash)
             )
         )
-    return Session(User(name, Role(role), created_at, False), csrf_token, expires_at, id_hash)
+    user = User(name, Role(role), created_at, False, stored_language(language))
+    return Session(user, csrf_token, expires_at, id_hash)
 
 
 def end_session(database: Database, token: str) -> None:

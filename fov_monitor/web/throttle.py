@@ -53,9 +53,13 @@ class Lock:
         """Return the whole seconds until the lock ends (at least 1)."""
         return max(1, math.ceil((self.until - now).total_seconds()))
 
+    def minutes_left(self, now: datetime) -> int:
+        """Return the whole minutes until the lock ends (at least 1)."""
+        return math.ceil(self.seconds_left(now) / 60)
+
     def message(self, now: datetime) -> str:
         """Return what the user is told: the same whatever is locked, so it reveals no account."""
-        minutes = math.ceil(self.seconds_left(now) / 60)
+        minutes = self.minutes_left(now)
         return f"Too many failed sign-ins; try again in {minutes} minute{'s' if minutes != 1 else ''}."
 
 

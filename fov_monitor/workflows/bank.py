@@ -25,7 +25,7 @@ from fov_monitor.core.result import CheckResult
 from fov_monitor.core.settings import CheckSettings
 from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.database import Database
-from fov_monitor.errors import FovMonitorError, InvalidSettingsError, StoreError
+from fov_monitor.errors import N_, FovMonitorError, InvalidSettingsError, StoreError
 from fov_monitor.faces.privacy import PrivacySettings, protect
 from fov_monitor.files.images import decode_image_bytes
 from fov_monitor.store.loaded import LoadedCamera
@@ -197,6 +197,13 @@ def forget_reference(
         raise InvalidSettingsError(
             f"camera {camera_id!r} has no learned reference {label!r} (learned: {learned}); a technician's "
             f"reference is replaced only by 'fov-monitor reference rebaseline {camera_id}'"
+        ).saying(
+            N_(
+                "Camera %(camera)s has no learned reference %(label)s. Only learned references can be "
+                "removed; a technician's is replaced only by an approved re-baseline."
+            ),
+            camera=camera_id,
+            label=label,
         )
     database.audit(
         actor, AuditAction.REFERENCE_FORGOTTEN, camera_id, {"label": label, "why": why}, at=now_utc()

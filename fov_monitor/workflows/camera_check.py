@@ -24,7 +24,7 @@ from fov_monitor.core.result import CheckResult, Status
 from fov_monitor.core.settings import CheckSettings
 from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.database import Database
-from fov_monitor.errors import InvalidFingerprintError, InvalidPermitError, StoreError
+from fov_monitor.errors import N_, InvalidFingerprintError, InvalidPermitError, PeopleMessage, StoreError
 from fov_monitor.faces.privacy import PrivacySettings, encode_unblurred_copy, write_unblurred_copy
 from fov_monitor.sources import Grab, grab
 from fov_monitor.store.camera import CameraConfig
@@ -455,6 +455,10 @@ def _checkable(camera: LoadedCamera) -> tuple[StoredPermit, list[Reference]]:
         raise StoreError(
             f"camera {camera.camera_id!r} has no permit yet; set one with 'fov-monitor permit set "
             f"{camera.camera_id} --polygon ...'"
+        ).saying(
+            N_("Camera %(camera)s has no permit yet: a technician draws it with “%(edit)s” first."),
+            camera=camera.camera_id,
+            edit=PeopleMessage(N_("Edit permit")),
         )
     return camera.stored_permit, camera.prepared()
 
@@ -465,6 +469,15 @@ def _check_permit_size(camera: LoadedCamera, stored: StoredPermit, size_wh: tupl
         raise InvalidPermitError(
             f"{path}: drawn on a {stored.reference_size[0]}x{stored.reference_size[1]} reference, but the "
             f"reference is {size_wh[0]}x{size_wh[1]}; redraw it with 'fov-monitor permit set {camera_id}'"
+        ).saying(
+            N_(
+                "The permit of camera %(camera)s was drawn on a picture of %(old)s pixels, but its "
+                "reference has %(new)s: a technician draws it again with “%(edit)s”."
+            ),
+            camera=camera_id,
+            old=f"{stored.reference_size[0]}×{stored.reference_size[1]}",
+            new=f"{size_wh[0]}×{size_wh[1]}",
+            edit=PeopleMessage(N_("Edit permit")),
         )
     try:
         stored.permit.check_fits(size_wh)

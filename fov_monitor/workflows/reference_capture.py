@@ -23,7 +23,7 @@ from fov_monitor.core.reference import Reference
 from fov_monitor.core.settings import CheckSettings
 from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.database import Database
-from fov_monitor.errors import FovMonitorError, InvalidSettingsError
+from fov_monitor.errors import N_, FovMonitorError, InvalidSettingsError
 from fov_monitor.faces.privacy import PrivacySettings, protect
 from fov_monitor.sources import Grab, grab
 from fov_monitor.store.camera import CameraConfig
@@ -43,7 +43,9 @@ class Approval:
 
     def __post_init__(self) -> None:
         if not self.reason.strip() or not self.approved_by.strip():
-            raise InvalidSettingsError("a re-baseline needs a non-empty --reason and --approved-by")
+            raise InvalidSettingsError("a re-baseline needs a non-empty --reason and --approved-by").saying(
+                N_("A re-baseline needs a reason and the name of who approved it.")
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +199,8 @@ def capture_state(store: Store, camera_id: str, label: str, approval: Approval |
     if approval is not None and label not in existing:
         raise InvalidSettingsError(
             f"camera {camera_id} has no {label!r} reference to replace; use 'fov-monitor reference capture'"
+        ).saying(
+            N_("Camera %(camera)s has no reference %(label)s to replace."), camera=camera_id, label=label
         )
     if approval is None and label in existing:
         raise InvalidSettingsError(
@@ -512,6 +516,13 @@ def _check_fits_the_camera(state: CameraState, label: str, size: tuple[int, int]
             raise InvalidSettingsError(
                 f"the new reference is {size[0]}x{size[1]}, the {first.label!r} reference "
                 f"{first.size_wh[0]}x{first.size_wh[1]}: references of one view must share an aspect ratio"
+            ).saying(
+                N_(
+                    "The camera's picture is now %(new)s pixels, its first reference %(old)s: a new "
+                    "reference must have the same shape. Nothing was changed."
+                ),
+                new=f"{size[0]}×{size[1]}",
+                old=f"{first.size_wh[0]}×{first.size_wh[1]}",
             )
         return
     stored = state.stored_permit
@@ -522,5 +533,13 @@ def _check_fits_the_camera(state: CameraState, label: str, size: tuple[int, int]
             f"the new {label!r} reference is {size[0]}x{size[1]} but the permit was drawn on "
             f"{stored.reference_size[0]}x{stored.reference_size[1]}; grab at the same resolution, or set the "
             "permit again afterwards with 'fov-monitor permit set'"
+        ).saying(
+            N_(
+                "The camera's picture is now %(new)s pixels, but the permit was drawn on one of %(old)s. "
+                "Set the camera back to that resolution, or a technician draws the permit again. Nothing "
+                "was changed."
+            ),
+            new=f"{size[0]}×{size[1]}",
+            old=f"{stored.reference_size[0]}×{stored.reference_size[1]}",
         )
     stored.permit.check_fits(size)

@@ -147,9 +147,15 @@ def test_database_at_the_previous_version_is_migrated_keeping_its_rows(database_
     older.close()
     raw(
         database_location,
-        "INSERT INTO results (camera_id, checked_at, status, summary, source, result_json, fingerprint) "
-        "VALUES ('cam-1', ?, 'compliant', '', 'src', '{}', ?)",
+        "INSERT INTO results (camera_id, checked_at, status, reasons_json, source, result_json, fingerprint) "
+        "VALUES ('cam-1', ?, 'compliant', '[]', 'src', '{}', ?)",
         (AT, b"\x01\x02"),
+    )
+    raw(
+        database_location,
+        "INSERT INTO users (name, password_hash, role, created_at, disabled) "
+        "VALUES ('berg', 'h', 'auditor', ?, 0)",
+        (AT,),
     )
     with Database(database_location) as database:
         assert database.schema_version() == SCHEMA_VERSION
@@ -161,6 +167,9 @@ def test_database_at_the_previous_version_is_migrated_keeping_its_rows(database_
         assert database.last_fingerprint("cam-1") == b"\x01\x02"
     assert (row.camera_id, row.status) == ("cam-1", "compliant")
     assert raw(database_location, "SELECT run_id FROM results") == [(None,)]
+    assert raw(database_location, "SELECT name, language FROM users") == [("berg", None)], (
+        "no language chosen"
+    )
 
 
 def test_newer_schema_is_a_one_line_error_without_the_password(database_location: str) -> None:

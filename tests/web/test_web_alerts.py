@@ -305,7 +305,7 @@ def test_a_dismissal_proposes_a_rebaseline_only_for_a_moved_view(root: Path) -> 
                 follow_redirects=False,
             )
             assert form.status_code == 400, form.text
-            assert "write a note" in form.text
+            assert "Write a note" in form.text
         assert _api_step(client, csrf, FACE_ALERT, "resolve", "").status_code == 422
         assert _tables(root) == before
 

@@ -74,6 +74,8 @@ READS: list[tuple[str, str, Permission | None, bool]] = [
 WRITES: list[tuple[str, str, Permission | None, bool]] = [
     ("POST", "/account/password", None, True),
     ("POST", "/api/account/password", None, False),
+    ("POST", "/account/language", None, True),
+    ("PUT", "/api/account/language", None, False),
     ("POST", f"/cameras/{FACE_CAMERA}/check", Permission.RUN_CHECK, True),
     ("POST", f"/api/cameras/{FACE_CAMERA}/check", Permission.RUN_CHECK, False),
     ("POST", f"/cameras/{FACE_CAMERA}/references/learned-1/forget", Permission.MANAGE_REFERENCES, True),
@@ -800,7 +802,8 @@ def test_a_camera_without_a_reference_has_no_permit_editor_but_a_clear_409(web: 
         page = client.get("/cameras/cam-bare/permit")
     assert page.status_code == 409
     assert "has no reference to draw the permit on" in page.text
-    assert "fov-monitor reference capture cam-bare" in page.text
+    assert "a technician captures a reference image first" in page.text
+    assert "fov-monitor" not in page.text.split("<main")[1], "the page speaks of people, not of commands"
 
 
 @pytest.mark.parametrize("result_id", ["9223372036854775808", "0", "-1", "1e3"])

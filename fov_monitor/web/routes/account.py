@@ -1,24 +1,36 @@
-"""One's own account: the page, and changing one's password (the current one required)."""
+"""One's own account: the page, changing one's password (the current one required), choosing a language."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from fov_monitor.db.database import Database
-from fov_monitor.errors import InvalidSettingsError
-from fov_monitor.web.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, change_password
+from fov_monitor.errors import N_, InvalidSettingsError, PeopleMessage
+from fov_monitor.i18n import Language
+from fov_monitor.web.accounts import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    change_password,
+    choose_language,
+)
 from fov_monitor.web.auth import require
 from fov_monitor.web.context import client_address, get_database, web_context
 from fov_monitor.web.limits import require_json
-from fov_monitor.web.pages import render
+from fov_monitor.web.messages import Refusal
+from fov_monitor.web.pages import explained, render
 from fov_monitor.web.passwords import PasswordChecksBusy
 from fov_monitor.web.routes.common import locked_out
 from fov_monitor.web.sessions import Session
 from fov_monitor.web.signin_attempt import Attempt, Refused, try_password
 
 router = APIRouter()
+
+BROWSER = "browser"
+"""The language form's value for no choice: the browser's language, else the organisation's."""
 
 
 class PasswordChange(BaseModel):
@@ -29,6 +41,19 @@ class PasswordChange(BaseModel):
     new_password: str = Field(
         max_length=MAX_PASSWORD_LENGTH, description=f"the new password, {MIN_PASSWORD_LENGTH}+ characters"
     )
+
+
+class LanguageChoice(BaseModel):
+    """The language of one's pages."""
+
+    model_config = ConfigDict(extra="forbid")
+    language: Language | None = Field(
+        description="'en' or 'sv'; null: the browser's (Accept-Language), else the organisation's"
+    )
+
+
+def _busy(busy: PasswordChecksBusy) -> Refusal:
+    return Refusal(503, busy.people, detail=str(busy), headers={"Retry-After": str(busy.retry_after_s)})
 
 
 async def _change(request: Request, session: Session, database: Database, current: str, new: str) -> None:
@@ -43,29 +68,61 @@ async def _change(request: Request, session: Session, database: Database, curren
     try:
         checked = await try_password(context, attempt, current)
     except PasswordChecksBusy as busy:
-        raise HTTPException(503, str(busy), headers={"Retry-After": str(busy.retry_after_s)}) from None
+        raise _busy(busy) from None
     if isinstance(checked, Refused):
         if checked.lock is not None:
             raise locked_out(checked.lock, attempt.now)
-        raise HTTPException(400, "the current password is wrong; nothing was changed")
+        raise Refusal(
+            400,
+            N_("The current password is wrong; nothing was changed."),
+            detail="the current password is wrong; nothing was changed",
+        )
     if new == current:
-        raise HTTPException(400, "the new password is the current one; choose another")
+        raise Refusal(
+            400,
+            N_("The new password is the current one; choose another."),
+            detail="the new password is the current one; choose another",
+        )
     try:
         async with context.passwords.slot():
             await context.passwords.run(
                 lambda: change_password(database, session.user.name, new, keep_session=session.id_hash)
             )
     except InvalidSettingsError as error:
-        raise HTTPException(400, f"{error}; nothing was changed") from None
+        why = error.people or PeopleMessage(N_("This password is not allowed."))
+        raise Refusal(
+            400,
+            PeopleMessage(N_("%(why)s Nothing was changed."), {"why": why}),
+            detail=f"{error}; nothing was changed",
+        ) from None
     except PasswordChecksBusy as busy:
-        raise HTTPException(503, str(busy), headers={"Retry-After": str(busy.retry_after_s)}) from None
+        raise _busy(busy) from None
+
+
+def _account_page(
+    request: Request, session: Session, *, status_code: int = 200, error: object = "", **shown: object
+) -> Response:
+    return render(
+        request,
+        "account.html",
+        session,
+        status_code=status_code,
+        error=error,
+        min_length=MIN_PASSWORD_LENGTH,
+        languages=list(Language),
+        browser=BROWSER,
+        **{"changed": False, "language_chosen": False} | shown,
+    )
 
 
 @router.get("/account", include_in_schema=False)
 def account_page(
-    request: Request, changed: bool = False, session: Session = Depends(require(None))
+    request: Request,
+    changed: bool = False,
+    language_chosen: bool = False,
+    session: Session = Depends(require(None)),
 ) -> Response:
-    return render(request, "account.html", session, error="", changed=changed, min_length=MIN_PASSWORD_LENGTH)
+    return _account_page(request, session, changed=changed, language_chosen=language_chosen)
 
 
 @router.post("/account/password", include_in_schema=False)
@@ -79,21 +136,29 @@ async def change_password_form(
 ) -> Response:
     try:
         if new_password != new_password_again:
-            raise HTTPException(400, "the two new passwords differ; nothing was changed")
+            raise Refusal(
+                400,
+                N_("The two new passwords differ; nothing was changed."),
+                detail="the two new passwords differ; nothing was changed",
+            )
         await _change(request, session, database, current_password, new_password)
     except HTTPException as refused:
-        response = render(
-            request,
-            "account.html",
-            session,
-            status_code=refused.status_code,
-            error=str(refused.detail),
-            changed=False,
-            min_length=MIN_PASSWORD_LENGTH,
+        response = _account_page(
+            request, session, status_code=refused.status_code, error=explained(request, session, refused)
         )
         response.headers.update(refused.headers or {})
         return response
     return RedirectResponse("/account?changed=true", status_code=303)
+
+
+@router.post("/account/language", include_in_schema=False)
+def choose_language_form(
+    language: Language | Literal["browser"] = Form(),
+    session: Session = Depends(require(None)),
+    database: Database = Depends(get_database),
+) -> Response:
+    choose_language(database, session.user.name, None if language == BROWSER else Language(language))
+    return RedirectResponse("/account?language_chosen=true", status_code=303)
 
 
 @router.post("/api/account/password", status_code=204, dependencies=[Depends(require_json)])
@@ -110,4 +175,15 @@ async def api_change_password(
     checks wait already.
     """
     await _change(request, session, database, change.current_password, change.new_password)
+    return Response(status_code=204)
+
+
+@router.put("/api/account/language", status_code=204, dependencies=[Depends(require_json)])
+def api_choose_language(
+    choice: LanguageChoice,
+    session: Session = Depends(require(None)),
+    database: Database = Depends(get_database),
+) -> Response:
+    """Choose the language of one's pages (``null``: the browser's, else the organisation's); audited."""
+    choose_language(database, session.user.name, choice.language)
     return Response(status_code=204)

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from fov_monitor.alerts import Alert, Problem, StateFilter, list_alerts
 from fov_monitor.db.database import Database
-from fov_monitor.errors import AlertError
+from fov_monitor.errors import N_, AlertError
 from fov_monitor.settings import StoreSettings
-from fov_monitor.web.auth import require
+from fov_monitor.web.auth import not_allowed, require
 from fov_monitor.web.context import get_database, run_heavy, store_settings, web_context
 from fov_monitor.web.limits import require_json
-from fov_monitor.web.pages import render
+from fov_monitor.web.messages import Refusal
+from fov_monitor.web.pages import explained, render
 from fov_monitor.web.review import MAX_NOTE_LENGTH, AlertView, ReviewStep, alert_view, take_step
 from fov_monitor.web.roles import Permission, allows
 from fov_monitor.web.routes.common import row_id
@@ -50,7 +51,7 @@ class ReviewNote(BaseModel):
 def _step_session(step: ReviewStep, session: Session = Depends(require(Permission.VIEW_ALERTS))) -> Session:
     """Return the session of a user whose role may take ``step`` (403 otherwise)."""
     if not allows(session.user.role, step.permission):
-        raise HTTPException(403, f"the {session.user.role} role may not {step.permission}")
+        raise not_allowed(session.user.role, step.permission)
     return session
 
 
@@ -58,12 +59,18 @@ def _view(database: Database, alert_id: int) -> AlertView:
     try:
         return alert_view(database, alert_id)
     except AlertError:
-        raise HTTPException(404, f"no alert {alert_id}") from None
+        raise Refusal(
+            404, N_("There is no alert %(alert)s."), detail=f"no alert {alert_id}", alert=alert_id
+        ) from None
 
 
 def _note(note: str) -> str:
     if not note.strip():
-        raise HTTPException(400, "write a note: why this step (it goes to the alert and the audit log)")
+        raise Refusal(
+            400,
+            N_("Write a note: why this step (it goes to the alert and the audit log)."),
+            detail="write a note: why this step (it goes to the alert and the audit log)",
+        )
     return note.strip()
 
 
@@ -166,7 +173,7 @@ async def step_form(
             session,
             status_code=409,
             view=_view(database, alert_id),
-            error=str(exc),
+            error=explained(request, session, exc),
             note=note,
             refused_step=str(step),
         )
@@ -208,7 +215,12 @@ async def api_alert_evidence(
     """Return the alert's evidence image (faces blurred); the view is audited with the alert's id."""
     view = _view(database, alert_id)
     if view.evidence_result_id is None:
-        raise HTTPException(404, f"alert {alert_id} has no evidence image")
+        raise Refusal(
+            404,
+            N_("Alert %(alert)s has no evidence image."),
+            detail=f"alert {alert_id} has no evidence image",
+            alert=alert_id,
+        )
     result_id = view.evidence_result_id
     return await run_heavy(
         request,

@@ -11,6 +11,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from fov_monitor.alerts import StateFilter, list_alerts
 from fov_monitor.db.database import Database, ResultRow
+from fov_monitor.errors import N_
+from fov_monitor.i18n import translations
 from fov_monitor.settings import StoreSettings
 from fov_monitor.sources import redact
 from fov_monitor.store.store import Store
@@ -18,7 +20,7 @@ from fov_monitor.web.auth import require
 from fov_monitor.web.charts import history_chart
 from fov_monitor.web.context import get_database, run_heavy, store_settings, web_context
 from fov_monitor.web.fleet import camera_status
-from fov_monitor.web.pages import render
+from fov_monitor.web.pages import language_of_page, render
 from fov_monitor.web.roles import Permission, allows
 from fov_monitor.web.routes.common import known_camera
 from fov_monitor.web.sessions import Session
@@ -101,12 +103,17 @@ def _latest_with_evidence(rows: list[ResultRow]) -> ResultRow | None:
     return next((row for row in rows if row.evidence_path), None)
 
 
-def cannot_check(document: dict[str, Any]) -> str:
-    """Return why "check now" cannot judge the camera (no reference, no permit), or '' when it can."""
-    missing = [
-        what for what, key in (("a reference", "references"), ("a permit", "permit")) if not document[key]
-    ]
-    return f"Check now needs {' and '.join(missing)}; the technician's commands add them." if missing else ""
+CANNOT_CHECK = {
+    (True, False): N_("Check now needs a reference; a technician captures it."),
+    (False, True): N_("Check now needs a permit; a technician draws it."),
+    (True, True): N_("Check now needs a reference and a permit; a technician adds them."),
+}
+"""Why "check now" cannot judge a camera, by what it lacks: (no reference, no permit)."""
+
+
+def cannot_check(document: dict[str, Any]) -> str | None:
+    """Return the message why "check now" cannot judge the camera (no reference, no permit), or None."""
+    return CANNOT_CHECK.get((not document["references"], not document["permit"]))
 
 
 @router.get("/cameras/{camera_id}", include_in_schema=False)
@@ -120,7 +127,9 @@ def camera_page(
     context = web_context(request)
     store = context.store
     known_camera(store, camera_id)
+    language = language_of_page(request, session).language
     document = camera_document(store, camera_id)
+    why_not = cannot_check(document)
     rows = database.history(camera_id, limit=context.settings.history_limit)
     latest = rows[0] if rows else None
     measured = database.result_document(latest.result_id) if latest else None
@@ -140,9 +149,9 @@ def camera_page(
         latest=latest,
         measured=measured or {},
         evidence=_latest_with_evidence(rows),
-        chart=history_chart(list(reversed(rows)), camera_id),
+        chart=history_chart(list(reversed(rows)), camera_id, language),
         alerts=alerts,
-        cannot_check=cannot_check(document),
+        cannot_check=translations(language).gettext(why_not) if why_not else "",
         checked=checked and latest is not None,
         check_timeout_s=math.ceil(document["camera"].get("timeout_s") or 10),
     )

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import HTTPException, Path, Response
+from fastapi import Path, Response
 
-from fov_monitor.errors import InvalidSettingsError
+from fov_monitor.errors import N_, InvalidSettingsError, PeopleMessage
 from fov_monitor.store.camera import check_camera_id
 from fov_monitor.store.store import Store, check_label
 from fov_monitor.web.auth import SESSION_COOKIE
+from fov_monitor.web.messages import Refusal
 from fov_monitor.web.settings import WebSettings
 from fov_monitor.web.throttle import Lock
 
@@ -31,9 +32,19 @@ def known_camera(store: Store, camera_id: str) -> str:
     try:
         check_camera_id(camera_id)
     except InvalidSettingsError:
-        raise HTTPException(404, f"no camera {camera_id[:70]!r}: not a valid camera id") from None
+        raise Refusal(
+            404,
+            N_("There is no camera %(camera)s."),
+            detail=f"no camera {camera_id[:70]!r}: not a valid camera id",
+            camera=camera_id[:70],
+        ) from None
     if not store.has_camera(camera_id):
-        raise HTTPException(404, f"no camera {camera_id!r} in the store")
+        raise Refusal(
+            404,
+            N_("There is no camera %(camera)s."),
+            detail=f"no camera {camera_id!r} in the store",
+            camera=camera_id,
+        )
     return camera_id
 
 
@@ -42,7 +53,12 @@ def valid_label(label: str) -> str:
     try:
         return check_label(label)
     except InvalidSettingsError:
-        raise HTTPException(404, f"no reference {label[:40]!r}: not a valid label") from None
+        raise Refusal(
+            404,
+            N_("There is no reference %(label)s."),
+            detail=f"no reference {label[:40]!r}: not a valid label",
+            label=label[:40],
+        ) from None
 
 
 def set_session_cookie(response: Response, token: str, settings: WebSettings) -> None:
@@ -58,6 +74,13 @@ def set_session_cookie(response: Response, token: str, settings: WebSettings) ->
     )
 
 
-def locked_out(lock: Lock, now: datetime) -> HTTPException:
+def locked_out(lock: Lock, now: datetime) -> Refusal:
     """Return the 429 answer to a password refused by a sign-in ``lock``, with ``Retry-After``."""
-    return HTTPException(429, lock.message(now), headers={"Retry-After": str(lock.seconds_left(now))})
+    people = PeopleMessage.ngettext(
+        "Too many failed sign-ins; try again in %(num)d minute.",
+        "Too many failed sign-ins; try again in %(num)d minutes.",
+        lock.minutes_left(now),
+    )
+    return Refusal(
+        429, people, detail=lock.message(now), headers={"Retry-After": str(lock.seconds_left(now))}
+    )

@@ -15,7 +15,7 @@ from fov_monitor.web.auth import require
 from fov_monitor.web.charts import sparkline
 from fov_monitor.web.context import get_database, web_context
 from fov_monitor.web.fleet import PAGE_SIZE, FleetStatus, fleet_page
-from fov_monitor.web.pages import render
+from fov_monitor.web.pages import language_of_page, render
 from fov_monitor.web.roles import Permission
 from fov_monitor.web.sessions import Session
 from fov_monitor.workflows.fleet_import import export_rows
@@ -43,10 +43,8 @@ def fleet_page_view(
         with_counts=True,
         incomplete=incomplete,
     )
-    sparks = {
-        row.camera_id: sparkline(row.trend, f"share outside the permit, last {len(row.trend)} checks")
-        for row in shown.rows
-    }
+    language = language_of_page(request, session).language
+    sparks = {row.camera_id: sparkline(row.trend, language) for row in shown.rows}
     return render(
         request,
         "fleet.html",

@@ -6,15 +6,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from fov_monitor.db.database import Database
+from fov_monitor.errors import N_
 from fov_monitor.files.images import read_image
 from fov_monitor.settings import StoreSettings
 from fov_monitor.web.auth import require
 from fov_monitor.web.context import get_database, run_heavy, store_settings, web_context
 from fov_monitor.web.images import image_response
+from fov_monitor.web.messages import Refusal
 from fov_monitor.web.roles import Permission
 from fov_monitor.web.routes.common import known_camera, row_id, valid_label
 from fov_monitor.web.sessions import Session
@@ -56,7 +58,13 @@ def _reference(
     state = store.camera_state(camera_id)
     info = next((info for info in state.infos if info.label == label), None)
     if info is None:
-        raise HTTPException(404, f"camera {camera_id!r} has no {label!r} reference")
+        raise Refusal(
+            404,
+            N_("Camera %(camera)s has no reference %(label)s."),
+            detail=f"camera {camera_id!r} has no {label!r} reference",
+            camera=camera_id,
+            label=label,
+        )
     folder = state.folder
     return image_response(
         database,
@@ -110,18 +118,29 @@ def evidence_response(
 
     Raises
     ------
-    HTTPException
+    Refusal
         404 for an unknown camera, a result of another camera, or one without an evidence image.
     """
     store = web_context(request).store
     known_camera(store, camera_id)
     found = drawn_check(database, camera_id, result_id=result_id)
     if found is None:
-        raise HTTPException(404, f"result {result_id} of camera {camera_id!r} has no evidence image")
+        raise Refusal(
+            404,
+            N_("Check %(result)s of camera %(camera)s has no evidence image."),
+            detail=f"result {result_id} of camera {camera_id!r} has no evidence image",
+            result=result_id,
+            camera=camera_id,
+        )
     drawn, recorded_path = found
     path = evidence_file(store, camera_id, recorded_path)
     if not path.is_file():
-        raise HTTPException(404, f"the evidence image of result {result_id} is no longer in the store")
+        raise Refusal(
+            404,
+            N_("The evidence image of check %(result)s is no longer kept."),
+            detail=f"the evidence image of result {result_id} is no longer in the store",
+            result=result_id,
+        )
     return image_response(
         database,
         settings,

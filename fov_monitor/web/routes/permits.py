@@ -6,18 +6,21 @@ import json
 import unicodedata
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from fov_monitor.core.permit import DEFAULT_ZONE_TOLERANCE, Permit
 from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.database import Database
+from fov_monitor.errors import N_
+from fov_monitor.i18n import Language, translations
 from fov_monitor.store.store import now_utc
 from fov_monitor.web.auth import require
 from fov_monitor.web.context import get_database, web_context
 from fov_monitor.web.limits import require_json
-from fov_monitor.web.pages import render
+from fov_monitor.web.messages import Refusal
+from fov_monitor.web.pages import language_of_page, render
 from fov_monitor.web.roles import Permission
 from fov_monitor.web.routes.cameras import camera_document
 from fov_monitor.web.routes.common import known_camera
@@ -62,15 +65,57 @@ def check_zone_name(name: str) -> str:
     hide or reverse what is written.
     """
     if not name.strip() or len(name) > MAX_ZONE_NAME:
-        raise HTTPException(400, f"privacy zone name {name[:70]!r} must be 1-{MAX_ZONE_NAME} characters")
+        raise Refusal(
+            400,
+            N_("A privacy zone's name has 1 to %(most)s characters."),
+            detail=f"privacy zone name {name[:70]!r} must be 1-{MAX_ZONE_NAME} characters",
+            most=MAX_ZONE_NAME,
+        )
     hidden = next((c for c in name if unicodedata.category(c) in _HIDDEN_CATEGORIES), None)
     if hidden is not None:
-        raise HTTPException(
+        raise Refusal(
             400,
-            f"privacy zone name {ascii(name)[:90]} has an invisible or control character "
+            N_(
+                "The name of a privacy zone has an invisible or control character (U+%(code)s); use "
+                "letters, digits, spaces and punctuation."
+            ),
+            detail=f"privacy zone name {ascii(name)[:90]} has an invisible or control character "
             f"(U+{ord(hidden):04X}); use letters, digits, spaces and punctuation",
+            code=f"{ord(hidden):04X}",
         )
     return name
+
+
+def editor_words(language: Language) -> dict[str, object]:
+    """Return what the editor's script says, in ``language``: ``%(name)s`` for the script to fill in.
+
+    A count's words are given for one and for more (``applied``): both languages count so.
+    """
+    words = translations(language)
+    _ = words.gettext
+    return {
+        "permitted_area": _("Permitted area"),
+        "zone": _("Privacy zone: %(zone)s"),
+        "point": _("Point %(number)s at %(x)s, %(y)s"),
+        "select_first": _("Select a point first."),
+        "cleared": _("Shape cleared: click on the image to draw it."),
+        "keep_permitted": _("The permitted area cannot be deleted; clear and redraw it."),
+        "name_zone": _("Give the new zone a name."),
+        "zone_exists": _("A zone called %(zone)s exists already."),
+        "zone_added": _("Zone %(zone)s added: click on the image to draw it."),
+        "not_a_point": _("Not a point: %(text)s (write x,y x,y …)"),
+        "applied": [
+            words.ngettext("%(num)d point applied.", "%(num)d points applied.", count) for count in (1, 2)
+        ],
+        "version": _("%(when)s by %(who)s (%(points)s points, %(zones)s zones)"),
+        "current": _("current: %(version)s"),
+        "saving": _("Saving…"),
+        "saved": _("Saved."),
+        "not_saved": _("Not saved: %(why)s"),
+        "date_style": "iso" if language is Language.EN else "words",
+        "time_separator": ":" if language is Language.EN else ".",
+        "lang": str(language),
+    }
 
 
 @router.get("/cameras/{camera_id}/permit", include_in_schema=False)
@@ -83,12 +128,25 @@ def editor_page(
     known_camera(store, camera_id)
     document = camera_document(store, camera_id)
     if not document["references"]:
-        raise HTTPException(
+        raise Refusal(
             409,
-            f"camera {camera_id!r} has no reference to draw the permit on; capture one first "
+            N_(
+                "Camera %(camera)s has no reference to draw the permit on: a technician captures a "
+                "reference image first."
+            ),
+            detail=f"camera {camera_id!r} has no reference to draw the permit on; capture one first "
             f"(fov-monitor reference capture {camera_id})",
+            camera=camera_id,
         )
-    return render(request, "permit_editor.html", session, camera_id=camera_id, document=document)
+    language = language_of_page(request, session).language
+    return render(
+        request,
+        "permit_editor.html",
+        session,
+        camera_id=camera_id,
+        document=document,
+        editor_words=editor_words(language),
+    )
 
 
 @router.get("/api/cameras/{camera_id}/permit")
@@ -100,7 +158,12 @@ def api_permit(
     known_camera(store, camera_id)
     document = camera_document(store, camera_id)
     if document["permit"] is None:
-        raise HTTPException(404, f"camera {camera_id!r} has no permit yet")
+        raise Refusal(
+            404,
+            N_("Camera %(camera)s has no permit yet."),
+            detail=f"camera {camera_id!r} has no permit yet",
+            camera=camera_id,
+        )
     return dict(document["permit"])
 
 
@@ -153,7 +216,15 @@ def api_save_permit(
     state = store.camera_state(camera_id)
     infos, current = state.infos, state.stored_permit
     if not infos:
-        raise HTTPException(409, f"camera {camera_id!r} has no reference to draw on; capture one first")
+        raise Refusal(
+            409,
+            N_(
+                "Camera %(camera)s has no reference to draw the permit on: a technician captures a "
+                "reference image first."
+            ),
+            detail=f"camera {camera_id!r} has no reference to draw on; capture one first",
+            camera=camera_id,
+        )
     permit = Permit(
         permitted_xy=drawing.permitted_xy,
         privacy_zones=drawing.privacy_zones,

@@ -5,18 +5,20 @@ from __future__ import annotations
 import secrets
 
 import anyio.to_thread
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from fov_monitor.db.audit import AuditAction
 from fov_monitor.db.database import Database
+from fov_monitor.errors import N_
 from fov_monitor.store.store import now_utc
 from fov_monitor.web.accounts import MAX_PASSWORD_LENGTH, User
 from fov_monitor.web.auth import SESSION_COOKIE, optional_session, require
 from fov_monitor.web.context import WebContext, client_address, get_database, web_context
 from fov_monitor.web.limits import require_json
-from fov_monitor.web.pages import render
+from fov_monitor.web.messages import Refusal
+from fov_monitor.web.pages import explained, render
 from fov_monitor.web.passwords import PasswordChecksBusy
 from fov_monitor.web.routes.common import locked_out, set_session_cookie
 from fov_monitor.web.sessions import Session, end_session, start_session
@@ -35,8 +37,13 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _signin_form(request: Request, next: str | None, error: str = "", status_code: int = 200) -> Response:
-    """Render the sign-in form with a new CSRF token in its cookie."""
+WRONG = N_("Wrong name or password.")
+
+
+def _signin_form(
+    request: Request, next: str | None, refused: Exception | None = None, status_code: int = 200
+) -> Response:
+    """Render the sign-in form, with why the last try was refused, and a new CSRF token in its cookie."""
     token = secrets.token_urlsafe(32)
     response = render(
         request,
@@ -45,7 +52,7 @@ def _signin_form(request: Request, next: str | None, error: str = "", status_cod
         status_code=status_code,
         signin_token=token,
         next=_safe_next(next),
-        error=error,
+        error=explained(request, None, refused) if refused is not None else "",
     )
     response.set_cookie(
         SIGNIN_COOKIE,
@@ -87,21 +94,26 @@ async def signin(
 ) -> Response:
     cookie = request.cookies.get(SIGNIN_COOKIE, "")
     if not cookie or not secrets.compare_digest(cookie.encode(), csrf_token.encode()):
-        raise HTTPException(403, "the sign-in form has expired or was not sent from this site; reload it")
+        raise Refusal(
+            403,
+            N_("The sign-in form has expired or was not sent from this site; reload it."),
+            detail="the sign-in form has expired or was not sent from this site; reload it",
+        )
     context = web_context(request)
     attempt = _attempt(request, name, "page")
     try:
         user = await try_password(context, attempt, password)
     except PasswordChecksBusy as busy:
-        response = _signin_form(request, next, f"{str(busy).capitalize()}.", 503)
+        response = _signin_form(request, next, busy, 503)
         response.headers["Retry-After"] = str(busy.retry_after_s)
         return response
     if isinstance(user, Refused):
         if user.lock is not None:
-            response = _signin_form(request, next, user.lock.message(attempt.now), 429)
-            response.headers["Retry-After"] = str(user.lock.seconds_left(attempt.now))
+            locked = locked_out(user.lock, attempt.now)
+            response = _signin_form(request, next, locked, 429)
+            response.headers.update(locked.headers or {})
             return response
-        return _signin_form(request, next, "Wrong name or password.", 401)
+        return _signin_form(request, next, Refusal(401, WRONG), 401)
     token, _ = await anyio.to_thread.run_sync(_start_session, context, user, attempt)
     redirect = RedirectResponse(_safe_next(next), status_code=303)
     set_session_cookie(redirect, token, context.settings)
@@ -161,7 +173,7 @@ async def api_signin(request: Request, credentials: Credentials) -> Response:
     if isinstance(user, Refused):
         if user.lock is not None:
             raise locked_out(user.lock, attempt.now)
-        raise HTTPException(401, "wrong name or password")
+        raise Refusal(401, WRONG, detail="wrong name or password")
     token, session = await anyio.to_thread.run_sync(_start_session, context, user, attempt)
     response = Response(SessionInfo.of(session).model_dump_json(), media_type="application/json")
     set_session_cookie(response, token, context.settings)
@@ -172,7 +184,7 @@ async def api_signin(request: Request, credentials: Credentials) -> Response:
 def api_session(session: Session | None = Depends(optional_session)) -> SessionInfo:
     """Return the signed-in user and their CSRF token (401 when not signed in)."""
     if session is None:
-        raise HTTPException(401, "sign in first (POST /api/session)")
+        raise Refusal(401, N_("Sign in first."), detail="sign in first (POST /api/session)")
     return SessionInfo.of(session)
 
 

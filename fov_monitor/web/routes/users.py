@@ -11,7 +11,8 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from fov_monitor.db.database import Database
-from fov_monitor.errors import InvalidSettingsError
+from fov_monitor.errors import N_, InvalidSettingsError
+from fov_monitor.i18n import Language, translations
 from fov_monitor.web.accounts import (
     MAX_PASSWORD_LENGTH,
     User,
@@ -24,9 +25,11 @@ from fov_monitor.web.accounts import (
 from fov_monitor.web.auth import require
 from fov_monitor.web.context import get_database
 from fov_monitor.web.limits import require_json
-from fov_monitor.web.pages import render
+from fov_monitor.web.messages import Refusal
+from fov_monitor.web.pages import explained, language_of_page, render
 from fov_monitor.web.roles import Permission, Role
 from fov_monitor.web.sessions import Session
+from fov_monitor.web.words import ROLE_WORDS, word
 
 router = APIRouter()
 
@@ -49,13 +52,21 @@ class NewPassword(BaseModel):
 
 def _reset(database: Database, name: str, password: str, session: Session) -> None:
     if name == session.user.name:
-        raise HTTPException(400, "change your own password on /account; it needs your current one")
+        raise Refusal(
+            400,
+            N_("Change your own password on your account page; it needs your current one."),
+            detail="change your own password on /account; it needs your current one",
+        )
     reset_password(database, name, password, actor=session.user.name)
 
 
 def _disable(database: Database, name: str, session: Session) -> None:
     if name == session.user.name:
-        raise HTTPException(400, "you cannot disable yourself; ask another admin")
+        raise Refusal(
+            400,
+            N_("You cannot disable yourself; ask another admin."),
+            detail="you cannot disable yourself; ask another admin",
+        )
     disable_user(database, name, actor=session.user.name)
 
 
@@ -66,15 +77,19 @@ class UserChange(enum.StrEnum):
     DISABLED = "disabled"
     RESET = "reset"
 
-    def message(self, user: User) -> str:
-        """Return the line that tells what was done to ``user``."""
+    def message(self, user: User, language: Language) -> str:
+        """Return the line that tells what was done to ``user``, in ``language``."""
+        _ = translations(language).gettext
         match self:
             case UserChange.ADDED:
-                return f"User {user.name} added as {user.role}."
+                role = word(ROLE_WORDS, user.role, language)
+                return _("User %(name)s added as %(role)s.") % {"name": user.name, "role": role}
             case UserChange.DISABLED:
-                return f"User {user.name} disabled; their sessions have ended."
+                return _("User %(name)s disabled; their sessions have ended.") % {"name": user.name}
             case UserChange.RESET:
-                return f"Password of {user.name} reset; their sessions ended and any sign-in lock lifted."
+                return _("Password of %(name)s reset; their sessions ended and any sign-in lock lifted.") % {
+                    "name": user.name
+                }
 
 
 def _users_page(
@@ -83,7 +98,7 @@ def _users_page(
     database: Database,
     *,
     done: str = "",
-    error: str = "",
+    error: object = "",
     status_code: int = 200,
     name: str = "",
     role: str = "",
@@ -116,7 +131,8 @@ def users_page(
     database: Database = Depends(get_database),
 ) -> Response:
     changed = find_user(database, user) if done is not None and user else None
-    message = done.message(changed) if done is not None and changed is not None else ""
+    language = language_of_page(request, session).language
+    message = done.message(changed, language) if done is not None and changed is not None else ""
     return _users_page(request, session, database, done=message)
 
 
@@ -131,12 +147,20 @@ def add_user_form(
 ) -> Response:
     try:
         if not role:
-            raise InvalidSettingsError("choose the new user's role; nothing was stored")
+            raise InvalidSettingsError("choose the new user's role; nothing was stored").saying(
+                N_("Choose the new user's role; nothing was stored.")
+            )
         add_user(database, name, password, Role.parse(role), actor=session.user.name)
     except InvalidSettingsError as refused:
         # The page again with the reason and what was typed (never the password).
         return _users_page(
-            request, session, database, error=str(refused), status_code=400, name=name, role=role
+            request,
+            session,
+            database,
+            error=explained(request, session, refused),
+            status_code=400,
+            name=name,
+            role=role,
         )
     return _done(UserChange.ADDED, name)
 
@@ -158,8 +182,9 @@ def disable_user_form(
 def _refused_on_page(
     request: Request, session: Session, database: Database, refused: HTTPException | InvalidSettingsError
 ) -> Response:
-    reason = str(refused.detail) if isinstance(refused, HTTPException) else str(refused)
-    return _users_page(request, session, database, error=reason, status_code=400)
+    return _users_page(
+        request, session, database, error=explained(request, session, refused), status_code=400
+    )
 
 
 @router.get("/api/users")

@@ -1,4 +1,5 @@
 // "Check now": say at once that the check runs and how long it may take; the page comes back with its verdict.
+// The words are the page's, in its language (the form's data-checking and data-checking-status).
 "use strict";
 (function () {
   const form = document.getElementById("check-now-form");
@@ -7,9 +8,8 @@
     const button = document.getElementById("check-now");
     const status = document.getElementById("check-status");
     button.disabled = true;
-    button.textContent = "Checking…";
+    button.textContent = form.dataset.checking;
     form.setAttribute("aria-busy", "true");
-    status.textContent = "Grabbing a frame and judging it; the camera is given up to " +
-      form.dataset.timeoutS + " s to answer. The page shows the verdict when it is done.";
+    status.textContent = form.dataset.checkingStatus;
   });
 })();

@@ -1,4 +1,5 @@
 // The permit editor: polygons on an SVG over the reference, in reference pixels. No build step.
+// Its words are the page's, in the page's language (#editor-words): %(name)s is filled in here.
 "use strict";
 (function () {
   const root = document.getElementById("permit-editor");
@@ -13,6 +14,10 @@
   const room = document.getElementById("drawing-room");
   const image = root.querySelector(".frame img");
   const NS = "http://www.w3.org/2000/svg";
+  const WORDS = JSON.parse(document.getElementById("editor-words").textContent);
+  function words(key, values) {
+    return WORDS[key].replace(/%\((\w+)\)[sd]/g, (_, name) => String(values[name]));
+  }
   // Handles keep their size on the screen whatever the image's scale (a phone shows it at a third),
   // and a point is grabbed anywhere within GRAB_PX of it: a finger-sized target, also at the corners,
   // where the room around the picture leaves space for the whole handle.
@@ -46,7 +51,7 @@
     });
     return best;
   }
-  function label(shape) { return shape.name === null ? "Permitted area" : "Privacy zone: " + shape.name; }
+  function label(shape) { return shape.name === null ? WORDS.permitted_area : words("zone", { zone: shape.name }); }
 
   function render() {
     shapeSelect.innerHTML = "";
@@ -69,7 +74,7 @@
       c.setAttribute("r", String(HANDLE_PX / screenPerPixel()));
       c.setAttribute("tabindex", "0");
       c.setAttribute("role", "button");
-      c.setAttribute("aria-label", "Point " + (j + 1) + " at " + p[0] + ", " + p[1]);
+      c.setAttribute("aria-label", words("point", { number: j + 1, x: p[0], y: p[1] }));
       c.dataset.index = String(j);
       if (j === selected) c.setAttribute("class", "selected");
       svg.appendChild(c);
@@ -104,7 +109,7 @@
   window.addEventListener("resize", () => render());
 
   function deletePoint() {
-    if (selected < 0 || selected >= shapes[current].points.length) { say("Select a point first.", true); return; }
+    if (selected < 0 || selected >= shapes[current].points.length) { say(WORDS.select_first, true); return; }
     shapes[current].points.splice(selected, 1);
     selected = Math.min(selected, shapes[current].points.length - 1);
     render(); focusSelected();
@@ -133,35 +138,39 @@
 
   shapeSelect.addEventListener("change", () => { current = Number(shapeSelect.value); selected = -1; render(); });
   document.getElementById("clear-shape").addEventListener("click", () => {
-    shapes[current].points = []; selected = -1; render(); say("Shape cleared: click on the image to draw it.");
+    shapes[current].points = []; selected = -1; render(); say(WORDS.cleared);
   });
   document.getElementById("delete-point").addEventListener("click", deletePoint);
   document.getElementById("delete-zone").addEventListener("click", () => {
-    if (current === 0) { say("The permitted area cannot be deleted; clear and redraw it.", true); return; }
+    if (current === 0) { say(WORDS.keep_permitted, true); return; }
     shapes.splice(current, 1); current = 0; selected = -1; render();
   });
   document.getElementById("add-zone").addEventListener("click", () => {
     const input = document.getElementById("zone-name");
     const name = input.value.trim();
-    if (!name) { say("Give the new zone a name.", true); input.focus(); return; }
-    if (shapes.some((s) => s.name === name)) { say("A zone called " + name + " exists already.", true); return; }
+    if (!name) { say(WORDS.name_zone, true); input.focus(); return; }
+    if (shapes.some((s) => s.name === name)) { say(words("zone_exists", { zone: name }), true); return; }
     shapes.push({ name: name, points: [] }); current = shapes.length - 1; selected = -1; input.value = "";
-    render(); say("Zone " + name + " added: click on the image to draw it.");
+    render(); say(words("zone_added", { zone: name }));
   });
   document.getElementById("apply-coordinates").addEventListener("click", () => {
     const pairs = textarea.value.trim().split(/[\s;]+/).filter(Boolean);
     const points = [];
     for (const pair of pairs) {
       const xy = pair.split(",").map(Number);
-      if (xy.length !== 2 || !xy.every(Number.isFinite)) { say("Not a point: " + pair + " (write x,y x,y …)", true); return; }
+      if (xy.length !== 2 || !xy.every(Number.isFinite)) { say(words("not_a_point", { text: pair }), true); return; }
       points.push(xy);
     }
-    shapes[current].points = points; selected = -1; render(); say(points.length + " points applied.");
+    shapes[current].points = points; selected = -1; render(); say(WORDS.applied[points.length === 1 ? 0 : 1].replace("%(num)d", String(points.length)));
   });
 
-  function when(iso) {  // as every page writes times: 2026-11-29 02:15:07 UTC
+  function when(iso) {  // as the page's language writes times: 2026-11-29 02:15:07 UTC, 29 november 2026 02.15.07 UTC
     const moment = new Date(iso);
-    return isNaN(moment) ? String(iso) : moment.toISOString().slice(0, 19).replace("T", " ") + " UTC";
+    if (isNaN(moment)) return String(iso);
+    const clock = moment.toISOString().slice(11, 19).replaceAll(":", WORDS.time_separator);
+    const day = WORDS.date_style === "iso" ? moment.toISOString().slice(0, 10)
+      : new Intl.DateTimeFormat(WORDS.lang, { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" }).format(moment);
+    return day + " " + clock + " UTC";
   }
 
   async function loadVersions() {
@@ -171,7 +180,8 @@
     list.innerHTML = "";
     for (const v of await response.json()) {
       const item = document.createElement("li");
-      item.textContent = (v.current ? "current: " : "") + when(v.set_at) + " by " + v.set_by + " (" + v.points + " points, " + v.zones.length + " zones)";
+      const version = words("version", { when: when(v.set_at), who: v.set_by, points: v.points, zones: v.zones.length });
+      item.textContent = v.current ? words("current", { version: version }) : version;
       list.appendChild(item);
     }
   }
@@ -179,19 +189,20 @@
   document.getElementById("save").addEventListener("click", async () => {
     const body = { permitted_xy: shapes[0].points, privacy_zones: {} };
     shapes.slice(1).forEach((s) => { body.privacy_zones[s.name] = s.points; });
-    say("Saving…");
+    say(WORDS.saving);
     const response = await fetch("/api/cameras/" + encodeURIComponent(camera) + "/permit", {
       method: "PUT", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
       body: JSON.stringify(body), credentials: "same-origin",
     });
+    // A refusal's "message" is the page's language; "detail" the API's own words.
     let detail = "";
-    try { detail = (await response.json()).detail; } catch (e) { detail = response.statusText; }
+    try { const answer = await response.json(); detail = answer.message || answer.detail; } catch (e) { detail = response.statusText; }
     if (response.ok) {
-      say("Saved."); loadVersions();
+      say(WORDS.saved); loadVersions();
       // The reference is served with the privacy zones filled: fetch it again to show the saved ones.
       image.src = image.src.split("?")[0] + "?saved=" + Date.now();
     }
-    else { say("Not saved: " + (typeof detail === "string" ? detail : JSON.stringify(detail)), true); }
+    else { say(words("not_saved", { why: typeof detail === "string" ? detail : JSON.stringify(detail) }), true); }
   });
 
   fetch("/api/cameras/" + encodeURIComponent(camera) + "/permit").then(async (response) => {

@@ -1,0 +1,104 @@
+"""The pages' words for what is stored as values: statuses, alert states and events, roles, rights.
+
+The database, the JSON API and the URLs keep the values (``zone_exposed``, ``acknowledged``,
+``technician``); the pages show these words in their language. A check's outcome is always
+:func:`fov_monitor.i18n.outcome_word`'s, the same words as in the reports, the register and the mails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from fov_monitor.errors import N_
+from fov_monitor.i18n import Language, outcome_word, translations
+from fov_monitor.i18n.words import OUTCOME_WORDS
+
+STATUS_WORDS = {
+    "unchecked": N_("not checked"),
+    "broken": N_("cannot be read"),
+    "decision_ending": N_("decision ending"),
+}
+"""A camera's status or an alert's problem that is no check's outcome (those are :data:`OUTCOME_WORDS`)."""
+
+STATE_WORDS = {
+    "open": N_("open"),
+    "acknowledged": N_("acknowledged"),
+    "dismissed": N_("dismissed"),
+    "resolved": N_("resolved"),
+    "closed": N_("closed"),
+    "active": N_("active (open, acknowledged, dismissed)"),
+    "all": N_("all"),
+}
+"""An alert's state, and the states the review queue filters by."""
+
+EVENT_WORDS = {
+    "opened": N_("opened"),
+    "updated": N_("updated"),
+    "closed": N_("closed"),
+    "acknowledged": N_("acknowledged"),
+    "resolved": N_("resolved"),
+    "dismissed": N_("dismissed"),
+    "rebaseline_proposed": N_("re-baseline proposed"),
+    "rebaseline_approved": N_("re-baseline approved"),
+    "rebaseline_rejected": N_("re-baseline rejected"),
+    "rebaseline_applied": N_("re-baseline done"),
+    "rebaseline_failed": N_("re-baseline failed"),
+}
+"""What happened to an alert."""
+
+DELIVERY_WORDS = {"pending": N_("waiting"), "sent": N_("sent"), "failed": N_("failed")}
+"""Where an announcement of an alert stands."""
+
+ROLE_WORDS = {
+    "admin": N_("admin"),
+    "technician": N_("technician"),
+    "reviewer": N_("reviewer"),
+    "auditor": N_("auditor"),
+}
+
+PERMISSION_WORDS = {
+    "view fleet": N_("see the fleet"),
+    "view camera": N_("see a camera's page"),
+    "view images": N_("see images"),
+    "edit permit": N_("edit a permit"),
+    "run check": N_("check a camera"),
+    "remove learned references": N_("remove learned references"),
+    "view alerts": N_("see the alerts"),
+    "review alerts": N_("review alerts"),
+    "approve a re-baseline": N_("approve a re-baseline"),
+    "view audit log": N_("read the audit log"),
+    "manage users": N_("manage users"),
+    "export the camera list": N_("download the camera list"),
+}
+"""What a role may do, as in "your role may not …"."""
+
+LANGUAGE_NAMES = {Language.EN: "English", Language.SV: "Svenska"}
+"""Each language by its own name, the same on every page (marked with its ``lang``)."""
+
+
+def word(words: Mapping[str, str], value: object, language: Language) -> str:
+    """Return the words for a stored ``value`` from ``words`` in ``language`` (else the value itself)."""
+    text = str(value)
+    english = words.get(text)
+    return translations(language).gettext(english) if english else text.replace("_", " ")
+
+
+def status_word(value: object, language: Language) -> str:
+    """Return a camera's status or an alert's problem in words: a check's outcome as everywhere else."""
+    text = str(value)
+    if text in OUTCOME_WORDS:
+        return outcome_word(text, language)
+    return word(STATUS_WORDS, text, language)
+
+
+__all__ = [
+    "DELIVERY_WORDS",
+    "EVENT_WORDS",
+    "LANGUAGE_NAMES",
+    "PERMISSION_WORDS",
+    "ROLE_WORDS",
+    "STATE_WORDS",
+    "STATUS_WORDS",
+    "status_word",
+    "word",
+]
