@@ -21,6 +21,7 @@ that runs the scan.
 
 from __future__ import annotations
 
+import logging
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
@@ -29,9 +30,12 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
 
 from fov_monitor.alerts.settings import AlertSettings
 from fov_monitor.db.location import DatabaseLocation
+from fov_monitor.errors import FovMonitorError
 from fov_monitor.faces.privacy import PrivacySection, PrivacySettings, default_privacy
 from fov_monitor.files.settings_files import Expect, SettingsSchema, read_settings_file, refuse_null, unfit
 from fov_monitor.i18n import Language
+
+log = logging.getLogger(__name__)
 
 SETTINGS_FILE = "settings.json"
 ORGANISATION_FILE = "organisation.json"
@@ -71,6 +75,22 @@ class OrganisationLanguage(SettingsSchema):
     model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
 
     language: Language = Field(Language.EN, description="The organisation's language: 'sv' or 'en'.")
+
+
+def organisation_language(root: Path) -> Language:
+    """Return the language ``<root>/organisation.json`` names: English when it names none or is absent.
+
+    When the file cannot be read the language is English and the log says why: alert mails and web
+    pages go on; the register's and the report's commands, which read the whole file, refuse it.
+    """
+    path = Path(root) / ORGANISATION_FILE
+    if not path.exists():
+        return Language.EN
+    try:
+        return read_settings_file(path, OrganisationLanguage).language
+    except FovMonitorError as exc:
+        log.warning("writing in English meanwhile: %s", exc)
+        return Language.EN
 
 
 class StoreSettings:
@@ -125,11 +145,8 @@ class StoreSettings:
 
     @cached_property
     def organisation_language(self) -> Language:
-        """The language of ``organisation.json`` (English when it names none or is absent)."""
-        path = self.root / ORGANISATION_FILE
-        if not path.exists():
-            return Language.EN
-        return read_settings_file(path, OrganisationLanguage).language
+        """The language of ``organisation.json`` (:func:`organisation_language`)."""
+        return organisation_language(self.root)
 
     @cached_property
     def _settings_file(self) -> SettingsFile | None:

@@ -1,4 +1,4 @@
-"""The words for a check's outcomes, the same in every page, report, register and mail of a language."""
+"""The words for a check's outcomes and an alert's events, the same on every page, report and mail."""
 
 from __future__ import annotations
 
@@ -27,3 +27,25 @@ def outcome_word(value: str, language: Language) -> str:
 
 
 __all__ = ["N_", "OUTCOME_WORDS", "outcome_word"]
+
+
+EVENT_WORDS = {
+    "opened": N_("opened"),
+    "updated": N_("updated"),
+    "closed": N_("closed"),
+    "acknowledged": N_("acknowledged"),
+    "resolved": N_("resolved"),
+    "dismissed": N_("dismissed"),
+    "rebaseline_proposed": N_("re-baseline proposed"),
+    "rebaseline_approved": N_("re-baseline approved"),
+    "rebaseline_rejected": N_("re-baseline rejected"),
+    "rebaseline_applied": N_("re-baseline done"),
+    "rebaseline_failed": N_("re-baseline failed"),
+}
+"""What happened to an alert (an ``Event``'s value) and its words, in English."""
+
+
+def event_word(value: str, language: Language) -> str:
+    """Return the words for an alert's event in ``language`` (``"dismissed"``: ``"avfärdat"``)."""
+    english = EVENT_WORDS.get(value, value.replace("_", " "))
+    return translations(language).gettext(english)

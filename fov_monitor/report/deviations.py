@@ -20,7 +20,6 @@ from typing import Any
 from fov_monitor.alerts.model import Event, Problem, State
 from fov_monitor.db.database import Database
 from fov_monitor.i18n import Language, translations
-from fov_monitor.i18n.words import N_
 from fov_monitor.report.clock import OPEN_IN_PERIOD, LocalTime, parse_stored
 
 
@@ -32,28 +31,6 @@ class ReviewNote:
     actor: str
     event: str
     note: str
-
-
-EVENT_WORDS: dict[str, str] = {
-    Event.OPENED: N_("opened"),
-    Event.UPDATED: N_("updated"),
-    Event.CLOSED: N_("closed"),
-    Event.ACKNOWLEDGED: N_("acknowledged"),
-    Event.RESOLVED: N_("resolved"),
-    Event.DISMISSED: N_("dismissed"),
-    Event.REBASELINE_PROPOSED: N_("rebaseline proposed"),
-    Event.REBASELINE_APPROVED: N_("rebaseline approved"),
-    Event.REBASELINE_REJECTED: N_("rebaseline rejected"),
-    Event.REBASELINE_APPLIED: N_("rebaseline applied"),
-    Event.REBASELINE_FAILED: N_("rebaseline failed"),
-}
-"""A reviewer's step on an alert in words, in English (translated where shown)."""
-
-
-def event_words(event: str, language: Language) -> str:
-    """Return a step on an alert in words: ``"rebaseline proposed"``, ``"ny referensbild föreslagen"``."""
-    english = EVENT_WORDS.get(event, event.replace("_", " "))
-    return translations(language).gettext(english)
 
 
 class EndedBy(enum.StrEnum):

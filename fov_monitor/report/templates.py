@@ -11,7 +11,9 @@ import jinja2
 from markupsafe import Markup
 
 from fov_monitor.i18n import Language, decimal, outcome_word, translations
-from fov_monitor.report import deviations, weighing, wording
+from fov_monitor.i18n.marks import lang_attribute, marked
+from fov_monitor.i18n.words import event_word
+from fov_monitor.report import weighing, wording
 from fov_monitor.report.organisation import DEFAULTS
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -37,7 +39,7 @@ def environment(language: Language = Language.EN) -> jinja2.Environment:
         day_time=functools.partial(wording.day_time, language=language),
         decimal=functools.partial(_decimal, language=language),
         outcome=functools.partial(outcome_word, language=language),
-        event=functools.partial(deviations.event_words, language=language),
+        event=functools.partial(event_word, language=language),
         date_in_words=functools.partial(wording.date_in_words, language=language),
         hours_in_words=functools.partial(wording.hours_in_words, language=language),
         css_string=css_string,
@@ -59,11 +61,6 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
-def lang_attribute(written_in: Language, page: Language) -> Markup:
-    """Return `` lang="sv"`` for words written in another language than the page's, else nothing."""
-    return Markup(' lang="{}"').format(written_in) if written_in is not page else Markup("")
-
-
 def owner_language(organisation: object, page: Language) -> Language:
     """Return the language the organisation's people write in (the page's when it names none)."""
     own = getattr(organisation, "language", None)
@@ -81,18 +78,13 @@ def written(context: jinja2.runtime.Context, text: str) -> Markup | str:
     page = Language(str(context.resolve("lang")))
     if text in DEFAULTS:
         return translations(page).gettext(text)
-    return _marked(text, owner_language(context.resolve("organisation"), page), page)
+    return marked(text, owner_language(context.resolve("organisation"), page), page)
 
 
 @jinja2.pass_context
-def recorded(context: jinja2.runtime.Context, text: str) -> Markup | str:
+def recorded(context: jinja2.runtime.Context, text: str) -> Markup:
     """Return text fov-monitor recorded in English (a check's reasons, a file's error), marked so."""
-    return _marked(text, Language.EN, Language(str(context.resolve("lang"))))
-
-
-def _marked(text: str, written_in: Language, page: Language) -> Markup | str:
-    attribute = lang_attribute(written_in, page)
-    return Markup("<span{}>{}</span>").format(attribute, text) if text and attribute else text
+    return marked(text, Language.EN, Language(str(context.resolve("lang"))))
 
 
 def css_string(text: str) -> Markup:

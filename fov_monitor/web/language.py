@@ -8,20 +8,16 @@ people type (camera names, places, notes) is in the organisation's language, wha
 
 from __future__ import annotations
 
-import json
-import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import Request, Response
 
-from fov_monitor.errors import FovMonitorError
-from fov_monitor.i18n import Language, from_accept_language, language_of
-from fov_monitor.report.organisation import ORGANISATION_FILE
+from fov_monitor.i18n import Language, from_accept_language
+from fov_monitor.settings import ORGANISATION_FILE
+from fov_monitor.settings import organisation_language as read_organisation_language
 from fov_monitor.web.context import web_context
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +60,9 @@ _cache_lock = threading.Lock()
 
 
 def organisation_language(root: Path) -> Language:
-    """Return the language ``<root>/organisation.json`` names; English without the file, or with a bad one.
+    """Return the language of ``organisation.json`` in ``root`` (``settings.organisation_language``).
 
-    Only ``language`` is read: a mistake elsewhere in the file is the register's to report, not the
-    pages'. Read again only when the file changes (every page asks), so that an edit is seen at once.
+    Read again only when the file changes (every page asks), so that an edit is seen at once.
     """
     path = root / ORGANISATION_FILE
     try:
@@ -79,20 +74,10 @@ def organisation_language(root: Path) -> Language:
         cached = _cache.get(path)
     if cached is not None and cached[0] == key:
         return cached[1]
-    language = _read_language(path) if key is not None else Language.EN
+    language = read_organisation_language(root) if key is not None else Language.EN
     with _cache_lock:
         _cache[path] = (key, language)
     return language
-
-
-def _read_language(path: Path) -> Language:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        value = data.get("language", Language.EN.value) if isinstance(data, dict) else Language.EN.value
-        return language_of(str(value), f"{path}, field 'language'")
-    except (OSError, ValueError, FovMonitorError) as exc:
-        log.warning("pages in English by default: %s cannot be read (%s)", path, exc)
-        return Language.EN
 
 
 __all__ = ["PageLanguage", "organisation_language", "page_language", "say_language"]

@@ -65,7 +65,7 @@ def render(
                 "csrf_field": CSRF_FIELD,
                 "nav": nav,
                 "can": can,
-                "typed_lang": "" if page.organisation is page.language else str(page.organisation),
+                "typed_in": page.organisation,
                 **context,
             },
             status_code=status_code,

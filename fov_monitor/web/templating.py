@@ -3,7 +3,7 @@
 Each environment has gettext (``{{ _("...") }}``, ``ngettext``) from its language's catalogue, the
 ``lang`` of its pages, and filters that write in its language: times, numbers, statuses and the
 other stored values in words. Two filters mark text in another language than the page's, with
-``lang``: ``typed`` what people typed (in the organisation's language, the page's ``typed_lang``),
+``lang``: ``typed`` what people typed (in the organisation's language, the page's ``typed_in``),
 ``english`` the check's own words (a verdict's reasons, an error's text), which are English, and
 ``detail`` an error's text the same way, unless it is written for the command line (it is left out).
 """
@@ -15,9 +15,10 @@ from typing import Any
 
 import jinja2
 from fastapi.templating import Jinja2Templates
-from markupsafe import Markup, escape
 
 from fov_monitor.i18n import Language, translations
+from fov_monitor.i18n.marks import marked
+from fov_monitor.i18n.words import event_word
 from fov_monitor.web import formats, words
 from fov_monitor.web.context import TEMPLATES
 from fov_monitor.web.messages import COMMAND_LINE
@@ -49,30 +50,15 @@ def _filters(language: Language) -> dict[str, Callable[..., Any]]:
         "detail_items": formats.detail_items,
         "status_word": lambda value: words.status_word(value, language),
         "state_word": vocabulary(words.STATE_WORDS),
-        "event_word": vocabulary(words.EVENT_WORDS),
+        "event_word": lambda value: event_word(str(value), language),
         "delivery_word": vocabulary(words.DELIVERY_WORDS),
         "role_word": vocabulary(words.ROLE_WORDS),
-        "english": lambda text: marked(text, _english(language)),
-        "detail": lambda text: "" if COMMAND_LINE.search(str(text)) else marked(text, _english(language)),
-        "typed": _typed,
+        "english": lambda text: marked(text, Language.EN, language),
+        "detail": lambda text: "" if COMMAND_LINE.search(str(text)) else marked(text, Language.EN, language),
+        "typed": jinja2.pass_context(
+            lambda context, text: marked(text, context.get("typed_in", language), language)
+        ),
     }
 
 
-def _english(page: Language) -> str:
-    """Return the ``lang`` of English text on a page in ``page``'s language ('' on an English page)."""
-    return "" if page is Language.EN else str(Language.EN)
-
-
-@jinja2.pass_context
-def _typed(context: jinja2.runtime.Context, text: object) -> Markup:
-    return marked(text, str(context.get("typed_lang") or ""))
-
-
-def marked(text: object, lang: str) -> Markup:
-    """Return ``text`` escaped, in a ``<span lang>`` when ``lang`` is given (text in another language)."""
-    if text is None or text == "" or not lang:
-        return escape("" if text is None else text)
-    return Markup('<span lang="{}">{}</span>').format(lang, text)
-
-
-__all__ = ["marked", "page_templates"]
+__all__ = ["page_templates"]

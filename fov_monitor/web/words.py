@@ -16,7 +16,6 @@ from fov_monitor.i18n.words import OUTCOME_WORDS
 STATUS_WORDS = {
     "unchecked": N_("not checked"),
     "broken": N_("cannot be read"),
-    "decision_ending": N_("decision ending"),
 }
 """A camera's status or an alert's problem that is no check's outcome (those are :data:`OUTCOME_WORDS`)."""
 
@@ -30,21 +29,6 @@ STATE_WORDS = {
     "all": N_("all"),
 }
 """An alert's state, and the states the review queue filters by."""
-
-EVENT_WORDS = {
-    "opened": N_("opened"),
-    "updated": N_("updated"),
-    "closed": N_("closed"),
-    "acknowledged": N_("acknowledged"),
-    "resolved": N_("resolved"),
-    "dismissed": N_("dismissed"),
-    "rebaseline_proposed": N_("re-baseline proposed"),
-    "rebaseline_approved": N_("re-baseline approved"),
-    "rebaseline_rejected": N_("re-baseline rejected"),
-    "rebaseline_applied": N_("re-baseline done"),
-    "rebaseline_failed": N_("re-baseline failed"),
-}
-"""What happened to an alert."""
 
 DELIVERY_WORDS = {"pending": N_("waiting"), "sent": N_("sent"), "failed": N_("failed")}
 """Where an announcement of an alert stands."""
@@ -93,7 +77,6 @@ def status_word(value: object, language: Language) -> str:
 
 __all__ = [
     "DELIVERY_WORDS",
-    "EVENT_WORDS",
     "LANGUAGE_NAMES",
     "PERMISSION_WORDS",
     "ROLE_WORDS",
