@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fov_monitor.errors import N_
 from fov_monitor.i18n.catalogue import translations
 from fov_monitor.i18n.choice import Language
@@ -20,10 +22,16 @@ OUTCOME_WORDS = {
 """An outcome's value (``Outcome``, ``Status``, ``Problem``) and its words, in English."""
 
 
+def word(words: Mapping[str, str], value: object, language: Language) -> str:
+    """Return the words ``words`` gives a stored ``value``, in ``language`` (else the value, spaced)."""
+    text = str(value)
+    english = words.get(text)
+    return translations(language).gettext(english) if english else text.replace("_", " ")
+
+
 def outcome_word(value: str, language: Language) -> str:
     """Return the words for an outcome in ``language`` (``"zone_exposed"``: ``"skyddat område synligt"``)."""
-    english = OUTCOME_WORDS.get(value, value.replace("_", " "))
-    return translations(language).gettext(english)
+    return word(OUTCOME_WORDS, value, language)
 
 
 __all__ = ["N_", "OUTCOME_WORDS", "outcome_word"]
@@ -47,5 +55,4 @@ EVENT_WORDS = {
 
 def event_word(value: str, language: Language) -> str:
     """Return the words for an alert's event in ``language`` (``"dismissed"``: ``"avfärdat"``)."""
-    english = EVENT_WORDS.get(value, value.replace("_", " "))
-    return translations(language).gettext(english)
+    return word(EVENT_WORDS, value, language)

@@ -7,11 +7,9 @@ The database, the JSON API and the URLs keep the values (``zone_exposed``, ``ack
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from fov_monitor.errors import N_
-from fov_monitor.i18n import Language, outcome_word, translations
-from fov_monitor.i18n.words import OUTCOME_WORDS
+from fov_monitor.i18n import Language, outcome_word
+from fov_monitor.i18n.words import OUTCOME_WORDS, word
 
 STATUS_WORDS = {
     "unchecked": N_("not checked"),
@@ -58,13 +56,6 @@ PERMISSION_WORDS = {
 
 LANGUAGE_NAMES = {Language.EN: "English", Language.SV: "Svenska"}
 """Each language by its own name, the same on every page (marked with its ``lang``)."""
-
-
-def word(words: Mapping[str, str], value: object, language: Language) -> str:
-    """Return the words for a stored ``value`` from ``words`` in ``language`` (else the value itself)."""
-    text = str(value)
-    english = words.get(text)
-    return translations(language).gettext(english) if english else text.replace("_", " ")
 
 
 def status_word(value: object, language: Language) -> str:

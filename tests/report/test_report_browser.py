@@ -202,6 +202,40 @@ def test_the_swedish_yearly_report_reflows_on_a_phone(built: Built, browser: Any
         context.close()
 
 
+_SIGN_CLIPPED = """() => {
+  const sign = document.querySelector('.sign');
+  const box = sign.getBoundingClientRect();
+  const out = [];
+  for (const element of sign.querySelectorAll('*')) {
+    const inner = element.getBoundingClientRect();
+    if (inner.width > 0 && (inner.right > box.right + 0.5 || inner.bottom > box.bottom + 0.5)) {
+      out.push(element.tagName + ' ' + (element.textContent || '').trim().slice(0, 40));
+    }
+  }
+  return {clipped: out.slice(0, 5), scroll: [sign.scrollWidth, sign.scrollHeight],
+          client: [sign.clientWidth, sign.clientHeight]};
+}"""
+
+
+@pytest.mark.parametrize("size", ["a4", "a5"])
+def test_a_swedish_sign_fits_a_phone_screen_whole(built: Built, browser: Any, size: str) -> None:
+    """Opened on a phone (a QR code's link, a preview), the sign scales down: nothing runs off or is cut."""
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    try:
+        page = context.new_page()
+        page.goto((built.signs_sv / "signs" / f"cam-1-{size}.html").as_uri())
+        found = page.evaluate(_OVERFLOW)
+        assert found["scroll"] <= 320, found
+        assert found["wide"] == [], found
+        inside = page.evaluate(_SIGN_CLIPPED)
+        assert inside["clipped"] == [], inside
+        assert inside["scroll"][0] <= inside["client"][0] + 1, inside
+        assert inside["scroll"][1] <= inside["client"][1] + 1, inside
+        assert "Kamerabevakning" in page.inner_text("h1")
+    finally:
+        context.close()
+
+
 SIGN_WORDS = {
     "en": ("Camera surveillance", "Responsible", "Recordings are deleted after 7 days"),
     "sv": ("Kamerabevakning", "Ansvarig", "Inspelningar", "alla dagar kl. 22.00"),
