@@ -12,12 +12,14 @@ Measured, in one run:
   one reused matplotlib figure, SVG);
 * the yearly report cold (the cache of face-blurred references empty): one process (the baseline),
   then all cores; warm (cache filled): the median of 3 builds; then the register (warm);
-* sizes: the whole report, the index, the largest camera page, the largest register page.
+* sizes: the whole report, the index, the largest camera page, the largest register page;
+* the same warm builds in Swedish (``--languages en,sv``): what the catalogues, Babel's dates and
+  the marks of the other language cost, as a ratio to the English builds of the same run.
 
 Goals: a build under 60 s, cold (all cores) and warm; the index under 5 MB, each camera page under
 1 MB, each register page under 5 MB (pages a phone's browser opens without trouble).
 
-Usage: python benchmarks/report_year.py [--cameras 500] [--builds 3] [--skip-serial]
+Usage: python benchmarks/report_year.py [--cameras 500] [--builds 3] [--skip-serial] [--languages en,sv]
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from skimage import data as samples
 
 from fov_monitor.db.database import Database
 from fov_monitor.faces.privacy import PrivacySettings
+from fov_monitor.i18n import Language
 from fov_monitor.report import charts
 from fov_monitor.report.clock import Period
 from fov_monitor.report.drawing import CACHE_FOLDER
@@ -118,7 +121,7 @@ def time_charts(store: Store) -> None:
     )
 
 
-def build(store: Store, out: Path, jobs: int | None) -> float:
+def build(store: Store, out: Path, jobs: int | None, language: Language = Language.EN) -> float:
     started = time.perf_counter()
     with Database(store.database_path) as database:
         write_folder(
@@ -132,9 +135,26 @@ def build(store: Store, out: Path, jobs: int | None) -> float:
                 organisation=Organisation.for_store(store.root),
                 privacy=PrivacySettings(),
                 jobs=jobs,
+                language=language,
             ),
         )
     return time.perf_counter() - started
+
+
+def time_languages(store: Store, root: Path, builds: int, languages: list[Language]) -> None:
+    """Print the warm build's median in each language and its ratio to the first's (builds alternated)."""
+    times: dict[Language, list[float]] = {language: [] for language in languages}
+    for _ in range(builds):
+        for language in languages:
+            times[language].append(build(store, root / f"yearly-{language}", jobs=None, language=language))
+    first = statistics.median(times[languages[0]])
+    for language in languages:
+        median = statistics.median(times[language])
+        index = (root / f"yearly-{language}" / "index.html").stat().st_size
+        print(
+            f"yearly report in {language}, warm: median {median:.2f} s of {builds} "
+            f"(ratio to {languages[0]} {median / first:.2f}); index {index / 1e6:.2f} MB"
+        )
 
 
 def main() -> int:
@@ -142,6 +162,9 @@ def main() -> int:
     parser.add_argument("--cameras", type=int, default=500)
     parser.add_argument("--builds", type=int, default=3)
     parser.add_argument("--skip-serial", action="store_true", help="skip the cold one-process baseline")
+    parser.add_argument(
+        "--languages", default="en,sv", help="warm builds in each, compared with the first (default: en,sv)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="fov-report-bench-") as temporary:
         root = Path(temporary)
@@ -155,6 +178,7 @@ def main() -> int:
         print(f"yearly report, cold cache, all cores: {cold:.1f} s")
         warm = [build(store, out, jobs=None) for _ in range(args.builds)]
         print(f"yearly report, warm cache: median {statistics.median(warm):.1f} s of {args.builds} builds")
+        time_languages(store, root, args.builds, [Language(tag) for tag in args.languages.split(",")])
         files = ReportFiles.of(out, args.cameras)
         index = (out / "index.html").stat().st_size
         pages = max(path.stat().st_size for path in (out / "cameras").iterdir())

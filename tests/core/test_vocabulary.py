@@ -88,6 +88,7 @@ STORED_ACTIONS = {
     "delivery failed", "delivery retried", "report written", "image viewed", "signed in", "signed out",
     "sign-in refused", "sign-in locked", "user added", "user disabled", "password changed",
     "password reset", "face blurring turned off", "face blurring turned on", "evidence images purged",
+    "language chosen",
 }  # fmt: skip
 """The actions existing databases hold: a value is never changed, only added."""
 
