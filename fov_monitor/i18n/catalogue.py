@@ -27,14 +27,15 @@ def catalogue_path(language: Language, suffix: str = ".po") -> Path:
 def translations(language: Language) -> gettext.GNUTranslations:
     """Return the translations of ``language`` (loaded once per process).
 
-    The compiled catalogue is used when it is newer than its source; otherwise (a checkout, an
-    edited ``.po``) the source is compiled in memory.
+    An installed wheel carries each catalogue compiled (``.mo``, written by ``setup.py``'s build
+    step), which is read; a checkout has only the source (``*.mo`` are not in git, and
+    ``python -m fov_monitor.i18n.extract`` removes one it finds), compiled in memory.
     """
-    compiled, source = catalogue_path(language, ".mo"), catalogue_path(language)
-    if compiled.is_file() and compiled.stat().st_mtime >= source.stat().st_mtime:
+    compiled = catalogue_path(language, ".mo")
+    if compiled.is_file():
         with compiled.open("rb") as file:
             return gettext.GNUTranslations(file)
-    return gettext.GNUTranslations(_compiled_in_memory(source))
+    return gettext.GNUTranslations(_compiled_in_memory(catalogue_path(language)))
 
 
 def compile_catalogue(source: Path, target: Path) -> None:

@@ -62,6 +62,7 @@ def update_catalogues() -> list[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as file:
             write_po(file, catalogue, width=100, omit_header=False, sort_output=False, include_lineno=False)
+        catalogue_path(language, ".mo").unlink(missing_ok=True)  # would be read instead, out of date
         written.append(path)
     return written
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from fov_monitor.i18n import Language, translations
+from fov_monitor.i18n import Language, catalogue, translations
 from fov_monitor.i18n.catalogue import catalogue_path, compile_catalogue
 from fov_monitor.i18n.extract import extract_messages
 
@@ -62,6 +62,25 @@ def test_a_compiled_catalogue_reads_back_with_its_swedish_letters(tmp_path: Path
         == "Fråga oss hur länge de sparas."
     )
     assert translations(Language.EN).gettext("Camera surveillance") == "Camera surveillance"
+
+
+def test_an_installed_compiled_catalogue_is_read_before_its_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wheel carries the .mo the build wrote; its time against the .po's is whatever pip left."""
+    folder = tmp_path / "sv" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    source = folder / "fov_monitor.po"
+    source.write_text(
+        'msgid ""\nmsgstr "Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        'msgid "Camera surveillance"\nmsgstr "Kamerabevakning (källan)"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(catalogue, "LOCALE_DIR", tmp_path)
+    assert translations.__wrapped__(Language.SV).gettext("Camera surveillance") == "Kamerabevakning (källan)"
+    compile_catalogue(catalogue_path(Language.SV), folder / "fov_monitor.mo")
+    source.write_text(source.read_text(encoding="utf-8").replace("(källan)", "(ändrad)"), encoding="utf-8")
+    assert translations.__wrapped__(Language.SV).gettext("Camera surveillance") == "Kamerabevakning (källan)"
 
 
 def test_no_message_is_marked_inside_an_f_string_where_extraction_cannot_see_it() -> None:
