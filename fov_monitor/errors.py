@@ -42,15 +42,6 @@ class PeopleMessage:
         """Return a message that counts (``%(num)d minutes``): extraction reads it as gettext's plural."""
         return cls(singular, {"num": count, **values}, plural, count)
 
-    def in_english(self) -> str:
-        """Return the message in English, its values filled in."""
-        values = {
-            name: value.in_english() if isinstance(value, PeopleMessage) else value
-            for name, value in self.values.items()
-        }
-        message = self.plural if self.plural is not None and self.count != 1 else self.message
-        return message % values if values else message
-
 
 class FovMonitorError(Exception):
     """Base class of every error fov-monitor raises on purpose."""

@@ -47,7 +47,7 @@ def environment(language: Language = Language.EN) -> jinja2.Environment:
         markdown=weighing.markdown,
         sentence=sentence,
         written=written,
-        recorded=recorded,
+        recorded=functools.partial(marked, written_in=Language.EN, page=language),
     )
     return env
 
@@ -79,12 +79,6 @@ def written(context: jinja2.runtime.Context, text: str) -> Markup | str:
     if text in DEFAULTS:
         return translations(page).gettext(text)
     return marked(text, owner_language(context.resolve("organisation"), page), page)
-
-
-@jinja2.pass_context
-def recorded(context: jinja2.runtime.Context, text: str) -> Markup:
-    """Return text fov-monitor recorded in English (a check's reasons, a file's error), marked so."""
-    return marked(text, Language.EN, Language(str(context.resolve("lang"))))
 
 
 def css_string(text: str) -> Markup:

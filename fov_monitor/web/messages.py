@@ -32,6 +32,7 @@ from fov_monitor.errors import (
     StoreError,
 )
 from fov_monitor.i18n import Language
+from fov_monitor.i18n.marks import marked
 from fov_monitor.i18n.messages import people_text
 from fov_monitor.store.store import Store
 from fov_monitor.web.context import public_text
@@ -83,7 +84,8 @@ class Refusal(HTTPException):
         **values: object,
     ) -> None:
         self.people = message if isinstance(message, PeopleMessage) else PeopleMessage(message, values)
-        super().__init__(status_code, detail if detail is not None else self.people.in_english(), headers)
+        english = people_text(self.people, Language.EN)
+        super().__init__(status_code, detail if detail is not None else english, headers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +100,7 @@ class Explained:
         """Return it for a page: the English text marked ``lang="en"`` on a page in another language."""
         if not self.english:
             return escape(self.text)
-        mark = "" if language is Language.EN else ' lang="en"'
-        return Markup("{} <span{}>{}</span>").format(self.text, Markup(mark), self.english)
+        return Markup("{} {}").format(self.text, marked(self.english, Language.EN, language))
 
     def plain(self) -> str:
         """Return it as one line of text."""
