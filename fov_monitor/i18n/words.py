@@ -53,6 +53,21 @@ EVENT_WORDS = {
 """What happened to an alert (an ``Event``'s value) and its words, in English."""
 
 
+STATE_WORDS = {
+    "open": N_("open"),
+    "acknowledged": N_("acknowledged"),
+    "dismissed": N_("dismissed"),
+    "resolved": N_("resolved"),
+    "closed": N_("closed"),
+}
+"""Where an alert stands (a ``State``'s value) and its words, in English."""
+
+
+def state_word(value: str, language: Language) -> str:
+    """Return the words for an alert's state in ``language`` (``"acknowledged"``: ``"kvitterat"``)."""
+    return word(STATE_WORDS, value, language)
+
+
 def event_word(value: str, language: Language) -> str:
     """Return the words for an alert's event in ``language`` (``"dismissed"``: ``"avfärdat"``)."""
     return word(EVENT_WORDS, value, language)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from fov_monitor.errors import N_
 from fov_monitor.i18n import Language, outcome_word
 from fov_monitor.i18n.words import OUTCOME_WORDS, word
+from fov_monitor.i18n.words import STATE_WORDS as ALERT_STATE_WORDS
 
 STATUS_WORDS = {
     "unchecked": N_("not checked"),
@@ -18,11 +19,7 @@ STATUS_WORDS = {
 """A camera's status or an alert's problem that is no check's outcome (those are :data:`OUTCOME_WORDS`)."""
 
 STATE_WORDS = {
-    "open": N_("open"),
-    "acknowledged": N_("acknowledged"),
-    "dismissed": N_("dismissed"),
-    "resolved": N_("resolved"),
-    "closed": N_("closed"),
+    **ALERT_STATE_WORDS,
     "active": N_("active (open, acknowledged, dismissed)"),
     "all": N_("all"),
 }

@@ -598,6 +598,8 @@ def test_a_swedish_channel_sends_its_mail_in_swedish(
     body = text.get_content()
     assert "Granska det på https://fov.example.org/alerts/12" in body
     assert "Utanför beslutet: 11,9 % av bilden" in body
+    assert "Läge: öppet" in body
+    assert "Händelse: öppnat" in body
     page = html.get_content()
     assert '<html lang="sv">' in page
     assert "<caption>Om larmet</caption>" in page

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from babel.messages.pofile import read_po
 
-from fov_monitor.alerts.model import Event, Problem
+from fov_monitor.alerts.model import Event, Problem, State
 from fov_monitor.core.result import Outcome, Status
 from fov_monitor.i18n import Language, outcome_word
 from fov_monitor.i18n.catalogue import catalogue_path
-from fov_monitor.i18n.words import EVENT_WORDS, OUTCOME_WORDS, event_word
+from fov_monitor.i18n.words import EVENT_WORDS, OUTCOME_WORDS, STATE_WORDS, event_word, state_word
 
 VALUES = sorted({*Status, *Outcome, *Problem}, key=str)
 
@@ -54,3 +54,9 @@ def test_no_message_names_a_verdict_in_other_swedish_words() -> None:
 def test_every_event_of_an_alert_has_words_in_each_language(event: Event) -> None:
     assert str(event) in EVENT_WORDS, f"{event!r} would be shown as its code; add it to EVENT_WORDS"
     assert event_word(str(event), Language.SV) != event_word(str(event), Language.EN)
+
+
+@pytest.mark.parametrize("state", list(State), ids=str)
+def test_every_state_of_an_alert_has_words_in_each_language(state: State) -> None:
+    assert str(state) in STATE_WORDS, f"{state!r} would be shown as its code; add it to STATE_WORDS"
+    assert state_word(str(state), Language.SV) != state_word(str(state), Language.EN)

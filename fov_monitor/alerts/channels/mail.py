@@ -13,7 +13,8 @@ from typing import Any
 
 from fov_monitor.alerts.settings import EvidenceMode
 from fov_monitor.i18n import Language, decimal, outcome_word, translations
-from fov_monitor.i18n.words import N_
+from fov_monitor.i18n.marks import lang_attribute
+from fov_monitor.i18n.words import N_, event_word, state_word
 from fov_monitor.workflows.evidence import faces_unblurred
 
 _EVENT_WORDS = {
@@ -114,9 +115,7 @@ def render_mail(
             f"<title>{escape(subject)}</title></head><body>",
             f"<h1>{escape(title)}</h1>",
             # The verdict's own words are the check's, in English: marked so for a screen reader.
-            f'<p lang="en">{escape(summary)}</p>'
-            if language is not Language.EN
-            else f"<p>{escape(summary)}</p>",
+            f"<p{lang_attribute(Language.EN, language)}>{escape(summary)}</p>",
             *([f'<p><a href="{escape(alert_page)}">{escape(review)}</a></p>'] if alert_page else []),
             f"<table><caption>{escape(caption)}</caption><tbody>",
             *(
@@ -158,8 +157,8 @@ def _rows(payload: Mapping[str, Any], alert: Mapping[str, Any], language: Langua
             _("Problem"),
             outcome_word(str(alert.get("problem", "")), language) if alert.get("problem") else None,
         ),
-        (_("State"), alert.get("state")),
-        (_("Event"), payload.get("event")),
+        (_("State"), state_word(str(alert["state"]), language) if alert.get("state") else None),
+        (_("Event"), event_word(str(payload["event"]), language) if payload.get("event") else None),
         (_("At"), payload.get("at")),
         (_("Opened"), alert.get("opened_at")),
         (_("Closed"), alert.get("closed_at")),
