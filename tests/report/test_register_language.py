@@ -6,6 +6,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from fov_monitor.cli import main
 from tests.report.conftest import warm
 from tests.support.images import sample_bgr
@@ -77,3 +79,19 @@ def test_the_command_asks_for_english_over_the_organisations_swedish(
     assert '<span lang="sv">Inspelningarna raderas efter 7 dagar.</span>' in area
     assert "the Swedish Authority for Privacy Protection (IMY), www.imy.se." in area
     assert 'lang="sv">the Swedish Authority' not in area
+
+
+def test_an_unknown_organisation_language_stops_the_register_in_one_line_and_writes_nothing(
+    tmp_path: Path, view_cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = warm(make_store(tmp_path / "store", {"cam-1": "Norr"}, sample_bgr("astronaut")), view_cache)
+    (store.root / "organisation.json").write_text(
+        json.dumps(ORGANISATION | {"language": "de"}), encoding="utf-8"
+    )
+    out = tmp_path / "register"
+    assert main(["--store", str(store.root), "report", "register", "--out", str(out)]) != 0
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1, error
+    assert "organisation.json" in error, error
+    assert "'language'" in error, error
+    assert not out.exists()
